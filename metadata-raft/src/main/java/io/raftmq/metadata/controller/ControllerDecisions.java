@@ -1,0 +1,82 @@
+package io.raftmq.metadata.controller;
+
+import io.raftmq.metadata.image.MetadataImage;
+import io.raftmq.protocol.controller.AlterConfigsRequest;
+import io.raftmq.protocol.controller.AlterConfigsResponse;
+import io.raftmq.protocol.controller.AlterPartitionRequest;
+import io.raftmq.protocol.controller.AlterPartitionResponse;
+import io.raftmq.protocol.controller.BrokerHeartbeatRequest;
+import io.raftmq.protocol.controller.BrokerHeartbeatResponse;
+import io.raftmq.protocol.controller.CreatePartitionsRequest;
+import io.raftmq.protocol.controller.CreatePartitionsResponse;
+import io.raftmq.protocol.controller.CreateTopicsRequest;
+import io.raftmq.protocol.controller.CreateTopicsResponse;
+import io.raftmq.protocol.controller.DeleteTopicsRequest;
+import io.raftmq.protocol.controller.DeleteTopicsResponse;
+import io.raftmq.protocol.controller.RegisterBrokerRequest;
+import io.raftmq.protocol.controller.RegisterBrokerResponse;
+import java.util.Collection;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+/**
+ * Every decision the active controller makes, as a pure function {@code (image, request, nowMs) ->
+ * (records, reply)}: no I/O, no clock, no threads, no state of its own beyond the injected defaults
+ * and topic-id source. The caller commits the records and sends the reply after they commit.
+ *
+ * <p>{@code image} is the active controller's pending image (committed state plus its own batches
+ * in flight), so consecutive decisions see each other's effects. Thread-safe (immutable).
+ */
+public final class ControllerDecisions {
+    private final TopicDecisions topics;
+
+    /**
+     * @param defaultPartitions partitions of a topic created without a count (num.partitions)
+     * @param defaultReplicationFactor replication factor of a topic created without one
+     *     (default.replication.factor), capped at the number of eligible brokers
+     * @param topicIds source of new topic ids
+     */
+    public ControllerDecisions(int defaultPartitions, int defaultReplicationFactor, Supplier<UUID> topicIds) {
+        this.topics = new TopicDecisions(defaultPartitions, defaultReplicationFactor, topicIds);
+    }
+
+    /** @param nowMs the controller's monotonic clock, for the session check */
+    public ControllerResult<RegisterBrokerResponse> registerBroker(
+            MetadataImage image, BrokerDecisions.SessionView sessions, RegisterBrokerRequest request, long nowMs) {
+        return BrokerDecisions.registerBroker(image, sessions, request, nowMs);
+    }
+
+    /**
+     * @param caughtUpOffset the metadata offset a broker in controlled shutdown must have applied
+     *     before it may stop ({@link Long#MAX_VALUE} while batches are in flight)
+     */
+    public ControllerResult<BrokerHeartbeatResponse> brokerHeartbeat(
+            MetadataImage image, BrokerHeartbeatRequest request, long caughtUpOffset) {
+        return BrokerDecisions.brokerHeartbeat(image, request, caughtUpOffset);
+    }
+
+    public ControllerResult<Void> fenceBrokers(MetadataImage image, Collection<Integer> brokerIds) {
+        return BrokerDecisions.fenceBrokers(image, brokerIds);
+    }
+
+    public ControllerResult<AlterPartitionResponse> alterPartition(MetadataImage image, AlterPartitionRequest request) {
+        return PartitionDecisions.alterPartition(image, request);
+    }
+
+    public ControllerResult<CreateTopicsResponse> createTopics(MetadataImage image, CreateTopicsRequest request) {
+        return topics.createTopics(image, request);
+    }
+
+    public ControllerResult<DeleteTopicsResponse> deleteTopics(MetadataImage image, DeleteTopicsRequest request) {
+        return topics.deleteTopics(image, request);
+    }
+
+    public ControllerResult<CreatePartitionsResponse> createPartitions(
+            MetadataImage image, CreatePartitionsRequest request) {
+        return topics.createPartitions(image, request);
+    }
+
+    public ControllerResult<AlterConfigsResponse> alterConfigs(MetadataImage image, AlterConfigsRequest request) {
+        return topics.alterConfigs(image, request);
+    }
+}

@@ -1,0 +1,468 @@
+package io.raftmq.metadata.controller;
+
+import io.raftmq.common.EventLoop;
+import io.raftmq.common.FaultHandler;
+import io.raftmq.common.Time;
+import io.raftmq.metadata.image.BrokerRegistration;
+import io.raftmq.metadata.image.MetadataDelta;
+import io.raftmq.metadata.image.MetadataImage;
+import io.raftmq.metadata.loader.MetadataSubscriber;
+import io.raftmq.metadata.log.LeaderAndEpoch;
+import io.raftmq.metadata.log.MetadataLog;
+import io.raftmq.metadata.log.NotLeaderException;
+import io.raftmq.protocol.common.Endpoint;
+import io.raftmq.protocol.controller.AlterConfigsRequest;
+import io.raftmq.protocol.controller.AlterConfigsResponse;
+import io.raftmq.protocol.controller.AlterPartitionRequest;
+import io.raftmq.protocol.controller.AlterPartitionResponse;
+import io.raftmq.protocol.controller.BrokerHeartbeatRequest;
+import io.raftmq.protocol.controller.BrokerHeartbeatResponse;
+import io.raftmq.protocol.controller.ControllerHint;
+import io.raftmq.protocol.controller.CreatePartitionsRequest;
+import io.raftmq.protocol.controller.CreatePartitionsResponse;
+import io.raftmq.protocol.controller.CreateTopicsRequest;
+import io.raftmq.protocol.controller.CreateTopicsResponse;
+import io.raftmq.protocol.controller.DeleteTopicsRequest;
+import io.raftmq.protocol.controller.DeleteTopicsResponse;
+import io.raftmq.protocol.controller.RegisterBrokerRequest;
+import io.raftmq.protocol.controller.RegisterBrokerResponse;
+import io.raftmq.protocol.metadata.ControllerChangeRecord;
+import io.raftmq.protocol.metadata.MetadataRecord;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The active controller: the decision-making side of the metadata quorum. It runs on every voter
+ * but acts only on the one that leads the quorum.
+ *
+ * <pre>
+ *   INACTIVE -(leader change: this node leads epoch E)-> ACTIVE(E)
+ *   ACTIVE(E) -(leader change to another node or none | an append refused | close)-> INACTIVE
+ * </pre>
+ *
+ * <p>While ACTIVE it keeps a <em>pending image</em>: the committed image plus the batches it has
+ * appended that have not committed yet. Each request is decided by a pure function of the pending
+ * image ({@link ControllerDecisions}), so consecutive decisions see each other; the records are
+ * replayed into the pending image (the same {@link MetadataDelta} every voter uses) and appended
+ * to the log; the reply is sent once the batch commits. A decision without records is answered
+ * once every batch appended before it has committed, so no reply ever reflects state that could
+ * still be lost. The Raft layer guarantees that, within the epoch, every committed batch is one of
+ * ours, in order; the controller checks that.
+ *
+ * <p>On becoming active it announces itself (ControllerChangeRecord), grants every registered
+ * broker a fresh session, and from then on fences a broker whose session expires, in one batch
+ * that also moves its leaderships and removes it from ISRs. Sessions live in memory only.
+ *
+ * <p>Threads: all state below is owned by one event-loop thread ("controller-N"). Request methods
+ * may be called from any thread; they enqueue and return a future. The {@link MetadataSubscriber}
+ * callbacks arrive on the metadata log's apply thread and enqueue too, so the controller sees
+ * commits and leader changes in log order.
+ */
+public final class QuorumController implements MetadataSubscriber, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(QuorumController.class);
+    private static final String SESSION_CHECK = "session-check";
+
+    /**
+     * @param nodeId this voter's node id
+     * @param endpoint where this voter's Controller service listens (announced when it leads)
+     * @param sessionTimeoutMs a broker without a heartbeat for this long is fenced
+     * @param maxInflightBatches appended batches allowed to wait for commit; beyond, requests fail
+     */
+    public record Options(int nodeId, Endpoint endpoint, long sessionTimeoutMs, int maxInflightBatches) {}
+
+    private final Options options;
+    private final MetadataLog log;
+    private final ControllerDecisions decisions;
+    private final Time time;
+    private final FaultHandler faultHandler;
+    private final EventLoop loop;
+
+    // ---- owned by the event-loop thread ----
+    private boolean active;
+    private long epoch = -1;
+    private LeaderAndEpoch leader = LeaderAndEpoch.UNKNOWN;
+    private MetadataImage committed = MetadataImage.EMPTY;
+    private MetadataImage pending = MetadataImage.EMPTY;
+    private final ArrayDeque<Inflight> inflight = new ArrayDeque<>();
+    private final BrokerSessions sessions;
+
+    // Written on the event-loop thread, read by any (for observers and tests).
+    private volatile boolean activeView;
+
+    /** A batch appended in the current epoch and not committed yet, with the replies waiting on it. */
+    private static final class Inflight {
+        final List<MetadataRecord> records;
+        final List<PendingReply<?>> replies = new ArrayList<>(2);
+
+        Inflight(List<MetadataRecord> records) {
+            this.records = records;
+        }
+    }
+
+    private record PendingReply<T>(CompletableFuture<Committed<T>> future, T reply) {
+        void complete(long offset, MetadataImage image) {
+            future.complete(new Committed<>(reply, offset, image));
+        }
+
+        void fail(RuntimeException e) {
+            future.completeExceptionally(e);
+        }
+    }
+
+    public QuorumController(
+            Options options, MetadataLog log, ControllerDecisions decisions, Time time, FaultHandler faultHandler) {
+        this.options = options;
+        this.log = log;
+        this.decisions = decisions;
+        this.time = time;
+        this.faultHandler = faultHandler;
+        this.sessions = new BrokerSessions(options.sessionTimeoutMs());
+        this.loop = new EventLoop("controller-" + options.nodeId(), time);
+    }
+
+    public void start() {
+        loop.start();
+    }
+
+    /** Whether this node is the active controller right now (a snapshot; may change at once). */
+    public boolean isActive() {
+        return activeView;
+    }
+
+    /** Wakes the event loop to re-check deadlines (for a mock clock in tests). */
+    public void wakeup() {
+        loop.wakeup();
+    }
+
+    @Override
+    public void close() {
+        try {
+            loop.execute(() -> resign("the node is shutting down"));
+        } catch (RejectedExecutionException alreadyClosed) {
+            return;
+        }
+        loop.close();
+    }
+
+    // ---- requests (any thread) ----
+
+    public CompletableFuture<Committed<RegisterBrokerResponse>> registerBroker(RegisterBrokerRequest request) {
+        return submit(() -> {
+            long nowMs = time.monotonicMs();
+            ControllerResult<RegisterBrokerResponse> result =
+                    decisions.registerBroker(pending, sessions, request, nowMs);
+            if (result.reply().getError().getCodeValue() == 0) {
+                sessions.touch(request.getBrokerId(), result.reply().getBrokerEpoch(), nowMs);
+                if (!result.records().isEmpty()) {
+                    LOG.info("[node {}] registering broker {} at epoch {} (incarnation {}, endpoints {})",
+                            options.nodeId(), request.getBrokerId(), result.reply().getBrokerEpoch(),
+                            io.raftmq.common.Uuids.fromProto(request.getIncarnationId()),
+                            describeEndpoints(request.getEndpointsList()));
+                }
+            }
+            return result;
+        });
+    }
+
+    public CompletableFuture<Committed<BrokerHeartbeatResponse>> brokerHeartbeat(BrokerHeartbeatRequest request) {
+        return submit(() -> {
+            BrokerRegistration broker = pending.broker(request.getBrokerId());
+            if (broker != null && broker.epoch() == request.getBrokerEpoch()) {
+                sessions.touch(broker.id(), broker.epoch(), time.monotonicMs());
+            }
+            long caughtUpOffset = inflight.isEmpty() ? committed.offset() : Long.MAX_VALUE;
+            return decisions.brokerHeartbeat(pending, request, caughtUpOffset);
+        });
+    }
+
+    public CompletableFuture<Committed<AlterPartitionResponse>> alterPartition(AlterPartitionRequest request) {
+        return submit(() -> decisions.alterPartition(pending, request));
+    }
+
+    public CompletableFuture<Committed<CreateTopicsResponse>> createTopics(CreateTopicsRequest request) {
+        return submit(() -> decisions.createTopics(pending, request));
+    }
+
+    public CompletableFuture<Committed<DeleteTopicsResponse>> deleteTopics(DeleteTopicsRequest request) {
+        return submit(() -> decisions.deleteTopics(pending, request));
+    }
+
+    public CompletableFuture<Committed<CreatePartitionsResponse>> createPartitions(CreatePartitionsRequest request) {
+        return submit(() -> decisions.createPartitions(pending, request));
+    }
+
+    public CompletableFuture<Committed<AlterConfigsResponse>> alterConfigs(AlterConfigsRequest request) {
+        return submit(() -> decisions.alterConfigs(pending, request));
+    }
+
+    // ---- metadata log events (apply thread) ----
+
+    @Override
+    public void onSnapshot(MetadataImage image) {
+        enqueue(() -> handleSnapshot(image));
+    }
+
+    @Override
+    public void onCommit(long offset, List<MetadataRecord> records, MetadataDelta delta, MetadataImage image) {
+        enqueue(() -> handleCommit(offset, records, image));
+    }
+
+    @Override
+    public void onLeaderChange(LeaderAndEpoch newLeader, MetadataImage image) {
+        enqueue(() -> handleLeaderChange(newLeader, image));
+    }
+
+    private void enqueue(Runnable event) {
+        try {
+            loop.execute(event);
+        } catch (RejectedExecutionException closed) {
+            // The controller is shut down; the log may still deliver until it closes too.
+        }
+    }
+
+    // ---- event-loop thread ----
+
+    private <T> CompletableFuture<Committed<T>> submit(Supplier<ControllerResult<T>> decision) {
+        CompletableFuture<Committed<T>> future = new CompletableFuture<>();
+        try {
+            loop.execute(() -> decideAndAppend(decision, future));
+        } catch (RejectedExecutionException closed) {
+            future.completeExceptionally(new NotControllerException(
+                    "node " + options.nodeId() + " is shutting down", ControllerHint.newBuilder()
+                            .setControllerId(LeaderAndEpoch.NO_LEADER).build()));
+        }
+        return future;
+    }
+
+    private <T> void decideAndAppend(Supplier<ControllerResult<T>> decision, CompletableFuture<Committed<T>> future) {
+        if (!active) {
+            future.completeExceptionally(notController());
+            return;
+        }
+        ControllerResult<T> result;
+        try {
+            result = decision.get();
+        } catch (RuntimeException e) {
+            LOG.error("[node {}] controller decision failed", options.nodeId(), e);
+            future.completeExceptionally(e);
+            return;
+        }
+        PendingReply<T> reply = new PendingReply<>(future, result.reply());
+        if (result.records().isEmpty()) {
+            answerAfterInflight(reply);
+        } else {
+            append(result.records(), reply);
+        }
+        rescheduleSessionCheck();
+    }
+
+    /** Answers once every batch appended so far has committed (at once when none is in flight). */
+    private void answerAfterInflight(PendingReply<?> reply) {
+        Inflight last = inflight.peekLast();
+        if (last == null) {
+            reply.complete(committed.offset(), committed);
+        } else {
+            last.replies.add(reply);
+        }
+    }
+
+    private void append(List<MetadataRecord> records, PendingReply<?> reply) {
+        if (inflight.size() >= options.maxInflightBatches()) {
+            if (reply != null) {
+                reply.fail(new ControllerBusyException("the controller has " + inflight.size()
+                        + " batches waiting to commit; retry shortly"));
+            }
+            return;
+        }
+        MetadataImage next;
+        try {
+            next = MetadataDelta.replayBatch(pending, MetadataImage.PENDING_OFFSET, records);
+        } catch (RuntimeException e) {
+            // The decision produced records that contradict the image: a bug. Nothing is appended.
+            LOG.error("[node {}] controller decision produced records that do not replay: {}",
+                    options.nodeId(), records, e);
+            if (reply != null) {
+                reply.fail(e);
+            }
+            return;
+        }
+        Inflight batch = new Inflight(records);
+        if (reply != null) {
+            batch.replies.add(reply);
+        }
+        inflight.addLast(batch);
+        pending = next;
+        long appendEpoch = epoch;
+        log.append(appendEpoch, records).whenComplete((offset, error) -> {
+            if (error != null) {
+                enqueue(() -> handleAppendFailure(appendEpoch, error));
+            }
+        });
+    }
+
+    private void handleAppendFailure(long appendEpoch, Throwable error) {
+        if (!active || appendEpoch != epoch) {
+            return;
+        }
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof NotLeaderException) {
+            resign("the metadata log refused an append: " + cause.getMessage());
+        } else {
+            faultHandler.handleFault("node " + options.nodeId() + ": metadata append failed with an unknown outcome",
+                    cause);
+            resign("a metadata append failed: " + cause);
+        }
+    }
+
+    private void handleSnapshot(MetadataImage image) {
+        committed = image;
+        if (active) {
+            // A leader does not load snapshots in its own term: its log is the newest.
+            faultHandler.handleFault("node " + options.nodeId() + " loaded a snapshot while active controller");
+            resign("loaded a snapshot while active");
+        }
+    }
+
+    private void handleCommit(long offset, List<MetadataRecord> records, MetadataImage image) {
+        MetadataImage before = committed;
+        committed = image;
+        if (!active) {
+            return;
+        }
+        Inflight head = inflight.pollFirst();
+        if (head == null || !head.records.equals(records)) {
+            faultHandler.handleFault("node " + options.nodeId() + " is active controller at epoch " + epoch
+                    + " but committed a batch at offset " + offset + " that it did not append next");
+            resign("the committed log diverged from what this controller appended");
+            return;
+        }
+        MetadataChangeLog.logCommitted(options.nodeId(), before, records, image);
+        for (PendingReply<?> reply : head.replies) {
+            reply.complete(offset, image);
+        }
+        if (inflight.isEmpty()) {
+            pending = committed;
+        } else if (records.stream().anyMatch(MetadataRecord::hasRegisterBroker)) {
+            // The pending image still has this registration at the pending offset: rebuild it on
+            // the committed image, which has the real one (used for the caught-up check).
+            MetadataImage rebuilt = committed;
+            for (Inflight batch : inflight) {
+                rebuilt = MetadataDelta.replayBatch(rebuilt, MetadataImage.PENDING_OFFSET, batch.records);
+            }
+            pending = rebuilt;
+        }
+        rescheduleSessionCheck();
+    }
+
+    private void handleLeaderChange(LeaderAndEpoch newLeader, MetadataImage image) {
+        leader = newLeader;
+        committed = image;
+        if (newLeader.isLeader(options.nodeId())) {
+            if (active) {
+                resign("a new epoch " + newLeader.epoch() + " began");
+            }
+            becomeActive(newLeader.epoch());
+        } else if (active) {
+            resign(newLeader.hasLeader()
+                    ? "node " + newLeader.leaderId() + " leads epoch " + newLeader.epoch()
+                    : "the quorum lost its leader (epoch " + newLeader.epoch() + ")");
+        }
+    }
+
+    private void becomeActive(long newEpoch) {
+        active = true;
+        activeView = true;
+        epoch = newEpoch;
+        pending = committed;
+        inflight.clear();
+        long nowMs = time.monotonicMs();
+        sessions.grantAll(committed, nowMs);
+        LOG.info("[node {}] became the active controller at epoch {} (metadata offset {}, {} brokers, {} topics);"
+                        + " granted every broker a fresh {} ms session",
+                options.nodeId(), newEpoch, committed.offset(), committed.brokers().size(),
+                committed.topicsById().size(), options.sessionTimeoutMs());
+        append(List.of(MetadataRecord.newBuilder().setControllerChange(ControllerChangeRecord.newBuilder()
+                .setControllerId(options.nodeId())
+                .setControllerEpoch(newEpoch)
+                .setEndpoint(options.endpoint())).build()), null);
+        rescheduleSessionCheck();
+    }
+
+    private void resign(String reason) {
+        if (!active) {
+            return;
+        }
+        active = false;
+        activeView = false;
+        NotControllerException error = notController();
+        int failed = 0;
+        for (Inflight batch : inflight) {
+            for (PendingReply<?> reply : batch.replies) {
+                reply.fail(error);
+                failed++;
+            }
+        }
+        inflight.clear();
+        pending = committed;
+        sessions.clear();
+        loop.cancel(SESSION_CHECK);
+        LOG.info("[node {}] is no longer the active controller (epoch {}): {}; {} waiting requests answered"
+                + " NOT_CONTROLLER", options.nodeId(), epoch, reason, failed);
+    }
+
+    private void rescheduleSessionCheck() {
+        if (!active) {
+            return;
+        }
+        long nextExpiryMs = sessions.nextExpiryMs(pending);
+        if (nextExpiryMs == Long.MAX_VALUE) {
+            loop.cancel(SESSION_CHECK);
+            return;
+        }
+        long deadlineNs = nextExpiryMs == Long.MIN_VALUE ? time.nanoseconds() : nextExpiryMs * 1_000_000L;
+        loop.schedule(SESSION_CHECK, deadlineNs, this::checkSessions);
+    }
+
+    private void checkSessions() {
+        if (!active) {
+            return;
+        }
+        long nowMs = time.monotonicMs();
+        List<Integer> expired = sessions.expired(pending, nowMs);
+        if (!expired.isEmpty()) {
+            for (int brokerId : expired) {
+                long silentMs = sessions.sinceLastContactMs(brokerId, nowMs);
+                LOG.info("[node {}] fencing broker {}: {}", options.nodeId(), brokerId,
+                        silentMs < 0 ? "it has no session" : "no heartbeat for " + silentMs + " ms (session timeout "
+                                + options.sessionTimeoutMs() + " ms)");
+            }
+            ControllerResult<Void> result = decisions.fenceBrokers(pending, expired);
+            if (!result.records().isEmpty()) {
+                append(result.records(), null);
+            }
+        }
+        rescheduleSessionCheck();
+    }
+
+    private NotControllerException notController() {
+        ControllerHint hint = ControllerHints.of(leader, committed);
+        return new NotControllerException("node " + options.nodeId() + " is not the active controller"
+                + (hint.getControllerId() >= 0 ? "; node " + hint.getControllerId() + " is" : "; none is known yet"),
+                hint);
+    }
+
+    private static String describeEndpoints(List<Endpoint> endpoints) {
+        List<String> out = new ArrayList<>();
+        for (Endpoint e : endpoints) {
+            out.add(e.getListener() + "://" + e.getHost() + ":" + e.getPort());
+        }
+        return String.join(",", out);
+    }
+}

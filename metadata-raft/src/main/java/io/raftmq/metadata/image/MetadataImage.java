@@ -1,0 +1,97 @@
+package io.raftmq.metadata.image;
+
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The cluster's metadata at one offset of the metadata log: brokers, topics with their
+ * partitions, and the last announced controller. Immutable: readers hold a reference and need no
+ * lock; a change produces a new image through {@link MetadataDelta}.
+ *
+ * @param offset the metadata offset of the last batch replayed into this image, {@code -1} for
+ *     none, or {@link #PENDING_OFFSET} for the active controller's image that includes batches not
+ *     committed yet
+ * @param brokers registered brokers by id
+ * @param topicsById topics by id
+ * @param topicIdsByName topic ids by name
+ * @param controller the last ControllerChangeRecord, or null before the first one
+ */
+public record MetadataImage(
+        long offset,
+        Map<Integer, BrokerRegistration> brokers,
+        Map<UUID, TopicImage> topicsById,
+        Map<String, UUID> topicIdsByName,
+        ControllerRegistration controller) {
+
+    /** Offset of state not committed yet. Larger than every real offset. */
+    public static final long PENDING_OFFSET = Long.MAX_VALUE;
+
+    public static final MetadataImage EMPTY = new MetadataImage(-1, Map.of(), Map.of(), Map.of(), null);
+
+    public MetadataImage {
+        brokers = Map.copyOf(brokers);
+        topicsById = Map.copyOf(topicsById);
+        topicIdsByName = Map.copyOf(topicIdsByName);
+    }
+
+    /** The broker, or null when no broker with this id ever registered. */
+    public BrokerRegistration broker(int brokerId) {
+        return brokers.get(brokerId);
+    }
+
+    public TopicImage topic(UUID topicId) {
+        return topicsById.get(topicId);
+    }
+
+    /** The topic, or null when no topic has this name. */
+    public TopicImage topic(String name) {
+        UUID id = topicIdsByName.get(name);
+        return id == null ? null : topicsById.get(id);
+    }
+
+    /** Brokers sorted by id. */
+    public List<BrokerRegistration> brokersSorted() {
+        return brokers.values().stream().sorted(Comparator.comparingInt(BrokerRegistration::id)).toList();
+    }
+
+    /** Topics sorted by name. */
+    public List<TopicImage> topicsSorted() {
+        return topicsById.values().stream().sorted(Comparator.comparing(TopicImage::name)).toList();
+    }
+
+    /** Brokers that may lead partitions and be in ISRs, sorted by id. */
+    public List<BrokerRegistration> eligibleBrokers() {
+        return brokersSorted().stream().filter(b -> b.state().isEligible()).toList();
+    }
+
+    public boolean isEligible(int brokerId) {
+        BrokerRegistration broker = brokers.get(brokerId);
+        return broker != null && broker.state().isEligible();
+    }
+
+    /** The highest broker epoch ever assigned (brokers are never removed), 0 when none. */
+    public long highestBrokerEpoch() {
+        long highest = 0;
+        for (BrokerRegistration b : brokers.values()) {
+            highest = Math.max(highest, b.epoch());
+        }
+        return highest;
+    }
+
+    public Collection<TopicImage> topics() {
+        return topicsById.values();
+    }
+
+    /** This image with another offset (the active controller's pending image, or a snapshot load). */
+    public MetadataImage withOffset(long newOffset) {
+        return new MetadataImage(newOffset, brokers, topicsById, topicIdsByName, controller);
+    }
+
+    @Override
+    public String toString() {
+        return "MetadataImage(offset=" + offset + ", brokers=" + brokers.size() + ", topics=" + topicsById.size() + ")";
+    }
+}

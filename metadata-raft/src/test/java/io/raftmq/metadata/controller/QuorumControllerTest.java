@@ -1,0 +1,183 @@
+package io.raftmq.metadata.controller;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raftmq.common.MockTime;
+import io.raftmq.common.Uuids;
+import io.raftmq.metadata.image.BrokerState;
+import io.raftmq.metadata.image.MetadataImage;
+import io.raftmq.metadata.image.PartitionRegistration;
+import io.raftmq.metadata.image.TopicImage;
+import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.controller.BrokerHeartbeatRequest;
+import io.raftmq.protocol.controller.BrokerHeartbeatResponse;
+import io.raftmq.protocol.controller.CreatableTopic;
+import io.raftmq.protocol.controller.CreateTopicsRequest;
+import io.raftmq.protocol.controller.CreateTopicsResponse;
+import io.raftmq.protocol.controller.RegisterBrokerRequest;
+import io.raftmq.protocol.controller.RegisterBrokerResponse;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(60)
+class QuorumControllerTest {
+    private final MockTime time = new MockTime();
+    private LocalQuorum quorum;
+
+    @AfterEach
+    void tearDown() {
+        if (quorum != null) {
+            quorum.close();
+            quorum.assertNoFaults();
+        }
+    }
+
+    private LocalQuorum start(int voters) {
+        quorum = new LocalQuorum(voters, time, 900, 42);
+        for (LocalQuorum.Voter v : quorum.voters) {
+            time.addListener(v.controller::wakeup);
+        }
+        return quorum;
+    }
+
+    private static <T> T get(CompletableFuture<Committed<T>> future) throws Exception {
+        return future.get(10, TimeUnit.SECONDS).reply();
+    }
+
+    static RegisterBrokerRequest registration(int brokerId, UUID incarnation) {
+        return RegisterBrokerRequest.newBuilder()
+                .setBrokerId(brokerId)
+                .setIncarnationId(Uuids.toProto(incarnation))
+                .addEndpoints(LocalQuorum.endpoint(100 + brokerId))
+                .build();
+    }
+
+    /** Registers brokers 1..n and unfences them by heartbeat; returns their epochs. */
+    static long[] registerAndUnfence(QuorumController controller, LocalQuorum.Voter voter, int n) throws Exception {
+        long[] epochs = new long[n + 1];
+        for (int b = 1; b <= n; b++) {
+            RegisterBrokerResponse reply = get(controller.registerBroker(registration(b, UUID.randomUUID())));
+            assertEquals(ErrorCode.NONE, reply.getError().getCode(), reply.getError().getMessage());
+            epochs[b] = reply.getBrokerEpoch();
+        }
+        for (int b = 1; b <= n; b++) {
+            BrokerHeartbeatResponse hb = get(controller.brokerHeartbeat(heartbeat(b, epochs[b], voter)));
+            assertEquals(ErrorCode.NONE, hb.getError().getCode(), hb.getError().getMessage());
+            assertFalse(hb.getIsFenced(), "broker " + b + " still fenced");
+        }
+        return epochs;
+    }
+
+    static BrokerHeartbeatRequest heartbeat(int brokerId, long epoch, LocalQuorum.Voter voter) {
+        return BrokerHeartbeatRequest.newBuilder()
+                .setBrokerId(brokerId)
+                .setBrokerEpoch(epoch)
+                .setMetadataOffset(voter.image().offset())
+                .build();
+    }
+
+    @Test
+    void activeControllerCreatesTopicVisibleOnEveryVoter() throws Exception {
+        start(3);
+        quorum.cluster.electLeader(1);
+        LocalQuorum.Voter leader = quorum.voter(1);
+        await().atMost(Duration.ofSeconds(5)).until(leader.controller::isActive);
+        registerAndUnfence(leader.controller, leader, 3);
+
+        CreateTopicsResponse created = get(leader.controller.createTopics(CreateTopicsRequest.newBuilder()
+                .addTopics(CreatableTopic.newBuilder().setName("orders").setNumPartitions(3).setReplicationFactor(3))
+                .build()));
+        assertEquals(ErrorCode.NONE, created.getTopics(0).getError().getCode());
+
+        for (LocalQuorum.Voter v : quorum.voters) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> v.image().topic("orders") != null);
+            TopicImage topic = v.image().topic("orders");
+            assertEquals(3, topic.numPartitions());
+            for (PartitionRegistration p : topic.partitions()) {
+                assertEquals(3, p.replicas().size());
+                assertEquals(p.replicas(), p.isr());
+            }
+            // Leaders spread over the three brokers.
+            assertEquals(3, topic.partitions().stream().map(PartitionRegistration::leader).distinct().count());
+        }
+    }
+
+    @Test
+    void nonLeaderAnswersNotControllerWithHint() throws Exception {
+        start(3);
+        quorum.cluster.electLeader(2);
+        await().atMost(Duration.ofSeconds(5)).until(quorum.voter(2).controller::isActive);
+        await().atMost(Duration.ofSeconds(5)).until(() -> quorum.voter(1).image().controller() != null);
+
+        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                () -> quorum.voter(1).controller.createTopics(CreateTopicsRequest.getDefaultInstance())
+                        .get(5, TimeUnit.SECONDS));
+        NotControllerException nce = assertInstanceOf(NotControllerException.class, e.getCause());
+        assertEquals(2, nce.hint().getControllerId());
+        assertEquals(LocalQuorum.endpoint(2), nce.hint().getEndpoint());
+    }
+
+    @Test
+    void expiredSessionFencesBrokerAndMovesLeadership() throws Exception {
+        start(3);
+        quorum.cluster.electLeader(1);
+        LocalQuorum.Voter leader = quorum.voter(1);
+        await().atMost(Duration.ofSeconds(5)).until(leader.controller::isActive);
+        long[] epochs = registerAndUnfence(leader.controller, leader, 3);
+        get(leader.controller.createTopics(CreateTopicsRequest.newBuilder()
+                .addTopics(CreatableTopic.newBuilder().setName("t").setNumPartitions(3).setReplicationFactor(3))
+                .build()));
+
+        // Brokers 1 and 3 keep heartbeating; broker 2 goes silent.
+        for (int i = 0; i < 5; i++) {
+            time.advanceMs(300);
+            get(leader.controller.brokerHeartbeat(heartbeat(1, epochs[1], leader)));
+            get(leader.controller.brokerHeartbeat(heartbeat(3, epochs[3], leader)));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> leader.image().broker(2).state() == BrokerState.FENCED);
+        MetadataImage image = leader.image();
+        assertEquals(BrokerState.UNFENCED, image.broker(1).state());
+        for (PartitionRegistration p : image.topic("t").partitions()) {
+            assertFalse(p.isInIsr(2), "broker 2 still in ISR " + p.isr());
+            assertTrue(p.leader() == 1 || p.leader() == 3, "leader " + p.leader());
+        }
+    }
+
+    @Test
+    void newControllerGrantsFreshSessionsAndKeepsMetadata() throws Exception {
+        start(3);
+        quorum.cluster.electLeader(1);
+        LocalQuorum.Voter first = quorum.voter(1);
+        await().atMost(Duration.ofSeconds(5)).until(first.controller::isActive);
+        long[] epochs = registerAndUnfence(first.controller, first, 3);
+
+        quorum.cluster.electLeader(3);
+        LocalQuorum.Voter second = quorum.voter(3);
+        await().atMost(Duration.ofSeconds(5)).until(second.controller::isActive);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !first.controller.isActive());
+        // Just before the fresh sessions would expire, every broker heartbeats the new controller.
+        time.advanceMs(800);
+        for (int b = 1; b <= 3; b++) {
+            BrokerHeartbeatResponse hb = get(second.controller.brokerHeartbeat(heartbeat(b, epochs[b], second)));
+            assertEquals(ErrorCode.NONE, hb.getError().getCode());
+            assertFalse(hb.getIsFenced());
+        }
+        CreateTopicsResponse created = get(second.controller.createTopics(CreateTopicsRequest.newBuilder()
+                .addTopics(CreatableTopic.newBuilder().setName("after-failover").setReplicationFactor(3)).build()));
+        assertEquals(ErrorCode.NONE, created.getTopics(0).getError().getCode(),
+                created.getTopics(0).getError().getMessage());
+        for (int b = 1; b <= 3; b++) {
+            assertEquals(BrokerState.UNFENCED, second.image().broker(b).state());
+        }
+    }
+}
