@@ -113,12 +113,17 @@ public final class MetadataLoader implements MetadataLogListener {
         return future;
     }
 
+    /** A committed batch this node still keeps for watchers that resume. */
+    public record RetainedBatch(long offset, List<MetadataRecord> records) {}
+
     /**
-     * The committed batches after {@code fromOffset} that this node still keeps, or null when
-     * some were already dropped and the caller needs the whole image instead.
+     * The committed batches after {@code fromOffset} that this node still keeps, oldest first, or
+     * null when some were already dropped and the caller needs the whole image instead.
      */
-    List<RecentBatches.Batch> batchesAfter(long fromOffset) {
-        return recent.after(fromOffset);
+    public List<RetainedBatch> retainedBatchesAfter(long fromOffset) {
+        List<RecentBatches.Batch> batches = recent.after(fromOffset);
+        return batches == null ? null
+                : batches.stream().map(b -> new RetainedBatch(b.offset(), b.records())).toList();
     }
 
     @Override

@@ -1,0 +1,297 @@
+package io.raftmq.metadata.client;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.raftmq.common.FaultHandler;
+import io.raftmq.common.HostPort;
+import io.raftmq.metadata.image.ControllerRegistration;
+import io.raftmq.metadata.image.MetadataDelta;
+import io.raftmq.metadata.image.MetadataImage;
+import io.raftmq.protocol.controller.ControllerGrpc;
+import io.raftmq.protocol.controller.MetadataEvent;
+import io.raftmq.protocol.controller.WatchMetadataRequest;
+import io.raftmq.protocol.metadata.MetadataRecord;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a {@link MetadataImage} of the cluster up to date from a voter's WatchMetadata stream: the
+ * way a broker (or any process that is not a voter) follows the metadata log. When the stream
+ * breaks it reconnects, to the announced active controller if known or else the next voter, and
+ * resumes from the last offset it applied. When a new controller announces itself it moves there,
+ * since the leader's applied state is the newest.
+ *
+ * <p>Threads: stream callbacks arrive on gRPC threads and reconnects on the watcher's own thread;
+ * all state is guarded by {@code this}. The listener is called with that lock held, in offset
+ * order, and must return quickly.
+ */
+public final class MetadataWatcher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MetadataWatcher.class);
+
+    /** Told about every new image, in order. {@code delta} is null after a snapshot. */
+    public interface Listener {
+        void onImage(MetadataImage image, MetadataDelta delta);
+    }
+
+    /**
+     * @param watcherId who is watching (a broker id, or -1), for the voters' logs
+     * @param voters gRPC addresses of the controller voters
+     * @param reconnectBackoffMs wait before reconnecting after a broken stream
+     */
+    public record Options(int watcherId, List<HostPort> voters, long reconnectBackoffMs) {
+        public Options {
+            voters = List.copyOf(voters);
+        }
+    }
+
+    private final Options options;
+    private final Listener listener;
+    private final FaultHandler faultHandler;
+    private final Map<HostPort, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService scheduler;
+
+    // Guarded by this.
+    private MetadataImage image = MetadataImage.EMPTY;
+    private long generation;
+    private HostPort target;
+    private int nextVoter;
+    private ClientCallStreamObserver<WatchMetadataRequest> call;
+    private final List<MetadataRecord> snapshotRecords = new ArrayList<>();
+    private boolean closed;
+    private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
+
+    private record Waiter(long offset, CompletableFuture<MetadataImage> future) implements Comparable<Waiter> {
+        @Override
+        public int compareTo(Waiter o) {
+            return Long.compare(offset, o.offset);
+        }
+    }
+
+    /**
+     * @param faultHandler told when a batch from the stream cannot be replayed onto this image: the
+     *     image cannot be trusted from then on
+     */
+    public MetadataWatcher(Options options, Listener listener, FaultHandler faultHandler) {
+        this.options = options;
+        this.listener = listener;
+        this.faultHandler = faultHandler;
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "metadata-watcher-" + options.watcherId());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public synchronized void start() {
+        connect(null);
+    }
+
+    /** The newest image this watcher has. */
+    public synchronized MetadataImage image() {
+        return image;
+    }
+
+    /** The voter this watcher streams from (or tries to). */
+    public synchronized HostPort target() {
+        return target;
+    }
+
+    /** Completes once the image has reached {@code offset}; the caller bounds the wait. */
+    public synchronized CompletableFuture<MetadataImage> whenApplied(long offset) {
+        if (image.offset() >= offset) {
+            return CompletableFuture.completedFuture(image);
+        }
+        CompletableFuture<MetadataImage> future = new CompletableFuture<>();
+        Waiter waiter = new Waiter(offset, future);
+        waiters.add(waiter);
+        future.whenComplete((img, error) -> {
+            if (error != null) {
+                synchronized (this) {
+                    waiters.remove(waiter);
+                }
+            }
+        });
+        return future;
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            closed = true;
+            generation++;
+            if (call != null) {
+                call.cancel("watcher closed", null);
+            }
+            waiters.forEach(w -> w.future().completeExceptionally(new IllegalStateException("watcher closed")));
+            waiters.clear();
+        }
+        scheduler.shutdownNow();
+        channels.values().forEach(ManagedChannel::shutdownNow);
+    }
+
+    // ---- all below with the lock held ----
+
+    private void connect(HostPort preferred) {
+        if (closed) {
+            return;
+        }
+        long gen = ++generation;
+        if (call != null) {
+            call.cancel("moving to another voter", null);
+            call = null;
+        }
+        target = preferred != null ? preferred : pickVoter();
+        snapshotRecords.clear();
+        ManagedChannel channel = channel(target);
+        channel.resetConnectBackoff();
+        WatchMetadataRequest request = WatchMetadataRequest.newBuilder()
+                .setFromOffset(image.offset())
+                .setWatcherId(options.watcherId())
+                .build();
+        HostPort connectedTo = target;
+        ControllerGrpc.newStub(channel).watchMetadata(request, new ClientResponseObserver<WatchMetadataRequest,
+                MetadataEvent>() {
+            @Override
+            public void beforeStart(ClientCallStreamObserver<WatchMetadataRequest> requestStream) {
+                synchronized (MetadataWatcher.this) {
+                    if (gen == generation) {
+                        call = requestStream;
+                    } else {
+                        requestStream.cancel("superseded", null);
+                    }
+                }
+            }
+
+            @Override
+            public void onNext(MetadataEvent event) {
+                synchronized (MetadataWatcher.this) {
+                    if (gen == generation) {
+                        handle(event);
+                    }
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                streamEnded(gen, connectedTo, Status.fromThrowable(t).toString());
+            }
+
+            @Override
+            public void onCompleted() {
+                streamEnded(gen, connectedTo, "the voter ended the stream");
+            }
+        });
+    }
+
+    private HostPort pickVoter() {
+        ControllerRegistration announced = image.controller();
+        if (announced != null && nextVoter == 0) {
+            nextVoter++;
+            return new HostPort(announced.endpoint().getHost(), announced.endpoint().getPort());
+        }
+        List<HostPort> voters = options.voters();
+        return voters.get(Math.floorMod(nextVoter++, voters.size()));
+    }
+
+    private void handle(MetadataEvent event) {
+        switch (event.getEventCase()) {
+            case SNAPSHOT_CHUNK -> {
+                snapshotRecords.addAll(event.getSnapshotChunk().getRecordsList());
+                if (event.getSnapshotChunk().getLast()) {
+                    MetadataImage loaded;
+                    try {
+                        loaded = MetadataDelta.loadSnapshot(event.getSnapshotChunk().getOffset(), snapshotRecords);
+                    } catch (RuntimeException e) {
+                        closed = true;
+                        throw faultHandler.handleFault("watcher " + options.watcherId() + " cannot load the metadata"
+                                + " snapshot at offset " + event.getSnapshotChunk().getOffset() + " from " + target
+                                + ": " + e.getMessage(), e);
+                    }
+                    snapshotRecords.clear();
+                    publish(loaded, null);
+                }
+            }
+            case BATCH -> {
+                long offset = event.getBatch().getOffset();
+                if (offset <= image.offset()) {
+                    return;
+                }
+                MetadataDelta delta = new MetadataDelta(image);
+                try {
+                    for (MetadataRecord record : event.getBatch().getRecordsList()) {
+                        delta.replay(offset, record);
+                    }
+                } catch (RuntimeException e) {
+                    closed = true;
+                    throw faultHandler.handleFault("watcher " + options.watcherId() + " cannot replay the metadata"
+                            + " batch at offset " + offset + " from " + target + ": " + e.getMessage(), e);
+                }
+                ControllerRegistration before = image.controller();
+                publish(delta.apply(offset), delta);
+                ControllerRegistration after = image.controller();
+                if (after != null && !after.equals(before)) {
+                    HostPort announced = new HostPort(after.endpoint().getHost(), after.endpoint().getPort());
+                    if (!announced.equals(target)) {
+                        LOG.info("[watcher {}] node {} is the active controller; following metadata from {}",
+                                options.watcherId(), after.controllerId(), announced);
+                        connect(announced);
+                    }
+                }
+            }
+            case EVENT_NOT_SET -> { }
+        }
+    }
+
+    private void publish(MetadataImage next, MetadataDelta delta) {
+        image = next;
+        nextVoter = 0;
+        listener.onImage(next, delta);
+        while (!waiters.isEmpty() && waiters.peek().offset() <= next.offset()) {
+            waiters.poll().future().complete(next);
+        }
+    }
+
+    private void streamEnded(long gen, HostPort from, String why) {
+        synchronized (this) {
+            if (gen != generation || closed) {
+                return;
+            }
+            LOG.info("[watcher {}] metadata stream from {} ended ({}); reconnecting after offset {}",
+                    options.watcherId(), from, why, image.offset());
+            generation++; // ignore anything else this stream says
+            call = null;
+        }
+        try {
+            scheduler.schedule(() -> {
+                synchronized (this) {
+                    connect(null);
+                }
+            }, options.reconnectBackoffMs(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closedNow) {
+            // Closing.
+        }
+    }
+
+    private ManagedChannel channel(HostPort address) {
+        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forAddress(a.host(), a.port())
+                .usePlaintext()
+                // Notice a voter that stopped answering (paused, cut off) within a few seconds.
+                .keepAliveTime(1, TimeUnit.SECONDS)
+                .keepAliveTimeout(2, TimeUnit.SECONDS)
+                .keepAliveWithoutCalls(false)
+                .build());
+    }
+}

@@ -1,0 +1,175 @@
+package io.raftmq.metadata.jraft;
+
+import com.alipay.sofa.jraft.Node;
+import com.alipay.sofa.jraft.RaftGroupService;
+import com.alipay.sofa.jraft.Status;
+import com.alipay.sofa.jraft.entity.Task;
+import com.alipay.sofa.jraft.option.NodeOptions;
+import com.alipay.sofa.jraft.option.RaftOptions;
+import io.raftmq.common.FaultHandler;
+import io.raftmq.metadata.log.LeaderAndEpoch;
+import io.raftmq.metadata.log.MetadataLog;
+import io.raftmq.metadata.log.MetadataLogListener;
+import io.raftmq.metadata.log.Voter;
+import io.raftmq.protocol.metadata.MetadataBatch;
+import io.raftmq.protocol.metadata.MetadataRecord;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The metadata log on SOFAJRaft: one Raft group of the controller voters, using JRaft's default
+ * transport (SOFABolt) on each voter's Raft port and its RocksDB log storage under {@code dataDir}.
+ * One committed Raft entry is one {@link MetadataBatch}; its Raft index is the batch's offset and
+ * its Raft term the leader's epoch.
+ *
+ * <p>Life cycle: construct, {@link #start}, {@link #close}. {@link #append} and {@link
+ * #leaderAndEpoch} are thread-safe; the listener is called on JRaft's FSM thread.
+ */
+public final class JRaftMetadataLog implements MetadataLog {
+    private static final Logger LOG = LoggerFactory.getLogger(JRaftMetadataLog.class);
+    static final String GROUP_ID = "raftmq-metadata";
+
+    static {
+        // bolt logs through sofa-common-tools, which, when it finds logback, sets up its own log
+        // files under ~/logs. JRaft logs what matters through SLF4J; keep bolt out of the home
+        // directory. Must be set before bolt's classes load (they load when a node starts).
+        if (System.getProperty("sofa.middleware.log.disable") == null) {
+            System.setProperty("sofa.middleware.log.disable", "true");
+        }
+    }
+
+    private final JRaftOptions options;
+    private final FaultHandler faultHandler;
+    private final PeerIds peers;
+    private final ExecutorService snapshotWriter;
+
+    // Set by start (a single caller), read by any thread.
+    private volatile RaftGroupService group;
+    private volatile Node node;
+    // Written on the FSM thread.
+    private volatile LeaderAndEpoch leader = LeaderAndEpoch.UNKNOWN;
+    private volatile boolean closed;
+
+    public JRaftMetadataLog(JRaftOptions options, FaultHandler faultHandler) {
+        this.options = options;
+        this.faultHandler = faultHandler;
+        this.peers = new PeerIds(options.voters());
+        this.snapshotWriter = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "metadata-snapshot-" + options.nodeId());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Override
+    public int nodeId() {
+        return options.nodeId();
+    }
+
+    @Override
+    public List<Voter> voters() {
+        return options.voters();
+    }
+
+    @Override
+    public void start(MetadataLogListener listener) throws IOException {
+        Path dir = options.dataDir();
+        Files.createDirectories(dir.resolve("log"));
+        Files.createDirectories(dir.resolve("raft_meta"));
+        Files.createDirectories(dir.resolve("snapshot"));
+
+        RaftOptions raftOptions = new RaftOptions();
+        raftOptions.setMaxElectionDelayMs(options.maxElectionDelayMs());
+        raftOptions.setSync(options.sync());
+        raftOptions.setSyncMeta(options.sync());
+
+        NodeOptions nodeOptions = new NodeOptions();
+        nodeOptions.setElectionTimeoutMs(options.electionTimeoutMs());
+        nodeOptions.setRaftOptions(raftOptions);
+        nodeOptions.setInitialConf(peers.configuration());
+        nodeOptions.setLogUri(dir.resolve("log").toString());
+        nodeOptions.setRaftMetaUri(dir.resolve("raft_meta").toString());
+        nodeOptions.setSnapshotUri(dir.resolve("snapshot").toString());
+        nodeOptions.setSnapshotIntervalSecs(options.snapshotIntervalSecs());
+        nodeOptions.setSnapshotLogIndexMargin(options.snapshotLogIndexMargin());
+        nodeOptions.setEnableMetrics(false);
+        nodeOptions.setFsm(new MetadataStateMachine(options.nodeId(), listener, faultHandler, peers,
+                view -> leader = view, snapshotWriter));
+
+        RaftGroupService service = new RaftGroupService(GROUP_ID, peers.peerOf(options.nodeId()), nodeOptions);
+        Node started = service.start();
+        if (started == null) {
+            throw new IOException("node " + options.nodeId() + " could not start its metadata Raft node on "
+                    + options.self().address());
+        }
+        group = service;
+        node = started;
+        LOG.info("[node {}] metadata Raft node started on {} with voters {} (election timeout {} ms + up to {} ms)",
+                options.nodeId(), options.self().address(), options.voters(), options.electionTimeoutMs(),
+                options.maxElectionDelayMs());
+    }
+
+    @Override
+    public CompletableFuture<Long> append(long epoch, List<MetadataRecord> records) {
+        CompletableFuture<Long> future = new CompletableFuture<>();
+        Node current = node;
+        if (current == null || closed) {
+            future.completeExceptionally(new IllegalStateException(
+                    "metadata log of node " + options.nodeId() + " is not running"));
+            return future;
+        }
+        byte[] data = MetadataBatch.newBuilder().addAllRecords(records).build().toByteArray();
+        current.apply(new Task(ByteBuffer.wrap(data), new AppendClosure(future), epoch));
+        return future;
+    }
+
+    @Override
+    public LeaderAndEpoch leaderAndEpoch() {
+        return leader;
+    }
+
+    /** Saves a snapshot now (normally JRaft does this every snapshotIntervalSecs). */
+    public CompletableFuture<Void> snapshot() {
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        Node current = node;
+        if (current == null) {
+            future.completeExceptionally(new IllegalStateException("metadata log is not running"));
+            return future;
+        }
+        current.snapshot((Status status) -> {
+            if (status.isOk()) {
+                future.complete(null);
+            } else {
+                future.completeExceptionally(new IllegalStateException("metadata snapshot failed: " + status));
+            }
+        });
+        return future;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RaftGroupService service = group;
+        if (service != null) {
+            service.shutdown();
+            try {
+                service.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        snapshotWriter.shutdown();
+        LOG.info("[node {}] metadata Raft node stopped", options.nodeId());
+    }
+}

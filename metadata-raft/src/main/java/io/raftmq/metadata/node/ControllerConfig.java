@@ -1,0 +1,111 @@
+package io.raftmq.metadata.node;
+
+import io.raftmq.common.config.Config;
+import io.raftmq.common.config.ConfigException;
+import io.raftmq.common.config.ConfigKey;
+import io.raftmq.metadata.log.Voter;
+import java.util.List;
+
+/**
+ * Configuration of the metadata quorum and the controller: every key with its unit, default and
+ * meaning. Values are checked when this is built, and an error names the key.
+ */
+public final class ControllerConfig {
+    public static final ConfigKey<String> QUORUM_VOTERS = ConfigKey.ofString("controller.quorum.voters", null,
+            "The metadata quorum's voters and their Raft addresses: id@host:port,... (e.g."
+                    + " 1@127.0.0.1:9095,2@127.0.0.1:9195,3@127.0.0.1:9295). Identical on every node.");
+    public static final ConfigKey<Integer> ELECTION_TIMEOUT_MS = ConfigKey.ofInt("controller.election.timeout.ms",
+            300, 50, 60_000, "A voter that hears nothing from the leader for this long starts an election.");
+    public static final ConfigKey<Integer> MAX_ELECTION_DELAY_MS = ConfigKey.ofInt(
+            "controller.max.election.delay.ms", 300, 0, 60_000,
+            "Random extra wait, up to this, before an election, so voters do not split the vote. Failover takes"
+                    + " electionTimeout plus up to this.");
+    public static final ConfigKey<Long> BROKER_HEARTBEAT_INTERVAL_MS = ConfigKey.ofLong(
+            "broker.heartbeat.interval.ms", 150L, 10, 60_000,
+            "How often a broker heartbeats to the active controller. At most a third of the session timeout.");
+    public static final ConfigKey<Long> BROKER_SESSION_TIMEOUT_MS = ConfigKey.ofLong(
+            "broker.session.timeout.ms", 900L, 100, 600_000,
+            "A broker without a heartbeat for this long is fenced and its partitions get new leaders.");
+    public static final ConfigKey<Integer> SNAPSHOT_INTERVAL_SECS = ConfigKey.ofInt(
+            "metadata.snapshot.interval.secs", 600, 1, Integer.MAX_VALUE,
+            "How often each voter snapshots the metadata image and truncates its Raft log.");
+    public static final ConfigKey<Integer> NUM_PARTITIONS = ConfigKey.ofInt("num.partitions", 1, 1, 10_000,
+            "Partitions of a topic created without a partition count.");
+    public static final ConfigKey<Integer> DEFAULT_REPLICATION_FACTOR = ConfigKey.ofInt(
+            "default.replication.factor", 3, 1, 1_000,
+            "Replication factor of a topic created without one (capped at the number of live brokers).");
+    public static final ConfigKey<Long> REQUEST_TIMEOUT_MS = ConfigKey.ofLong("controller.request.timeout.ms",
+            30_000L, 100, 600_000,
+            "How long a controller request may wait for its metadata records to commit.");
+
+    public static final List<ConfigKey<?>> KEYS = List.of(QUORUM_VOTERS, ELECTION_TIMEOUT_MS, MAX_ELECTION_DELAY_MS,
+            BROKER_HEARTBEAT_INTERVAL_MS, BROKER_SESSION_TIMEOUT_MS, SNAPSHOT_INTERVAL_SECS, NUM_PARTITIONS,
+            DEFAULT_REPLICATION_FACTOR, REQUEST_TIMEOUT_MS);
+
+    private final List<Voter> voters;
+    private final int electionTimeoutMs;
+    private final int maxElectionDelayMs;
+    private final long heartbeatIntervalMs;
+    private final long sessionTimeoutMs;
+    private final int snapshotIntervalSecs;
+    private final int numPartitions;
+    private final int defaultReplicationFactor;
+    private final long requestTimeoutMs;
+
+    public ControllerConfig(Config config) {
+        try {
+            this.voters = Voter.parseList(config.get(QUORUM_VOTERS));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(QUORUM_VOTERS.name(), config.get(QUORUM_VOTERS), e.getMessage());
+        }
+        this.electionTimeoutMs = config.get(ELECTION_TIMEOUT_MS);
+        this.maxElectionDelayMs = config.get(MAX_ELECTION_DELAY_MS);
+        this.heartbeatIntervalMs = config.get(BROKER_HEARTBEAT_INTERVAL_MS);
+        this.sessionTimeoutMs = config.get(BROKER_SESSION_TIMEOUT_MS);
+        if (heartbeatIntervalMs * 3 > sessionTimeoutMs) {
+            throw new ConfigException(BROKER_HEARTBEAT_INTERVAL_MS.name(), String.valueOf(heartbeatIntervalMs),
+                    "must be at most a third of " + BROKER_SESSION_TIMEOUT_MS.name() + " (" + sessionTimeoutMs
+                            + " ms), so that one lost heartbeat does not fence a broker");
+        }
+        this.snapshotIntervalSecs = config.get(SNAPSHOT_INTERVAL_SECS);
+        this.numPartitions = config.get(NUM_PARTITIONS);
+        this.defaultReplicationFactor = config.get(DEFAULT_REPLICATION_FACTOR);
+        this.requestTimeoutMs = config.get(REQUEST_TIMEOUT_MS);
+    }
+
+    public List<Voter> voters() {
+        return voters;
+    }
+
+    public int electionTimeoutMs() {
+        return electionTimeoutMs;
+    }
+
+    public int maxElectionDelayMs() {
+        return maxElectionDelayMs;
+    }
+
+    public long heartbeatIntervalMs() {
+        return heartbeatIntervalMs;
+    }
+
+    public long sessionTimeoutMs() {
+        return sessionTimeoutMs;
+    }
+
+    public int snapshotIntervalSecs() {
+        return snapshotIntervalSecs;
+    }
+
+    public int numPartitions() {
+        return numPartitions;
+    }
+
+    public int defaultReplicationFactor() {
+        return defaultReplicationFactor;
+    }
+
+    public long requestTimeoutMs() {
+        return requestTimeoutMs;
+    }
+}
