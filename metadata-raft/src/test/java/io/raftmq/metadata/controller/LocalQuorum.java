@@ -59,8 +59,14 @@ public final class LocalQuorum implements AutoCloseable {
         return voters.get(nodeId - 1);
     }
 
-    /** Stops a voter and starts a new one with the same id (it reloads from the shared log). */
+    /**
+     * Stops a voter and starts a new one with the same id (it reloads from the shared log, from the
+     * latest snapshot on). A restarted leader never resumes its epoch, as in Raft: the epoch ends.
+     */
     public Voter restart(int nodeId) {
+        if (cluster.leader().leaderId() == nodeId) {
+            cluster.loseLeader();
+        }
         Voter old = voter(nodeId);
         old.controller.close();
         old.log.close();

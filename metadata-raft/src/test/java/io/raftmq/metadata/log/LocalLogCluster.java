@@ -87,6 +87,16 @@ public final class LocalLogCluster {
         }
     }
 
+    /** Whether {@code leader} is the cluster's current leadership (not a historical one). */
+    boolean isCurrent(LeaderAndEpoch leader) {
+        lock.lock();
+        try {
+            return leader.epoch() == epoch;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public LeaderAndEpoch leader() {
         lock.lock();
         try {

@@ -135,7 +135,9 @@ public final class LocalMetadataLog implements MetadataLog {
                     if (own != null) {
                         own.complete(batch.offset());
                     }
-                } else if (entry instanceof LocalLogCluster.LeaderEntry change) {
+                } else if (entry instanceof LocalLogCluster.LeaderEntry change && cluster.isCurrent(change.leader())) {
+                    // Like JRaft: a voter replaying old entries is not told about old leaderships,
+                    // only about the current one (which comes after every batch before its term).
                     leader = change.leader();
                     listener.handleLeaderChange(change.leader());
                 }
