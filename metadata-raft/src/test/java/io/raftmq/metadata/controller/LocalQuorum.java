@@ -4,6 +4,7 @@ import io.raftmq.common.MockFaultHandler;
 import io.raftmq.common.Time;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.loader.MetadataLoader;
+import io.raftmq.metadata.loader.MetadataSubscriber;
 import io.raftmq.metadata.log.LocalLogCluster;
 import io.raftmq.metadata.log.LocalMetadataLog;
 import io.raftmq.protocol.common.Endpoint;
@@ -22,6 +23,7 @@ public final class LocalQuorum implements AutoCloseable {
     private final Time time;
     private final long sessionTimeoutMs;
     private final Random random;
+    private final List<MetadataSubscriber> observers;
 
     /** One voter: its log handle, loader and controller. */
     public static final class Voter {
@@ -46,10 +48,17 @@ public final class LocalQuorum implements AutoCloseable {
     }
 
     public LocalQuorum(int voterCount, Time time, long sessionTimeoutMs, long seed) {
+        this(voterCount, time, sessionTimeoutMs, seed, List.of());
+    }
+
+    /** @param observers subscribed to every voter's loader, restarted voters included */
+    public LocalQuorum(int voterCount, Time time, long sessionTimeoutMs, long seed,
+            List<MetadataSubscriber> observers) {
         this.cluster = new LocalLogCluster(voterCount);
         this.time = time;
         this.sessionTimeoutMs = sessionTimeoutMs;
         this.random = new Random(seed);
+        this.observers = List.copyOf(observers);
         for (int id = 1; id <= voterCount; id++) {
             voters.add(startVoter(id));
         }
@@ -86,6 +95,7 @@ public final class LocalQuorum implements AutoCloseable {
                 new QuorumController.Options(nodeId, endpoint(nodeId), sessionTimeoutMs, 1000),
                 log, decisions, time, faults);
         loader.subscribe(controller);
+        observers.forEach(loader::subscribe);
         controller.start();
         log.start(loader);
         return new Voter(nodeId, log, loader, controller, faults);

@@ -1,0 +1,105 @@
+package io.raftmq.metadata.controller;
+
+import io.raftmq.metadata.image.BrokerRegistration;
+import io.raftmq.metadata.image.MetadataDelta;
+import io.raftmq.metadata.image.MetadataImage;
+import io.raftmq.metadata.image.PartitionRegistration;
+import io.raftmq.metadata.image.TopicImage;
+import io.raftmq.metadata.loader.MetadataSubscriber;
+import io.raftmq.protocol.metadata.MetadataRecord;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Named invariants of committed metadata, checked against every batch each voter commits (the
+ * image before the batch and after it). Violations are collected; {@link #assertHeld()} throws the
+ * first. Subscribe one instance to every voter's loader.
+ *
+ * <ul>
+ *   <li>ISR within replicas and never empty;
+ *   <li>a leader is in its ISR, and every ISR member of a led partition is eligible (unfenced);
+ *   <li>a leaderless partition has exactly one ISR member, which is not eligible (no unclean
+ *       election has been possible, or one would have happened);
+ *   <li>leader and partition epochs never move back; a leader change bumps the leader epoch;
+ *   <li>a new leader was in the ISR before the batch, unless the topic allows unclean election;
+ *   <li>broker epochs never move back.
+ * </ul>
+ */
+final class MetadataInvariants implements MetadataSubscriber {
+    private final List<String> violations = new CopyOnWriteArrayList<>();
+
+    void assertHeld() {
+        if (!violations.isEmpty()) {
+            throw new AssertionError(violations.size() + " invariant violation(s); first: " + violations.get(0));
+        }
+    }
+
+    @Override
+    public void onSnapshot(MetadataImage image) {
+        checkImage(image, "snapshot at " + image.offset());
+    }
+
+    @Override
+    public void onCommit(long offset, List<MetadataRecord> records, MetadataDelta delta, MetadataImage after) {
+        MetadataImage before = delta.base();
+        String where = "batch at offset " + offset;
+        checkImage(after, where);
+        for (BrokerRegistration broker : after.brokers().values()) {
+            BrokerRegistration old = before.broker(broker.id());
+            check(old == null || old.epoch() <= broker.epoch(), "%s: broker %d epoch moved back: %d -> %d", where,
+                    broker.id(), old == null ? 0 : old.epoch(), broker.epoch());
+        }
+        for (UUID topicId : delta.changedTopicIds()) {
+            TopicImage now = after.topic(topicId);
+            TopicImage old = before.topic(topicId);
+            if (now == null || old == null) {
+                continue;
+            }
+            boolean unclean = now.config("unclean.leader.election.enable").map(Boolean::parseBoolean).orElse(false);
+            for (int i = 0; i < old.numPartitions(); i++) {
+                PartitionRegistration p = now.partition(i);
+                PartitionRegistration q = old.partition(i);
+                String name = where + ": " + now.name() + "-" + i;
+                check(p.leaderEpoch() >= q.leaderEpoch(), "%s: leader epoch moved back: %d -> %d", name,
+                        q.leaderEpoch(), p.leaderEpoch());
+                check(p.partitionEpoch() >= q.partitionEpoch(), "%s: partition epoch moved back: %d -> %d", name,
+                        q.partitionEpoch(), p.partitionEpoch());
+                if (p.leader() != q.leader()) {
+                    check(p.leaderEpoch() > q.leaderEpoch(), "%s: leader %d -> %d without a new leader epoch", name,
+                            q.leader(), p.leader());
+                    check(!p.hasLeader() || unclean || q.isr().contains(p.leader()),
+                            "%s: unclean election of %d, not in the ISR %s before", name, p.leader(), q.isr());
+                }
+            }
+        }
+    }
+
+    private void checkImage(MetadataImage image, String where) {
+        for (TopicImage topic : image.topics()) {
+            for (int i = 0; i < topic.numPartitions(); i++) {
+                PartitionRegistration p = topic.partition(i);
+                String name = where + ": " + topic.name() + "-" + i;
+                check(!p.isr().isEmpty() && p.replicas().containsAll(p.isr()), "%s: ISR %s not within replicas %s",
+                        name, p.isr(), p.replicas());
+                if (p.hasLeader()) {
+                    check(p.isr().contains(p.leader()), "%s: leader %d outside ISR %s", name, p.leader(), p.isr());
+                    for (int member : p.isr()) {
+                        check(image.isEligible(member), "%s: ISR member %d is %s while the partition has a leader",
+                                name, member, image.broker(member) == null ? "unregistered"
+                                        : image.broker(member).state());
+                    }
+                } else {
+                    check(p.isr().size() == 1 && !image.isEligible(p.isr().get(0)),
+                            "%s: leaderless, but its ISR %s has an eligible member or more than one", name, p.isr());
+                }
+            }
+        }
+    }
+
+    private void check(boolean condition, String format, Object... args) {
+        if (!condition) {
+            violations.add(String.format(format, args));
+        }
+    }
+}
