@@ -1,11 +1,15 @@
 package io.raftmq.metadata.jraft;
 
 import com.alipay.sofa.jraft.Node;
-import com.alipay.sofa.jraft.RaftGroupService;
+import com.alipay.sofa.jraft.NodeManager;
+import com.alipay.sofa.jraft.RaftServiceFactory;
 import com.alipay.sofa.jraft.Status;
+import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.entity.Task;
 import com.alipay.sofa.jraft.option.NodeOptions;
 import com.alipay.sofa.jraft.option.RaftOptions;
+import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
+import com.alipay.sofa.jraft.rpc.RpcServer;
 import io.raftmq.common.FaultHandler;
 import io.raftmq.metadata.log.LeaderAndEpoch;
 import io.raftmq.metadata.log.MetadataLog;
@@ -43,6 +47,10 @@ public final class JRaftMetadataLog implements MetadataLog {
         // directory. Must be set before bolt's classes load (they load when a node starts).
         if (System.getProperty("sofa.middleware.log.disable") == null) {
             System.setProperty("sofa.middleware.log.disable", "true");
+            // ...and keep it from printing a warning about exactly that on standard error.
+            if (System.getProperty("sofa.middleware.log.internal.level") == null) {
+                System.setProperty("sofa.middleware.log.internal.level", "ERROR");
+            }
         }
     }
 
@@ -52,7 +60,7 @@ public final class JRaftMetadataLog implements MetadataLog {
     private final ExecutorService snapshotWriter;
 
     // Set by start (a single caller), read by any thread.
-    private volatile RaftGroupService group;
+    private volatile RpcServer rpcServer;
     private volatile Node node;
     // Written on the FSM thread.
     private volatile LeaderAndEpoch leader = LeaderAndEpoch.UNKNOWN;
@@ -104,17 +112,52 @@ public final class JRaftMetadataLog implements MetadataLog {
         nodeOptions.setFsm(new MetadataStateMachine(options.nodeId(), listener, faultHandler, peers,
                 view -> leader = view, snapshotWriter));
 
-        RaftGroupService service = new RaftGroupService(GROUP_ID, peers.peerOf(options.nodeId()), nodeOptions);
-        Node started = service.start();
-        if (started == null) {
-            throw new IOException("node " + options.nodeId() + " could not start its metadata Raft node on "
-                    + options.self().address());
+        // Built by hand rather than with RaftGroupService.start(), because a node can become leader
+        // inside init() (always, with a single voter): the controller appends from onLeaderStart,
+        // so the node must be reachable through this.node before init() runs.
+        PeerId self = peers.peerOf(options.nodeId());
+        RpcServer server = RaftRpcServerFactory.createRaftRpcServer(self.getEndpoint());
+        NodeManager.getInstance().addAddress(self.getEndpoint());
+        rpcServer = server;
+        Node created = RaftServiceFactory.createRaftNode(GROUP_ID, self);
+        node = created;
+        if (!created.init(nodeOptions)) {
+            NodeManager.getInstance().removeAddress(self.getEndpoint());
+            throw new IOException("node " + options.nodeId() + " could not start its metadata Raft node (see the log"
+                    + " above)");
         }
-        group = service;
-        node = started;
+        listen(server);
         LOG.info("[node {}] metadata Raft node started on {} with voters {} (election timeout {} ms + up to {} ms)",
                 options.nodeId(), options.self().address(), options.voters(), options.electionTimeoutMs(),
                 options.maxElectionDelayMs());
+    }
+
+    /**
+     * Starts the Raft RPC server. bolt closes a server's socket asynchronously, so right after a
+     * restart (or a kill of the previous process) the port can still be held for a moment: retry
+     * for a few seconds before giving up.
+     */
+    private void listen(RpcServer server) throws IOException {
+        long deadlineMs = System.currentTimeMillis() + 3_000;
+        while (true) {
+            try {
+                if (server.init(null)) {
+                    return;
+                }
+            } catch (IllegalStateException e) {
+                if (System.currentTimeMillis() > deadlineMs) {
+                    close();
+                    throw new IOException("node " + options.nodeId() + " cannot listen on its Raft address "
+                            + options.self().address() + ": " + (e.getCause() != null ? e.getCause() : e), e);
+                }
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while starting", e);
+            }
+        }
     }
 
     @Override
@@ -160,14 +203,20 @@ public final class JRaftMetadataLog implements MetadataLog {
             return;
         }
         closed = true;
-        RaftGroupService service = group;
-        if (service != null) {
-            service.shutdown();
+        RpcServer server = rpcServer;
+        if (server != null) {
+            server.shutdown();
+        }
+        Node current = node;
+        if (current != null) {
+            // A leader steps down at once, telling the most up-to-date follower to elect itself.
+            current.shutdown();
             try {
-                service.join();
+                current.join();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            NodeManager.getInstance().removeAddress(peers.peerOf(options.nodeId()).getEndpoint());
         }
         snapshotWriter.shutdown();
         LOG.info("[node {}] metadata Raft node stopped", options.nodeId());

@@ -11,9 +11,10 @@ import java.util.List;
  * meaning. Values are checked when this is built, and an error names the key.
  */
 public final class ControllerConfig {
-    public static final ConfigKey<String> QUORUM_VOTERS = ConfigKey.ofString("controller.quorum.voters", null,
+    public static final ConfigKey<String> QUORUM_VOTERS = ConfigKey.ofString("controller.quorum.voters", "",
             "The metadata quorum's voters and their Raft addresses: id@host:port,... (e.g."
-                    + " 1@127.0.0.1:9095,2@127.0.0.1:9195,3@127.0.0.1:9295). Identical on every node.");
+                    + " 1@127.0.0.1:9095,2@127.0.0.1:9195,3@127.0.0.1:9295). Identical on every node; required on"
+                    + " nodes with the controller role.");
     public static final ConfigKey<Integer> ELECTION_TIMEOUT_MS = ConfigKey.ofInt("controller.election.timeout.ms",
             300, 50, 60_000, "A voter that hears nothing from the leader for this long starts an election.");
     public static final ConfigKey<Integer> MAX_ELECTION_DELAY_MS = ConfigKey.ofInt(
@@ -53,6 +54,10 @@ public final class ControllerConfig {
     private final long requestTimeoutMs;
 
     public ControllerConfig(Config config) {
+        if (config.get(QUORUM_VOTERS).isBlank()) {
+            throw new ConfigException("missing required config " + QUORUM_VOTERS.name() + " (environment: "
+                    + QUORUM_VOTERS.envName() + "): " + QUORUM_VOTERS.doc());
+        }
         try {
             this.voters = Voter.parseList(config.get(QUORUM_VOTERS));
         } catch (IllegalArgumentException e) {

@@ -284,6 +284,26 @@ class QuorumIntegrationTest {
     }
 
     @Test
+    void singleVoterQuorumLeadsAtOnceAndKeepsMetadataAcrossRestart() throws Exception {
+        quorum = TestQuorum.start(1, dir);
+        quorum.awaitActiveController(WAIT);
+        TestBroker broker = new TestBroker(1, quorum.addresses(), 150, 900).start();
+        closeables.add(broker);
+        await().atMost(WAIT).until(() -> broker.lifecycle.unfenced().isDone());
+        CreateTopicsResponse created = clientOf(quorum.voters()).createTopics(create("solo", 2, 1))
+                .get(20, TimeUnit.SECONDS);
+        assertCreated(created);
+        broker.close();
+        closeables.remove(broker);
+        quorum.stop(1);
+        quorum.start(1);
+        quorum.awaitActiveController(WAIT);
+        MetadataImage image = quorum.voter(1).server.loader().whenApplied(created.getMetadataOffset())
+                .get(20, TimeUnit.SECONDS);
+        assertEquals(2, image.topic("solo").numPartitions());
+    }
+
+    @Test
     void writesToAFollowerAnswerNotControllerNamingTheLeader() throws Exception {
         quorum = TestQuorum.start(3, dir, Map.of());
         TestQuorum.Voter leader = quorum.awaitActiveController(WAIT);

@@ -1,0 +1,215 @@
+package io.raftmq.node;
+
+import io.raftmq.common.HostPort;
+import io.raftmq.common.config.Config;
+import io.raftmq.common.config.ConfigException;
+import io.raftmq.common.config.ConfigKey;
+import io.raftmq.metadata.log.Voter;
+import io.raftmq.metadata.node.ControllerConfig;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * A node's configuration: which roles it runs, where it listens and keeps data, and (for each
+ * role) that role's settings. Every key is overridable by an environment variable named after it
+ * ({@code RAFTMQ_} + the key in upper case with '.' as '_'). Built once at start; a bad value
+ * fails the start with a message naming the key.
+ */
+public final class NodeConfig {
+    public static final String ROLE_BROKER = "broker";
+    public static final String ROLE_CONTROLLER = "controller";
+
+    public static final ConfigKey<Integer> NODE_ID = ConfigKey.ofInt("node.id", null, 0, Integer.MAX_VALUE,
+            "This node's id: its voter id when it is a controller, its broker id when it is a broker.");
+    public static final ConfigKey<List<String>> PROCESS_ROLES = ConfigKey.ofList("process.roles",
+            List.of(ROLE_BROKER, ROLE_CONTROLLER),
+            "The roles this node runs: broker, controller, or both (broker,controller: combined mode).");
+    public static final ConfigKey<String> DATA_DIR = ConfigKey.ofString("data.dir", null,
+            "Directory for this node's data: the metadata Raft log and snapshots, and partition logs.");
+    public static final ConfigKey<String> GRPC_LISTENER = ConfigKey.ofString("grpc.listener", "0.0.0.0:9093",
+            "host:port the gRPC server binds (Broker, Replica and Controller services); 0.0.0.0 for every"
+                    + " interface.");
+    public static final ConfigKey<String> GRPC_ADVERTISED_LISTENER = ConfigKey.ofString(
+            "grpc.advertised.listener", "",
+            "host:port other nodes and clients use to reach this node's gRPC server. Default: the listener,"
+                    + " with this machine's host name when the listener binds every interface.");
+    public static final ConfigKey<String> CONTROLLER_BOOTSTRAP = ConfigKey.ofString(
+            "controller.quorum.bootstrap.servers", "",
+            "gRPC host:port of the controller voters, comma-separated, for brokers to find the active controller."
+                    + " Default on a node that is also a controller: its own gRPC address.");
+    public static final ConfigKey<String> BROKER_RACK = ConfigKey.ofString("broker.rack", "",
+            "Failure domain of this broker; replicas of a partition are spread over racks.");
+    public static final ConfigKey<Long> CONTROLLED_SHUTDOWN_TIMEOUT_MS = ConfigKey.ofLong(
+            "controlled.shutdown.timeout.ms", 30_000L, 0, 600_000,
+            "On SIGTERM, how long a broker waits for the controller to move its leaderships away before it"
+                    + " stops anyway.");
+
+    static final List<ConfigKey<?>> NODE_KEYS = List.of(NODE_ID, PROCESS_ROLES, DATA_DIR, GRPC_LISTENER,
+            GRPC_ADVERTISED_LISTENER, CONTROLLER_BOOTSTRAP, BROKER_RACK, CONTROLLED_SHUTDOWN_TIMEOUT_MS);
+
+    /** Every key a node reads. */
+    public static List<ConfigKey<?>> allKeys() {
+        List<ConfigKey<?>> all = new ArrayList<>(NODE_KEYS);
+        all.addAll(ControllerConfig.KEYS);
+        return List.copyOf(all);
+    }
+
+    private final int nodeId;
+    private final Set<String> roles;
+    private final Path dataDir;
+    private final HostPort listener;
+    private final HostPort advertisedListener;
+    private final List<HostPort> controllerBootstrap;
+    private final String rack;
+    private final long controlledShutdownTimeoutMs;
+    private final long heartbeatIntervalMs;
+    private final long sessionTimeoutMs;
+    private final ControllerConfig controllerConfig;
+    private final Set<String> unknownKeys;
+
+    public NodeConfig(Config config) {
+        this.nodeId = config.get(NODE_ID);
+        this.roles = parseRoles(config.get(PROCESS_ROLES));
+        this.dataDir = Path.of(config.get(DATA_DIR));
+        this.listener = hostPort(GRPC_LISTENER, config.get(GRPC_LISTENER));
+        String advertised = config.get(GRPC_ADVERTISED_LISTENER);
+        this.advertisedListener = advertised.isBlank() ? defaultAdvertised(listener)
+                : hostPort(GRPC_ADVERTISED_LISTENER, advertised);
+        this.rack = config.get(BROKER_RACK);
+        this.controlledShutdownTimeoutMs = config.get(CONTROLLED_SHUTDOWN_TIMEOUT_MS);
+        this.heartbeatIntervalMs = config.get(ControllerConfig.BROKER_HEARTBEAT_INTERVAL_MS);
+        this.sessionTimeoutMs = config.get(ControllerConfig.BROKER_SESSION_TIMEOUT_MS);
+        this.controllerConfig = roles.contains(ROLE_CONTROLLER) ? new ControllerConfig(config) : null;
+        if (controllerConfig != null && controllerConfig.voters().stream().noneMatch(v -> v.nodeId() == nodeId)) {
+            throw new ConfigException(ControllerConfig.QUORUM_VOTERS.name(), config.get(ControllerConfig.QUORUM_VOTERS),
+                    "node " + nodeId + " runs the controller role but is not among the voters");
+        }
+        String bootstrap = config.get(CONTROLLER_BOOTSTRAP);
+        if (!bootstrap.isBlank()) {
+            try {
+                this.controllerBootstrap = HostPort.parseList(bootstrap);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(CONTROLLER_BOOTSTRAP.name(), bootstrap, e.getMessage());
+            }
+        } else if (controllerConfig != null) {
+            this.controllerBootstrap = List.of(advertisedListener);
+        } else {
+            throw new ConfigException("missing required config " + CONTROLLER_BOOTSTRAP.name() + " (environment: "
+                    + CONTROLLER_BOOTSTRAP.envName() + "): a broker-only node must know where the controllers are");
+        }
+        this.unknownKeys = config.unknownKeys();
+    }
+
+    private static Set<String> parseRoles(List<String> values) {
+        Set<String> roles = new LinkedHashSet<>();
+        for (String value : values) {
+            String role = value.toLowerCase(Locale.ROOT);
+            if (!role.equals(ROLE_BROKER) && !role.equals(ROLE_CONTROLLER)) {
+                throw new ConfigException(PROCESS_ROLES.name(), String.join(",", values),
+                        "unknown role '" + value + "'; the roles are broker and controller");
+            }
+            if (!roles.add(role)) {
+                throw new ConfigException(PROCESS_ROLES.name(), String.join(",", values), "role " + role
+                        + " is listed twice");
+            }
+        }
+        if (roles.isEmpty()) {
+            throw new ConfigException(PROCESS_ROLES.name(), "", "at least one role (broker, controller) is needed");
+        }
+        return Set.copyOf(roles);
+    }
+
+    private static HostPort hostPort(ConfigKey<String> key, String text) {
+        try {
+            return HostPort.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key.name(), text, e.getMessage());
+        }
+    }
+
+    private static HostPort defaultAdvertised(HostPort listener) {
+        if (!listener.host().equals("0.0.0.0") && !listener.host().equals("::")) {
+            return listener;
+        }
+        try {
+            return new HostPort(InetAddress.getLocalHost().getCanonicalHostName(), listener.port());
+        } catch (UnknownHostException e) {
+            throw new ConfigException(GRPC_ADVERTISED_LISTENER.name(), "", "the listener binds every interface and"
+                    + " this machine's host name cannot be resolved (" + e.getMessage() + "); set it explicitly");
+        }
+    }
+
+    public int nodeId() {
+        return nodeId;
+    }
+
+    public boolean isBroker() {
+        return roles.contains(ROLE_BROKER);
+    }
+
+    public boolean isController() {
+        return roles.contains(ROLE_CONTROLLER);
+    }
+
+    public List<String> roles() {
+        List<String> out = new ArrayList<>();
+        if (isBroker()) {
+            out.add(ROLE_BROKER);
+        }
+        if (isController()) {
+            out.add(ROLE_CONTROLLER);
+        }
+        return out;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public HostPort listener() {
+        return listener;
+    }
+
+    public HostPort advertisedListener() {
+        return advertisedListener;
+    }
+
+    public List<HostPort> controllerBootstrap() {
+        return controllerBootstrap;
+    }
+
+    public String rack() {
+        return rack;
+    }
+
+    public long controlledShutdownTimeoutMs() {
+        return controlledShutdownTimeoutMs;
+    }
+
+    public long heartbeatIntervalMs() {
+        return heartbeatIntervalMs;
+    }
+
+    public long sessionTimeoutMs() {
+        return sessionTimeoutMs;
+    }
+
+    /** The controller role's settings; null when this node is not a controller. */
+    public ControllerConfig controllerConfig() {
+        return controllerConfig;
+    }
+
+    public List<Voter> voters() {
+        return controllerConfig == null ? List.of() : controllerConfig.voters();
+    }
+
+    public Set<String> unknownKeys() {
+        return unknownKeys;
+    }
+}

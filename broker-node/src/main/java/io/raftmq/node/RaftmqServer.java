@@ -1,0 +1,109 @@
+package io.raftmq.node;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.raftmq.common.FaultHandler;
+import io.raftmq.common.Time;
+import io.raftmq.metadata.node.ControllerServer;
+import io.raftmq.metadata.node.GrpcServers;
+import io.raftmq.protocol.common.Endpoint;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One raftmq node: the roles its config names, on one gRPC server.
+ *
+ * <p>Start: lock the data directory; start the controller role (join the metadata quorum); start
+ * the gRPC server; start the broker role (register, heartbeat, follow metadata). Stop, the reverse,
+ * so that nothing is cut off while others still depend on it: the broker asks for a controlled
+ * shutdown (its leaderships move away), the controller leaves the quorum (handing over leadership
+ * if it has it), then the gRPC server stops.
+ *
+ * <p>Life cycle methods are called from one thread (main, then the shutdown hook).
+ */
+public final class RaftmqServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RaftmqServer.class);
+
+    private final NodeConfig config;
+    private final Time time;
+    private final FaultHandler faultHandler;
+    private DataDirLock lock;
+    private ControllerServer controller;
+    private BrokerMembership broker;
+    private Server grpc;
+    private boolean closed;
+
+    public RaftmqServer(NodeConfig config, Time time, FaultHandler faultHandler) {
+        this.config = config;
+        this.time = time;
+        this.faultHandler = faultHandler;
+    }
+
+    public void start() throws Exception {
+        lock = DataDirLock.acquire(config.dataDir());
+        List<BindableService> services = new ArrayList<>();
+        if (config.isController()) {
+            Endpoint endpoint = Endpoint.newBuilder()
+                    .setListener("grpc")
+                    .setHost(config.advertisedListener().host())
+                    .setPort(config.advertisedListener().port())
+                    .build();
+            controller = new ControllerServer(config.nodeId(), config.dataDir().resolve("metadata"), endpoint,
+                    config.controllerConfig(), time, faultHandler);
+            controller.start();
+            services.addAll(controller.services());
+        }
+        try {
+            grpc = GrpcServers.start(config.listener().host(), config.listener().port(), services);
+        } catch (IOException e) {
+            throw new IOException("cannot listen on " + config.listener() + " (grpc.listener): " + e.getMessage(), e);
+        }
+        if (config.isBroker()) {
+            broker = new BrokerMembership(config, time, faultHandler);
+            broker.start();
+        }
+        LOG.info("[node {}] started: roles {}, gRPC on {} (advertised as {}), data in {}{}", config.nodeId(),
+                config.roles(), config.listener(), config.advertisedListener(), config.dataDir().toAbsolutePath(),
+                config.isController() ? ", metadata voters " + config.voters() : "");
+    }
+
+    public NodeConfig config() {
+        return config;
+    }
+
+    /** The controller role, or null. */
+    public ControllerServer controller() {
+        return controller;
+    }
+
+    /** Stops cleanly: controlled shutdown, leave the quorum, stop serving. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        LOG.info("[node {}] shutting down", config.nodeId());
+        if (broker != null) {
+            broker.controlledShutdown();
+            broker.close();
+        }
+        if (controller != null) {
+            controller.close();
+        }
+        if (grpc != null) {
+            GrpcServers.stop(grpc);
+        }
+        if (lock != null) {
+            try {
+                lock.close();
+            } catch (IOException e) {
+                LOG.warn("[node {}] could not release the data directory lock: {}", config.nodeId(), e.toString());
+            }
+        }
+        LOG.info("[node {}] stopped", config.nodeId());
+    }
+}

@@ -1,0 +1,189 @@
+package io.raftmq.node;
+
+import static org.awaitility.Awaitility.await;
+
+import io.raftmq.common.FreePorts;
+import io.raftmq.common.HostPort;
+import io.raftmq.metadata.client.ControllerClient;
+import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.controller.BrokerState;
+import io.raftmq.protocol.controller.DescribeClusterRequest;
+import io.raftmq.protocol.controller.DescribeClusterResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Real raftmq node processes, started from the packaged jar ({@code target/raftmq-node.jar}), in
+ * combined mode, on 127.0.0.1 ports chosen free at run time, each with its own data directory and
+ * log file under {@code dir}. {@link #close()} stops every process it started, forcibly if need be;
+ * {@link #dumpLogs()} prints each node's log (for a failed test).
+ */
+public final class NodeProcessCluster implements AutoCloseable {
+
+    /** One node: fixed ports and paths; its process while running. */
+    public final class Node {
+        public final int id;
+        public final int grpcPort;
+        public final int raftPort;
+        final Path config;
+        final Path log;
+        Process process;
+
+        Node(int id) {
+            this.id = id;
+            this.grpcPort = FreePorts.next();
+            this.raftPort = FreePorts.next();
+            this.config = dir.resolve("node-" + id + ".properties");
+            this.log = dir.resolve("node-" + id + ".log");
+        }
+
+        public HostPort address() {
+            return new HostPort("127.0.0.1", grpcPort);
+        }
+
+        public boolean alive() {
+            return process != null && process.isAlive();
+        }
+
+        public long pid() {
+            return process.pid();
+        }
+
+        /** Starts (or restarts) the node's JVM. */
+        public void start() throws IOException {
+            List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    "-jar", jar.toString(), config.toString()));
+            process = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .start();
+        }
+
+        /** SIGKILL: the process dies at once, without any shutdown work. */
+        public void kill9() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+
+        /** SIGTERM: a clean stop (controlled shutdown, leadership hand-off). */
+        public void terminate() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    private final Path dir;
+    private final Path jar;
+    private final List<Node> nodes = new ArrayList<>();
+
+    public NodeProcessCluster(int count, Path dir) throws IOException {
+        this.dir = dir;
+        String jarProperty = System.getProperty("raftmq.node.jar", "target/raftmq-node.jar");
+        this.jar = Path.of(jarProperty).toAbsolutePath();
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("the node jar " + jar + " is missing: run the package phase first");
+        }
+        for (int id = 1; id <= count; id++) {
+            nodes.add(new Node(id));
+        }
+        List<String> voters = new ArrayList<>();
+        List<String> bootstrap = new ArrayList<>();
+        for (Node n : nodes) {
+            voters.add(n.id + "@127.0.0.1:" + n.raftPort);
+            bootstrap.add("127.0.0.1:" + n.grpcPort);
+        }
+        // Extra settings for every node, e.g. -Draftmq.node.extraConfig=controller.max.election.delay.ms=150
+        List<String> extra = List.of(System.getProperty("raftmq.node.extraConfig", "").split(";")).stream()
+                .filter(s -> !s.isBlank()).toList();
+        for (Node n : nodes) {
+            List<String> lines = new ArrayList<>(List.of(
+                    "node.id=" + n.id,
+                    "process.roles=broker,controller",
+                    "data.dir=" + dir.resolve("data-" + n.id),
+                    "grpc.listener=127.0.0.1:" + n.grpcPort,
+                    "controller.quorum.voters=" + String.join(",", voters),
+                    "controller.quorum.bootstrap.servers=" + String.join(",", bootstrap)));
+            lines.addAll(extra);
+            Files.writeString(n.config, String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
+        }
+    }
+
+    public void startAll() throws IOException {
+        for (Node n : nodes) {
+            n.start();
+        }
+    }
+
+    public Node node(int id) {
+        return nodes.get(id - 1);
+    }
+
+    public List<Node> nodes() {
+        return nodes;
+    }
+
+    /** A client of the given nodes' controllers (every node when none given). */
+    public ControllerClient client(Node... only) {
+        List<HostPort> addresses = (only.length == 0 ? nodes : List.of(only)).stream().map(Node::address).toList();
+        return new ControllerClient(new ControllerClient.Options(addresses, 30_000, 2_000, 10));
+    }
+
+    /** Waits until a controller is active and every running node's broker is unfenced; returns the view. */
+    public DescribeClusterResponse awaitHealthy(ControllerClient client, Duration timeout) {
+        long running = nodes.stream().filter(Node::alive).count();
+        DescribeClusterResponse[] last = new DescribeClusterResponse[1];
+        await().atMost(timeout).pollInterval(Duration.ofMillis(50)).ignoreExceptions().until(() -> {
+            DescribeClusterResponse r = client.describeCluster(DescribeClusterRequest.getDefaultInstance())
+                    .get(5, TimeUnit.SECONDS);
+            last[0] = r;
+            return r.getError().getCode() == ErrorCode.NONE && r.getController().getControllerId() >= 0
+                    && r.getBrokersList().stream().filter(b -> b.getState() == BrokerState.UNFENCED).count() == running;
+        });
+        return last[0];
+    }
+
+    /** Prints every node's log, for a failed test. */
+    public void dumpLogs() {
+        for (Node n : nodes) {
+            try {
+                System.out.println("===== node " + n.id + " log (" + n.log + ") =====");
+                if (Files.exists(n.log)) {
+                    System.out.println(Files.readString(n.log, StandardCharsets.UTF_8));
+                }
+            } catch (IOException e) {
+                System.out.println("cannot read " + n.log + ": " + e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Node n : nodes) {
+            if (n.process != null && n.process.isAlive()) {
+                n.process.destroyForcibly();
+            }
+        }
+        for (Node n : nodes) {
+            if (n.process != null) {
+                try {
+                    n.process.waitFor(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    static String javaBinary() {
+        return ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+}
