@@ -186,7 +186,9 @@ public final class MetadataWatcher implements AutoCloseable {
 
             @Override
             public void onError(Throwable t) {
-                streamEnded(gen, connectedTo, Status.fromThrowable(t).toString());
+                Status status = Status.fromThrowable(t);
+                streamEnded(gen, connectedTo, status.getCode() + (status.getDescription() == null ? ""
+                        : ": " + status.getDescription()));
             }
 
             @Override

@@ -120,6 +120,7 @@ public final class JRaftMetadataLog implements MetadataLog {
         NodeManager.getInstance().addAddress(self.getEndpoint());
         rpcServer = server;
         Node created = RaftServiceFactory.createRaftNode(GROUP_ID, self);
+        created.addReplicatorStateListener(new VoterReachabilityLog(options.nodeId(), peers));
         node = created;
         if (!created.init(nodeOptions)) {
             NodeManager.getInstance().removeAddress(self.getEndpoint());

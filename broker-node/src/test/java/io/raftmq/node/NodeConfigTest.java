@@ -1,0 +1,93 @@
+package io.raftmq.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raftmq.common.HostPort;
+import io.raftmq.common.config.ConfigException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NodeConfigTest {
+    @TempDir
+    Path dir;
+
+    private Path file(String... lines) throws Exception {
+        Path path = dir.resolve("node.properties");
+        Files.writeString(path, String.join("\n", lines) + "\n");
+        return path;
+    }
+
+    @Test
+    void combinedNodeFromFileWithDefaults() throws Exception {
+        NodeConfig config = RaftmqNode.load(file("node.id=2", "data.dir=/var/lib/raftmq",
+                "grpc.listener=127.0.0.1:9193", "controller.quorum.voters=1@h1:9095,2@h2:9095,3@h3:9095"), Map.of());
+        assertEquals(2, config.nodeId());
+        assertTrue(config.isBroker() && config.isController());
+        assertEquals(new HostPort("127.0.0.1", 9193), config.advertisedListener());
+        assertEquals(List.of(new HostPort("127.0.0.1", 9193)), config.controllerBootstrap());
+        assertEquals(150, config.heartbeatIntervalMs());
+        assertEquals(900, config.sessionTimeoutMs());
+        assertEquals(300, config.controllerConfig().electionTimeoutMs());
+        assertEquals(300, config.controllerConfig().maxElectionDelayMs());
+        assertEquals(3, config.voters().size());
+    }
+
+    @Test
+    void environmentOverridesTheFile() throws Exception {
+        NodeConfig config = RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095"),
+                Map.of("RAFTMQ_NODE_ID", "1", "RAFTMQ_BROKER_SESSION_TIMEOUT_MS", "2000",
+                        "RAFTMQ_GRPC_ADVERTISED_LISTENER", "node1.example:9093"));
+        assertEquals(2000, config.sessionTimeoutMs());
+        assertEquals(new HostPort("node1.example", 9093), config.advertisedListener());
+    }
+
+    @Test
+    void environmentAloneIsEnough() throws Exception {
+        NodeConfig config = RaftmqNode.load(null, Map.of("RAFTMQ_NODE_ID", "4", "RAFTMQ_PROCESS_ROLES", "broker",
+                "RAFTMQ_DATA_DIR", "/d", "RAFTMQ_CONTROLLER_QUORUM_BOOTSTRAP_SERVERS", "c1:9093,c2:9093"));
+        assertTrue(config.isBroker());
+        assertFalse(config.isController());
+        assertNull(config.controllerConfig());
+        assertEquals(2, config.controllerBootstrap().size());
+    }
+
+    private static void assertRejected(String fragment, Path file, Map<String, String> env) {
+        Exception e = assertThrows(ConfigException.class, () -> RaftmqNode.load(file, env));
+        assertTrue(e.getMessage().contains(fragment), "'" + e.getMessage() + "' lacks '" + fragment + "'");
+    }
+
+    @Test
+    void badConfigurationsNameTheKey() throws Exception {
+        assertRejected("node.id", file("data.dir=/d"), Map.of());
+        assertRejected("process.roles", file("node.id=1", "data.dir=/d", "process.roles=broker,zookeeper"), Map.of());
+        assertRejected("controller.quorum.voters", file("node.id=1", "data.dir=/d"), Map.of());
+        assertRejected("not among the voters", file("node.id=9", "data.dir=/d",
+                "controller.quorum.voters=1@h:9095"), Map.of());
+        assertRejected("controller.quorum.voters", file("node.id=1", "data.dir=/d",
+                "controller.quorum.voters=1@h"), Map.of());
+        assertRejected("controller.quorum.bootstrap.servers", file("node.id=1", "data.dir=/d",
+                "process.roles=broker"), Map.of());
+        assertRejected("grpc.listener", file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "grpc.listener=nowhere"), Map.of());
+        assertRejected("broker.heartbeat.interval.ms", file("node.id=1", "data.dir=/d",
+                "controller.quorum.voters=1@h:9095", "broker.heartbeat.interval.ms=500"), Map.of());
+        assertThrows(java.io.IOException.class, () -> RaftmqNode.load(dir.resolve("missing.properties"), Map.of()));
+    }
+
+    @Test
+    void dataDirectoryCannotBeSharedByTwoNodes() throws Exception {
+        try (DataDirLock first = DataDirLock.acquire(dir.resolve("data"))) {
+            Exception e = assertThrows(java.io.IOException.class, () -> DataDirLock.acquire(dir.resolve("data")));
+            assertTrue(e.getMessage().contains("in use"));
+        }
+        DataDirLock.acquire(dir.resolve("data")).close();
+    }
+}

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# A local 3-node raftmq cluster as plain processes on 127.0.0.1 (no Docker), every node combined
+# (broker + controller). Node n listens for gRPC on 9093+100*(n-1) (9093, 9193, 9293) and for Raft
+# on 9095+100*(n-1) (9095, 9195, 9295).
+#
+#   deploy/cluster.sh start          build the jar if missing, start all nodes, wait until ready
+#   deploy/cluster.sh stop           stop all nodes cleanly (SIGTERM: controlled shutdown)
+#   deploy/cluster.sh status         which nodes run, and which one is the active controller
+#   deploy/cluster.sh kill N         kill -9 node N (to watch failover)
+#   deploy/cluster.sh restart N      start node N again (after kill or stop)
+#   deploy/cluster.sh logs N         follow node N's log
+#   deploy/cluster.sh clean          stop all nodes and delete all data
+#
+# Data and logs live under $RAFTMQ_HOME (default: ./run/cluster in the repository).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HOME_DIR="${RAFTMQ_HOME:-$ROOT/run/cluster}"
+JAR="$ROOT/broker-node/target/raftmq-node.jar"
+NODES=(1 2 3)
+JAVA_OPTS="${RAFTMQ_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC}"
+
+grpc_port() { echo $((9093 + 100 * ($1 - 1))); }
+raft_port() { echo $((9095 + 100 * ($1 - 1))); }
+pid_file() { echo "$HOME_DIR/node-$1.pid"; }
+log_file() { echo "$HOME_DIR/node-$1.log"; }
+
+# Alive and not a zombie (a killed process can linger as one until it is reaped).
+running() {
+  local f state; f="$(pid_file "$1")"
+  [[ -f "$f" ]] || return 1
+  state="$(ps -o stat= -p "$(cat "$f")" 2>/dev/null || true)"
+  [[ -n "$state" && "$state" != Z* ]]
+}
+
+build_if_missing() {
+  if [[ ! -f "$JAR" ]]; then
+    echo "building $JAR (mvn -B -q -DskipTests package)..."
+    (cd "$ROOT" && mvn -B -q -DskipTests package)
+  fi
+}
+
+write_config() {
+  local n=$1 voters="" bootstrap=""
+  for m in "${NODES[@]}"; do
+    voters+="${voters:+,}$m@127.0.0.1:$(raft_port "$m")"
+    bootstrap+="${bootstrap:+,}127.0.0.1:$(grpc_port "$m")"
+  done
+  mkdir -p "$HOME_DIR"
+  cat > "$HOME_DIR/node-$n.properties" <<EOF
+node.id=$n
+process.roles=broker,controller
+data.dir=$HOME_DIR/data-$n
+grpc.listener=127.0.0.1:$(grpc_port "$n")
+controller.quorum.voters=$voters
+controller.quorum.bootstrap.servers=$bootstrap
+EOF
+}
+
+start_node() {
+  local n=$1
+  if running "$n"; then
+    echo "node $n already runs (pid $(cat "$(pid_file "$n")"))"
+    return
+  fi
+  write_config "$n"
+  # Readiness is judged on what this start writes, not on earlier runs' lines in the same log.
+  stat -c %s "$(log_file "$n")" 2>/dev/null > "$HOME_DIR/node-$n.logstart" || echo 0 > "$HOME_DIR/node-$n.logstart"
+  # shellcheck disable=SC2086
+  nohup java $JAVA_OPTS -jar "$JAR" "$HOME_DIR/node-$n.properties" >> "$(log_file "$n")" 2>&1 &
+  echo $! > "$(pid_file "$n")"
+  echo "node $n started (pid $!, gRPC 127.0.0.1:$(grpc_port "$n"), Raft 127.0.0.1:$(raft_port "$n"))"
+}
+
+# What node N has logged since its current start.
+since_start() {
+  local offset; offset="$(cat "$HOME_DIR/node-$1.logstart" 2>/dev/null || echo 0)"
+  tail -c +"$((offset + 1))" "$(log_file "$1")" 2>/dev/null || true
+}
+
+# Ready = every node started by this script has had its broker unfenced since its start.
+wait_ready() {
+  local deadline=$((SECONDS + ${RAFTMQ_START_TIMEOUT:-60}))
+  while ((SECONDS < deadline)); do
+    local ready=1
+    for n in "${NODES[@]}"; do
+      [[ -f "$(pid_file "$n")" ]] || continue
+      if ! running "$n"; then
+        echo "node $n exited while starting; the end of its log ($(log_file "$n")):" >&2
+        since_start "$n" | tail -20 >&2
+        rm -f "$(pid_file "$n")"
+        return 1
+      fi
+      if ! since_start "$n" | grep -q "\[broker $n\] FENCED -> RUNNING"; then
+        ready=0
+      fi
+    done
+    if ((ready)); then
+      echo "cluster ready: $(controller_line)"
+      echo "bootstrap servers: 127.0.0.1:9093,127.0.0.1:9193,127.0.0.1:9293"
+      echo "data and logs: $HOME_DIR"
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "cluster not ready after ${RAFTMQ_START_TIMEOUT:-60} s; see the logs in $HOME_DIR" >&2
+  return 1
+}
+
+# The active controller as the running nodes last saw it ("metadata quorum leader X -> Y (epoch A -> B)").
+controller_line() {
+  local line="" n
+  line="$(for n in "${NODES[@]}"; do running "$n" && since_start "$n" | grep "metadata quorum leader"; done \
+    | sort | tail -1 || true)"
+  local leader epoch
+  leader="$(sed -E 's/.*metadata quorum leader -?[0-9]+ -> (-?[0-9]+).*/\1/' <<< "$line")"
+  epoch="$(sed -E 's/.*\(epoch -?[0-9]+ -> ([0-9]+)\).*/\1/' <<< "$line")"
+  if [[ -z "$line" || "$leader" == "-1" ]]; then
+    echo "no active controller right now (an election may be under way)"
+  else
+    echo "node $leader is the active controller (epoch $epoch)"
+  fi
+}
+
+node_arg() {
+  local n="${1:-}"
+  if [[ ! "$n" =~ ^[1-3]$ ]]; then
+    echo "usage: $0 $2 N   (N = 1, 2 or 3)" >&2
+    exit 2
+  fi
+  echo "$n"
+}
+
+cmd="${1:-}"
+case "$cmd" in
+  start)
+    build_if_missing
+    for n in "${NODES[@]}"; do start_node "$n"; done
+    wait_ready
+    ;;
+  stop)
+    for n in "${NODES[@]}"; do
+      if running "$n"; then kill -TERM "$(cat "$(pid_file "$n")")"; fi
+    done
+    for n in "${NODES[@]}"; do
+      while running "$n"; do sleep 0.2; done
+      rm -f "$(pid_file "$n")"
+    done
+    echo "cluster stopped"
+    ;;
+  status)
+    for n in "${NODES[@]}"; do
+      if running "$n"; then
+        echo "node $n: running (pid $(cat "$(pid_file "$n")"), gRPC 127.0.0.1:$(grpc_port "$n"))"
+      else
+        echo "node $n: stopped"
+      fi
+    done
+    echo "$(controller_line), as the running nodes last logged it"
+    ;;
+  kill)
+    n="$(node_arg "${2:-}" kill)"
+    if running "$n"; then
+      kill -9 "$(cat "$(pid_file "$n")")"
+      echo "node $n killed (kill -9) at $(date +%H:%M:%S.%3N)"
+      while running "$n"; do sleep 0.05; done
+    else
+      echo "node $n is not running"
+    fi
+    ;;
+  restart)
+    n="$(node_arg "${2:-}" restart)"
+    build_if_missing
+    start_node "$n"
+    wait_ready
+    ;;
+  logs)
+    n="$(node_arg "${2:-}" logs)"
+    tail -F "$(log_file "$n")"
+    ;;
+  clean)
+    "$0" stop
+    rm -rf "$HOME_DIR"
+    echo "deleted $HOME_DIR"
+    ;;
+  *)
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac
