@@ -85,6 +85,7 @@ class NodeConfigTest {
     @Test
     void dataDirectoryCannotBeSharedByTwoNodes() throws Exception {
         try (DataDirLock first = DataDirLock.acquire(dir.resolve("data"))) {
+            org.junit.jupiter.api.Assertions.assertNotNull(first);
             Exception e = assertThrows(java.io.IOException.class, () -> DataDirLock.acquire(dir.resolve("data")));
             assertTrue(e.getMessage().contains("in use"));
         }

@@ -1,6 +1,7 @@
 package io.raftmq.metadata.controller;
 
 import static io.raftmq.metadata.controller.TestImages.apply;
+import static io.raftmq.metadata.controller.TestImages.assertError;
 import static io.raftmq.metadata.controller.TestImages.unfencedBrokers;
 import static io.raftmq.metadata.controller.TestImages.withTopic;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.raftmq.common.Uuids;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.PartitionRegistration;
-import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AlterPartitionRequest;
 import io.raftmq.protocol.controller.AlterPartitionResponse;
@@ -45,13 +45,6 @@ class PartitionDecisionsTest {
     private PartitionIsrChange.Builder change(List<Integer> isr) {
         return PartitionIsrChange.newBuilder().setTopicId(Uuids.toProto(topicId)).setPartitionId(0)
                 .setLeaderEpoch(p0.leaderEpoch()).setPartitionEpoch(p0.partitionEpoch()).addAllNewIsr(isr);
-    }
-
-    private static void assertError(ErrorCode code, Error error, String... fragments) {
-        assertEquals(code, error.getCode(), error.getMessage());
-        for (String fragment : fragments) {
-            assertTrue(error.getMessage().contains(fragment), "'" + error.getMessage() + "' lacks '" + fragment + "'");
-        }
     }
 
     @Test

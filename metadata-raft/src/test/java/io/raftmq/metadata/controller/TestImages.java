@@ -60,6 +60,15 @@ final class TestImages {
         return apply(image, result.records());
     }
 
+    /** Asserts the error's code and that its message names each fragment. */
+    static void assertError(ErrorCode code, io.raftmq.protocol.common.Error error, String... fragments) {
+        org.junit.jupiter.api.Assertions.assertEquals(code, error.getCode(), error.getMessage());
+        for (String fragment : fragments) {
+            org.junit.jupiter.api.Assertions.assertTrue(error.getMessage().contains(fragment),
+                    "'" + error.getMessage() + "' lacks '" + fragment + "'");
+        }
+    }
+
     static ConfigEntry config(String key, String value) {
         return ConfigEntry.newBuilder().setKey(key).setValue(value).build();
     }

@@ -1,6 +1,7 @@
 package io.raftmq.metadata.controller;
 
 import static io.raftmq.metadata.controller.TestImages.apply;
+import static io.raftmq.metadata.controller.TestImages.assertError;
 import static io.raftmq.metadata.controller.TestImages.config;
 import static io.raftmq.metadata.controller.TestImages.unfencedBrokers;
 import static io.raftmq.metadata.controller.TestImages.withTopic;
@@ -12,7 +13,6 @@ import io.raftmq.common.Uuids;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
-import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AlterConfigOp;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
@@ -51,13 +51,6 @@ class TopicDecisionsTest {
 
     private static CreatableTopic.Builder topic(String name, int partitions, int rf) {
         return CreatableTopic.newBuilder().setName(name).setNumPartitions(partitions).setReplicationFactor(rf);
-    }
-
-    private static void assertError(ErrorCode code, Error error, String... fragments) {
-        assertEquals(code, error.getCode(), error.getMessage());
-        for (String fragment : fragments) {
-            assertTrue(error.getMessage().contains(fragment), "'" + error.getMessage() + "' lacks '" + fragment + "'");
-        }
     }
 
     @Test
