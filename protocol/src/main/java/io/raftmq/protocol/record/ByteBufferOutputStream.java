@@ -1,0 +1,56 @@
+package io.raftmq.protocol.record;
+
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+
+/**
+ * An output stream into a heap {@link ByteBuffer} that grows as needed. Not thread-safe.
+ */
+public final class ByteBufferOutputStream extends OutputStream {
+    private ByteBuffer buffer;
+
+    public ByteBufferOutputStream(int initialCapacity) {
+        this.buffer = ByteBuffer.allocate(initialCapacity);
+    }
+
+    @Override
+    public void write(int b) {
+        ensureRemaining(1);
+        buffer.put((byte) b);
+    }
+
+    @Override
+    public void write(byte[] bytes, int off, int len) {
+        ensureRemaining(len);
+        buffer.put(bytes, off, len);
+    }
+
+    public void write(ByteBuffer source) {
+        ensureRemaining(source.remaining());
+        buffer.put(source);
+    }
+
+    /** The buffer being written to (its position is the number of bytes written). */
+    public ByteBuffer buffer() {
+        return buffer;
+    }
+
+    public int position() {
+        return buffer.position();
+    }
+
+    public void position(int position) {
+        ensureRemaining(position - buffer.position());
+        buffer.position(position);
+    }
+
+    public void ensureRemaining(int needed) {
+        if (needed > buffer.remaining()) {
+            int capacity = Math.max(buffer.capacity() * 2, buffer.position() + needed);
+            ByteBuffer bigger = ByteBuffer.allocate(capacity);
+            buffer.flip();
+            bigger.put(buffer);
+            buffer = bigger;
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package io.raftmq.protocol.record;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class RecordBatchTest {
+
+    @Test
+    void varintsMatchKafkasEncoding() {
+        Random random = new Random(5);
+        ByteBuffer ours = ByteBuffer.allocate(16);
+        ByteBuffer kafka = ByteBuffer.allocate(16);
+        long[] fixed = {0, 1, -1, 63, 64, -64, -65, Integer.MAX_VALUE, Integer.MIN_VALUE, Long.MAX_VALUE,
+            Long.MIN_VALUE};
+        for (int i = 0; i < 10_000; i++) {
+            long v = i < fixed.length ? fixed[i] : random.nextLong() >> random.nextInt(64);
+            ours.clear();
+            kafka.clear();
+            ByteUtils.writeVarlong(v, ours);
+            org.apache.kafka.common.utils.internals.ByteUtils.writeVarlong(v, kafka);
+            assertEquals(kafka.flip(), ours.flip(), "varlong " + v);
+            assertEquals(ours.remaining(), ByteUtils.sizeOfVarlong(v));
+            assertEquals(v, ByteUtils.readVarlong(ours.duplicate()));
+            int iv = (int) v;
+            ours.clear();
+            kafka.clear();
+            ByteUtils.writeVarint(iv, ours);
+            org.apache.kafka.common.utils.internals.ByteUtils.writeVarint(iv, kafka);
+            assertEquals(kafka.flip(), ours.flip(), "varint " + iv);
+            assertEquals(ours.remaining(), ByteUtils.sizeOfVarint(iv));
+            assertEquals(iv, ByteUtils.readVarint(ours.duplicate()));
+        }
+        assertThrows(CorruptRecordException.class, () -> ByteUtils.readVarint(ByteBuffer.wrap(new byte[] {
+            (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1})));
+    }
+
+    private static ByteBuffer batch(CompressionType compression, int records) {
+        RecordBatchBuilder builder = new RecordBatchBuilder(compression, 128);
+        for (int i = 0; i < records; i++) {
+            builder.append(1000 + i, ("k" + i).getBytes(), ("value-" + i).getBytes());
+        }
+        return builder.build();
+    }
+
+    @Test
+    void everyFlippedByteIsCaughtByTheCrcOrTheHeaderChecks() {
+        ByteBuffer good = batch(CompressionType.NONE, 10);
+        for (int i = RecordBatch.MAGIC_OFFSET; i < good.limit(); i++) {
+            ByteBuffer bad = ByteBuffer.allocate(good.limit()).put(good.duplicate()).flip();
+            bad.put(i, (byte) (bad.get(i) ^ 0x5a));
+            RecordBatch batch = RecordBatch.readFrom(bad);
+            assertFalse(batch.isValid(), "flipping byte " + i + " went unnoticed");
+        }
+        // Base offset and leader epoch are outside the CRC by design.
+        RecordBatch batch = RecordBatch.readFrom(good);
+        batch.setBaseOffset(5);
+        assertTrue(batch.isValid());
+    }
+
+    @Test
+    void truncatedOrMislabelledBatchesAreRefusedWithTheReason() {
+        ByteBuffer good = batch(CompressionType.LZ4, 10);
+        CorruptRecordException shortBuffer = assertThrows(CorruptRecordException.class,
+                () -> RecordBatch.readFrom(good.duplicate().limit(good.limit() - 1)));
+        assertTrue(shortBuffer.getMessage().contains("only"), shortBuffer.getMessage());
+        assertThrows(CorruptRecordException.class, () -> RecordBatch.readFrom(good.duplicate().limit(8)));
+        ByteBuffer wrongMagic = ByteBuffer.allocate(good.limit()).put(good.duplicate()).flip();
+        wrongMagic.put(RecordBatch.MAGIC_OFFSET, (byte) 1);
+        CorruptRecordException magic = assertThrows(CorruptRecordException.class,
+                () -> RecordBatch.readFrom(wrongMagic).ensureValid());
+        assertTrue(magic.getMessage().contains("magic 1"), magic.getMessage());
+    }
+
+    @Test
+    void recordsStructureIsCheckedWithoutAllocating() {
+        ByteBuffer good = batch(CompressionType.NONE, 50);
+        RecordBatch.readFrom(good).ensureRecordsWellFormed();
+        // A record count that disagrees with the records present, with a recomputed CRC.
+        ByteBuffer bad = ByteBuffer.allocate(good.limit()).put(good.duplicate()).flip();
+        bad.putInt(RecordBatch.RECORD_COUNT_OFFSET, 49);
+        bad.putInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET, 48);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bad.duplicate().position(RecordBatch.ATTRIBUTES_OFFSET));
+        bad.putInt(RecordBatch.CRC_OFFSET, (int) crc.getValue());
+        RecordBatch batch = RecordBatch.readFrom(bad);
+        batch.ensureValid();
+        CorruptRecordException e = assertThrows(CorruptRecordException.class, batch::ensureRecordsWellFormed);
+        assertTrue(e.getMessage().contains("after its 49 records"), e.getMessage());
+    }
+
+    @Test
+    void severalBatchesInOneBuffer() {
+        ByteBuffer a = batch(CompressionType.NONE, 3);
+        ByteBuffer b = batch(CompressionType.ZSTD, 4);
+        ByteBuffer both = ByteBuffer.allocate(a.limit() + b.limit()).put(a.duplicate()).put(b.duplicate()).flip();
+        List<RecordBatch> batches = RecordBatch.readAll(both);
+        assertEquals(2, batches.size());
+        assertEquals(3, batches.get(0).recordCount());
+        assertEquals(4, batches.get(1).records().size());
+        assertEquals(a.limit(), RecordBatch.sizeOfBatchAt(both, 0));
+        assertEquals(-1, RecordBatch.sizeOfBatchAt(both, both.limit() - 5));
+    }
+
+    @Test
+    void sequencesWrapAsKafkasDo() {
+        assertEquals(5, RecordBatch.incrementSequence(2, 3));
+        assertEquals(0, RecordBatch.incrementSequence(Integer.MAX_VALUE, 1));
+        assertEquals(2, RecordBatch.incrementSequence(Integer.MAX_VALUE - 1, 4));
+    }
+}
