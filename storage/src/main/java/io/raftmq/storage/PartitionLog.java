@@ -404,6 +404,8 @@ public final class PartitionLog implements AutoCloseable {
         if (offlineReason != null) {
             throw new IOException("log " + name + " is offline: " + offlineReason);
         }
+        // Whatever is appended while this fsync runs is left for the next one, which starts as soon
+        // as this one ends: appenders and fsyncs overlap (two cohorts), and the disk never idles.
         long target = logEndOffset;
         LogSegment[] current = segments;
         try {

@@ -10,7 +10,9 @@ import java.util.function.Function;
 
 /**
  * The topic-level configs a topic may override, with Kafka's names, and how each value is checked.
- * An unknown key or a bad value is refused with INVALID_CONFIG naming the key.
+ * An unknown key or a bad value is refused with INVALID_CONFIG naming the key. The log settings
+ * among them are the keys of the storage module's LogConfig; the others are read by replication
+ * (min.insync.replicas) and the controller (unclean.leader.election.enable).
  */
 public final class TopicConfigs {
     public static final String CLEANUP_POLICY = "cleanup.policy";
@@ -23,20 +25,31 @@ public final class TopicConfigs {
     public static final String UNCLEAN_LEADER_ELECTION_ENABLE = "unclean.leader.election.enable";
     public static final String MESSAGE_TIMESTAMP_TYPE = "message.timestamp.type";
     public static final String COMPRESSION_TYPE = "compression.type";
+    public static final String INDEX_INTERVAL_BYTES = "index.interval.bytes";
+    public static final String FLUSH_MODE = "flush.mode";
+    public static final String FLUSH_INTERVAL_MS = "flush.interval.ms";
+    public static final String FILE_DELETE_DELAY_MS = "file.delete.delay.ms";
 
     /** key -> check that returns a problem description, or empty when the value is fine. */
-    private static final Map<String, Function<String, Optional<String>>> CHECKS = new TreeMap<>(Map.of(
-            CLEANUP_POLICY, v -> v.equals("delete") ? Optional.empty()
-                    : Optional.of("only 'delete' is supported (log compaction is not)"),
-            RETENTION_MS, v -> longAtLeast(v, -1, "-1 (keep forever)"),
-            RETENTION_BYTES, v -> longAtLeast(v, -1, "-1 (no size limit)"),
-            SEGMENT_BYTES, v -> longBetween(v, 1024, Integer.MAX_VALUE),
-            SEGMENT_MS, v -> longBetween(v, 1, Long.MAX_VALUE),
-            MAX_MESSAGE_BYTES, v -> longBetween(v, 0, Integer.MAX_VALUE),
-            MIN_INSYNC_REPLICAS, v -> longBetween(v, 1, Integer.MAX_VALUE),
-            UNCLEAN_LEADER_ELECTION_ENABLE, v -> oneOf(v, List.of("true", "false")),
-            MESSAGE_TIMESTAMP_TYPE, v -> oneOf(v, List.of("CreateTime", "LogAppendTime")),
-            COMPRESSION_TYPE, v -> oneOf(v, List.of("producer", "uncompressed", "gzip", "lz4", "zstd"))));
+    private static final Map<String, Function<String, Optional<String>>> CHECKS = new TreeMap<>(Map.ofEntries(
+            Map.entry(CLEANUP_POLICY, v -> v.equals("delete") ? Optional.empty()
+                    : Optional.of("only 'delete' is supported (log compaction is not)")),
+            Map.entry(RETENTION_MS, v -> longAtLeast(v, -1, "-1 (keep forever)")),
+            Map.entry(RETENTION_BYTES, v -> longAtLeast(v, -1, "-1 (no size limit)")),
+            Map.entry(SEGMENT_BYTES, v -> longBetween(v, 1024, Integer.MAX_VALUE)),
+            Map.entry(SEGMENT_MS, v -> longBetween(v, 1, Long.MAX_VALUE)),
+            Map.entry(MAX_MESSAGE_BYTES, v -> longBetween(v, 0, Integer.MAX_VALUE)),
+            Map.entry(MIN_INSYNC_REPLICAS, v -> longBetween(v, 1, Integer.MAX_VALUE)),
+            Map.entry(UNCLEAN_LEADER_ELECTION_ENABLE, v -> oneOf(v, List.of("true", "false"))),
+            Map.entry(MESSAGE_TIMESTAMP_TYPE, v -> oneOf(v, List.of("CreateTime", "LogAppendTime"))),
+            // The broker stores batches as producers compressed them and never re-encodes them.
+            Map.entry(COMPRESSION_TYPE, v -> v.equals("producer") ? Optional.empty()
+                    : Optional.of("only 'producer' is supported: batches are stored as the producer compressed"
+                            + " them; set compression.type on the producer")),
+            Map.entry(INDEX_INTERVAL_BYTES, v -> longBetween(v, 0, Integer.MAX_VALUE)),
+            Map.entry(FLUSH_MODE, v -> oneOf(v, List.of("group", "interval", "os"))),
+            Map.entry(FLUSH_INTERVAL_MS, v -> longBetween(v, 1, Long.MAX_VALUE)),
+            Map.entry(FILE_DELETE_DELAY_MS, v -> longBetween(v, 0, Long.MAX_VALUE))));
 
     private TopicConfigs() {}
 
