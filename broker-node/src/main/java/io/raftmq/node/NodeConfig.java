@@ -1,5 +1,6 @@
 package io.raftmq.node;
 
+import io.raftmq.broker.BrokerConfig;
 import io.raftmq.common.HostPort;
 import io.raftmq.common.config.Config;
 import io.raftmq.common.config.ConfigException;
@@ -57,6 +58,7 @@ public final class NodeConfig {
     public static List<ConfigKey<?>> allKeys() {
         List<ConfigKey<?>> all = new ArrayList<>(NODE_KEYS);
         all.addAll(ControllerConfig.KEYS);
+        all.addAll(BrokerConfig.KEYS);
         return List.copyOf(all);
     }
 
@@ -71,6 +73,7 @@ public final class NodeConfig {
     private final long heartbeatIntervalMs;
     private final long sessionTimeoutMs;
     private final ControllerConfig controllerConfig;
+    private final BrokerConfig brokerConfig;
     private final Set<String> unknownKeys;
 
     public NodeConfig(Config config) {
@@ -86,6 +89,7 @@ public final class NodeConfig {
         this.heartbeatIntervalMs = config.get(ControllerConfig.BROKER_HEARTBEAT_INTERVAL_MS);
         this.sessionTimeoutMs = config.get(ControllerConfig.BROKER_SESSION_TIMEOUT_MS);
         this.controllerConfig = roles.contains(ROLE_CONTROLLER) ? new ControllerConfig(config) : null;
+        this.brokerConfig = roles.contains(ROLE_BROKER) ? new BrokerConfig(config) : null;
         if (controllerConfig != null && controllerConfig.voters().stream().noneMatch(v -> v.nodeId() == nodeId)) {
             throw new ConfigException(ControllerConfig.QUORUM_VOTERS.name(), config.get(ControllerConfig.QUORUM_VOTERS),
                     "node " + nodeId + " runs the controller role but is not among the voters");
@@ -203,6 +207,11 @@ public final class NodeConfig {
     /** The controller role's settings; null when this node is not a controller. */
     public ControllerConfig controllerConfig() {
         return controllerConfig;
+    }
+
+    /** The broker role's settings; null when this node is not a broker. */
+    public BrokerConfig brokerConfig() {
+        return brokerConfig;
     }
 
     public List<Voter> voters() {

@@ -2,6 +2,7 @@ package io.raftmq.node;
 
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.raftmq.broker.BrokerServer;
 import io.raftmq.common.FaultHandler;
 import io.raftmq.common.Time;
 import io.raftmq.metadata.node.ControllerServer;
@@ -32,7 +33,7 @@ public final class RaftmqServer implements AutoCloseable {
     private final FaultHandler faultHandler;
     private DataDirLock lock;
     private ControllerServer controller;
-    private BrokerMembership broker;
+    private BrokerServer broker;
     private Server grpc;
     private boolean closed;
 
@@ -56,13 +57,19 @@ public final class RaftmqServer implements AutoCloseable {
             controller.start();
             services.addAll(controller.services());
         }
+        if (config.isBroker()) {
+            broker = new BrokerServer(new BrokerServer.Options(config.nodeId(), config.advertisedListener(),
+                    config.controllerBootstrap(), config.rack(), config.heartbeatIntervalMs(),
+                    config.sessionTimeoutMs(), config.controlledShutdownTimeoutMs(), config.dataDir(),
+                    config.brokerConfig()), time, faultHandler);
+            services.addAll(broker.services());
+        }
         try {
             grpc = GrpcServers.start(config.listener().host(), config.listener().port(), services);
         } catch (IOException e) {
             throw new IOException("cannot listen on " + config.listener() + " (grpc.listener): " + e.getMessage(), e);
         }
-        if (config.isBroker()) {
-            broker = new BrokerMembership(config, time, faultHandler);
+        if (broker != null) {
             broker.start();
         }
         LOG.info("[node {}] started: roles {}, gRPC on {} (advertised as {}), data in {}{}", config.nodeId(),
@@ -72,6 +79,11 @@ public final class RaftmqServer implements AutoCloseable {
 
     public NodeConfig config() {
         return config;
+    }
+
+    /** The broker role, or null. */
+    public BrokerServer broker() {
+        return broker;
     }
 
     /** The controller role, or null. */

@@ -1,0 +1,202 @@
+package io.raftmq.broker;
+
+import io.grpc.BindableService;
+import io.raftmq.common.FaultHandler;
+import io.raftmq.common.HostPort;
+import io.raftmq.common.Time;
+import io.raftmq.metadata.client.BrokerLifecycleManager;
+import io.raftmq.metadata.client.ControllerClient;
+import io.raftmq.metadata.client.MetadataWatcher;
+import io.raftmq.metadata.image.BrokerRegistration;
+import io.raftmq.metadata.image.MetadataImage;
+import io.raftmq.protocol.common.Endpoint;
+import io.raftmq.replication.ReplicaGrpcService;
+import io.raftmq.replication.ReplicaManager;
+import io.raftmq.storage.LogEnvironment;
+import io.raftmq.storage.LogManager;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The broker role of a node: partition logs, replicas (leaders and followers), the Broker and
+ * Replica gRPC services, and the broker's place in the cluster (registration, heartbeats, the
+ * metadata watch).
+ *
+ * <pre>
+ *   MetadataWatcher --image--> BrokerMetadataPublisher --assignments--> ReplicaManager --> LogManager
+ *        ^                                                                  |  ^
+ *   (controller voters)              BrokerLifecycleManager  <--applied offset-+  |
+ *                                    ControllerAlterPartitionClient <--ISR------+  |
+ *   Broker gRPC (clients) ---------------------------------------------------------+
+ *   Replica gRPC (followers) ------------------------------------------------------+
+ * </pre>
+ *
+ * <p>Start: load every partition log (recovering after a crash), start the replica manager, follow
+ * metadata, register. The services can be added to the node's gRPC server before {@link #start()}
+ * (they refuse what this broker does not serve yet). Stop: controlled shutdown (leaderships move
+ * away), stop the lifecycle and the watch, stop replicas (answering waiting requests), close logs.
+ *
+ * <p>Life cycle methods are called from one thread (the node's).
+ */
+public final class BrokerServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BrokerServer.class);
+
+    /**
+     * @param advertised where clients and followers reach this broker's gRPC server
+     * @param controllerBootstrap gRPC addresses of the controller voters
+     * @param dataDir the node's data directory; partition logs go under {@code logs/}
+     */
+    public record Options(int brokerId, HostPort advertised, List<HostPort> controllerBootstrap, String rack,
+            long heartbeatIntervalMs, long sessionTimeoutMs, long controlledShutdownTimeoutMs, Path dataDir,
+            BrokerConfig config) {}
+
+    private final Options options;
+    private final UUID incarnationId = UUID.randomUUID();
+    private final ScheduledExecutorService ioScheduler;
+    private final ScheduledExecutorService scheduler;
+    private final ControllerClient controllerClient;
+    private final MetadataWatcher watcher;
+    private final BrokerLifecycleManager lifecycle;
+    private final LogManager logs;
+    private final ReplicaManager replicas;
+    private final BrokerMetadataPublisher publisher;
+    private final List<BindableService> services;
+
+    public BrokerServer(Options options, Time time, FaultHandler faultHandler) {
+        this.options = options;
+        int id = options.brokerId();
+        this.ioScheduler = scheduler("log-io-" + id, 4);
+        this.scheduler = scheduler("broker-scheduler-" + id, 1);
+        this.controllerClient = new ControllerClient(new ControllerClient.Options(options.controllerBootstrap(),
+                options.sessionTimeoutMs() * 10, Math.max(500, options.sessionTimeoutMs()), 20));
+        this.logs = new LogManager(options.dataDir().resolve("logs"), new LogEnvironment(time, ioScheduler,
+                (dir, cause) -> LOG.error("[broker {}] the log in {} is offline after an I/O error: {}", id, dir,
+                        cause.toString())));
+        Endpoint endpoint = Endpoint.newBuilder()
+                .setListener("grpc")
+                .setHost(options.advertised().host())
+                .setPort(options.advertised().port())
+                .build();
+        // Heartbeats report the metadata offset the replicas have applied: the controller unfences
+        // this broker only once its partitions reflect the cluster's state.
+        this.lifecycle = new BrokerLifecycleManager(new BrokerLifecycleManager.Options(id, incarnationId,
+                List.of(endpoint), options.rack(), options.heartbeatIntervalMs(), options.sessionTimeoutMs()),
+                controllerClient, this::appliedMetadataOffset, time, faultHandler);
+        this.replicas = new ReplicaManager(id, lifecycle::brokerEpoch, this::currentEpoch, this::isEligible, logs,
+                options.config().replication(), new ControllerAlterPartitionClient(id, lifecycle::brokerEpoch,
+                        controllerClient), time, scheduler);
+        this.publisher = new BrokerMetadataPublisher(id, incarnationId, options.config(), replicas, faultHandler);
+        this.watcher = new MetadataWatcher(new MetadataWatcher.Options(id, options.controllerBootstrap(), 50),
+                publisher, faultHandler);
+        this.services = List.of(
+                new BrokerGrpcService(id, watcher, replicas, controllerClient, options.config()),
+                new ReplicaGrpcService(replicas, options.config().fetchMaxWaitCapMs()));
+    }
+
+    // Read through methods: the replica manager and the lifecycle each need the other.
+    private long appliedMetadataOffset() {
+        return replicas.appliedMetadataOffset();
+    }
+
+    private boolean isEligible(int brokerId) {
+        return watcher.image().isEligible(brokerId);
+    }
+
+    /** A broker's current registration epoch in the newest metadata, or -1. */
+    private long currentEpoch(int brokerId) {
+        BrokerRegistration broker = watcher.image().broker(brokerId);
+        return broker == null ? -1 : broker.epoch();
+    }
+
+    /** The Broker and Replica gRPC services, for the node's server. */
+    public List<BindableService> services() {
+        return services;
+    }
+
+    public void start() throws IOException {
+        logs.startup(tp -> options.config().logConfig(Map.of()), options.config().retentionCheckIntervalMs());
+        replicas.startup();
+        publisher.start();
+        watcher.start();
+        lifecycle.start();
+    }
+
+    public ReplicaManager replicaManager() {
+        return replicas;
+    }
+
+    public LogManager logManager() {
+        return logs;
+    }
+
+    public MetadataImage image() {
+        return watcher.image();
+    }
+
+    public BrokerLifecycleManager lifecycle() {
+        return lifecycle;
+    }
+
+    /** Asks the controller to move this broker's leaderships away and waits (bounded) for it. */
+    public void controlledShutdown() {
+        long timeoutMs = options.controlledShutdownTimeoutMs();
+        if (timeoutMs == 0 || lifecycle.state() == BrokerLifecycleManager.State.REGISTERING) {
+            return;
+        }
+        LOG.info("[broker {}] controlled shutdown: asking the controller to move this broker's leaderships",
+                options.brokerId());
+        try {
+            lifecycle.controlledShutdown().get(timeoutMs, TimeUnit.MILLISECONDS);
+            LOG.info("[broker {}] controlled shutdown complete", options.brokerId());
+        } catch (TimeoutException e) {
+            LOG.warn("[broker {}] controlled shutdown did not complete within {} ms; stopping anyway",
+                    options.brokerId(), timeoutMs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.warn("[broker {}] controlled shutdown failed: {}; stopping anyway", options.brokerId(), e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        lifecycle.close();
+        watcher.close();
+        publisher.close();
+        replicas.close();
+        scheduler.shutdownNow();
+        logs.close();
+        ioScheduler.shutdown();
+        try {
+            ioScheduler.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        controllerClient.close();
+    }
+
+    private static ScheduledExecutorService scheduler(String name, int threads) {
+        AtomicInteger n = new AtomicInteger();
+        ThreadFactory factory = r -> {
+            Thread t = new Thread(r, threads == 1 ? name : name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        ScheduledThreadPoolExecutor executor = (ScheduledThreadPoolExecutor) Executors.newScheduledThreadPool(threads,
+                factory);
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
+    }
+}

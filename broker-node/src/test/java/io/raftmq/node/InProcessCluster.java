@@ -1,0 +1,121 @@
+package io.raftmq.node;
+
+import static org.awaitility.Awaitility.await;
+
+import io.raftmq.common.FreePorts;
+import io.raftmq.common.HostPort;
+import io.raftmq.common.MockFaultHandler;
+import io.raftmq.common.Time;
+import io.raftmq.common.config.Config;
+import io.raftmq.metadata.image.BrokerRegistration;
+import io.raftmq.metadata.image.BrokerState;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Combined-mode nodes (broker and controller) in this JVM, on 127.0.0.1 ports chosen free at run
+ * time, each with its own data directory under {@code dir}: the harness for multi-node tests that
+ * need no process kills. A node can be stopped (cleanly) and started again on the same ports and
+ * data. {@link #close()} stops every running node.
+ *
+ * <p>Used from the test thread only.
+ */
+final class InProcessCluster implements AutoCloseable {
+    private final int size;
+    private final Map<Integer, Map<String, String>> configs = new HashMap<>();
+    private final Map<Integer, RaftmqServer> running = new HashMap<>();
+    private final List<HostPort> addresses = new ArrayList<>();
+    private final MockFaultHandler faultHandler = new MockFaultHandler("in-process cluster");
+
+    /** @param overrides settings for every node (e.g. replica.lag.time.max.ms) */
+    InProcessCluster(int size, Path dir, Map<String, String> overrides) {
+        this.size = size;
+        List<Integer> grpcPorts = new ArrayList<>();
+        List<String> voters = new ArrayList<>();
+        for (int id = 1; id <= size; id++) {
+            int grpc = FreePorts.next();
+            int raft = FreePorts.next();
+            grpcPorts.add(grpc);
+            addresses.add(new HostPort("127.0.0.1", grpc));
+            voters.add(id + "@127.0.0.1:" + raft);
+        }
+        String bootstrap = String.join(",", addresses.stream().map(HostPort::toString).toList());
+        for (int id = 1; id <= size; id++) {
+            Map<String, String> c = new HashMap<>();
+            c.put("node.id", Integer.toString(id));
+            c.put("process.roles", "broker,controller");
+            c.put("data.dir", dir.resolve("node-" + id).toString());
+            c.put("grpc.listener", "127.0.0.1:" + grpcPorts.get(id - 1));
+            c.put("controller.quorum.voters", String.join(",", voters));
+            c.put("controller.quorum.bootstrap.servers", bootstrap);
+            c.putAll(overrides);
+            configs.put(id, c);
+        }
+    }
+
+    void startAll() throws Exception {
+        for (int id = 1; id <= size; id++) {
+            start(id);
+        }
+    }
+
+    void start(int id) throws Exception {
+        NodeConfig config = new NodeConfig(new Config(configs.get(id), NodeConfig.allKeys()));
+        RaftmqServer server = new RaftmqServer(config, Time.SYSTEM, faultHandler);
+        server.start();
+        running.put(id, server);
+    }
+
+    /** Stops a node cleanly (controlled shutdown first). */
+    void stop(int id) {
+        RaftmqServer server = running.remove(id);
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    RaftmqServer node(int id) {
+        return running.get(id);
+    }
+
+    List<HostPort> addresses() {
+        return addresses;
+    }
+
+    /** Waits until every running node's broker is unfenced in every running node's metadata. */
+    void awaitBrokersUnfenced(Duration timeout) {
+        await().atMost(timeout).pollInterval(Duration.ofMillis(20)).until(() -> running.values().stream()
+                .allMatch(s -> running.keySet().stream().allMatch(id -> {
+                    BrokerRegistration b = s.broker().image().broker(id);
+                    return b != null && b.state() == BrokerState.UNFENCED;
+                })));
+    }
+
+    /** Fails if any node reported a fatal fault. */
+    void assertNoFaults() {
+        faultHandler.assertNoFaults();
+    }
+
+    /** Stops every running node at once, as a whole-cluster shutdown does (one by one, the last would wait for a quorum). */
+    @Override
+    public void close() {
+        List<Thread> stopping = new ArrayList<>();
+        for (RaftmqServer server : running.values()) {
+            Thread t = new Thread(server::close, "stop-node-" + server.config().nodeId());
+            t.start();
+            stopping.add(t);
+        }
+        for (Thread t : stopping) {
+            try {
+                t.join(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        running.clear();
+    }
+}

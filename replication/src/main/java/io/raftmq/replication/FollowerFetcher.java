@@ -1,0 +1,273 @@
+package io.raftmq.replication;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.raftmq.common.HostPort;
+import io.raftmq.common.Time;
+import io.raftmq.common.Uuids;
+import io.raftmq.protocol.TopicPartition;
+import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.replica.ReplicaFetchPartition;
+import io.raftmq.protocol.replica.ReplicaFetchPartitionResponse;
+import io.raftmq.protocol.replica.ReplicaFetchRequest;
+import io.raftmq.protocol.replica.ReplicaFetchResponse;
+import io.raftmq.protocol.replica.ReplicaGrpc;
+import io.raftmq.storage.AppendResult;
+import io.raftmq.storage.EpochEndOffset;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Copies the partitions this broker follows from one leader broker: a thread that long-polls the
+ * leader's Replica service with every such partition, appends what comes back as it is, learns the
+ * high watermark, and truncates where the leader says this log diverges. The next fetch (which
+ * tells the leader this follower's position) is sent once the appended records are durable per the
+ * log's flush mode, so a follower never reports records it could still lose.
+ *
+ * <p>Threads: one fetcher thread owns the fetch loop; {@link #add}, {@link #remove} and {@link
+ * #shutdown} may be called from any thread (the partition map is concurrent).
+ */
+final class FollowerFetcher {
+    private static final Logger LOG = LoggerFactory.getLogger(FollowerFetcher.class);
+
+    /** A partition being fetched, at the leader epoch it was added with. */
+    private static final class FetchState {
+        final Partition partition;
+        final int leaderEpoch;
+        volatile long retryAtMs;
+
+        FetchState(Partition partition, int leaderEpoch) {
+            this.partition = partition;
+            this.leaderEpoch = leaderEpoch;
+        }
+    }
+
+    private final int localBrokerId;
+    private final LongSupplier brokerEpoch;
+    final int leaderId;
+    final HostPort endpoint;
+    private final ReplicationConfig config;
+    private final Time time;
+    private final ManagedChannel channel;
+    private final Thread thread;
+    private final Map<TopicPartition, FetchState> states = new ConcurrentHashMap<>();
+    private final Object wakeup = new Object();
+    private volatile boolean running = true;
+    // Fetch thread only.
+    private boolean failing;
+
+    FollowerFetcher(int localBrokerId, LongSupplier brokerEpoch, int leaderId, HostPort endpoint,
+            ReplicationConfig config, Time time) {
+        this.localBrokerId = localBrokerId;
+        this.brokerEpoch = brokerEpoch;
+        this.leaderId = leaderId;
+        this.endpoint = endpoint;
+        this.config = config;
+        this.time = time;
+        this.channel = NettyChannelBuilder.forAddress(endpoint.host(), endpoint.port())
+                .usePlaintext()
+                .maxInboundMessageSize(Integer.MAX_VALUE)
+                .keepAliveTime(1, TimeUnit.SECONDS)
+                .keepAliveTimeout(2, TimeUnit.SECONDS)
+                .build();
+        this.thread = new Thread(this::run, "replica-fetcher-" + localBrokerId + "-from-" + leaderId);
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    void add(Partition partition, int leaderEpoch) {
+        states.put(partition.topicPartition(), new FetchState(partition, leaderEpoch));
+        synchronized (wakeup) {
+            wakeup.notifyAll();
+        }
+    }
+
+    void remove(TopicPartition tp) {
+        states.remove(tp);
+    }
+
+    boolean isEmpty() {
+        return states.isEmpty();
+    }
+
+    void shutdown() {
+        running = false;
+        synchronized (wakeup) {
+            wakeup.notifyAll();
+        }
+        channel.shutdownNow();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        while (running) {
+            long nowMs = time.monotonicMs();
+            List<FetchState> ready = new ArrayList<>();
+            for (FetchState s : states.values()) {
+                if (s.retryAtMs <= nowMs) {
+                    ready.add(s);
+                }
+            }
+            if (ready.isEmpty()) {
+                pause(20);
+                continue;
+            }
+            try {
+                fetchOnce(ready);
+            } catch (RuntimeException e) {
+                LOG.error("[broker {}] fetching from broker {} failed unexpectedly", localBrokerId, leaderId, e);
+                pause(config.fetchBackoffMs());
+            }
+        }
+    }
+
+    private void fetchOnce(List<FetchState> ready) {
+        ReplicaFetchRequest.Builder request = ReplicaFetchRequest.newBuilder()
+                .setReplicaId(localBrokerId)
+                .setBrokerEpoch(brokerEpoch.getAsLong())
+                .setMaxWaitMs(config.fetchMaxWaitMs())
+                .setMinBytes(1)
+                .setMaxBytes(config.fetchResponseMaxBytes());
+        Map<TopicPartition, FetchState> sent = new HashMap<>();
+        for (FetchState s : ready) {
+            Partition p = s.partition;
+            request.addPartitions(ReplicaFetchPartition.newBuilder()
+                    .setTopicId(Uuids.toProto(p.topicId()))
+                    .setPartition(p.topicPartition().partition())
+                    .setFetchOffset(p.log().logEndOffset())
+                    .setCurrentLeaderEpoch(s.leaderEpoch)
+                    .setLastFetchedEpoch(p.log().latestEpoch())
+                    .setPartitionMaxBytes(config.fetchMaxBytes()));
+            sent.put(p.topicPartition(), s);
+        }
+        ReplicaFetchResponse response;
+        try {
+            response = ReplicaGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(config.fetchMaxWaitMs() + 15_000L, TimeUnit.MILLISECONDS)
+                    .replicaFetch(request.build());
+        } catch (StatusRuntimeException e) {
+            if (!failing) {
+                failing = true;
+                LOG.info("[broker {}] cannot fetch from broker {} at {}: {}; retrying every {} ms", localBrokerId,
+                        leaderId, endpoint, e.getStatus().getCode(), config.fetchBackoffMs());
+            }
+            channel.resetConnectBackoff();
+            pause(config.fetchBackoffMs());
+            return;
+        }
+        if (failing) {
+            failing = false;
+            LOG.info("[broker {}] fetching from broker {} again", localBrokerId, leaderId);
+        }
+        if (response.getError().getCode() != ErrorCode.NONE) {
+            LOG.debug("[broker {}] fetch from broker {} refused: {}", localBrokerId, leaderId,
+                    response.getError().getMessage());
+            pause(config.fetchBackoffMs());
+            return;
+        }
+        List<CompletableFuture<Void>> durable = new ArrayList<>();
+        for (ReplicaFetchPartitionResponse pr : response.getPartitionsList()) {
+            TopicPartition tp = null;
+            for (FetchState s : sent.values()) {
+                if (s.partition.topicPartition().partition() == pr.getPartition()
+                        && Uuids.toProto(s.partition.topicId()).equals(pr.getTopicId())) {
+                    tp = s.partition.topicPartition();
+                    break;
+                }
+            }
+            FetchState s = tp == null ? null : states.get(tp);
+            if (s == null || s != sent.get(tp)) {
+                continue; // removed or re-added at another epoch while the fetch was out
+            }
+            handle(s, pr, durable);
+        }
+        for (CompletableFuture<Void> f : durable) {
+            try {
+                f.get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // The log reported its failure and is offline; the next fetch of it fails too.
+            }
+        }
+    }
+
+    private void handle(FetchState s, ReplicaFetchPartitionResponse pr, List<CompletableFuture<Void>> durable) {
+        Partition p = s.partition;
+        try {
+            switch (pr.getError().getCode()) {
+                case NONE -> {
+                    if (pr.hasDivergingEpoch()) {
+                        p.truncateToDivergence(new EpochEndOffset(pr.getDivergingEpoch().getEpoch(),
+                                pr.getDivergingEpoch().getEndOffset()));
+                        return;
+                    }
+                    ByteString records = pr.getRecords();
+                    if (!records.isEmpty()) {
+                        ByteBuffer bytes = ByteBuffer.allocate(records.size());
+                        records.copyTo(bytes);
+                        bytes.flip();
+                        AppendResult result = p.appendAsFollower(bytes);
+                        if (result instanceof AppendResult.Appended appended) {
+                            durable.add(appended.durable());
+                        } else if (result instanceof AppendResult.Rejected rejected) {
+                            LOG.warn("[broker {}] could not append {} fetched from broker {}: {} {}", localBrokerId,
+                                    p.topicPartition(), leaderId, rejected.code(), rejected.message());
+                            s.retryAtMs = time.monotonicMs() + config.fetchBackoffMs();
+                            return;
+                        }
+                    }
+                    p.updateFollowerHighWatermark(pr.getHighWatermark());
+                }
+                case OFFSET_OUT_OF_RANGE -> {
+                    if (p.log().logEndOffset() < pr.getLogStartOffset()) {
+                        p.restartAt(pr.getLogStartOffset());
+                    } else {
+                        s.retryAtMs = time.monotonicMs() + config.fetchBackoffMs();
+                    }
+                }
+                default -> {
+                    // Not the leader (yet/any more), stale or newer epoch, unknown partition: the
+                    // metadata will tell; try again shortly.
+                    LOG.debug("[broker {}] fetch of {} from broker {}: {} {}", localBrokerId, p.topicPartition(),
+                            leaderId, pr.getError().getCode(), pr.getError().getMessage());
+                    s.retryAtMs = time.monotonicMs() + config.fetchBackoffMs();
+                }
+            }
+        } catch (IOException e) {
+            // The log is offline and said so; stop fetching it.
+            states.remove(p.topicPartition());
+        }
+    }
+
+    private void pause(long ms) {
+        synchronized (wakeup) {
+            if (!running) {
+                return;
+            }
+            try {
+                wakeup.wait(Math.max(1, ms));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
+            }
+        }
+    }
+}
