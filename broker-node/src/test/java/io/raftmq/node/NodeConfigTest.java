@@ -33,8 +33,8 @@ class NodeConfigTest {
         assertTrue(config.isBroker() && config.isController());
         assertEquals(new HostPort("127.0.0.1", 9193), config.advertisedListener());
         assertEquals(List.of(new HostPort("127.0.0.1", 9193)), config.controllerBootstrap());
-        assertEquals(150, config.heartbeatIntervalMs());
-        assertEquals(900, config.sessionTimeoutMs());
+        assertEquals(100, config.heartbeatIntervalMs());
+        assertEquals(750, config.sessionTimeoutMs());
         assertEquals(300, config.controllerConfig().electionTimeoutMs());
         assertEquals(300, config.controllerConfig().maxElectionDelayMs());
         assertEquals(3, config.voters().size());

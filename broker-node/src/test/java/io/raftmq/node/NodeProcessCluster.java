@@ -71,6 +71,23 @@ public final class NodeProcessCluster implements AutoCloseable {
             process.waitFor(10, TimeUnit.SECONDS);
         }
 
+        /** SIGSTOP: the process freezes (as in a long GC pause or a hung VM) until {@link #resume()}. */
+        public void pause() throws IOException, InterruptedException {
+            signal("STOP");
+        }
+
+        /** SIGCONT. */
+        public void resume() throws IOException, InterruptedException {
+            signal("CONT");
+        }
+
+        private void signal(String name) throws IOException, InterruptedException {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            if (kill.waitFor() != 0) {
+                throw new IOException("kill -" + name + " " + process.pid() + " failed");
+            }
+        }
+
         /** SIGTERM: a clean stop (controlled shutdown, leadership hand-off). */
         public void terminate() throws InterruptedException {
             process.destroy();
@@ -85,6 +102,11 @@ public final class NodeProcessCluster implements AutoCloseable {
     private final List<Node> nodes = new ArrayList<>();
 
     public NodeProcessCluster(int count, Path dir) throws IOException {
+        this(count, dir, List.of());
+    }
+
+    /** @param settings extra config lines (key=value) for every node */
+    public NodeProcessCluster(int count, Path dir, List<String> settings) throws IOException {
         this.dir = dir;
         String jarProperty = System.getProperty("raftmq.node.jar", "target/raftmq-node.jar");
         this.jar = Path.of(jarProperty).toAbsolutePath();
@@ -111,6 +133,7 @@ public final class NodeProcessCluster implements AutoCloseable {
                     "grpc.listener=127.0.0.1:" + n.grpcPort,
                     "controller.quorum.voters=" + String.join(",", voters),
                     "controller.quorum.bootstrap.servers=" + String.join(",", bootstrap)));
+            lines.addAll(settings);
             lines.addAll(extra);
             Files.writeString(n.config, String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
         }
@@ -128,6 +151,11 @@ public final class NodeProcessCluster implements AutoCloseable {
 
     public List<Node> nodes() {
         return nodes;
+    }
+
+    /** Every node's gRPC address. */
+    public List<HostPort> addresses() {
+        return nodes.stream().map(Node::address).toList();
     }
 
     /** A client of the given nodes' controllers (every node when none given). */

@@ -1,6 +1,7 @@
 package io.raftmq.replication;
 
 import com.google.protobuf.ByteString;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
@@ -25,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +43,7 @@ import org.slf4j.LoggerFactory;
  */
 final class FollowerFetcher {
     private static final Logger LOG = LoggerFactory.getLogger(FollowerFetcher.class);
+    static final long LEADER_BEHIND_BACKOFF_MS = 10;
 
     /** A partition being fetched, at the leader epoch it was added with. */
     private static final class FetchState {
@@ -65,6 +68,10 @@ final class FollowerFetcher {
     private final Map<TopicPartition, FetchState> states = new ConcurrentHashMap<>();
     private final Object wakeup = new Object();
     private volatile boolean running = true;
+    /** Counts {@link #add} calls; a fetch built before the latest one is cancelled. */
+    private final AtomicLong added = new AtomicLong();
+    /** The fetch in flight, to cancel when a partition is added. */
+    private volatile Context.CancellableContext inFlight;
     // Fetch thread only.
     private boolean failing;
 
@@ -92,6 +99,14 @@ final class FollowerFetcher {
 
     void add(Partition partition, int leaderEpoch) {
         states.put(partition.topicPartition(), new FetchState(partition, leaderEpoch));
+        // A long poll in flight does not include it: cut it short so that the partition (perhaps
+        // the one a new leader's acks=all produces wait for) is fetched now, not in up to
+        // replica.fetch.max.wait.ms.
+        added.incrementAndGet();
+        Context.CancellableContext call = inFlight;
+        if (call != null) {
+            call.cancel(null);
+        }
         synchronized (wakeup) {
             wakeup.notifyAll();
         }
@@ -122,13 +137,16 @@ final class FollowerFetcher {
         while (running) {
             long nowMs = time.monotonicMs();
             List<FetchState> ready = new ArrayList<>();
+            long soonest = nowMs + 100;
             for (FetchState s : states.values()) {
                 if (s.retryAtMs <= nowMs) {
                     ready.add(s);
+                } else {
+                    soonest = Math.min(soonest, s.retryAtMs);
                 }
             }
             if (ready.isEmpty()) {
-                pause(20);
+                pause(soonest - nowMs); // add() wakes it early
                 continue;
             }
             try {
@@ -141,6 +159,7 @@ final class FollowerFetcher {
     }
 
     private void fetchOnce(List<FetchState> ready) {
+        long addedBefore = added.get();
         ReplicaFetchRequest.Builder request = ReplicaFetchRequest.newBuilder()
                 .setReplicaId(localBrokerId)
                 .setBrokerEpoch(brokerEpoch.getAsLong())
@@ -160,11 +179,20 @@ final class FollowerFetcher {
             sent.put(p.topicPartition(), s);
         }
         ReplicaFetchResponse response;
+        Context.CancellableContext call = Context.current().withCancellation();
+        inFlight = call;
+        if (added.get() != addedBefore) {
+            call.cancel(null); // a partition came in while this request was built
+        }
         try {
-            response = ReplicaGrpc.newBlockingStub(channel)
+            ReplicaFetchRequest built = request.build();
+            response = call.call(() -> ReplicaGrpc.newBlockingStub(channel)
                     .withDeadlineAfter(config.fetchMaxWaitMs() + 15_000L, TimeUnit.MILLISECONDS)
-                    .replicaFetch(request.build());
+                    .replicaFetch(built));
         } catch (StatusRuntimeException e) {
+            if (call.isCancelled() && running) {
+                return; // cut short for a new partition: fetch again at once, with it
+            }
             if (!failing) {
                 failing = true;
                 LOG.info("[broker {}] cannot fetch from broker {} at {}: {}; retrying every {} ms", localBrokerId,
@@ -173,6 +201,11 @@ final class FollowerFetcher {
             channel.resetConnectBackoff();
             pause(config.fetchBackoffMs());
             return;
+        } catch (Exception e) {
+            throw new IllegalStateException(e); // call() declares it; the stub throws only the above
+        } finally {
+            inFlight = null;
+            call.cancel(null);
         }
         if (failing) {
             failing = false;
@@ -243,9 +276,15 @@ final class FollowerFetcher {
                         s.retryAtMs = time.monotonicMs() + config.fetchBackoffMs();
                     }
                 }
+                case UNKNOWN_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER -> {
+                    // Usually the new leader has not applied the metadata that made it leader yet
+                    // (milliseconds); retry soon, as acks=all waits for this follower.
+                    LOG.debug("[broker {}] fetch of {} from broker {}: {} {}", localBrokerId, p.topicPartition(),
+                            leaderId, pr.getError().getCode(), pr.getError().getMessage());
+                    s.retryAtMs = time.monotonicMs() + Math.min(LEADER_BEHIND_BACKOFF_MS, config.fetchBackoffMs());
+                }
                 default -> {
-                    // Not the leader (yet/any more), stale or newer epoch, unknown partition: the
-                    // metadata will tell; try again shortly.
+                    // Stale epoch, unknown partition: the metadata will tell; try again shortly.
                     LOG.debug("[broker {}] fetch of {} from broker {}: {} {}", localBrokerId, p.topicPartition(),
                             leaderId, pr.getError().getCode(), pr.getError().getMessage());
                     s.retryAtMs = time.monotonicMs() + config.fetchBackoffMs();

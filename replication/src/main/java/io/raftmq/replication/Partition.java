@@ -199,6 +199,11 @@ public final class Partition {
     private void becomeLeader(PartitionAssignment a, long nowMs) {
         role = Role.LEADER;
         leaderEpochStartOffset = log.logEndOffset();
+        try {
+            log.assignLeaderEpoch(a.leaderEpoch());
+        } catch (IOException e) {
+            // The log is offline and said so; appends and reads of it fail with STORAGE_ERROR.
+        }
         followers.clear();
         for (int replica : a.replicas()) {
             if (replica != localBrokerId) {

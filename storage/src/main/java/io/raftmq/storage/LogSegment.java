@@ -49,6 +49,8 @@ final class LogSegment {
     private volatile int size;
     private volatile long nextOffset;
     private volatile long maxTimestamp = -1;
+    /** Set (under the log's write lock) once retention or truncation has taken the segment out of service. */
+    private volatile boolean deleted;
     // Writer only.
     private int bytesSinceIndexEntry;
     private long rollReferenceMs;
@@ -421,12 +423,18 @@ final class LogSegment {
      * {@link #deleteFiles} removes them later.
      */
     void markDeleted() throws IOException {
+        deleted = true;
         for (String suffix : List.of(LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX)) {
             Path file = dir.resolve(fileName(baseOffset, suffix));
             if (Files.exists(file)) {
                 Files.move(file, file.resolveSibling(file.getFileName() + DELETED_SUFFIX));
             }
         }
+    }
+
+    /** Whether the segment was taken out of service; its channel may close at any time after. */
+    boolean isDeleted() {
+        return deleted;
     }
 
     /** Closes the channel and removes the files (renamed or not). */

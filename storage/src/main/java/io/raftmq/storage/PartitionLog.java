@@ -258,6 +258,26 @@ public final class PartitionLog implements AutoCloseable {
         }
     }
 
+    /**
+     * A new leader records that its epoch starts at the log end, before it appends anything (as
+     * Kafka's leaders do), so that a follower asking where an older epoch ends is answered with the
+     * start of this one. A no-op if the log already knows this epoch or a newer one.
+     */
+    public void assignLeaderEpoch(int leaderEpoch) throws IOException {
+        writeLock.lock();
+        try {
+            ensureWritable();
+            if (leaderEpoch > epochs.latestEpoch()) {
+                epochs.assign(leaderEpoch, logEndOffset);
+            }
+        } catch (IOException | RuntimeException e) {
+            goOffline("recording leader epoch " + leaderEpoch + " at offset " + logEndOffset, e);
+            throw asIoException(e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
     /** Deletes everything and restarts the log at {@code offset} (a follower far behind its leader's start). */
     public void truncateFullyAndStartAt(long offset) throws IOException {
         writeLock.lock();
@@ -322,15 +342,17 @@ public final class PartitionLog implements AutoCloseable {
             if (deleted == 0) {
                 return 0;
             }
+            // The log start moves and the segments leave the list before their files go, so that a
+            // concurrent reader or flusher never finds a closed segment in service.
+            segments = Arrays.copyOfRange(current0, deleted, current0.length);
+            logStartOffset = Math.max(logStartOffset, segments[0].baseOffset);
+            epochs.truncateFromStart(logStartOffset);
+            writeCheckpoint();
             for (int i = 0; i < deleted; i++) {
                 LOG.info("[log {}] retention deletes segment {}..{} ({} bytes)", name, current0[i].baseOffset,
                         current0[i].nextOffset() - 1, current0[i].size());
                 deleteSegment(current0[i]);
             }
-            segments = Arrays.copyOfRange(current0, deleted, current0.length);
-            logStartOffset = Math.max(logStartOffset, segments[0].baseOffset);
-            epochs.truncateFromStart(logStartOffset);
-            writeCheckpoint();
             return deleted;
         } catch (IOException | RuntimeException e) {
             goOffline("applying retention", e);
@@ -414,7 +436,7 @@ public final class PartitionLog implements AutoCloseable {
                     try {
                         segment.flush();
                     } catch (ClosedChannelException e) {
-                        if (Arrays.asList(segments).contains(segment)) {
+                        if (!segment.isDeleted()) {
                             throw e; // deleted segments may close under us; live ones may not
                         }
                     }

@@ -32,11 +32,15 @@ final class BrokerSessions implements BrokerDecisions.SessionView {
         sessions.put(brokerId, new Session(brokerEpoch, nowMs));
     }
 
-    /** A fresh session for every registered broker (a controller taking over). */
-    void grantAll(MetadataImage image, long nowMs) {
+    /**
+     * A session for every registered broker that expires in {@code graceMs} (a controller taking
+     * over; at most the session timeout). A heartbeat extends it to a full session as usual.
+     */
+    void grantAll(MetadataImage image, long nowMs, long graceMs) {
         sessions.clear();
+        long asIfLastContact = nowMs - (sessionTimeoutMs - Math.min(graceMs, sessionTimeoutMs));
         for (BrokerRegistration broker : image.brokers().values()) {
-            touch(broker.id(), broker.epoch(), nowMs);
+            touch(broker.id(), broker.epoch(), asIfLastContact);
         }
     }
 

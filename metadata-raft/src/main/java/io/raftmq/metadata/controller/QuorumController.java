@@ -73,9 +73,14 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
      * @param nodeId this voter's node id
      * @param endpoint where this voter's Controller service listens (announced when it leads)
      * @param sessionTimeoutMs a broker without a heartbeat for this long is fenced
+     * @param takeoverSessionMs the session granted to every broker when this controller takes over
+     *     (at most {@code sessionTimeoutMs}): live brokers find a new controller within a heartbeat
+     *     or two, and one that died with the old controller should not hold its leaderships for a
+     *     whole session more
      * @param maxInflightBatches appended batches allowed to wait for commit; beyond, requests fail
      */
-    public record Options(int nodeId, Endpoint endpoint, long sessionTimeoutMs, int maxInflightBatches) {}
+    public record Options(int nodeId, Endpoint endpoint, long sessionTimeoutMs, long takeoverSessionMs,
+            int maxInflightBatches) {}
 
     private final Options options;
     private final MetadataLog log;
@@ -383,11 +388,11 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
         pending = committed;
         inflight.clear();
         long nowMs = time.monotonicMs();
-        sessions.grantAll(committed, nowMs);
+        sessions.grantAll(committed, nowMs, options.takeoverSessionMs());
         LOG.info("[node {}] became the active controller at epoch {} (metadata offset {}, {} brokers, {} topics);"
-                        + " granted every broker a fresh {} ms session",
+                        + " every broker has {} ms to heartbeat",
                 options.nodeId(), newEpoch, committed.offset(), committed.brokers().size(),
-                committed.topicsById().size(), options.sessionTimeoutMs());
+                committed.topicsById().size(), options.takeoverSessionMs());
         append(List.of(MetadataRecord.newBuilder().setControllerChange(ControllerChangeRecord.newBuilder()
                 .setControllerId(options.nodeId())
                 .setControllerEpoch(newEpoch)

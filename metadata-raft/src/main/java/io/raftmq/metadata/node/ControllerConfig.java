@@ -22,11 +22,15 @@ public final class ControllerConfig {
             "Random extra wait, up to this, before an election, so voters do not split the vote. Failover takes"
                     + " electionTimeout plus up to this.");
     public static final ConfigKey<Long> BROKER_HEARTBEAT_INTERVAL_MS = ConfigKey.ofLong(
-            "broker.heartbeat.interval.ms", 150L, 10, 60_000,
+            "broker.heartbeat.interval.ms", 100L, 10, 60_000,
             "How often a broker heartbeats to the active controller. At most a third of the session timeout.");
     public static final ConfigKey<Long> BROKER_SESSION_TIMEOUT_MS = ConfigKey.ofLong(
-            "broker.session.timeout.ms", 900L, 100, 600_000,
+            "broker.session.timeout.ms", 750L, 100, 600_000,
             "A broker without a heartbeat for this long is fenced and its partitions get new leaders.");
+    public static final ConfigKey<Long> TAKEOVER_SESSION_MS = ConfigKey.ofLong("controller.takeover.session.ms", -1L,
+            -1, 600_000, "A controller that takes over gives every broker this long to heartbeat to it before fencing"
+                    + " it (sessions are not replicated, and a broker that died with the old controller has none)."
+                    + " -1: half of broker.session.timeout.ms, but at least 3 heartbeat intervals.");
     public static final ConfigKey<Integer> SNAPSHOT_INTERVAL_SECS = ConfigKey.ofInt(
             "metadata.snapshot.interval.secs", 600, 1, Integer.MAX_VALUE,
             "How often each voter snapshots the metadata image and truncates its Raft log.");
@@ -40,7 +44,7 @@ public final class ControllerConfig {
             "How long a controller request may wait for its metadata records to commit.");
 
     public static final List<ConfigKey<?>> KEYS = List.of(QUORUM_VOTERS, ELECTION_TIMEOUT_MS, MAX_ELECTION_DELAY_MS,
-            BROKER_HEARTBEAT_INTERVAL_MS, BROKER_SESSION_TIMEOUT_MS, SNAPSHOT_INTERVAL_SECS, NUM_PARTITIONS,
+            BROKER_HEARTBEAT_INTERVAL_MS, BROKER_SESSION_TIMEOUT_MS, TAKEOVER_SESSION_MS, SNAPSHOT_INTERVAL_SECS, NUM_PARTITIONS,
             DEFAULT_REPLICATION_FACTOR, REQUEST_TIMEOUT_MS);
 
     private final List<Voter> voters;
@@ -48,6 +52,7 @@ public final class ControllerConfig {
     private final int maxElectionDelayMs;
     private final long heartbeatIntervalMs;
     private final long sessionTimeoutMs;
+    private final long takeoverSessionMs;
     private final int snapshotIntervalSecs;
     private final int numPartitions;
     private final int defaultReplicationFactor;
@@ -71,6 +76,14 @@ public final class ControllerConfig {
             throw new ConfigException(BROKER_HEARTBEAT_INTERVAL_MS.name(), String.valueOf(heartbeatIntervalMs),
                     "must be at most a third of " + BROKER_SESSION_TIMEOUT_MS.name() + " (" + sessionTimeoutMs
                             + " ms), so that one lost heartbeat does not fence a broker");
+        }
+        long takeover = config.get(TAKEOVER_SESSION_MS);
+        this.takeoverSessionMs = takeover < 0 ? Math.min(sessionTimeoutMs, Math.max(3 * heartbeatIntervalMs,
+                sessionTimeoutMs / 2)) : takeover;
+        if (takeoverSessionMs < 2 * heartbeatIntervalMs || takeoverSessionMs > sessionTimeoutMs) {
+            throw new ConfigException(TAKEOVER_SESSION_MS.name(), String.valueOf(takeover), "must be between two"
+                    + " heartbeat intervals (" + 2 * heartbeatIntervalMs + " ms) and the session timeout ("
+                    + sessionTimeoutMs + " ms)");
         }
         this.snapshotIntervalSecs = config.get(SNAPSHOT_INTERVAL_SECS);
         this.numPartitions = config.get(NUM_PARTITIONS);
@@ -96,6 +109,11 @@ public final class ControllerConfig {
 
     public long sessionTimeoutMs() {
         return sessionTimeoutMs;
+    }
+
+    /** The session a controller taking over grants every broker. */
+    public long takeoverSessionMs() {
+        return takeoverSessionMs;
     }
 
     public int snapshotIntervalSecs() {

@@ -22,6 +22,7 @@ public final class LocalQuorum implements AutoCloseable {
     public final List<Voter> voters = new ArrayList<>();
     private final Time time;
     private final long sessionTimeoutMs;
+    private final long takeoverSessionMs;
     private final Random random;
     private final List<MetadataSubscriber> observers;
 
@@ -54,9 +55,16 @@ public final class LocalQuorum implements AutoCloseable {
     /** @param observers subscribed to every voter's loader, restarted voters included */
     public LocalQuorum(int voterCount, Time time, long sessionTimeoutMs, long seed,
             List<MetadataSubscriber> observers) {
+        this(voterCount, time, sessionTimeoutMs, sessionTimeoutMs, seed, observers);
+    }
+
+    /** @param takeoverSessionMs the session a controller taking over grants every broker */
+    public LocalQuorum(int voterCount, Time time, long sessionTimeoutMs, long takeoverSessionMs, long seed,
+            List<MetadataSubscriber> observers) {
         this.cluster = new LocalLogCluster(voterCount);
         this.time = time;
         this.sessionTimeoutMs = sessionTimeoutMs;
+        this.takeoverSessionMs = takeoverSessionMs;
         this.random = new Random(seed);
         this.observers = List.copyOf(observers);
         for (int id = 1; id <= voterCount; id++) {
@@ -92,7 +100,7 @@ public final class LocalQuorum implements AutoCloseable {
         Random ids = new Random(random.nextLong());
         ControllerDecisions decisions = new ControllerDecisions(1, 3, () -> new UUID(ids.nextLong(), ids.nextLong()));
         QuorumController controller = new QuorumController(
-                new QuorumController.Options(nodeId, endpoint(nodeId), sessionTimeoutMs, 1000),
+                new QuorumController.Options(nodeId, endpoint(nodeId), sessionTimeoutMs, takeoverSessionMs, 1000),
                 log, decisions, time, faults);
         loader.subscribe(controller);
         observers.forEach(loader::subscribe);

@@ -21,6 +21,7 @@ import io.raftmq.protocol.controller.CreateTopicsResponse;
 import io.raftmq.protocol.controller.RegisterBrokerRequest;
 import io.raftmq.protocol.controller.RegisterBrokerResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -43,7 +44,11 @@ class QuorumControllerTest {
     }
 
     private LocalQuorum start(int voters) {
-        quorum = new LocalQuorum(voters, time, 900, 42);
+        return start(voters, 900);
+    }
+
+    private LocalQuorum start(int voters, long takeoverSessionMs) {
+        quorum = new LocalQuorum(voters, time, 900, takeoverSessionMs, 42, List.of());
         for (LocalQuorum.Voter v : quorum.voters) {
             time.addListener(v.controller::wakeup);
         }
@@ -179,5 +184,29 @@ class QuorumControllerTest {
         for (int b = 1; b <= 3; b++) {
             assertEquals(BrokerState.UNFENCED, second.image().broker(b).state());
         }
+    }
+
+    @Test
+    void aControllerTakingOverFencesABrokerSilentForTheTakeoverSession() throws Exception {
+        start(3, 450);
+        quorum.cluster.electLeader(1);
+        LocalQuorum.Voter first = quorum.voter(1);
+        await().atMost(Duration.ofSeconds(5)).until(first.controller::isActive);
+        long[] epochs = registerAndUnfence(first.controller, first, 3);
+
+        // Broker 1 died with the old controller; 2 and 3 find the new one within a heartbeat.
+        quorum.cluster.electLeader(2);
+        LocalQuorum.Voter second = quorum.voter(2);
+        await().atMost(Duration.ofSeconds(5)).until(second.controller::isActive);
+        time.advanceMs(300);
+        for (int b = 2; b <= 3; b++) {
+            assertFalse(get(second.controller.brokerHeartbeat(heartbeat(b, epochs[b], second))).getIsFenced());
+        }
+        assertEquals(BrokerState.UNFENCED, second.image().broker(1).state(), "fenced before the takeover session");
+        time.advanceMs(200);
+        await().atMost(Duration.ofSeconds(5)).until(() -> second.image().broker(1).state() == BrokerState.FENCED);
+        // A heartbeat extends the others to a whole session, past the takeover one.
+        assertEquals(BrokerState.UNFENCED, second.image().broker(2).state());
+        assertEquals(BrokerState.UNFENCED, second.image().broker(3).state());
     }
 }
