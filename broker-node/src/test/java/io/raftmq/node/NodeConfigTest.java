@@ -34,7 +34,7 @@ class NodeConfigTest {
         assertEquals(new HostPort("127.0.0.1", 9193), config.advertisedListener());
         assertEquals(List.of(new HostPort("127.0.0.1", 9193)), config.controllerBootstrap());
         assertEquals(100, config.heartbeatIntervalMs());
-        assertEquals(750, config.sessionTimeoutMs());
+        assertEquals(600, config.sessionTimeoutMs());
         assertEquals(300, config.controllerConfig().electionTimeoutMs());
         assertEquals(300, config.controllerConfig().maxElectionDelayMs());
         assertEquals(3, config.voters().size());

@@ -46,6 +46,7 @@ final class PartitionFailover {
             await().atMost(Duration.ofSeconds(30)).until(() -> producer.ackCount() >= 100);
             long killNanos = System.nanoTime();
             node.kill9();
+            System.out.printf("killed node %d (leader of %s-%d) at %s%n", victim, topic, partition, java.time.LocalTime.now());
             int before = producer.ackCount();
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
                     .until(() -> producer.ackCount() >= before + 100);

@@ -25,7 +25,7 @@ public final class ControllerConfig {
             "broker.heartbeat.interval.ms", 100L, 10, 60_000,
             "How often a broker heartbeats to the active controller. At most a third of the session timeout.");
     public static final ConfigKey<Long> BROKER_SESSION_TIMEOUT_MS = ConfigKey.ofLong(
-            "broker.session.timeout.ms", 750L, 100, 600_000,
+            "broker.session.timeout.ms", 600L, 100, 600_000,
             "A broker without a heartbeat for this long is fenced and its partitions get new leaders.");
     public static final ConfigKey<Long> TAKEOVER_SESSION_MS = ConfigKey.ofLong("controller.takeover.session.ms", -1L,
             -1, 600_000, "A controller that takes over gives every broker this long to heartbeat to it before fencing"
