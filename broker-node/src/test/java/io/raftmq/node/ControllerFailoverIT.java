@@ -11,6 +11,7 @@ import io.raftmq.protocol.controller.CreatableTopic;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
 import io.raftmq.protocol.controller.DescribeClusterRequest;
+import io.raftmq.protocol.controller.DescribeClusterResponse;
 import io.raftmq.protocol.controller.DescribeTopicsRequest;
 import io.raftmq.protocol.controller.DescribeTopicsResponse;
 import io.raftmq.protocol.controller.PartitionState;
@@ -67,24 +68,31 @@ class ControllerFailoverIT {
             NodeProcessCluster.Node[] survivors = cluster.nodes().stream().filter(NodeProcessCluster.Node::alive)
                     .toArray(NodeProcessCluster.Node[]::new);
             try (ControllerClient client = cluster.client(survivors)) {
-                // The dead node's broker is fenced and leads nothing; nothing committed was lost.
-                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() ->
-                        client.describeCluster(DescribeClusterRequest.getDefaultInstance()).get(10, TimeUnit.SECONDS)
-                                .getBrokersList().stream().anyMatch(b -> b.getBrokerId() == result.killedNode()
-                                        && b.getState() == BrokerState.FENCED));
-                DescribeTopicsResponse topics = client.describeTopics(DescribeTopicsRequest.newBuilder()
-                        .setMinMetadataOffset(lastOffset).build()).get(30, TimeUnit.SECONDS);
-                List<String> names = topics.getTopicsList().stream().map(TopicDescription::getName).toList();
-                assertTrue(names.contains("before-kill"), names.toString());
-                for (int t = 1; t <= trial; t++) {
-                    assertTrue(names.contains("after-kill-" + t), names.toString());
-                }
-                TopicDescription before = topics.getTopicsList().stream()
-                        .filter(t -> t.getName().equals("before-kill")).findFirst().orElseThrow();
-                for (PartitionState p : before.getPartitionsList()) {
-                    assertTrue(p.getLeader() != result.killedNode() && p.getLeader() >= 0, p.toString());
-                    assertTrue(!p.getIsrList().contains(result.killedNode()), p.toString());
-                }
+                // The dead node's broker is fenced and leads nothing; nothing committed was lost. The
+                // topics are read at or past the offset at which the answering voter saw the fence
+                // (another voter may answer, and it may not have applied the fence yet).
+                long committedBefore = lastOffset;
+                int trialNumber = trial;
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+                    DescribeClusterResponse clusterState =
+                            client.describeCluster(DescribeClusterRequest.getDefaultInstance()).get(10, TimeUnit.SECONDS);
+                    assertTrue(clusterState.getBrokersList().stream().anyMatch(b -> b.getBrokerId() == result.killedNode()
+                            && b.getState() == BrokerState.FENCED), clusterState.toString());
+                    DescribeTopicsResponse topics = client.describeTopics(DescribeTopicsRequest.newBuilder()
+                            .setMinMetadataOffset(Math.max(committedBefore, clusterState.getMetadataOffset())).build())
+                            .get(30, TimeUnit.SECONDS);
+                    List<String> names = topics.getTopicsList().stream().map(TopicDescription::getName).toList();
+                    assertTrue(names.contains("before-kill"), names.toString());
+                    for (int t = 1; t <= trialNumber; t++) {
+                        assertTrue(names.contains("after-kill-" + t), names.toString());
+                    }
+                    TopicDescription before = topics.getTopicsList().stream()
+                            .filter(t -> t.getName().equals("before-kill")).findFirst().orElseThrow();
+                    for (PartitionState p : before.getPartitionsList()) {
+                        assertTrue(p.getLeader() != result.killedNode() && p.getLeader() >= 0, p.toString());
+                        assertTrue(!p.getIsrList().contains(result.killedNode()), p.toString());
+                    }
+                });
             }
             ControllerFailover.restartAndAwaitRejoin(cluster, result.killedNode(), lastOffset);
         }
