@@ -169,10 +169,12 @@ final class ProducerStateManager {
                     }
                 }
             }
-            if (staged == null) {
-                staged = new HashMap<>();
+            if (batches.size() > 1) { // the common single-batch append allocates nothing here
+                if (staged == null) {
+                    staged = new HashMap<>();
+                }
+                staged.put(producerId, new int[] {epoch, lastSeq});
             }
-            staged.put(producerId, new int[] {epoch, lastSeq});
         }
         return ACCEPT;
     }

@@ -19,6 +19,8 @@ import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
+import io.raftmq.protocol.controller.AllocateProducerIdsRequest;
+import io.raftmq.protocol.controller.AllocateProducerIdsResponse;
 import io.raftmq.protocol.controller.AlterPartitionRequest;
 import io.raftmq.protocol.controller.AlterPartitionResponse;
 import io.raftmq.protocol.controller.BrokerDescription;
@@ -110,6 +112,13 @@ public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBa
     public void alterPartition(AlterPartitionRequest request, StreamObserver<AlterPartitionResponse> observer) {
         respond("AlterPartition", controller.alterPartition(request), observer, Committed::reply,
                 (error, hint) -> AlterPartitionResponse.newBuilder().setError(error).setController(hint).build());
+    }
+
+    @Override
+    public void allocateProducerIds(AllocateProducerIdsRequest request,
+            StreamObserver<AllocateProducerIdsResponse> observer) {
+        respond("AllocateProducerIds", controller.allocateProducerIds(request), observer, Committed::reply,
+                (error, hint) -> AllocateProducerIdsResponse.newBuilder().setError(error).setController(hint).build());
     }
 
     @Override
