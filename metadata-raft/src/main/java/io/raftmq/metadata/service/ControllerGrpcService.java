@@ -226,47 +226,9 @@ public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBa
 
     @Override
     public void describeTopics(DescribeTopicsRequest request, StreamObserver<DescribeTopicsResponse> observer) {
-        read(request.getMinMetadataOffset(), observer, image -> {
-            DescribeTopicsResponse.Builder out = DescribeTopicsResponse.newBuilder()
-                    .setError(ApiError.NONE.toProto())
-                    .setController(ControllerHints.of(loader.leader(), image))
-                    .setMetadataOffset(image.offset());
-            List<TopicImage> topics = request.getNamesCount() == 0 ? image.topicsSorted() : null;
-            if (topics != null) {
-                topics.forEach(t -> out.addTopics(describe(t)));
-            } else {
-                for (String name : request.getNamesList()) {
-                    TopicImage topic = image.topic(name);
-                    out.addTopics(topic != null ? describe(topic) : TopicDescription.newBuilder().setName(name)
-                            .setError(ApiError.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '%s' does not exist",
-                                    name).toProto()).build());
-                }
-            }
-            return out.build();
-        }, (error, hint) -> DescribeTopicsResponse.newBuilder().setError(error).setController(hint).build());
-    }
-
-    static TopicDescription describe(TopicImage topic) {
-        TopicDescription.Builder out = TopicDescription.newBuilder()
-                .setName(topic.name())
-                .setError(ApiError.NONE.toProto())
-                .setTopicId(Uuids.toProto(topic.id()));
-        for (Map.Entry<String, String> config : topic.configs().entrySet()) {
-            out.addConfigs(ConfigEntry.newBuilder().setKey(config.getKey()).setValue(config.getValue()));
-        }
-        for (int i = 0; i < topic.numPartitions(); i++) {
-            var p = topic.partitions().get(i);
-            out.addPartitions(PartitionState.newBuilder()
-                    .setTopicId(Uuids.toProto(topic.id()))
-                    .setPartitionId(i)
-                    .setError(ApiError.NONE.toProto())
-                    .setLeader(p.leader())
-                    .setLeaderEpoch(p.leaderEpoch())
-                    .setPartitionEpoch(p.partitionEpoch())
-                    .addAllReplicas(p.replicas())
-                    .addAllIsr(p.isr()));
-        }
-        return out.build();
+        read(request.getMinMetadataOffset(), observer, image -> TopicDescriptions.of(image, request.getNamesList())
+                        .setController(ControllerHints.of(loader.leader(), image)).build(),
+                (error, hint) -> DescribeTopicsResponse.newBuilder().setError(error).setController(hint).build());
     }
 
     private <R> void read(long minOffset, StreamObserver<R> observer, Function<MetadataImage, R> answer,
