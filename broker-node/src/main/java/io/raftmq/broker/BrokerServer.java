@@ -102,7 +102,8 @@ public final class BrokerServer implements AutoCloseable {
                 publisher, faultHandler);
         this.services = List.of(
                 new BrokerGrpcService(id, watcher, replicas, controllerClient, options.config(),
-                        new InitProducerIdHandler(new ProducerIdManager(id, lifecycle::brokerEpoch, controllerClient),
+                        new InitProducerIdHandler(new ProducerIdManager(id, lifecycle::brokerEpoch,
+                                controllerClient::allocateProducerIds),
                                 () -> watcher.image().nextProducerId())),
                 new ReplicaGrpcService(replicas, options.config().fetchMaxWaitCapMs()));
     }

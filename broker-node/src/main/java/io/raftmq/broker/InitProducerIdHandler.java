@@ -44,7 +44,7 @@ final class InitProducerIdHandler {
                     producerId));
         }
         if (producerId >= 0) {
-            if (producerId >= clusterNextProducerId.getAsLong()) {
+            if (producerId >= Math.max(clusterNextProducerId.getAsLong(), ids.allocatedEnd())) {
                 return answer(ApiError.of(ErrorCode.UNKNOWN_PRODUCER_ID, "producer id %d was never handed out by this"
                         + " cluster; ask for a new one with producer id -1", producerId));
             }

@@ -1,7 +1,6 @@
 package io.raftmq.broker;
 
 import io.raftmq.common.ApiError;
-import io.raftmq.metadata.client.ControllerClient;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AllocateProducerIdsRequest;
 import io.raftmq.protocol.controller.AllocateProducerIdsResponse;
@@ -35,9 +34,14 @@ final class ProducerIdManager {
     /** How long InitProducerId waits for a block from the controller. */
     static final long FETCH_TIMEOUT_MS = 10_000;
 
+    /** Asks the active controller for a block ({@code ControllerClient::allocateProducerIds}). */
+    interface Allocator {
+        CompletableFuture<AllocateProducerIdsResponse> allocate(AllocateProducerIdsRequest request);
+    }
+
     private final int brokerId;
     private final LongSupplier brokerEpoch;
-    private final ControllerClient controller;
+    private final Allocator controller;
 
     // Guarded by this.
     private long next;
@@ -46,8 +50,10 @@ final class ProducerIdManager {
     private long[] prefetched;
     /** The fetch in flight, or null. */
     private CompletableFuture<long[]> fetch;
+    /** The end of the newest block this broker was given (0 before any). */
+    private long allocatedEnd;
 
-    ProducerIdManager(int brokerId, LongSupplier brokerEpoch, ControllerClient controller) {
+    ProducerIdManager(int brokerId, LongSupplier brokerEpoch, Allocator controller) {
         this.brokerId = brokerId;
         this.brokerEpoch = brokerEpoch;
         this.controller = controller;
@@ -91,7 +97,7 @@ final class ProducerIdManager {
             f = CompletableFuture.failedFuture(new ApiException(ApiError.of(ErrorCode.COORDINATOR_NOT_AVAILABLE,
                     "broker %d is not registered with the controller yet; producer ids are not available", brokerId)));
         } else {
-            f = controller.allocateProducerIds(AllocateProducerIdsRequest.newBuilder()
+            f = controller.allocate(AllocateProducerIdsRequest.newBuilder()
                     .setBrokerId(brokerId).setBrokerEpoch(epoch).build())
                     .thenApply(this::checked);
         }
@@ -117,7 +123,16 @@ final class ProducerIdManager {
             return;
         }
         prefetched = block;
+        allocatedEnd = Math.max(allocatedEnd, block[1]);
         installPrefetchedIfUsedUp();
+    }
+
+    /**
+     * Every id below it was handed out by the cluster, as far as this broker knows before its
+     * metadata shows the block (its own blocks are known as soon as the controller answers).
+     */
+    synchronized long allocatedEnd() {
+        return allocatedEnd;
     }
 
     /** Under this: the prefetched block becomes current once the current one is used up. */

@@ -128,9 +128,51 @@ class StorageBenchmark {
         } finally {
             scheduler.shutdownNow();
         }
+        for (int producers : new int[] {1, 1000}) {
+            for (int round = 0; round < 3; round++) {
+                double ns = checkOnly(root("check-only"), producers, 2_000_000);
+                if (round > 0) {
+                    rows.add(String.format("check + state update only (no I/O), %4d producer(s): %6.1f ns/batch",
+                            producers, ns));
+                }
+            }
+        }
         System.out.printf("%nidempotence check cost, %d appends of 10 x 100 B records per case, %d cores%n",
                 appends, Runtime.getRuntime().availableProcessors());
         rows.forEach(System.out::println);
+    }
+
+    private Path root(String name) throws IOException {
+        return Files.createDirectories(fresh(name));
+    }
+
+    /** Mean ns of {@link ProducerStateManager#checkLeaderAppend} plus {@code onBatchAppended} per batch. */
+    private static double checkOnly(Path dir, int producers, int batches) {
+        RecordBatchBuilder builder = new RecordBatchBuilder(CompressionType.NONE, TimestampType.CREATE_TIME, 0, 0,
+                (short) 0, 0, RecordBatch.NO_PARTITION_LEADER_EPOCH, RecordBatch.NO_TIMESTAMP, 2048);
+        for (int i = 0; i < 10; i++) {
+            builder.append(1L, null, new byte[100]);
+        }
+        ByteBuffer bytes = builder.build();
+        RecordBatch batch = RecordBatch.readFrom(bytes.duplicate());
+        List<RecordBatch> one = List.of(batch);
+        ProducerStateManager state = new ProducerStateManager(dir, 0);
+        int[] sequences = new int[producers];
+        long offset = 0;
+        long start = System.nanoTime();
+        for (int i = 0; i < batches; i++) {
+            int producer = i % producers;
+            bytes.putLong(RecordBatch.PRODUCER_ID_OFFSET, producer);
+            bytes.putInt(RecordBatch.BASE_SEQUENCE_OFFSET, sequences[producer]);
+            if (!(state.checkLeaderAppend(one) instanceof ProducerStateManager.Check.Accept)) {
+                throw new IllegalStateException("refused at " + i);
+            }
+            batch.setBaseOffset(offset);
+            state.onBatchAppended(batch);
+            sequences[producer] += 10;
+            offset += 10;
+        }
+        return (System.nanoTime() - start) / (double) batches;
     }
 
     /** Mean ns per appendAsLeader; {@code producers == 0}: batches without a producer id. */
