@@ -15,6 +15,7 @@ import io.raftmq.metadata.image.BrokerState;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
+import io.raftmq.metadata.service.TopicDescriptions;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.broker.BrokerGrpc;
 import io.raftmq.protocol.broker.BrokerInfo;
@@ -22,6 +23,8 @@ import io.raftmq.protocol.broker.FetchPartition;
 import io.raftmq.protocol.broker.FetchRequest;
 import io.raftmq.protocol.broker.FetchResponse;
 import io.raftmq.protocol.broker.FetchTopic;
+import io.raftmq.protocol.broker.InitProducerIdRequest;
+import io.raftmq.protocol.broker.InitProducerIdResponse;
 import io.raftmq.protocol.broker.FetchablePartitionResponse;
 import io.raftmq.protocol.broker.FetchableTopicResponse;
 import io.raftmq.protocol.broker.ListOffsetsPartition;
@@ -53,6 +56,8 @@ import io.raftmq.protocol.controller.DeleteTopicsRequest;
 import io.raftmq.protocol.controller.DeleteTopicsResponse;
 import io.raftmq.protocol.controller.DescribeClusterRequest;
 import io.raftmq.protocol.controller.DescribeClusterResponse;
+import io.raftmq.protocol.controller.DescribeTopicsRequest;
+import io.raftmq.protocol.controller.DescribeTopicsResponse;
 import io.raftmq.replication.FetchResult;
 import io.raftmq.replication.FetchSpec;
 import io.raftmq.replication.ProduceResult;
@@ -89,14 +94,16 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
     private final ReplicaManager replicas;
     private final ControllerClient controller;
     private final BrokerConfig config;
+    private final InitProducerIdHandler initProducerId;
 
     BrokerGrpcService(int brokerId, MetadataWatcher metadata, ReplicaManager replicas, ControllerClient controller,
-            BrokerConfig config) {
+            BrokerConfig config, InitProducerIdHandler initProducerId) {
         this.brokerId = brokerId;
         this.metadata = metadata;
         this.replicas = replicas;
         this.controller = controller;
         this.config = config;
+        this.initProducerId = initProducerId;
     }
 
     // ---- Metadata ----
@@ -378,6 +385,37 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
     public void describeCluster(DescribeClusterRequest request, StreamObserver<DescribeClusterResponse> observer) {
         forward(observer, controller.describeCluster(request), DescribeClusterResponse::getError, r -> -1L,
                 e -> DescribeClusterResponse.newBuilder().setError(e).build());
+    }
+
+    /**
+     * Topics from this broker's metadata, once it has applied {@code min_metadata_offset} (waiting
+     * at most as long as the admin forwarding does; then REQUEST_TIMED_OUT naming both offsets).
+     */
+    @Override
+    public void describeTopics(DescribeTopicsRequest request, StreamObserver<DescribeTopicsResponse> observer) {
+        long minOffset = request.getMinMetadataOffset();
+        CompletableFuture<DescribeTopicsResponse> answer = metadata.whenApplied(minOffset)
+                .orTimeout(METADATA_CATCH_UP_MS, TimeUnit.MILLISECONDS)
+                .handle((image, error) -> {
+                    if (error != null) {
+                        return DescribeTopicsResponse.newBuilder().setError(ApiError.of(ErrorCode.REQUEST_TIMED_OUT,
+                                "broker %d has applied metadata up to offset %d; the request asked for %d and it did"
+                                        + " not arrive within %d ms", brokerId, metadata.image().offset(), minOffset,
+                                METADATA_CATCH_UP_MS).toProto()).build();
+                    }
+                    return TopicDescriptions.of(image, request.getNamesList()).build();
+                });
+        replyLater(observer, answer, Function.identity(), e -> DescribeTopicsResponse.newBuilder()
+                .setError(internal(e)).build());
+    }
+
+    // ---- InitProducerId ----
+
+    @Override
+    public void initProducerId(InitProducerIdRequest request, StreamObserver<InitProducerIdResponse> observer) {
+        replyLater(observer, initProducerId.handle(request), Function.identity(),
+                e -> InitProducerIdResponse.newBuilder().setError(internal(e)).setProducerId(-1).setProducerEpoch(-1)
+                        .build());
     }
 
     /**

@@ -101,7 +101,10 @@ public final class BrokerServer implements AutoCloseable {
         this.watcher = new MetadataWatcher(new MetadataWatcher.Options(id, options.controllerBootstrap(), 50),
                 publisher, faultHandler);
         this.services = List.of(
-                new BrokerGrpcService(id, watcher, replicas, controllerClient, options.config()),
+                new BrokerGrpcService(id, watcher, replicas, controllerClient, options.config(),
+                        new InitProducerIdHandler(new ProducerIdManager(id, lifecycle::brokerEpoch,
+                                controllerClient::allocateProducerIds),
+                                () -> watcher.image().nextProducerId())),
                 new ReplicaGrpcService(replicas, options.config().fetchMaxWaitCapMs()));
     }
 

@@ -14,6 +14,8 @@ import io.raftmq.protocol.broker.FetchRequest;
 import io.raftmq.protocol.broker.FetchResponse;
 import io.raftmq.protocol.broker.FetchTopic;
 import io.raftmq.protocol.broker.FetchablePartitionResponse;
+import io.raftmq.protocol.broker.InitProducerIdRequest;
+import io.raftmq.protocol.broker.InitProducerIdResponse;
 import io.raftmq.protocol.broker.ListOffsetsPartition;
 import io.raftmq.protocol.broker.ListOffsetsPartitionResponse;
 import io.raftmq.protocol.broker.ListOffsetsRequest;
@@ -31,6 +33,8 @@ import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.CreatableTopic;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
+import io.raftmq.protocol.controller.DescribeTopicsRequest;
+import io.raftmq.protocol.controller.DescribeTopicsResponse;
 import io.raftmq.protocol.record.CompressionType;
 import io.raftmq.protocol.record.Record;
 import io.raftmq.protocol.record.RecordBatch;
@@ -270,6 +274,18 @@ public final class TestBrokerClient implements AutoCloseable {
                 return out;
             }
         }
+    }
+
+    /** InitProducerId at the first bootstrap broker. */
+    public InitProducerIdResponse initProducerId(long producerId, int producerEpoch) {
+        return stub(bootstrap.get(0)).initProducerId(InitProducerIdRequest.newBuilder()
+                .setProducerId(producerId).setProducerEpoch(producerEpoch).build());
+    }
+
+    /** DescribeTopics at the given broker. */
+    public DescribeTopicsResponse describeTopics(HostPort broker, long minMetadataOffset, String... names) {
+        return stub(broker).describeTopics(DescribeTopicsRequest.newBuilder().addAllNames(List.of(names))
+                .setMinMetadataOffset(minMetadataOffset).build());
     }
 
     private static void sleepQuietly(long ms) {

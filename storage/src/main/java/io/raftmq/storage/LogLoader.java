@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * as they are, and every segment from the one holding the recovery point on is read batch by
  * batch, re-validated (size, magic, CRC, contiguous offsets), its indexes rebuilt; at the first bad
  * batch the file is truncated and every later segment deleted, so the log is the longest valid
- * prefix of what was on disk. The leader epoch cache is trimmed to the recovered end.
+ * prefix of what was on disk. The leader epoch cache is trimmed to the recovered end, and the
+ * producer state is rebuilt (from its newest snapshot at or below the end, plus batch headers).
  *
  * <p>Runs on the caller's thread, before the log is shared.
  */
@@ -99,14 +100,16 @@ final class LogLoader {
         recoveryPoint = clean ? logEnd : Math.min(recoveryPoint, logEnd);
         epochs.truncateFromEnd(logEnd);
         epochs.truncateFromStart(logStart);
+        ProducerStateManager producers = new ProducerStateManager(dir, logEnd);
+        producers.rebuild(segments.toArray(new LogSegment[0]), logEnd);
         Files.deleteIfExists(marker);
         Checkpoints.syncDirectory(dir);
 
         LOG.info("[log {}] loaded {} ({} segments, offsets {} to {}){}", name,
                 clean ? "after a clean shutdown" : "with recovery from offset " + checkpoint[0], segments.size(),
                 logStart, logEnd, recovered);
-        return PartitionLog.create(dir, config, env, epochs, segments.toArray(new LogSegment[0]), logStart,
-                recoveryPoint);
+        return PartitionLog.create(dir, config, env, epochs, producers, segments.toArray(new LogSegment[0]),
+                logStart, recoveryPoint);
     }
 
     /** {recoveryPoint, logStartOffset}, both 0 when there is no checkpoint. */

@@ -383,6 +383,37 @@ final class LogSegment {
         return null;
     }
 
+    /** Told about each batch header a scan reads: {@link ProducerStateManager#HEADER_BYTES} bytes. */
+    interface HeaderVisitor {
+        void visit(ByteBuffer header);
+    }
+
+    /**
+     * Reads the headers (not the records) of the batches from the one starting at or after {@code
+     * fromOffset} to the end, in order.
+     *
+     * @return how many batches were visited
+     */
+    int scanHeaders(long fromOffset, ByteBuffer header, HeaderVisitor visitor) throws IOException {
+        int segmentSize = size;
+        int position = offsetIndex.floorPosition(fromOffset);
+        int visited = 0;
+        while (segmentSize - position >= ProducerStateManager.HEADER_BYTES) {
+            header.clear().limit(ProducerStateManager.HEADER_BYTES);
+            readFully(header, position);
+            int batchSize = RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);
+            if (batchSize < RecordBatch.RECORD_BATCH_OVERHEAD || batchSize > segmentSize - position) {
+                break;
+            }
+            if (header.getLong(RecordBatch.BASE_OFFSET_OFFSET) >= fromOffset) {
+                visitor.visit(header);
+                visited++;
+            }
+            position += batchSize;
+        }
+        return visited;
+    }
+
     private record BatchHeader(long baseOffset, long lastOffset, int size, long maxTimestamp) {}
 
     /** The header of the batch at {@code position}, or null when no whole batch is there. */

@@ -59,6 +59,8 @@ public final class PartitionLog implements AutoCloseable {
     private final ReentrantLock writeLock = new ReentrantLock();
     private final GroupCommit groupCommit;
     private final Object checkpointLock = new Object();
+    // Guarded by writeLock.
+    private final ProducerStateManager producers;
 
     private volatile LogConfig config;
     // Written under writeLock; read by anyone.
@@ -75,12 +77,13 @@ public final class PartitionLog implements AutoCloseable {
     private boolean closed;
 
     private PartitionLog(Path dir, LogConfig config, LogEnvironment env, LeaderEpochCache epochs,
-            LogSegment[] segments, long logStartOffset, long recoveryPoint) {
+            ProducerStateManager producers, LogSegment[] segments, long logStartOffset, long recoveryPoint) {
         this.dir = dir;
         this.name = dir.getFileName().toString();
         this.config = config;
         this.env = env;
         this.epochs = epochs;
+        this.producers = producers;
         this.segments = segments;
         this.logStartOffset = logStartOffset;
         this.logEndOffset = segments[segments.length - 1].nextOffset();
@@ -98,8 +101,9 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     static PartitionLog create(Path dir, LogConfig config, LogEnvironment env, LeaderEpochCache epochs,
-            LogSegment[] segments, long logStartOffset, long recoveryPoint) {
-        PartitionLog log = new PartitionLog(dir, config, env, epochs, segments, logStartOffset, recoveryPoint);
+            ProducerStateManager producers, LogSegment[] segments, long logStartOffset, long recoveryPoint) {
+        PartitionLog log = new PartitionLog(dir, config, env, epochs, producers, segments, logStartOffset,
+                recoveryPoint);
         log.scheduleIntervalFlush();
         return log;
     }
@@ -110,6 +114,15 @@ public final class PartitionLog implements AutoCloseable {
      * Appends producer batches as the leader of {@code leaderEpoch}: validates them all, then gives
      * them consecutive offsets from the log end and the epoch, in place in {@code batches} (and,
      * with LogAppendTime, the leader's clock), and writes them.
+     *
+     * <p>Batches of idempotent producers (producer id set) are also checked against the producer
+     * state, atomically with the write: an epoch older than the producer's is refused
+     * (INVALID_PRODUCER_EPOCH); a batch equal to one of the producer's last five (same first and
+     * last sequence) is a duplicate, not written again, and answered as {@link
+     * AppendResult.Appended} with the original offsets and {@code duplicate} set; a batch whose first
+     * sequence does not follow the producer's last, or a new epoch not starting at 0, is refused
+     * (OUT_OF_ORDER_SEQUENCE_NUMBER); an unknown producer must start at sequence 0
+     * (UNKNOWN_PRODUCER_ID). A refused append writes nothing.
      */
     public AppendResult appendAsLeader(ByteBuffer batches, int leaderEpoch) {
         LogConfig current = config;
@@ -121,6 +134,13 @@ public final class PartitionLog implements AutoCloseable {
         try {
             if (offlineReason != null || closed) {
                 return storageError();
+            }
+            ProducerStateManager.Check check = producers.checkLeaderAppend(outcome.batches());
+            if (check instanceof ProducerStateManager.Check.Refuse refuse) {
+                return rejected(refuse.error());
+            }
+            if (check instanceof ProducerStateManager.Check.Duplicate duplicate) {
+                return duplicateOf(duplicate.original(), current);
             }
             long nowMs = env.time().milliseconds();
             long appendTime = current.logAppendTime() ? nowMs : -1;
@@ -138,10 +158,19 @@ public final class PartitionLog implements AutoCloseable {
                 position += batch.sizeInBytes();
                 offset = batch.nextOffset();
             }
-            return write(batches, metas, nowMs, appendTime);
+            return write(batches, outcome.batches(), metas, nowMs, appendTime);
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /** Under writeLock: the answer to a retried batch, from the original's metadata. */
+    private AppendResult duplicateOf(ProducerStateManager.BatchMetadata original, LogConfig current) {
+        long appendTime = current.logAppendTime() ? original.timestamp() : -1;
+        CompletableFuture<Void> durable = current.flushMode() == FlushMode.GROUP
+                ? groupCommit.awaitDurable(Math.min(original.lastOffset() + 1, logEndOffset))
+                : CompletableFuture.completedFuture(null);
+        return new AppendResult.Appended(original.firstOffset(), original.lastOffset(), appendTime, 0, durable, true);
     }
 
     /** Appends batches copied from the leader as they are; they must continue this log's offsets. */
@@ -162,14 +191,15 @@ public final class PartitionLog implements AutoCloseable {
                         batch.lastOffset(), batch.maxTimestamp(), batch.partitionLeaderEpoch()));
                 position += batch.sizeInBytes();
             }
-            return write(batches, metas, env.time().milliseconds(), -1);
+            return write(batches, outcome.batches(), metas, env.time().milliseconds(), -1);
         } finally {
             writeLock.unlock();
         }
     }
 
-    /** Under writeLock: roll if need be, write, publish the new end. */
-    private AppendResult write(ByteBuffer batches, List<LogSegment.BatchMeta> metas, long nowMs, long appendTime) {
+    /** Under writeLock: roll if need be, write, update the producer state, publish the new end. */
+    private AppendResult write(ByteBuffer batches, List<RecordBatch> parsed, List<LogSegment.BatchMeta> metas,
+            long nowMs, long appendTime) {
         LogConfig current = config;
         int bytes = batches.remaining();
         try {
@@ -182,6 +212,9 @@ public final class PartitionLog implements AutoCloseable {
                 epochs.assign(meta.partitionLeaderEpoch(), meta.baseOffset());
             }
             active.append(batches, metas, current.indexIntervalBytes(), nowMs);
+            for (RecordBatch batch : parsed) {
+                producers.onBatchAppended(batch);
+            }
         } catch (IOException | RuntimeException e) {
             goOffline("appending " + bytes + " bytes at offset " + logEndOffset, e);
             return storageError();
@@ -198,6 +231,8 @@ public final class PartitionLog implements AutoCloseable {
     private LogSegment roll(long nowMs) throws IOException {
         LogSegment old = activeSegment();
         old.writeIndexes();
+        // The producer state at the new segment's base: a restart rebuilds from here, not the log start.
+        producers.takeSnapshot(false);
         LogSegment fresh = LogSegment.create(dir, logEndOffset, env.files(), nowMs);
         LogSegment[] next = Arrays.copyOf(segments, segments.length + 1);
         next[next.length - 1] = fresh;
@@ -247,6 +282,7 @@ public final class PartitionLog implements AutoCloseable {
             long before = logEndOffset;
             logEndOffset = last.nextOffset();
             epochs.truncateFromEnd(logEndOffset);
+            producers.rebuild(segments, logEndOffset);
             advanceOrLowerRecoveryPoint(Math.min(recoveryPoint, logEndOffset));
             groupCommit.truncatedTo(logEndOffset);
             LOG.info("[log {}] truncated to offset {} (was {}; {} bytes removed)", name, logEndOffset, before, removed);
@@ -300,6 +336,7 @@ public final class PartitionLog implements AutoCloseable {
         logStartOffset = offset;
         logEndOffset = offset;
         epochs.clear();
+        producers.clear(offset);
         advanceOrLowerRecoveryPoint(offset);
         groupCommit.truncatedTo(offset);
         writeCheckpoint();
@@ -348,6 +385,7 @@ public final class PartitionLog implements AutoCloseable {
             logStartOffset = Math.max(logStartOffset, segments[0].baseOffset);
             epochs.truncateFromStart(logStartOffset);
             writeCheckpoint();
+            producers.deleteSnapshotsBefore(segments[0].baseOffset);
             for (int i = 0; i < deleted; i++) {
                 LOG.info("[log {}] retention deletes segment {}..{} ({} bytes)", name, current0[i].baseOffset,
                         current0[i].nextOffset() - 1, current0[i].size());
@@ -663,6 +701,7 @@ public final class PartitionLog implements AutoCloseable {
             }
             try {
                 activeSegment().writeIndexes();
+                producers.takeSnapshot(true);
                 long durable = flushNow();
                 groupCommit.markDurable(durable);
                 writeCheckpoint();

@@ -2,7 +2,9 @@ package io.raftmq.storage;
 
 import io.raftmq.common.Time;
 import io.raftmq.protocol.record.CompressionType;
+import io.raftmq.protocol.record.RecordBatch;
 import io.raftmq.protocol.record.RecordBatchBuilder;
+import io.raftmq.protocol.record.TimestampType;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
@@ -93,6 +95,118 @@ class StorageBenchmark {
         System.out.printf("%nstorage benchmark, %d MiB per case, %d cores, directory %s%n", volumeBytes >> 20,
                 Runtime.getRuntime().availableProcessors(), base.toAbsolutePath());
         rows.forEach(System.out::println);
+    }
+
+    /**
+     * What the idempotent-producer check costs a leader append: small batches (10 records of 100 B)
+     * into the page cache, appended from one thread, timing only {@code appendAsLeader}. Plain
+     * batches against batches of 1 producer and of 1000 producers (round robin) with sequences.
+     * Run alone with {@code -Dtest=StorageBenchmark#idempotentAppendCost}.
+     */
+    @Test
+    void idempotentAppendCost() throws Exception {
+        Files.createDirectories(base);
+        ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
+        LogEnvironment env = new LogEnvironment(Time.SYSTEM, scheduler, (dir, e) -> { });
+        int appends = Integer.getInteger("bench.appends", 300_000);
+        List<String> rows = new ArrayList<>();
+        try {
+            for (int round = 0; round < 5; round++) {
+                for (int producers : new int[] {0, 1, 1000}) {
+                    Path dir = fresh("idempotent-" + producers);
+                    PartitionLog log = PartitionLog.open(dir, TestLogs.config("flush.mode", "os"), env);
+                    double nsPerAppend = appendSmallBatches(log, producers, appends);
+                    if (round > 0) { // round 0 warms the JIT
+                        rows.add(String.format("round %d, %-34s %8.0f ns/append  %8.0f appends/s", round,
+                                producers == 0 ? "plain batches" : producers + " idempotent producer(s)",
+                                nsPerAppend, 1e9 / nsPerAppend));
+                    }
+                    log.close();
+                    delete(dir);
+                }
+            }
+        } finally {
+            scheduler.shutdownNow();
+        }
+        for (int producers : new int[] {1, 1000}) {
+            for (int round = 0; round < 3; round++) {
+                double ns = checkOnly(root("check-only"), producers, 2_000_000);
+                if (round > 0) {
+                    rows.add(String.format("check + state update only (no I/O), %4d producer(s): %6.1f ns/batch",
+                            producers, ns));
+                }
+            }
+        }
+        System.out.printf("%nidempotence check cost, %d appends of 10 x 100 B records per case, %d cores%n",
+                appends, Runtime.getRuntime().availableProcessors());
+        rows.forEach(System.out::println);
+    }
+
+    private Path root(String name) throws IOException {
+        return Files.createDirectories(fresh(name));
+    }
+
+    /** Mean ns of {@link ProducerStateManager#checkLeaderAppend} plus {@code onBatchAppended} per batch. */
+    private static double checkOnly(Path dir, int producers, int batches) {
+        RecordBatchBuilder builder = new RecordBatchBuilder(CompressionType.NONE, TimestampType.CREATE_TIME, 0, 0,
+                (short) 0, 0, RecordBatch.NO_PARTITION_LEADER_EPOCH, RecordBatch.NO_TIMESTAMP, 2048);
+        for (int i = 0; i < 10; i++) {
+            builder.append(1L, null, new byte[100]);
+        }
+        ByteBuffer bytes = builder.build();
+        RecordBatch batch = RecordBatch.readFrom(bytes.duplicate());
+        List<RecordBatch> one = List.of(batch);
+        ProducerStateManager state = new ProducerStateManager(dir, 0);
+        int[] sequences = new int[producers];
+        long offset = 0;
+        long start = System.nanoTime();
+        for (int i = 0; i < batches; i++) {
+            int producer = i % producers;
+            bytes.putLong(RecordBatch.PRODUCER_ID_OFFSET, producer);
+            bytes.putInt(RecordBatch.BASE_SEQUENCE_OFFSET, sequences[producer]);
+            if (!(state.checkLeaderAppend(one) instanceof ProducerStateManager.Check.Accept)) {
+                throw new IllegalStateException("refused at " + i);
+            }
+            batch.setBaseOffset(offset);
+            state.onBatchAppended(batch);
+            sequences[producer] += 10;
+            offset += 10;
+        }
+        return (System.nanoTime() - start) / (double) batches;
+    }
+
+    /** Mean ns per appendAsLeader; {@code producers == 0}: batches without a producer id. */
+    private static double appendSmallBatches(PartitionLog log, int producers, int appends) {
+        RecordBatchBuilder builder = new RecordBatchBuilder(CompressionType.NONE, TimestampType.CREATE_TIME, 0,
+                producers == 0 ? RecordBatch.NO_PRODUCER_ID : 0, producers == 0 ? RecordBatch.NO_PRODUCER_EPOCH : 0,
+                producers == 0 ? RecordBatch.NO_SEQUENCE : 0, RecordBatch.NO_PARTITION_LEADER_EPOCH,
+                RecordBatch.NO_TIMESTAMP, 2048);
+        byte[] value = new byte[100];
+        for (int i = 0; i < 10; i++) {
+            builder.append(System.currentTimeMillis(), null, value);
+        }
+        ByteBuffer template = builder.build();
+        ByteBuffer mine = ByteBuffer.allocate(template.remaining());
+        int[] sequences = new int[Math.max(1, producers)];
+        long nanos = 0;
+        for (int i = 0; i < appends; i++) {
+            mine.clear();
+            mine.put(template.duplicate()).flip();
+            if (producers > 0) {
+                int producer = i % producers;
+                mine.putLong(RecordBatch.PRODUCER_ID_OFFSET, producer);
+                mine.putInt(RecordBatch.BASE_SEQUENCE_OFFSET, sequences[producer]);
+                sequences[producer] += 10;
+                mine.putInt(RecordBatch.CRC_OFFSET, (int) RecordBatch.readFrom(mine.duplicate()).computeChecksum());
+            }
+            long start = System.nanoTime();
+            AppendResult result = log.appendAsLeader(mine, 0);
+            nanos += System.nanoTime() - start;
+            if (!(result instanceof AppendResult.Appended appended) || appended.duplicate()) {
+                throw new IllegalStateException(result.toString());
+            }
+        }
+        return (double) nanos / appends;
     }
 
     /**

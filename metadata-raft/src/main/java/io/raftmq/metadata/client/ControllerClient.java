@@ -10,6 +10,8 @@ import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
+import io.raftmq.protocol.controller.AllocateProducerIdsRequest;
+import io.raftmq.protocol.controller.AllocateProducerIdsResponse;
 import io.raftmq.protocol.controller.AlterPartitionRequest;
 import io.raftmq.protocol.controller.AlterPartitionResponse;
 import io.raftmq.protocol.controller.BrokerHeartbeatRequest;
@@ -103,6 +105,11 @@ public final class ControllerClient implements AutoCloseable {
     public CompletableFuture<AlterPartitionResponse> alterPartition(AlterPartitionRequest request) {
         return callController((stub, obs) -> stub.alterPartition(request, obs),
                 AlterPartitionResponse::getError, AlterPartitionResponse::getController);
+    }
+
+    public CompletableFuture<AllocateProducerIdsResponse> allocateProducerIds(AllocateProducerIdsRequest request) {
+        return callController((stub, obs) -> stub.allocateProducerIds(request, obs),
+                AllocateProducerIdsResponse::getError, AllocateProducerIdsResponse::getController);
     }
 
     public CompletableFuture<CreateTopicsResponse> createTopics(CreateTopicsRequest request) {

@@ -1,6 +1,8 @@
 package io.raftmq.metadata.controller;
 
 import io.raftmq.metadata.image.MetadataImage;
+import io.raftmq.protocol.controller.AllocateProducerIdsRequest;
+import io.raftmq.protocol.controller.AllocateProducerIdsResponse;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
 import io.raftmq.protocol.controller.AlterPartitionRequest;
@@ -74,6 +76,11 @@ public final class ControllerDecisions {
     public ControllerResult<CreatePartitionsResponse> createPartitions(
             MetadataImage image, CreatePartitionsRequest request) {
         return topics.createPartitions(image, request);
+    }
+
+    public ControllerResult<AllocateProducerIdsResponse> allocateProducerIds(MetadataImage image,
+            AllocateProducerIdsRequest request) {
+        return ProducerIdDecisions.allocateProducerIds(image, request);
     }
 
     public ControllerResult<AlterConfigsResponse> alterConfigs(MetadataImage image, AlterConfigsRequest request) {

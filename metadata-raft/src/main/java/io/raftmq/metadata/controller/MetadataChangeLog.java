@@ -79,6 +79,9 @@ final class MetadataChangeLog {
                     + " announced itself active controller at epoch "
                     + record.getControllerChange().getControllerEpoch();
             case PARTITION_CHANGE -> describeChange(before, after, record.getPartitionChange());
+            case PRODUCER_IDS -> "producer ids " + before.nextProducerId() + ".."
+                    + (record.getProducerIds().getNextProducerId() - 1) + " given to broker "
+                    + record.getProducerIds().getBrokerId();
             case CREATE_TOPIC, PARTITION, RECORD_NOT_SET -> null;
         };
     }

@@ -13,6 +13,8 @@ import io.raftmq.metadata.log.NotLeaderException;
 import io.raftmq.protocol.common.Endpoint;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
+import io.raftmq.protocol.controller.AllocateProducerIdsRequest;
+import io.raftmq.protocol.controller.AllocateProducerIdsResponse;
 import io.raftmq.protocol.controller.AlterPartitionRequest;
 import io.raftmq.protocol.controller.AlterPartitionResponse;
 import io.raftmq.protocol.controller.BrokerHeartbeatRequest;
@@ -201,6 +203,11 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
 
     public CompletableFuture<Committed<CreatePartitionsResponse>> createPartitions(CreatePartitionsRequest request) {
         return submit(() -> decisions.createPartitions(pending, request));
+    }
+
+    public CompletableFuture<Committed<AllocateProducerIdsResponse>> allocateProducerIds(
+            AllocateProducerIdsRequest request) {
+        return submit(() -> decisions.allocateProducerIds(pending, request));
     }
 
     public CompletableFuture<Committed<AlterConfigsResponse>> alterConfigs(AlterConfigsRequest request) {

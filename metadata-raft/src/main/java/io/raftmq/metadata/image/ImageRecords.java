@@ -7,6 +7,7 @@ import io.raftmq.protocol.metadata.ControllerChangeRecord;
 import io.raftmq.protocol.metadata.CreateTopicRecord;
 import io.raftmq.protocol.metadata.MetadataRecord;
 import io.raftmq.protocol.metadata.PartitionRecord;
+import io.raftmq.protocol.metadata.ProducerIdsRecord;
 import io.raftmq.protocol.metadata.RegisterBrokerRecord;
 import io.raftmq.protocol.metadata.UnfenceBrokerRecord;
 import java.util.ArrayList;
@@ -69,6 +70,13 @@ public final class ImageRecords {
                         .setLeaderEpoch(p.leaderEpoch())
                         .setPartitionEpoch(p.partitionEpoch())).build());
             }
+        }
+        if (image.nextProducerId() > 0) {
+            // Who got the last block is not kept; -1 says the record comes from an image.
+            out.add(MetadataRecord.newBuilder().setProducerIds(ProducerIdsRecord.newBuilder()
+                    .setBrokerId(-1)
+                    .setBrokerEpoch(-1)
+                    .setNextProducerId(image.nextProducerId())).build());
         }
         return out;
     }

@@ -12,6 +12,7 @@ import io.raftmq.protocol.metadata.FenceBrokerRecord;
 import io.raftmq.protocol.metadata.MetadataRecord;
 import io.raftmq.protocol.metadata.PartitionChangeRecord;
 import io.raftmq.protocol.metadata.PartitionRecord;
+import io.raftmq.protocol.metadata.ProducerIdsRecord;
 import io.raftmq.protocol.metadata.RegisterBrokerRecord;
 import io.raftmq.protocol.metadata.UnfenceBrokerRecord;
 import java.util.ArrayList;
@@ -44,10 +45,12 @@ public final class MetadataDelta {
     private final Set<UUID> deletedTopics = new LinkedHashSet<>();
     private ControllerRegistration controller;
     private boolean controllerChanged;
+    private long nextProducerId;
 
     public MetadataDelta(MetadataImage base) {
         this.base = base;
         this.controller = base.controller();
+        this.nextProducerId = base.nextProducerId();
     }
 
     /** Builds the image of a snapshot: its records replayed onto an empty image. */
@@ -89,6 +92,7 @@ public final class MetadataDelta {
             case DELETE_TOPIC -> replay(record.getDeleteTopic());
             case CONFIG_CHANGE -> replay(record.getConfigChange());
             case CONTROLLER_CHANGE -> replay(record.getControllerChange());
+            case PRODUCER_IDS -> replay(record.getProducerIds());
             case RECORD_NOT_SET -> throw new MetadataReplayException(
                     "metadata record at offset " + offset + " has no record set (written by a newer version?)");
         }
@@ -110,7 +114,7 @@ public final class MetadataDelta {
             topics.put(topic.id, topic.build());
             names.put(topic.name, topic.id);
         }
-        return new MetadataImage(offset, brokers, topics, names, controller);
+        return new MetadataImage(offset, brokers, topics, names, controller, nextProducerId);
     }
 
     /** Ids of brokers registered or changed by the replayed records. */
@@ -324,6 +328,14 @@ public final class MetadataDelta {
         }
         controller = new ControllerRegistration(r.getControllerId(), r.getControllerEpoch(), r.getEndpoint());
         controllerChanged = true;
+    }
+
+    private void replay(ProducerIdsRecord r) {
+        if (r.getNextProducerId() <= nextProducerId) {
+            throw new MetadataReplayException("ProducerIds for broker " + r.getBrokerId() + " moves the next producer"
+                    + " id to " + r.getNextProducerId() + ", not above the current " + nextProducerId);
+        }
+        nextProducerId = r.getNextProducerId();
     }
 
     /** A topic being changed by this delta: mutable copies of its parts. */

@@ -18,18 +18,20 @@ import java.util.UUID;
  * @param topicsById topics by id
  * @param topicIdsByName topic ids by name
  * @param controller the last ControllerChangeRecord, or null before the first one
+ * @param nextProducerId the first producer id no broker has been given yet (0 before any)
  */
 public record MetadataImage(
         long offset,
         Map<Integer, BrokerRegistration> brokers,
         Map<UUID, TopicImage> topicsById,
         Map<String, UUID> topicIdsByName,
-        ControllerRegistration controller) {
+        ControllerRegistration controller,
+        long nextProducerId) {
 
     /** Offset of state not committed yet. Larger than every real offset. */
     public static final long PENDING_OFFSET = Long.MAX_VALUE;
 
-    public static final MetadataImage EMPTY = new MetadataImage(-1, Map.of(), Map.of(), Map.of(), null);
+    public static final MetadataImage EMPTY = new MetadataImage(-1, Map.of(), Map.of(), Map.of(), null, 0);
 
     public MetadataImage {
         brokers = Map.copyOf(brokers);
@@ -87,7 +89,7 @@ public record MetadataImage(
 
     /** This image with another offset (the active controller's pending image, or a snapshot load). */
     public MetadataImage withOffset(long newOffset) {
-        return new MetadataImage(newOffset, brokers, topicsById, topicIdsByName, controller);
+        return new MetadataImage(newOffset, brokers, topicsById, topicIdsByName, controller, nextProducerId);
     }
 
     @Override

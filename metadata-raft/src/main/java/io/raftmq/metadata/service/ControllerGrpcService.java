@@ -19,6 +19,8 @@ import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
+import io.raftmq.protocol.controller.AllocateProducerIdsRequest;
+import io.raftmq.protocol.controller.AllocateProducerIdsResponse;
 import io.raftmq.protocol.controller.AlterPartitionRequest;
 import io.raftmq.protocol.controller.AlterPartitionResponse;
 import io.raftmq.protocol.controller.BrokerDescription;
@@ -110,6 +112,13 @@ public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBa
     public void alterPartition(AlterPartitionRequest request, StreamObserver<AlterPartitionResponse> observer) {
         respond("AlterPartition", controller.alterPartition(request), observer, Committed::reply,
                 (error, hint) -> AlterPartitionResponse.newBuilder().setError(error).setController(hint).build());
+    }
+
+    @Override
+    public void allocateProducerIds(AllocateProducerIdsRequest request,
+            StreamObserver<AllocateProducerIdsResponse> observer) {
+        respond("AllocateProducerIds", controller.allocateProducerIds(request), observer, Committed::reply,
+                (error, hint) -> AllocateProducerIdsResponse.newBuilder().setError(error).setController(hint).build());
     }
 
     @Override
@@ -217,47 +226,9 @@ public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBa
 
     @Override
     public void describeTopics(DescribeTopicsRequest request, StreamObserver<DescribeTopicsResponse> observer) {
-        read(request.getMinMetadataOffset(), observer, image -> {
-            DescribeTopicsResponse.Builder out = DescribeTopicsResponse.newBuilder()
-                    .setError(ApiError.NONE.toProto())
-                    .setController(ControllerHints.of(loader.leader(), image))
-                    .setMetadataOffset(image.offset());
-            List<TopicImage> topics = request.getNamesCount() == 0 ? image.topicsSorted() : null;
-            if (topics != null) {
-                topics.forEach(t -> out.addTopics(describe(t)));
-            } else {
-                for (String name : request.getNamesList()) {
-                    TopicImage topic = image.topic(name);
-                    out.addTopics(topic != null ? describe(topic) : TopicDescription.newBuilder().setName(name)
-                            .setError(ApiError.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '%s' does not exist",
-                                    name).toProto()).build());
-                }
-            }
-            return out.build();
-        }, (error, hint) -> DescribeTopicsResponse.newBuilder().setError(error).setController(hint).build());
-    }
-
-    static TopicDescription describe(TopicImage topic) {
-        TopicDescription.Builder out = TopicDescription.newBuilder()
-                .setName(topic.name())
-                .setError(ApiError.NONE.toProto())
-                .setTopicId(Uuids.toProto(topic.id()));
-        for (Map.Entry<String, String> config : topic.configs().entrySet()) {
-            out.addConfigs(ConfigEntry.newBuilder().setKey(config.getKey()).setValue(config.getValue()));
-        }
-        for (int i = 0; i < topic.numPartitions(); i++) {
-            var p = topic.partitions().get(i);
-            out.addPartitions(PartitionState.newBuilder()
-                    .setTopicId(Uuids.toProto(topic.id()))
-                    .setPartitionId(i)
-                    .setError(ApiError.NONE.toProto())
-                    .setLeader(p.leader())
-                    .setLeaderEpoch(p.leaderEpoch())
-                    .setPartitionEpoch(p.partitionEpoch())
-                    .addAllReplicas(p.replicas())
-                    .addAllIsr(p.isr()));
-        }
-        return out.build();
+        read(request.getMinMetadataOffset(), observer, image -> TopicDescriptions.of(image, request.getNamesList())
+                        .setController(ControllerHints.of(loader.leader(), image)).build(),
+                (error, hint) -> DescribeTopicsResponse.newBuilder().setError(error).setController(hint).build());
     }
 
     private <R> void read(long minOffset, StreamObserver<R> observer, Function<MetadataImage, R> answer,

@@ -13,6 +13,8 @@ import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.controller.AllocateProducerIdsRequest;
+import io.raftmq.protocol.controller.AllocateProducerIdsResponse;
 import io.raftmq.protocol.controller.BrokerHeartbeatRequest;
 import io.raftmq.protocol.controller.BrokerHeartbeatResponse;
 import io.raftmq.protocol.controller.CreatableTopic;
@@ -184,6 +186,28 @@ class QuorumControllerTest {
         for (int b = 1; b <= 3; b++) {
             assertEquals(BrokerState.UNFENCED, second.image().broker(b).state());
         }
+    }
+
+    @Test
+    void producerIdBlocksNeverRepeatAcrossControllerFailover() throws Exception {
+        start(3);
+        quorum.cluster.electLeader(1);
+        LocalQuorum.Voter first = quorum.voter(1);
+        await().atMost(Duration.ofSeconds(5)).until(first.controller::isActive);
+        long[] epochs = registerAndUnfence(first.controller, first, 2);
+        AllocateProducerIdsResponse a = get(first.controller.allocateProducerIds(AllocateProducerIdsRequest
+                .newBuilder().setBrokerId(1).setBrokerEpoch(epochs[1]).build()));
+        AllocateProducerIdsResponse b = get(first.controller.allocateProducerIds(AllocateProducerIdsRequest
+                .newBuilder().setBrokerId(2).setBrokerEpoch(epochs[2]).build()));
+        assertEquals(a.getProducerIdStart() + a.getProducerIdLen(), b.getProducerIdStart());
+
+        quorum.cluster.electLeader(3);
+        LocalQuorum.Voter second = quorum.voter(3);
+        await().atMost(Duration.ofSeconds(5)).until(second.controller::isActive);
+        AllocateProducerIdsResponse c = get(second.controller.allocateProducerIds(AllocateProducerIdsRequest
+                .newBuilder().setBrokerId(1).setBrokerEpoch(epochs[1]).build()));
+        assertEquals(ErrorCode.NONE, c.getError().getCode(), c.getError().getMessage());
+        assertEquals(b.getProducerIdStart() + b.getProducerIdLen(), c.getProducerIdStart());
     }
 
     @Test

@@ -89,7 +89,9 @@ class MetadataImageTest {
                 change(EVENTS, 0, -1, null),
                 MetadataRecord.newBuilder().setConfigChange(ConfigChangeRecord.newBuilder()
                         .setResourceType(ConfigResourceType.CONFIG_RESOURCE_TYPE_TOPIC).setResourceName("orders")
-                        .setKey("retention.ms").setValue("2000")).build()));
+                        .setKey("retention.ms").setValue("2000")).build(),
+                MetadataRecord.newBuilder().setProducerIds(io.raftmq.protocol.metadata.ProducerIdsRecord.newBuilder()
+                        .setBrokerId(2).setBrokerEpoch(2).setNextProducerId(3000)).build()));
         return image;
     }
 
@@ -98,6 +100,7 @@ class MetadataImageTest {
         MetadataImage image = richImage();
         assertEquals(12, image.offset());
         assertEquals(BrokerState.UNFENCED, image.broker(1).state());
+        assertEquals(3000, image.nextProducerId());
         assertEquals(BrokerState.CONTROLLED_SHUTDOWN, image.broker(3).state());
         assertEquals(BrokerState.FENCED, image.broker(4).state());
         assertEquals(3, image.broker(1).registrationOffset());

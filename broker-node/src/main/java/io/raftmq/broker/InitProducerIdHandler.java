@@ -1,0 +1,85 @@
+package io.raftmq.broker;
+
+import io.raftmq.common.ApiError;
+import io.raftmq.protocol.broker.InitProducerIdRequest;
+import io.raftmq.protocol.broker.InitProducerIdResponse;
+import io.raftmq.protocol.common.ErrorCode;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.LongSupplier;
+
+/**
+ * InitProducerId for idempotent (non-transactional) producers, as Kafka answers it:
+ *
+ * <ul>
+ *   <li>no producer id (-1): a new id from the {@link ProducerIdManager}, epoch 0;
+ *   <li>a producer id and epoch the producer already holds: the same id with the epoch bumped (the
+ *       producer then restarts its sequences at 0 on every partition; partition leaders fence the
+ *       old epoch), or a new id at epoch 0 once the epoch would pass Short.MAX_VALUE;
+ *   <li>an id this cluster never handed out, or a negative epoch: refused (UNKNOWN_PRODUCER_ID,
+ *       INVALID_REQUEST); a transactional id: refused (transactions are not supported).
+ * </ul>
+ *
+ * <p>Stateless apart from the manager; any thread.
+ */
+final class InitProducerIdHandler {
+    private final ProducerIdManager ids;
+    /** The first producer id the cluster has not handed out, from this broker's metadata. */
+    private final LongSupplier clusterNextProducerId;
+
+    InitProducerIdHandler(ProducerIdManager ids, LongSupplier clusterNextProducerId) {
+        this.ids = ids;
+        this.clusterNextProducerId = clusterNextProducerId;
+    }
+
+    CompletableFuture<InitProducerIdResponse> handle(InitProducerIdRequest request) {
+        if (!request.getTransactionalId().isEmpty()) {
+            return answer(ApiError.of(ErrorCode.INVALID_REQUEST, "transactional id '%s': transactions are not"
+                    + " supported; leave it empty for an idempotent producer", request.getTransactionalId()));
+        }
+        long producerId = request.getProducerId();
+        int epoch = request.getProducerEpoch();
+        if (producerId < -1) {
+            return answer(ApiError.of(ErrorCode.INVALID_REQUEST, "producer id %d is invalid: -1 asks for a new one",
+                    producerId));
+        }
+        if (producerId >= 0) {
+            if (producerId >= Math.max(clusterNextProducerId.getAsLong(), ids.allocatedEnd())) {
+                return answer(ApiError.of(ErrorCode.UNKNOWN_PRODUCER_ID, "producer id %d was never handed out by this"
+                        + " cluster; ask for a new one with producer id -1", producerId));
+            }
+            if (epoch < 0 || epoch > Short.MAX_VALUE) {
+                return answer(ApiError.of(ErrorCode.INVALID_REQUEST, "producer %d: epoch %d is not a valid epoch"
+                        + " (0..%d)", producerId, epoch, Short.MAX_VALUE));
+            }
+            if (epoch < Short.MAX_VALUE - 1) {
+                return CompletableFuture.completedFuture(InitProducerIdResponse.newBuilder()
+                        .setError(ApiError.NONE.toProto())
+                        .setProducerId(producerId)
+                        .setProducerEpoch(epoch + 1)
+                        .build());
+            }
+            // The epoch is used up: a new id, as Kafka does.
+        }
+        return ids.nextProducerId().handle((id, error) -> {
+            if (error != null) {
+                Throwable cause = error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                ApiError apiError = cause instanceof ProducerIdManager.ApiException api ? api.error
+                        : ApiError.of(ErrorCode.UNKNOWN_SERVER_ERROR, "no producer id: %s", cause.toString());
+                return InitProducerIdResponse.newBuilder().setError(apiError.toProto()).setProducerId(-1)
+                        .setProducerEpoch(-1).build();
+            }
+            return InitProducerIdResponse.newBuilder()
+                    .setError(ApiError.NONE.toProto())
+                    .setProducerId(id)
+                    .setProducerEpoch(0)
+                    .build();
+        });
+    }
+
+    private static CompletableFuture<InitProducerIdResponse> answer(ApiError error) {
+        return CompletableFuture.completedFuture(InitProducerIdResponse.newBuilder()
+                .setError(error.toProto()).setProducerId(-1).setProducerEpoch(-1).build());
+    }
+}
