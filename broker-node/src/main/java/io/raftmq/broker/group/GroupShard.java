@@ -61,7 +61,8 @@ final class GroupShard {
          * Appends {@code records} (acks=all). Returns NONE when they are in the local log; {@code
          * onCommitted} is then called once, on the owner's thread, with NONE when the high
          * watermark covers them or with the error that ended the wait. Returns the error when
-         * nothing was written; {@code onCommitted} is then never called.
+         * nothing was written; {@code onCommitted} is then never called. Never calls {@code
+         * onCommitted} from inside this call (the records are replayed after it returns).
          */
         ApiError append(List<CoordinatorRecord> records, Consumer<ApiError> onCommitted);
     }
@@ -115,7 +116,9 @@ final class GroupShard {
                 if (group != null) {
                     group.persisted = null;
                     if (group.members.isEmpty()) {
-                        group.transitionTo(State.DEAD, "deleted");
+                        if (loaded) {
+                            group.transitionTo(State.DEAD, "deleted");
+                        }
                         groups.remove(gm.groupId());
                     }
                 }
