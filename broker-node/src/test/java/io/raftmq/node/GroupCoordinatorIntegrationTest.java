@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftmq.common.HostPort;
+import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.broker.DeleteGroupsRequest;
 import io.raftmq.protocol.broker.DeleteGroupsResponse;
 import io.raftmq.protocol.broker.DescribeGroupsRequest;
@@ -54,7 +55,8 @@ class GroupCoordinatorIntegrationTest {
     @BeforeEach
     void start() throws Exception {
         cluster = new InProcessCluster(3, dir, Map.of("replica.lag.time.max.ms", "2000",
-                "group.min.session.timeout.ms", "500", "offsets.topic.num.partitions", "4"));
+                "group.min.session.timeout.ms", "500", "offsets.topic.num.partitions", "4",
+                "offsets.checkpoint.min.records", "20"));
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
         client = new TestBrokerClient(cluster.addresses());
@@ -156,6 +158,28 @@ class GroupCoordinatorIntegrationTest {
         assertEquals(ErrorCode.NONE, groups.commit(g, "", -1, "orders", Map.of(0, 11L)).getTopics(0)
                 .getPartitions(0).getError().getCode());
         assertEquals(Map.of(0, 11L, 1, 20L, 2, 30L), committed(groups.fetchAll(g), "orders"));
+    }
+
+    @Test
+    void checkpointsMoveTheLogStartOnEveryReplicaAndReplayStillGivesTheLatestCommits() {
+        String g = "compacted";
+        Map<Integer, Long> last = new TreeMap<>();
+        for (int i = 0; i < 60; i++) {
+            assertEquals(ErrorCode.NONE, groups.commit(g, "", -1, "orders", Map.of(i % 3, (long) i)).getTopics(0)
+                    .getPartitions(0).getError().getCode());
+            last.put(i % 3, (long) i);
+        }
+        TopicPartition tp = new TopicPartition("__consumer_offsets", Math.abs(g.hashCode()) % 4);
+        // 60 commits and 3 live keys: two checkpoints; every replica drops what they superseded.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            for (int id = 1; id <= 3; id++) {
+                long start = cluster.node(id).broker().replicaManager().partition(tp).log().logStartOffset();
+                assertTrue(start >= 40, "log start of " + tp + " on node " + id + " is " + start);
+            }
+        });
+        assertEquals(last, committed(groups.fetchAll(g), "orders"));
+        cluster.stop(groups.findCoordinator(g).getNodeId());
+        assertEquals(last, committed(groups.fetchAll(g), "orders"), "after replaying the checkpoint elsewhere");
     }
 
     @Test
