@@ -1,6 +1,8 @@
 package io.raftmq.broker;
 
+import io.raftmq.broker.group.GroupCoordinatorConfig;
 import io.raftmq.common.config.Config;
+import io.raftmq.common.config.ConfigException;
 import io.raftmq.common.config.ConfigKey;
 import io.raftmq.replication.ReplicationConfig;
 import io.raftmq.storage.LogConfig;
@@ -29,6 +31,44 @@ public final class BrokerConfig {
             300_000, 0, Integer.MAX_VALUE, "The longest an acks=all produce waits for its in-sync replicas, whatever"
                     + " timeout it asks for.");
 
+    // ---- group coordinator ----
+
+    // 12, not Kafka's 50: a coordinator per partition costs a log, a loader and its timers on
+    // every broker; 12 spreads groups evenly over 1, 2, 3, 4 or 6 brokers (4 per broker on the
+    // usual 3) while keeping a small machine's open files and fsyncs low. Read once, when the
+    // topic is created; the topic's actual partition count decides coordinators afterwards.
+    public static final ConfigKey<Integer> OFFSETS_TOPIC_NUM_PARTITIONS = ConfigKey.ofInt(
+            "offsets.topic.num.partitions", 12, 1, 1000, "Partitions of the internal topic __consumer_offsets,"
+                    + " fixed when it is created (on the first FindCoordinator); each is one group coordinator.");
+    public static final ConfigKey<Integer> OFFSETS_TOPIC_REPLICATION_FACTOR = ConfigKey.ofInt(
+            "offsets.topic.replication.factor", 3, 1, Short.MAX_VALUE, "Replication factor of __consumer_offsets,"
+                    + " capped at the number of live brokers when it is created; min.insync.replicas is 2 when"
+                    + " it is 3 or more.");
+    public static final ConfigKey<Integer> OFFSETS_TOPIC_SEGMENT_BYTES = ConfigKey.ofInt(
+            "offsets.topic.segment.bytes", 16 << 20, 1024, Integer.MAX_VALUE, "Segment size of __consumer_offsets:"
+                    + " superseded records leave the disk a whole segment at a time after a checkpoint.");
+    public static final ConfigKey<Integer> OFFSETS_COMMIT_TIMEOUT_MS = ConfigKey.ofInt("offsets.commit.timeout.ms",
+            5_000, 1, Integer.MAX_VALUE, "How long an offset commit or group write waits for the in-sync replicas"
+                    + " of its __consumer_offsets partition before answering REQUEST_TIMED_OUT.");
+    public static final ConfigKey<Integer> OFFSETS_CHECKPOINT_MIN_RECORDS = ConfigKey.ofInt(
+            "offsets.checkpoint.min.records", 1000, 1, Integer.MAX_VALUE, "A __consumer_offsets partition is"
+                    + " checkpointed (every live group and offset rewritten, older records dropped) once its"
+                    + " superseded records number at least this many and at least as many as its live ones.");
+    public static final ConfigKey<Integer> GROUP_MIN_SESSION_TIMEOUT_MS = ConfigKey.ofInt(
+            "group.min.session.timeout.ms", 6_000, 1, Integer.MAX_VALUE, "The shortest session timeout a group"
+                    + " member may ask for.");
+    public static final ConfigKey<Integer> GROUP_MAX_SESSION_TIMEOUT_MS = ConfigKey.ofInt(
+            "group.max.session.timeout.ms", 1_800_000, 1, Integer.MAX_VALUE, "The longest session timeout a"
+                    + " group member may ask for.");
+    // Kafka waits 3000 ms. 300 ms still gathers consumers started together (a deployment, a test)
+    // into one generation, and a lone consumer starts within a third of a second instead of three.
+    public static final ConfigKey<Integer> GROUP_INITIAL_REBALANCE_DELAY_MS = ConfigKey.ofInt(
+            "group.initial.rebalance.delay.ms", 300, 0, Integer.MAX_VALUE, "How long the first rebalance of an"
+                    + " empty group waits for more members (extended by each new member, up to the rebalance"
+                    + " timeout).");
+    public static final ConfigKey<Integer> GROUP_MAX_SIZE = ConfigKey.ofInt("group.max.size", 1000, 1,
+            Integer.MAX_VALUE, "The most members a group may have; more joins get GROUP_MAX_SIZE_REACHED.");
+
     /** log.K for every topic-level log config K. */
     static final List<ConfigKey<?>> LOG_DEFAULT_KEYS = LogConfig.KEYS.stream()
             .<ConfigKey<?>>map(k -> k.renamed(LOG_DEFAULT_PREFIX + k.name(), "Default of the topic config " + k.name()
@@ -44,6 +84,9 @@ public final class BrokerConfig {
         keys.add(LOG_RETENTION_CHECK_INTERVAL_MS);
         keys.add(FETCH_MAX_WAIT_CAP_MS);
         keys.add(PRODUCE_TIMEOUT_CAP_MS);
+        keys.addAll(List.of(OFFSETS_TOPIC_NUM_PARTITIONS, OFFSETS_TOPIC_REPLICATION_FACTOR, OFFSETS_TOPIC_SEGMENT_BYTES,
+                OFFSETS_COMMIT_TIMEOUT_MS, OFFSETS_CHECKPOINT_MIN_RECORDS, GROUP_MIN_SESSION_TIMEOUT_MS,
+                GROUP_MAX_SESSION_TIMEOUT_MS, GROUP_INITIAL_REBALANCE_DELAY_MS, GROUP_MAX_SIZE));
         KEYS = List.copyOf(keys);
     }
 
@@ -52,6 +95,7 @@ public final class BrokerConfig {
     private final long retentionCheckIntervalMs;
     private final int fetchMaxWaitCapMs;
     private final int produceTimeoutCapMs;
+    private final GroupCoordinatorConfig groupCoordinator;
 
     public BrokerConfig(Config config) {
         this.replication = new ReplicationConfig(config);
@@ -63,6 +107,17 @@ public final class BrokerConfig {
         this.retentionCheckIntervalMs = config.get(LOG_RETENTION_CHECK_INTERVAL_MS);
         this.fetchMaxWaitCapMs = config.get(FETCH_MAX_WAIT_CAP_MS);
         this.produceTimeoutCapMs = config.get(PRODUCE_TIMEOUT_CAP_MS);
+        this.groupCoordinator = new GroupCoordinatorConfig(config.get(OFFSETS_TOPIC_NUM_PARTITIONS),
+                config.get(OFFSETS_TOPIC_REPLICATION_FACTOR), config.get(OFFSETS_TOPIC_SEGMENT_BYTES),
+                config.get(OFFSETS_COMMIT_TIMEOUT_MS), config.get(OFFSETS_CHECKPOINT_MIN_RECORDS),
+                config.get(GROUP_MIN_SESSION_TIMEOUT_MS), config.get(GROUP_MAX_SESSION_TIMEOUT_MS),
+                config.get(GROUP_INITIAL_REBALANCE_DELAY_MS), config.get(GROUP_MAX_SIZE));
+        if (groupCoordinator.minSessionTimeoutMs() > groupCoordinator.maxSessionTimeoutMs()) {
+            throw new ConfigException(GROUP_MIN_SESSION_TIMEOUT_MS.name(),
+                    String.valueOf(groupCoordinator.minSessionTimeoutMs()), "must not exceed "
+                            + GROUP_MAX_SESSION_TIMEOUT_MS.name() + " (" + groupCoordinator.maxSessionTimeoutMs()
+                            + " ms)");
+        }
     }
 
     /** With every key at its default except {@code values}. */
@@ -102,5 +157,9 @@ public final class BrokerConfig {
 
     public int produceTimeoutCapMs() {
         return produceTimeoutCapMs;
+    }
+
+    public GroupCoordinatorConfig groupCoordinator() {
+        return groupCoordinator;
     }
 }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +50,7 @@ final class BrokerMetadataPublisher implements MetadataWatcher.Listener, AutoClo
     private final BrokerConfig config;
     private final ReplicaManager replicas;
     private final FaultHandler faultHandler;
+    private final Consumer<MetadataImage> afterApply;
     private final Thread thread;
 
     // Guarded by this.
@@ -59,13 +61,15 @@ final class BrokerMetadataPublisher implements MetadataWatcher.Listener, AutoClo
     private Map<TopicPartition, Inputs> applied = new HashMap<>();
     private boolean ownRegistrationSeen;
 
+    /** @param afterApply told of every image once its partition state is applied (the group coordinator) */
     BrokerMetadataPublisher(int brokerId, UUID incarnationId, BrokerConfig config, ReplicaManager replicas,
-            FaultHandler faultHandler) {
+            FaultHandler faultHandler, Consumer<MetadataImage> afterApply) {
         this.brokerId = brokerId;
         this.incarnationId = incarnationId;
         this.config = config;
         this.replicas = replicas;
         this.faultHandler = faultHandler;
+        this.afterApply = afterApply;
         this.thread = new Thread(this::run, "broker-metadata-" + brokerId);
         this.thread.setDaemon(true);
     }
@@ -156,6 +160,7 @@ final class BrokerMetadataPublisher implements MetadataWatcher.Listener, AutoClo
         }
         replicas.applyMetadata(image.offset(), changed, removed);
         applied = now;
+        afterApply.accept(image);
     }
 
     private LogConfig logConfig(TopicImage topic) {

@@ -1,6 +1,7 @@
 package io.raftmq.broker;
 
 import io.grpc.BindableService;
+import io.raftmq.broker.group.GroupCoordinator;
 import io.raftmq.common.FaultHandler;
 import io.raftmq.common.HostPort;
 import io.raftmq.common.Time;
@@ -10,6 +11,8 @@ import io.raftmq.metadata.client.MetadataWatcher;
 import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.protocol.common.Endpoint;
+import io.raftmq.protocol.controller.CreateTopicsRequest;
+import io.raftmq.protocol.controller.CreateTopicsResponse;
 import io.raftmq.replication.ReplicaGrpcService;
 import io.raftmq.replication.ReplicaManager;
 import io.raftmq.storage.LogEnvironment;
@@ -19,6 +22,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -72,6 +76,7 @@ public final class BrokerServer implements AutoCloseable {
     private final LogManager logs;
     private final ReplicaManager replicas;
     private final BrokerMetadataPublisher publisher;
+    private final GroupCoordinator groupCoordinator;
     private final List<BindableService> services;
 
     public BrokerServer(Options options, Time time, FaultHandler faultHandler) {
@@ -97,7 +102,20 @@ public final class BrokerServer implements AutoCloseable {
         this.replicas = new ReplicaManager(id, lifecycle::brokerEpoch, this::currentEpoch, this::isEligible, logs,
                 options.config().replication(), new ControllerAlterPartitionClient(id, lifecycle::brokerEpoch,
                         controllerClient), time, scheduler);
-        this.publisher = new BrokerMetadataPublisher(id, incarnationId, options.config(), replicas, faultHandler);
+        this.groupCoordinator = new GroupCoordinator(id, options.config().groupCoordinator(), replicas, this::image,
+                new GroupCoordinator.TopicCreator() {
+                    @Override
+                    public CompletableFuture<CreateTopicsResponse> createTopics(CreateTopicsRequest request) {
+                        return controllerClient.createTopics(request);
+                    }
+
+                    @Override
+                    public CompletableFuture<MetadataImage> whenApplied(long metadataOffset) {
+                        return watcher.whenApplied(metadataOffset);
+                    }
+                }, time);
+        this.publisher = new BrokerMetadataPublisher(id, incarnationId, options.config(), replicas, faultHandler,
+                groupCoordinator::onMetadata);
         this.watcher = new MetadataWatcher(new MetadataWatcher.Options(id, options.controllerBootstrap(), 50),
                 publisher, faultHandler);
         this.services = List.of(
@@ -105,7 +123,8 @@ public final class BrokerServer implements AutoCloseable {
                         new InitProducerIdHandler(new ProducerIdManager(id, lifecycle::brokerEpoch,
                                 controllerClient::allocateProducerIds),
                                 () -> watcher.image().nextProducerId())),
-                new ReplicaGrpcService(replicas, options.config().fetchMaxWaitCapMs()));
+                new ReplicaGrpcService(replicas, options.config().fetchMaxWaitCapMs()),
+                groupCoordinator.grpcService());
     }
 
     // Read through methods: the replica manager and the lifecycle each need the other.
@@ -123,7 +142,7 @@ public final class BrokerServer implements AutoCloseable {
         return broker == null ? -1 : broker.epoch();
     }
 
-    /** The Broker and Replica gRPC services, for the node's server. */
+    /** The Broker, Replica and GroupCoordinator gRPC services, for the node's server. */
     public List<BindableService> services() {
         return services;
     }
@@ -131,6 +150,7 @@ public final class BrokerServer implements AutoCloseable {
     public void start() throws IOException {
         logs.startup(tp -> options.config().logConfig(Map.of()), options.config().retentionCheckIntervalMs());
         replicas.startup();
+        groupCoordinator.start();
         publisher.start();
         watcher.start();
         lifecycle.start();
@@ -178,6 +198,7 @@ public final class BrokerServer implements AutoCloseable {
         lifecycle.close();
         watcher.close();
         publisher.close();
+        groupCoordinator.close();
         replicas.close();
         scheduler.shutdownNow();
         logs.close();

@@ -268,6 +268,7 @@ final class FollowerFetcher {
                         }
                     }
                     p.updateFollowerHighWatermark(pr.getHighWatermark());
+                    p.maybeFollowLogStart(pr.getLogStartOffset());
                 }
                 case OFFSET_OUT_OF_RANGE -> {
                     if (p.log().logEndOffset() < pr.getLogStartOffset()) {

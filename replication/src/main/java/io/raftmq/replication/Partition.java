@@ -436,6 +436,47 @@ public final class Partition {
         return false;
     }
 
+    // ---- log start ----
+
+    /**
+     * Leader at {@code epoch}: moves the log start to {@code offset}, which must be at most the
+     * high watermark (records below it are no longer read; followers move theirs on their next
+     * fetch). NONE, or the error that stopped it (no longer leader, offset past the high watermark).
+     */
+    public ApiError deleteRecordsBeforeAsLeader(int epoch, long offset) throws IOException {
+        lock.lock();
+        try {
+            if (role != Role.LEADER || leaderEpoch != epoch) {
+                return notLeader();
+            }
+            if (offset > highWatermark) {
+                return ApiError.of(ErrorCode.OFFSET_OUT_OF_RANGE, "cannot move the log start of %s to %d: the high"
+                        + " watermark is %d", tp, offset, highWatermark);
+            }
+            log.deleteRecordsBefore(offset, highWatermark);
+            return ApiError.NONE;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Follower: the leader's log start is {@code leaderLogStartOffset}; moves this replica's log
+     * start there once this replica has everything below it committed (so that the log start is
+     * always an offset the leader chose, never one in between).
+     */
+    public void maybeFollowLogStart(long leaderLogStartOffset) throws IOException {
+        lock.lock();
+        try {
+            if (role == Role.FOLLOWER && leaderLogStartOffset > log.logStartOffset()
+                    && leaderLogStartOffset <= highWatermark) {
+                log.deleteRecordsBefore(leaderLogStartOffset, highWatermark);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     // ---- consumers ----
 
     /**

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -74,6 +75,7 @@ public final class ReplicaManager implements AutoCloseable {
     private final Purgatory<DelayedProduce> produceWaits;
     private final Purgatory<DelayedFetch> fetchWaits;
     private final Purgatory<DelayedReplicaFetch<?>> replicaFetchWaits;
+    private final List<LeadershipListener> leadershipListeners = new CopyOnWriteArrayList<>();
     private volatile long appliedMetadataOffset = -1;
     private ScheduledFuture<?> isrCheck;
 
@@ -109,6 +111,11 @@ public final class ReplicaManager implements AutoCloseable {
         });
         long interval = Math.max(10, config.lagTimeMaxMs() / 2);
         isrCheck = scheduler.scheduleWithFixedDelay(this::checkIsrs, interval, interval, TimeUnit.MILLISECONDS);
+    }
+
+    /** Registers a listener for leadership changes; add it before metadata is first applied. */
+    public void addLeadershipListener(LeadershipListener listener) {
+        leadershipListeners.add(listener);
     }
 
     /** The metadata offset last applied (reported in heartbeats: this broker has caught up to it). */
@@ -174,8 +181,19 @@ public final class ReplicaManager implements AutoCloseable {
                 }
             }
             wakeWaiters(a.tp());
+            notifyLeadership(a.tp(), transition, a.leaderEpoch());
         }
         appliedMetadataOffset = offset;
+    }
+
+    private void notifyLeadership(TopicPartition tp, Partition.Transition transition, int leaderEpoch) {
+        for (LeadershipListener l : leadershipListeners) {
+            if (transition == Partition.Transition.BECAME_LEADER) {
+                l.onBecomeLeader(tp, leaderEpoch);
+            } else if (transition == Partition.Transition.BECAME_FOLLOWER) {
+                l.onStopLeading(tp);
+            }
+        }
     }
 
     private void remove(TopicPartition tp) {
@@ -186,6 +204,9 @@ public final class ReplicaManager implements AutoCloseable {
         byTopicId.remove(new TopicIdPartition(p.topicId(), tp.partition()));
         fetchers.stopFollowing(tp);
         p.stop();
+        for (LeadershipListener l : leadershipListeners) {
+            l.onStopLeading(tp);
+        }
         wakeWaiters(tp);
         try {
             logs.delete(tp);

@@ -1,0 +1,22 @@
+package io.raftmq.broker.group;
+
+/**
+ * The group coordinator's settings (keys and documentation in {@code BrokerConfig}). Immutable.
+ *
+ * @param offsetsTopicPartitions partitions of __consumer_offsets when this broker creates it
+ * @param offsetsTopicReplicationFactor its replication factor, capped at the live brokers
+ * @param offsetsTopicSegmentBytes its segment size
+ * @param commitTimeoutMs how long a write waits for the partition's in-sync replicas
+ * @param checkpointMinRecords superseded records that make a partition due for a checkpoint
+ * @param minSessionTimeoutMs the shortest session timeout a member may ask for
+ * @param maxSessionTimeoutMs the longest
+ * @param initialRebalanceDelayMs how long an empty group's first rebalance waits for more members
+ * @param maxGroupSize the most members in one group
+ */
+public record GroupCoordinatorConfig(int offsetsTopicPartitions, int offsetsTopicReplicationFactor,
+        int offsetsTopicSegmentBytes, int commitTimeoutMs, int checkpointMinRecords, int minSessionTimeoutMs,
+        int maxSessionTimeoutMs, int initialRebalanceDelayMs, int maxGroupSize) {
+
+    /** Kafka's name, so that tools that know it find it. */
+    public static final String OFFSETS_TOPIC = "__consumer_offsets";
+}
