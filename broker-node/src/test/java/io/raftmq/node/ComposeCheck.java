@@ -6,27 +6,34 @@ import io.raftmq.protocol.broker.MetadataResponse;
 import io.raftmq.protocol.broker.PartitionMetadata;
 import io.raftmq.protocol.broker.TopicMetadata;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The client side of {@code .ci/compose-test.sh}: against a running cluster reached only through
- * its published ports, runs one {@link PartitionFailover} trial (create an RF 3 /
- * min.insync.replicas 2 topic, acks=all production without pause, kill the partition leader's
- * container, production resumes on a new leader, restart the container until it is back in the
- * ISR, read back every acknowledged record), printing each step. Exit status 0 when nothing
- * acknowledged was lost, 1 otherwise.
+ * The client side of {@code .ci/compose-test.sh}: against a running docker-compose cluster reached
+ * only through its published ports, runs one {@link PartitionFailover} trial (create an RF 3 /
+ * min.insync.replicas 2 topic, acks=all production without pause, {@code docker-compose kill} of
+ * the partition leader's container, production resumes on a new leader, {@code docker-compose
+ * start} of the container until it is back in the ISR, read back every acknowledged record),
+ * printing each step. Exit status 0 when nothing acknowledged was lost, 1 otherwise.
  *
  * <pre>
  * java -cp ... io.raftmq.node.ComposeCheck --bootstrap 127.0.0.1:9093,127.0.0.1:9193,127.0.0.1:9293
- *     --topic compose-test --kill 'docker-compose kill node{id}' --start 'docker-compose start node{id}'
- *     [--leader-is-controller true|false]
+ *     [--topic compose-test] [--compose docker-compose] [--leader-is-controller true|false]
  * </pre>
  *
- * {@code {id}} in a command is replaced by the node id; commands run through {@code sh -c}.
+ * Node n is the compose service {@code node<n>}. docker-compose 1.29 can take seconds to start, so
+ * the kill and the restart are timed by the engine's record of the container's end and start
+ * ({@code docker inspect}), not by when the command was issued; the host and the engine share a
+ * clock.
  */
 final class ComposeCheck {
     private static final long COMMAND_TIMEOUT_SECONDS = 120;
@@ -37,32 +44,35 @@ final class ComposeCheck {
         Map<String, String> options = parse(args);
         List<HostPort> bootstrap = HostPort.parseList(required(options, "bootstrap"));
         String topic = options.getOrDefault("topic", "compose-test");
-        String killCommand = required(options, "kill");
-        String startCommand = required(options, "start");
+        String compose = options.getOrDefault("compose", "docker-compose");
         boolean leaderIsController = Boolean.parseBoolean(options.getOrDefault("leader-is-controller", "false"));
 
         try (TestBrokerClient client = new TestBrokerClient(bootstrap, 5_000)) {
             describe("cluster", client.refreshMetadata(), null);
             PartitionFailover.Nodes nodes = new PartitionFailover.Nodes() {
                 @Override
-                public void kill(int nodeId) throws Exception {
+                public long kill(int nodeId) throws Exception {
                     describe("before the kill", client.refreshMetadata(), topic);
                     log("killing node " + nodeId + " while producing");
-                    run(killCommand, nodeId);
+                    String container = run(compose + " ps -q node" + nodeId).trim();
+                    run(compose + " kill node" + nodeId);
+                    return engineTimeToNanos(run("docker inspect -f '{{.State.FinishedAt}}' " + container));
                 }
 
                 @Override
-                public void start(int nodeId) throws Exception {
+                public long start(int nodeId) throws Exception {
                     describe("production resumed", client.refreshMetadata(), topic);
                     log("starting node " + nodeId + " again");
-                    run(startCommand, nodeId);
+                    String container = run(compose + " ps -q node" + nodeId).trim();
+                    run(compose + " start node" + nodeId);
+                    return engineTimeToNanos(run("docker inspect -f '{{.State.StartedAt}}' " + container));
                 }
             };
             PartitionFailover.Result r = PartitionFailover.killLeader(nodes, client, topic, leaderIsController);
             describe("after the restart", client.refreshMetadata(), topic);
             log(String.format("node %d (leader of the partition%s) killed: longest time without an acknowledgement"
-                            + " %.0f ms; acknowledgements resumed %.0f ms after the kill; back in the ISR %.0f ms"
-                            + " after its container was started", r.victim(),
+                            + " %.0f ms; acknowledgements resumed %.0f ms after the container died; back in the ISR"
+                            + " %.0f ms after the container started", r.victim(),
                     r.victimWasController() ? ", and the active controller" : "", r.gapMs(), r.resumedAfterKillMs(),
                     r.rejoinedIsrAfterRestartMs()));
             ContinuousProducer.Verdict v = r.verdict();
@@ -78,11 +88,18 @@ final class ComposeCheck {
         System.exit(0);
     }
 
-    /** Runs the command, logging how long it took (the kill is timed from before it starts). */
-    private static void run(String template, int nodeId) throws IOException, InterruptedException {
-        String command = template.replace("{id}", Integer.toString(nodeId));
+    /** Runs {@code sh -c command}, logging how long it took; returns its standard output. */
+    private static String run(String command) throws IOException, InterruptedException {
         long startNanos = System.nanoTime();
-        Process process = new ProcessBuilder("sh", "-c", command).inheritIO().start();
+        Process process = new ProcessBuilder("sh", "-c", command).redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
         if (!process.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             throw new IllegalStateException("'" + command + "' did not finish within " + COMMAND_TIMEOUT_SECONDS + " s");
@@ -91,6 +108,19 @@ final class ComposeCheck {
             throw new IllegalStateException("'" + command + "' failed with exit status " + process.exitValue());
         }
         log(String.format("'%s' took %.0f ms", command, (System.nanoTime() - startNanos) / 1e6));
+        return output.join();
+    }
+
+    /** An engine time stamp (RFC 3339, e.g. 2026-11-25T10:22:39.037365919Z) as a {@link System#nanoTime()} value. */
+    static long engineTimeToNanos(String timestamp) {
+        Instant at = Instant.parse(timestamp.trim());
+        long nowNanos = System.nanoTime();
+        Duration ago = Duration.between(at, Instant.now());
+        if (ago.isNegative() || ago.toMinutes() > 10) {
+            throw new IllegalStateException("the engine says the container changed state at " + timestamp
+                    + ", which is not in the last minutes: is the container's state what the check expects?");
+        }
+        return nowNanos - ago.toNanos();
     }
 
     /** The brokers and, when {@code topic} is given, one line per partition of it. */
@@ -136,8 +166,8 @@ final class ComposeCheck {
     }
 
     private static void usage(String problem) {
-        System.err.println("compose-check: " + problem + "\nusage: ComposeCheck --bootstrap HOST:PORT,... --kill CMD"
-                + " --start CMD [--topic T] [--leader-is-controller true|false]");
+        System.err.println("compose-check: " + problem + "\nusage: ComposeCheck --bootstrap HOST:PORT,... [--topic T]"
+                + " [--compose 'docker-compose'] [--leader-is-controller true|false]");
         System.exit(2);
     }
 }

@@ -19,11 +19,15 @@ final class PartitionFailover {
     record Result(int victim, boolean victimWasController, double gapMs, double resumedAfterKillMs,
             double rejoinedIsrAfterRestartMs, ContinuousProducer.Verdict verdict) {}
 
-    /** How the trial kills a node (no clean shutdown) and starts it again on its data. */
+    /**
+     * How the trial kills a node (no clean shutdown) and starts it again on its data. Each returns
+     * the {@link System#nanoTime()} at which the node died or its process started, as closely as
+     * known (a container engine's command may take seconds to return).
+     */
     interface Nodes {
-        void kill(int nodeId) throws Exception;
+        long kill(int nodeId) throws Exception;
 
-        void start(int nodeId) throws Exception;
+        long start(int nodeId) throws Exception;
     }
 
     private PartitionFailover() {}
@@ -33,13 +37,17 @@ final class PartitionFailover {
             boolean leaderIsController) throws Exception {
         return killLeader(new Nodes() {
             @Override
-            public void kill(int nodeId) throws Exception {
+            public long kill(int nodeId) throws Exception {
+                long nanos = System.nanoTime();
                 cluster.node(nodeId).kill9();
+                return nanos;
             }
 
             @Override
-            public void start(int nodeId) throws Exception {
+            public long start(int nodeId) throws Exception {
+                long nanos = System.nanoTime();
                 cluster.node(nodeId).start();
+                return nanos;
             }
         }, client, topic, leaderIsController);
     }
@@ -67,15 +75,13 @@ final class PartitionFailover {
         try (ContinuousProducer producer = new ContinuousProducer(client, topic, partition, 2_000)) {
             producer.start();
             await().atMost(Duration.ofSeconds(30)).until(() -> producer.ackCount() >= 100);
-            long killNanos = System.nanoTime();
-            nodes.kill(victim);
+            long killNanos = nodes.kill(victim);
             int before = producer.ackCount();
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
                     .until(() -> producer.ackCount() >= before + 100);
             double gap = producer.gapAroundMs(killNanos, 100);
             double firstAck = producer.resumedAfterMs(killNanos, 100);
-            long restartNanos = System.nanoTime();
-            nodes.start(victim);
+            long restartNanos = nodes.start(victim);
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).ignoreExceptions().until(() -> {
                 client.refreshMetadata();
                 PartitionMetadata pm = client.partition(topic, p);
