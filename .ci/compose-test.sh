@@ -28,7 +28,6 @@ IMAGE_TAG=compose-test
 TOPIC=compose-test
 MVN_FLAGS="${RAFTMQ_MVN_FLAGS:-}"
 STATE_LOG_DIR="$ROOT/run/compose-test"      # logs of the steps that print a lot
-PUBLISHED_PORTS=(9093 9193 9293 8080 8180 8280)
 
 export COMPOSE_PROJECT_NAME=raftmq-compose-test
 export COMPOSE_FILE="$ROOT/docker-compose.yml"
@@ -224,28 +223,47 @@ healthy() {
 phase "docker-compose up (until healthy)"
 docker-compose config -q || die "docker-compose.yml is not valid"
 timeout 60 docker-compose down -v -t 5 >/dev/null 2>&1 || true   # leftovers of an interrupted run
-for port in "${PUBLISHED_PORTS[@]}"; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    die "127.0.0.1:$port is in use (a local cluster? deploy/cluster.sh stop); the compose file publishes it"
+# The compose file's ports (9093.., 8080..) unless something listens there already (a local
+# cluster): then the same layout 10000 or 20000 higher. A node advertises the port it publishes.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+GRPC_PORTS=()
+for shift_by in 0 10000 20000; do
+  candidate=(); all_free=1
+  for port in 9093 9193 9293 8080 8180 8280; do
+    candidate+=($((port + shift_by)))
+    port_free $((port + shift_by)) || all_free=0
+  done
+  if ((all_free)); then
+    for n in 1 2 3; do
+      export "RAFTMQ_COMPOSE_GRPC_PORT_$n=${candidate[$((n - 1))]}"
+      export "RAFTMQ_COMPOSE_HTTP_PORT_$n=${candidate[$((n + 2))]}"
+    done
+    GRPC_PORTS=("${candidate[@]:0:3}")
+    HTTP_PORTS=("${candidate[@]:3:3}")
+    break
   fi
+  log "some of ${candidate[*]} are in use; trying other ports"
 done
+((${#GRPC_PORTS[@]})) || die "no free block of ports for the cluster on 127.0.0.1"
+BOOTSTRAP="127.0.0.1:${GRPC_PORTS[0]},127.0.0.1:${GRPC_PORTS[1]},127.0.0.1:${GRPC_PORTS[2]}"
+log "cluster ports: gRPC ${GRPC_PORTS[*]}, HTTP ${HTTP_PORTS[*]}"
 CLUSTER_UP=1
 up_start=$SECONDS
 timeout 300 docker-compose up -d || die "docker-compose up failed (a node did not become healthy?)"
 for n in 1 2 3; do healthy "node$n" || die "node$n is not healthy after docker-compose up"; done
 log "all three nodes healthy $((SECONDS - up_start)) s after docker-compose up"
-for port in 8080 8180 8280; do
+for port in "${HTTP_PORTS[@]}"; do
   answer="$(http_get "$port" /health)" || die "nothing answers on 127.0.0.1:$port"
   [[ "$answer" == "200 "* ]] || die "GET 127.0.0.1:$port/health: $answer"
   log "127.0.0.1:$port/health -> $answer"
 done
-metrics="$(http_get 8080 /metrics)"
+metrics="$(http_get "${HTTP_PORTS[0]}" /metrics)"
 grep -q '^raftmq_broker_fenced 0$' <<< "${metrics#* }" || die "node 1's /metrics: $metrics"
 
 phase "produce, kill the leader, read back"
 timeout 600 java -Xmx256m -Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener \
   -cp "$CHECK_CP" io.raftmq.node.ComposeCheck \
-  --bootstrap 127.0.0.1:9093,127.0.0.1:9193,127.0.0.1:9293 --topic "$TOPIC" --compose docker-compose \
+  --bootstrap "$BOOTSTRAP" --topic "$TOPIC" --compose docker-compose \
   || die "the produce / kill / read-back check failed"
 
 phase "all healthy again"
