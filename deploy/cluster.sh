@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A local 3-node raftmq cluster as plain processes on 127.0.0.1 (no Docker), every node combined
-# (broker + controller). Node n listens for gRPC on 9093+100*(n-1) (9093, 9193, 9293) and for Raft
-# on 9095+100*(n-1) (9095, 9195, 9295).
+# (broker + controller). Node n listens for gRPC on 9093+100*(n-1) (9093, 9193, 9293), for Raft
+# on 9095+100*(n-1) (9095, 9195, 9295) and for HTTP (GET /health, GET /metrics) on 8080+100*(n-1)
+# (8080, 8180, 8280): the ports docker-compose.yml publishes, so only one of the two runs at a time.
 #
 #   deploy/cluster.sh start          build the jar if missing, start all nodes, wait until ready
 #   deploy/cluster.sh stop           stop all nodes cleanly (SIGTERM: controlled shutdown)
@@ -22,6 +23,7 @@ JAVA_OPTS="${RAFTMQ_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC}"
 
 grpc_port() { echo $((9093 + 100 * ($1 - 1))); }
 raft_port() { echo $((9095 + 100 * ($1 - 1))); }
+http_port() { echo $((8080 + 100 * ($1 - 1))); }
 pid_file() { echo "$HOME_DIR/node-$1.pid"; }
 log_file() { echo "$HOME_DIR/node-$1.log"; }
 
@@ -52,6 +54,7 @@ node.id=$n
 process.roles=broker,controller
 data.dir=$HOME_DIR/data-$n
 grpc.listener=127.0.0.1:$(grpc_port "$n")
+http.listener=127.0.0.1:$(http_port "$n")
 controller.quorum.voters=$voters
 controller.quorum.bootstrap.servers=$bootstrap
 EOF
@@ -69,7 +72,7 @@ start_node() {
   # shellcheck disable=SC2086
   nohup java $JAVA_OPTS -jar "$JAR" "$HOME_DIR/node-$n.properties" >> "$(log_file "$n")" 2>&1 &
   echo $! > "$(pid_file "$n")"
-  echo "node $n started (pid $!, gRPC 127.0.0.1:$(grpc_port "$n"), Raft 127.0.0.1:$(raft_port "$n"))"
+  echo "node $n started (pid $!, gRPC 127.0.0.1:$(grpc_port "$n"), Raft 127.0.0.1:$(raft_port "$n"), HTTP 127.0.0.1:$(http_port "$n"))"
 }
 
 # What node N has logged since its current start.

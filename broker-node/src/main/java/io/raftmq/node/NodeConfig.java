@@ -40,6 +40,9 @@ public final class NodeConfig {
             "grpc.advertised.listener", "",
             "host:port other nodes and clients use to reach this node's gRPC server. Default: the listener,"
                     + " with this machine's host name when the listener binds every interface.");
+    public static final ConfigKey<String> HTTP_LISTENER = ConfigKey.ofString("http.listener", "0.0.0.0:8080",
+            "host:port of the HTTP server for health checks (GET /health) and Prometheus metrics (GET /metrics);"
+                    + " empty: no HTTP server. Nodes sharing one host need distinct ports.");
     public static final ConfigKey<String> CONTROLLER_BOOTSTRAP = ConfigKey.ofString(
             "controller.quorum.bootstrap.servers", "",
             "gRPC host:port of the controller voters, comma-separated, for brokers to find the active controller."
@@ -52,7 +55,7 @@ public final class NodeConfig {
                     + " stops anyway.");
 
     static final List<ConfigKey<?>> NODE_KEYS = List.of(NODE_ID, PROCESS_ROLES, DATA_DIR, GRPC_LISTENER,
-            GRPC_ADVERTISED_LISTENER, CONTROLLER_BOOTSTRAP, BROKER_RACK, CONTROLLED_SHUTDOWN_TIMEOUT_MS);
+            GRPC_ADVERTISED_LISTENER, HTTP_LISTENER, CONTROLLER_BOOTSTRAP, BROKER_RACK, CONTROLLED_SHUTDOWN_TIMEOUT_MS);
 
     /** Every key a node reads. */
     public static List<ConfigKey<?>> allKeys() {
@@ -67,6 +70,7 @@ public final class NodeConfig {
     private final Path dataDir;
     private final HostPort listener;
     private final HostPort advertisedListener;
+    private final HostPort httpListener;
     private final List<HostPort> controllerBootstrap;
     private final String rack;
     private final long controlledShutdownTimeoutMs;
@@ -84,6 +88,8 @@ public final class NodeConfig {
         String advertised = config.get(GRPC_ADVERTISED_LISTENER);
         this.advertisedListener = advertised.isBlank() ? defaultAdvertised(listener)
                 : hostPort(GRPC_ADVERTISED_LISTENER, advertised);
+        String http = config.get(HTTP_LISTENER);
+        this.httpListener = http.isBlank() ? null : hostPort(HTTP_LISTENER, http);
         this.rack = config.get(BROKER_RACK);
         this.controlledShutdownTimeoutMs = config.get(CONTROLLED_SHUTDOWN_TIMEOUT_MS);
         this.heartbeatIntervalMs = config.get(ControllerConfig.BROKER_HEARTBEAT_INTERVAL_MS);
@@ -182,6 +188,11 @@ public final class NodeConfig {
 
     public HostPort advertisedListener() {
         return advertisedListener;
+    }
+
+    /** Where the health and metrics HTTP server binds, or null when it is turned off. */
+    public HostPort httpListener() {
+        return httpListener;
     }
 
     public List<HostPort> controllerBootstrap() {

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * One raftmq node: the roles its config names, on one gRPC server.
  *
  * <p>Start: lock the data directory; start the controller role (join the metadata quorum); start
- * the gRPC server; start the broker role (register, heartbeat, follow metadata). Stop, the reverse,
+ * the gRPC server; start the broker role (register, heartbeat, follow metadata); start the HTTP
+ * server (health and metrics), if configured. Stop, the reverse,
  * so that nothing is cut off while others still depend on it: the broker asks for a controlled
  * shutdown (its leaderships move away), the controller leaves the quorum (handing over leadership
  * if it has it), then the gRPC server stops.
@@ -35,6 +36,7 @@ public final class RaftmqServer implements AutoCloseable {
     private ControllerServer controller;
     private BrokerServer broker;
     private Server grpc;
+    private NodeHttpServer http;
     private boolean closed;
 
     public RaftmqServer(NodeConfig config, Time time, FaultHandler faultHandler) {
@@ -72,6 +74,11 @@ public final class RaftmqServer implements AutoCloseable {
         if (broker != null) {
             broker.start();
         }
+        if (config.httpListener() != null) {
+            http = new NodeHttpServer(config.nodeId(), config.httpListener(),
+                    new NodeStatus(config, controller, broker));
+            http.start();
+        }
         LOG.info("[node {}] started: roles {}, gRPC on {} (advertised as {}), data in {}{}", config.nodeId(),
                 config.roles(), config.listener(), config.advertisedListener(), config.dataDir().toAbsolutePath(),
                 config.isController() ? ", metadata voters " + config.voters() : "");
@@ -99,6 +106,9 @@ public final class RaftmqServer implements AutoCloseable {
         }
         closed = true;
         LOG.info("[node {}] shutting down", config.nodeId());
+        if (http != null) {
+            http.close(); // first: a node that is stopping is no longer healthy
+        }
         if (broker != null) {
             broker.controlledShutdown();
             broker.close();

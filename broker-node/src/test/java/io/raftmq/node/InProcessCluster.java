@@ -29,6 +29,7 @@ final class InProcessCluster implements AutoCloseable {
     private final Map<Integer, Map<String, String>> configs = new HashMap<>();
     private final Map<Integer, RaftmqServer> running = new HashMap<>();
     private final List<HostPort> addresses = new ArrayList<>();
+    private final List<HostPort> httpAddresses = new ArrayList<>();
     private final MockFaultHandler faultHandler = new MockFaultHandler("in-process cluster");
 
     /** @param overrides settings for every node (e.g. replica.lag.time.max.ms) */
@@ -41,6 +42,7 @@ final class InProcessCluster implements AutoCloseable {
             int raft = FreePorts.next();
             grpcPorts.add(grpc);
             addresses.add(new HostPort("127.0.0.1", grpc));
+            httpAddresses.add(new HostPort("127.0.0.1", FreePorts.next()));
             voters.add(id + "@127.0.0.1:" + raft);
         }
         String bootstrap = String.join(",", addresses.stream().map(HostPort::toString).toList());
@@ -50,6 +52,7 @@ final class InProcessCluster implements AutoCloseable {
             c.put("process.roles", "broker,controller");
             c.put("data.dir", dir.resolve("node-" + id).toString());
             c.put("grpc.listener", "127.0.0.1:" + grpcPorts.get(id - 1));
+            c.put("http.listener", httpAddresses.get(id - 1).toString());
             c.put("controller.quorum.voters", String.join(",", voters));
             c.put("controller.quorum.bootstrap.servers", bootstrap);
             c.putAll(overrides);
@@ -84,6 +87,11 @@ final class InProcessCluster implements AutoCloseable {
 
     List<HostPort> addresses() {
         return addresses;
+    }
+
+    /** Node {@code id}'s health and metrics HTTP server. */
+    HostPort httpAddress(int id) {
+        return httpAddresses.get(id - 1);
     }
 
     /** Waits until every running node's broker is unfenced in every running node's metadata. */

@@ -38,6 +38,19 @@ class NodeConfigTest {
         assertEquals(300, config.controllerConfig().electionTimeoutMs());
         assertEquals(300, config.controllerConfig().maxElectionDelayMs());
         assertEquals(3, config.voters().size());
+        assertEquals(new HostPort("0.0.0.0", 8080), config.httpListener());
+    }
+
+    @Test
+    void anEmptyHttpListenerTurnsTheHttpServerOff() throws Exception {
+        NodeConfig config = RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "http.listener="), Map.of());
+        assertNull(config.httpListener());
+        NodeConfig fromEnv = RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095"),
+                Map.of("RAFTMQ_HTTP_LISTENER", "127.0.0.1:8180"));
+        assertEquals(new HostPort("127.0.0.1", 8180), fromEnv.httpListener());
+        assertRejected("http.listener", file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "http.listener=8080"), Map.of());
     }
 
     @Test
