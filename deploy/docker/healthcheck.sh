@@ -3,9 +3,9 @@
 # default 0.0.0.0:8080) with bash's /dev/tcp, so the image needs no curl. Exit 0 when the node
 # answers 200; otherwise 1, printing the node's reason (docker inspect shows it).
 set -uo pipefail
-listener="${RAFTMQ_HTTP_LISTENER-0.0.0.0:8080}"
-if [[ -z "$listener" ]]; then
-  echo "RAFTMQ_HTTP_LISTENER is empty: the node serves no health endpoint"
+listener="${RAFTMQ_HTTP_LISTENER:-0.0.0.0:8080}"
+if [[ "${listener,,}" == none ]]; then
+  echo "RAFTMQ_HTTP_LISTENER is none: the node serves no health endpoint"
   exit 1
 fi
 host="${listener%:*}"

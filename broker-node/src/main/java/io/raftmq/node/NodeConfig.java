@@ -42,7 +42,9 @@ public final class NodeConfig {
                     + " with this machine's host name when the listener binds every interface.");
     public static final ConfigKey<String> HTTP_LISTENER = ConfigKey.ofString("http.listener", "0.0.0.0:8080",
             "host:port of the HTTP server for health checks (GET /health) and Prometheus metrics (GET /metrics);"
-                    + " empty: no HTTP server. Nodes sharing one host need distinct ports.");
+                    + " none: no HTTP server. Nodes sharing one host need distinct ports.");
+    /** The {@link #HTTP_LISTENER} value that turns the HTTP server off (an empty value means the default). */
+    public static final String NO_HTTP_LISTENER = "none";
     public static final ConfigKey<String> CONTROLLER_BOOTSTRAP = ConfigKey.ofString(
             "controller.quorum.bootstrap.servers", "",
             "gRPC host:port of the controller voters, comma-separated, for brokers to find the active controller."
@@ -89,7 +91,7 @@ public final class NodeConfig {
         this.advertisedListener = advertised.isBlank() ? defaultAdvertised(listener)
                 : hostPort(GRPC_ADVERTISED_LISTENER, advertised);
         String http = config.get(HTTP_LISTENER);
-        this.httpListener = http.isBlank() ? null : hostPort(HTTP_LISTENER, http);
+        this.httpListener = http.equalsIgnoreCase(NO_HTTP_LISTENER) ? null : hostPort(HTTP_LISTENER, http);
         this.rack = config.get(BROKER_RACK);
         this.controlledShutdownTimeoutMs = config.get(CONTROLLED_SHUTDOWN_TIMEOUT_MS);
         this.heartbeatIntervalMs = config.get(ControllerConfig.BROKER_HEARTBEAT_INTERVAL_MS);

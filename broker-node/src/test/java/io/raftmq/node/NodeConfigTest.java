@@ -42,10 +42,13 @@ class NodeConfigTest {
     }
 
     @Test
-    void anEmptyHttpListenerTurnsTheHttpServerOff() throws Exception {
+    void httpListenerNoneTurnsTheHttpServerOff() throws Exception {
         NodeConfig config = RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
-                "http.listener="), Map.of());
+                "http.listener=none"), Map.of());
         assertNull(config.httpListener());
+        NodeConfig empty = RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "http.listener="), Map.of());
+        assertEquals(new HostPort("0.0.0.0", 8080), empty.httpListener());
         NodeConfig fromEnv = RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095"),
                 Map.of("RAFTMQ_HTTP_LISTENER", "127.0.0.1:8180"));
         assertEquals(new HostPort("127.0.0.1", 8180), fromEnv.httpListener());

@@ -131,7 +131,7 @@ public final class NodeProcessCluster implements AutoCloseable {
                     "process.roles=broker,controller",
                     "data.dir=" + dir.resolve("data-" + n.id),
                     "grpc.listener=127.0.0.1:" + n.grpcPort,
-                    "http.listener=",
+                    "http.listener=none",
                     "controller.quorum.voters=" + String.join(",", voters),
                     "controller.quorum.bootstrap.servers=" + String.join(",", bootstrap)));
             lines.addAll(settings);
