@@ -51,11 +51,11 @@ class ProducerIdManagerTest {
         calls.get(0).complete(block(5000));
         Set<Long> ids = new HashSet<>();
         ids.add(first.get(5, TimeUnit.SECONDS));
-        for (int i = 1; i < 900; i++) {
+        for (int i = 1; i < 899; i++) {
             ids.add(manager.nextProducerId().getNow(-1L));
         }
         assertEquals(1, calls.size(), "no prefetch while more than 100 ids are left");
-        for (int i = 900; i < 1000; i++) {
+        for (int i = 899; i < 1000; i++) {
             ids.add(manager.nextProducerId().getNow(-1L));
         }
         assertEquals(2, calls.size(), "one prefetch when 100 ids are left");
