@@ -6,6 +6,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.raftmq.broker.group.GroupCoordinatorConfig;
 import io.raftmq.common.ApiError;
 import io.raftmq.common.Uuids;
 import io.raftmq.metadata.client.ControllerClient;
@@ -218,6 +219,12 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
                     return;
                 }
                 order.add(tp);
+                if (tp.topic().equals(GroupCoordinatorConfig.OFFSETS_TOPIC)) {
+                    // Only the group coordinator writes it (through the replica manager, not here).
+                    refused.put(tp, new ProduceResult(ApiError.of(ErrorCode.INVALID_TOPIC,
+                            "%s is an internal topic; clients cannot produce to it", tp.topic()), -1, -1, -1, -1, -1));
+                    continue;
+                }
                 if (replicas.partition(tp) == null) {
                     refused.put(tp, new ProduceResult(notServedHere(image, tp), -1, -1, -1, leaderOf(image, tp),
                             leaderEpochOf(image, tp)));

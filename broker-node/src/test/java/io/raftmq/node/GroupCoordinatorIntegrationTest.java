@@ -158,6 +158,12 @@ class GroupCoordinatorIntegrationTest {
         assertEquals(ErrorCode.NONE, groups.commit(g, "", -1, "orders", Map.of(0, 11L)).getTopics(0)
                 .getPartitions(0).getError().getCode());
         assertEquals(Map.of(0, 11L, 1, 20L, 2, 30L), committed(groups.fetchAll(g), "orders"));
+
+        // Only the coordinator writes the internal topic; a client's produce to it is refused.
+        client.refreshMetadata();
+        TestBrokerClient.ProduceOutcome refused = client.produceOnce("__consumer_offsets",
+                0, 1, 5_000, TestBrokerClient.batch(List.of(new byte[] {1})));
+        assertEquals(ErrorCode.INVALID_TOPIC, refused.error(), refused.toString());
     }
 
     @Test
