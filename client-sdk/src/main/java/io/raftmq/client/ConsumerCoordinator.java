@@ -141,7 +141,9 @@ final class ConsumerCoordinator implements AutoCloseable {
             if (pendingJoin == null) {
                 BrokerAddress target;
                 try {
-                    target = ensureCoordinator(deadlineMs);
+                    // A short poll must not starve the lookup (FindCoordinator may create
+                    // __consumer_offsets first): allow it a few seconds.
+                    target = ensureCoordinator(Math.max(deadlineMs, now + 3000));
                 } catch (TimeoutException e) {
                     return null;
                 }
@@ -430,19 +432,23 @@ final class ConsumerCoordinator implements AutoCloseable {
         return out;
     }
 
+    /** The error worth retrying the commit for (coordinator moved or loading); others are thrown after. */
     private static Error firstRetriableOrTopError(OffsetCommitResponse r) {
-        if (r.getError().getCode() != ErrorCode.NONE) {
+        if (isCoordinatorError(r.getError().getCode())) {
             return r.getError();
         }
         for (OffsetCommitTopicResponse t : r.getTopicsList()) {
             for (OffsetCommitPartitionResponse p : t.getPartitionsList()) {
-                ErrorCode c = p.getError().getCode();
-                if (c != ErrorCode.NONE && Errors.REFIND_COORDINATOR.contains(c)) {
+                if (isCoordinatorError(p.getError().getCode())) {
                     return p.getError();
                 }
             }
         }
         return Error.getDefaultInstance();
+    }
+
+    private static boolean isCoordinatorError(ErrorCode code) {
+        return Errors.REFIND_COORDINATOR.contains(code) || code == ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
     }
 
     private void throwCommitErrors(OffsetCommitResponse r) {

@@ -131,6 +131,8 @@ class ProducerTest {
         broker.hook = (t, p, s, a) -> FakeBroker.Action.HOLD;
         Producer<String, String> producer = producer(ProducerConfig.builder().lingerMs(0).bufferMemory(2_000)
                 .maxRequestSize(1_000).maxBlockMs(300));
+        // Learn the topic first (connecting can take longer than 300 ms on a loaded machine).
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> producer.partitionsFor("t").size() == 3);
         String value = "y".repeat(400);
         int accepted = 0;
         ExecutionException failure = null;
