@@ -162,7 +162,8 @@ class ClientIntegrationTest {
     void seekPositionsAndResetPolicies() throws Exception {
         admin.createTopic(new NewTopic("seek", 1, 3));
         TopicPartition tp = new TopicPartition("seek", 0);
-        try (Producer<String, String> producer = new Producer<>(fixture.producerConfig().acks("1")
+        // acks=all: the records are below the high watermark (what "latest" means) once flush returns.
+        try (Producer<String, String> producer = new Producer<>(fixture.producerConfig().acks("all")
                 .enableIdempotence(false).compressionType("gzip").build(), Serdes.stringSerializer(),
                 Serdes.stringSerializer())) {
             for (int i = 0; i < 20; i++) {
