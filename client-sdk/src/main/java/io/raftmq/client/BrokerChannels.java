@@ -1,0 +1,87 @@
+package io.raftmq.client;
+
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.raftmq.protocol.broker.BrokerGrpc;
+import io.raftmq.protocol.broker.GroupCoordinatorGrpc;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One gRPC channel per broker address, created on first use and kept until {@link #close()}.
+ * Channels use grpc-netty's shared event loop group, so a client costs no threads per broker.
+ * Thread-safe (a concurrent map; channels are thread-safe).
+ */
+final class BrokerChannels implements AutoCloseable {
+    /** Fetch responses can carry up to fetch.max.bytes (50 MiB by default) plus framing. */
+    private static final int MAX_INBOUND_BYTES = 128 << 20;
+
+    private final Map<BrokerAddress, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private final String clientId;
+    private volatile boolean closed;
+
+    BrokerChannels(String clientId) {
+        this.clientId = clientId;
+    }
+
+    ManagedChannel channel(BrokerAddress address) {
+        if (closed) {
+            throw new IllegalStateException("client " + clientId + " is closed");
+        }
+        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forAddress(a.host(), a.port())
+                .usePlaintext()
+                .maxInboundMessageSize(MAX_INBOUND_BYTES)
+                .userAgent("raftmq-java/" + clientId)
+                .keepAliveTime(30, TimeUnit.SECONDS)
+                .build());
+    }
+
+    BrokerGrpc.BrokerFutureStub broker(BrokerAddress address, long timeoutMs) {
+        return BrokerGrpc.newFutureStub(channel(address)).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    GroupCoordinatorGrpc.GroupCoordinatorFutureStub group(BrokerAddress address, long timeoutMs) {
+        return GroupCoordinatorGrpc.newFutureStub(channel(address))
+                .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** The call's outcome as a CompletableFuture, completed on a gRPC thread. */
+    static <T> CompletableFuture<T> toCompletable(ListenableFuture<T> call) {
+        CompletableFuture<T> out = new CompletableFuture<>();
+        Futures.addCallback(call, new FutureCallback<T>() {
+            @Override
+            public void onSuccess(T result) {
+                out.complete(result);
+            }
+
+            @Override
+            public void onFailure(Throwable t) {
+                out.completeExceptionally(t);
+            }
+        }, MoreExecutors.directExecutor());
+        return out;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (ManagedChannel c : channels.values()) {
+            c.shutdownNow();
+        }
+        for (ManagedChannel c : channels.values()) {
+            try {
+                c.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        channels.clear();
+    }
+}

@@ -1,0 +1,71 @@
+package io.raftmq.client;
+
+import io.raftmq.client.ConfigDef.Type;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/** Keys every client kind shares, and the host:port parsing of bootstrap.servers. */
+final class CommonConfigs {
+    static final String BOOTSTRAP_SERVERS = "bootstrap.servers";
+    static final String CLIENT_ID = "client.id";
+    static final String REQUEST_TIMEOUT_MS = "request.timeout.ms";
+    static final String RETRY_BACKOFF_MS = "retry.backoff.ms";
+    static final String METADATA_MAX_AGE_MS = "metadata.max.age.ms";
+
+    private CommonConfigs() {
+    }
+
+    static ConfigDef define(ConfigDef def) {
+        return def.define(BOOTSTRAP_SERVERS, Type.LIST, ConfigDef.REQUIRED,
+                        "host:port of one or more brokers, comma-separated, used to find the cluster")
+                .define(CLIENT_ID, Type.STRING, "", "a name for this client in broker logs and group descriptions")
+                .define(REQUEST_TIMEOUT_MS, Type.INT, 30_000, 1, Integer.MAX_VALUE,
+                        "how long one request to a broker may take before it counts as failed")
+                .define(RETRY_BACKOFF_MS, Type.LONG, 100L, 0, Long.MAX_VALUE, "wait before retrying a failed request")
+                .define(METADATA_MAX_AGE_MS, Type.LONG, 300_000L, 0, Long.MAX_VALUE,
+                        "metadata older than this is refreshed even without an error");
+    }
+
+    /** bootstrap.servers as host/port pairs; fails naming the entry that is not host:port. */
+    static List<BrokerAddress> bootstrap(ConfigDef.Values values) {
+        List<String> entries = values.list(BOOTSTRAP_SERVERS);
+        if (entries.isEmpty()) {
+            throw new ConfigException("config " + BOOTSTRAP_SERVERS + " is empty: give at least one host:port");
+        }
+        List<BrokerAddress> out = new ArrayList<>();
+        for (String entry : entries) {
+            int colon = entry.lastIndexOf(':');
+            if (colon <= 0 || colon == entry.length() - 1) {
+                throw new ConfigException("invalid value '" + entry + "' in config " + BOOTSTRAP_SERVERS
+                        + ": must be host:port");
+            }
+            int port;
+            try {
+                port = Integer.parseInt(entry.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new ConfigException("invalid port in '" + entry + "' in config " + BOOTSTRAP_SERVERS);
+            }
+            if (port < 1 || port > 65535) {
+                throw new ConfigException("invalid port " + port + " in '" + entry + "' in config "
+                        + BOOTSTRAP_SERVERS + ": must be 1..65535");
+            }
+            String host = entry.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            out.add(new BrokerAddress(host, port));
+        }
+        return out;
+    }
+
+    static Map<String, Object> fromProperties(Properties properties) {
+        Map<String, Object> map = new java.util.LinkedHashMap<>();
+        for (String name : properties.stringPropertyNames()) {
+            map.put(name, properties.getProperty(name));
+        }
+        properties.forEach((k, v) -> map.putIfAbsent(k.toString(), v));
+        return map;
+    }
+}
