@@ -174,7 +174,12 @@ final class ClusterMetadata {
                 sleep(Math.min(retryBackoffMs, deadlineMs - now));
             }
             requestUpdate();
-            s = refresh(deadlineMs);
+            try {
+                s = refresh(deadlineMs);
+            } catch (TimeoutException e) {
+                throw new TimeoutException(ErrorCode.REQUEST_TIMED_OUT, "topic '" + topic + "' not present in"
+                        + " metadata after waiting: " + e.getMessage(), e);
+            }
         }
         return s;
     }
