@@ -8,7 +8,7 @@
 #   deploy/demo-failover.sh --compose    on the docker-compose cluster (docker-compose.yml, already up)
 #
 # Further arguments go to `raftmq demo failover` (see `bin/raftmq demo failover --help`), e.g.
-# `--rate 2000` or `--kill-controller`. The killed node is started again at the end.
+# `--rate 2000` or `--warmup-ms 10000`. The killed node is started again at the end.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,7 +24,10 @@ if [[ "$MODE" == "local" ]]; then
     echo "starting the local cluster (deploy/cluster.sh start)"
     "$ROOT/deploy/cluster.sh" start
   fi
-  KILL="$(printf %q "$ROOT/deploy/cluster.sh") kill {node}"
+  # kill -9 straight from the pid file, waiting until the process is gone: the demo times from the
+  # moment this command returns, so it should return as soon as the node is dead.
+  HOME_DIR="${RAFTMQ_HOME:-$ROOT/run/cluster}"
+  KILL="pid=\$(cat $(printf %q "$HOME_DIR")/node-{node}.pid) && kill -9 \$pid && while ps -o stat= -p \$pid | grep -qv Z; do sleep 0.005; done"
   RESTART="$(printf %q "$ROOT/deploy/cluster.sh") restart {node}"
 else
   if command -v docker-compose > /dev/null; then

@@ -53,6 +53,8 @@ import io.raftmq.protocol.controller.DeleteTopicsRequest;
 import io.raftmq.protocol.controller.DeleteTopicsResponse;
 import io.raftmq.protocol.controller.DescribeClusterRequest;
 import io.raftmq.protocol.controller.DescribeClusterResponse;
+import io.raftmq.protocol.controller.DescribeTopicsRequest;
+import io.raftmq.protocol.controller.DescribeTopicsResponse;
 import io.raftmq.replication.FetchResult;
 import io.raftmq.replication.FetchSpec;
 import io.raftmq.replication.ProduceResult;
@@ -378,6 +380,13 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
     public void describeCluster(DescribeClusterRequest request, StreamObserver<DescribeClusterResponse> observer) {
         forward(observer, controller.describeCluster(request), DescribeClusterResponse::getError, r -> -1L,
                 e -> DescribeClusterResponse.newBuilder().setError(e).build());
+    }
+
+    /** Answered by a controller voter from its applied metadata (topic configs live there). */
+    @Override
+    public void describeTopics(DescribeTopicsRequest request, StreamObserver<DescribeTopicsResponse> observer) {
+        forward(observer, controller.describeTopics(request), DescribeTopicsResponse::getError, r -> -1L,
+                e -> DescribeTopicsResponse.newBuilder().setError(e).build());
     }
 
     /**

@@ -35,6 +35,8 @@ import picocli.CommandLine.Spec;
         description = "Prints records of a topic (kafka-console-consumer).")
 final class ConsoleConsumerCommand implements Callable<Integer> {
     private static final long COMMIT_INTERVAL_MS = 1_000;
+    /** How long a group member may wait for its first assignment before giving up. */
+    private static final long JOIN_TIMEOUT_MS = 60_000;
 
     @Spec
     CommandSpec spec;
@@ -111,8 +113,9 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
             position(consumer, startOffset);
 
             Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
-            long lastRecordMs = System.currentTimeMillis();
-            long lastCommitMs = lastRecordMs;
+            long startMs = System.currentTimeMillis();
+            long lastRecordMs = startMs;
+            long lastCommitMs = startMs;
             try {
                 while (maxMessages == null || printed < maxMessages) {
                     long pollMs = timeoutMs == null ? 500 : Math.max(1, Math.min(500, timeoutMs));
@@ -129,6 +132,13 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
                     if (!records.isEmpty()) {
                         out.flush();
                         lastRecordMs = now;
+                    } else if (consumer.assignment().isEmpty()) {
+                        // Still joining the group: --timeout-ms counts idle time once partitions are assigned.
+                        lastRecordMs = now;
+                        if (now - startMs > JOIN_TIMEOUT_MS) {
+                            throw new CliException("no partitions of " + topic + " were assigned to this consumer"
+                                    + " within " + JOIN_TIMEOUT_MS + " ms (group " + group + ")");
+                        }
                     } else if (timeoutMs != null && now - lastRecordMs >= timeoutMs) {
                         break;
                     }
@@ -187,18 +197,15 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
         }
         List<TopicPartition> partitions;
         try (AdminCalls admin = new AdminCalls(connection.bootstrapServer)) {
-            int count = admin.describeTopics(List.of(topic)).get(0).partitions().size();
+            List<TopicPartition> all = admin.partitionsOf(topic);
             if (partition != null) {
-                if (partition < 0 || partition >= count) {
-                    throw new CliException("topic " + topic + " has no partition " + partition + " (it has " + count
-                            + ")");
+                if (partition < 0 || partition >= all.size()) {
+                    throw new CliException("topic " + topic + " has no partition " + partition + " (it has "
+                            + all.size() + ")");
                 }
                 partitions = List.of(new TopicPartition(topic, partition));
             } else {
-                partitions = new java.util.ArrayList<>();
-                for (int p = 0; p < count; p++) {
-                    partitions.add(new TopicPartition(topic, p));
-                }
+                partitions = all;
             }
         }
         consumer.assign(partitions);

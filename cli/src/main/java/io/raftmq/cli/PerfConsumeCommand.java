@@ -81,7 +81,7 @@ final class PerfConsumeCommand implements Callable<Integer> {
         try (Consumer<byte[], byte[]> consumer = new Consumer<>(KeyValues.properties(config),
                 Serdes.byteArrayDeserializer(), Serdes.byteArrayDeserializer())) {
             if (group == null) {
-                List<TopicPartition> partitions = consumer.partitionsFor(topic);
+                List<TopicPartition> partitions = partitionsOf(topic);
                 consumer.assign(partitions);
                 consumer.seekToBeginning(partitions);
             } else {
@@ -134,5 +134,11 @@ final class PerfConsumeCommand implements Callable<Integer> {
                 count / elapsedS, rebalanceMs, fetchMs, mb / (fetchMs / 1000.0), count / (fetchMs / 1000.0));
         out.flush();
         return 0;
+    }
+
+    private List<TopicPartition> partitionsOf(String name) {
+        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer)) {
+            return admin.partitionsOf(name);
+        }
     }
 }

@@ -85,7 +85,7 @@ final class PerfEndToEndCommand implements Callable<Integer> {
                 Serdes.byteArraySerializer());
                 Consumer<byte[], byte[]> consumer = new Consumer<>(KeyValues.properties(cc),
                         Serdes.byteArrayDeserializer(), Serdes.byteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic);
+            List<TopicPartition> partitions = partitionsOf(topic);
             consumer.assign(partitions);
             consumer.seekToEnd(partitions);
             for (TopicPartition tp : partitions) {
@@ -103,7 +103,7 @@ final class PerfEndToEndCommand implements Callable<Integer> {
                     Iterator<ConsumerRecord<byte[], byte[]>> it = records.iterator();
                     if (it.hasNext()) {
                         received = it.next();
-                        if (it.hasNext() || records.count() > 1) {
+                        if (records.count() > 1) {
                             throw new CliException("expected one record, got " + records.count()
                                     + ": is another producer writing to " + topic + "?");
                         }
@@ -135,5 +135,11 @@ final class PerfEndToEndCommand implements Callable<Integer> {
                 histogram.getValueAtPercentile(99), histogram.getValueAtPercentile(99.9), histogram.getMaxValue());
         out.flush();
         return 0;
+    }
+
+    private List<TopicPartition> partitionsOf(String name) {
+        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer)) {
+            return admin.partitionsOf(name);
+        }
     }
 }

@@ -49,6 +49,9 @@ final class TopicsCommand implements Callable<Integer> {
     @Option(names = "--replication-factor", description = "Replicas per partition (default: the broker's).")
     Integer replicationFactor;
 
+    @Option(names = "--exclude-internal", description = "Leave internal topics (__consumer_offsets) out of --list.")
+    boolean excludeInternal;
+
     @Option(names = "--config", paramLabel = "KEY=VALUE", description = "A topic config for --create, e.g."
             + " min.insync.replicas=2 (repeatable).")
     List<String> configs;
@@ -63,7 +66,7 @@ final class TopicsCommand implements Callable<Integer> {
                         replicationFactor == null ? -1 : replicationFactor, config);
                 out.println("Created topic " + topic + ".");
             } else if (action.list) {
-                for (String name : admin.listTopics()) {
+                for (String name : admin.listTopics(!excludeInternal)) {
                     out.println(name);
                 }
             } else if (action.describe) {
