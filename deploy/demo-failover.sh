@@ -19,15 +19,15 @@ if [[ "${1:-}" == "--compose" ]]; then
 fi
 
 if [[ "$MODE" == "local" ]]; then
-  if ! "$ROOT/deploy/cluster.sh" status | grep -q "running" ||
-      "$ROOT/deploy/cluster.sh" status | grep -q "stopped"; then
+  status="$("$ROOT/deploy/cluster.sh" status)"
+  if ! grep -q ": running" <<< "$status" || grep -q ": stopped" <<< "$status"; then
     echo "starting the local cluster (deploy/cluster.sh start)"
     "$ROOT/deploy/cluster.sh" start
   fi
-  # kill -9 straight from the pid file, waiting until the process is gone: the demo times from the
-  # moment this command returns, so it should return as soon as the node is dead.
+  # kill -9 straight from the pid file: the demo times from the moment this command returns, so it
+  # should return as soon as the signal is sent (deploy/cluster.sh kill N also waits for the exit).
   HOME_DIR="${RAFTMQ_HOME:-$ROOT/run/cluster}"
-  KILL="pid=\$(cat $(printf %q "$HOME_DIR")/node-{node}.pid) && kill -9 \$pid && while ps -o stat= -p \$pid | grep -qv Z; do sleep 0.005; done"
+  KILL="kill -9 \$(cat $(printf %q "$HOME_DIR")/node-{node}.pid)"
   RESTART="$(printf %q "$ROOT/deploy/cluster.sh") restart {node}"
 else
   if command -v docker-compose > /dev/null; then

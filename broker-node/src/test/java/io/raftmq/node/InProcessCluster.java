@@ -22,9 +22,10 @@ import java.util.Map;
  * need no process kills. A node can be stopped (cleanly) and started again on the same ports and
  * data. {@link #close()} stops every running node.
  *
- * <p>Used from the test thread only.
+ * <p>Used from the test thread only. Public for the client SDK's integration tests (broker-node's
+ * test-jar).
  */
-final class InProcessCluster implements AutoCloseable {
+public final class InProcessCluster implements AutoCloseable {
     private final int size;
     private final Map<Integer, Map<String, String>> configs = new HashMap<>();
     private final Map<Integer, RaftmqServer> running = new HashMap<>();
@@ -32,7 +33,7 @@ final class InProcessCluster implements AutoCloseable {
     private final MockFaultHandler faultHandler = new MockFaultHandler("in-process cluster");
 
     /** @param overrides settings for every node (e.g. replica.lag.time.max.ms) */
-    InProcessCluster(int size, Path dir, Map<String, String> overrides) {
+    public InProcessCluster(int size, Path dir, Map<String, String> overrides) {
         this.size = size;
         List<Integer> grpcPorts = new ArrayList<>();
         List<String> voters = new ArrayList<>();
@@ -57,13 +58,13 @@ final class InProcessCluster implements AutoCloseable {
         }
     }
 
-    void startAll() throws Exception {
+    public void startAll() throws Exception {
         for (int id = 1; id <= size; id++) {
             start(id);
         }
     }
 
-    void start(int id) throws Exception {
+    public void start(int id) throws Exception {
         NodeConfig config = new NodeConfig(new Config(configs.get(id), NodeConfig.allKeys()));
         RaftmqServer server = new RaftmqServer(config, Time.SYSTEM, faultHandler);
         server.start();
@@ -71,23 +72,23 @@ final class InProcessCluster implements AutoCloseable {
     }
 
     /** Stops a node cleanly (controlled shutdown first). */
-    void stop(int id) {
+    public void stop(int id) {
         RaftmqServer server = running.remove(id);
         if (server != null) {
             server.close();
         }
     }
 
-    RaftmqServer node(int id) {
+    public RaftmqServer node(int id) {
         return running.get(id);
     }
 
-    List<HostPort> addresses() {
+    public List<HostPort> addresses() {
         return addresses;
     }
 
     /** Waits until every running node's broker is unfenced in every running node's metadata. */
-    void awaitBrokersUnfenced(Duration timeout) {
+    public void awaitBrokersUnfenced(Duration timeout) {
         await().atMost(timeout).pollInterval(Duration.ofMillis(20)).until(() -> running.values().stream()
                 .allMatch(s -> running.keySet().stream().allMatch(id -> {
                     BrokerRegistration b = s.broker().image().broker(id);
@@ -96,7 +97,7 @@ final class InProcessCluster implements AutoCloseable {
     }
 
     /** Fails if any node reported a fatal fault. */
-    void assertNoFaults() {
+    public void assertNoFaults() {
         faultHandler.assertNoFaults();
     }
 

@@ -25,6 +25,8 @@ final class BrokerChannels implements AutoCloseable {
     private final Map<BrokerAddress, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final String clientId;
     private volatile boolean closed;
+    /** Test seam: wraps every channel created after it is set (fault injection). */
+    volatile io.grpc.ClientInterceptor interceptor;
 
     BrokerChannels(String clientId) {
         this.clientId = clientId;
@@ -34,12 +36,18 @@ final class BrokerChannels implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("client " + clientId + " is closed");
         }
-        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forAddress(a.host(), a.port())
-                .usePlaintext()
-                .maxInboundMessageSize(MAX_INBOUND_BYTES)
-                .userAgent("raftmq-java/" + clientId)
-                .keepAliveTime(30, TimeUnit.SECONDS)
-                .build());
+        return channels.computeIfAbsent(address, a -> {
+            NettyChannelBuilder builder = NettyChannelBuilder.forAddress(a.host(), a.port())
+                    .usePlaintext()
+                    .maxInboundMessageSize(MAX_INBOUND_BYTES)
+                    .userAgent("raftmq-java/" + clientId)
+                    .keepAliveTime(30, TimeUnit.SECONDS);
+            io.grpc.ClientInterceptor extra = interceptor;
+            if (extra != null) {
+                builder.intercept(extra);
+            }
+            return builder.build();
+        });
     }
 
     BrokerGrpc.BrokerFutureStub broker(BrokerAddress address, long timeoutMs) {

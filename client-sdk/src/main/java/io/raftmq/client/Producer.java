@@ -255,6 +255,11 @@ public final class Producer<K, V> implements AutoCloseable {
         }
     }
 
+    /** For tests: the connections (to inject faults). */
+    BrokerChannels channels() {
+        return channels;
+    }
+
     /** For tests: the producer id in use (-1 without idempotence). */
     long producerId() {
         return sender.producerId();

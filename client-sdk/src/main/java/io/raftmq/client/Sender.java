@@ -30,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * batch per partition per request, at most max.in.flight unanswered batches per partition), and
  * handles answers: completes batches, re-queues retriable failures, fails the rest.
  *
+ * <p>Without idempotence a partition has at most one unanswered batch (gRPC does not keep calls on
+ * one connection in order), so records of a partition are written in send order unless a retry
+ * follows a lost answer (then a record may be written twice). acks=0 gives no ordering guarantee.
+ *
  * <p>Ordering with idempotence: each new batch gets the partition's next sequence when drained. When
  * a batch fails retriably it goes back to the front of its queue in sequence order; later batches of
  * the partition that were in flight are refused by the leader as out of order (a gap), and are
@@ -274,7 +278,12 @@ final class Sender implements Runnable {
         if (seq.inFlight.size() >= maxInFlight) {
             return false;
         }
-        if (ids.active() && batch.hasSequence()) {
+        if (!ids.active()) {
+            // gRPC may run two calls to one broker concurrently, so without sequence numbers only one
+            // batch per partition is unanswered at a time: that keeps the send order.
+            return seq.inFlight.isEmpty();
+        }
+        if (batch.hasSequence()) {
             // A retry: alone and in order, so the leader sees no gap.
             return seq.inFlight.isEmpty();
         }

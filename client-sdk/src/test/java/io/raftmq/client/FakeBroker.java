@@ -55,9 +55,11 @@ final class FakeBroker implements AutoCloseable {
     record Arrival(String topic, int partition, long producerId, int baseSequence, int records, long atNanos) {}
 
     private final Server server;
+    final FakeGroupCoordinator groups;
     private final int port;
     private final Map<String, Integer> topics = new ConcurrentHashMap<>();
     private final Map<String, List<Record>> logs = new HashMap<>();
+    private final Map<String, List<ByteBuffer>> batches = new HashMap<>();
     private final Map<String, int[]> lastSequence = new HashMap<>();
     private final Map<String, long[]> lastBatchOffset = new HashMap<>();
     private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
@@ -70,13 +72,18 @@ final class FakeBroker implements AutoCloseable {
     private final AtomicInteger nextProducerId = new AtomicInteger(1000);
 
     FakeBroker() throws IOException {
+        groups = new FakeGroupCoordinator(this);
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(new Service())
-                .build().start();
+                .addService(groups).build().start();
         port = server.getPort();
     }
 
     String bootstrap() {
         return "127.0.0.1:" + port;
+    }
+
+    int partitionCount(String topic) {
+        return topics.getOrDefault(topic, 0);
     }
 
     void createTopic(String name, int partitions) {
@@ -107,6 +114,61 @@ final class FakeBroker implements AutoCloseable {
                             .addReplicas(1).addIsr(1));
                 }
                 r.addTopics(t);
+            }
+            observer.onNext(r.build());
+            observer.onCompleted();
+        }
+
+        @Override
+        public void fetch(io.raftmq.protocol.broker.FetchRequest request,
+                StreamObserver<io.raftmq.protocol.broker.FetchResponse> observer) {
+            io.raftmq.protocol.broker.FetchResponse.Builder r = io.raftmq.protocol.broker.FetchResponse.newBuilder();
+            boolean any = false;
+            for (io.raftmq.protocol.broker.FetchTopic t : request.getTopicsList()) {
+                io.raftmq.protocol.broker.FetchableTopicResponse.Builder tr =
+                        io.raftmq.protocol.broker.FetchableTopicResponse.newBuilder().setName(t.getName());
+                for (io.raftmq.protocol.broker.FetchPartition p : t.getPartitionsList()) {
+                    Object[] read = read(t.getName() + "-" + p.getPartition(), p.getFetchOffset());
+                    io.raftmq.protocol.broker.FetchablePartitionResponse.Builder pr =
+                            io.raftmq.protocol.broker.FetchablePartitionResponse.newBuilder()
+                                    .setPartition(p.getPartition());
+                    if (read == null) {
+                        pr.setError(Error.newBuilder().setCode(ErrorCode.OFFSET_OUT_OF_RANGE));
+                    } else {
+                        byte[] bytes = (byte[]) read[0];
+                        any |= bytes.length > 0;
+                        pr.setHighWatermark((Long) read[1]).setRecords(com.google.protobuf.ByteString.copyFrom(bytes));
+                    }
+                    tr.addPartitions(pr);
+                }
+                r.addTopics(tr);
+            }
+            if (!any) {
+                try {
+                    Thread.sleep(Math.min(50, request.getMaxWaitMs()));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            observer.onNext(r.build());
+            observer.onCompleted();
+        }
+
+        @Override
+        public void listOffsets(io.raftmq.protocol.broker.ListOffsetsRequest request,
+                StreamObserver<io.raftmq.protocol.broker.ListOffsetsResponse> observer) {
+            io.raftmq.protocol.broker.ListOffsetsResponse.Builder r =
+                    io.raftmq.protocol.broker.ListOffsetsResponse.newBuilder();
+            for (io.raftmq.protocol.broker.ListOffsetsTopic t : request.getTopicsList()) {
+                io.raftmq.protocol.broker.ListOffsetsTopicResponse.Builder tr =
+                        io.raftmq.protocol.broker.ListOffsetsTopicResponse.newBuilder().setName(t.getName());
+                for (io.raftmq.protocol.broker.ListOffsetsPartition p : t.getPartitionsList()) {
+                    long end = log(t.getName(), p.getPartition()).size();
+                    tr.addPartitions(io.raftmq.protocol.broker.ListOffsetsPartitionResponse.newBuilder()
+                            .setPartition(p.getPartition()).setOffset(p.getTimestamp() == -2 ? 0 : end)
+                            .setTimestamp(-1));
+                }
+                r.addTopics(tr);
             }
             observer.onNext(r.build());
             observer.onCompleted();
@@ -188,11 +250,32 @@ final class FakeBroker implements AutoCloseable {
             lastOffset[0] = log.size();
         }
         long base = log.size();
+        ByteBuffer stored = ByteBuffer.allocate(batch.sizeInBytes()).put(batch.buffer()).flip();
+        RecordBatch.readFrom(stored).setBaseOffset(base);
+        batches.computeIfAbsent(key, k -> new ArrayList<>()).add(stored);
         for (Record r : batch.records()) {
             log.add(new Record(base + (r.offset() - batch.baseOffset()), r.timestamp(), r.sequence(), r.key(), r.value(),
                     r.headers()));
         }
         return new long[] {0, base};
+    }
+
+    /** Batches holding offsets at or after {@code offset}, and the log end; null when out of range. */
+    synchronized Object[] read(String key, long offset) {
+        List<Record> log = logs.getOrDefault(key, List.of());
+        if (offset > log.size()) {
+            return null;
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (ByteBuffer b : batches.getOrDefault(key, List.of())) {
+            RecordBatch rb = RecordBatch.readFrom(b.duplicate());
+            if (rb.lastOffset() >= offset) {
+                byte[] bytes = new byte[b.remaining()];
+                b.duplicate().get(bytes);
+                out.writeBytes(bytes);
+            }
+        }
+        return new Object[] {out.toByteArray(), (long) log.size()};
     }
 
     @Override

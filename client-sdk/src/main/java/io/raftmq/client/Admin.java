@@ -1,0 +1,446 @@
+package io.raftmq.client;
+
+import io.raftmq.protocol.broker.DeleteGroupsRequest;
+import io.raftmq.protocol.broker.DeleteGroupsResponse;
+import io.raftmq.protocol.broker.DeletedGroup;
+import io.raftmq.protocol.broker.DescribeGroupsRequest;
+import io.raftmq.protocol.broker.DescribeGroupsResponse;
+import io.raftmq.protocol.broker.DescribedGroup;
+import io.raftmq.protocol.broker.DescribedGroupMember;
+import io.raftmq.protocol.broker.ListGroupsRequest;
+import io.raftmq.protocol.broker.ListGroupsResponse;
+import io.raftmq.protocol.broker.ListedGroup;
+import io.raftmq.protocol.broker.MetadataRequest;
+import io.raftmq.protocol.broker.MetadataResponse;
+import io.raftmq.protocol.broker.OffsetFetchPartitionResponse;
+import io.raftmq.protocol.broker.OffsetFetchRequest;
+import io.raftmq.protocol.broker.OffsetFetchResponse;
+import io.raftmq.protocol.broker.OffsetFetchTopicResponse;
+import io.raftmq.protocol.broker.PartitionMetadata;
+import io.raftmq.protocol.broker.TopicMetadata;
+import io.raftmq.protocol.broker.TopicPartitions;
+import io.raftmq.protocol.common.ConfigEntry;
+import io.raftmq.protocol.common.Endpoint;
+import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.common.Uuid;
+import io.raftmq.protocol.controller.BrokerDescription;
+import io.raftmq.protocol.controller.CreatableTopic;
+import io.raftmq.protocol.controller.CreatableTopicResult;
+import io.raftmq.protocol.controller.CreatePartitionsRequest;
+import io.raftmq.protocol.controller.CreatePartitionsResponse;
+import io.raftmq.protocol.controller.CreatePartitionsTopic;
+import io.raftmq.protocol.controller.CreatePartitionsTopicResult;
+import io.raftmq.protocol.controller.CreateTopicsRequest;
+import io.raftmq.protocol.controller.CreateTopicsResponse;
+import io.raftmq.protocol.controller.DeletableTopicResult;
+import io.raftmq.protocol.controller.DeleteTopicsRequest;
+import io.raftmq.protocol.controller.DeleteTopicsResponse;
+import io.raftmq.protocol.controller.DescribeClusterRequest;
+import io.raftmq.protocol.controller.DescribeClusterResponse;
+import io.raftmq.protocol.controller.DescribeTopicsRequest;
+import io.raftmq.protocol.controller.DescribeTopicsResponse;
+import io.raftmq.protocol.controller.PartitionState;
+import io.raftmq.protocol.controller.TopicDescription;
+import io.raftmq.protocol.controller.VoterDescription;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+
+/**
+ * Administers topics, the cluster view and consumer groups. Every method blocks until the cluster
+ * answered (retrying retriable errors, e.g. a controller change, up to default.api.timeout.ms) and
+ * reports failures as typed {@link RaftmqException}s carrying the broker's message. Thread-safe.
+ */
+public final class Admin implements AutoCloseable {
+    /** The internal topic holding committed offsets; hidden by {@link #listTopics()}. */
+    public static final String CONSUMER_OFFSETS_TOPIC = "__consumer_offsets";
+
+    /** A created topic as the controller reports it. */
+    public record CreatedTopic(String name, UUID topicId, int numPartitions, int replicationFactor) {}
+
+    /** A partition's replicas; leader -1 when it has none. */
+    public record PartitionDescription(int partition, int leader, int leaderEpoch, List<Integer> replicas,
+            List<Integer> isr) {}
+
+    /** A topic: id, partitions, and its config overrides (empty when the broker cannot tell them). */
+    public record TopicInfo(String name, UUID topicId, List<PartitionDescription> partitions,
+            Map<String, String> configs) {}
+
+    /** A broker: fenced (session expired or not caught up), unfenced, or shutting down. */
+    public record BrokerNode(int id, long epoch, String host, int port, String rack, String state) {
+        public boolean fenced() {
+            return state.equals("FENCED");
+        }
+    }
+
+    /** A voter of the metadata quorum. */
+    public record Voter(int nodeId, String raftHost, int raftPort, boolean leader) {}
+
+    public record ClusterInfo(int controllerId, long controllerEpoch, List<Voter> voters, List<BrokerNode> brokers,
+            long metadataOffset) {}
+
+    public record GroupListing(String groupId, String state, int coordinatorId) {}
+
+    public record MemberDescription(String memberId, String clientId, String clientHost, List<String> topics,
+            List<TopicPartition> assignment) {}
+
+    public record GroupDescription(String groupId, String state, String assignor, int generationId,
+            int coordinatorId, List<MemberDescription> members) {}
+
+    /** Committed offset (-1 when none), the partition's log end, and the difference. */
+    public record PartitionLag(TopicPartition partition, long committedOffset, long logEndOffset, long lag) {}
+
+    private final AdminConfig config;
+    private final BrokerChannels channels;
+    private final ClusterMetadata metadata;
+    private final Rpc rpc;
+    private final CoordinatorLookup coordinators;
+    private final OffsetLookup offsets;
+    private final long apiTimeoutMs;
+
+    public Admin(AdminConfig config) {
+        this.config = config;
+        String id = config.values.string(AdminConfig.CLIENT_ID);
+        String clientId = id.isEmpty() ? "admin-" + UUID.randomUUID().toString().substring(0, 8) : id;
+        long requestTimeoutMs = config.values.intValue(AdminConfig.REQUEST_TIMEOUT_MS);
+        long backoffMs = config.values.longValue(CommonConfigs.RETRY_BACKOFF_MS);
+        this.channels = new BrokerChannels(clientId);
+        this.metadata = new ClusterMetadata(clientId, channels, config.bootstrap, requestTimeoutMs, backoffMs,
+                config.values.longValue(CommonConfigs.METADATA_MAX_AGE_MS), System::currentTimeMillis);
+        this.rpc = new Rpc(metadata, requestTimeoutMs, backoffMs, System::currentTimeMillis);
+        this.coordinators = new CoordinatorLookup(rpc, channels);
+        this.offsets = new OffsetLookup(metadata, channels, rpc, requestTimeoutMs, backoffMs);
+        this.apiTimeoutMs = config.values.longValue(AdminConfig.DEFAULT_API_TIMEOUT_MS);
+    }
+
+    public Admin(Properties properties) {
+        this(AdminConfig.fromProperties(properties));
+    }
+
+    private long deadline() {
+        return rpc.now() + apiTimeoutMs;
+    }
+
+    // ---- topics ----
+
+    public CreatedTopic createTopic(NewTopic topic) {
+        return createTopics(List.of(topic)).get(0);
+    }
+
+    /**
+     * Creates the topics in one request. Throws the first topic's error (e.g. {@link
+     * TopicExistsException}, {@link InvalidTopicException}, {@link InvalidReplicationFactorException},
+     * {@link InvalidConfigException}); topics without an error were created.
+     */
+    public List<CreatedTopic> createTopics(Collection<NewTopic> topics) {
+        CreateTopicsRequest.Builder request = CreateTopicsRequest.newBuilder();
+        for (NewTopic t : topics) {
+            CreatableTopic.Builder c = CreatableTopic.newBuilder().setName(t.name());
+            if (t.numPartitions() != -1) {
+                c.setNumPartitions(t.numPartitions());
+            }
+            if (t.replicationFactor() != -1) {
+                c.setReplicationFactor(t.replicationFactor());
+            }
+            t.configs().forEach((k, v) -> c.addConfigs(ConfigEntry.newBuilder().setKey(k).setValue(v)));
+            request.addTopics(c);
+        }
+        CreateTopicsResponse response = rpc.callAny("CreateTopics",
+                (b, timeout) -> channels.broker(b, timeout).createTopics(request.build()),
+                CreateTopicsResponse::getError, deadline());
+        List<CreatedTopic> out = new ArrayList<>();
+        for (CreatableTopicResult r : response.getTopicsList()) {
+            if (r.getError().getCode() != ErrorCode.NONE) {
+                throw Errors.exception(r.getError());
+            }
+            out.add(new CreatedTopic(r.getName(), uuid(r.getTopicId()), r.getNumPartitions(),
+                    r.getReplicationFactor()));
+        }
+        return out;
+    }
+
+    /** Topic names, without internal topics such as {@value #CONSUMER_OFFSETS_TOPIC}. */
+    public List<String> listTopics() {
+        return listTopics(false);
+    }
+
+    public List<String> listTopics(boolean includeInternal) {
+        MetadataResponse r = rpc.callAny("Metadata", (b, t) -> channels.broker(b, t)
+                .metadata(MetadataRequest.getDefaultInstance()), MetadataResponse::getError, deadline());
+        TreeSet<String> names = new TreeSet<>();
+        for (TopicMetadata t : r.getTopicsList()) {
+            if (includeInternal || !t.getName().startsWith("__")) {
+                names.add(t.getName());
+            }
+        }
+        return List.copyOf(names);
+    }
+
+    /**
+     * Partitions (leader, replicas, ISR) and config overrides of the topics.
+     *
+     * @throws UnknownTopicException when a topic does not exist
+     */
+    public Map<String, TopicInfo> describeTopics(Collection<String> names) {
+        // A topic created a moment ago may not have reached the broker asked yet: ask again briefly.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return describeTopicsOnce(names);
+            } catch (UnknownTopicException e) {
+                if (attempt >= 5) {
+                    throw e;
+                }
+                metadata.rotate();
+                Rpc.sleep(100L * attempt);
+            }
+        }
+    }
+
+    private Map<String, TopicInfo> describeTopicsOnce(Collection<String> names) {
+        Map<String, TopicInfo> out = new LinkedHashMap<>();
+        DescribeTopicsResponse response;
+        try {
+            response = rpc.callAny("DescribeTopics", (b, t) -> channels.broker(b, t).describeTopics(
+                    DescribeTopicsRequest.newBuilder().addAllNames(names).setMinMetadataOffset(-1).build()),
+                    DescribeTopicsResponse::getError, deadline());
+        } catch (RaftmqException e) {
+            if (e.code() != ErrorCode.UNSUPPORTED_VERSION) {
+                throw e;
+            }
+            return describeTopicsFromMetadata(names);
+        }
+        for (TopicDescription t : response.getTopicsList()) {
+            if (t.getError().getCode() != ErrorCode.NONE) {
+                throw Errors.exception(t.getError());
+            }
+            List<PartitionDescription> parts = new ArrayList<>();
+            for (PartitionState p : t.getPartitionsList()) {
+                parts.add(new PartitionDescription(p.getPartitionId(), p.getLeader(), p.getLeaderEpoch(),
+                        List.copyOf(p.getReplicasList()), List.copyOf(p.getIsrList())));
+            }
+            parts.sort((a, b) -> Integer.compare(a.partition(), b.partition()));
+            Map<String, String> configs = new TreeMap<>();
+            for (ConfigEntry c : t.getConfigsList()) {
+                configs.put(c.getKey(), c.getValue());
+            }
+            out.put(t.getName(), new TopicInfo(t.getName(), uuid(t.getTopicId()), List.copyOf(parts),
+                    Map.copyOf(configs)));
+        }
+        return out;
+    }
+
+    /** Brokers that do not serve DescribeTopics yet: partitions from Metadata, no configs. */
+    private Map<String, TopicInfo> describeTopicsFromMetadata(Collection<String> names) {
+        MetadataResponse r = rpc.callAny("Metadata", (b, t) -> channels.broker(b, t)
+                .metadata(MetadataRequest.newBuilder().addAllTopics(names).build()), MetadataResponse::getError,
+                deadline());
+        Map<String, TopicInfo> out = new LinkedHashMap<>();
+        for (TopicMetadata t : r.getTopicsList()) {
+            if (t.getError().getCode() != ErrorCode.NONE) {
+                throw Errors.exception(t.getError());
+            }
+            List<PartitionDescription> parts = new ArrayList<>();
+            for (PartitionMetadata p : t.getPartitionsList()) {
+                parts.add(new PartitionDescription(p.getPartition(), p.getLeader(), p.getLeaderEpoch(),
+                        List.copyOf(p.getReplicasList()), List.copyOf(p.getIsrList())));
+            }
+            out.put(t.getName(), new TopicInfo(t.getName(), uuid(t.getTopicId()), List.copyOf(parts), Map.of()));
+        }
+        return out;
+    }
+
+    /**
+     * Raises partition counts to the given totals.
+     *
+     * @throws InvalidPartitionsException when a count is not above the current one
+     */
+    public void createPartitions(Map<String, Integer> newTotals) {
+        CreatePartitionsRequest.Builder request = CreatePartitionsRequest.newBuilder();
+        newTotals.forEach((name, count) -> request.addTopics(CreatePartitionsTopic.newBuilder().setName(name)
+                .setCount(count)));
+        CreatePartitionsResponse response = rpc.callAny("CreatePartitions",
+                (b, t) -> channels.broker(b, t).createPartitions(request.build()),
+                CreatePartitionsResponse::getError, deadline());
+        for (CreatePartitionsTopicResult r : response.getTopicsList()) {
+            if (r.getError().getCode() != ErrorCode.NONE) {
+                throw Errors.exception(r.getError());
+            }
+        }
+    }
+
+    /** @throws UnknownTopicException when a topic does not exist */
+    public void deleteTopics(Collection<String> names) {
+        DeleteTopicsResponse response = rpc.callAny("DeleteTopics",
+                (b, t) -> channels.broker(b, t).deleteTopics(DeleteTopicsRequest.newBuilder().addAllNames(names)
+                        .build()),
+                DeleteTopicsResponse::getError, deadline());
+        for (DeletableTopicResult r : response.getTopicsList()) {
+            if (r.getError().getCode() != ErrorCode.NONE) {
+                throw Errors.exception(r.getError());
+            }
+        }
+    }
+
+    // ---- cluster ----
+
+    public ClusterInfo describeCluster() {
+        DescribeClusterResponse r = rpc.callAny("DescribeCluster",
+                (b, t) -> channels.broker(b, t).describeCluster(DescribeClusterRequest.newBuilder()
+                        .setMinMetadataOffset(-1).build()),
+                DescribeClusterResponse::getError, deadline());
+        List<Voter> voters = new ArrayList<>();
+        for (VoterDescription v : r.getVotersList()) {
+            voters.add(new Voter(v.getNodeId(), v.getRaftHost(), v.getRaftPort(), v.getIsLeader()));
+        }
+        List<BrokerNode> brokers = new ArrayList<>();
+        for (BrokerDescription b : r.getBrokersList()) {
+            Endpoint e = b.getEndpointsList().stream().filter(x -> x.getListener().equals("grpc")).findFirst()
+                    .orElse(b.getEndpointsCount() > 0 ? b.getEndpoints(0) : Endpoint.getDefaultInstance());
+            brokers.add(new BrokerNode(b.getBrokerId(), b.getBrokerEpoch(), e.getHost(), e.getPort(), b.getRack(),
+                    b.getState().name()));
+        }
+        return new ClusterInfo(r.hasController() ? r.getController().getControllerId() : -1, r.getControllerEpoch(),
+                List.copyOf(voters), List.copyOf(brokers), r.getMetadataOffset());
+    }
+
+    // ---- groups ----
+
+    /** Every group of the cluster: each broker lists the groups it coordinates. */
+    public List<GroupListing> listGroups() {
+        metadata.refresh(deadline());
+        Map<String, GroupListing> groups = new TreeMap<>();
+        for (BrokerAddress broker : metadata.snapshot().brokers().values()) {
+            ListGroupsResponse r = rpc.call("ListGroups on " + broker, () -> broker,
+                    (b, t) -> channels.group(b, t).listGroups(ListGroupsRequest.getDefaultInstance()),
+                    ListGroupsResponse::getError, deadline());
+            for (ListedGroup g : r.getGroupsList()) {
+                groups.put(g.getGroupId(), new GroupListing(g.getGroupId(), g.getState(), g.getCoordinatorId()));
+            }
+        }
+        return List.copyOf(groups.values());
+    }
+
+    /** @throws GroupIdNotFoundException when a group is unknown to its coordinator */
+    public Map<String, GroupDescription> describeGroups(Collection<String> groupIds) {
+        Map<String, GroupDescription> out = new LinkedHashMap<>();
+        for (String groupId : groupIds) {
+            DescribeGroupsResponse r = coordinatorCall("DescribeGroups", groupId,
+                    (b, t) -> channels.group(b, t).describeGroups(DescribeGroupsRequest.newBuilder()
+                            .addGroupIds(groupId).build()),
+                    DescribeGroupsResponse::getError);
+            for (DescribedGroup g : r.getGroupsList()) {
+                if (g.getError().getCode() != ErrorCode.NONE) {
+                    throw Errors.exception(g.getError());
+                }
+                List<MemberDescription> members = new ArrayList<>();
+                for (DescribedGroupMember m : g.getMembersList()) {
+                    members.add(new MemberDescription(m.getMemberId(), m.getClientId(), m.getClientHost(),
+                            List.copyOf(m.getSubscribedTopicsList()), toPartitions(m.getAssignmentList())));
+                }
+                out.put(g.getGroupId(), new GroupDescription(g.getGroupId(), g.getState(), g.getAssignor(),
+                        g.getGenerationId(), g.getCoordinatorId(), List.copyOf(members)));
+            }
+        }
+        return out;
+    }
+
+    /** The group's committed offsets, every partition it committed. */
+    public Map<TopicPartition, OffsetAndMetadata> listConsumerGroupOffsets(String groupId) {
+        OffsetFetchResponse r = coordinatorCall("OffsetFetch", groupId,
+                (b, t) -> channels.group(b, t).offsetFetch(OffsetFetchRequest.newBuilder().setGroupId(groupId)
+                        .build()),
+                OffsetFetchResponse::getError);
+        Map<TopicPartition, OffsetAndMetadata> out = new TreeMap<>(
+                (a, b) -> a.topic().equals(b.topic()) ? Integer.compare(a.partition(), b.partition())
+                        : a.topic().compareTo(b.topic()));
+        for (OffsetFetchTopicResponse t : r.getTopicsList()) {
+            for (OffsetFetchPartitionResponse p : t.getPartitionsList()) {
+                if (p.getError().getCode() != ErrorCode.NONE) {
+                    throw Errors.exception(p.getError());
+                }
+                if (p.getCommittedOffset() >= 0) {
+                    out.put(new TopicPartition(t.getName(), p.getPartition()), new OffsetAndMetadata(
+                            p.getCommittedOffset(), p.getCommittedLeaderEpoch() < 0 ? Optional.empty()
+                                    : Optional.of(p.getCommittedLeaderEpoch()), p.getMetadata()));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Per committed partition: committed offset, log end (latest offset) and lag. */
+    public List<PartitionLag> groupLag(String groupId) {
+        Map<TopicPartition, OffsetAndMetadata> committed = listConsumerGroupOffsets(groupId);
+        Map<TopicPartition, Long> specs = new HashMap<>();
+        committed.keySet().forEach(tp -> specs.put(tp, OffsetLookup.LATEST));
+        Map<TopicPartition, Long> ends = offsets.list(specs, deadline());
+        List<PartitionLag> out = new ArrayList<>();
+        committed.forEach((tp, c) -> {
+            long end = ends.getOrDefault(tp, -1L);
+            out.add(new PartitionLag(tp, c.offset(), end, end < 0 ? -1 : Math.max(0, end - c.offset())));
+        });
+        return out;
+    }
+
+    /** @throws GroupNotEmptyException when a group still has members */
+    public void deleteGroups(Collection<String> groupIds) {
+        for (String groupId : groupIds) {
+            DeleteGroupsResponse r = coordinatorCall("DeleteGroups", groupId,
+                    (b, t) -> channels.group(b, t).deleteGroups(DeleteGroupsRequest.newBuilder().addGroupIds(groupId)
+                            .build()),
+                    DeleteGroupsResponse::getError);
+            for (DeletedGroup g : r.getGroupsList()) {
+                if (g.getError().getCode() != ErrorCode.NONE) {
+                    throw Errors.exception(g.getError());
+                }
+            }
+        }
+    }
+
+    /** Sends to the group's coordinator, finding it again after NOT_COORDINATOR. */
+    private <T> T coordinatorCall(String what, String groupId, Rpc.Attempt<T> attempt,
+            java.util.function.Function<T, io.raftmq.protocol.common.Error> errorOf) {
+        long deadline = deadline();
+        BrokerAddress[] coordinator = {coordinators.find(groupId, deadline).address()};
+        return rpc.call(what + " for group '" + groupId + "'", () -> coordinator[0], (b, t) -> attempt.send(b, t),
+                response -> {
+                    io.raftmq.protocol.common.Error e = errorOf.apply(response);
+                    if (Errors.REFIND_COORDINATOR.contains(e.getCode())
+                            || e.getCode() == ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) {
+                        coordinator[0] = coordinators.find(groupId, deadline).address();
+                    }
+                    return e;
+                }, deadline);
+    }
+
+    static List<TopicPartition> toPartitions(List<TopicPartitions> list) {
+        List<TopicPartition> out = new ArrayList<>();
+        for (TopicPartitions t : list) {
+            for (int p : t.getPartitionsList()) {
+                out.add(new TopicPartition(t.getTopic(), p));
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private static UUID uuid(Uuid id) {
+        return new UUID(id.getMostSignificantBits(), id.getLeastSignificantBits());
+    }
+
+    AdminConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        channels.close();
+    }
+}

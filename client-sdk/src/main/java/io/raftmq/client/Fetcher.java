@@ -1,0 +1,265 @@
+package io.raftmq.client;
+
+import io.raftmq.protocol.broker.FetchPartition;
+import io.raftmq.protocol.broker.FetchRequest;
+import io.raftmq.protocol.broker.FetchResponse;
+import io.raftmq.protocol.broker.FetchTopic;
+import io.raftmq.protocol.broker.FetchableTopicResponse;
+import io.raftmq.protocol.broker.FetchablePartitionResponse;
+import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.record.Record;
+import io.raftmq.protocol.record.RecordBatch;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fetches for the consumer: at most one Fetch in flight per leader broker, covering every assigned
+ * partition it leads that has a position and no buffered records; answers are queued by gRPC threads
+ * and decoded on the consumer's thread into buffered records. Records below the position (the head
+ * of a batch that starts earlier) are skipped, and an answer for an offset that is no longer the
+ * position (after a seek or a rebalance) is dropped, so poll never returns a record twice or out of
+ * order. Leader errors refresh metadata and retry from the same position.
+ *
+ * <p>Owned by the consumer's thread except {@link #completed}, which gRPC threads append to.
+ */
+final class Fetcher<K, V> {
+    private static final Logger log = LoggerFactory.getLogger(Fetcher.class);
+
+    /** One answer (or failure) for one request. */
+    record Completed(BrokerAddress broker, Map<TopicPartition, Long> offsets, FetchResponse response,
+            Throwable error) {}
+
+    private final String clientId;
+    private final ClusterMetadata metadata;
+    private final BrokerChannels channels;
+    private final SubscriptionState subscriptions;
+    private final Deserializer<K> keyDeserializer;
+    private final Deserializer<V> valueDeserializer;
+    private final int minBytes;
+    private final int maxWaitMs;
+    private final int maxBytes;
+    private final int partitionMaxBytes;
+    private final int requestTimeoutMs;
+    private final long retryBackoffMs;
+    final LinkedBlockingQueue<Object> completed = new LinkedBlockingQueue<>();
+    private final Set<BrokerAddress> inFlight = new HashSet<>();
+    private final Set<TopicPartition> inFlightPartitions = new HashSet<>();
+    private final Map<BrokerAddress, Long> backoffUntil = new HashMap<>();
+    private final Map<TopicPartition, ArrayDeque<ConsumerRecord<K, V>>> buffered = new LinkedHashMap<>();
+
+    Fetcher(String clientId, ConsumerConfig config, ClusterMetadata metadata, BrokerChannels channels,
+            SubscriptionState subscriptions, Deserializer<K> keyDeserializer, Deserializer<V> valueDeserializer) {
+        this.clientId = clientId;
+        this.metadata = metadata;
+        this.channels = channels;
+        this.subscriptions = subscriptions;
+        this.keyDeserializer = keyDeserializer;
+        this.valueDeserializer = valueDeserializer;
+        this.minBytes = config.values.intValue(ConsumerConfig.FETCH_MIN_BYTES);
+        this.maxWaitMs = config.values.intValue(ConsumerConfig.FETCH_MAX_WAIT_MS);
+        this.maxBytes = config.values.intValue(ConsumerConfig.FETCH_MAX_BYTES);
+        this.partitionMaxBytes = config.values.intValue(ConsumerConfig.MAX_PARTITION_FETCH_BYTES);
+        this.requestTimeoutMs = config.values.intValue(ConsumerConfig.REQUEST_TIMEOUT_MS);
+        this.retryBackoffMs = config.values.longValue(ConsumerConfig.RETRY_BACKOFF_MS);
+    }
+
+    /** Sends a fetch to every leader that has none in flight and partitions to fetch. */
+    void sendFetches(long nowMs) {
+        MetadataSnapshot snapshot = metadata.snapshot();
+        Map<BrokerAddress, Map<TopicPartition, Long>> byLeader = new LinkedHashMap<>();
+        for (TopicPartition tp : subscriptions.assignment()) {
+            SubscriptionState.PartitionState s = subscriptions.state(tp);
+            if (!s.hasPosition() || inFlightPartitions.contains(tp) || hasBuffered(tp)) {
+                continue;
+            }
+            BrokerAddress leader = snapshot.leaderAddress(tp);
+            if (leader == null) {
+                metadata.addTopics(List.of(tp.topic()));
+                metadata.requestUpdate();
+                continue;
+            }
+            if (inFlight.contains(leader) || backoffUntil.getOrDefault(leader, 0L) > nowMs) {
+                continue;
+            }
+            byLeader.computeIfAbsent(leader, k -> new LinkedHashMap<>()).put(tp, s.position);
+        }
+        byLeader.forEach((leader, offsets) -> {
+            Map<String, FetchTopic.Builder> topics = new LinkedHashMap<>();
+            offsets.forEach((tp, offset) -> {
+                MetadataSnapshot.PartitionState p = snapshot.partition(tp);
+                topics.computeIfAbsent(tp.topic(), n -> FetchTopic.newBuilder().setName(n))
+                        .addPartitions(FetchPartition.newBuilder().setPartition(tp.partition()).setFetchOffset(offset)
+                                .setPartitionMaxBytes(partitionMaxBytes)
+                                .setCurrentLeaderEpoch(p == null ? -1 : p.leaderEpoch()));
+            });
+            FetchRequest.Builder request = FetchRequest.newBuilder().setMaxWaitMs(maxWaitMs).setMinBytes(minBytes)
+                    .setMaxBytes(maxBytes);
+            topics.values().forEach(request::addTopics);
+            inFlight.add(leader);
+            inFlightPartitions.addAll(offsets.keySet());
+            BrokerChannels.toCompletable(channels.broker(leader, requestTimeoutMs + (long) maxWaitMs)
+                    .fetch(request.build()))
+                    .whenComplete((r, e) -> completed.add(new Completed(leader, offsets, r, e)));
+        });
+    }
+
+    boolean hasBuffered(TopicPartition tp) {
+        ArrayDeque<ConsumerRecord<K, V>> q = buffered.get(tp);
+        return q != null && !q.isEmpty();
+    }
+
+    boolean hasAnyBuffered() {
+        return buffered.values().stream().anyMatch(q -> !q.isEmpty());
+    }
+
+    /** Waits up to {@code timeoutMs} for an answer; returns the answer, a wakeup token, or null. */
+    Object awaitCompleted(long timeoutMs) throws InterruptedException {
+        return completed.poll(Math.max(0, timeoutMs), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Decodes one answer into buffered records.
+     *
+     * @throws OffsetOutOfRangeException when a position is out of range and auto.offset.reset is none
+     */
+    void handle(Completed c, long nowMs, SubscriptionState.Reset resetPolicy) {
+        inFlight.remove(c.broker());
+        inFlightPartitions.removeAll(c.offsets().keySet());
+        if (c.error() != null || c.response().getError().getCode() != ErrorCode.NONE) {
+            RaftmqException e = c.error() != null ? Errors.fromThrowable(c.error())
+                    : Errors.exception(c.response().getError());
+            log.debug("[{}] fetch from {} failed: {}", clientId, c.broker(), e.getMessage());
+            metadata.requestUpdate();
+            backoffUntil.put(c.broker(), nowMs + retryBackoffMs);
+            return;
+        }
+        for (FetchableTopicResponse t : c.response().getTopicsList()) {
+            for (FetchablePartitionResponse p : t.getPartitionsList()) {
+                TopicPartition tp = new TopicPartition(t.getName(), p.getPartition());
+                Long fetchedAt = c.offsets().get(tp);
+                if (fetchedAt == null || !subscriptions.isAssigned(tp)) {
+                    continue;
+                }
+                SubscriptionState.PartitionState s = subscriptions.state(tp);
+                if (!s.hasPosition() || s.position != fetchedAt) {
+                    continue; // seek or reset since the request: stale
+                }
+                ErrorCode code = p.getError().getCode();
+                if (code == ErrorCode.NONE) {
+                    decode(tp, s.position, p.getRecords().asReadOnlyByteBuffer());
+                } else if (code == ErrorCode.OFFSET_OUT_OF_RANGE) {
+                    if (resetPolicy == SubscriptionState.Reset.NONE) {
+                        throw new OffsetOutOfRangeException("fetch position " + s.position + " of " + tp + " is out"
+                                + " of range (log start " + p.getLogStartOffset() + ", high watermark "
+                                + p.getHighWatermark() + ") and auto.offset.reset is none");
+                    }
+                    log.info("[{}] position {} of {} is out of range; resetting to {}", clientId, s.position, tp,
+                            resetPolicy);
+                    s.reset = resetPolicy;
+                } else if (code == ErrorCode.NOT_LEADER_OR_FOLLOWER && p.getCurrentLeader() >= 0) {
+                    metadata.leaderHint(tp, p.getCurrentLeader(), p.getCurrentLeaderEpoch());
+                } else if (Errors.isRetriable(code)) {
+                    metadata.requestUpdate();
+                } else {
+                    throw Errors.exception(p.getError());
+                }
+            }
+        }
+    }
+
+    private void decode(TopicPartition tp, long position, ByteBuffer bytes) {
+        ArrayDeque<ConsumerRecord<K, V>> out = buffered.computeIfAbsent(tp, k -> new ArrayDeque<>());
+        ByteBuffer view = bytes.duplicate();
+        while (view.hasRemaining()) {
+            int size = RecordBatch.sizeOfBatchAt(view, view.position());
+            if (size < 0 || size > view.remaining()) {
+                break; // a partial batch at the end of a size-limited answer
+            }
+            RecordBatch batch = RecordBatch.readFrom(view);
+            view.position(view.position() + size);
+            if (batch.lastOffset() < position) {
+                continue;
+            }
+            batch.ensureValid();
+            if (batch.isControl()) {
+                continue;
+            }
+            int epoch = batch.partitionLeaderEpoch();
+            for (Record r : batch.records()) {
+                if (r.offset() < position) {
+                    continue;
+                }
+                byte[] key = r.keyBytes();
+                byte[] value = r.valueBytes();
+                List<Header> headers = new ArrayList<>(r.headers().size());
+                for (io.raftmq.protocol.record.Header h : r.headers()) {
+                    headers.add(new Header(h.key(), h.value()));
+                }
+                out.add(new ConsumerRecord<>(tp.topic(), tp.partition(), r.offset(), r.timestamp(),
+                        keyDeserializer.deserialize(tp.topic(), key), valueDeserializer.deserialize(tp.topic(), value),
+                        List.copyOf(headers), epoch < 0 ? Optional.empty() : Optional.of(epoch),
+                        key == null ? -1 : key.length, value == null ? -1 : value.length));
+            }
+        }
+    }
+
+    /** Takes up to {@code max} buffered records, advancing each partition's position past them. */
+    Map<TopicPartition, List<ConsumerRecord<K, V>>> drain(int max) {
+        Map<TopicPartition, List<ConsumerRecord<K, V>>> out = new LinkedHashMap<>();
+        int left = max;
+        for (Map.Entry<TopicPartition, ArrayDeque<ConsumerRecord<K, V>>> e : buffered.entrySet()) {
+            if (left == 0) {
+                break;
+            }
+            TopicPartition tp = e.getKey();
+            ArrayDeque<ConsumerRecord<K, V>> q = e.getValue();
+            if (q.isEmpty() || !subscriptions.isAssigned(tp)) {
+                q.clear();
+                continue;
+            }
+            SubscriptionState.PartitionState s = subscriptions.state(tp);
+            List<ConsumerRecord<K, V>> taken = new ArrayList<>();
+            while (left > 0 && !q.isEmpty()) {
+                ConsumerRecord<K, V> r = q.pollFirst();
+                if (!s.hasPosition() || r.offset() < s.position) {
+                    continue;
+                }
+                taken.add(r);
+                s.position = r.offset() + 1;
+                s.lastEpoch = r.leaderEpoch().orElse(-1);
+                left--;
+            }
+            if (!taken.isEmpty()) {
+                out.put(tp, taken);
+            }
+        }
+        // Rotate so that one busy partition does not starve the others.
+        if (!out.isEmpty()) {
+            TopicPartition first = buffered.keySet().iterator().next();
+            ArrayDeque<ConsumerRecord<K, V>> q = buffered.remove(first);
+            buffered.put(first, q);
+        }
+        return out;
+    }
+
+    /** Drops buffered records of partitions no longer assigned or whose position moved (seek). */
+    void clearBuffered(TopicPartition tp) {
+        buffered.remove(tp);
+    }
+
+    void clearAllBuffered() {
+        buffered.clear();
+    }
+}
