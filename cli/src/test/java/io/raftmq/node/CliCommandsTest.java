@@ -15,7 +15,6 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,19 +24,18 @@ import org.junit.jupiter.api.io.TempDir;
  * stack trace for a user mistake). One cluster for the class; each test uses its own topics.
  */
 @Timeout(120)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CliCommandsTest {
     /** What a Java stack trace line looks like. */
     private static final Pattern STACK_TRACE = Pattern.compile("\\n\\s+at [\\w.$]+\\(");
 
     @TempDir
-    Path dir;
+    static Path dir;
 
-    private InProcessCluster cluster;
-    private String bootstrap;
+    private static InProcessCluster cluster;
+    private static String bootstrap;
 
     @BeforeAll
-    void start() throws Exception {
+    static void start() throws Exception {
         cluster = new InProcessCluster(3, dir, Map.of());
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
@@ -45,7 +43,7 @@ class CliCommandsTest {
     }
 
     @AfterAll
-    void stop() {
+    static void stop() {
         if (cluster != null) {
             cluster.close();
             cluster.assertNoFaults();
