@@ -134,6 +134,7 @@ final class FailoverDemoCommand implements Callable<Integer> {
 
                 Timeline timeline;
                 try {
+                    awaitFirstAck();
                     progressFor(out, warmupMs);
                     timeline = killLeader(admin, out);
                 } finally {
@@ -185,6 +186,19 @@ final class FailoverDemoCommand implements Callable<Integer> {
                 consumed.addAndGet(n);
                 lastConsumedNs.set(System.nanoTime());
             }
+        }
+    }
+
+    /** The warm-up starts with production: metadata and the first request can take a while on a busy machine. */
+    private void awaitFirstAck() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (acks.isEmpty()) {
+            if (System.nanoTime() > deadline || firstFailure.get() != null) {
+                Exception e = firstFailure.get();
+                throw new CliException("no record was acknowledged within 60 s"
+                        + (e == null ? "" : ": " + RaftmqCli.unwrap(e).getMessage()));
+            }
+            Thread.sleep(10);
         }
     }
 
