@@ -36,7 +36,7 @@ class CliCommandsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        cluster = new InProcessCluster(3, dir, Map.of());
+        cluster = new InProcessCluster(3, dir, CliRun.STEADY_CLUSTER);
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
         bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
