@@ -16,18 +16,13 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Consumer groups and the idempotent producer against three in-process nodes. Needs the brokers'
- * GroupCoordinator service and InitProducerId with sequence checks (issue 5, broker side): tagged
- * {@code needs-broker-groups} and excluded from the default build until those are merged; run with
- * {@code -Dgroups=needs-broker-groups -DexcludedGroups=benchmark}.
+ * Consumer groups and the idempotent producer against three in-process nodes. 
  */
-@Tag("needs-broker-groups")
 @Timeout(120)
 class GroupIntegrationTest {
     @TempDir

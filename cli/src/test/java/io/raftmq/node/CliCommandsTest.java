@@ -1,0 +1,209 @@
+package io.raftmq.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raftmq.common.HostPort;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The raftmq command against three combined nodes in this JVM: kafka-topics flows, console producer
+ * and consumer, perf, cluster describe, and how errors are reported (message and exit code, never a
+ * stack trace for a user mistake). One cluster for the class; each test uses its own topics.
+ */
+@Timeout(120)
+class CliCommandsTest {
+    /** What a Java stack trace line looks like. */
+    private static final Pattern STACK_TRACE = Pattern.compile("\\n\\s+at [\\w.$]+\\(");
+
+    @TempDir
+    static Path dir;
+
+    private static InProcessCluster cluster;
+    private static String bootstrap;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = new InProcessCluster(3, dir, CliRun.STEADY_CLUSTER);
+        cluster.startAll();
+        cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
+        bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cluster != null) {
+            cluster.close();
+            cluster.assertNoFaults();
+        }
+    }
+
+    private CliRun raftmq(String... args) {
+        return raftmqWithInput("", args);
+    }
+
+    private CliRun raftmqWithInput(String stdin, String... args) {
+        String[] full = Arrays.copyOf(args, args.length + 2);
+        full[args.length] = "--bootstrap-server";
+        full[args.length + 1] = bootstrap;
+        return CliRun.run(stdin, full);
+    }
+
+    private static void assertOk(CliRun run) {
+        assertEquals(0, run.exitCode(), run::toString);
+    }
+
+    private static void assertUserError(CliRun run, String messagePart) {
+        assertEquals(1, run.exitCode(), run::toString);
+        assertTrue(run.err().startsWith("Error: "), run::toString);
+        assertTrue(run.err().contains(messagePart), run::toString);
+        assertFalse(STACK_TRACE.matcher(run.err()).find(), run::toString);
+    }
+
+    @Test
+    void topicsCreateListDescribeAlterDelete() {
+        CliRun created = raftmq("topics", "--create", "--topic", "first", "--partitions", "3",
+                "--replication-factor", "3", "--config", "min.insync.replicas=2");
+        assertOk(created);
+        assertEquals("Created topic first.\n", created.out());
+
+        CliRun list = raftmq("topics", "--list");
+        assertOk(list);
+        assertTrue(List.of(list.out().split("\n")).contains("first"), list::toString);
+
+        CliRun describe = raftmq("topics", "--describe", "--topic", "first");
+        assertOk(describe);
+        String[] lines = describe.out().split("\n");
+        assertEquals(4, lines.length, describe::toString);
+        assertTrue(lines[0].startsWith("Topic: first\tTopicId: "), describe::toString);
+        assertTrue(lines[0].contains("\tPartitionCount: 3\tReplicationFactor: 3\tConfigs: min.insync.replicas=2"),
+                describe::toString);
+        for (int p = 0; p < 3; p++) {
+            assertTrue(Pattern.matches("\tTopic: first\tPartition: " + p
+                    + "\tLeader: [1-3]\tReplicas: [1-3],[1-3],[1-3]\tIsr: [1-3](,[1-3])*", lines[p + 1]),
+                    describe::toString);
+        }
+
+        assertOk(raftmq("topics", "--alter", "--topic", "first", "--partitions", "4"));
+        CliRun after = raftmq("topics", "--describe", "--topic", "first");
+        assertTrue(after.out().contains("PartitionCount: 4"), after::toString);
+        assertTrue(after.out().contains("\tPartition: 3\t"), after::toString);
+
+        assertUserError(raftmq("topics", "--alter", "--topic", "first", "--partitions", "2"), "4");
+
+        assertOk(raftmq("topics", "--delete", "--topic", "first"));
+        CliRun gone = raftmq("topics", "--list");
+        assertFalse(List.of(gone.out().split("\n")).contains("first"), gone::toString);
+        assertUserError(raftmq("topics", "--describe", "--topic", "first"), "first");
+    }
+
+    @Test
+    void userMistakesGiveAMessageAndAnExitCode() {
+        CliRun noAction = raftmq("topics", "--topic", "x");
+        assertEquals(2, noAction.exitCode(), noAction::toString);
+        CliRun badFlag = raftmq("topics", "--list", "--no-such-flag");
+        assertEquals(2, badFlag.exitCode(), badFlag::toString);
+        assertTrue(badFlag.err().contains("Unknown option: '--no-such-flag'"), badFlag::toString);
+        assertUserError(raftmq("topics", "--create", "--topic", "bad/name", "--partitions", "1"), "bad/name");
+        assertOk(raftmq("topics", "--create", "--topic", "twice", "--partitions", "1", "--replication-factor", "1"));
+        assertUserError(raftmq("topics", "--create", "--topic", "twice", "--partitions", "1"), "twice");
+    }
+
+    @Test
+    void consoleProducerThenConsumerFromBeginning() {
+        assertOk(raftmq("topics", "--create", "--topic", "lines", "--partitions", "1", "--replication-factor", "3"));
+        CliRun produced = raftmqWithInput("one\ntwo\nthree\n", "console-producer", "--topic", "lines",
+                "--producer-property", "enable.idempotence=false");
+        assertOk(produced);
+
+        CliRun consumed = raftmq("console-consumer", "--topic", "lines", "--from-beginning", "--max-messages", "3");
+        assertOk(consumed);
+        assertEquals("one\ntwo\nthree\n", consumed.out());
+        assertTrue(consumed.err().contains("Processed a total of 3 messages"), consumed::toString);
+
+        CliRun fromOffset = raftmq("console-consumer", "--topic", "lines", "--partition", "0", "--offset", "1",
+                "--max-messages", "2");
+        assertOk(fromOffset);
+        assertEquals("two\nthree\n", fromOffset.out());
+    }
+
+    @Test
+    void keysAreParsedAndPrinted() {
+        assertOk(raftmq("topics", "--create", "--topic", "keyed", "--partitions", "2", "--replication-factor", "3"));
+        assertOk(raftmqWithInput("k1:v1\nk2:v2\n", "console-producer", "--topic", "keyed", "--property",
+                "parse.key=true", "--property", "key.separator=:", "--producer-property", "enable.idempotence=false"));
+        CliRun consumed = raftmq("console-consumer", "--topic", "keyed", "--from-beginning", "--max-messages", "2",
+                "--property", "print.key=true");
+        assertOk(consumed);
+        assertEquals(List.of("k1\tv1", "k2\tv2"), Arrays.stream(consumed.out().split("\n")).sorted().toList());
+
+        CliRun noSeparator = raftmqWithInput("novalue\n", "console-producer", "--topic", "keyed", "--key-separator",
+                ":", "--producer-property", "enable.idempotence=false");
+        assertEquals(1, noSeparator.exitCode(), noSeparator::toString);
+        assertTrue(noSeparator.err().contains("no key separator"), noSeparator::toString);
+    }
+
+    @Test
+    void consumerTimesOutWithTheCountSoFar() {
+        assertOk(raftmq("topics", "--create", "--topic", "quiet", "--partitions", "1", "--replication-factor", "1"));
+        CliRun consumed = raftmq("console-consumer", "--topic", "quiet", "--from-beginning", "--timeout-ms", "500");
+        assertOk(consumed);
+        assertEquals("", consumed.out());
+        assertTrue(consumed.err().contains("Processed a total of 0 messages"), consumed::toString);
+    }
+
+    @Test
+    void perfProducePrintsKafkasSummaryAndConsumeReadsItBack() {
+        assertOk(raftmq("topics", "--create", "--topic", "perf", "--partitions", "3", "--replication-factor", "3"));
+        CliRun produced = raftmq("perf", "produce", "--topic", "perf", "--num-records", "3000", "--record-size", "100",
+                "--throughput", "-1", "--acks", "all", "--producer-props", "enable.idempotence=false");
+        assertOk(produced);
+        assertTrue(Pattern.compile("(?m)^3000 records sent, [\\d.]+ records/sec \\([\\d.]+ MB/sec\\), [\\d.]+ ms avg"
+                + " latency, [\\d.]+ ms max latency, \\d+ ms 50th, \\d+ ms 95th, \\d+ ms 99th, \\d+ ms 99.9th\\.$")
+                .matcher(produced.out()).find(), produced::toString);
+
+        CliRun consumed = raftmq("perf", "consume", "--topic", "perf", "--num-records", "3000");
+        assertOk(consumed);
+        String[] lines = consumed.out().split("\n");
+        assertEquals("start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec,"
+                + " rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec", lines[lines.length - 2]);
+        assertEquals("3000", lines[lines.length - 1].split(", ")[4], consumed::toString);
+
+        assertOk(raftmq("topics", "--create", "--topic", "e2e", "--partitions", "1", "--replication-factor", "3"));
+        CliRun e2e = raftmq("perf", "e2e", "--topic", "e2e", "--num-records", "50",
+                "--producer-props", "enable.idempotence=false");
+        assertOk(e2e);
+        assertTrue(Pattern.compile("(?m)^Percentiles: 50th = \\d+, 99th = \\d+, 99.9th = \\d+$").matcher(e2e.out())
+                .find(), e2e::toString);
+    }
+
+    @Test
+    void clusterDescribeShowsVotersBrokersAndPartitions() {
+        assertOk(raftmq("topics", "--create", "--topic", "described", "--partitions", "2", "--replication-factor", "3"));
+        CliRun described = raftmq("cluster", "describe");
+        assertOk(described);
+        String out = described.out();
+        assertTrue(Pattern.compile("(?m)^Active controller: node [1-3] \\(epoch \\d+\\)$").matcher(out).find(),
+                described::toString);
+        for (int id = 1; id <= 3; id++) {
+            assertTrue(Pattern.compile("(?m)^\\s+" + id + "\\s+127\\.0\\.0\\.1:\\d+\\s+(leader|follower)$").matcher(out)
+                    .find(), described::toString);
+            assertTrue(Pattern.compile("(?m)^\\s+" + id + "\\s+UNFENCED\\s+127\\.0\\.0\\.1:\\d+").matcher(out).find(),
+                    described::toString);
+        }
+        assertTrue(Pattern.compile("(?m)^\\s+described\\s+1\\s+[1-3]\\s+\\d+\\s+[1-3],[1-3],[1-3]\\s+[1-3](,[1-3])*$")
+                .matcher(out).find(), described::toString);
+    }
+}
