@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * console-consumer --group resumes after the last record it printed, and raftmq groups shows the
- * committed offsets and lag. Needs the brokers' group coordinator (tag "groups").
+ * committed offsets and lag. Runs against the brokers' group coordinator.
  */
 @Timeout(120)
 class ConsoleConsumerGroupTest {
