@@ -419,10 +419,11 @@ final class Sender implements Runnable {
         }
         if (ids.active() && b.hasSequence()) {
             ProducerIdState.PartitionSequences seq = ids.partition(b.tp);
-            if (code == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+            if ((code == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code == ErrorCode.UNKNOWN_PRODUCER_ID)
                     && (b.baseSequence() != b.expectedAtSend || b.baseSequence() != seq.expectedSequence())) {
                 // An earlier batch of this partition was unanswered when this one was sent (it may have
-                // reached the leader later, or failed): not this batch's fault, so retry in order.
+                // reached the leader later, or failed): not this batch's fault, so retry in order. A
+                // leader that has not seen the producer's first batch yet answers UNKNOWN_PRODUCER_ID.
                 retry(b, now);
                 return;
             }

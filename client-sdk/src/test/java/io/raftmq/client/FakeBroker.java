@@ -242,6 +242,10 @@ final class FakeBroker implements AutoCloseable {
             if (last[0] == batch.baseSequence() && batch.baseSequence() >= 0) {
                 return new long[] {ErrorCode.DUPLICATE_SEQUENCE_NUMBER.getNumber(), lastOffset[0]};
             }
+            if (last[1] == -1 && batch.baseSequence() != 0) {
+                // As the real leader: a producer it has never seen must start at sequence 0.
+                return new long[] {ErrorCode.UNKNOWN_PRODUCER_ID.getNumber(), -1};
+            }
             if (batch.baseSequence() != last[1] + 1) {
                 return new long[] {ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER.getNumber(), -1};
             }
