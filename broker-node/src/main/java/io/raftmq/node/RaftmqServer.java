@@ -7,10 +7,12 @@ import io.raftmq.common.FaultHandler;
 import io.raftmq.common.Time;
 import io.raftmq.metadata.node.ControllerServer;
 import io.raftmq.metadata.node.GrpcServers;
+import io.raftmq.protocol.broker.BrokerGrpc;
 import io.raftmq.protocol.common.Endpoint;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +69,9 @@ public final class RaftmqServer implements AutoCloseable {
             services.addAll(broker.services());
         }
         try {
-            grpc = GrpcServers.start(config.listener().host(), config.listener().port(), services);
+            // Produce runs inline so that a producer's pipelined requests are appended in the order sent.
+            grpc = GrpcServers.start(config.listener().host(), config.listener().port(), services,
+                    broker == null ? Set.of() : Set.of(BrokerGrpc.getProduceMethod().getFullMethodName()));
         } catch (IOException e) {
             throw new IOException("cannot listen on " + config.listener() + " (grpc.listener): " + e.getMessage(), e);
         }

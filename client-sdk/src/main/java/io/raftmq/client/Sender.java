@@ -279,9 +279,10 @@ final class Sender implements Runnable {
             return false;
         }
         if (!ids.active()) {
-            // gRPC may run two calls to one broker concurrently, so without sequence numbers only one
-            // batch per partition is unanswered at a time: that keeps the send order.
-            return seq.inFlight.isEmpty();
+            // Brokers append produce requests in the order they arrive on a connection, so up to
+            // max.in.flight.requests.per.connection batches go out; as in Kafka, a retry without
+            // idempotence can then land behind a later batch (set it to 1 to rule that out).
+            return true;
         }
         if (batch.hasSequence()) {
             // A retry: alone and in order, so the leader sees no gap.
