@@ -405,20 +405,15 @@ public final class Admin implements AutoCloseable {
         }
     }
 
-    /** Sends to the group's coordinator, finding it again after NOT_COORDINATOR. */
+    /**
+     * Sends to the group's coordinator, finding it again before every retry: after NOT_COORDINATOR,
+     * and after a transport failure (the coordinator's node may be gone).
+     */
     private <T> T coordinatorCall(String what, String groupId, Rpc.Attempt<T> attempt,
             java.util.function.Function<T, io.raftmq.protocol.common.Error> errorOf) {
         long deadline = deadline();
-        BrokerAddress[] coordinator = {coordinators.find(groupId, deadline).address()};
-        return rpc.call(what + " for group '" + groupId + "'", () -> coordinator[0], (b, t) -> attempt.send(b, t),
-                response -> {
-                    io.raftmq.protocol.common.Error e = errorOf.apply(response);
-                    if (Errors.REFIND_COORDINATOR.contains(e.getCode())
-                            || e.getCode() == ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) {
-                        coordinator[0] = coordinators.find(groupId, deadline).address();
-                    }
-                    return e;
-                }, deadline);
+        return rpc.call(what + " for group '" + groupId + "'", () -> coordinators.find(groupId, deadline).address(),
+                (b, t) -> attempt.send(b, t), errorOf, deadline);
     }
 
     static List<TopicPartition> toPartitions(List<TopicPartitions> list) {

@@ -285,16 +285,23 @@ final class ConsumerCoordinator implements AutoCloseable {
                 return;
             }
             HeartbeatRequest request;
-            BrokerAddress target;
+            boolean coordinatorKnown;
             synchronized (this) {
-                if (state != State.STABLE || rejoinNeeded || coordinator == null) {
+                if (state != State.STABLE || rejoinNeeded) {
                     continue;
                 }
                 request = HeartbeatRequest.newBuilder().setGroupId(groupId).setMemberId(memberId)
                         .setGenerationId(generationId).build();
-                target = coordinator;
+                coordinatorKnown = coordinator != null;
             }
             try {
+                // The coordinator moved (its node died, say) while the application is busy between
+                // polls: find the new one here, so that the membership outlives the move.
+                BrokerAddress target = coordinatorKnown ? coordinatorOrNull()
+                        : ensureCoordinator(rpc.now() + requestTimeoutMs);
+                if (target == null) {
+                    continue;
+                }
                 HeartbeatResponse r = channels.group(target, requestTimeoutMs).heartbeat(request)
                         .get(requestTimeoutMs + 1000L, TimeUnit.MILLISECONDS);
                 ErrorCode code = r.getError().getCode();
