@@ -181,6 +181,29 @@ final class RecordAccumulator {
         return out;
     }
 
+    /**
+     * Removes and closes the queued batches created {@code timeoutMs} or more before {@code nowMs}.
+     * A deque is in creation order (a retry goes back to the front, and it is older than what
+     * follows), so only its head needs looking at: this runs on every sender pass.
+     */
+    List<ProducerBatch> removeExpired(long nowMs, long timeoutMs) {
+        List<ProducerBatch> out = null;
+        for (Deque<ProducerBatch> deque : queues.values()) {
+            synchronized (deque) {
+                ProducerBatch head;
+                while ((head = deque.peekFirst()) != null && nowMs - head.createdMs >= timeoutMs) {
+                    deque.pollFirst();
+                    head.close();
+                    if (out == null) {
+                        out = new ArrayList<>();
+                    }
+                    out.add(head);
+                }
+            }
+        }
+        return out == null ? List.of() : out;
+    }
+
     /** Every queued batch (for resetting sequences), in no particular order. */
     List<ProducerBatch> queuedBatches() {
         List<ProducerBatch> out = new ArrayList<>();

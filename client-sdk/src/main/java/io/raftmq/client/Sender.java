@@ -266,7 +266,7 @@ final class Sender implements Runnable {
 
     /** Fails queued batches older than delivery.timeout.ms. */
     private void expireBatches(long now) {
-        List<ProducerBatch> expired = accumulator.removeQueued(b -> now - b.createdMs >= deliveryTimeoutMs);
+        List<ProducerBatch> expired = accumulator.removeExpired(now, deliveryTimeoutMs);
         for (ProducerBatch b : expired) {
             failBatch(b, new TimeoutException("expiring " + b.recordCount() + " record(s) for " + b.tp + ": "
                     + (now - b.createdMs) + " ms has passed since batch creation (delivery.timeout.ms="
