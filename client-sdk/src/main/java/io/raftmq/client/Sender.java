@@ -279,10 +279,12 @@ final class Sender implements Runnable {
             return false;
         }
         if (!ids.active()) {
-            // Brokers append produce requests in the order they arrive on a connection, so up to
-            // max.in.flight.requests.per.connection batches go out; as in Kafka, a retry without
-            // idempotence can then land behind a later batch (set it to 1 to rule that out).
-            return true;
+            // Brokers append a connection's produce requests in arrival order, but gRPC does not
+            // promise that arrival order is send order (calls queued while a channel connects are
+            // started on executor threads; HTTP/2 flow control interleaves streams). Without
+            // sequence numbers the leader cannot put them right, so one batch per partition is
+            // unanswered at a time: that keeps the send order.
+            return seq.inFlight.isEmpty();
         }
         if (batch.hasSequence()) {
             // A retry: alone and in order, so the leader sees no gap.
