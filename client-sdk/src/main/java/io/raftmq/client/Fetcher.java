@@ -203,13 +203,17 @@ final class Fetcher<K, V> {
                 }
                 byte[] key = r.keyBytes();
                 byte[] value = r.valueBytes();
-                List<Header> headers = new ArrayList<>(r.headers().size());
-                for (io.raftmq.protocol.record.Header h : r.headers()) {
-                    headers.add(new Header(h.key(), h.value()));
+                List<Header> headers = List.of();
+                if (!r.headers().isEmpty()) {
+                    List<Header> converted = new ArrayList<>(r.headers().size());
+                    for (io.raftmq.protocol.record.Header h : r.headers()) {
+                        converted.add(new Header(h.key(), h.value()));
+                    }
+                    headers = List.copyOf(converted);
                 }
                 out.add(new ConsumerRecord<>(tp.topic(), tp.partition(), r.offset(), r.timestamp(),
                         keyDeserializer.deserialize(tp.topic(), key), valueDeserializer.deserialize(tp.topic(), value),
-                        List.copyOf(headers), epoch < 0 ? Optional.empty() : Optional.of(epoch),
+                        headers, epoch < 0 ? Optional.empty() : Optional.of(epoch),
                         key == null ? -1 : key.length, value == null ? -1 : value.length));
             }
         }
