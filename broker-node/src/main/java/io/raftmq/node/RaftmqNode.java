@@ -41,6 +41,15 @@ public final class RaftmqNode {
             System.exit(2);
             return;
         }
+        // JRaft answers SIGUSR2 (also the signal JFR samples threads with) by writing state dumps into
+        // the working directory; keep them with the node's data instead.
+        String dumps = config.dataDir().resolve("jraft-dumps").toAbsolutePath().toString();
+        for (String key : new String[] {"jraft.signal.node.describe.dir", "jraft.signal.node.metrics.dir",
+                "jraft.signal.thread.pool.metrics.dir"}) {
+            if (System.getProperty(key) == null) {
+                System.setProperty(key, dumps);
+            }
+        }
         Logger log = LoggerFactory.getLogger(RaftmqNode.class);
         config.unknownKeys().forEach(k -> log.warn("[node {}] unknown config key '{}' is ignored", config.nodeId(), k));
         RaftmqServer server = new RaftmqServer(config, Time.SYSTEM,
