@@ -61,6 +61,11 @@ public final class ControllerDecisions {
         return BrokerDecisions.fenceBrokers(image, brokerIds);
     }
 
+    /** Moves leaderships back to preferred replicas where a broker's share exceeds the imbalance (Kafka's rule). */
+    public ControllerResult<Void> electPreferredLeaders(MetadataImage image, int imbalancePercentage) {
+        return ControllerResult.of(PartitionElection.electPreferredLeaders(image, imbalancePercentage), null);
+    }
+
     public ControllerResult<AlterPartitionResponse> alterPartition(MetadataImage image, AlterPartitionRequest request) {
         return PartitionDecisions.alterPartition(image, request);
     }

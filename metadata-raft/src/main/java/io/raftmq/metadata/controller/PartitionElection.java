@@ -77,6 +77,45 @@ final class PartitionElection {
     }
 
     /**
+     * Kafka's automatic leader rebalance: for each broker, the partitions whose preferred replica
+     * (the first in replica order) it is; when more than {@code imbalancePercentage} % of them are
+     * led by another broker, leadership of each of those moves back to it — only where it is
+     * eligible (registered, unfenced, not shutting down) and in the ISR, so no record is lost and
+     * no offline partition is touched. The ISR is unchanged; the leader epoch goes up by one.
+     */
+    static List<MetadataRecord> electPreferredLeaders(MetadataImage image, int imbalancePercentage) {
+        java.util.Map<Integer, int[]> preferredCounts = new java.util.TreeMap<>(); // broker -> {total, not led}
+        for (TopicImage topic : image.topicsSorted()) {
+            for (PartitionRegistration p : topic.partitions()) {
+                if (p.replicas().isEmpty()) {
+                    continue;
+                }
+                int[] counts = preferredCounts.computeIfAbsent(p.replicas().get(0), b -> new int[2]);
+                counts[0]++;
+                if (p.leader() != p.replicas().get(0)) {
+                    counts[1]++;
+                }
+            }
+        }
+        List<MetadataRecord> out = new ArrayList<>();
+        for (TopicImage topic : image.topicsSorted()) {
+            for (int id = 0; id < topic.numPartitions(); id++) {
+                PartitionRegistration p = topic.partitions().get(id);
+                if (p.replicas().isEmpty() || !p.hasLeader()) {
+                    continue;
+                }
+                int preferred = p.replicas().get(0);
+                int[] counts = preferredCounts.get(preferred);
+                boolean imbalanced = counts[1] * 100L > (long) imbalancePercentage * counts[0];
+                if (imbalanced && p.leader() != preferred && p.isInIsr(preferred) && image.isEligible(preferred)) {
+                    out.add(Records.partitionChange(topic.id(), id, preferred, null));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
      * The first replica in the ISR that is eligible and not {@code excluded}; with unclean election
      * enabled for the topic and no such ISR member, the first eligible replica; otherwise none.
      */

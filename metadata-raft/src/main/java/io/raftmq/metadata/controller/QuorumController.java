@@ -70,6 +70,7 @@ import org.slf4j.LoggerFactory;
 public final class QuorumController implements MetadataSubscriber, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QuorumController.class);
     private static final String SESSION_CHECK = "session-check";
+    private static final String LEADER_BALANCE = "leader-balance";
 
     /**
      * @param nodeId this voter's node id
@@ -80,9 +81,19 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
      *     or two, and one that died with the old controller should not hold its leaderships for a
      *     whole session more
      * @param maxInflightBatches appended batches allowed to wait for commit; beyond, requests fail
+     * @param leaderImbalanceCheckIntervalMs how often the active controller moves leaderships back to
+     *     preferred replicas (Kafka's auto.leader.rebalance); 0 or less: never
+     * @param leaderImbalancePercentage a broker's share of its preferred partitions led elsewhere
+     *     above which they move back
      */
     public record Options(int nodeId, Endpoint endpoint, long sessionTimeoutMs, long takeoverSessionMs,
-            int maxInflightBatches) {}
+            int maxInflightBatches, long leaderImbalanceCheckIntervalMs, int leaderImbalancePercentage) {
+        /** Without the automatic leader rebalance. */
+        public Options(int nodeId, Endpoint endpoint, long sessionTimeoutMs, long takeoverSessionMs,
+                int maxInflightBatches) {
+            this(nodeId, endpoint, sessionTimeoutMs, takeoverSessionMs, maxInflightBatches, 0, 10);
+        }
+    }
 
     private final Options options;
     private final MetadataLog log;
@@ -405,6 +416,29 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
                 .setControllerEpoch(newEpoch)
                 .setEndpoint(options.endpoint())).build()), null);
         rescheduleSessionCheck();
+        scheduleLeaderBalance();
+    }
+
+    private void scheduleLeaderBalance() {
+        if (active && options.leaderImbalanceCheckIntervalMs() > 0) {
+            loop.schedule(LEADER_BALANCE, time.nanoseconds() + options.leaderImbalanceCheckIntervalMs() * 1_000_000L,
+                    this::balanceLeaders);
+        }
+    }
+
+    private void balanceLeaders() {
+        if (!active) {
+            return;
+        }
+        ControllerResult<Void> result = decisions.electPreferredLeaders(pending,
+                options.leaderImbalancePercentage());
+        if (!result.records().isEmpty()) {
+            LOG.info("[node {}] moving the leadership of {} partition(s) back to their preferred replicas (more than"
+                    + " {} % of a broker's preferred partitions were led elsewhere)", options.nodeId(),
+                    result.records().size(), options.leaderImbalancePercentage());
+            append(result.records(), null);
+        }
+        scheduleLeaderBalance();
     }
 
     private void resign(String reason) {
@@ -425,6 +459,7 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
         pending = committed;
         sessions.clear();
         loop.cancel(SESSION_CHECK);
+        loop.cancel(LEADER_BALANCE);
         LOG.info("[node {}] is no longer the active controller (epoch {}): {}; {} waiting requests answered"
                 + " NOT_CONTROLLER", options.nodeId(), epoch, reason, failed);
     }

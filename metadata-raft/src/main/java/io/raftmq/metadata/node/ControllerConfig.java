@@ -43,9 +43,22 @@ public final class ControllerConfig {
             30_000L, 100, 600_000,
             "How long a controller request may wait for its metadata records to commit.");
 
+    public static final ConfigKey<Boolean> AUTO_LEADER_REBALANCE_ENABLE = ConfigKey.ofBoolean(
+            "auto.leader.rebalance.enable", true,
+            "Move partition leadership back to each partition's preferred replica (the first in its replica list)"
+                    + " once it is in the ISR again, as Kafka does, when a broker's imbalance exceeds"
+                    + " leader.imbalance.per.broker.percentage; checked every leader.imbalance.check.interval.seconds.");
+    public static final ConfigKey<Integer> LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS = ConfigKey.ofInt(
+            "leader.imbalance.check.interval.seconds", 300, 1, 86_400,
+            "How often the active controller checks for leadership imbalance.");
+    public static final ConfigKey<Integer> LEADER_IMBALANCE_PER_BROKER_PERCENTAGE = ConfigKey.ofInt(
+            "leader.imbalance.per.broker.percentage", 10, 0, 100,
+            "Share of a broker's preferred partitions led by others above which leadership moves back to it.");
+
     public static final List<ConfigKey<?>> KEYS = List.of(QUORUM_VOTERS, ELECTION_TIMEOUT_MS, MAX_ELECTION_DELAY_MS,
             BROKER_HEARTBEAT_INTERVAL_MS, BROKER_SESSION_TIMEOUT_MS, TAKEOVER_SESSION_MS, SNAPSHOT_INTERVAL_SECS, NUM_PARTITIONS,
-            DEFAULT_REPLICATION_FACTOR, REQUEST_TIMEOUT_MS);
+            DEFAULT_REPLICATION_FACTOR, REQUEST_TIMEOUT_MS, AUTO_LEADER_REBALANCE_ENABLE,
+            LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, LEADER_IMBALANCE_PER_BROKER_PERCENTAGE);
 
     private final List<Voter> voters;
     private final int electionTimeoutMs;
@@ -57,6 +70,8 @@ public final class ControllerConfig {
     private final int numPartitions;
     private final int defaultReplicationFactor;
     private final long requestTimeoutMs;
+    private final long leaderImbalanceCheckIntervalMs;
+    private final int leaderImbalancePercentage;
 
     public ControllerConfig(Config config) {
         if (config.get(QUORUM_VOTERS).isBlank()) {
@@ -89,6 +104,18 @@ public final class ControllerConfig {
         this.numPartitions = config.get(NUM_PARTITIONS);
         this.defaultReplicationFactor = config.get(DEFAULT_REPLICATION_FACTOR);
         this.requestTimeoutMs = config.get(REQUEST_TIMEOUT_MS);
+        this.leaderImbalanceCheckIntervalMs = config.get(AUTO_LEADER_REBALANCE_ENABLE)
+                ? config.get(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS) * 1000L : 0;
+        this.leaderImbalancePercentage = config.get(LEADER_IMBALANCE_PER_BROKER_PERCENTAGE);
+    }
+
+    /** How often leaderships move back to preferred replicas; 0 when auto.leader.rebalance.enable is false. */
+    public long leaderImbalanceCheckIntervalMs() {
+        return leaderImbalanceCheckIntervalMs;
+    }
+
+    public int leaderImbalancePercentage() {
+        return leaderImbalancePercentage;
     }
 
     public List<Voter> voters() {

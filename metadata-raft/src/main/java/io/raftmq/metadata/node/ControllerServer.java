@@ -55,7 +55,9 @@ public final class ControllerServer implements AutoCloseable {
         ControllerDecisions decisions = new ControllerDecisions(config.numPartitions(),
                 config.defaultReplicationFactor(), () -> new UUID(random.nextLong(), random.nextLong()));
         this.controller = new QuorumController(new QuorumController.Options(nodeId, endpoint,
-                config.sessionTimeoutMs(), config.takeoverSessionMs(), MAX_INFLIGHT_BATCHES), log, decisions, time, faultHandler);
+                config.sessionTimeoutMs(), config.takeoverSessionMs(), MAX_INFLIGHT_BATCHES,
+                config.leaderImbalanceCheckIntervalMs(), config.leaderImbalancePercentage()), log, decisions, time,
+                faultHandler);
         this.watches = new MetadataWatchService(nodeId, loader, MAX_QUEUED_WATCH_BATCHES);
         this.service = new ControllerGrpcService(new ControllerGrpcService.Options(nodeId, config.voters(),
                 config.requestTimeoutMs(), Math.min(config.requestTimeoutMs(), 5_000)), controller, loader, watches);
