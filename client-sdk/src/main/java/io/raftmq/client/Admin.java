@@ -413,7 +413,7 @@ public final class Admin implements AutoCloseable {
             java.util.function.Function<T, io.raftmq.protocol.common.Error> errorOf) {
         long deadline = deadline();
         return rpc.call(what + " for group '" + groupId + "'", () -> coordinators.find(groupId, deadline).address(),
-                (b, t) -> attempt.send(b, t), errorOf, deadline);
+                attempt, errorOf, deadline);
     }
 
     static List<TopicPartition> toPartitions(List<TopicPartitions> list) {

@@ -285,23 +285,17 @@ final class ConsumerCoordinator implements AutoCloseable {
                 return;
             }
             HeartbeatRequest request;
-            boolean coordinatorKnown;
             synchronized (this) {
                 if (state != State.STABLE || rejoinNeeded) {
                     continue;
                 }
                 request = HeartbeatRequest.newBuilder().setGroupId(groupId).setMemberId(memberId)
                         .setGenerationId(generationId).build();
-                coordinatorKnown = coordinator != null;
             }
             try {
-                // The coordinator moved (its node died, say) while the application is busy between
-                // polls: find the new one here, so that the membership outlives the move.
-                BrokerAddress target = coordinatorKnown ? coordinatorOrNull()
-                        : ensureCoordinator(rpc.now() + requestTimeoutMs);
-                if (target == null) {
-                    continue;
-                }
+                // The known coordinator, or — when it moved (its node died, say) while the application
+                // is busy between polls — the new one, so that the membership outlives the move.
+                BrokerAddress target = ensureCoordinator(rpc.now() + requestTimeoutMs);
                 HeartbeatResponse r = channels.group(target, requestTimeoutMs).heartbeat(request)
                         .get(requestTimeoutMs + 1000L, TimeUnit.MILLISECONDS);
                 ErrorCode code = r.getError().getCode();

@@ -5,7 +5,9 @@ import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.protocol.metadata.MetadataRecord;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * How partition leadership and ISRs change when a broker stops being eligible (fenced, shutting
@@ -84,7 +86,7 @@ final class PartitionElection {
      * no offline partition is touched. The ISR is unchanged; the leader epoch goes up by one.
      */
     static List<MetadataRecord> electPreferredLeaders(MetadataImage image, int imbalancePercentage) {
-        java.util.Map<Integer, int[]> preferredCounts = new java.util.TreeMap<>(); // broker -> {total, not led}
+        Map<Integer, int[]> preferredCounts = new HashMap<>(); // broker -> {preferred partitions, led by others}
         for (TopicImage topic : image.topicsSorted()) {
             for (PartitionRegistration p : topic.partitions()) {
                 if (p.replicas().isEmpty()) {

@@ -1,6 +1,7 @@
 package io.raftmq.metadata.node;
 
 import com.google.common.util.concurrent.MoreExecutors;
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.grpc.BindableService;
 import io.grpc.Context;
 import io.grpc.ForwardingServerCallListener;
@@ -18,7 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * How raftmq builds its gRPC servers: every node accepts its clients' keepalive pings, and the
@@ -37,7 +37,8 @@ public final class GrpcServers {
     public static final int MAX_MESSAGE_BYTES = 64 << 20;
 
     /** Runs the callbacks of every call that is not inline; shared by the servers of a process, as gRPC's own. */
-    private static final ExecutorService HANDLERS = Executors.newCachedThreadPool(new DaemonThreads());
+    private static final ExecutorService HANDLERS = Executors.newCachedThreadPool(
+            new ThreadFactoryBuilder().setNameFormat("grpc-handler-%d").setDaemon(true).build());
 
     private GrpcServers() {}
 
@@ -137,17 +138,6 @@ public final class GrpcServers {
                     later(() -> delegate().onReady());
                 }
             };
-        }
-    }
-
-    private static final class DaemonThreads implements java.util.concurrent.ThreadFactory {
-        private final AtomicInteger count = new AtomicInteger();
-
-        @Override
-        public Thread newThread(Runnable r) {
-            Thread t = new Thread(r, "grpc-handler-" + count.incrementAndGet());
-            t.setDaemon(true);
-            return t;
         }
     }
 }
