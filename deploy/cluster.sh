@@ -19,7 +19,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HOME_DIR="${RAFTMQ_HOME:-$ROOT/run/cluster}"
 JAR="$ROOT/broker-node/target/raftmq-node.jar"
 NODES=(1 2 3)
-JAVA_OPTS="${RAFTMQ_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC}"
+# C1 only (TieredStopAtLevel=1): on a small machine C2's compile threads took a third of each
+# node's CPU during the first million records (6-7 of 17-19 CPU-s) and cut cold acks=all
+# throughput by a third; warm, C1 code is as fast here (docs/BENCHMARKS.md, run 5).
+JAVA_OPTS="${RAFTMQ_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}"
 
 grpc_port() { echo $((9093 + 100 * ($1 - 1))); }
 raft_port() { echo $((9095 + 100 * ($1 - 1))); }
