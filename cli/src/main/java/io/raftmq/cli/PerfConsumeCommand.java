@@ -75,18 +75,22 @@ final class PerfConsumeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         long count = 0;
         long bytes = 0;
-        long startMs = System.currentTimeMillis();
+        List<TopicPartition> partitions = group == null ? partitionsOf(topic) : List.of();
+        long startMs;
+        long endMs;
         long firstRecordMs = -1;
-        long lastRecordMs = startMs;
         try (Consumer<byte[], byte[]> consumer = new Consumer<>(KeyValues.properties(config),
                 Serdes.byteArrayDeserializer(), Serdes.byteArrayDeserializer())) {
+            // As Kafka's consumer perf tool: the clock starts after the consumer is built, before it
+            // subscribes (or is assigned) and fetches its first metadata.
+            startMs = System.currentTimeMillis();
             if (group == null) {
-                List<TopicPartition> partitions = partitionsOf(topic);
                 consumer.assign(partitions);
                 consumer.seekToBeginning(partitions);
             } else {
                 consumer.subscribe(List.of(topic));
             }
+            long lastRecordMs = startMs;
             long windowStartMs = startMs;
             long windowCount = 0;
             long windowBytes = 0;
@@ -121,8 +125,8 @@ final class PerfConsumeCommand implements Callable<Integer> {
                     windowBytes = 0;
                 }
             }
+            endMs = System.currentTimeMillis(); // before close, as Kafka's tool
         }
-        long endMs = System.currentTimeMillis();
         double elapsedS = Math.max(1, endMs - startMs) / 1000.0;
         long rebalanceMs = group == null ? 0 : Math.max(0, firstRecordMs - startMs);
         long fetchMs = Math.max(1, endMs - startMs - rebalanceMs);

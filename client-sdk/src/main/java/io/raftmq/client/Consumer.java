@@ -204,6 +204,7 @@ public final class Consumer<K, V> implements AutoCloseable {
                 maybeAutoCommit();
                 updatePositions(deadline);
                 metadata.maybeRefresh(Math.max(deadline, clockMs.getAsLong() + 1000));
+                handleAnswers(fetcher.completed.poll()); // prefetched answers behind the buffered records
                 Map<TopicPartition, List<ConsumerRecord<K, V>>> records = fetcher.drain(maxPollRecords);
                 if (!records.isEmpty()) {
                     fetcher.sendFetches(clockMs.getAsLong()); // pipeline the next fetches
@@ -212,17 +213,7 @@ public final class Consumer<K, V> implements AutoCloseable {
                 fetcher.sendFetches(clockMs.getAsLong());
                 long waitMs = Math.min(deadline - clockMs.getAsLong(),
                         config.values.intValue(ConsumerConfig.HEARTBEAT_INTERVAL_MS));
-                Object answer = fetcher.awaitCompleted(waitMs);
-                while (answer != null) {
-                    if (answer == WAKEUP) {
-                        checkWakeup();
-                    } else {
-                        @SuppressWarnings("unchecked")
-                        Fetcher.Completed c = (Fetcher.Completed) answer;
-                        fetcher.handle(c, clockMs.getAsLong(), resetPolicy);
-                    }
-                    answer = fetcher.completed.poll();
-                }
+                handleAnswers(fetcher.awaitCompleted(waitMs));
             } while (clockMs.getAsLong() < deadline);
             return ConsumerRecords.empty();
         } catch (InterruptedException e) {
@@ -230,6 +221,18 @@ public final class Consumer<K, V> implements AutoCloseable {
             throw new InterruptException(ErrorCode.NONE, "interrupted during poll", e);
         } finally {
             release();
+        }
+    }
+
+    /** Handles {@code answer} (null: none) and every other answer already queued, without waiting. */
+    private void handleAnswers(Object answer) {
+        while (answer != null) {
+            if (answer == WAKEUP) {
+                checkWakeup();
+            } else {
+                fetcher.handle((Fetcher.Completed) answer, clockMs.getAsLong(), resetPolicy);
+            }
+            answer = fetcher.completed.poll();
         }
     }
 

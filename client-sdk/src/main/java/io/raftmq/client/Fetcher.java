@@ -7,7 +7,6 @@ import io.raftmq.protocol.broker.FetchTopic;
 import io.raftmq.protocol.broker.FetchableTopicResponse;
 import io.raftmq.protocol.broker.FetchablePartitionResponse;
 import io.raftmq.protocol.common.ErrorCode;
-import io.raftmq.protocol.record.Record;
 import io.raftmq.protocol.record.RecordBatch;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -26,11 +25,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Fetches for the consumer: at most one Fetch in flight per leader broker, covering every assigned
- * partition it leads that has a position and no buffered records; answers are queued by gRPC threads
- * and decoded on the consumer's thread into buffered records. Records below the position (the head
- * of a batch that starts earlier) are skipped, and an answer for an offset that is no longer the
- * position (after a seek or a rebalance) is dropped, so poll never returns a record twice or out of
- * order. Leader errors refresh metadata and retry from the same position.
+ * partition it leads that has a position and fewer than {@code max.partition.fetch.bytes} of
+ * buffered records; answers are queued by gRPC threads and decoded on the consumer's thread into
+ * buffered records. A partition with buffered records is fetched from just after the last of them
+ * (a prefetch), so the next answer is on its way while the application works through the current
+ * one. Records below the fetch offset (the head of a batch that starts earlier) are skipped, and an
+ * answer for an offset that is no longer the partition's next fetch offset (after a seek or a
+ * rebalance) is dropped, so poll never returns a record twice or out of order. Leader errors refresh
+ * metadata and retry from the same offset.
  *
  * <p>Owned by the consumer's thread except {@link #completed}, which gRPC threads append to.
  */
@@ -57,7 +59,17 @@ final class Fetcher<K, V> {
     private final Set<BrokerAddress> inFlight = new HashSet<>();
     private final Set<TopicPartition> inFlightPartitions = new HashSet<>();
     private final Map<BrokerAddress, Long> backoffUntil = new HashMap<>();
-    private final Map<TopicPartition, ArrayDeque<ConsumerRecord<K, V>>> buffered = new LinkedHashMap<>();
+    private final Map<TopicPartition, Buffered<K, V>> buffered = new LinkedHashMap<>();
+
+    /** Decoded records of one partition not yet returned by poll, and their key and value bytes. */
+    private static final class Buffered<K, V> {
+        final ArrayDeque<ConsumerRecord<K, V>> records = new ArrayDeque<>();
+        long bytes;
+
+        static long sizeOf(ConsumerRecord<?, ?> r) {
+            return Math.max(0, r.serializedKeySize()) + Math.max(0, r.serializedValueSize());
+        }
+    }
 
     Fetcher(String clientId, ConsumerConfig config, ClusterMetadata metadata, BrokerChannels channels,
             SubscriptionState subscriptions, Deserializer<K> keyDeserializer, Deserializer<V> valueDeserializer) {
@@ -81,7 +93,7 @@ final class Fetcher<K, V> {
         Map<BrokerAddress, Map<TopicPartition, Long>> byLeader = new LinkedHashMap<>();
         for (TopicPartition tp : subscriptions.assignment()) {
             SubscriptionState.PartitionState s = subscriptions.state(tp);
-            if (!s.hasPosition() || inFlightPartitions.contains(tp) || hasBuffered(tp)) {
+            if (!s.hasPosition() || inFlightPartitions.contains(tp) || bufferedBytes(tp) >= partitionMaxBytes) {
                 continue;
             }
             BrokerAddress leader = snapshot.leaderAddress(tp);
@@ -93,7 +105,7 @@ final class Fetcher<K, V> {
             if (inFlight.contains(leader) || backoffUntil.getOrDefault(leader, 0L) > nowMs) {
                 continue;
             }
-            byLeader.computeIfAbsent(leader, k -> new LinkedHashMap<>()).put(tp, s.position);
+            byLeader.computeIfAbsent(leader, k -> new LinkedHashMap<>()).put(tp, nextFetchOffset(tp, s));
         }
         byLeader.forEach((leader, offsets) -> {
             Map<String, FetchTopic.Builder> topics = new LinkedHashMap<>();
@@ -115,13 +127,16 @@ final class Fetcher<K, V> {
         });
     }
 
-    boolean hasBuffered(TopicPartition tp) {
-        ArrayDeque<ConsumerRecord<K, V>> q = buffered.get(tp);
-        return q != null && !q.isEmpty();
+    private long bufferedBytes(TopicPartition tp) {
+        Buffered<K, V> b = buffered.get(tp);
+        return b == null ? 0 : b.bytes;
     }
 
-    boolean hasAnyBuffered() {
-        return buffered.values().stream().anyMatch(q -> !q.isEmpty());
+    /** Just after the last buffered record of the partition, or its position when none is buffered. */
+    private long nextFetchOffset(TopicPartition tp, SubscriptionState.PartitionState s) {
+        Buffered<K, V> b = buffered.get(tp);
+        ConsumerRecord<K, V> last = b == null ? null : b.records.peekLast();
+        return last == null ? s.position : last.offset() + 1;
     }
 
     /** Waits up to {@code timeoutMs} for an answer; returns the answer, a wakeup token, or null. */
@@ -153,12 +168,16 @@ final class Fetcher<K, V> {
                     continue;
                 }
                 SubscriptionState.PartitionState s = subscriptions.state(tp);
-                if (!s.hasPosition() || s.position != fetchedAt) {
+                if (!s.hasPosition() || nextFetchOffset(tp, s) != fetchedAt) {
                     continue; // seek or reset since the request: stale
                 }
                 ErrorCode code = p.getError().getCode();
                 if (code == ErrorCode.NONE) {
-                    decode(tp, s.position, p.getRecords().asReadOnlyByteBuffer());
+                    decode(tp, fetchedAt, p.getRecords().asReadOnlyByteBuffer());
+                } else if (code == ErrorCode.OFFSET_OUT_OF_RANGE && fetchedAt != s.position) {
+                    // A prefetch past buffered records: decided once they are consumed and the
+                    // partition is fetched from its position again.
+                    backoffUntil.put(c.broker(), nowMs + retryBackoffMs);
                 } else if (code == ErrorCode.OFFSET_OUT_OF_RANGE) {
                     if (resetPolicy == SubscriptionState.Reset.NONE) {
                         throw new OffsetOutOfRangeException("fetch position " + s.position + " of " + tp + " is out"
@@ -180,7 +199,7 @@ final class Fetcher<K, V> {
     }
 
     private void decode(TopicPartition tp, long position, ByteBuffer bytes) {
-        ArrayDeque<ConsumerRecord<K, V>> out = buffered.computeIfAbsent(tp, k -> new ArrayDeque<>());
+        Buffered<K, V> out = buffered.computeIfAbsent(tp, k -> new Buffered<>());
         ByteBuffer view = bytes.duplicate();
         while (view.hasRemaining()) {
             int size = RecordBatch.sizeOfBatchAt(view, view.position());
@@ -197,25 +216,25 @@ final class Fetcher<K, V> {
                 continue;
             }
             int epoch = batch.partitionLeaderEpoch();
-            for (Record r : batch.records()) {
-                if (r.offset() < position) {
-                    continue;
+            Optional<Integer> leaderEpoch = epoch < 0 ? Optional.empty() : Optional.of(epoch);
+            batch.forEachRecordCopy((offset, timestamp, key, value, recordHeaders) -> {
+                if (offset < position) {
+                    return;
                 }
-                byte[] key = r.keyBytes();
-                byte[] value = r.valueBytes();
                 List<Header> headers = List.of();
-                if (!r.headers().isEmpty()) {
-                    List<Header> converted = new ArrayList<>(r.headers().size());
-                    for (io.raftmq.protocol.record.Header h : r.headers()) {
+                if (!recordHeaders.isEmpty()) {
+                    List<Header> converted = new ArrayList<>(recordHeaders.size());
+                    for (io.raftmq.protocol.record.Header h : recordHeaders) {
                         converted.add(new Header(h.key(), h.value()));
                     }
                     headers = List.copyOf(converted);
                 }
-                out.add(new ConsumerRecord<>(tp.topic(), tp.partition(), r.offset(), r.timestamp(),
+                ConsumerRecord<K, V> record = new ConsumerRecord<>(tp.topic(), tp.partition(), offset, timestamp,
                         keyDeserializer.deserialize(tp.topic(), key), valueDeserializer.deserialize(tp.topic(), value),
-                        headers, epoch < 0 ? Optional.empty() : Optional.of(epoch),
-                        key == null ? -1 : key.length, value == null ? -1 : value.length));
-            }
+                        headers, leaderEpoch, key == null ? -1 : key.length, value == null ? -1 : value.length);
+                out.records.add(record);
+                out.bytes += Buffered.sizeOf(record);
+            });
         }
     }
 
@@ -223,20 +242,23 @@ final class Fetcher<K, V> {
     Map<TopicPartition, List<ConsumerRecord<K, V>>> drain(int max) {
         Map<TopicPartition, List<ConsumerRecord<K, V>>> out = new LinkedHashMap<>();
         int left = max;
-        for (Map.Entry<TopicPartition, ArrayDeque<ConsumerRecord<K, V>>> e : buffered.entrySet()) {
+        for (Map.Entry<TopicPartition, Buffered<K, V>> e : buffered.entrySet()) {
             if (left == 0) {
                 break;
             }
             TopicPartition tp = e.getKey();
-            ArrayDeque<ConsumerRecord<K, V>> q = e.getValue();
+            Buffered<K, V> b = e.getValue();
+            ArrayDeque<ConsumerRecord<K, V>> q = b.records;
             if (q.isEmpty() || !subscriptions.isAssigned(tp)) {
                 q.clear();
+                b.bytes = 0;
                 continue;
             }
             SubscriptionState.PartitionState s = subscriptions.state(tp);
             List<ConsumerRecord<K, V>> taken = new ArrayList<>();
             while (left > 0 && !q.isEmpty()) {
                 ConsumerRecord<K, V> r = q.pollFirst();
+                b.bytes -= Buffered.sizeOf(r);
                 if (!s.hasPosition() || r.offset() < s.position) {
                     continue;
                 }
@@ -252,8 +274,7 @@ final class Fetcher<K, V> {
         // Rotate so that one busy partition does not starve the others.
         if (!out.isEmpty()) {
             TopicPartition first = buffered.keySet().iterator().next();
-            ArrayDeque<ConsumerRecord<K, V>> q = buffered.remove(first);
-            buffered.put(first, q);
+            buffered.put(first, buffered.remove(first));
         }
         return out;
     }

@@ -324,6 +324,57 @@ public final class RecordBatch {
      * @throws CorruptRecordException when they cannot be read
      */
     public List<Record> records() {
+        List<Record> out = new ArrayList<>(recordCount());
+        readRecords((offset, timestamp, sequence, data, keyAt, keyLength, valueAt, valueLength, headers) ->
+                out.add(new Record(offset, timestamp, sequence, view(data, keyAt, keyLength),
+                        view(data, valueAt, valueLength), headers)));
+        return out;
+    }
+
+    /** What a consumer needs of one record: the key and value copied out of the batch. */
+    @FunctionalInterface
+    public interface RecordCopyVisitor {
+        /**
+         * @param key the key's bytes (a copy), or null
+         * @param value the value's bytes (a copy), or null
+         */
+        void accept(long offset, long timestamp, byte[] key, byte[] value, List<Header> headers);
+    }
+
+    /**
+     * Hands each record to {@code visitor} with its key and value copied into arrays: the same
+     * checks as {@link #records()} without a {@link Record} and two buffer views per record (the
+     * consumer's decode path).
+     *
+     * @throws CorruptRecordException when the records cannot be read
+     */
+    public void forEachRecordCopy(RecordCopyVisitor visitor) {
+        readRecords((offset, timestamp, sequence, data, keyAt, keyLength, valueAt, valueLength, headers) ->
+                visitor.accept(offset, timestamp, copy(data, keyAt, keyLength), copy(data, valueAt, valueLength),
+                        headers));
+    }
+
+    /** One parsed record: key and value as positions in {@code data} (length -1: null). */
+    @FunctionalInterface
+    private interface RawRecordSink {
+        void accept(long offset, long timestamp, int sequence, ByteBuffer data, int keyAt, int keyLength,
+                int valueAt, int valueLength, List<Header> headers);
+    }
+
+    private static ByteBuffer view(ByteBuffer data, int at, int length) {
+        return length < 0 ? null : data.slice(at, length).asReadOnlyBuffer();
+    }
+
+    private static byte[] copy(ByteBuffer data, int at, int length) {
+        if (length < 0) {
+            return null;
+        }
+        byte[] out = new byte[length];
+        data.get(at, out);
+        return out;
+    }
+
+    private void readRecords(RawRecordSink sink) {
         ByteBuffer data;
         CompressionType compression = compressionType();
         ByteBuffer raw = buffer.duplicate().position(RECORDS_OFFSET);
@@ -333,20 +384,17 @@ public final class RecordBatch {
             data = decompress(compression, raw);
         }
         int count = recordCount();
-        List<Record> out = new ArrayList<>(count);
         long baseOffset = baseOffset();
         long baseTimestamp = baseTimestamp();
-        boolean logAppendTime = timestampType() == TimestampType.LOG_APPEND_TIME;
-        long maxTimestamp = maxTimestamp();
+        long logAppendTime = timestampType() == TimestampType.LOG_APPEND_TIME ? maxTimestamp() : -1;
         int baseSequence = baseSequence();
         for (int i = 0; i < count; i++) {
-            out.add(readRecord(data, baseOffset, baseTimestamp, logAppendTime ? maxTimestamp : -1, baseSequence));
+            readRecord(data, baseOffset, baseTimestamp, logAppendTime, baseSequence, sink);
         }
         if (data.hasRemaining()) {
             throw new CorruptRecordException("batch at offset " + baseOffset + " has " + data.remaining()
                     + " bytes after its " + count + " records");
         }
-        return out;
     }
 
     private ByteBuffer decompress(CompressionType compression, ByteBuffer raw) {
@@ -367,8 +415,16 @@ public final class RecordBatch {
         return out.buffer().flip();
     }
 
-    private static Record readRecord(ByteBuffer data, long baseOffset, long baseTimestamp, long logAppendTime,
-            int baseSequence) {
+    private static void readRecord(ByteBuffer data, long baseOffset, long baseTimestamp, long logAppendTime,
+            int baseSequence, RawRecordSink sink) {
+        long offset;
+        long timestamp;
+        int sequence;
+        int keyAt;
+        int keyLength;
+        int valueAt;
+        int valueLength;
+        List<Header> headers;
         try {
             int length = ByteUtils.readVarint(data);
             int start = data.position();
@@ -379,48 +435,51 @@ public final class RecordBatch {
             data.get(); // attributes: unused
             long timestampDelta = ByteUtils.readVarlong(data);
             int offsetDelta = ByteUtils.readVarint(data);
-            ByteBuffer key = readBytes(data);
-            ByteBuffer value = readBytes(data);
+            keyLength = skipBytes(data);
+            keyAt = data.position() - Math.max(0, keyLength);
+            valueLength = skipBytes(data);
+            valueAt = data.position() - Math.max(0, valueLength);
             int headerCount = ByteUtils.readVarint(data);
             if (headerCount < 0) {
                 throw new CorruptRecordException("negative header count " + headerCount);
             }
-            List<Header> headers = headerCount == 0 ? List.of() : new ArrayList<>(headerCount);
+            headers = headerCount == 0 ? List.of() : new ArrayList<>(headerCount);
             for (int h = 0; h < headerCount; h++) {
-                int keyLength = ByteUtils.readVarint(data);
-                if (keyLength < 0) {
-                    throw new CorruptRecordException("header key of negative length " + keyLength);
+                int headerKeyLength = ByteUtils.readVarint(data);
+                if (headerKeyLength < 0) {
+                    throw new CorruptRecordException("header key of negative length " + headerKeyLength);
                 }
-                byte[] headerKey = new byte[keyLength];
+                byte[] headerKey = new byte[headerKeyLength];
                 data.get(headerKey);
-                ByteBuffer headerValue = readBytes(data);
-                byte[] valueBytes = null;
-                if (headerValue != null) {
-                    valueBytes = new byte[headerValue.remaining()];
-                    headerValue.get(valueBytes);
-                }
+                int headerValueLength = skipBytes(data);
+                byte[] valueBytes = copy(data, data.position() - Math.max(0, headerValueLength), headerValueLength);
                 headers.add(new Header(new String(headerKey, StandardCharsets.UTF_8), valueBytes));
             }
             if (data.position() - start != length) {
                 throw new CorruptRecordException("record declares " + length + " bytes but its fields take "
                         + (data.position() - start));
             }
-            long timestamp = logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta;
-            int sequence = baseSequence == NO_SEQUENCE ? NO_SEQUENCE : incrementSequence(baseSequence, offsetDelta);
-            return new Record(baseOffset + offsetDelta, timestamp, sequence, key, value, headers);
+            offset = baseOffset + offsetDelta;
+            timestamp = logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta;
+            sequence = baseSequence == NO_SEQUENCE ? NO_SEQUENCE : incrementSequence(baseSequence, offsetDelta);
         } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException e) {
             throw new CorruptRecordException("record runs past the end of its batch", e);
         }
+        sink.accept(offset, timestamp, sequence, data, keyAt, keyLength, valueAt, valueLength, headers);
     }
 
-    private static ByteBuffer readBytes(ByteBuffer data) {
+    /** Reads a varint length and skips that many bytes; returns the length (-1: null). */
+    private static int skipBytes(ByteBuffer data) {
         int length = ByteUtils.readVarint(data);
         if (length < 0) {
-            return null;
+            return -1;
         }
-        ByteBuffer slice = data.slice(data.position(), length);
+        if (length > data.remaining()) {
+            throw new CorruptRecordException("field of " + length + " bytes with " + data.remaining()
+                    + " bytes left in the batch");
+        }
         data.position(data.position() + length);
-        return slice.asReadOnlyBuffer();
+        return length;
     }
 
     /** {@code sequence + increment}, wrapping past Integer.MAX_VALUE to 0 as Kafka does. */
