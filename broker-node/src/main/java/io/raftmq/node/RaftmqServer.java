@@ -9,6 +9,7 @@ import io.raftmq.metadata.node.ControllerServer;
 import io.raftmq.metadata.node.GrpcServers;
 import io.raftmq.protocol.broker.BrokerGrpc;
 import io.raftmq.protocol.common.Endpoint;
+import io.raftmq.protocol.replica.ReplicaGrpc;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,9 +70,12 @@ public final class RaftmqServer implements AutoCloseable {
             services.addAll(broker.services());
         }
         try {
-            // Produce runs inline so that a producer's pipelined requests are appended in the order sent.
+            // Produce runs inline so that a producer's pipelined requests are appended in the order
+            // sent; followers' fetch streams run inline to save a thread hop per fetch (a fetch reads
+            // recent records, from the page cache, and parks itself in the purgatory when there are none).
             grpc = GrpcServers.start(config.listener().host(), config.listener().port(), services,
-                    broker == null ? Set.of() : Set.of(BrokerGrpc.getProduceMethod().getFullMethodName()));
+                    broker == null ? Set.of() : Set.of(BrokerGrpc.getProduceMethod().getFullMethodName(),
+                            ReplicaGrpc.getReplicaFetchStreamMethod().getFullMethodName()));
         } catch (IOException e) {
             throw new IOException("cannot listen on " + config.listener() + " (grpc.listener): " + e.getMessage(), e);
         }

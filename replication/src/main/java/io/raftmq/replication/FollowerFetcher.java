@@ -1,10 +1,12 @@
 package io.raftmq.replication;
 
 import com.google.protobuf.ByteString;
-import io.grpc.Context;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.raftmq.common.HostPort;
 import io.raftmq.common.Time;
 import io.raftmq.common.Uuids;
@@ -25,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
@@ -34,12 +37,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Copies the partitions this broker follows from one leader broker: a thread that long-polls the
  * leader's Replica service with every such partition, appends what comes back as it is, learns the
- * high watermark, and truncates where the leader says this log diverges. The next fetch (which
+ * high watermark, and truncates where the leader says this log diverges. Fetches go over one
+ * long-lived stream to the leader (ReplicaFetchStream), one request at a time; a failed or stalled
+ * stream is dropped and the next fetch opens a new one. The next fetch (which
  * tells the leader this follower's position) is sent once the appended records are durable per the
  * log's flush mode, so a follower never reports records it could still lose.
  *
- * <p>Threads: one fetcher thread owns the fetch loop; {@link #add}, {@link #remove} and {@link
- * #shutdown} may be called from any thread (the partition map is concurrent).
+ * <p>Threads: one fetcher thread owns the fetch loop and the stream; {@link #add}, {@link #remove}
+ * and {@link #shutdown} may be called from any thread (the partition map is concurrent; add cancels
+ * the stream, which is thread-safe).
  */
 final class FollowerFetcher {
     private static final Logger LOG = LoggerFactory.getLogger(FollowerFetcher.class);
@@ -70,8 +76,8 @@ final class FollowerFetcher {
     private volatile boolean running = true;
     /** Counts {@link #add} calls; a fetch built before the latest one is cancelled. */
     private final AtomicLong added = new AtomicLong();
-    /** The fetch in flight, to cancel when a partition is added. */
-    private volatile Context.CancellableContext inFlight;
+    /** The open stream to the leader, or null; replaced by the fetch thread, cancelled by add(). */
+    private volatile FetchStream stream;
     // Fetch thread only.
     private boolean failing;
 
@@ -88,6 +94,7 @@ final class FollowerFetcher {
                 .maxInboundMessageSize(Integer.MAX_VALUE)
                 .keepAliveTime(1, TimeUnit.SECONDS)
                 .keepAliveTimeout(2, TimeUnit.SECONDS)
+                .directExecutor() // stream callbacks only queue an answer for the fetch thread
                 .build();
         this.thread = new Thread(this::run, "replica-fetcher-" + localBrokerId + "-from-" + leaderId);
         this.thread.setDaemon(true);
@@ -103,9 +110,9 @@ final class FollowerFetcher {
         // the one a new leader's acks=all produces wait for) is fetched now, not in up to
         // replica.fetch.max.wait.ms.
         added.incrementAndGet();
-        Context.CancellableContext call = inFlight;
-        if (call != null) {
-            call.cancel(null);
+        FetchStream open = stream;
+        if (open != null) {
+            open.cancel("partition " + partition.topicPartition() + " added");
         }
         synchronized (wakeup) {
             wakeup.notifyAll();
@@ -124,6 +131,10 @@ final class FollowerFetcher {
         running = false;
         synchronized (wakeup) {
             wakeup.notifyAll();
+        }
+        FetchStream open = stream;
+        if (open != null) {
+            open.cancel("shutting down");
         }
         channel.shutdownNow();
         try {
@@ -179,20 +190,9 @@ final class FollowerFetcher {
             sent.put(p.topicPartition(), s);
         }
         ReplicaFetchResponse response;
-        Context.CancellableContext call = Context.current().withCancellation();
-        inFlight = call;
-        if (added.get() != addedBefore) {
-            call.cancel(null); // a partition came in while this request was built
-        }
         try {
-            ReplicaFetchRequest built = request.build();
-            response = call.call(() -> ReplicaGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(config.fetchMaxWaitMs() + 15_000L, TimeUnit.MILLISECONDS)
-                    .replicaFetch(built));
+            response = exchange(request.build(), addedBefore);
         } catch (StatusRuntimeException e) {
-            if (call.isCancelled() && running) {
-                return; // cut short for a new partition: fetch again at once, with it
-            }
             if (!failing) {
                 failing = true;
                 LOG.info("[broker {}] cannot fetch from broker {} at {}: {}; retrying every {} ms", localBrokerId,
@@ -201,11 +201,9 @@ final class FollowerFetcher {
             channel.resetConnectBackoff();
             pause(config.fetchBackoffMs());
             return;
-        } catch (Exception e) {
-            throw new IllegalStateException(e); // call() declares it; the stub throws only the above
-        } finally {
-            inFlight = null;
-            call.cancel(null);
+        }
+        if (response == null) {
+            return; // cut short for a new partition: fetch again at once, with it
         }
         if (failing) {
             failing = false;
@@ -239,6 +237,95 @@ final class FollowerFetcher {
             } catch (Exception e) {
                 // The log reported its failure and is offline; the next fetch of it fails too.
             }
+        }
+    }
+
+    /**
+     * Sends one request on the stream (opening one if needed) and waits for its answer; null when
+     * {@link #add} cancelled the stream meanwhile (the caller fetches again at once, with the new
+     * partition).
+     *
+     * @throws StatusRuntimeException when the stream failed or gave no answer in time; the stream is
+     *     dropped and the next call opens a new one
+     */
+    private ReplicaFetchResponse exchange(ReplicaFetchRequest request, long addedBefore) {
+        FetchStream s = stream;
+        if (s == null || s.cancelled) {
+            s = new FetchStream();
+            ReplicaGrpc.newStub(channel).replicaFetchStream(s);
+            stream = s;
+        }
+        if (added.get() != addedBefore) {
+            s.cancel("a partition came in while the request was built");
+        } else {
+            s.send(request);
+        }
+        Object answer;
+        try {
+            answer = s.answers.poll(config.fetchMaxWaitMs() + 15_000L, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            answer = Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+        }
+        if (answer instanceof ReplicaFetchResponse response) {
+            return response;
+        }
+        stream = null;
+        if (s.cancelled && running) {
+            return null;
+        }
+        if (answer == null) {
+            s.cancel("no answer in time");
+            throw Status.DEADLINE_EXCEEDED.withDescription("no answer from the leader within "
+                    + (config.fetchMaxWaitMs() + 15_000L) + " ms").asRuntimeException();
+        }
+        throw answer instanceof StatusRuntimeException e ? e : Status.fromThrowable((Throwable) answer)
+                .asRuntimeException();
+    }
+
+    /**
+     * One ReplicaFetchStream call: answers (or the call's end) are queued by the transport thread
+     * for the fetch thread, which alone sends.
+     */
+    private static final class FetchStream
+            implements ClientResponseObserver<ReplicaFetchRequest, ReplicaFetchResponse> {
+        final LinkedBlockingQueue<Object> answers = new LinkedBlockingQueue<>();
+        private volatile ClientCallStreamObserver<ReplicaFetchRequest> requests;
+        /** Set before this side cancels the call. */
+        volatile boolean cancelled;
+
+        @Override
+        public void beforeStart(ClientCallStreamObserver<ReplicaFetchRequest> requestStream) {
+            requests = requestStream;
+        }
+
+        void send(ReplicaFetchRequest request) {
+            try {
+                requests.onNext(request);
+            } catch (IllegalStateException cancelledMeanwhile) {
+                // add() cancelled the call just now: its CANCELLED end is on the way to answers.
+            }
+        }
+
+        /** Ends the call (from any thread); the waiting fetch thread gets CANCELLED. */
+        void cancel(String why) {
+            cancelled = true;
+            requests.cancel(why, null);
+        }
+
+        @Override
+        public void onNext(ReplicaFetchResponse response) {
+            answers.add(response);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            answers.add(t instanceof StatusRuntimeException ? t : Status.fromThrowable(t).asRuntimeException());
+        }
+
+        @Override
+        public void onCompleted() {
+            answers.add(Status.UNAVAILABLE.withDescription("the leader ended the fetch stream").asRuntimeException());
         }
     }
 

@@ -15,6 +15,7 @@ import io.raftmq.protocol.replica.ReplicaFetchResponse;
 import io.raftmq.protocol.replica.ReplicaGrpc;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
@@ -22,7 +23,7 @@ import java.util.concurrent.CompletionException;
  * ReplicaManager}, holding each one (without a thread) until it has records, an error or a
  * divergence to report, or its wait runs out.
  *
- * <p>Stateless; called on gRPC threads.
+ * <p>Stateless apart from each stream's answer chain; called on gRPC threads.
  */
 public final class ReplicaGrpcService extends ReplicaGrpc.ReplicaImplBase {
     private final ReplicaManager replicas;
@@ -36,6 +37,78 @@ public final class ReplicaGrpcService extends ReplicaGrpc.ReplicaImplBase {
 
     @Override
     public void replicaFetch(ReplicaFetchRequest request, StreamObserver<ReplicaFetchResponse> observer) {
+        ServerCallStreamObserver<ReplicaFetchResponse> call = (ServerCallStreamObserver<ReplicaFetchResponse>) observer;
+        call.setOnCancelHandler(() -> { });
+        answer(request).thenAccept(response -> {
+            if (call.isCancelled()) {
+                return;
+            }
+            try {
+                call.onNext(response);
+                call.onCompleted();
+            } catch (IllegalStateException | StatusRuntimeException cancelledMeanwhile) {
+                // The call ended (cancelled, deadline) between the check and the answer.
+            }
+        });
+    }
+
+    /**
+     * One stream per follower: every request is answered as {@link #replicaFetch} would, and the
+     * answers go out in the order of the requests (a follower sends one at a time; the chain keeps
+     * the order even if one sent more). Runs on the transport thread (registered inline).
+     */
+    @Override
+    public StreamObserver<ReplicaFetchRequest> replicaFetchStream(StreamObserver<ReplicaFetchResponse> observer) {
+        ServerCallStreamObserver<ReplicaFetchResponse> call = (ServerCallStreamObserver<ReplicaFetchResponse>) observer;
+        call.setOnCancelHandler(() -> { });
+        return new StreamObserver<>() {
+            // The answer of the latest request written (or to be written) to the stream; only the
+            // transport thread chains onto it, answers complete on whichever thread completes them.
+            private CompletableFuture<Void> previous = CompletableFuture.completedFuture(null);
+
+            @Override
+            public void onNext(ReplicaFetchRequest request) {
+                previous = previous.thenCombine(answer(request), (ignored, response) -> {
+                    send(response);
+                    return null;
+                });
+            }
+
+            private void send(ReplicaFetchResponse response) {
+                synchronized (call) {
+                    if (call.isCancelled()) {
+                        return;
+                    }
+                    try {
+                        call.onNext(response);
+                    } catch (IllegalStateException | StatusRuntimeException ended) {
+                        // The follower went away between the check and the answer.
+                    }
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                // Cancelled or broken: answers still pending find the call cancelled and are dropped.
+            }
+
+            @Override
+            public void onCompleted() {
+                previous.thenRun(() -> {
+                    synchronized (call) {
+                        try {
+                            call.onCompleted();
+                        } catch (IllegalStateException | StatusRuntimeException ended) {
+                            // Already over.
+                        }
+                    }
+                });
+            }
+        };
+    }
+
+    /** The answer to one fetch: when the leader has something for the follower or the wait ran out. */
+    private CompletableFuture<ReplicaFetchResponse> answer(ReplicaFetchRequest request) {
         List<ReplicaManager.ReplicaFetchSpec> specs = new ArrayList<>(request.getPartitionsCount());
         for (ReplicaFetchPartition p : request.getPartitionsList()) {
             specs.add(new ReplicaManager.ReplicaFetchSpec(Uuids.fromProto(p.getTopicId()), p.getPartition(),
@@ -44,26 +117,20 @@ public final class ReplicaGrpcService extends ReplicaGrpc.ReplicaImplBase {
         }
         long maxWaitMs = Math.max(0, Math.min(request.getMaxWaitMs(), maxWaitCapMs));
         int maxBytes = request.getMaxBytes() <= 0 ? Integer.MAX_VALUE : request.getMaxBytes();
-        ServerCallStreamObserver<ReplicaFetchResponse> call = (ServerCallStreamObserver<ReplicaFetchResponse>) observer;
-        call.setOnCancelHandler(() -> { });
-        replicas.fetchForFollower(request.getReplicaId(), request.getBrokerEpoch(), maxWaitMs, maxBytes, specs)
-                .whenComplete((results, error) -> {
-                    if (call.isCancelled()) {
-                        return;
-                    }
-                    ReplicaFetchResponse response;
-                    try {
-                        response = error == null ? toResponse(results) : errorResponse(error);
-                    } catch (RuntimeException e) {
-                        response = errorResponse(e);
-                    }
-                    try {
-                        call.onNext(response);
-                        call.onCompleted();
-                    } catch (IllegalStateException | StatusRuntimeException cancelledMeanwhile) {
-                        // The call ended (cancelled, deadline) between the check and the answer.
-                    }
-                });
+        CompletableFuture<List<ReplicaManager.ReplicaFetchResult>> results;
+        try {
+            results = replicas.fetchForFollower(request.getReplicaId(), request.getBrokerEpoch(), maxWaitMs, maxBytes,
+                    specs);
+        } catch (RuntimeException e) {
+            results = CompletableFuture.failedFuture(e);
+        }
+        return results.handle((r, error) -> {
+            try {
+                return error == null ? toResponse(r) : errorResponse(error);
+            } catch (RuntimeException e) {
+                return errorResponse(e);
+            }
+        });
     }
 
     private static ReplicaFetchResponse errorResponse(Throwable error) {
