@@ -200,11 +200,74 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
 
     @Override
     public void produce(ProduceRequest request, StreamObserver<ProduceResponse> observer) {
+        replyLater(observer, answerProduce(request), r -> r, e -> ProduceResponse.newBuilder().setError(internal(e))
+                .build());
+    }
+
+    /**
+     * One stream per producer connection, run on the transport thread (registered inline): each
+     * request is appended as it arrives, so in the order sent, and the answers go out in the same
+     * order (a chain of futures), as Kafka answers a connection's requests.
+     */
+    @Override
+    public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> observer) {
+        ServerCallStreamObserver<ProduceResponse> call = (ServerCallStreamObserver<ProduceResponse>) observer;
+        call.setOnCancelHandler(() -> { });
+        return new StreamObserver<>() {
+            // The latest request's answer, sent or to be sent; chained onto by the transport thread only.
+            private CompletableFuture<Void> previous = CompletableFuture.completedFuture(null);
+
+            @Override
+            public void onNext(ProduceRequest request) {
+                CompletableFuture<ProduceResponse> answer;
+                try {
+                    answer = answerProduce(request);
+                } catch (RuntimeException e) {
+                    answer = CompletableFuture.completedFuture(ProduceResponse.newBuilder().setError(internal(e))
+                            .build());
+                }
+                CompletableFuture<ProduceResponse> safe = answer.exceptionally(
+                        e -> ProduceResponse.newBuilder().setError(internal(e)).build());
+                previous = previous.thenCombine(safe, (ignored, response) -> {
+                    synchronized (call) {
+                        if (!call.isCancelled()) {
+                            try {
+                                call.onNext(response);
+                            } catch (IllegalStateException | StatusRuntimeException ended) {
+                                // The producer went away between the check and the answer.
+                            }
+                        }
+                    }
+                    return null;
+                });
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                // Cancelled or broken: the answers still pending find the call cancelled.
+            }
+
+            @Override
+            public void onCompleted() {
+                previous.thenRun(() -> {
+                    synchronized (call) {
+                        try {
+                            call.onCompleted();
+                        } catch (IllegalStateException | StatusRuntimeException ended) {
+                            // Already over.
+                        }
+                    }
+                });
+            }
+        };
+    }
+
+    /** Validates and appends one request; the answer completes when its acks are met. */
+    private CompletableFuture<ProduceResponse> answerProduce(ProduceRequest request) {
         int acks = request.getAcks();
         if (acks != 0 && acks != 1 && acks != -1) {
-            reply(observer, ProduceResponse.newBuilder().setError(ApiError.of(ErrorCode.INVALID_REQUIRED_ACKS,
-                    "acks must be 0, 1 or -1 (all); got %d", acks).toProto()).build());
-            return;
+            return CompletableFuture.completedFuture(ProduceResponse.newBuilder().setError(ApiError.of(
+                    ErrorCode.INVALID_REQUIRED_ACKS, "acks must be 0, 1 or -1 (all); got %d", acks).toProto()).build());
         }
         MetadataImage image = metadata.image();
         Map<TopicPartition, ByteBuffer> toAppend = new LinkedHashMap<>();
@@ -214,9 +277,8 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
             for (PartitionProduceData data : topic.getPartitionsList()) {
                 TopicPartition tp = new TopicPartition(topic.getName(), data.getPartition());
                 if (order.contains(tp)) {
-                    reply(observer, ProduceResponse.newBuilder().setError(ApiError.of(ErrorCode.INVALID_REQUEST,
-                            "%s appears twice in one produce request", tp).toProto()).build());
-                    return;
+                    return CompletableFuture.completedFuture(ProduceResponse.newBuilder().setError(ApiError.of(
+                            ErrorCode.INVALID_REQUEST, "%s appears twice in one produce request", tp).toProto()).build());
                 }
                 order.add(tp);
                 if (tp.topic().equals(GroupCoordinatorConfig.OFFSETS_TOPIC)) {
@@ -242,7 +304,7 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
         CompletableFuture<Map<TopicPartition, ProduceResult>> appended = toAppend.isEmpty()
                 ? CompletableFuture.completedFuture(Map.of())
                 : replicas.appendRecords(acks, timeoutMs, toAppend);
-        replyLater(observer, appended, results -> {
+        return appended.thenApply(results -> {
             Map<String, TopicProduceResponse.Builder> byTopic = new LinkedHashMap<>();
             for (TopicPartition tp : order) {
                 ProduceResult r = results.containsKey(tp) ? results.get(tp) : refused.get(tp);
@@ -263,7 +325,7 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
             ProduceResponse.Builder response = ProduceResponse.newBuilder().setError(ApiError.NONE.toProto());
             byTopic.values().forEach(response::addTopics);
             return response.build();
-        }, e -> ProduceResponse.newBuilder().setError(internal(e)).build());
+        });
     }
 
     // ---- Fetch ----

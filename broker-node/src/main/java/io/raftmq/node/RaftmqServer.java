@@ -70,11 +70,12 @@ public final class RaftmqServer implements AutoCloseable {
             services.addAll(broker.services());
         }
         try {
-            // Produce runs inline so that a producer's pipelined requests are appended in the order
-            // sent; followers' fetch streams run inline to save a thread hop per fetch (a fetch reads
-            // recent records, from the page cache, and parks itself in the purgatory when there are none).
+            // Produce (unary and stream) runs inline so that a producer's pipelined requests are
+            // appended in the order sent; followers' fetch streams run inline to save a thread hop
+            // per fetch (a fetch reads recent records, from the page cache, or parks in the purgatory).
             grpc = GrpcServers.start(config.listener().host(), config.listener().port(), services,
                     broker == null ? Set.of() : Set.of(BrokerGrpc.getProduceMethod().getFullMethodName(),
+                            BrokerGrpc.getProduceStreamMethod().getFullMethodName(),
                             ReplicaGrpc.getReplicaFetchStreamMethod().getFullMethodName()));
         } catch (IOException e) {
             throw new IOException("cannot listen on " + config.listener() + " (grpc.listener): " + e.getMessage(), e);

@@ -41,6 +41,8 @@ final class ProducerBatch {
     private long builtProducerId = RecordBatch.NO_PRODUCER_ID;
     private int baseSequence = RecordBatch.NO_SEQUENCE;
     int attempts;
+    /** The order in which the sender first sent this batch among all batches, or -1 (sender thread). */
+    long sendOrder = -1;
     long retryAfterMs;
     boolean everSent;
     /** The sequence the leader expected when this batch was last sent (idempotence only). */

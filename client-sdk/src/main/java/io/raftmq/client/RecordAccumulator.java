@@ -119,13 +119,10 @@ final class RecordAccumulator {
     void reenqueue(ProducerBatch batch) {
         Deque<ProducerBatch> deque = queues.computeIfAbsent(batch.tp, k -> new ArrayDeque<>());
         synchronized (deque) {
-            if (!batch.hasSequence()) {
-                deque.addFirst(batch);
-                return;
-            }
+            // Behind the re-queued batches that were sent before it, so that retries keep the
+            // order of the first sends: by sequence with idempotence, else by send order.
             List<ProducerBatch> before = new ArrayList<>();
-            while (!deque.isEmpty() && deque.peekFirst().hasSequence()
-                    && deque.peekFirst().baseSequence() < batch.baseSequence()) {
+            while (!deque.isEmpty() && sentBefore(deque.peekFirst(), batch)) {
                 before.add(deque.pollFirst());
             }
             deque.addFirst(batch);
@@ -133,6 +130,13 @@ final class RecordAccumulator {
                 deque.addFirst(before.get(i));
             }
         }
+    }
+
+    private static boolean sentBefore(ProducerBatch queued, ProducerBatch batch) {
+        if (batch.hasSequence()) {
+            return queued.hasSequence() && queued.baseSequence() < batch.baseSequence();
+        }
+        return queued.sendOrder >= 0 && queued.sendOrder < batch.sendOrder;
     }
 
     /** Partitions with queued batches. */

@@ -72,6 +72,9 @@ final class Sender implements Runnable {
     private final LongSupplier clockMs;
 
     private final ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
+    private final ProduceStreams produceStreams;
+    /** Numbers batches in the order they are first sent (sender thread). */
+    private long nextSendOrder;
     private final Object wakeLock = new Object();
     /** Guarded by wakeLock. */
     private boolean woken;
@@ -101,6 +104,7 @@ final class Sender implements Runnable {
         this.maxRequestSize = config.values.intValue(ProducerConfig.MAX_REQUEST_SIZE);
         this.compression = CompressionType.forName(config.values.string(ProducerConfig.COMPRESSION_TYPE));
         this.clockMs = clockMs;
+        this.produceStreams = new ProduceStreams(clientId, channels);
     }
 
     void wakeup() {
@@ -147,12 +151,14 @@ final class Sender implements Runnable {
         for (ProducerBatch b : accumulator.incompleteBatches()) {
             failBatch(b, closed);
         }
+        produceStreams.close();
         log.debug("[{}] sender stopped", clientId);
     }
 
     /** One pass of the loop; false when the sender should stop. */
     boolean runOnce() {
         long now = clockMs.getAsLong();
+        produceStreams.expire(now);
         processCompletions(now);
         if (forceClose) {
             return false;
@@ -274,17 +280,17 @@ final class Sender implements Runnable {
         }
     }
 
-    private boolean mayDrain(ProducerIdState.PartitionSequences seq, ProducerBatch batch) {
+    private boolean mayDrain(ProducerIdState.PartitionSequences seq, ProducerBatch batch, BrokerAddress leader) {
         if (seq.inFlight.size() >= maxInFlight) {
             return false;
         }
         if (!ids.active()) {
-            // Brokers append a connection's produce requests in arrival order, but gRPC does not
-            // promise that arrival order is send order (calls queued while a channel connects are
-            // started on executor threads; HTTP/2 flow control interleaves streams). Without
-            // sequence numbers the leader cannot put them right, so one batch per partition is
-            // unanswered at a time: that keeps the send order.
-            return seq.inFlight.isEmpty();
+            // Without sequence numbers the leader cannot put batches right that arrive out of
+            // order. On a produce stream it appends them in the order sent, so up to max.in.flight
+            // are pipelined; a retry goes alone once nothing is in flight. Unary calls keep no
+            // order (gRPC starts calls queued while a channel connects on executor threads; HTTP/2
+            // flow control interleaves streams): one batch per partition at a time.
+            return seq.inFlight.isEmpty() || (batch.attempts == 0 && produceStreams.ordered(leader));
         }
         if (batch.hasSequence()) {
             // A retry: alone and in order, so the leader sees no gap.
@@ -308,7 +314,7 @@ final class Sender implements Runnable {
                 continue;
             }
             ProducerIdState.PartitionSequences seq = ids.partition(tp);
-            if (!mayDrain(seq, batch)) {
+            if (!mayDrain(seq, batch, leader)) {
                 continue;
             }
             int size = bytesByBroker.getOrDefault(leader, 0);
@@ -341,6 +347,9 @@ final class Sender implements Runnable {
                             .setRecords(UnsafeByteOperations.unsafeWrap(bytes)));
             b.attempts++;
             b.everSent = true;
+            if (b.sendOrder < 0) {
+                b.sendOrder = nextSendOrder++;
+            }
             b.expectedAtSend = ids.partition(b.tp).expectedSequence();
             if (acks != 0) {
                 ids.partition(b.tp).inFlight.add(b);
@@ -348,8 +357,8 @@ final class Sender implements Runnable {
         }
         ProduceRequest.Builder request = ProduceRequest.newBuilder().setAcks(acks).setTimeoutMs(requestTimeoutMs);
         topics.values().forEach(request::addTopics);
-        var call = BrokerChannels.toCompletable(channels.broker(broker, requestTimeoutMs + 2000L)
-                .produce(request.build()));
+        var call = produceStreams.send(broker, request.build(), clockMs.getAsLong() + requestTimeoutMs + 2000L,
+                requestTimeoutMs + 2000L);
         if (acks == 0) {
             for (ProducerBatch b : batches) {
                 completeBatch(b, -1, -1);

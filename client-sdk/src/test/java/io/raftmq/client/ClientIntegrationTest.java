@@ -159,6 +159,46 @@ class ClientIntegrationTest {
     }
 
     @Test
+    void aProducerWithoutIdempotencePipelinesBatchesAndKeepsTheirOrder() throws Exception {
+        admin.createTopic(new NewTopic("pipelined", 1, 3));
+        int count = 3_000;
+        // Small batches, no linger, five in flight: many batches of the partition travel at once on
+        // the produce stream, and the leader must append them in the order sent.
+        try (Producer<String, String> producer = new Producer<>(fixture.producerConfig().acks("1")
+                .enableIdempotence(false).batchSize(256).lingerMs(0).maxInFlightRequestsPerConnection(5).build(),
+                Serdes.stringSerializer(), Serdes.stringSerializer())) {
+            List<Future<RecordMetadata>> futures = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                futures.add(producer.send(new ProducerRecord<>("pipelined", 0, null, Integer.toString(i))));
+            }
+            long previous = -1;
+            for (Future<RecordMetadata> f : futures) {
+                long offset = f.get(30, TimeUnit.SECONDS).offset();
+                assertTrue(offset > previous, "acknowledged offsets rise in send order: " + offset + " after "
+                        + previous);
+                previous = offset;
+            }
+        }
+        TopicPartition tp = new TopicPartition("pipelined", 0);
+        List<Integer> values = new ArrayList<>();
+        try (Consumer<String, String> consumer = new Consumer<>(fixture.consumerConfig().build(),
+                Serdes.stringDeserializer(), Serdes.stringDeserializer())) {
+            consumer.assign(List.of(tp));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (values.size() < count && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
+                    values.add(Integer.parseInt(r.value()));
+                }
+            }
+        }
+        List<Integer> want = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            want.add(i);
+        }
+        assertEquals(want, values, "every record once, in send order");
+    }
+
+    @Test
     void seekPositionsAndResetPolicies() throws Exception {
         admin.createTopic(new NewTopic("seek", 1, 3));
         TopicPartition tp = new TopicPartition("seek", 0);
