@@ -28,6 +28,12 @@ final class BrokerChannels implements AutoCloseable {
     /** Test seam: wraps every channel created after it is set (fault injection). */
     volatile io.grpc.ClientInterceptor interceptor;
 
+    /**
+     * HTTP/2 receive window per stream: a fetch answer of max.partition.fetch.bytes (1 MiB) for each of
+     * a few partitions streams in without waiting for window updates (gRPC's default is 1 MiB).
+     */
+    static final int FLOW_CONTROL_WINDOW_BYTES = 8 * 1024 * 1024;
+
     BrokerChannels(String clientId) {
         this.clientId = clientId;
     }
@@ -40,6 +46,7 @@ final class BrokerChannels implements AutoCloseable {
             NettyChannelBuilder builder = NettyChannelBuilder.forAddress(a.host(), a.port())
                     .usePlaintext()
                     .maxInboundMessageSize(MAX_INBOUND_BYTES)
+                    .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
                     .userAgent("raftmq-java/" + clientId)
                     .keepAliveTime(30, TimeUnit.SECONDS)
                     // Answers are handled on the transport thread: every callback only queues the

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Fetches for the consumer: at most one Fetch in flight per leader broker, covering every assigned
  * partition it leads that has a position and fewer than {@code max.partition.fetch.bytes} of
- * buffered records; answers are queued by gRPC threads and decoded on the consumer's thread into
- * buffered records. A partition with buffered records is fetched from just after the last of them
+ * buffered records; answers are read (batches checked, keys and values copied) by the gRPC thread
+ * that receives them, queued, and deserialized on the consumer's thread into buffered records. A partition with buffered records is fetched from just after the last of them
  * (a prefetch), so the next answer is on its way while the application works through the current
  * one. Records below the fetch offset (the head of a batch that starts earlier) are skipped, and an
  * answer for an offset that is no longer the partition's next fetch offset (after a seek or a
@@ -41,7 +41,14 @@ final class Fetcher<K, V> {
 
     /** One answer (or failure) for one request. */
     record Completed(BrokerAddress broker, Map<TopicPartition, Long> offsets, FetchResponse response,
-            Throwable error) {}
+            Throwable error, Map<TopicPartition, Decoded> decoded) {}
+
+    /** A record read out of its batch, key and value copied, not yet deserialized. */
+    record RawRecord(long offset, long timestamp, byte[] key, byte[] value,
+            List<io.raftmq.protocol.record.Header> headers, Optional<Integer> leaderEpoch) {}
+
+    /** One partition's records from an answer, or why they could not be read (a corrupt batch). */
+    record Decoded(List<RawRecord> records, RuntimeException error) {}
 
     private final String clientId;
     private final ClusterMetadata metadata;
@@ -123,7 +130,8 @@ final class Fetcher<K, V> {
             inFlightPartitions.addAll(offsets.keySet());
             BrokerChannels.toCompletable(channels.broker(leader, requestTimeoutMs + (long) maxWaitMs)
                     .fetch(request.build()))
-                    .whenComplete((r, e) -> completed.add(new Completed(leader, offsets, r, e)));
+                    .whenComplete((r, e) -> completed.add(new Completed(leader, offsets, r, e,
+                            r == null ? Map.of() : decodeAll(r, offsets))));
         });
     }
 
@@ -173,7 +181,11 @@ final class Fetcher<K, V> {
                 }
                 ErrorCode code = p.getError().getCode();
                 if (code == ErrorCode.NONE) {
-                    decode(tp, fetchedAt, p.getRecords().asReadOnlyByteBuffer());
+                    Decoded d = c.decoded().getOrDefault(tp, new Decoded(List.of(), null));
+                    if (d.error() != null) {
+                        throw d.error();
+                    }
+                    buffer(tp, d.records());
                 } else if (code == ErrorCode.OFFSET_OUT_OF_RANGE && fetchedAt != s.position) {
                     // A prefetch past buffered records: decided once they are consumed and the
                     // partition is fetched from its position again.
@@ -198,8 +210,33 @@ final class Fetcher<K, V> {
         }
     }
 
-    private void decode(TopicPartition tp, long position, ByteBuffer bytes) {
-        Buffered<K, V> out = buffered.computeIfAbsent(tp, k -> new Buffered<>());
+    /**
+     * Reads the records of every partition in an answer: batches checked (CRC), records at or above
+     * the offset each partition was fetched from, keys and values copied out. Runs on the gRPC
+     * thread that received the answer, beside the consumer's thread, which only deserializes;
+     * user code (deserializers) never runs here.
+     */
+    private static Map<TopicPartition, Decoded> decodeAll(FetchResponse response, Map<TopicPartition, Long> offsets) {
+        Map<TopicPartition, Decoded> out = new HashMap<>();
+        for (FetchableTopicResponse t : response.getTopicsList()) {
+            for (FetchablePartitionResponse p : t.getPartitionsList()) {
+                TopicPartition tp = new TopicPartition(t.getName(), p.getPartition());
+                Long fetchedAt = offsets.get(tp);
+                if (fetchedAt == null || p.getError().getCode() != ErrorCode.NONE) {
+                    continue;
+                }
+                try {
+                    out.put(tp, new Decoded(decode(fetchedAt, p.getRecords().asReadOnlyByteBuffer()), null));
+                } catch (RuntimeException e) {
+                    out.put(tp, new Decoded(List.of(), e));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static List<RawRecord> decode(long position, ByteBuffer bytes) {
+        List<RawRecord> out = new ArrayList<>();
         ByteBuffer view = bytes.duplicate();
         while (view.hasRemaining()) {
             int size = RecordBatch.sizeOfBatchAt(view, view.position());
@@ -217,24 +254,34 @@ final class Fetcher<K, V> {
             }
             int epoch = batch.partitionLeaderEpoch();
             Optional<Integer> leaderEpoch = epoch < 0 ? Optional.empty() : Optional.of(epoch);
-            batch.forEachRecordCopy((offset, timestamp, key, value, recordHeaders) -> {
-                if (offset < position) {
-                    return;
+            batch.forEachRecordCopy((offset, timestamp, key, value, headers) -> {
+                if (offset >= position) {
+                    out.add(new RawRecord(offset, timestamp, key, value, headers, leaderEpoch));
                 }
-                List<Header> headers = List.of();
-                if (!recordHeaders.isEmpty()) {
-                    List<Header> converted = new ArrayList<>(recordHeaders.size());
-                    for (io.raftmq.protocol.record.Header h : recordHeaders) {
-                        converted.add(new Header(h.key(), h.value()));
-                    }
-                    headers = List.copyOf(converted);
-                }
-                ConsumerRecord<K, V> record = new ConsumerRecord<>(tp.topic(), tp.partition(), offset, timestamp,
-                        keyDeserializer.deserialize(tp.topic(), key), valueDeserializer.deserialize(tp.topic(), value),
-                        headers, leaderEpoch, key == null ? -1 : key.length, value == null ? -1 : value.length);
-                out.records.add(record);
-                out.bytes += Buffered.sizeOf(record);
             });
+        }
+        return out;
+    }
+
+    /** Deserializes decoded records into the partition's buffer (the consumer's thread). */
+    private void buffer(TopicPartition tp, List<RawRecord> records) {
+        Buffered<K, V> out = buffered.computeIfAbsent(tp, k -> new Buffered<>());
+        for (RawRecord r : records) {
+            List<Header> headers = List.of();
+            if (!r.headers().isEmpty()) {
+                List<Header> converted = new ArrayList<>(r.headers().size());
+                for (io.raftmq.protocol.record.Header h : r.headers()) {
+                    converted.add(new Header(h.key(), h.value()));
+                }
+                headers = List.copyOf(converted);
+            }
+            byte[] key = r.key();
+            byte[] value = r.value();
+            ConsumerRecord<K, V> record = new ConsumerRecord<>(tp.topic(), tp.partition(), r.offset(), r.timestamp(),
+                    keyDeserializer.deserialize(tp.topic(), key), valueDeserializer.deserialize(tp.topic(), value),
+                    headers, r.leaderEpoch(), key == null ? -1 : key.length, value == null ? -1 : value.length);
+            out.records.add(record);
+            out.bytes += Buffered.sizeOf(record);
         }
     }
 

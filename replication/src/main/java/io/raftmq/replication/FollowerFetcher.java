@@ -92,6 +92,9 @@ final class FollowerFetcher {
         this.channel = NettyChannelBuilder.forAddress(endpoint.host(), endpoint.port())
                 .usePlaintext()
                 .maxInboundMessageSize(Integer.MAX_VALUE)
+                // An answer of up to replica.fetch.response.max.bytes streams in without waiting for
+                // HTTP/2 window updates (gRPC's default window is 1 MiB).
+                .flowControlWindow(Math.max(1 << 20, config.fetchResponseMaxBytes()))
                 .keepAliveTime(1, TimeUnit.SECONDS)
                 .keepAliveTimeout(2, TimeUnit.SECONDS)
                 .directExecutor() // stream callbacks only queue an answer for the fetch thread
