@@ -59,6 +59,7 @@ import io.raftmq.protocol.controller.DescribeClusterRequest;
 import io.raftmq.protocol.controller.DescribeClusterResponse;
 import io.raftmq.protocol.controller.DescribeTopicsRequest;
 import io.raftmq.protocol.controller.DescribeTopicsResponse;
+import io.raftmq.protocol.rpc.InOrderAnswers;
 import io.raftmq.replication.FetchResult;
 import io.raftmq.replication.FetchSpec;
 import io.raftmq.replication.ProduceResult;
@@ -211,55 +212,8 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
      */
     @Override
     public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> observer) {
-        ServerCallStreamObserver<ProduceResponse> call = (ServerCallStreamObserver<ProduceResponse>) observer;
-        call.setOnCancelHandler(() -> { });
-        return new StreamObserver<>() {
-            // The latest request's answer, sent or to be sent; chained onto by the transport thread only.
-            private CompletableFuture<Void> previous = CompletableFuture.completedFuture(null);
-
-            @Override
-            public void onNext(ProduceRequest request) {
-                CompletableFuture<ProduceResponse> answer;
-                try {
-                    answer = answerProduce(request);
-                } catch (RuntimeException e) {
-                    answer = CompletableFuture.completedFuture(ProduceResponse.newBuilder().setError(internal(e))
-                            .build());
-                }
-                CompletableFuture<ProduceResponse> safe = answer.exceptionally(
-                        e -> ProduceResponse.newBuilder().setError(internal(e)).build());
-                previous = previous.thenCombine(safe, (ignored, response) -> {
-                    synchronized (call) {
-                        if (!call.isCancelled()) {
-                            try {
-                                call.onNext(response);
-                            } catch (IllegalStateException | StatusRuntimeException ended) {
-                                // The producer went away between the check and the answer.
-                            }
-                        }
-                    }
-                    return null;
-                });
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                // Cancelled or broken: the answers still pending find the call cancelled.
-            }
-
-            @Override
-            public void onCompleted() {
-                previous.thenRun(() -> {
-                    synchronized (call) {
-                        try {
-                            call.onCompleted();
-                        } catch (IllegalStateException | StatusRuntimeException ended) {
-                            // Already over.
-                        }
-                    }
-                });
-            }
-        };
+        return new InOrderAnswers<>(observer, this::answerProduce,
+                e -> ProduceResponse.newBuilder().setError(internal(e)).build());
     }
 
     /** Validates and appends one request; the answer completes when its acks are met. */

@@ -13,6 +13,7 @@ import io.raftmq.protocol.replica.ReplicaFetchPartitionResponse;
 import io.raftmq.protocol.replica.ReplicaFetchRequest;
 import io.raftmq.protocol.replica.ReplicaFetchResponse;
 import io.raftmq.protocol.replica.ReplicaGrpc;
+import io.raftmq.protocol.rpc.InOrderAnswers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -23,7 +24,7 @@ import java.util.concurrent.CompletionException;
  * ReplicaManager}, holding each one (without a thread) until it has records, an error or a
  * divergence to report, or its wait runs out.
  *
- * <p>Stateless apart from each stream's answer chain; called on gRPC threads.
+ * <p>Stateless; called on gRPC threads.
  */
 public final class ReplicaGrpcService extends ReplicaGrpc.ReplicaImplBase {
     private final ReplicaManager replicas;
@@ -59,52 +60,7 @@ public final class ReplicaGrpcService extends ReplicaGrpc.ReplicaImplBase {
      */
     @Override
     public StreamObserver<ReplicaFetchRequest> replicaFetchStream(StreamObserver<ReplicaFetchResponse> observer) {
-        ServerCallStreamObserver<ReplicaFetchResponse> call = (ServerCallStreamObserver<ReplicaFetchResponse>) observer;
-        call.setOnCancelHandler(() -> { });
-        return new StreamObserver<>() {
-            // The answer of the latest request written (or to be written) to the stream; only the
-            // transport thread chains onto it, answers complete on whichever thread completes them.
-            private CompletableFuture<Void> previous = CompletableFuture.completedFuture(null);
-
-            @Override
-            public void onNext(ReplicaFetchRequest request) {
-                previous = previous.thenCombine(answer(request), (ignored, response) -> {
-                    send(response);
-                    return null;
-                });
-            }
-
-            private void send(ReplicaFetchResponse response) {
-                synchronized (call) {
-                    if (call.isCancelled()) {
-                        return;
-                    }
-                    try {
-                        call.onNext(response);
-                    } catch (IllegalStateException | StatusRuntimeException ended) {
-                        // The follower went away between the check and the answer.
-                    }
-                }
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                // Cancelled or broken: answers still pending find the call cancelled and are dropped.
-            }
-
-            @Override
-            public void onCompleted() {
-                previous.thenRun(() -> {
-                    synchronized (call) {
-                        try {
-                            call.onCompleted();
-                        } catch (IllegalStateException | StatusRuntimeException ended) {
-                            // Already over.
-                        }
-                    }
-                });
-            }
-        };
+        return new InOrderAnswers<>(observer, this::answer, ReplicaGrpcService::errorResponse);
     }
 
     /** The answer to one fetch: when the leader has something for the follower or the wait ran out. */
