@@ -135,9 +135,14 @@ public final class LocalMetadataLog implements MetadataLog {
                     if (own != null) {
                         own.complete(batch.offset());
                     }
-                } else if (entry instanceof LocalLogCluster.LeaderEntry change && cluster.isCurrent(change.leader())) {
-                    // Like JRaft: a voter replaying old entries is not told about old leaderships,
-                    // only about the current one (which comes after every batch before its term).
+                } else if (entry instanceof LocalLogCluster.LeaderEntry change
+                        && (cluster.isCurrent(change.leader()) || change.leader().leaderId() != nodeId)) {
+                    // Like JRaft: a voter is never made leader of an epoch that is already over
+                    // (replaying old entries, it is not told about its own old leaderships), but it
+                    // always learns that an epoch passed to another node before it sees that
+                    // epoch's batches — a deposed leader steps down before it applies its
+                    // successor's entries. (Skipping those too once let a lagging active controller
+                    // see its successor's batch while it still thought it led.)
                     leader = change.leader();
                     listener.handleLeaderChange(change.leader());
                 }
