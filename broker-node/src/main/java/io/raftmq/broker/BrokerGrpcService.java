@@ -201,8 +201,7 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
 
     @Override
     public void produce(ProduceRequest request, StreamObserver<ProduceResponse> observer) {
-        replyLater(observer, answerProduce(request), r -> r, e -> ProduceResponse.newBuilder().setError(internal(e))
-                .build());
+        replyLater(observer, answerProduce(request), r -> r, BrokerGrpcService::produceFailure);
     }
 
     /**
@@ -212,8 +211,11 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
      */
     @Override
     public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> observer) {
-        return new InOrderAnswers<>(observer, this::answerProduce,
-                e -> ProduceResponse.newBuilder().setError(internal(e)).build());
+        return new InOrderAnswers<>(observer, this::answerProduce, BrokerGrpcService::produceFailure);
+    }
+
+    private static ProduceResponse produceFailure(Throwable e) {
+        return ProduceResponse.newBuilder().setError(internal(e)).build();
     }
 
     /** Validates and appends one request; the answer completes when its acks are met. */

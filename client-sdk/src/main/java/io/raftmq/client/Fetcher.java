@@ -48,7 +48,9 @@ final class Fetcher<K, V> {
             List<io.raftmq.protocol.record.Header> headers, Optional<Integer> leaderEpoch) {}
 
     /** One partition's records from an answer, or why they could not be read (a corrupt batch). */
-    record Decoded(List<RawRecord> records, RuntimeException error) {}
+    record Decoded(List<RawRecord> records, RuntimeException error) {
+        static final Decoded NONE = new Decoded(List.of(), null);
+    }
 
     private final String clientId;
     private final ClusterMetadata metadata;
@@ -181,7 +183,7 @@ final class Fetcher<K, V> {
                 }
                 ErrorCode code = p.getError().getCode();
                 if (code == ErrorCode.NONE) {
-                    Decoded d = c.decoded().getOrDefault(tp, new Decoded(List.of(), null));
+                    Decoded d = c.decoded().getOrDefault(tp, Decoded.NONE);
                     if (d.error() != null) {
                         throw d.error();
                     }

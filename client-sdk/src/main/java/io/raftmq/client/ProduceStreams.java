@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,14 +37,19 @@ final class ProduceStreams {
 
     private final String clientId;
     private final BrokerChannels channels;
+    private final LongSupplier clockMs;
+    /** How long a request may go unanswered (a unary call's deadline; on a stream, see {@link #expire}). */
+    private final long timeoutMs;
     /** Sender thread only. */
     private final Map<BrokerAddress, Stream> streams = new HashMap<>();
     /** Brokers that answered UNIMPLEMENTED to ProduceStream; written by the transport thread. */
     private final Set<BrokerAddress> unaryOnly = ConcurrentHashMap.newKeySet();
 
-    ProduceStreams(String clientId, BrokerChannels channels) {
+    ProduceStreams(String clientId, BrokerChannels channels, LongSupplier clockMs, long timeoutMs) {
         this.clientId = clientId;
         this.channels = channels;
+        this.clockMs = clockMs;
+        this.timeoutMs = timeoutMs;
     }
 
     /** Whether requests to {@code broker} are appended in the order sent (false once it only takes unary calls). */
@@ -53,26 +59,26 @@ final class ProduceStreams {
 
     /**
      * Sends {@code request} to {@code broker}; the answer, or the failure of the call, completes the
-     * future on a gRPC thread.
-     *
-     * @param deadlineMs on the sender's clock: with no answer by then, {@link #expire} ends the stream
-     * @param timeoutMs the deadline of a unary call, for brokers without the stream
+     * future on a gRPC thread. Unanswered {@code timeoutMs} after it is sent, it fails.
      */
-    CompletableFuture<ProduceResponse> send(BrokerAddress broker, ProduceRequest request, long deadlineMs,
-            long timeoutMs) {
+    CompletableFuture<ProduceResponse> send(BrokerAddress broker, ProduceRequest request) {
         if (unaryOnly.contains(broker)) {
-            return BrokerChannels.toCompletable(channels.broker(broker, timeoutMs).produce(request));
+            return unary(broker, request);
         }
         Stream stream = streams.get(broker);
         if (stream == null || stream.isEnded()) {
-            stream = new Stream(broker, timeoutMs);
+            stream = new Stream(broker);
             streams.put(broker, stream);
             BrokerGrpc.newStub(channels.channel(broker)).produceStream(stream);
         }
-        return stream.send(request, deadlineMs);
+        return stream.send(request, clockMs.getAsLong() + timeoutMs);
     }
 
-    /** Ends every stream whose oldest unanswered request is past its deadline. */
+    private CompletableFuture<ProduceResponse> unary(BrokerAddress broker, ProduceRequest request) {
+        return BrokerChannels.toCompletable(channels.broker(broker, timeoutMs).produce(request));
+    }
+
+    /** Ends every stream whose oldest unanswered request is past its deadline (on the clock given). */
     void expire(long nowMs) {
         for (Stream s : streams.values()) {
             s.expireIfOverdue(nowMs);
@@ -92,16 +98,14 @@ final class ProduceStreams {
 
     private final class Stream implements ClientResponseObserver<ProduceRequest, ProduceResponse> {
         private final BrokerAddress broker;
-        private final long unaryTimeoutMs;
         private volatile ClientCallStreamObserver<ProduceRequest> requests;
         // Guarded by this.
         private final ArrayDeque<Pending> pending = new ArrayDeque<>();
         private boolean ended;
         private boolean answered;
 
-        Stream(BrokerAddress broker, long unaryTimeoutMs) {
+        Stream(BrokerAddress broker) {
             this.broker = broker;
-            this.unaryTimeoutMs = unaryTimeoutMs;
         }
 
         @Override
@@ -172,16 +176,14 @@ final class ProduceStreams {
             if (fallBack) {
                 unaryOnly.add(broker);
                 log.info("[{}] broker {} does not serve ProduceStream; using unary Produce calls", clientId, broker);
-                List<Pending> left = drain();
-                for (Pending p : left) {
-                    BrokerChannels.toCompletable(channels.broker(broker, unaryTimeoutMs).produce(p.request()))
-                            .whenComplete((r, e) -> {
-                                if (e != null) {
-                                    p.answer.completeExceptionally(e);
-                                } else {
-                                    p.answer.complete(r);
-                                }
-                            });
+                for (Pending p : drain()) {
+                    unary(broker, p.request()).whenComplete((r, e) -> {
+                        if (e != null) {
+                            p.answer.completeExceptionally(e);
+                        } else {
+                            p.answer.complete(r);
+                        }
+                    });
                 }
                 return;
             }

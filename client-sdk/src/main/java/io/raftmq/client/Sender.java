@@ -104,7 +104,7 @@ final class Sender implements Runnable {
         this.maxRequestSize = config.values.intValue(ProducerConfig.MAX_REQUEST_SIZE);
         this.compression = CompressionType.forName(config.values.string(ProducerConfig.COMPRESSION_TYPE));
         this.clockMs = clockMs;
-        this.produceStreams = new ProduceStreams(clientId, channels);
+        this.produceStreams = new ProduceStreams(clientId, channels, clockMs, requestTimeoutMs + 2000L);
     }
 
     void wakeup() {
@@ -357,8 +357,7 @@ final class Sender implements Runnable {
         }
         ProduceRequest.Builder request = ProduceRequest.newBuilder().setAcks(acks).setTimeoutMs(requestTimeoutMs);
         topics.values().forEach(request::addTopics);
-        var call = produceStreams.send(broker, request.build(), clockMs.getAsLong() + requestTimeoutMs + 2000L,
-                requestTimeoutMs + 2000L);
+        var call = produceStreams.send(broker, request.build());
         if (acks == 0) {
             for (ProducerBatch b : batches) {
                 completeBatch(b, -1, -1);

@@ -22,13 +22,19 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** ProduceStreams against a real gRPC server whose answers the test controls. */
 class ProduceStreamsTest {
+    private static final long TIMEOUT_MS = 1_000;
+
+    private final AtomicLong clockMs = new AtomicLong();
     private Server server;
     private BrokerChannels channels;
+    private BrokerAddress address;
+    private ProduceStreams streams;
 
     /** Answers each stream's requests when told to; unary Produce echoes the request's timeout. */
     private static final class ControlledBroker extends BrokerGrpc.BrokerImplBase {
@@ -81,15 +87,20 @@ class ProduceStreamsTest {
         return ProduceRequest.newBuilder().setAcks(-1).setTimeoutMs(id).build();
     }
 
-    private BrokerAddress start(ControlledBroker broker) throws Exception {
+    /** Starts the broker on a free port and a ProduceStreams (request timeout 1 s on the test's clock) to it. */
+    private void start(ControlledBroker broker) throws Exception {
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(broker).build()
                 .start();
         channels = new BrokerChannels("test");
-        return new BrokerAddress("127.0.0.1", server.getPort());
+        address = new BrokerAddress("127.0.0.1", server.getPort());
+        streams = new ProduceStreams("test", channels, clockMs::get, TIMEOUT_MS);
     }
 
     @AfterEach
     void stop() throws Exception {
+        if (streams != null) {
+            streams.close();
+        }
         if (channels != null) {
             channels.close();
         }
@@ -101,10 +112,9 @@ class ProduceStreamsTest {
     @Test
     void eachAnswerGoesToTheOldestUnansweredRequest() throws Exception {
         ControlledBroker broker = new ControlledBroker(true);
-        BrokerAddress address = start(broker);
-        ProduceStreams streams = new ProduceStreams("test", channels);
-        CompletableFuture<ProduceResponse> first = streams.send(address, request(1), Long.MAX_VALUE, 10_000);
-        CompletableFuture<ProduceResponse> second = streams.send(address, request(2), Long.MAX_VALUE, 10_000);
+        start(broker);
+        CompletableFuture<ProduceResponse> first = streams.send(address, request(1));
+        CompletableFuture<ProduceResponse> second = streams.send(address, request(2));
         await().atMost(Duration.ofSeconds(10)).until(() -> broker.received.size() == 2);
         assertEquals(List.of(1, 2), broker.received.stream().map(ProduceRequest::getTimeoutMs).toList(),
                 "requests arrive in the order sent");
@@ -116,43 +126,39 @@ class ProduceStreamsTest {
         assertEquals("to 2", second.get(10, TimeUnit.SECONDS).getError().getMessage());
         assertEquals(1, broker.streamsOpened.get(), "both on one stream");
         assertTrue(streams.ordered(address));
-        streams.close();
     }
 
     @Test
     void aRequestPastItsDeadlineEndsItsStreamAndTheNextRequestOpensANewOne() throws Exception {
         ControlledBroker broker = new ControlledBroker(true);
-        BrokerAddress address = start(broker);
-        ProduceStreams streams = new ProduceStreams("test", channels);
-        CompletableFuture<ProduceResponse> stuck = streams.send(address, request(1), 1_000, 10_000);
-        CompletableFuture<ProduceResponse> behind = streams.send(address, request(2), 5_000, 10_000);
+        start(broker);
+        CompletableFuture<ProduceResponse> stuck = streams.send(address, request(1)); // due at 1000
+        clockMs.set(500);
+        CompletableFuture<ProduceResponse> behind = streams.send(address, request(2)); // due at 1500
         await().atMost(Duration.ofSeconds(10)).until(() -> broker.received.size() == 2);
-        streams.expire(999);
+        streams.expire(TIMEOUT_MS);
         assertFalse(stuck.isDone(), "not yet past its deadline");
-        streams.expire(1_001);
+        streams.expire(TIMEOUT_MS + 1);
         ExecutionException e = assertThrows(ExecutionException.class, () -> stuck.get(10, TimeUnit.SECONDS));
         assertEquals(Status.Code.DEADLINE_EXCEEDED, Status.fromThrowable(e.getCause()).getCode());
         assertThrows(ExecutionException.class, () -> behind.get(10, TimeUnit.SECONDS),
                 "a later request on the ended stream fails with it");
-        CompletableFuture<ProduceResponse> next = streams.send(address, request(3), Long.MAX_VALUE, 10_000);
+        CompletableFuture<ProduceResponse> next = streams.send(address, request(3));
         await().atMost(Duration.ofSeconds(10)).until(() -> broker.streamsOpened.get() == 2);
         await().atMost(Duration.ofSeconds(10)).until(() -> broker.received.size() == 3);
         broker.open.get(1).onNext(answerTo(request(3)));
         assertEquals("to 3", next.get(10, TimeUnit.SECONDS).getError().getMessage());
-        streams.close();
     }
 
     @Test
     void aBrokerWithoutTheStreamGetsUnaryCalls() throws Exception {
         ControlledBroker broker = new ControlledBroker(false);
-        BrokerAddress address = start(broker);
-        ProduceStreams streams = new ProduceStreams("test", channels);
-        CompletableFuture<ProduceResponse> first = streams.send(address, request(1), Long.MAX_VALUE, 10_000);
+        start(broker);
+        CompletableFuture<ProduceResponse> first = streams.send(address, request(1));
         assertEquals("to 1", first.get(10, TimeUnit.SECONDS).getError().getMessage(),
                 "re-sent as a unary call after UNIMPLEMENTED");
         assertFalse(streams.ordered(address), "unary calls keep no order");
-        assertEquals("to 2", streams.send(address, request(2), Long.MAX_VALUE, 10_000).get(10, TimeUnit.SECONDS)
+        assertEquals("to 2", streams.send(address, request(2)).get(10, TimeUnit.SECONDS)
                 .getError().getMessage());
-        streams.close();
     }
 }

@@ -40,7 +40,7 @@ public final class ReplicaGrpcService extends ReplicaGrpc.ReplicaImplBase {
     public void replicaFetch(ReplicaFetchRequest request, StreamObserver<ReplicaFetchResponse> observer) {
         ServerCallStreamObserver<ReplicaFetchResponse> call = (ServerCallStreamObserver<ReplicaFetchResponse>) observer;
         call.setOnCancelHandler(() -> { });
-        answer(request).thenAccept(response -> {
+        answer(request).exceptionally(ReplicaGrpcService::errorResponse).thenAccept(response -> {
             if (call.isCancelled()) {
                 return;
             }
@@ -73,20 +73,8 @@ public final class ReplicaGrpcService extends ReplicaGrpc.ReplicaImplBase {
         }
         long maxWaitMs = Math.max(0, Math.min(request.getMaxWaitMs(), maxWaitCapMs));
         int maxBytes = request.getMaxBytes() <= 0 ? Integer.MAX_VALUE : request.getMaxBytes();
-        CompletableFuture<List<ReplicaManager.ReplicaFetchResult>> results;
-        try {
-            results = replicas.fetchForFollower(request.getReplicaId(), request.getBrokerEpoch(), maxWaitMs, maxBytes,
-                    specs);
-        } catch (RuntimeException e) {
-            results = CompletableFuture.failedFuture(e);
-        }
-        return results.handle((r, error) -> {
-            try {
-                return error == null ? toResponse(r) : errorResponse(error);
-            } catch (RuntimeException e) {
-                return errorResponse(e);
-            }
-        });
+        return replicas.fetchForFollower(request.getReplicaId(), request.getBrokerEpoch(), maxWaitMs, maxBytes, specs)
+                .thenApply(ReplicaGrpcService::toResponse);
     }
 
     private static ReplicaFetchResponse errorResponse(Throwable error) {
