@@ -1,6 +1,7 @@
 package io.raftmq.client;
 
 import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.record.CompressionType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,9 +71,10 @@ public final class Producer<K, V> implements AutoCloseable {
                 config.values.intValue(ProducerConfig.REQUEST_TIMEOUT_MS),
                 config.values.longValue(ProducerConfig.RETRY_BACKOFF_MS),
                 config.values.longValue(CommonConfigs.METADATA_MAX_AGE_MS), clockMs);
-        this.accumulator = new RecordAccumulator(config.values.intValue(ProducerConfig.BATCH_SIZE),
-                config.values.longValue(ProducerConfig.LINGER_MS),
-                new BufferPool(config.values.longValue(ProducerConfig.BUFFER_MEMORY)));
+        int batchSize = config.values.intValue(ProducerConfig.BATCH_SIZE);
+        this.accumulator = new RecordAccumulator(batchSize, config.values.longValue(ProducerConfig.LINGER_MS),
+                CompressionType.forName(config.values.string(ProducerConfig.COMPRESSION_TYPE)),
+                new BufferPool(config.values.longValue(ProducerConfig.BUFFER_MEMORY), batchSize));
         this.partitioner = new Partitioner(random);
         this.sender = new Sender(clientId, config, metadata, channels, accumulator, clockMs);
         this.ioThread = new Thread(sender, "raftmq-producer-io-" + clientId);
@@ -110,9 +112,12 @@ public final class Producer<K, V> implements AutoCloseable {
             MetadataSnapshot snapshot = metadata.awaitTopic(record.topic(), deadline);
             byte[] key = serialize(keySerializer, record.topic(), record.key(), "key");
             byte[] value = serialize(valueSerializer, record.topic(), record.value(), "value");
-            List<io.raftmq.protocol.record.Header> headers = new ArrayList<>(record.headers().size());
-            for (Header h : record.headers()) {
-                headers.add(new io.raftmq.protocol.record.Header(h.key(), h.value()));
+            List<io.raftmq.protocol.record.Header> headers = List.of();
+            if (!record.headers().isEmpty()) {
+                headers = new ArrayList<>(record.headers().size());
+                for (Header h : record.headers()) {
+                    headers.add(new io.raftmq.protocol.record.Header(h.key(), h.value()));
+                }
             }
             int size = ProducerBatch.sizeOf(key, value, headers);
             if (size > maxRequestSize) {

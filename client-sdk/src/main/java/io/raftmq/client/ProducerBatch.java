@@ -3,9 +3,8 @@ package io.raftmq.client;
 import io.raftmq.protocol.record.CompressionType;
 import io.raftmq.protocol.record.RecordBatch;
 import io.raftmq.protocol.record.RecordBatchBuilder;
-import io.raftmq.protocol.record.TimestampType;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -14,32 +13,52 @@ import java.util.concurrent.TimeUnit;
 /**
  * Records for one partition that travel together as one RecordBatch v2.
  *
+ * <p>A record is encoded into the batch's buffer (taken from the {@link BufferPool}) when it is
+ * appended, as Kafka's producer does; the batch keeps per record only what its acknowledgement
+ * needs (future, callback, timestamp, key and value sizes), in arrays, so a queue of
+ * buffer.memory worth of records is a few objects per batch for the garbage collector, not several
+ * per record.
+ *
  * <p>States: OPEN (records are appended, under the accumulator's lock for the partition's deque)
- * -> CLOSED (drained by the sender; the sequence is assigned and the bytes built once, so a retry
- * re-sends the same bytes) -> in flight / re-queued for retry -> DONE (every future completed,
- * exactly once). Appends happen under the deque's lock; everything after draining happens on the
- * sender thread; {@link #await} may be called from any thread.
+ * -> CLOSED (drained by the sender; the header is written once, so a retry re-sends the same bytes;
+ * a new producer id re-stamps it) -> in flight / re-queued for retry -> DONE (every future
+ * completed, exactly once; the buffer goes back to the pool). Appends happen under the deque's lock;
+ * everything after draining happens on the sender thread; {@link #await} may be called from any
+ * thread.
  */
 final class ProducerBatch {
-    /** One appended record and who waits for it. */
+    /** One record to append and who waits for it (not kept: the batch encodes it at once). */
     record PendingRecord(long timestamp, byte[] key, byte[] value, List<io.raftmq.protocol.record.Header> headers,
             Callback callback, CompletableFuture<RecordMetadata> future) {}
 
-    /** Bytes a record adds to a batch at most, besides key, value and headers (varint lengths, deltas). */
+    /**
+     * Bytes a record adds to a batch besides key, value and headers (varint lengths, deltas): an
+     * estimate, as Kafka's; a batch whose records outgrow its buffer moves them to a bigger one.
+     */
     static final int RECORD_OVERHEAD = 21;
 
     final TopicPartition tp;
     final long createdMs;
-    private final List<PendingRecord> records = new ArrayList<>();
     private final CountDownLatch done = new CountDownLatch(1);
+    private final ByteBuffer pooled;
+    private final RecordBatchBuilder builder;
+    // Per record, index = offset delta; written under the deque's lock while OPEN, read by the sender after.
+    private int count;
+    private CompletableFuture<?>[] futures;
+    private Callback[] callbacks;
+    private long[] timestamps;
+    private int[] keySizes;
+    private int[] valueSizes;
     private int estimatedBytes = RecordBatch.RECORD_BATCH_OVERHEAD;
     private long reservedBytes;
     private boolean closed;
 
     // Sender-thread state.
     private ByteBuffer built;
+    private boolean stamped;
     private long builtProducerId = RecordBatch.NO_PRODUCER_ID;
     private int baseSequence = RecordBatch.NO_SEQUENCE;
+    private boolean bufferReturned;
     int attempts;
     /** The order in which the sender first sent this batch among all batches, or -1 (sender thread). */
     long sendOrder = -1;
@@ -49,9 +68,27 @@ final class ProducerBatch {
     int expectedAtSend = -1;
     private boolean completed;
 
-    ProducerBatch(TopicPartition tp, long createdMs) {
+    /**
+     * @param buffer from {@link BufferPool#takeBuffer}, at least {@link #bufferSizeFor} the first
+     *     record; the batch writes its records into it and gives it back with {@link #returnBuffer}
+     * @param expectedRecords how many records are likely to fit (sizes the per-record arrays)
+     */
+    ProducerBatch(TopicPartition tp, long createdMs, CompressionType compression, ByteBuffer buffer,
+            int expectedRecords) {
         this.tp = tp;
         this.createdMs = createdMs;
+        this.pooled = buffer;
+        this.builder = RecordBatchBuilder.inPlace(compression, buffer);
+        int capacity = Math.max(1, Math.min(expectedRecords, 4096));
+        this.futures = new CompletableFuture<?>[capacity];
+        this.timestamps = new long[capacity];
+        this.keySizes = new int[capacity];
+        this.valueSizes = new int[capacity];
+    }
+
+    /** The buffer a batch needs for a first record of {@code size} bytes (see {@link #sizeOf}). */
+    static int bufferSizeFor(int size) {
+        return RecordBatch.RECORD_BATCH_OVERHEAD + size;
     }
 
     static int sizeOf(byte[] key, byte[] value, List<io.raftmq.protocol.record.Header> headers) {
@@ -64,11 +101,33 @@ final class ProducerBatch {
 
     /** Whether a record of {@code size} bytes fits: always for the first record, else within batchSize. */
     boolean hasRoomFor(int size, int batchSize) {
-        return !closed && (records.isEmpty() || estimatedBytes + size <= batchSize);
+        return !closed && (count == 0 || estimatedBytes + size <= batchSize);
     }
 
+    /** Encodes the record into the batch and keeps what its acknowledgement needs. */
     void append(PendingRecord record, int size) {
-        records.add(record);
+        builder.append(record.timestamp(), record.key(), record.value(), record.headers());
+        if (count == futures.length) {
+            int capacity = count * 2;
+            futures = Arrays.copyOf(futures, capacity);
+            timestamps = Arrays.copyOf(timestamps, capacity);
+            keySizes = Arrays.copyOf(keySizes, capacity);
+            valueSizes = Arrays.copyOf(valueSizes, capacity);
+            if (callbacks != null) {
+                callbacks = Arrays.copyOf(callbacks, capacity);
+            }
+        }
+        futures[count] = record.future();
+        if (record.callback() != null) {
+            if (callbacks == null) {
+                callbacks = new Callback[futures.length];
+            }
+            callbacks[count] = record.callback();
+        }
+        timestamps[count] = record.timestamp();
+        keySizes[count] = record.key() == null ? -1 : record.key().length;
+        valueSizes[count] = record.value() == null ? -1 : record.value().length;
+        count++;
         estimatedBytes += size;
         reservedBytes += size;
     }
@@ -82,7 +141,7 @@ final class ProducerBatch {
     }
 
     int recordCount() {
-        return records.size();
+        return count;
     }
 
     int estimatedBytes() {
@@ -102,28 +161,28 @@ final class ProducerBatch {
     }
 
     int lastSequence() {
-        return RecordBatch.incrementSequence(baseSequence, records.size() - 1);
+        return RecordBatch.incrementSequence(baseSequence, count - 1);
     }
 
     /** Forgets the sequence (after the producer id was reset); the next drain assigns a new one. */
     void clearSequence() {
         baseSequence = RecordBatch.NO_SEQUENCE;
-        built = null;
+        stamped = false;
     }
 
-    /** The batch's bytes; built on first call with these producer fields, reused for retries. */
-    ByteBuffer bytes(CompressionType compression, long producerId, short producerEpoch, int sequence) {
-        if (built == null || builtProducerId != producerId) {
+    /**
+     * The batch's bytes with these producer fields: the header is written on the first call and the
+     * bytes reused for retries; a new producer id (after a reset) re-stamps them in place.
+     */
+    ByteBuffer bytes(long producerId, short producerEpoch, int sequence) {
+        if (built == null) {
+            built = builder.build();
+        }
+        if (!stamped || builtProducerId != producerId) {
             baseSequence = sequence;
             builtProducerId = producerId;
-            RecordBatchBuilder builder = new RecordBatchBuilder(compression, TimestampType.CREATE_TIME, 0,
-                    producerId, producerEpoch, sequence, RecordBatch.NO_PARTITION_LEADER_EPOCH,
-                    RecordBatch.NO_TIMESTAMP, estimatedBytes);
-            for (PendingRecord r : records) {
-                builder.append(r.timestamp(), r.key() == null ? null : ByteBuffer.wrap(r.key()),
-                        r.value() == null ? null : ByteBuffer.wrap(r.value()), r.headers());
-            }
-            built = builder.build();
+            RecordBatchBuilder.stampProducer(built, producerId, producerEpoch, sequence);
+            stamped = true;
         }
         return built.duplicate();
     }
@@ -136,22 +195,33 @@ final class ProducerBatch {
         return built.duplicate();
     }
 
+    /**
+     * The buffer from the pool, once, after the batch is done (its bytes are not used after that: a
+     * request copies them when it is sent); null on later calls.
+     */
+    ByteBuffer returnBuffer() {
+        if (bufferReturned || !isDone()) {
+            return null;
+        }
+        bufferReturned = true;
+        built = null;
+        return pooled;
+    }
+
     /** Completes every record's future and callback; returns false if the batch was already done. */
     boolean complete(long baseOffset, long logAppendTimeMs) {
         if (completed) {
             return false;
         }
         completed = true;
-        for (int i = 0; i < records.size(); i++) {
-            PendingRecord r = records.get(i);
+        for (int i = 0; i < count; i++) {
             long offset = baseOffset < 0 ? -1 : baseOffset + i;
-            long ts = logAppendTimeMs >= 0 ? logAppendTimeMs : r.timestamp();
-            RecordMetadata metadata = new RecordMetadata(tp, offset, ts, r.key() == null ? -1 : r.key().length,
-                    r.value() == null ? -1 : r.value().length);
-            r.future().complete(metadata);
-            if (r.callback() != null) {
+            long ts = logAppendTimeMs >= 0 ? logAppendTimeMs : timestamps[i];
+            RecordMetadata metadata = new RecordMetadata(tp, offset, ts, keySizes[i], valueSizes[i]);
+            future(i).complete(metadata);
+            if (callbacks != null && callbacks[i] != null) {
                 try {
-                    r.callback().onCompletion(metadata, null);
+                    callbacks[i].onCompletion(metadata, null);
                 } catch (RuntimeException e) {
                     org.slf4j.LoggerFactory.getLogger(ProducerBatch.class)
                             .error("a send callback for {} threw", tp, e);
@@ -167,11 +237,11 @@ final class ProducerBatch {
             return false;
         }
         completed = true;
-        for (PendingRecord r : records) {
-            r.future().completeExceptionally(exception);
-            if (r.callback() != null) {
+        for (int i = 0; i < count; i++) {
+            future(i).completeExceptionally(exception);
+            if (callbacks != null && callbacks[i] != null) {
                 try {
-                    r.callback().onCompletion(null, exception);
+                    callbacks[i].onCompletion(null, exception);
                 } catch (RuntimeException e) {
                     org.slf4j.LoggerFactory.getLogger(ProducerBatch.class)
                             .error("a send callback for {} threw", tp, e);
@@ -180,6 +250,11 @@ final class ProducerBatch {
         }
         done.countDown();
         return true;
+    }
+
+    @SuppressWarnings("unchecked")
+    private CompletableFuture<RecordMetadata> future(int i) {
+        return (CompletableFuture<RecordMetadata>) futures[i];
     }
 
     boolean isDone() {
@@ -192,6 +267,6 @@ final class ProducerBatch {
 
     @Override
     public String toString() {
-        return "batch(" + tp + ", " + records.size() + " records, seq " + baseSequence + ", attempts " + attempts + ")";
+        return "batch(" + tp + ", " + count + " records, seq " + baseSequence + ", attempts " + attempts + ")";
     }
 }

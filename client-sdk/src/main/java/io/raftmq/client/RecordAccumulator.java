@@ -1,5 +1,7 @@
 package io.raftmq.client;
 
+import io.raftmq.protocol.record.CompressionType;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -26,6 +28,7 @@ final class RecordAccumulator {
 
     private final int batchSize;
     private final long lingerMs;
+    private final CompressionType compression;
     private final BufferPool pool;
     private final Map<TopicPartition, Deque<ProducerBatch>> queues = new ConcurrentHashMap<>();
     /** Batches not completed yet (appended or in flight), for flush and close. */
@@ -33,9 +36,10 @@ final class RecordAccumulator {
     private final AtomicInteger flushesInProgress = new AtomicInteger();
     private volatile boolean closing;
 
-    RecordAccumulator(int batchSize, long lingerMs, BufferPool pool) {
+    RecordAccumulator(int batchSize, long lingerMs, CompressionType compression, BufferPool pool) {
         this.batchSize = batchSize;
         this.lingerMs = lingerMs;
+        this.compression = compression;
         this.pool = pool;
     }
 
@@ -62,7 +66,8 @@ final class RecordAccumulator {
             if (last != null) {
                 last.close();
             }
-            ProducerBatch batch = new ProducerBatch(tp, nowMs);
+            ProducerBatch batch = new ProducerBatch(tp, nowMs, compression,
+                    pool.takeBuffer(ProducerBatch.bufferSizeFor(size)), batchSize / size + 1);
             batch.append(record, size);
             deque.addLast(batch);
             incomplete.add(batch);
@@ -219,10 +224,14 @@ final class RecordAccumulator {
         return out;
     }
 
-    /** Called by the sender when a batch completed either way: frees its memory. */
+    /** Called by the sender when a batch completed either way: frees its memory and its buffer. */
     void deallocate(ProducerBatch batch) {
         if (incomplete.remove(batch)) {
             pool.release(batch.reservedBytes());
+            ByteBuffer buffer = batch.returnBuffer();
+            if (buffer != null) {
+                pool.giveBuffer(buffer);
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 package io.raftmq.client;
 
-import com.google.protobuf.UnsafeByteOperations;
+import com.google.protobuf.ByteString;
 import io.raftmq.protocol.broker.InitProducerIdRequest;
 import io.raftmq.protocol.broker.InitProducerIdResponse;
 import io.raftmq.protocol.broker.PartitionProduceData;
@@ -10,7 +10,6 @@ import io.raftmq.protocol.broker.ProduceResponse;
 import io.raftmq.protocol.broker.TopicProduceData;
 import io.raftmq.protocol.broker.TopicProduceResponse;
 import io.raftmq.protocol.common.ErrorCode;
-import io.raftmq.protocol.record.CompressionType;
 import io.raftmq.protocol.record.RecordBatch;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -68,7 +67,6 @@ final class Sender implements Runnable {
     private final int retries;
     private final int maxInFlight;
     private final int maxRequestSize;
-    private final CompressionType compression;
     private final LongSupplier clockMs;
 
     private final ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
@@ -102,7 +100,6 @@ final class Sender implements Runnable {
                 ? Math.min(5, config.values.intValue(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION))
                 : config.values.intValue(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION);
         this.maxRequestSize = config.values.intValue(ProducerConfig.MAX_REQUEST_SIZE);
-        this.compression = CompressionType.forName(config.values.string(ProducerConfig.COMPRESSION_TYPE));
         this.clockMs = clockMs;
         this.produceStreams = new ProduceStreams(clientId, channels, clockMs, requestTimeoutMs + 2000L);
     }
@@ -329,7 +326,7 @@ final class Sender implements Runnable {
                     seq.nextSequence = RecordBatch.incrementSequence(seq.nextSequence, batch.recordCount());
                 }
             }
-            batch.bytes(compression, ids.active() ? ids.producerId : RecordBatch.NO_PRODUCER_ID,
+            batch.bytes(ids.active() ? ids.producerId : RecordBatch.NO_PRODUCER_ID,
                     ids.active() ? ids.producerEpoch : RecordBatch.NO_PRODUCER_EPOCH, sequence);
             byBroker.computeIfAbsent(leader, k -> new ArrayList<>()).add(batch);
             bytesByBroker.put(leader, size + batch.estimatedBytes());
@@ -344,7 +341,10 @@ final class Sender implements Runnable {
             ByteBuffer bytes = b.builtBytes();
             topics.computeIfAbsent(b.tp.topic(), n -> TopicProduceData.newBuilder().setName(n))
                     .addPartitions(PartitionProduceData.newBuilder().setPartition(b.tp.partition())
-                            .setRecords(UnsafeByteOperations.unsafeWrap(bytes)));
+                            // A copy: gRPC may serialize the request later (a call started while its
+                            // channel connects), and the batch's buffer goes back to the pool once it
+                            // completes.
+                            .setRecords(ByteString.copyFrom(bytes)));
             b.attempts++;
             b.everSent = true;
             if (b.sendOrder < 0) {

@@ -13,6 +13,11 @@ public final class ByteBufferOutputStream extends OutputStream {
         this.buffer = ByteBuffer.allocate(initialCapacity);
     }
 
+    /** Writes into {@code initial} from its position (a heap buffer), and into a bigger copy once it is full. */
+    public ByteBufferOutputStream(ByteBuffer initial) {
+        this.buffer = initial;
+    }
+
     @Override
     public void write(int b) {
         ensureRemaining(1);

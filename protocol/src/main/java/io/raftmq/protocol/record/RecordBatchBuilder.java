@@ -15,9 +15,14 @@ import java.util.zip.CRC32C;
  * <p>Typical use by a producer: base offset 0 (the leader assigns real offsets), partition leader
  * epoch unknown (-1; the leader stamps it), producer id / epoch / base sequence for idempotence.
  *
+ * <p>A producer builds in place ({@link #inPlace}): records go straight into a buffer it owns (a
+ * pooled one), after room for the header, and an uncompressed {@link #build()} writes the header in
+ * front of them instead of copying; {@link #stampProducer} sets the producer fields afterwards.
+ *
  * <p>Not thread-safe; one builder per batch; {@link #build()} once.
  */
 public final class RecordBatchBuilder {
+    private static final byte[][] NO_HEADER_KEYS = new byte[0][];
     private final CompressionType compression;
     private final TimestampType timestampType;
     private final long baseOffset;
@@ -26,7 +31,9 @@ public final class RecordBatchBuilder {
     private final int baseSequence;
     private final int partitionLeaderEpoch;
     private final long logAppendTime;
+    /** The records (from {@link RecordBatch#RECORDS_OFFSET} when in place, else from 0). */
     private final ByteBufferOutputStream records;
+    private final boolean inPlace;
 
     private int count;
     private long baseTimestamp = RecordBatch.NO_TIMESTAMP;
@@ -55,11 +62,42 @@ public final class RecordBatchBuilder {
         this.partitionLeaderEpoch = partitionLeaderEpoch;
         this.logAppendTime = logAppendTime;
         this.records = new ByteBufferOutputStream(Math.max(64, initialCapacity));
+        this.inPlace = false;
+    }
+
+    private RecordBatchBuilder(CompressionType compression, ByteBuffer buffer) {
+        this.compression = compression;
+        this.timestampType = TimestampType.CREATE_TIME;
+        this.baseOffset = 0;
+        this.producerId = RecordBatch.NO_PRODUCER_ID;
+        this.producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
+        this.baseSequence = RecordBatch.NO_SEQUENCE;
+        this.partitionLeaderEpoch = RecordBatch.NO_PARTITION_LEADER_EPOCH;
+        this.logAppendTime = RecordBatch.NO_TIMESTAMP;
+        this.records = new ByteBufferOutputStream(buffer.clear().position(RecordBatch.RECORDS_OFFSET));
+        this.inPlace = true;
+    }
+
+    /**
+     * A producer's batch (create-time timestamps, base offset 0, leader epoch unknown, no producer id
+     * until {@link #stampProducer}) whose records are written into {@code buffer} (a heap buffer,
+     * cleared first) after room for the header. Uncompressed, {@link #build()} returns a view of that
+     * buffer; when the records outgrow it they move to a bigger one and {@code buffer} is no longer
+     * used.
+     */
+    public static RecordBatchBuilder inPlace(CompressionType compression, ByteBuffer buffer) {
+        return new RecordBatchBuilder(compression, buffer);
     }
 
     public RecordBatchBuilder append(long timestamp, byte[] key, byte[] value) {
         return append(timestamp, key == null ? null : ByteBuffer.wrap(key), value == null ? null
                 : ByteBuffer.wrap(value), List.of());
+    }
+
+    /** Appends a record from arrays; key, value and header values may be null. */
+    public RecordBatchBuilder append(long timestamp, byte[] key, byte[] value, List<Header> headers) {
+        return append(timestamp, key == null ? null : ByteBuffer.wrap(key), value == null ? null
+                : ByteBuffer.wrap(value), headers);
     }
 
     /** Appends a record; key, value and header values may be null. Buffers are read, not consumed. */
@@ -73,7 +111,7 @@ public final class RecordBatchBuilder {
         maxTimestamp = Math.max(maxTimestamp, timestamp);
         long timestampDelta = timestamp - baseTimestamp;
         int offsetDelta = count;
-        byte[][] headerKeys = new byte[headers.size()][];
+        byte[][] headerKeys = headers.isEmpty() ? NO_HEADER_KEYS : new byte[headers.size()][];
         int bodySize = 1 + ByteUtils.sizeOfVarlong(timestampDelta) + ByteUtils.sizeOfVarint(offsetDelta)
                 + sizeOfBytes(key) + sizeOfBytes(value) + ByteUtils.sizeOfVarint(headers.size());
         for (int i = 0; i < headers.size(); i++) {
@@ -131,7 +169,11 @@ public final class RecordBatchBuilder {
 
     /** Size of the batch if it were built now, before compression (an upper bound, roughly, after). */
     public int estimatedSizeInBytes() {
-        return RecordBatch.RECORD_BATCH_OVERHEAD + records.position();
+        return RecordBatch.RECORD_BATCH_OVERHEAD + records.position() - recordsStart();
+    }
+
+    private int recordsStart() {
+        return inPlace ? RecordBatch.RECORDS_OFFSET : 0;
     }
 
     /**
@@ -147,9 +189,11 @@ public final class RecordBatchBuilder {
             throw new IllegalStateException("the batch was already built");
         }
         built = true;
-        ByteBuffer uncompressed = records.buffer().duplicate().flip();
+        ByteBuffer uncompressed = records.buffer().duplicate().flip().position(recordsStart());
         ByteBuffer batch;
-        if (compression == CompressionType.NONE) {
+        if (compression == CompressionType.NONE && inPlace) {
+            batch = records.buffer().duplicate(); // the header goes in front of the records
+        } else if (compression == CompressionType.NONE) {
             batch = ByteBuffer.allocate(RecordBatch.RECORDS_OFFSET + uncompressed.remaining());
             batch.position(RecordBatch.RECORDS_OFFSET);
             batch.put(uncompressed);
@@ -183,10 +227,26 @@ public final class RecordBatchBuilder {
         batch.putShort(RecordBatch.PRODUCER_EPOCH_OFFSET, producerEpoch);
         batch.putInt(RecordBatch.BASE_SEQUENCE_OFFSET, baseSequence);
         batch.putInt(RecordBatch.RECORD_COUNT_OFFSET, count);
+        writeChecksum(batch);
+        return batch;
+    }
+
+    /**
+     * Sets the producer id, epoch and base sequence of a built batch (its position 0 to its limit)
+     * and its checksum, in place: a producer learns them when the batch is sent, and again when it
+     * has to take a new producer id before a retry.
+     */
+    public static void stampProducer(ByteBuffer batch, long producerId, short producerEpoch, int baseSequence) {
+        batch.putLong(RecordBatch.PRODUCER_ID_OFFSET, producerId);
+        batch.putShort(RecordBatch.PRODUCER_EPOCH_OFFSET, producerEpoch);
+        batch.putInt(RecordBatch.BASE_SEQUENCE_OFFSET, baseSequence);
+        writeChecksum(batch);
+    }
+
+    private static void writeChecksum(ByteBuffer batch) {
         CRC32C crc = new CRC32C();
         crc.update(batch.duplicate().position(RecordBatch.ATTRIBUTES_OFFSET));
         batch.putInt(RecordBatch.CRC_OFFSET, (int) crc.getValue());
-        return batch;
     }
 
     /** Lets a codec stream be closed (to finish its frame) without closing the buffer under it. */

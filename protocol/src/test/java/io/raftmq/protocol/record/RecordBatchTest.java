@@ -109,6 +109,43 @@ class RecordBatchTest {
     }
 
     @Test
+    void aBatchBuiltInPlaceEqualsACopiedOneOnceStamped() {
+        for (CompressionType compression : CompressionType.values()) {
+            // 100 bytes of room: the records outgrow it and move; 64 KiB: they stay in place.
+            for (int capacity : new int[] {100, 65_536}) {
+                ByteBuffer pooled = ByteBuffer.allocate(capacity);
+                pooled.put(0, (byte) 42); // left over from an earlier batch
+                RecordBatchBuilder inPlace = RecordBatchBuilder.inPlace(compression, pooled);
+                RecordBatchBuilder copied = new RecordBatchBuilder(compression, TimestampType.CREATE_TIME, 0, 7L,
+                        (short) 3, 11, RecordBatch.NO_PARTITION_LEADER_EPOCH, RecordBatch.NO_TIMESTAMP, 64);
+                for (int i = 0; i < 20; i++) {
+                    List<Header> headers = i % 3 == 0 ? List.of(new Header("h", new byte[] {(byte) i})) : List.of();
+                    byte[] key = i % 2 == 0 ? null : ("k" + i).getBytes();
+                    inPlace.append(1000 + i, key, ("value-" + i).getBytes(), headers);
+                    copied.append(1000 + i, key, ("value-" + i).getBytes(), headers);
+                }
+                assertEquals(copied.estimatedSizeInBytes(), inPlace.estimatedSizeInBytes());
+                ByteBuffer built = inPlace.build();
+                assertEquals(0, built.position());
+                RecordBatchBuilder.stampProducer(built, 7L, (short) 3, 11);
+                assertEquals(copied.build(), built, compression + ", capacity " + capacity);
+                if (compression == CompressionType.NONE && capacity == 65_536) {
+                    assertTrue(built.array() == pooled.array(), "uncompressed records stay in the given buffer");
+                }
+                RecordBatch batch = RecordBatch.readFrom(built.duplicate());
+                batch.ensureValid();
+                assertEquals(7L, batch.producerId());
+                assertEquals(11, batch.baseSequence());
+                RecordBatchBuilder.stampProducer(built, 9L, (short) 0, 0);
+                batch = RecordBatch.readFrom(built.duplicate());
+                batch.ensureValid();
+                assertEquals(9L, batch.producerId());
+                assertEquals(20, batch.records().size());
+            }
+        }
+    }
+
+    @Test
     void sequencesWrapAsKafkasDo() {
         assertEquals(5, RecordBatch.incrementSequence(2, 3));
         assertEquals(0, RecordBatch.incrementSequence(Integer.MAX_VALUE, 1));
