@@ -1,5 +1,8 @@
 package io.raftmq.client;
 
+import com.google.protobuf.ByteOutput;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.raftmq.protocol.broker.FetchPartition;
 import io.raftmq.protocol.broker.FetchRequest;
 import io.raftmq.protocol.broker.FetchResponse;
@@ -8,6 +11,8 @@ import io.raftmq.protocol.broker.FetchableTopicResponse;
 import io.raftmq.protocol.broker.FetchablePartitionResponse;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.record.RecordBatch;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -228,7 +233,7 @@ final class Fetcher<K, V> {
                     continue;
                 }
                 try {
-                    out.put(tp, new Decoded(decode(fetchedAt, p.getRecords().asReadOnlyByteBuffer()), null));
+                    out.put(tp, new Decoded(decode(fetchedAt, readableView(p.getRecords())), null));
                 } catch (RuntimeException e) {
                     out.put(tp, new Decoded(List.of(), e));
                 }
@@ -237,8 +242,69 @@ final class Fetcher<K, V> {
         return out;
     }
 
+    /**
+     * The bytes as a heap buffer over protobuf's own array when it keeps them in one (as it does for a
+     * parsed message), else its read-only view. Why: CRC32C reads a read-only heap buffer through a
+     * temporary array, one per batch. Nothing writes to the view; decoding only reads.
+     */
+    static ByteBuffer readableView(ByteString bytes) {
+        SinglePiece piece = new SinglePiece();
+        try {
+            UnsafeByteOperations.unsafeWriteTo(bytes, piece);
+        } catch (IOException e) {
+            throw new UncheckedIOException("SinglePiece never throws", e);
+        }
+        ByteBuffer view = piece.view();
+        return view != null ? view : bytes.asReadOnlyByteBuffer();
+    }
+
+    /**
+     * Keeps the one piece a ByteString hands over when it is held in one array or buffer; a piece
+     * handed over for the length of the call only (non-lazy) or a read-only heap buffer is not kept.
+     * Confined to the caller's thread.
+     */
+    private static final class SinglePiece extends ByteOutput {
+        private int pieces;
+        private ByteBuffer piece;
+
+        /** The whole ByteString as one buffer CRC32C reads in place, or null. */
+        ByteBuffer view() {
+            return pieces == 1 ? piece : null;
+        }
+
+        private void add(ByteBuffer kept) {
+            pieces++;
+            piece = kept;
+        }
+
+        @Override
+        public void write(byte value) {
+            add(null);
+        }
+
+        @Override
+        public void write(byte[] value, int offset, int length) {
+            add(null);
+        }
+
+        @Override
+        public void writeLazy(byte[] value, int offset, int length) {
+            add(ByteBuffer.wrap(value, offset, length).slice());
+        }
+
+        @Override
+        public void write(ByteBuffer value) {
+            add(null);
+        }
+
+        @Override
+        public void writeLazy(ByteBuffer value) {
+            add(value.isReadOnly() && !value.isDirect() ? null : value.slice());
+        }
+    }
+
     private static List<RawRecord> decode(long position, ByteBuffer bytes) {
-        List<RawRecord> out = new ArrayList<>();
+        ArrayList<RawRecord> out = new ArrayList<>();
         ByteBuffer view = bytes.duplicate();
         while (view.hasRemaining()) {
             int size = RecordBatch.sizeOfBatchAt(view, view.position());
@@ -256,6 +322,8 @@ final class Fetcher<K, V> {
             }
             int epoch = batch.partitionLeaderEpoch();
             Optional<Integer> leaderEpoch = epoch < 0 ? Optional.empty() : Optional.of(epoch);
+            // Bounded by the batch's size too: a CRC only proves the count is what the producer wrote.
+            out.ensureCapacity(out.size() + Math.min(batch.recordCount(), batch.sizeInBytes()));
             batch.forEachRecordCopy((offset, timestamp, key, value, headers) -> {
                 if (offset >= position) {
                     out.add(new RawRecord(offset, timestamp, key, value, headers, leaderEpoch));
@@ -304,7 +372,7 @@ final class Fetcher<K, V> {
                 continue;
             }
             SubscriptionState.PartitionState s = subscriptions.state(tp);
-            List<ConsumerRecord<K, V>> taken = new ArrayList<>();
+            List<ConsumerRecord<K, V>> taken = new ArrayList<>(Math.min(left, q.size()));
             while (left > 0 && !q.isEmpty()) {
                 ConsumerRecord<K, V> r = q.pollFirst();
                 b.bytes -= Buffered.sizeOf(r);
