@@ -225,12 +225,13 @@ public final class Consumer<K, V> implements AutoCloseable {
     }
 
     /** Handles {@code answer} (null: none) and every other answer already queued, without waiting. */
+    @SuppressWarnings("unchecked") // only this consumer's fetcher queues answers, of its K and V
     private void handleAnswers(Object answer) {
         while (answer != null) {
             if (answer == WAKEUP) {
                 checkWakeup();
             } else {
-                fetcher.handle((Fetcher.Completed) answer, clockMs.getAsLong(), resetPolicy);
+                fetcher.handle((Fetcher.Completed<K, V>) answer, clockMs.getAsLong(), resetPolicy);
             }
             answer = fetcher.completed.poll();
         }

@@ -1,8 +1,5 @@
 package io.raftmq.client;
 
-import com.google.protobuf.ByteOutput;
-import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import io.raftmq.protocol.broker.FetchPartition;
 import io.raftmq.protocol.broker.FetchRequest;
 import io.raftmq.protocol.broker.FetchResponse;
@@ -10,10 +7,6 @@ import io.raftmq.protocol.broker.FetchTopic;
 import io.raftmq.protocol.broker.FetchableTopicResponse;
 import io.raftmq.protocol.broker.FetchablePartitionResponse;
 import io.raftmq.protocol.common.ErrorCode;
-import io.raftmq.protocol.record.RecordBatch;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,7 +14,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -31,8 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Fetches for the consumer: at most one Fetch in flight per leader broker, covering every assigned
  * partition it leads that has a position and fewer than {@code max.partition.fetch.bytes} of
- * buffered records; answers are read (batches checked, keys and values copied) by the gRPC thread
- * that receives them, queued, and deserialized on the consumer's thread into buffered records. A partition with buffered records is fetched from just after the last of them
+ * buffered records; answers are read by the gRPC thread that receives them ({@link FetchDecoder}:
+ * batches checked, keys and values copied, and deserialized there too when the deserializers are
+ * the SDK's own), queued, and buffered on the consumer's thread, which runs user deserializers. A
+ * partition with buffered records is fetched from just after the last of them
  * (a prefetch), so the next answer is on its way while the application works through the current
  * one. Records below the fetch offset (the head of a batch that starts earlier) are skipped, and an
  * answer for an offset that is no longer the partition's next fetch offset (after a seek or a
@@ -44,18 +38,9 @@ import org.slf4j.LoggerFactory;
 final class Fetcher<K, V> {
     private static final Logger log = LoggerFactory.getLogger(Fetcher.class);
 
-    /** One answer (or failure) for one request. */
-    record Completed(BrokerAddress broker, Map<TopicPartition, Long> offsets, FetchResponse response,
-            Throwable error, Map<TopicPartition, Decoded> decoded) {}
-
-    /** A record read out of its batch, key and value copied, not yet deserialized. */
-    record RawRecord(long offset, long timestamp, byte[] key, byte[] value,
-            List<io.raftmq.protocol.record.Header> headers, Optional<Integer> leaderEpoch) {}
-
-    /** One partition's records from an answer, or why they could not be read (a corrupt batch). */
-    record Decoded(List<RawRecord> records, RuntimeException error) {
-        static final Decoded NONE = new Decoded(List.of(), null);
-    }
+    /** One answer (or failure) for one request, its records decoded on the gRPC thread. */
+    record Completed<K, V>(BrokerAddress broker, Map<TopicPartition, Long> offsets, FetchResponse response,
+            Throwable error, Map<TopicPartition, FetchDecoder.Decoded<K, V>> decoded) {}
 
     private final String clientId;
     private final ClusterMetadata metadata;
@@ -63,6 +48,7 @@ final class Fetcher<K, V> {
     private final SubscriptionState subscriptions;
     private final Deserializer<K> keyDeserializer;
     private final Deserializer<V> valueDeserializer;
+    private final FetchDecoder<K, V> decoder;
     private final int minBytes;
     private final int maxWaitMs;
     private final int maxBytes;
@@ -80,6 +66,11 @@ final class Fetcher<K, V> {
         final ArrayDeque<ConsumerRecord<K, V>> records = new ArrayDeque<>();
         long bytes;
 
+        void add(ConsumerRecord<K, V> record) {
+            records.add(record);
+            bytes += sizeOf(record);
+        }
+
         static long sizeOf(ConsumerRecord<?, ?> r) {
             return Math.max(0, r.serializedKeySize()) + Math.max(0, r.serializedValueSize());
         }
@@ -93,6 +84,7 @@ final class Fetcher<K, V> {
         this.subscriptions = subscriptions;
         this.keyDeserializer = keyDeserializer;
         this.valueDeserializer = valueDeserializer;
+        this.decoder = new FetchDecoder<>(keyDeserializer, valueDeserializer);
         this.minBytes = config.values.intValue(ConsumerConfig.FETCH_MIN_BYTES);
         this.maxWaitMs = config.values.intValue(ConsumerConfig.FETCH_MAX_WAIT_MS);
         this.maxBytes = config.values.intValue(ConsumerConfig.FETCH_MAX_BYTES);
@@ -137,8 +129,8 @@ final class Fetcher<K, V> {
             inFlightPartitions.addAll(offsets.keySet());
             BrokerChannels.toCompletable(channels.broker(leader, requestTimeoutMs + (long) maxWaitMs)
                     .fetch(request.build()))
-                    .whenComplete((r, e) -> completed.add(new Completed(leader, offsets, r, e,
-                            r == null ? Map.of() : decodeAll(r, offsets))));
+                    .whenComplete((r, e) -> completed.add(new Completed<>(leader, offsets, r, e,
+                            r == null ? Map.of() : decoder.decodeAll(r, offsets))));
         });
     }
 
@@ -164,7 +156,7 @@ final class Fetcher<K, V> {
      *
      * @throws OffsetOutOfRangeException when a position is out of range and auto.offset.reset is none
      */
-    void handle(Completed c, long nowMs, SubscriptionState.Reset resetPolicy) {
+    void handle(Completed<K, V> c, long nowMs, SubscriptionState.Reset resetPolicy) {
         inFlight.remove(c.broker());
         inFlightPartitions.removeAll(c.offsets().keySet());
         if (c.error() != null || c.response().getError().getCode() != ErrorCode.NONE) {
@@ -188,11 +180,11 @@ final class Fetcher<K, V> {
                 }
                 ErrorCode code = p.getError().getCode();
                 if (code == ErrorCode.NONE) {
-                    Decoded d = c.decoded().getOrDefault(tp, Decoded.NONE);
+                    FetchDecoder.Decoded<K, V> d = c.decoded().getOrDefault(tp, FetchDecoder.Decoded.none());
                     if (d.error() != null) {
                         throw d.error();
                     }
-                    buffer(tp, d.records());
+                    buffer(tp, d);
                 } else if (code == ErrorCode.OFFSET_OUT_OF_RANGE && fetchedAt != s.position) {
                     // A prefetch past buffered records: decided once they are consumed and the
                     // partition is fetched from its position again.
@@ -218,140 +210,17 @@ final class Fetcher<K, V> {
     }
 
     /**
-     * Reads the records of every partition in an answer: batches checked (CRC), records at or above
-     * the offset each partition was fetched from, keys and values copied out. Runs on the gRPC
-     * thread that received the answer, beside the consumer's thread, which only deserializes;
-     * user code (deserializers) never runs here.
+     * Adds one partition's decoded records to its buffer, deserializing those the decoder left raw
+     * (the consumer's thread: user deserializers run here). A deserializer that throws leaves the
+     * records before its record buffered and the rest of the answer dropped; they are fetched again.
      */
-    private static Map<TopicPartition, Decoded> decodeAll(FetchResponse response, Map<TopicPartition, Long> offsets) {
-        Map<TopicPartition, Decoded> out = new HashMap<>();
-        for (FetchableTopicResponse t : response.getTopicsList()) {
-            for (FetchablePartitionResponse p : t.getPartitionsList()) {
-                TopicPartition tp = new TopicPartition(t.getName(), p.getPartition());
-                Long fetchedAt = offsets.get(tp);
-                if (fetchedAt == null || p.getError().getCode() != ErrorCode.NONE) {
-                    continue;
-                }
-                try {
-                    out.put(tp, new Decoded(decode(fetchedAt, readableView(p.getRecords())), null));
-                } catch (RuntimeException e) {
-                    out.put(tp, new Decoded(List.of(), e));
-                }
-            }
-        }
-        return out;
-    }
-
-    /**
-     * The bytes as a heap buffer over protobuf's own array when it keeps them in one (as it does for a
-     * parsed message), else its read-only view. Why: CRC32C reads a read-only heap buffer through a
-     * temporary array, one per batch. Nothing writes to the view; decoding only reads.
-     */
-    static ByteBuffer readableView(ByteString bytes) {
-        SinglePiece piece = new SinglePiece();
-        try {
-            UnsafeByteOperations.unsafeWriteTo(bytes, piece);
-        } catch (IOException e) {
-            throw new UncheckedIOException("SinglePiece never throws", e);
-        }
-        ByteBuffer view = piece.view();
-        return view != null ? view : bytes.asReadOnlyByteBuffer();
-    }
-
-    /**
-     * Keeps the one piece a ByteString hands over when it is held in one array or buffer; a piece
-     * handed over for the length of the call only (non-lazy) or a read-only heap buffer is not kept.
-     * Confined to the caller's thread.
-     */
-    private static final class SinglePiece extends ByteOutput {
-        private int pieces;
-        private ByteBuffer piece;
-
-        /** The whole ByteString as one buffer CRC32C reads in place, or null. */
-        ByteBuffer view() {
-            return pieces == 1 ? piece : null;
-        }
-
-        private void add(ByteBuffer kept) {
-            pieces++;
-            piece = kept;
-        }
-
-        @Override
-        public void write(byte value) {
-            add(null);
-        }
-
-        @Override
-        public void write(byte[] value, int offset, int length) {
-            add(null);
-        }
-
-        @Override
-        public void writeLazy(byte[] value, int offset, int length) {
-            add(ByteBuffer.wrap(value, offset, length).slice());
-        }
-
-        @Override
-        public void write(ByteBuffer value) {
-            add(null);
-        }
-
-        @Override
-        public void writeLazy(ByteBuffer value) {
-            add(value.isReadOnly() && !value.isDirect() ? null : value.slice());
-        }
-    }
-
-    private static List<RawRecord> decode(long position, ByteBuffer bytes) {
-        ArrayList<RawRecord> out = new ArrayList<>();
-        ByteBuffer view = bytes.duplicate();
-        while (view.hasRemaining()) {
-            int size = RecordBatch.sizeOfBatchAt(view, view.position());
-            if (size < 0 || size > view.remaining()) {
-                break; // a partial batch at the end of a size-limited answer
-            }
-            RecordBatch batch = RecordBatch.readFrom(view);
-            view.position(view.position() + size);
-            if (batch.lastOffset() < position) {
-                continue;
-            }
-            batch.ensureValid();
-            if (batch.isControl()) {
-                continue;
-            }
-            int epoch = batch.partitionLeaderEpoch();
-            Optional<Integer> leaderEpoch = epoch < 0 ? Optional.empty() : Optional.of(epoch);
-            // Bounded by the batch's size too: a CRC only proves the count is what the producer wrote.
-            out.ensureCapacity(out.size() + Math.min(batch.recordCount(), batch.sizeInBytes()));
-            batch.forEachRecordCopy((offset, timestamp, key, value, headers) -> {
-                if (offset >= position) {
-                    out.add(new RawRecord(offset, timestamp, key, value, headers, leaderEpoch));
-                }
-            });
-        }
-        return out;
-    }
-
-    /** Deserializes decoded records into the partition's buffer (the consumer's thread). */
-    private void buffer(TopicPartition tp, List<RawRecord> records) {
+    private void buffer(TopicPartition tp, FetchDecoder.Decoded<K, V> records) {
         Buffered<K, V> out = buffered.computeIfAbsent(tp, k -> new Buffered<>());
-        for (RawRecord r : records) {
-            List<Header> headers = List.of();
-            if (!r.headers().isEmpty()) {
-                List<Header> converted = new ArrayList<>(r.headers().size());
-                for (io.raftmq.protocol.record.Header h : r.headers()) {
-                    converted.add(new Header(h.key(), h.value()));
-                }
-                headers = List.copyOf(converted);
-            }
-            byte[] key = r.key();
-            byte[] value = r.value();
-            ConsumerRecord<K, V> record = new ConsumerRecord<>(tp.topic(), tp.partition(), r.offset(), r.timestamp(),
-                    keyDeserializer.deserialize(tp.topic(), key), valueDeserializer.deserialize(tp.topic(), value),
-                    headers, r.leaderEpoch(), key == null ? -1 : key.length, value == null ? -1 : value.length);
-            out.records.add(record);
-            out.bytes += Buffered.sizeOf(record);
+        for (ConsumerRecord<K, V> record : records.ready()) {
+            out.add(record);
+        }
+        for (FetchDecoder.RawRecord r : records.raw()) {
+            out.add(r.deserialize(tp, keyDeserializer, valueDeserializer));
         }
     }
 

@@ -5,7 +5,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The provided serializers and deserializers: UTF-8 strings, byte arrays, and big-endian longs and
- * integers (8 and 4 bytes, as Kafka's LongSerializer and IntegerSerializer write them).
+ * integers (8 and 4 bytes, as Kafka's LongSerializer and IntegerSerializer write them). The
+ * deserializers hold no state ({@link StatelessDeserializer}).
  */
 public final class Serdes {
     private Serdes() {
@@ -16,7 +17,7 @@ public final class Serdes {
     }
 
     public static Deserializer<String> stringDeserializer() {
-        return (topic, b) -> b == null ? null : new String(b, StandardCharsets.UTF_8);
+        return stateless((topic, b) -> b == null ? null : new String(b, StandardCharsets.UTF_8));
     }
 
     public static Serializer<byte[]> byteArraySerializer() {
@@ -24,7 +25,7 @@ public final class Serdes {
     }
 
     public static Deserializer<byte[]> byteArrayDeserializer() {
-        return (topic, b) -> b;
+        return stateless((topic, b) -> b);
     }
 
     public static Serializer<Long> longSerializer() {
@@ -32,7 +33,7 @@ public final class Serdes {
     }
 
     public static Deserializer<Long> longDeserializer() {
-        return (topic, b) -> {
+        return stateless((topic, b) -> {
             if (b == null) {
                 return null;
             }
@@ -41,7 +42,7 @@ public final class Serdes {
                         "a long needs 8 bytes; the record of topic '" + topic + "' has " + b.length);
             }
             return ByteBuffer.wrap(b).getLong();
-        };
+        });
     }
 
     public static Serializer<Integer> integerSerializer() {
@@ -49,7 +50,7 @@ public final class Serdes {
     }
 
     public static Deserializer<Integer> integerDeserializer() {
-        return (topic, b) -> {
+        return stateless((topic, b) -> {
             if (b == null) {
                 return null;
             }
@@ -58,6 +59,10 @@ public final class Serdes {
                         "an int needs 4 bytes; the record of topic '" + topic + "' has " + b.length);
             }
             return ByteBuffer.wrap(b).getInt();
-        };
+        });
+    }
+
+    private static <T> Deserializer<T> stateless(StatelessDeserializer<T> deserializer) {
+        return deserializer;
     }
 }
