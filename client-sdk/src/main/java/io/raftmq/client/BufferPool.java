@@ -10,62 +10,78 @@ import java.util.concurrent.locks.ReentrantLock;
  * Accounts the bytes of records waiting in the producer (buffer.memory) and keeps the buffers that
  * batches are written into for reuse, as Kafka's producer does. {@link #allocate} blocks until
  * enough is free or its wait runs out, then throws a {@link TimeoutException}; completed batches
- * {@link #release} their bytes. {@link #takeBuffer} never blocks: a batch.size buffer comes from
- * the free list, or is allocated when the list is empty; {@link #giveBuffer} puts it back. Reused
- * buffers live in the old generation instead of being copied by every young collection while their
- * batch waits (a producer's queue holds up to buffer.memory of records).
+ * {@link #release} their bytes.
  *
- * <p>Thread-safe: one lock for the byte count, the waiters (signalled on release) and the free list.
+ * <p>Buffers: a batch starts in a small one ({@link #FIRST_BUFFER_BYTES}, or batch.size if smaller)
+ * and its records move to bigger ones as it fills, up to batch.size; so a producer writing to many
+ * partitions a little at a time holds little memory per open batch, and one that fills batches
+ * reuses full-size buffers. {@link #takeBuffer} never blocks: it hands out a free full-size buffer,
+ * else a free small one, else allocates a small one; {@link #giveBuffer} keeps small and full-size
+ * buffers (at most buffer.memory of them in all). Reused buffers live in the old generation instead of
+ * being copied by every young collection while their batch waits.
+ *
+ * <p>Thread-safe: one lock for the byte count, the waiters (signalled on release) and the free lists.
  */
 final class BufferPool {
+    /** The size a batch's first buffer has at most. */
+    static final int FIRST_BUFFER_BYTES = 16 * 1024;
+
     private final long totalBytes;
-    private final int poolableSize;
-    private final int maxFreeBuffers;
+    private final int smallSize;
+    private final int fullSize;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition freed = lock.newCondition();
     /** Guarded by lock. */
     private long availableBytes;
     private boolean closed;
-    /** Buffers of poolableSize bytes not in use; guarded by lock. */
-    private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+    /** Buffers not in use, of smallSize and of fullSize bytes; guarded by lock. */
+    private final ArrayDeque<ByteBuffer> freeSmall = new ArrayDeque<>();
+    private final ArrayDeque<ByteBuffer> freeFull = new ArrayDeque<>();
+    /** Bytes in both free lists, at most totalBytes; guarded by lock. */
+    private long freeBytes;
 
-    /**
-     * @param poolableSize the size of the buffers kept for reuse (batch.size); at most totalBytes of
-     *     them are kept
-     */
-    BufferPool(long totalBytes, int poolableSize) {
+    /** @param batchSize batch.size: the largest buffer kept for reuse */
+    BufferPool(long totalBytes, int batchSize) {
         this.totalBytes = totalBytes;
         this.availableBytes = totalBytes;
-        this.poolableSize = poolableSize;
-        this.maxFreeBuffers = (int) Math.min(Integer.MAX_VALUE, totalBytes / Math.max(1, poolableSize));
+        this.fullSize = Math.max(1, batchSize);
+        this.smallSize = Math.min(fullSize, FIRST_BUFFER_BYTES);
     }
 
-    /** A heap buffer of {@code capacity} bytes, or of batch.size when that is larger (a reused one if free). */
+    /**
+     * A heap buffer of at least {@code capacity} bytes for a new batch: a reused one when one is
+     * free (full-size first), else a new one of {@code capacity} or the small size, whichever is
+     * larger.
+     */
     ByteBuffer takeBuffer(int capacity) {
-        if (capacity > poolableSize) {
-            return ByteBuffer.allocate(capacity);
-        }
         lock.lock();
         try {
-            ByteBuffer reused = free.pollFirst();
+            ByteBuffer reused = capacity <= fullSize ? freeFull.pollFirst() : null;
+            if (reused == null && capacity <= smallSize) {
+                reused = freeSmall.pollFirst();
+            }
             if (reused != null) {
+                freeBytes -= reused.capacity();
                 return reused.clear();
             }
         } finally {
             lock.unlock();
         }
-        return ByteBuffer.allocate(poolableSize);
+        return ByteBuffer.allocate(Math.max(capacity, smallSize));
     }
 
-    /** Takes back a buffer from {@link #takeBuffer} that nothing uses any more. */
+    /** Takes back a buffer that nothing uses any more: kept if small or full-size, else dropped. */
     void giveBuffer(ByteBuffer buffer) {
-        if (buffer.capacity() != poolableSize) {
+        ArrayDeque<ByteBuffer> list = buffer.capacity() == fullSize ? freeFull
+                : buffer.capacity() == smallSize ? freeSmall : null;
+        if (list == null) {
             return;
         }
         lock.lock();
         try {
-            if (free.size() < maxFreeBuffers) {
-                free.addFirst(buffer);
+            if (freeBytes + buffer.capacity() <= totalBytes) {
+                list.addFirst(buffer);
+                freeBytes += buffer.capacity();
             }
         } finally {
             lock.unlock();
@@ -130,7 +146,9 @@ final class BufferPool {
         lock.lock();
         try {
             closed = true;
-            free.clear();
+            freeSmall.clear();
+            freeFull.clear();
+            freeBytes = 0;
             freed.signalAll();
         } finally {
             lock.unlock();

@@ -70,15 +70,16 @@ final class ProducerBatch {
 
     /**
      * @param buffer from {@link BufferPool#takeBuffer}, at least {@link #bufferSizeFor} the first
-     *     record; the batch writes its records into it and gives it back with {@link #returnBuffer}
+     *     record; the batch writes its records into it, then into bigger ones up to {@code batchSize}
+     *     as it fills, and gives them back with {@link #returnBuffers}
      * @param expectedRecords how many records are likely to fit (sizes the per-record arrays)
      */
     ProducerBatch(TopicPartition tp, long createdMs, CompressionType compression, ByteBuffer buffer,
-            int expectedRecords) {
+            int batchSize, int expectedRecords) {
         this.tp = tp;
         this.createdMs = createdMs;
         this.pooled = buffer;
-        this.builder = RecordBatchBuilder.inPlace(compression, buffer);
+        this.builder = RecordBatchBuilder.inPlace(compression, buffer, batchSize);
         int capacity = Math.max(1, Math.min(expectedRecords, 4096));
         this.futures = new CompletableFuture<?>[capacity];
         this.timestamps = new long[capacity];
@@ -196,16 +197,18 @@ final class ProducerBatch {
     }
 
     /**
-     * The buffer from the pool, once, after the batch is done (its bytes are not used after that: a
-     * request copies them when it is sent); null on later calls.
+     * The buffers the records were written to (the pool's, and the one they moved to if they outgrew
+     * it), once, after the batch is done (its bytes are not used after that: a request copies them
+     * when it is sent); empty before and on later calls.
      */
-    ByteBuffer returnBuffer() {
+    List<ByteBuffer> returnBuffers() {
         if (bufferReturned || !isDone()) {
-            return null;
+            return List.of();
         }
         bufferReturned = true;
         built = null;
-        return pooled;
+        ByteBuffer last = builder.buffer();
+        return last == pooled ? List.of(pooled) : List.of(pooled, last);
     }
 
     /** Completes every record's future and callback; returns false if the batch was already done. */

@@ -1,7 +1,6 @@
 package io.raftmq.client;
 
 import io.raftmq.protocol.record.CompressionType;
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -67,7 +66,7 @@ final class RecordAccumulator {
                 last.close();
             }
             ProducerBatch batch = new ProducerBatch(tp, nowMs, compression,
-                    pool.takeBuffer(ProducerBatch.bufferSizeFor(size)), batchSize / size + 1);
+                    pool.takeBuffer(ProducerBatch.bufferSizeFor(size)), batchSize, batchSize / size + 1);
             batch.append(record, size);
             deque.addLast(batch);
             incomplete.add(batch);
@@ -228,10 +227,7 @@ final class RecordAccumulator {
     void deallocate(ProducerBatch batch) {
         if (incomplete.remove(batch)) {
             pool.release(batch.reservedBytes());
-            ByteBuffer buffer = batch.returnBuffer();
-            if (buffer != null) {
-                pool.giveBuffer(buffer);
-            }
+            batch.returnBuffers().forEach(pool::giveBuffer);
         }
     }
 

@@ -21,7 +21,7 @@ class ConfigTest {
         ProducerConfig c = ProducerConfig.builder().bootstrapServers("a:9093,b:9093").build();
         assertTrue(c.idempotenceEnabled());
         assertEquals(-1, c.acks);
-        assertEquals(16_384, c.values.intValue(ProducerConfig.BATCH_SIZE));
+        assertEquals(131_072, c.values.intValue(ProducerConfig.BATCH_SIZE));
         assertEquals(33_554_432L, c.values.longValue(ProducerConfig.BUFFER_MEMORY));
         assertEquals(List.of(new BrokerAddress("a", 9093), new BrokerAddress("b", 9093)), c.bootstrap);
     }

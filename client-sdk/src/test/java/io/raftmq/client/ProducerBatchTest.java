@@ -3,7 +3,6 @@ package io.raftmq.client;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,7 +31,7 @@ class ProducerBatchTest {
     void recordsAreEncodedWhenAppendedAndAcknowledgedFromWhatTheBatchKept() throws Exception {
         for (CompressionType compression : List.of(CompressionType.NONE, CompressionType.GZIP)) {
             // A small buffer: the 300 records outgrow it (and the per-record arrays their first size).
-            ProducerBatch batch = new ProducerBatch(TP, 0, compression, ByteBuffer.allocate(256), 2);
+            ProducerBatch batch = new ProducerBatch(TP, 0, compression, ByteBuffer.allocate(256), 16_384, 2);
             List<ProducerBatch.PendingRecord> sent = new ArrayList<>();
             List<RecordMetadata> acked = new ArrayList<>();
             for (int i = 0; i < 300; i++) {
@@ -75,7 +74,7 @@ class ProducerBatchTest {
 
     @Test
     void aNewProducerIdReStampsTheSameRecords() {
-        ProducerBatch batch = new ProducerBatch(TP, 0, CompressionType.NONE, ByteBuffer.allocate(16_384), 10);
+        ProducerBatch batch = new ProducerBatch(TP, 0, CompressionType.NONE, ByteBuffer.allocate(16_384), 16_384, 10);
         for (int i = 0; i < 10; i++) {
             ProducerBatch.PendingRecord r = record(i, new ArrayList<>());
             batch.append(r, ProducerBatch.sizeOf(r.key(), r.value(), r.headers()));
@@ -105,16 +104,47 @@ class ProducerBatchTest {
     @Test
     void theBufferGoesBackOnceTheBatchIsDoneAndOnlyOnce() {
         ByteBuffer buffer = ByteBuffer.allocate(16_384);
-        ProducerBatch batch = new ProducerBatch(TP, 0, CompressionType.NONE, buffer, 10);
+        ProducerBatch batch = new ProducerBatch(TP, 0, CompressionType.NONE, buffer, 16_384, 10);
         ProducerBatch.PendingRecord r = record(1, new ArrayList<>());
         batch.append(r, ProducerBatch.sizeOf(r.key(), r.value(), r.headers()));
         batch.close();
         batch.bytes(RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH, RecordBatch.NO_SEQUENCE);
-        assertNull(batch.returnBuffer(), "not while the batch may still be sent");
+        assertEquals(List.of(), batch.returnBuffers(), "not while the batch may still be sent");
         batch.fail(new TimeoutException("expired"));
         assertTrue(r.future().isCompletedExceptionally());
-        assertSame(buffer, batch.returnBuffer());
-        assertNull(batch.returnBuffer());
+        List<ByteBuffer> back = batch.returnBuffers();
+        assertEquals(1, back.size());
+        assertSame(buffer, back.get(0));
+        assertEquals(List.of(), batch.returnBuffers(), "once");
+    }
+
+    @Test
+    void aFillingBatchMovesToBiggerBuffersUpToBatchSizeAndReturnsBoth() {
+        BufferPool pool = new BufferPool(1 << 20, 65_536);
+        ByteBuffer first = pool.takeBuffer(ProducerBatch.bufferSizeFor(150));
+        assertEquals(BufferPool.FIRST_BUFFER_BYTES, first.capacity());
+        ProducerBatch batch = new ProducerBatch(TP, 0, CompressionType.NONE, first, 65_536, 10);
+        int records = 0;
+        while (batch.hasRoomFor(150, 65_536)) {
+            ProducerBatch.PendingRecord r = new ProducerBatch.PendingRecord(records, null, new byte[129], List.of(),
+                    null, new CompletableFuture<>());
+            batch.append(r, ProducerBatch.sizeOf(r.key(), r.value(), r.headers()));
+            records++;
+        }
+        batch.close();
+        RecordBatch built = RecordBatch.readFrom(batch.bytes(RecordBatch.NO_PRODUCER_ID,
+                RecordBatch.NO_PRODUCER_EPOCH, RecordBatch.NO_SEQUENCE));
+        built.ensureValid();
+        assertEquals(records, built.records().size());
+        assertTrue(built.sizeInBytes() <= 65_536);
+        batch.complete(0, -1);
+        List<ByteBuffer> back = batch.returnBuffers();
+        assertSame(first, back.get(0));
+        assertEquals(65_536, back.get(1).capacity(), "16 -> 32 -> 64 KiB, not past batch.size");
+        back.forEach(pool::giveBuffer);
+        assertSame(back.get(1), pool.takeBuffer(100), "a free full-size buffer first");
+        assertSame(first, pool.takeBuffer(100));
+        assertEquals(20_000, pool.takeBuffer(20_000).capacity());
     }
 
     @Test

@@ -8,14 +8,22 @@ import java.nio.ByteBuffer;
  */
 public final class ByteBufferOutputStream extends OutputStream {
     private ByteBuffer buffer;
+    /** Growing doubles the capacity but stops at this one unless more is needed at once. */
+    private final int growthLimit;
 
     public ByteBufferOutputStream(int initialCapacity) {
         this.buffer = ByteBuffer.allocate(initialCapacity);
+        this.growthLimit = Integer.MAX_VALUE;
     }
 
-    /** Writes into {@code initial} from its position (a heap buffer), and into a bigger copy once it is full. */
-    public ByteBufferOutputStream(ByteBuffer initial) {
+    /**
+     * Writes into {@code initial} from its position (a heap buffer), and into a bigger copy once it
+     * is full: twice the capacity each time, but not past {@code growthLimit} unless a write needs
+     * more.
+     */
+    public ByteBufferOutputStream(ByteBuffer initial, int growthLimit) {
         this.buffer = initial;
+        this.growthLimit = growthLimit;
     }
 
     @Override
@@ -51,7 +59,11 @@ public final class ByteBufferOutputStream extends OutputStream {
 
     public void ensureRemaining(int needed) {
         if (needed > buffer.remaining()) {
-            int capacity = Math.max(buffer.capacity() * 2, buffer.position() + needed);
+            long target = buffer.capacity() * 2L;
+            if (buffer.capacity() < growthLimit) {
+                target = Math.min(target, growthLimit);
+            }
+            int capacity = (int) Math.min(Integer.MAX_VALUE - 8, Math.max(target, (long) buffer.position() + needed));
             ByteBuffer bigger = ByteBuffer.allocate(capacity);
             buffer.flip();
             bigger.put(buffer);

@@ -65,7 +65,7 @@ public final class RecordBatchBuilder {
         this.inPlace = false;
     }
 
-    private RecordBatchBuilder(CompressionType compression, ByteBuffer buffer) {
+    private RecordBatchBuilder(CompressionType compression, ByteBuffer buffer, int growthLimit) {
         this.compression = compression;
         this.timestampType = TimestampType.CREATE_TIME;
         this.baseOffset = 0;
@@ -74,7 +74,7 @@ public final class RecordBatchBuilder {
         this.baseSequence = RecordBatch.NO_SEQUENCE;
         this.partitionLeaderEpoch = RecordBatch.NO_PARTITION_LEADER_EPOCH;
         this.logAppendTime = RecordBatch.NO_TIMESTAMP;
-        this.records = new ByteBufferOutputStream(buffer.clear().position(RecordBatch.RECORDS_OFFSET));
+        this.records = new ByteBufferOutputStream(buffer.clear().position(RecordBatch.RECORDS_OFFSET), growthLimit);
         this.inPlace = true;
     }
 
@@ -82,11 +82,17 @@ public final class RecordBatchBuilder {
      * A producer's batch (create-time timestamps, base offset 0, leader epoch unknown, no producer id
      * until {@link #stampProducer}) whose records are written into {@code buffer} (a heap buffer,
      * cleared first) after room for the header. Uncompressed, {@link #build()} returns a view of that
-     * buffer; when the records outgrow it they move to a bigger one and {@code buffer} is no longer
-     * used.
+     * buffer; when the records outgrow it they move to a bigger one (twice the size, up to
+     * {@code growthLimit} bytes unless a record needs more; see {@link #buffer()}) and {@code buffer}
+     * is no longer used.
      */
-    public static RecordBatchBuilder inPlace(CompressionType compression, ByteBuffer buffer) {
-        return new RecordBatchBuilder(compression, buffer);
+    public static RecordBatchBuilder inPlace(CompressionType compression, ByteBuffer buffer, int growthLimit) {
+        return new RecordBatchBuilder(compression, buffer, growthLimit);
+    }
+
+    /** The buffer the records are written to now (built in place: the given one until they outgrow it). */
+    public ByteBuffer buffer() {
+        return records.buffer();
     }
 
     public RecordBatchBuilder append(long timestamp, byte[] key, byte[] value) {

@@ -115,7 +115,7 @@ class RecordBatchTest {
             for (int capacity : new int[] {100, 65_536}) {
                 ByteBuffer pooled = ByteBuffer.allocate(capacity);
                 pooled.put(0, (byte) 42); // left over from an earlier batch
-                RecordBatchBuilder inPlace = RecordBatchBuilder.inPlace(compression, pooled);
+                RecordBatchBuilder inPlace = RecordBatchBuilder.inPlace(compression, pooled, 300);
                 RecordBatchBuilder copied = new RecordBatchBuilder(compression, TimestampType.CREATE_TIME, 0, 7L,
                         (short) 3, 11, RecordBatch.NO_PARTITION_LEADER_EPOCH, RecordBatch.NO_TIMESTAMP, 64);
                 for (int i = 0; i < 20; i++) {
@@ -131,6 +131,10 @@ class RecordBatchTest {
                 assertEquals(copied.build(), built, compression + ", capacity " + capacity);
                 if (compression == CompressionType.NONE && capacity == 65_536) {
                     assertTrue(built.array() == pooled.array(), "uncompressed records stay in the given buffer");
+                }
+                if (capacity == 100) {
+                    // 100 -> 200 -> 300 (the limit) -> what the records need.
+                    assertTrue(inPlace.buffer().capacity() >= 300 && inPlace.buffer() != pooled);
                 }
                 RecordBatch batch = RecordBatch.readFrom(built.duplicate());
                 batch.ensureValid();
