@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# Apache Kafka 4.4.0 beside raftmq on the same machine, for docs/BENCHMARKS.md: KRaft combined mode
+# (process.roles=broker,controller), 3 nodes on 127.0.0.1, Kafka's own ProducerPerformance
+# (= kafka-producer-perf-test) and ConsumerPerformance (= kafka-consumer-perf-test) on the workload of
+# `raftmq perf`.
+#
+# Usage:   deploy/kafka-compare/run.sh [PRODUCER_PROP=VALUE ...]
+#   e.g.   deploy/kafka-compare/run.sh batch.size=131072
+# Env:     NUM_RECORDS (default 1000000), RECORD_SIZE (default 100),
+#          START_TIMEOUT (s, default 120), KEEP_DATA=1 (do not delete the data dir)
+# The first run resolves Kafka's jars with Maven (pom.xml here, from Maven's own configuration) into
+# target/libs. Stop a raftmq cluster first: both on two cores measure nothing.
+#
+# Steps: fresh data dir -> kafka-storage format (static quorum, controller.quorum.voters) ->
+# start nodes 1-3 -> wait until DescribeCluster lists brokers 1,2,3 (registered + unfenced) ->
+# create topic perf-bench (3 partitions, RF 3, min.insync.replicas=2) -> producer perf test
+# with acks=all, then acks=1 (same topic) -> consumer perf test reading both runs' records -> print
+# each final summary line -> stop all nodes (trap: also on failure / Ctrl-C) and delete the data
+# dir. Logs are kept under target/logs/run-*/.
+#
+# Ports (clear of raftmq's local cluster, 9092-9094, 9192-9194, 9292-9294, 8080/8180/8280):
+#   node N: client (PLAINTEXT) 1909(1+N) -> 19092/19093/19094, controller 1919(1+N) -> 19192/19193/19194
+#
+# JVM flags for the nodes = what bin/kafka-server-start.sh + bin/kafka-run-class.sh use by default:
+#   KAFKA_HEAP_OPTS            -Xmx1G -Xms1G                              (kafka-server-start.sh)
+#   KAFKA_JVM_PERFORMANCE_OPTS -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+#                              -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent
+#                              -Djava.awt.headless=true                   (kafka-run-class.sh)
+#   KAFKA_GC_LOG_OPTS          -Xlog:gc*:file=<logdir>/kafkaServer-gc.log:time,tags:filecount=10,filesize=100M
+#   KAFKA_JMX_OPTS             -Dcom.sun.management.jmxremote -Dcom.sun.management.jmxremote.authenticate=false
+#                              -Dcom.sun.management.jmxremote.ssl=false   (kafka-run-class.sh; no JMX port)
+#   only the log4j2 config differs (WARN to a file, see config/log4j2-broker.properties).
+# Perf tool JVMs: -Xmx512M (kafka-producer-perf-test.sh) + the same performance opts.
+# Other tools (format, topics): -Xmx256M (kafka-run-class.sh default) + the same performance opts.
+set -euo pipefail
+
+BASE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+WORK="$BASE/target"
+LIBS="$WORK/libs"
+CP="$LIBS/*"
+NUM_RECORDS="${NUM_RECORDS:-1000000}"
+RECORD_SIZE="${RECORD_SIZE:-100}"
+START_TIMEOUT="${START_TIMEOUT:-120}"
+TOPIC=perf-bench
+NODES=(1 2 3)
+client_port() { echo $((19091 + $1)); }
+controller_port() { echo $((19191 + $1)); }
+BOOTSTRAP="127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094"
+VOTERS="1@127.0.0.1:19192,2@127.0.0.1:19193,3@127.0.0.1:19194"
+
+PERF_OPTS="-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true"
+JMX_OPTS="-Dcom.sun.management.jmxremote -Dcom.sun.management.jmxremote.authenticate=false -Dcom.sun.management.jmxremote.ssl=false"
+NODE_HEAP="-Xmx1G -Xms1G"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() { log "ERROR: $*" >&2; exit 1; }
+
+# ---- arguments: extra producer props, key=value -------------------------------------------------
+EXTRA_PROPS=()
+for a in "$@"; do
+  [[ "$a" == *=* ]] || die "argument '$a' is not PROP=VALUE"
+  case "${a%%=*}" in
+    acks|bootstrap.servers) die "'${a%%=*}' is set by the script (acks=all then acks=1); do not pass it" ;;
+  esac
+  EXTRA_PROPS+=("$a")
+done
+
+# ---- preconditions -------------------------------------------------------------------------------
+if [ ! -e "$LIBS/kafka_2.13-4.4.0.jar" ] || [ ! -e "$LIBS/kafka-tools-4.4.0.jar" ]; then
+  log "resolving Kafka 4.4.0's jars into $LIBS (once)"
+  mvn -B -q -f "$BASE/pom.xml" dependency:copy-dependencies -DoutputDirectory="$LIBS" -DincludeScope=runtime \
+    || die "could not resolve Kafka's jars with Maven"
+fi
+command -v java >/dev/null || die "java not found"
+
+mkdir -p "$WORK"
+exec 9>"$WORK/.run.lock"
+flock -n 9 || die "another run.sh is active (lock $WORK/.run.lock)"
+
+for n in "${NODES[@]}"; do
+  for port in "$(client_port "$n")" "$(controller_port "$n")"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      die "port $port is already in use"
+    fi
+  done
+done
+
+if [ ! -e "$WORK/classes/WaitForBrokers.class" ]; then
+  mkdir -p "$WORK/classes"
+  javac -cp "$CP" -d "$WORK/classes" "$BASE/src/WaitForBrokers.java"
+fi
+
+RUN_ID="$(date +%Y%m%d-%H%M%S)-$$"
+DATA="$WORK/data-$RUN_ID"
+LOGS="$WORK/logs/run-$RUN_ID"
+mkdir -p "$DATA" "$LOGS"
+
+# ---- cleanup: always stop what we started and delete the data dir --------------------------------
+declare -A NODE_PID=()
+TOOL_PID=""
+fmt_pids=()
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  local p
+  for p in "$TOOL_PID" ${fmt_pids[@]+"${fmt_pids[@]}"}; do
+    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill -9 "$p" 2>/dev/null || true; fi
+  done
+  local pids=()
+  for n in "${!NODE_PID[@]}"; do
+    local p="${NODE_PID[$n]}"
+    if kill -0 "$p" 2>/dev/null; then kill -TERM "$p" 2>/dev/null || true; pids+=("$p"); fi
+  done
+  if [ ${#pids[@]} -gt 0 ]; then
+    local t0=$SECONDS
+    log "stopping nodes (pids ${pids[*]}, SIGTERM, SIGKILL after 20 s)"
+    for p in "${pids[@]}"; do
+      while kill -0 "$p" 2>/dev/null && [ $((SECONDS - t0)) -lt 20 ]; do sleep 0.2; done
+      if kill -0 "$p" 2>/dev/null; then log "node pid $p still up after 20 s: SIGKILL"; kill -9 "$p" 2>/dev/null || true; fi
+    done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    log "nodes stopped after $((SECONDS - t0)) s"
+  fi
+  if [ "${KEEP_DATA:-0}" = 1 ]; then log "data kept in $DATA"; else rm -rf "$DATA"; fi
+  [ $rc -ne 0 ] && log "FAILED (rc=$rc); logs in $LOGS" >&2
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Kafka tool JVMs are tracked in TOOL_PID (not run in a subshell) so the trap can kill them.
+start_tool() { # start_tool HEAP LOGFILE class args...   (background; pid in TOOL_PID)
+  local heap="$1" out="$2"; shift 2
+  # shellcheck disable=SC2086
+  java $heap $PERF_OPTS -Dkafka.logs.dir="$LOGS" -Dlog4j2.configurationFile="$BASE/config/log4j2-tools.properties" \
+    -cp "$WORK/classes:$CP" "$@" >"$out" 2>&1 </dev/null &
+  TOOL_PID=$!
+}
+run_tool() { # run_tool HEAP LOGFILE class args...   (foreground)
+  start_tool "$@"
+  local rc=0
+  wait "$TOOL_PID" || rc=$?
+  TOOL_PID=""
+  return $rc
+}
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# ---- configs -------------------------------------------------------------------------------------
+# Cluster id: 16 random bytes, base64url without padding (what kafka-storage random-uuid prints);
+# like Uuid.randomUuid(), avoid a leading '-'.
+CLUSTER_ID=""
+while [ -z "$CLUSTER_ID" ] || [[ "$CLUSTER_ID" == -* ]]; do
+  CLUSTER_ID="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+done
+
+for n in "${NODES[@]}"; do
+  mkdir -p "$LOGS/node$n"
+  cat >"$LOGS/node$n/server.properties" <<EOF
+# Kafka 4.4.0 KRaft combined node $n (generated by run.sh); other settings as in Kafka's config/server.properties
+process.roles=broker,controller
+node.id=$n
+controller.quorum.voters=$VOTERS
+listeners=PLAINTEXT://127.0.0.1:$(client_port "$n"),CONTROLLER://127.0.0.1:$(controller_port "$n")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(client_port "$n")
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$DATA/node$n
+num.network.threads=3
+num.io.threads=8
+socket.send.buffer.bytes=102400
+socket.receive.buffer.bytes=102400
+socket.request.max.bytes=104857600
+num.partitions=1
+num.recovery.threads.per.data.dir=1
+offsets.topic.replication.factor=3
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+log.retention.hours=168
+log.segment.bytes=1073741824
+log.retention.check.interval.ms=300000
+EOF
+done
+
+# ---- format (3 tool JVMs in parallel) ------------------------------------------------------------
+log "Kafka 4.4.0, cluster id $CLUSTER_ID, data $DATA, logs $LOGS"
+t_fmt=$(date +%s.%N)
+for n in "${NODES[@]}"; do
+  # shellcheck disable=SC2086
+  java -Xmx256M $PERF_OPTS -Dkafka.logs.dir="$LOGS" -Dlog4j2.configurationFile="$BASE/config/log4j2-tools.properties" \
+    -cp "$CP" kafka.tools.StorageTool format --config "$LOGS/node$n/server.properties" --cluster-id "$CLUSTER_ID" \
+    >"$LOGS/node$n/format.out" 2>&1 </dev/null &
+  fmt_pids+=($!)
+done
+for i in "${!fmt_pids[@]}"; do
+  wait "${fmt_pids[$i]}" || { fmt_pids=(); cat "$LOGS/node${NODES[$i]}/format.out" >&2; die "format of node ${NODES[$i]} failed"; }
+done
+fmt_pids=()
+log "storage formatted in $(elapsed "$t_fmt") s"
+
+# ---- start the nodes -----------------------------------------------------------------------------
+t_start=$(date +%s.%N)
+for n in "${NODES[@]}"; do
+  # shellcheck disable=SC2086
+  java $NODE_HEAP $PERF_OPTS \
+    -Xlog:gc*:file="$LOGS/node$n/kafkaServer-gc.log":time,tags:filecount=10,filesize=100M \
+    $JMX_OPTS -Dkafka.logs.dir="$LOGS/node$n" -Dlog4j2.configurationFile="$BASE/config/log4j2-broker.properties" \
+    -cp "$CP" kafka.Kafka "$LOGS/node$n/server.properties" >"$LOGS/node$n/kafkaServer.out" 2>&1 </dev/null &
+  NODE_PID[$n]=$!
+done
+log "started node pids: 1=${NODE_PID[1]} 2=${NODE_PID[2]} 3=${NODE_PID[3]}"
+
+# Wait until DescribeCluster lists 3 brokers (registered and unfenced); fail fast if a node dies.
+start_tool -Xmx256M "$LOGS/wait.out" WaitForBrokers "$BOOTSTRAP" 3 "$START_TIMEOUT"
+while kill -0 "$TOOL_PID" 2>/dev/null; do
+  for n in "${NODES[@]}"; do
+    if ! kill -0 "${NODE_PID[$n]}" 2>/dev/null; then
+      tail -n 30 "$LOGS/node$n/kafkaServer.out" "$LOGS/node$n/server.log" >&2 2>/dev/null || true
+      die "node $n exited during startup"
+    fi
+  done
+  sleep 0.2
+done
+rc=0; wait "$TOOL_PID" || rc=$?; TOOL_PID=""
+[ $rc -eq 0 ] || { cat "$LOGS/wait.out" >&2; die "brokers did not all register within ${START_TIMEOUT} s"; }
+log "$(cat "$LOGS/wait.out"); start (launch -> 3 brokers registered): $(elapsed "$t_start") s"
+
+# ---- topic ---------------------------------------------------------------------------------------
+run_tool -Xmx256M "$LOGS/topic-create.out" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
+  --create --topic "$TOPIC" --partitions 3 --replication-factor 3 --config min.insync.replicas=2 \
+  || { cat "$LOGS/topic-create.out" >&2; die "topic creation failed"; }
+log "$(head -n1 "$LOGS/topic-create.out")"
+
+# ---- producer perf test: acks=all, then acks=1 ---------------------------------------------------
+SUMMARY=()
+for acks in all 1; do
+  out="$LOGS/producer-acks-$acks.out"
+  log "producer perf: acks=$acks, $NUM_RECORDS x $RECORD_SIZE B, throughput unthrottled, extra props: ${EXTRA_PROPS[*]:-none}"
+  run_tool -Xmx512M "$out" org.apache.kafka.tools.ProducerPerformance --topic "$TOPIC" \
+    --num-records "$NUM_RECORDS" --record-size "$RECORD_SIZE" --throughput -1 \
+    --producer-props "bootstrap.servers=$BOOTSTRAP" "acks=$acks" ${EXTRA_PROPS[@]+"${EXTRA_PROPS[@]}"} \
+    || { tail -n 30 "$out" >&2; die "producer perf test (acks=$acks) failed"; }
+  line="$(grep -E 'records sent, .* 50th' "$out" | tail -n1 || true)"
+  [ -n "$line" ] || { tail -n 30 "$out" >&2; die "no summary line in $out"; }
+  SUMMARY+=("acks=$acks: $line")
+done
+
+out="$LOGS/consumer.out"
+log "consumer perf: $((2 * NUM_RECORDS)) records (what the two producer runs wrote)"
+run_tool -Xmx512M "$out" org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" --topic "$TOPIC" \
+  --messages "$((2 * NUM_RECORDS))" --timeout 60000 || { tail -n 30 "$out" >&2; }
+SUMMARY+=("consume: $(tail -n1 "$out")")
+
+echo
+echo "=== Kafka 4.4.0, 3 nodes KRaft combined, topic $TOPIC (3 partitions, RF 3, min.insync.replicas=2), extra props: ${EXTRA_PROPS[*]:-none}"
+for s in "${SUMMARY[@]}"; do echo "$s"; done
+echo
