@@ -72,7 +72,7 @@ final class ProducerBatch {
      * @param buffer from {@link BufferPool#takeBuffer}, at least {@link #bufferSizeFor} the first
      *     record; the batch writes its records into it, then into bigger ones up to {@code batchSize}
      *     as it fills, and gives them back with {@link #returnBuffers}
-     * @param expectedRecords how many records are likely to fit (sizes the per-record arrays)
+     * @param expectedRecords how many records are likely to fit (sizes the per-record arrays, up to 64)
      */
     ProducerBatch(TopicPartition tp, long createdMs, CompressionType compression, ByteBuffer buffer,
             int batchSize, int expectedRecords) {
@@ -80,7 +80,9 @@ final class ProducerBatch {
         this.createdMs = createdMs;
         this.pooled = buffer;
         this.builder = RecordBatchBuilder.inPlace(compression, buffer, batchSize);
-        int capacity = Math.max(1, Math.min(expectedRecords, 4096));
+        // Grown by doubling: a batch that carries one record (light traffic, many partitions) does
+        // not hold arrays sized for a full one.
+        int capacity = Math.max(1, Math.min(expectedRecords, 64));
         this.futures = new CompletableFuture<?>[capacity];
         this.timestamps = new long[capacity];
         this.keySizes = new int[capacity];
