@@ -6,7 +6,7 @@
 #
 # Usage:   deploy/kafka-compare/run.sh [PRODUCER_PROP=VALUE ...]
 #   e.g.   deploy/kafka-compare/run.sh batch.size=131072
-# Env:     NUM_RECORDS (default 1000000), RECORD_SIZE (default 100),
+# Env:     NUM_RECORDS (default 1000000), RECORD_SIZE (default 100), E2E_RECORDS (default 10000),
 #          START_TIMEOUT (s, default 120), KEEP_DATA=1 (do not delete the data dir)
 # The first run resolves Kafka's jars with Maven (pom.xml here, from Maven's own configuration) into
 # target/libs. Stop a raftmq cluster first: both on two cores measure nothing.
@@ -14,7 +14,8 @@
 # Steps: fresh data dir -> kafka-storage format (static quorum, controller.quorum.voters) ->
 # start nodes 1-3 -> wait until DescribeCluster lists brokers 1,2,3 (registered + unfenced) ->
 # create topic perf-bench (3 partitions, RF 3, min.insync.replicas=2) -> producer perf test
-# with acks=all, then acks=1 (same topic) -> consumer perf test reading both runs' records -> print
+# with acks=all, then acks=1 (same topic) -> consumer perf test reading both runs' records ->
+# EndToEndLatency (E2E_RECORDS, default 10,000, acks=all, topic e2e-bench: 1 partition, RF 3) -> print
 # each final summary line -> stop all nodes (trap: also on failure / Ctrl-C) and delete the data
 # dir. Logs are kept under target/logs/run-*/.
 #
@@ -253,6 +254,16 @@ log "consumer perf: $((2 * NUM_RECORDS)) records (what the two producer runs wro
 run_tool -Xmx512M "$out" org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" --topic "$TOPIC" \
   --messages "$((2 * NUM_RECORDS))" --timeout 60000 || { tail -n 30 "$out" >&2; }
 SUMMARY+=("consume: $(tail -n1 "$out")")
+
+# ---- end-to-end latency: one record at a time, acks=all, on a 1-partition RF 3 topic ------------------
+run_tool -Xmx256M "$LOGS/e2e-topic-create.out" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
+  --create --topic e2e-bench --partitions 1 --replication-factor 3 --config min.insync.replicas=2 \
+  || { cat "$LOGS/e2e-topic-create.out" >&2; die "topic creation failed"; }
+out="$LOGS/e2e.out"
+log "end-to-end latency: ${E2E_RECORDS:-10000} records, acks=all"
+run_tool -Xmx512M "$out" org.apache.kafka.tools.EndToEndLatency --bootstrap-server "$BOOTSTRAP" --topic e2e-bench \
+  --num-records "${E2E_RECORDS:-10000}" --producer-acks all --record-size "$RECORD_SIZE" || { tail -n 30 "$out" >&2; }
+SUMMARY+=("e2e: $(grep -E 'Avg latency|Percentiles' "$out" | tr '\n' ' ')")
 
 echo
 echo "=== Kafka 4.4.0, 3 nodes KRaft combined, topic $TOPIC (3 partitions, RF 3, min.insync.replicas=2), extra props: ${EXTRA_PROPS[*]:-none}"
