@@ -230,6 +230,8 @@ public final class Consumer<K, V> implements AutoCloseable {
         while (answer != null) {
             if (answer == WAKEUP) {
                 checkWakeup();
+            } else if (answer instanceof Fetcher.Arrived arrived) {
+                fetcher.arrived(arrived);
             } else {
                 fetcher.handle((Fetcher.Completed<K, V>) answer, clockMs.getAsLong(), resetPolicy);
             }

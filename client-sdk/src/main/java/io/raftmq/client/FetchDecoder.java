@@ -87,6 +87,43 @@ final class FetchDecoder<K, V> {
         return out;
     }
 
+    /**
+     * For each partition of {@code response} fetched at an offset in {@code offsets} that brought
+     * complete batches ending at or past it: the offset after the last of them (batch headers only,
+     * nothing decoded or checked; the records are read afterwards, and an answer that turns out
+     * unreadable leaves the next one stale, to be dropped and fetched again).
+     */
+    static Map<TopicPartition, Long> nextOffsets(FetchResponse response, Map<TopicPartition, Long> offsets) {
+        Map<TopicPartition, Long> out = new HashMap<>();
+        for (FetchableTopicResponse t : response.getTopicsList()) {
+            for (FetchablePartitionResponse p : t.getPartitionsList()) {
+                TopicPartition tp = new TopicPartition(t.getName(), p.getPartition());
+                Long fetchedAt = offsets.get(tp);
+                if (fetchedAt == null || p.getError().getCode() != ErrorCode.NONE || p.getRecords().isEmpty()) {
+                    continue;
+                }
+                long next = -1;
+                try {
+                    ByteBuffer view = readableView(p.getRecords()).duplicate();
+                    while (view.hasRemaining()) {
+                        int size = RecordBatch.sizeOfBatchAt(view, view.position());
+                        if (size < 0 || size > view.remaining()) {
+                            break;
+                        }
+                        next = RecordBatch.readFrom(view).lastOffset() + 1;
+                        view.position(view.position() + size);
+                    }
+                } catch (RuntimeException malformed) {
+                    continue; // decoding reports it; no early fetch for this partition
+                }
+                if (next > fetchedAt) {
+                    out.put(tp, next);
+                }
+            }
+        }
+        return out;
+    }
+
     private Decoded<K, V> decode(TopicPartition tp, long position, ByteBuffer bytes) {
         PartitionRecords out = new PartitionRecords(tp);
         ByteBuffer view = bytes.duplicate();

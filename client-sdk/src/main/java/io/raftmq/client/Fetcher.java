@@ -10,25 +10,28 @@ import io.raftmq.protocol.common.ErrorCode;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fetches for the consumer: at most one Fetch in flight per leader broker, covering every assigned
+ * Fetches for the consumer: at most one Fetch in flight per leader broker (identified by request, so that
+ * a late answer never frees its successor), covering every assigned
  * partition it leads that has a position and fewer than {@code max.partition.fetch.bytes} of
  * buffered records; answers are read by the gRPC thread that receives them ({@link FetchDecoder}:
  * batches checked, keys and values copied, and deserialized there too when the deserializers are
  * the SDK's own), queued, and buffered on the consumer's thread, which runs user deserializers. A
  * partition with buffered records is fetched from just after the last of them
  * (a prefetch), so the next answer is on its way while the application works through the current
- * one. Records below the fetch offset (the head of a batch that starts earlier) are skipped, and an
+ * one. And the next fetch does not wait for an answer to be read: the gRPC thread first queues where
+ * each partition continues ({@link Arrived}: after the answer's last complete batch, from the batch
+ * headers), the consumer's thread frees the broker and sends the next fetch from there, and the
+ * records follow once read (a partition may then hold its buffer, the answer being read and the one
+ * in flight: up to about three times {@code max.partition.fetch.bytes}). Records below the fetch offset (the head of a batch that starts earlier) are skipped, and an
  * answer for an offset that is no longer the partition's next fetch offset (after a seek or a
  * rebalance) is dropped, so poll never returns a record twice or out of order. Leader errors refresh
  * metadata and retry from the same offset.
@@ -37,6 +40,15 @@ import org.slf4j.LoggerFactory;
  */
 final class Fetcher<K, V> {
     private static final Logger log = LoggerFactory.getLogger(Fetcher.class);
+
+    /**
+     * Queued by the gRPC thread as soon as an answer arrives, before it reads the records: where each
+     * partition with records continues, so that the next fetch travels while this answer is read.
+     */
+    record Arrived(BrokerAddress broker, Map<TopicPartition, Long> offsets, Map<TopicPartition, Long> next) {}
+
+    /** The next fetch offset of a partition taken from an answer still being read. */
+    private record Early(Map<TopicPartition, Long> request, long next) {}
 
     /** One answer (or failure) for one request, its records decoded on the gRPC thread. */
     record Completed<K, V>(BrokerAddress broker, Map<TopicPartition, Long> offsets, FetchResponse response,
@@ -56,8 +68,15 @@ final class Fetcher<K, V> {
     private final int requestTimeoutMs;
     private final long retryBackoffMs;
     final LinkedBlockingQueue<Object> completed = new LinkedBlockingQueue<>();
-    private final Set<BrokerAddress> inFlight = new HashSet<>();
-    private final Set<TopicPartition> inFlightPartitions = new HashSet<>();
+    /** The request (its offsets map, by identity) in flight to each broker. */
+    private final Map<BrokerAddress, Map<TopicPartition, Long>> inFlight = new HashMap<>();
+    /** The request (its offsets map, by identity) in flight for each partition. */
+    private final Map<TopicPartition, Map<TopicPartition, Long>> inFlightPartitions = new HashMap<>();
+    /**
+     * Partitions whose answer has arrived and is being read on the gRPC thread: where the next fetch
+     * starts (after the answer's last complete batch), and which request it came from.
+     */
+    private final Map<TopicPartition, Early> earlyNext = new HashMap<>();
     private final Map<BrokerAddress, Long> backoffUntil = new HashMap<>();
     private final Map<TopicPartition, Buffered<K, V>> buffered = new LinkedHashMap<>();
 
@@ -99,7 +118,7 @@ final class Fetcher<K, V> {
         Map<BrokerAddress, Map<TopicPartition, Long>> byLeader = new LinkedHashMap<>();
         for (TopicPartition tp : subscriptions.assignment()) {
             SubscriptionState.PartitionState s = subscriptions.state(tp);
-            if (!s.hasPosition() || inFlightPartitions.contains(tp) || bufferedBytes(tp) >= partitionMaxBytes) {
+            if (!s.hasPosition() || inFlightPartitions.containsKey(tp) || bufferedBytes(tp) >= partitionMaxBytes) {
                 continue;
             }
             BrokerAddress leader = snapshot.leaderAddress(tp);
@@ -108,10 +127,12 @@ final class Fetcher<K, V> {
                 metadata.requestUpdate();
                 continue;
             }
-            if (inFlight.contains(leader) || backoffUntil.getOrDefault(leader, 0L) > nowMs) {
+            if (inFlight.containsKey(leader) || backoffUntil.getOrDefault(leader, 0L) > nowMs) {
                 continue;
             }
-            byLeader.computeIfAbsent(leader, k -> new LinkedHashMap<>()).put(tp, nextFetchOffset(tp, s));
+            Early early = earlyNext.get(tp);
+            byLeader.computeIfAbsent(leader, k -> new LinkedHashMap<>())
+                    .put(tp, early != null ? early.next() : nextFetchOffset(tp, s));
         }
         byLeader.forEach((leader, offsets) -> {
             Map<String, FetchTopic.Builder> topics = new LinkedHashMap<>();
@@ -125,12 +146,20 @@ final class Fetcher<K, V> {
             FetchRequest.Builder request = FetchRequest.newBuilder().setMaxWaitMs(maxWaitMs).setMinBytes(minBytes)
                     .setMaxBytes(maxBytes);
             topics.values().forEach(request::addTopics);
-            inFlight.add(leader);
-            inFlightPartitions.addAll(offsets.keySet());
+            inFlight.put(leader, offsets);
+            offsets.keySet().forEach(tp -> inFlightPartitions.put(tp, offsets));
             BrokerChannels.toCompletable(channels.broker(leader, requestTimeoutMs + (long) maxWaitMs)
                     .fetch(request.build()))
-                    .whenComplete((r, e) -> completed.add(new Completed<>(leader, offsets, r, e,
-                            r == null ? Map.of() : decoder.decodeAll(r, offsets))));
+                    .whenComplete((r, e) -> {
+                        if (r != null) {
+                            Map<TopicPartition, Long> next = FetchDecoder.nextOffsets(r, offsets);
+                            if (!next.isEmpty()) {
+                                completed.add(new Arrived(leader, offsets, next));
+                            }
+                        }
+                        completed.add(new Completed<>(leader, offsets, r, e,
+                                r == null ? Map.of() : decoder.decodeAll(r, offsets)));
+                    });
         });
     }
 
@@ -156,9 +185,28 @@ final class Fetcher<K, V> {
      *
      * @throws OffsetOutOfRangeException when a position is out of range and auto.offset.reset is none
      */
+    /**
+     * An answer arrived (its records are still being read): its broker may take the next fetch now,
+     * and each partition it brought records for is fetched next from after them.
+     */
+    void arrived(Arrived a) {
+        inFlight.remove(a.broker(), a.offsets());
+        a.next().forEach((tp, next) -> {
+            if (inFlightPartitions.remove(tp, a.offsets())) {
+                earlyNext.put(tp, new Early(a.offsets(), next));
+            }
+        });
+    }
+
     void handle(Completed<K, V> c, long nowMs, SubscriptionState.Reset resetPolicy) {
-        inFlight.remove(c.broker());
-        inFlightPartitions.removeAll(c.offsets().keySet());
+        inFlight.remove(c.broker(), c.offsets());
+        for (TopicPartition tp : c.offsets().keySet()) {
+            inFlightPartitions.remove(tp, c.offsets());
+            Early early = earlyNext.get(tp);
+            if (early != null && early.request() == c.offsets()) {
+                earlyNext.remove(tp);
+            }
+        }
         if (c.error() != null || c.response().getError().getCode() != ErrorCode.NONE) {
             RaftmqException e = c.error() != null ? Errors.fromThrowable(c.error())
                     : Errors.exception(c.response().getError());
@@ -268,9 +316,11 @@ final class Fetcher<K, V> {
     /** Drops buffered records of partitions no longer assigned or whose position moved (seek). */
     void clearBuffered(TopicPartition tp) {
         buffered.remove(tp);
+        earlyNext.remove(tp);
     }
 
     void clearAllBuffered() {
         buffered.clear();
+        earlyNext.clear();
     }
 }

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -196,6 +197,48 @@ class ClientIntegrationTest {
             want.add(i);
         }
         assertEquals(want, values, "every record once, in send order");
+    }
+
+    @Test
+    void aConsumerFetchingAheadReadsEveryRecordOnceInOrderAcrossManySmallAnswers() throws Exception {
+        admin.createTopic(new NewTopic("ahead", 2, 3));
+        int perPartition = 4_000;
+        try (Producer<String, String> producer = new Producer<>(fixture.producerConfig().acks("all")
+                .batchSize(512).lingerMs(0).build(), Serdes.stringSerializer(), Serdes.stringSerializer())) {
+            for (int i = 0; i < perPartition; i++) {
+                producer.send(new ProducerRecord<>("ahead", 0, null, Integer.toString(i)));
+                producer.send(new ProducerRecord<>("ahead", 1, null, Integer.toString(i)));
+            }
+            producer.flush();
+        }
+        TopicPartition p0 = new TopicPartition("ahead", 0);
+        TopicPartition p1 = new TopicPartition("ahead", 1);
+        // Answers of ~2 KiB and polls of 50 records: a partition's next fetch (from after the batches
+        // of an answer still being read) goes out hundreds of times while records are buffered.
+        try (Consumer<String, String> consumer = new Consumer<>(fixture.consumerConfig().maxPartitionFetchBytes(2048)
+                .maxPollRecords(50).build(), Serdes.stringDeserializer(), Serdes.stringDeserializer())) {
+            consumer.assign(List.of(p0, p1));
+            consumer.seekToBeginning(List.of(p0, p1));
+            Map<TopicPartition, List<Integer>> read = new HashMap<>(Map.of(p0, new ArrayList<>(), p1, new ArrayList<>()));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            boolean sought = false;
+            while ((read.get(p0).size() < perPartition || read.get(p1).size() < perPartition)
+                    && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
+                    read.get(new TopicPartition(r.topic(), r.partition())).add(Integer.parseInt(r.value()));
+                }
+                if (!sought && read.get(p0).size() >= 1_500) {
+                    // A seek back while fetches of p0 are in flight or being read: what they bring is
+                    // dropped, and p0 is read again from 1000.
+                    sought = true;
+                    consumer.seek(p0, 1_000);
+                    read.put(p0, new ArrayList<>(IntStream.range(0, 1_000).boxed().toList()));
+                }
+            }
+            List<Integer> want = IntStream.range(0, perPartition).boxed().toList();
+            assertEquals(want, read.get(p0), "partition 0: every record once, in order, after the seek back");
+            assertEquals(want, read.get(p1), "partition 1: every record once, in order");
+        }
     }
 
     @Test
