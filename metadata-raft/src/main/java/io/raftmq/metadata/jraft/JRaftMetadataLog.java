@@ -154,9 +154,14 @@ public final class JRaftMetadataLog implements MetadataLog {
                 }
             } catch (IllegalStateException e) {
                 if (System.currentTimeMillis() > deadlineMs) {
-                    close();
-                    throw new IOException("node " + options.nodeId() + " cannot listen on its Raft address "
-                            + options.self().address() + ": " + (e.getCause() != null ? e.getCause() : e), e);
+                    IOException failure = new IOException("node " + options.nodeId() + " cannot listen on its Raft"
+                            + " address " + options.self().address() + ": " + (e.getCause() != null ? e.getCause() : e), e);
+                    try {
+                        close();
+                    } catch (RuntimeException closing) {
+                        failure.addSuppressed(closing); // never hides why the node cannot start
+                    }
+                    throw failure;
                 }
             }
             try {
@@ -213,7 +218,13 @@ public final class JRaftMetadataLog implements MetadataLog {
         closed = true;
         RpcServer server = rpcServer;
         if (server != null) {
-            server.shutdown();
+            try {
+                server.shutdown();
+            } catch (RuntimeException neverStarted) {
+                // bolt refuses to shut down a server that never listened ("this component has
+                // closed"): the Raft node below must still be stopped, or it keeps the data directory.
+                LOG.debug("[node {}] Raft RPC server: {}", options.nodeId(), neverStarted.toString());
+            }
         }
         Node current = node;
         if (current != null) {

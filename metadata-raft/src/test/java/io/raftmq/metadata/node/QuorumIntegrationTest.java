@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftmq.common.ApiError;
@@ -27,6 +28,9 @@ import io.raftmq.protocol.controller.DescribeTopicsRequest;
 import io.raftmq.protocol.controller.DescribeTopicsResponse;
 import io.raftmq.protocol.controller.TopicDescription;
 import io.raftmq.protocol.metadata.ConfigResourceType;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -301,6 +305,25 @@ class QuorumIntegrationTest {
         MetadataImage image = quorum.voter(1).server.loader().whenApplied(created.getMetadataOffset())
                 .get(20, TimeUnit.SECONDS);
         assertEquals(2, image.topic("solo").numPartitions());
+    }
+
+    @Test
+    void aVoterWhoseRaftPortIsTakenSaysSo() throws Exception {
+        quorum = TestQuorum.start(1, dir);
+        quorum.awaitActiveController(WAIT);
+        quorum.stop(1);
+        TestQuorum.Voter voter = quorum.voter(1);
+        try (ServerSocket taken = await().atMost(WAIT).ignoreExceptions()
+                .until(() -> new ServerSocket(voter.raftPort, 50, InetAddress.getByName("127.0.0.1")), s -> true)) {
+            assertTrue(taken.isBound());
+            IOException e = assertThrows(IOException.class, () -> quorum.start(1));
+            assertTrue(e.getMessage().contains("cannot listen on its Raft address 127.0.0.1:" + voter.raftPort),
+                    e.getMessage());
+        } finally {
+            voter.server = null; // it never started; nothing to stop
+        }
+        quorum.start(1);
+        quorum.awaitActiveController(WAIT);
     }
 
     @Test
