@@ -102,20 +102,13 @@ final class FetchDecoder<K, V> {
                 if (fetchedAt == null || p.getError().getCode() != ErrorCode.NONE || p.getRecords().isEmpty()) {
                     continue;
                 }
-                long next = -1;
+                List<RecordBatch> batches;
                 try {
-                    ByteBuffer view = readableView(p.getRecords()).duplicate();
-                    while (view.hasRemaining()) {
-                        int size = RecordBatch.sizeOfBatchAt(view, view.position());
-                        if (size < 0 || size > view.remaining()) {
-                            break;
-                        }
-                        next = RecordBatch.readFrom(view).lastOffset() + 1;
-                        view.position(view.position() + size);
-                    }
+                    batches = RecordBatch.readWhole(readableView(p.getRecords()));
                 } catch (RuntimeException malformed) {
                     continue; // decoding reports it; no early fetch for this partition
                 }
+                long next = batches.isEmpty() ? -1 : batches.get(batches.size() - 1).lastOffset() + 1;
                 if (next > fetchedAt) {
                     out.put(tp, next);
                 }
@@ -126,14 +119,7 @@ final class FetchDecoder<K, V> {
 
     private Decoded<K, V> decode(TopicPartition tp, long position, ByteBuffer bytes) {
         PartitionRecords out = new PartitionRecords(tp);
-        ByteBuffer view = bytes.duplicate();
-        while (view.hasRemaining()) {
-            int size = RecordBatch.sizeOfBatchAt(view, view.position());
-            if (size < 0 || size > view.remaining()) {
-                break; // a partial batch at the end of a size-limited answer
-            }
-            RecordBatch batch = RecordBatch.readFrom(view);
-            view.position(view.position() + size);
+        for (RecordBatch batch : RecordBatch.readWhole(bytes)) {
             if (batch.lastOffset() < position) {
                 continue;
             }

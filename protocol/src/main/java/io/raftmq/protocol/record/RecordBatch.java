@@ -123,6 +123,26 @@ public final class RecordBatch {
         return out;
     }
 
+    /**
+     * The whole batches in {@code buffer} (position to limit), stopping at a partial one at the end,
+     * as a size-limited fetch answer may carry.
+     *
+     * @throws CorruptRecordException when a whole batch claims a length below the v2 header size
+     */
+    public static List<RecordBatch> readWhole(ByteBuffer buffer) {
+        List<RecordBatch> out = new ArrayList<>();
+        ByteBuffer view = buffer.duplicate();
+        while (view.hasRemaining()) {
+            int size = sizeOfBatchAt(view, view.position());
+            if (size < 0 || size > view.remaining()) {
+                break;
+            }
+            out.add(readFrom(view));
+            view.position(view.position() + size);
+        }
+        return out;
+    }
+
     /** The batch's bytes (a new view: position 0, limit the batch size). */
     public ByteBuffer buffer() {
         return buffer.duplicate();

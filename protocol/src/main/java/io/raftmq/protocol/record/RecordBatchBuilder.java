@@ -53,6 +53,13 @@ public final class RecordBatchBuilder {
     public RecordBatchBuilder(CompressionType compression, TimestampType timestampType, long baseOffset,
             long producerId, short producerEpoch, int baseSequence, int partitionLeaderEpoch, long logAppendTime,
             int initialCapacity) {
+        this(compression, timestampType, baseOffset, producerId, producerEpoch, baseSequence, partitionLeaderEpoch,
+                logAppendTime, new ByteBufferOutputStream(Math.max(64, initialCapacity)), false);
+    }
+
+    private RecordBatchBuilder(CompressionType compression, TimestampType timestampType, long baseOffset,
+            long producerId, short producerEpoch, int baseSequence, int partitionLeaderEpoch, long logAppendTime,
+            ByteBufferOutputStream records, boolean inPlace) {
         this.compression = compression;
         this.timestampType = timestampType;
         this.baseOffset = baseOffset;
@@ -61,21 +68,8 @@ public final class RecordBatchBuilder {
         this.baseSequence = baseSequence;
         this.partitionLeaderEpoch = partitionLeaderEpoch;
         this.logAppendTime = logAppendTime;
-        this.records = new ByteBufferOutputStream(Math.max(64, initialCapacity));
-        this.inPlace = false;
-    }
-
-    private RecordBatchBuilder(CompressionType compression, ByteBuffer buffer, int growthLimit) {
-        this.compression = compression;
-        this.timestampType = TimestampType.CREATE_TIME;
-        this.baseOffset = 0;
-        this.producerId = RecordBatch.NO_PRODUCER_ID;
-        this.producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
-        this.baseSequence = RecordBatch.NO_SEQUENCE;
-        this.partitionLeaderEpoch = RecordBatch.NO_PARTITION_LEADER_EPOCH;
-        this.logAppendTime = RecordBatch.NO_TIMESTAMP;
-        this.records = new ByteBufferOutputStream(buffer.clear().position(RecordBatch.RECORDS_OFFSET), growthLimit);
-        this.inPlace = true;
+        this.records = records;
+        this.inPlace = inPlace;
     }
 
     /**
@@ -87,7 +81,10 @@ public final class RecordBatchBuilder {
      * is no longer used.
      */
     public static RecordBatchBuilder inPlace(CompressionType compression, ByteBuffer buffer, int growthLimit) {
-        return new RecordBatchBuilder(compression, buffer, growthLimit);
+        return new RecordBatchBuilder(compression, TimestampType.CREATE_TIME, 0, RecordBatch.NO_PRODUCER_ID,
+                RecordBatch.NO_PRODUCER_EPOCH, RecordBatch.NO_SEQUENCE, RecordBatch.NO_PARTITION_LEADER_EPOCH,
+                RecordBatch.NO_TIMESTAMP,
+                new ByteBufferOutputStream(buffer.clear().position(RecordBatch.RECORDS_OFFSET), growthLimit), true);
     }
 
     /** The buffer the records are written to now (built in place: the given one until they outgrow it). */

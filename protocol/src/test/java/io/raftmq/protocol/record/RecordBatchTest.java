@@ -150,6 +150,22 @@ class RecordBatchTest {
     }
 
     @Test
+    void readWholeStopsAtAPartialBatchAtTheEnd() {
+        ByteBuffer first = batch(CompressionType.NONE, 3);
+        ByteBuffer second = batch(CompressionType.NONE, 2);
+        ByteBuffer both = ByteBuffer.allocate(first.remaining() + second.remaining()).put(first.duplicate())
+                .put(second.duplicate()).flip();
+        assertEquals(2, RecordBatch.readWhole(both).size());
+        for (int cut : new int[] {1, RecordBatch.LOG_OVERHEAD, second.remaining() - 1}) {
+            ByteBuffer partial = both.duplicate().limit(both.limit() - cut);
+            assertEquals(1, RecordBatch.readWhole(partial).size(), "cut " + cut);
+        }
+        ByteBuffer tooShort = both.duplicate();
+        tooShort.putInt(RecordBatch.LENGTH_OFFSET, 3);
+        assertThrows(CorruptRecordException.class, () -> RecordBatch.readWhole(tooShort));
+    }
+
+    @Test
     void sequencesWrapAsKafkasDo() {
         assertEquals(5, RecordBatch.incrementSequence(2, 3));
         assertEquals(0, RecordBatch.incrementSequence(Integer.MAX_VALUE, 1));
