@@ -56,6 +56,8 @@ final class FollowerFetcher {
         final Partition partition;
         final int leaderEpoch;
         volatile long retryAtMs;
+        /** A divergence that truncation could not resolve was logged (fetch thread only). */
+        boolean unresolvedDivergenceLogged;
 
         FetchState(Partition partition, int leaderEpoch) {
             this.partition = partition;
@@ -338,8 +340,24 @@ final class FollowerFetcher {
             switch (pr.getError().getCode()) {
                 case NONE -> {
                     if (pr.hasDivergingEpoch()) {
-                        p.truncateToDivergence(new EpochEndOffset(pr.getDivergingEpoch().getEpoch(),
-                                pr.getDivergingEpoch().getEndOffset()));
+                        long endBefore = p.log().logEndOffset();
+                        int epochBefore = p.log().latestEpoch();
+                        EpochEndOffset diverging = new EpochEndOffset(pr.getDivergingEpoch().getEpoch(),
+                                pr.getDivergingEpoch().getEndOffset());
+                        p.truncateToDivergence(diverging);
+                        if (p.log().logEndOffset() == endBefore && p.log().latestEpoch() == epochBefore) {
+                            // Truncating changed nothing, so the next fetch would diverge the same way:
+                            // back off rather than spin on it.
+                            if (!s.unresolvedDivergenceLogged) {
+                                s.unresolvedDivergenceLogged = true;
+                                LOG.warn("[broker {}] {} diverges from broker {} at epoch {} ending at {}, but"
+                                        + " truncating changes nothing (log end {}, latest epoch {}); retrying"
+                                        + " every {} ms", localBrokerId, p.topicPartition(), leaderId,
+                                        diverging.epoch(), diverging.endOffset(), endBefore, epochBefore,
+                                        config.fetchBackoffMs());
+                            }
+                            s.retryAtMs = time.monotonicMs() + config.fetchBackoffMs();
+                        }
                         return;
                     }
                     ByteString records = pr.getRecords();

@@ -564,8 +564,9 @@ public final class Partition {
                 LOG.info("[broker {}] truncating {} to offset {} (log end {}): it diverges from the leader's log"
                         + " after epoch {} ending at {}", localBrokerId, tp, target, log.logEndOffset(),
                         diverging.epoch(), diverging.endOffset());
-                log.truncateTo(target);
             }
+            // Also at the log end: drops an epoch this replica started as leader and wrote nothing in.
+            log.truncateTo(target);
             highWatermark = Math.min(highWatermark, log.logEndOffset());
             return log.logEndOffset();
         } finally {

@@ -307,6 +307,36 @@ class PartitionTest {
         assertArrayEquals(bytes(b.log()), bytes(a.log()));
     }
 
+    @Test
+    void aLeaderThatWroteNothingInItsEpochFollowsTheNextLeaderAgain() throws Exception {
+        // A leads epoch 0 and B copies its 5 records; B then leads epoch 1 without a write (a
+        // restart moved leadership), and A takes it back at epoch 2 (the preferred leader).
+        Partition a = replica(1);
+        Partition b = replica(2);
+        a.apply(assignment(1, 0, 0, List.of(1, 2), 1), time.monotonicMs());
+        b.apply(assignment(1, 0, 0, List.of(1, 2), 1), time.monotonicMs());
+        append(a, 5);
+        fetch(a, 2, b);
+        b.apply(assignment(2, 1, 1, List.of(1, 2), 1), time.monotonicMs());
+        a.apply(assignment(2, 1, 1, List.of(1, 2), 1), time.monotonicMs());
+        assertEquals(1, b.log().latestEpoch(), "a new leader records its epoch's start at its log end");
+        a.apply(assignment(1, 2, 2, List.of(1, 2), 1), time.monotonicMs());
+        b.apply(assignment(1, 2, 2, List.of(1, 2), 1), time.monotonicMs());
+
+        // A never had epoch 1: B is told it diverges after epoch 0, at its own log end.
+        Partition.FollowerRead diverged = fetch(a, 2, b);
+        assertEquals(new EpochEndOffset(0, 5), diverged.divergingEpoch());
+        assertEquals(5, b.log().logEndOffset(), "no record is lost");
+        assertEquals(0, b.log().latestEpoch(), "the empty epoch 1 is gone");
+        // So the next fetch replicates instead of diverging again (it did, forever, before).
+        long end = append(a, 3);
+        Partition.FollowerRead next = fetch(a, 2, b);
+        assertEquals(null, next.divergingEpoch());
+        assertEquals(end, b.log().logEndOffset());
+        assertArrayEquals(bytes(a.log()), bytes(b.log()));
+        assertEquals(2, b.log().latestEpoch());
+    }
+
     private static byte[] bytes(PartitionLog log) throws Exception {
         ReadResult r = log.read(0, Integer.MAX_VALUE, log.logEndOffset(), true);
         ByteBuffer b = ((ReadResult.Slice) r).records().read();

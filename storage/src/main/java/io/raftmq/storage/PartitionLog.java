@@ -249,15 +249,19 @@ public final class PartitionLog implements AutoCloseable {
     // ---- truncation and retention ----
 
     /**
-     * Removes every record at or past {@code offset} (a batch containing it goes whole). A no-op
-     * when {@code offset} is at or past the log end; below the log start, the log is emptied and
-     * restarts at {@code offset}.
+     * Removes every record at or past {@code offset} (a batch containing it goes whole); below the
+     * log start, the log is emptied and restarts at {@code offset}. At or past the log end no record
+     * goes, but a leader epoch that starts at the log end does: a replica that led an epoch without
+     * appending to it recorded the epoch's start, which the next leader's log never has, and as long
+     * as it stays this log's latest epoch every fetch from that leader diverges again (as Kafka's
+     * {@code UnifiedLog.truncateTo} does).
      */
     public void truncateTo(long offset) throws IOException {
         writeLock.lock();
         try {
             ensureWritable();
             if (offset >= logEndOffset) {
+                epochs.truncateFromEnd(logEndOffset);
                 return;
             }
             if (offset < logStartOffset) {

@@ -233,6 +233,11 @@ class PartitionLogTest {
         assertEquals(24, readAll(log).size());
         log.truncateTo(500); // past the end: nothing
         assertEquals(120, log.logEndOffset());
+        log.assignLeaderEpoch(4); // led epoch 4 without appending to it
+        assertEquals(4, log.latestEpoch());
+        log.truncateTo(120); // at the end: no record goes, the empty epoch does
+        assertEquals(120, log.logEndOffset());
+        assertEquals(2, log.latestEpoch());
         appended(log.appendAsLeader(batch(1, 1, 1), 5));
         assertEquals(121, log.logEndOffset());
         assertEquals(new EpochEndOffset(2, 120), log.endOffsetForEpoch(3), "epoch 3 unknown: ends where 5 starts");
