@@ -40,10 +40,11 @@ final class FetchDecoder<K, V> {
 
     /**
      * One partition's records from an answer, in offset order: {@code ready} deserialized, then
-     * {@code raw} to deserialize; or why they could not be read (a corrupt batch), with no records.
+     * {@code raw} to deserialize, and the bytes of their keys and values; or why they could not be
+     * read (a corrupt batch), with no records.
      */
-    record Decoded<K, V>(List<ConsumerRecord<K, V>> ready, List<RawRecord> raw, RuntimeException error) {
-        private static final Decoded<?, ?> NONE = new Decoded<>(List.of(), List.of(), null);
+    record Decoded<K, V>(List<ConsumerRecord<K, V>> ready, List<RawRecord> raw, long bytes, RuntimeException error) {
+        private static final Decoded<?, ?> NONE = new Decoded<>(List.of(), List.of(), 0, null);
 
         @SuppressWarnings("unchecked") // holds no record of either type
         static <K, V> Decoded<K, V> none() {
@@ -80,7 +81,7 @@ final class FetchDecoder<K, V> {
                 try {
                     out.put(tp, decode(tp, fetchedAt, readableView(p.getRecords())));
                 } catch (RuntimeException e) {
-                    out.put(tp, new Decoded<>(List.of(), List.of(), e));
+                    out.put(tp, new Decoded<>(List.of(), List.of(), 0, e));
                 }
             }
         }
@@ -137,7 +138,7 @@ final class FetchDecoder<K, V> {
                 }
             });
         }
-        return new Decoded<>(out.ready, out.raw, null);
+        return new Decoded<>(out.ready, out.raw, out.bytes, null);
     }
 
     /** One partition's records as they are read. Confined to the decoding thread. */
@@ -147,6 +148,8 @@ final class FetchDecoder<K, V> {
         private final ArrayList<ConsumerRecord<K, V>> ready = new ArrayList<>();
         /** Records left to the consumer's thread: all of them, or from the first that failed here. */
         private final ArrayList<RawRecord> raw = new ArrayList<>();
+        /** Key and value bytes of the records in both lists. */
+        private long bytes;
 
         PartitionRecords(TopicPartition tp) {
             this.tp = tp;
@@ -163,6 +166,7 @@ final class FetchDecoder<K, V> {
 
         void add(long offset, long timestamp, byte[] key, byte[] value, List<Header> headers,
                 Optional<Integer> leaderEpoch) {
+            bytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
             if (deserializeHere()) {
                 try {
                     ready.add(record(tp, offset, timestamp, key, value, headers, leaderEpoch, keyDeserializer,

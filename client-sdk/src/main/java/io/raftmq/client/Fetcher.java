@@ -80,18 +80,56 @@ final class Fetcher<K, V> {
     private final Map<BrokerAddress, Long> backoffUntil = new HashMap<>();
     private final Map<TopicPartition, Buffered<K, V>> buffered = new LinkedHashMap<>();
 
-    /** Decoded records of one partition not yet returned by poll, and their key and value bytes. */
+    /**
+     * Decoded records of one partition not yet returned by poll: the lists as answers brought them
+     * (offset order, each after the one before), read from {@code head} in the first; taken whole
+     * or as sublists, never record by record. Their key and value bytes are counted per list; a
+     * list partly taken counts in proportion to what is left of it.
+     */
     private static final class Buffered<K, V> {
-        final ArrayDeque<ConsumerRecord<K, V>> records = new ArrayDeque<>();
-        long bytes;
+        private record Chunk<K, V>(List<ConsumerRecord<K, V>> records, long bytes) {}
 
-        void add(ConsumerRecord<K, V> record) {
-            records.add(record);
-            bytes += sizeOf(record);
+        final ArrayDeque<Chunk<K, V>> chunks = new ArrayDeque<>();
+        /** Index of the first record not yet taken in the first chunk. */
+        int head;
+        /** Bytes of every chunk in {@code chunks}, taken records of the first included. */
+        private long chunkBytes;
+
+        void add(List<ConsumerRecord<K, V>> records, long bytes) {
+            if (!records.isEmpty()) {
+                chunks.add(new Chunk<>(records, bytes));
+                chunkBytes += bytes;
+            }
         }
 
-        static long sizeOf(ConsumerRecord<?, ?> r) {
-            return Math.max(0, r.serializedKeySize()) + Math.max(0, r.serializedValueSize());
+        boolean isEmpty() {
+            return chunks.isEmpty();
+        }
+
+        List<ConsumerRecord<K, V>> first() {
+            return chunks.getFirst().records();
+        }
+
+        /** Drops the first chunk (all of it taken). */
+        void removeFirst() {
+            chunkBytes -= chunks.removeFirst().bytes();
+            head = 0;
+        }
+
+        long bytes() {
+            Chunk<K, V> first = chunks.peekFirst();
+            return first == null ? 0 : chunkBytes - first.bytes() * head / first.records().size();
+        }
+
+        ConsumerRecord<K, V> last() {
+            Chunk<K, V> chunk = chunks.peekLast();
+            return chunk == null ? null : chunk.records().get(chunk.records().size() - 1);
+        }
+
+        void clear() {
+            chunks.clear();
+            head = 0;
+            chunkBytes = 0;
         }
     }
 
@@ -165,13 +203,13 @@ final class Fetcher<K, V> {
 
     private long bufferedBytes(TopicPartition tp) {
         Buffered<K, V> b = buffered.get(tp);
-        return b == null ? 0 : b.bytes;
+        return b == null ? 0 : b.bytes();
     }
 
     /** Just after the last buffered record of the partition, or its position when none is buffered. */
     private long nextFetchOffset(TopicPartition tp, SubscriptionState.PartitionState s) {
         Buffered<K, V> b = buffered.get(tp);
-        ConsumerRecord<K, V> last = b == null ? null : b.records.peekLast();
+        ConsumerRecord<K, V> last = b == null ? null : b.last();
         return last == null ? s.position : last.offset() + 1;
     }
 
@@ -264,11 +302,25 @@ final class Fetcher<K, V> {
      */
     private void buffer(TopicPartition tp, FetchDecoder.Decoded<K, V> records) {
         Buffered<K, V> out = buffered.computeIfAbsent(tp, k -> new Buffered<>());
-        for (ConsumerRecord<K, V> record : records.ready()) {
-            out.add(record);
+        if (records.raw().isEmpty()) {
+            out.add(records.ready(), records.bytes());
+            return;
         }
+        long rawBytes = 0;
         for (FetchDecoder.RawRecord r : records.raw()) {
-            out.add(r.deserialize(tp, keyDeserializer, valueDeserializer));
+            rawBytes += (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
+        }
+        out.add(records.ready(), records.bytes() - rawBytes);
+        List<ConsumerRecord<K, V>> deserialized = new ArrayList<>(records.raw().size());
+        long deserializedBytes = 0;
+        try {
+            for (FetchDecoder.RawRecord r : records.raw()) {
+                deserialized.add(r.deserialize(tp, keyDeserializer, valueDeserializer));
+                deserializedBytes += (r.key() == null ? 0 : r.key().length)
+                        + (r.value() == null ? 0 : r.value().length);
+            }
+        } finally {
+            out.add(deserialized, deserializedBytes);
         }
     }
 
@@ -282,26 +334,45 @@ final class Fetcher<K, V> {
             }
             TopicPartition tp = e.getKey();
             Buffered<K, V> b = e.getValue();
-            ArrayDeque<ConsumerRecord<K, V>> q = b.records;
-            if (q.isEmpty() || !subscriptions.isAssigned(tp)) {
-                q.clear();
-                b.bytes = 0;
+            if (b.isEmpty() || !subscriptions.isAssigned(tp)) {
+                b.clear();
                 continue;
             }
             SubscriptionState.PartitionState s = subscriptions.state(tp);
-            List<ConsumerRecord<K, V>> taken = new ArrayList<>(Math.min(left, q.size()));
-            while (left > 0 && !q.isEmpty()) {
-                ConsumerRecord<K, V> r = q.pollFirst();
-                b.bytes -= Buffered.sizeOf(r);
-                if (!s.hasPosition() || r.offset() < s.position) {
-                    continue;
+            List<ConsumerRecord<K, V>> taken = null;
+            boolean takenIsOwnCopy = false;
+            while (left > 0 && !b.isEmpty()) {
+                List<ConsumerRecord<K, V>> chunk = b.first();
+                int from = b.head;
+                int end = chunk.size();
+                // Records below the position (a seek forward, a batch fetched from its middle).
+                while (from < end && (!s.hasPosition() || chunk.get(from).offset() < s.position)) {
+                    from++;
                 }
-                taken.add(r);
-                s.position = r.offset() + 1;
-                s.lastEpoch = r.leaderEpoch().orElse(-1);
-                left--;
+                int to = Math.min(end, from + left);
+                if (to > from) {
+                    List<ConsumerRecord<K, V>> part = from == 0 && to == end ? chunk : chunk.subList(from, to);
+                    if (taken == null) {
+                        taken = part;
+                    } else {
+                        if (!takenIsOwnCopy) {
+                            taken = new ArrayList<>(taken);
+                            takenIsOwnCopy = true;
+                        }
+                        taken.addAll(part);
+                    }
+                    ConsumerRecord<K, V> last = chunk.get(to - 1);
+                    s.position = last.offset() + 1;
+                    s.lastEpoch = last.leaderEpoch().orElse(-1);
+                    left -= to - from;
+                }
+                if (to == end) {
+                    b.removeFirst();
+                } else {
+                    b.head = to;
+                }
             }
-            if (!taken.isEmpty()) {
+            if (taken != null) {
                 out.put(tp, taken);
             }
         }

@@ -310,29 +310,29 @@ public final class RecordBatch {
         if (compressionType() != CompressionType.NONE) {
             return;
         }
-        ByteBuffer records = buffer.duplicate().position(RECORDS_OFFSET);
+        RecordReader records = RecordReader.of(buffer.duplicate().position(RECORDS_OFFSET));
         int count = recordCount();
         for (int i = 0; i < count; i++) {
-            if (!records.hasRemaining()) {
+            if (records.remaining() == 0) {
                 throw new CorruptRecordException("batch at offset " + baseOffset() + " ends after " + i + " of "
                         + count + " records");
             }
-            int length = ByteUtils.readVarint(records);
+            int length = records.readVarint();
             int start = records.position();
             if (length < 3 || length > records.remaining()) {
                 throw new CorruptRecordException("record " + i + " of the batch at offset " + baseOffset()
                         + " has length " + length + " with " + records.remaining() + " bytes left");
             }
-            records.get(); // attributes
-            ByteUtils.readVarlong(records); // timestamp delta
-            int offsetDelta = ByteUtils.readVarint(records);
+            records.readByte(); // attributes
+            records.readVarlong(); // timestamp delta
+            int offsetDelta = records.readVarint();
             if (offsetDelta != i) {
                 throw new CorruptRecordException("record " + i + " of the batch at offset " + baseOffset()
                         + " has offset delta " + offsetDelta);
             }
             records.position(start + length);
         }
-        if (records.hasRemaining()) {
+        if (records.remaining() > 0) {
             throw new CorruptRecordException("batch at offset " + baseOffset() + " has " + records.remaining()
                     + " bytes after its " + count + " records");
         }
@@ -346,8 +346,8 @@ public final class RecordBatch {
     public List<Record> records() {
         List<Record> out = new ArrayList<>(recordCount());
         readRecords((offset, timestamp, sequence, data, keyAt, keyLength, valueAt, valueLength, headers) ->
-                out.add(new Record(offset, timestamp, sequence, view(data, keyAt, keyLength),
-                        view(data, valueAt, valueLength), headers)));
+                out.add(new Record(offset, timestamp, sequence, view(data.array(), keyAt, keyLength),
+                        view(data.array(), valueAt, valueLength), headers)));
         return out;
     }
 
@@ -370,39 +370,25 @@ public final class RecordBatch {
      */
     public void forEachRecordCopy(RecordCopyVisitor visitor) {
         readRecords((offset, timestamp, sequence, data, keyAt, keyLength, valueAt, valueLength, headers) ->
-                visitor.accept(offset, timestamp, copy(data, keyAt, keyLength), copy(data, valueAt, valueLength),
+                visitor.accept(offset, timestamp, data.copy(keyAt, keyLength), data.copy(valueAt, valueLength),
                         headers));
     }
 
-    /** One parsed record: key and value as positions in {@code data} (length -1: null). */
+    /** One parsed record: key and value as positions in {@code data}'s array (length -1: null). */
     @FunctionalInterface
     private interface RawRecordSink {
-        void accept(long offset, long timestamp, int sequence, ByteBuffer data, int keyAt, int keyLength,
+        void accept(long offset, long timestamp, int sequence, RecordReader data, int keyAt, int keyLength,
                 int valueAt, int valueLength, List<Header> headers);
     }
 
-    private static ByteBuffer view(ByteBuffer data, int at, int length) {
-        return length < 0 ? null : data.slice(at, length).asReadOnlyBuffer();
-    }
-
-    private static byte[] copy(ByteBuffer data, int at, int length) {
-        if (length < 0) {
-            return null;
-        }
-        byte[] out = new byte[length];
-        data.get(at, out);
-        return out;
+    private static ByteBuffer view(byte[] data, int at, int length) {
+        return length < 0 ? null : ByteBuffer.wrap(data, at, length).slice().asReadOnlyBuffer();
     }
 
     private void readRecords(RawRecordSink sink) {
-        ByteBuffer data;
         CompressionType compression = compressionType();
         ByteBuffer raw = buffer.duplicate().position(RECORDS_OFFSET);
-        if (compression == CompressionType.NONE) {
-            data = raw.slice();
-        } else {
-            data = decompress(compression, raw);
-        }
+        RecordReader data = RecordReader.of(compression == CompressionType.NONE ? raw : decompress(compression, raw));
         int count = recordCount();
         long baseOffset = baseOffset();
         long baseTimestamp = baseTimestamp();
@@ -411,7 +397,7 @@ public final class RecordBatch {
         for (int i = 0; i < count; i++) {
             readRecord(data, baseOffset, baseTimestamp, logAppendTime, baseSequence, sink);
         }
-        if (data.hasRemaining()) {
+        if (data.remaining() > 0) {
             throw new CorruptRecordException("batch at offset " + baseOffset + " has " + data.remaining()
                     + " bytes after its " + count + " records");
         }
@@ -435,71 +421,45 @@ public final class RecordBatch {
         return out.buffer().flip();
     }
 
-    private static void readRecord(ByteBuffer data, long baseOffset, long baseTimestamp, long logAppendTime,
+    private static void readRecord(RecordReader data, long baseOffset, long baseTimestamp, long logAppendTime,
             int baseSequence, RawRecordSink sink) {
-        long offset;
-        long timestamp;
-        int sequence;
-        int keyAt;
-        int keyLength;
-        int valueAt;
-        int valueLength;
-        List<Header> headers;
-        try {
-            int length = ByteUtils.readVarint(data);
-            int start = data.position();
-            if (length < 0 || length > data.remaining()) {
-                throw new CorruptRecordException("record length " + length + " with " + data.remaining()
-                        + " bytes left");
-            }
-            data.get(); // attributes: unused
-            long timestampDelta = ByteUtils.readVarlong(data);
-            int offsetDelta = ByteUtils.readVarint(data);
-            keyLength = skipBytes(data);
-            keyAt = data.position() - Math.max(0, keyLength);
-            valueLength = skipBytes(data);
-            valueAt = data.position() - Math.max(0, valueLength);
-            int headerCount = ByteUtils.readVarint(data);
-            if (headerCount < 0) {
-                throw new CorruptRecordException("negative header count " + headerCount);
-            }
-            headers = headerCount == 0 ? List.of() : new ArrayList<>(headerCount);
-            for (int h = 0; h < headerCount; h++) {
-                int headerKeyLength = ByteUtils.readVarint(data);
-                if (headerKeyLength < 0) {
-                    throw new CorruptRecordException("header key of negative length " + headerKeyLength);
-                }
-                byte[] headerKey = new byte[headerKeyLength];
-                data.get(headerKey);
-                int headerValueLength = skipBytes(data);
-                byte[] valueBytes = copy(data, data.position() - Math.max(0, headerValueLength), headerValueLength);
-                headers.add(new Header(new String(headerKey, StandardCharsets.UTF_8), valueBytes));
-            }
-            if (data.position() - start != length) {
-                throw new CorruptRecordException("record declares " + length + " bytes but its fields take "
-                        + (data.position() - start));
-            }
-            offset = baseOffset + offsetDelta;
-            timestamp = logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta;
-            sequence = baseSequence == NO_SEQUENCE ? NO_SEQUENCE : incrementSequence(baseSequence, offsetDelta);
-        } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException e) {
-            throw new CorruptRecordException("record runs past the end of its batch", e);
+        int length = data.readVarint();
+        int start = data.position();
+        if (length < 0 || length > data.remaining()) {
+            throw new CorruptRecordException("record length " + length + " with " + data.remaining()
+                    + " bytes left");
         }
+        data.readByte(); // attributes: unused
+        long timestampDelta = data.readVarlong();
+        int offsetDelta = data.readVarint();
+        int keyLength = data.skipBytes();
+        int keyAt = data.position() - Math.max(0, keyLength);
+        int valueLength = data.skipBytes();
+        int valueAt = data.position() - Math.max(0, valueLength);
+        int headerCount = data.readVarint();
+        if (headerCount < 0) {
+            throw new CorruptRecordException("negative header count " + headerCount);
+        }
+        List<Header> headers = headerCount == 0 ? List.of() : new ArrayList<>(headerCount);
+        for (int h = 0; h < headerCount; h++) {
+            int headerKeyLength = data.skipBytes();
+            if (headerKeyLength < 0) {
+                throw new CorruptRecordException("header key of negative length " + headerKeyLength);
+            }
+            String headerKey = new String(data.array(), data.position() - headerKeyLength, headerKeyLength,
+                    StandardCharsets.UTF_8);
+            int headerValueLength = data.skipBytes();
+            byte[] valueBytes = data.copy(data.position() - Math.max(0, headerValueLength), headerValueLength);
+            headers.add(new Header(headerKey, valueBytes));
+        }
+        if (data.position() - start != length) {
+            throw new CorruptRecordException("record declares " + length + " bytes but its fields take "
+                    + (data.position() - start));
+        }
+        long offset = baseOffset + offsetDelta;
+        long timestamp = logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta;
+        int sequence = baseSequence == NO_SEQUENCE ? NO_SEQUENCE : incrementSequence(baseSequence, offsetDelta);
         sink.accept(offset, timestamp, sequence, data, keyAt, keyLength, valueAt, valueLength, headers);
-    }
-
-    /** Reads a varint length and skips that many bytes; returns the length (-1: null). */
-    private static int skipBytes(ByteBuffer data) {
-        int length = ByteUtils.readVarint(data);
-        if (length < 0) {
-            return -1;
-        }
-        if (length > data.remaining()) {
-            throw new CorruptRecordException("field of " + length + " bytes with " + data.remaining()
-                    + " bytes left in the batch");
-        }
-        data.position(data.position() + length);
-        return length;
     }
 
     /** {@code sequence + increment}, wrapping past Integer.MAX_VALUE to 0 as Kafka does. */

@@ -96,6 +96,45 @@ class RecordBatchTest {
     }
 
     @Test
+    void recordsAreReadFromReadOnlyDirectAndOffsetBuffers() {
+        ByteBuffer good = batch(CompressionType.NONE, 5);
+        byte[] larger = new byte[good.limit() + 17];
+        good.duplicate().get(larger, 7, good.limit());
+        ByteBuffer atOffset = ByteBuffer.wrap(larger, 7, good.limit()).slice();
+        ByteBuffer direct = ByteBuffer.allocateDirect(good.limit()).put(good.duplicate()).flip();
+        for (ByteBuffer bytes : List.of(good.asReadOnlyBuffer(), atOffset, direct)) {
+            RecordBatch batch = RecordBatch.readFrom(bytes);
+            batch.ensureRecordsWellFormed();
+            List<Record> records = batch.records();
+            assertEquals(5, records.size());
+            assertEquals(1004, records.get(4).timestamp());
+            ByteBuffer value = records.get(4).value();
+            byte[] valueBytes = new byte[value.remaining()];
+            value.duplicate().get(valueBytes);
+            assertEquals("value-4", new String(valueBytes));
+            List<String> keys = new java.util.ArrayList<>();
+            batch.forEachRecordCopy((offset, timestamp, key, v, headers) -> keys.add(new String(key)));
+            assertEquals(List.of("k0", "k1", "k2", "k3", "k4"), keys);
+        }
+    }
+
+    @Test
+    void aVarintRunningPastTheBatchIsACorruptRecord() {
+        ByteBuffer good = batch(CompressionType.NONE, 3);
+        ByteBuffer bad = ByteBuffer.allocate(good.limit()).put(good.duplicate()).flip();
+        // The last record's header count (0) becomes a varint whose continuation bit runs off the end.
+        bad.put(bad.limit() - 1, (byte) 0x80);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bad.duplicate().position(RecordBatch.ATTRIBUTES_OFFSET));
+        bad.putInt(RecordBatch.CRC_OFFSET, (int) crc.getValue());
+        RecordBatch batch = RecordBatch.readFrom(bad);
+        batch.ensureValid();
+        CorruptRecordException e = assertThrows(CorruptRecordException.class, batch::records);
+        assertTrue(e.getMessage().contains("past the end of its batch"), e.getMessage());
+        assertThrows(CorruptRecordException.class, () -> batch.forEachRecordCopy((o, t, k, v, h) -> { }));
+    }
+
+    @Test
     void severalBatchesInOneBuffer() {
         ByteBuffer a = batch(CompressionType.NONE, 3);
         ByteBuffer b = batch(CompressionType.ZSTD, 4);
