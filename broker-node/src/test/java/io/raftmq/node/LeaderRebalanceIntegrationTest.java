@@ -2,6 +2,7 @@ package io.raftmq.node;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftmq.protocol.broker.PartitionMetadata;
 import io.raftmq.protocol.record.Record;
@@ -69,6 +70,63 @@ class LeaderRebalanceIntegrationTest {
             assertEquals(expected, read, "every record, once, in order, across both leader moves");
             cluster.assertNoFaults();
         }
+    }
+
+    /**
+     * After a restart of the whole cluster the first broker back leads every partition, writing
+     * nothing (an idle topic); the rebalance then hands each partition to its preferred replica.
+     * The broker that led in between must follow and stay in every ISR: it used to keep the epoch it
+     * led without writes, diverge on every fetch, spin, and leave the ISR for good.
+     */
+    @Test
+    void replicasThatLedWithoutWritesAfterARestartFollowAndStayInTheIsr() throws Exception {
+        try (InProcessCluster cluster = new InProcessCluster(3, dir, Map.of(
+                "leader.imbalance.check.interval.seconds", "1", "replica.lag.time.max.ms", "2000"));
+                TestBrokerClient client = new TestBrokerClient(cluster.addresses(), 5_000)) {
+            cluster.startAll();
+            cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
+            String topic = "idle-restart";
+            client.createTopic(topic, 3, 3, Map.of("min.insync.replicas", "2"));
+            client.awaitLeaders(topic, 3, Duration.ofSeconds(30));
+            for (int p = 0; p < 3; p++) {
+                client.produce(topic, p, -1, values("before", 10), Duration.ofSeconds(30));
+            }
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+                    .until(() -> allIsrsFull(client));
+
+            for (int n = 1; n <= 3; n++) {
+                cluster.stop(n);
+            }
+            cluster.startAll(); // nothing is written from here on
+            cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
+            boolean[] moved = {false};
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+                    .until(() -> {
+                        boolean preferredLeadAll = true;
+                        for (PartitionMetadata p : client.refreshMetadata().getTopics(0).getPartitionsList()) {
+                            if (p.getLeader() >= 0 && p.getLeader() != p.getReplicas(0)) {
+                                moved[0] = true;
+                            }
+                            preferredLeadAll &= p.getLeader() == p.getReplicas(0);
+                        }
+                        return preferredLeadAll;
+                    });
+            assertTrue(moved[0], "some partition was led by another replica before the rebalance");
+
+            // Every replica in every ISR, and still so after more than twice replica.lag.time.max.ms.
+            await().atMost(Duration.ofSeconds(30)).during(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(200))
+                    .ignoreExceptions().until(() -> allIsrsFull(client));
+            cluster.assertNoFaults();
+        }
+    }
+
+    private static boolean allIsrsFull(TestBrokerClient client) {
+        for (PartitionMetadata p : client.refreshMetadata().getTopics(0).getPartitionsList()) {
+            if (p.getIsrCount() != 3) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static List<byte[]> values(String prefix, int n) {
