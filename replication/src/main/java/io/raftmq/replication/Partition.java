@@ -546,6 +546,9 @@ public final class Partition {
     public long truncateToDivergence(EpochEndOffset diverging) throws IOException {
         lock.lock();
         try {
+            if (role != Role.FOLLOWER) {
+                return log.logEndOffset(); // an answer to a fetch sent before this replica stopped following
+            }
             long target;
             if (!diverging.isDefined()) {
                 target = Math.min(highWatermark, diverging.endOffset());

@@ -337,6 +337,16 @@ class PartitionTest {
         assertEquals(2, b.log().latestEpoch());
     }
 
+    @Test
+    void aLeaderIgnoresADivergenceAnsweredToAFetchItSentAsFollower() throws Exception {
+        Partition a = replica(1);
+        a.apply(assignment(1, 3, 3, List.of(1, 2), 1), time.monotonicMs());
+        append(a, 5);
+        assertEquals(5, a.truncateToDivergence(new EpochEndOffset(0, 2)));
+        assertEquals(5, a.log().logEndOffset(), "nothing the leader holds is truncated");
+        assertEquals(3, a.log().latestEpoch(), "nor its epoch");
+    }
+
     private static byte[] bytes(PartitionLog log) throws Exception {
         ReadResult r = log.read(0, Integer.MAX_VALUE, log.logEndOffset(), true);
         ByteBuffer b = ((ReadResult.Slice) r).records().read();
