@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 
 /**
  * Kafka's variable-length integers (protobuf-style base-128 with zig-zag sign encoding), as used
- * inside RecordBatch v2 records. Stateless.
+ * inside RecordBatch v2 records: sizes and writing ({@link RecordReader} reads them). Stateless.
  */
 public final class ByteUtils {
     private ByteUtils() {}
@@ -45,37 +45,5 @@ public final class ByteUtils {
             v >>>= 7;
         }
         buffer.put((byte) v);
-    }
-
-    /** @throws CorruptRecordException when more than 5 bytes carry the value */
-    public static int readVarint(ByteBuffer buffer) {
-        int value = 0;
-        int i = 0;
-        int b;
-        while (((b = buffer.get()) & 0x80) != 0) {
-            value |= (b & 0x7f) << i;
-            i += 7;
-            if (i > 28) {
-                throw new CorruptRecordException("varint is longer than 5 bytes");
-            }
-        }
-        value |= b << i;
-        return (value >>> 1) ^ -(value & 1);
-    }
-
-    /** @throws CorruptRecordException when more than 10 bytes carry the value */
-    public static long readVarlong(ByteBuffer buffer) {
-        long value = 0L;
-        int i = 0;
-        long b;
-        while (((b = buffer.get()) & 0x80) != 0) {
-            value |= (b & 0x7f) << i;
-            i += 7;
-            if (i > 63) {
-                throw new CorruptRecordException("varlong is longer than 10 bytes");
-            }
-        }
-        value |= b << i;
-        return (value >>> 1) ^ -(value & 1);
     }
 }

@@ -27,7 +27,7 @@ class RecordBatchTest {
             org.apache.kafka.common.utils.internals.ByteUtils.writeVarlong(v, kafka);
             assertEquals(kafka.flip(), ours.flip(), "varlong " + v);
             assertEquals(ours.remaining(), ByteUtils.sizeOfVarlong(v));
-            assertEquals(v, ByteUtils.readVarlong(ours.duplicate()));
+            assertEquals(v, RecordReader.of(ours.duplicate()).readVarlong());
             int iv = (int) v;
             ours.clear();
             kafka.clear();
@@ -35,10 +35,15 @@ class RecordBatchTest {
             org.apache.kafka.common.utils.internals.ByteUtils.writeVarint(iv, kafka);
             assertEquals(kafka.flip(), ours.flip(), "varint " + iv);
             assertEquals(ours.remaining(), ByteUtils.sizeOfVarint(iv));
-            assertEquals(iv, ByteUtils.readVarint(ours.duplicate()));
+            assertEquals(iv, RecordReader.of(ours.duplicate()).readVarint());
         }
-        assertThrows(CorruptRecordException.class, () -> ByteUtils.readVarint(ByteBuffer.wrap(new byte[] {
-            (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1})));
+        assertThrows(CorruptRecordException.class, () -> RecordReader.of(ByteBuffer.wrap(new byte[] {
+            (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1})).readVarint());
+        byte[] elevenBytes = new byte[11];
+        java.util.Arrays.fill(elevenBytes, (byte) 0xff);
+        assertThrows(CorruptRecordException.class, () -> RecordReader.of(ByteBuffer.wrap(elevenBytes)).readVarlong());
+        assertThrows(CorruptRecordException.class, () -> RecordReader.of(ByteBuffer.wrap(new byte[] {
+            (byte) 0x80})).readVarint(), "a varint cut off by the end");
     }
 
     private static ByteBuffer batch(CompressionType compression, int records) {
