@@ -71,6 +71,10 @@ final class ConsoleProducerCommand implements Callable<Integer> {
         config.putIfAbsent(ProducerConfig.LINGER_MS, "0");
         config.putIfAbsent(ProducerConfig.CLIENT_ID, "console-producer");
 
+        // An unknown topic is said before the first line is read, not after max.block.ms.
+        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer)) {
+            admin.partitionsOf(topic);
+        }
         PrintWriter err = spec.commandLine().getErr();
         AtomicLong failed = new AtomicLong();
         try (Producer<String, String> producer = new Producer<>(KeyValues.properties(config),

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -119,6 +120,15 @@ class CliCommandsTest {
         assertUserError(raftmq("topics", "--create", "--topic", "bad/name", "--partitions", "1"), "bad/name");
         assertOk(raftmq("topics", "--create", "--topic", "twice", "--partitions", "1", "--replication-factor", "1"));
         assertUserError(raftmq("topics", "--create", "--topic", "twice", "--partitions", "1"), "twice");
+        // An unknown topic is said at once by the producing tools too, not after max.block.ms a record.
+        long started = System.nanoTime();
+        assertUserError(raftmq("perf", "produce", "--topic", "nosuch", "--num-records", "10", "--record-size", "10",
+                "--throughput", "-1"), "topic 'nosuch' does not exist");
+        assertUserError(raftmqWithInput("a line\n", "console-producer", "--topic", "nosuch"),
+                "topic 'nosuch' does not exist");
+        assertUserError(raftmq("perf", "consume", "--topic", "nosuch", "--num-records", "10"),
+                "topic 'nosuch' does not exist");
+        assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(30), "well before max.block.ms (60 s)");
     }
 
     @Test

@@ -158,6 +158,7 @@ final class ClusterMetadata {
      * @throws InvalidTopicException when the broker says the name is invalid
      */
     MetadataSnapshot awaitTopic(String topic, long deadlineMs) {
+        long startMs = clockMs.getAsLong();
         addTopics(List.of(topic));
         MetadataSnapshot s = snapshot;
         while (s.partitionCount(topic) <= 0) {
@@ -167,8 +168,7 @@ final class ClusterMetadata {
             }
             long now = clockMs.getAsLong();
             if (now >= deadlineMs) {
-                throw new TimeoutException("topic '" + topic + "' not present in metadata after waiting"
-                        + (error == null ? "" : " (last error " + error + ")"));
+                throw topicNotPresent(topic, now - startMs, error, null);
             }
             if (error != null) {
                 sleep(Math.min(retryBackoffMs, deadlineMs - now));
@@ -177,11 +177,26 @@ final class ClusterMetadata {
             try {
                 s = refresh(deadlineMs);
             } catch (TimeoutException e) {
-                throw new TimeoutException(ErrorCode.REQUEST_TIMED_OUT, "topic '" + topic + "' not present in"
-                        + " metadata after waiting: " + e.getMessage(), e);
+                throw topicNotPresent(topic, clockMs.getAsLong() - startMs, s.topicErrors().get(topic), e);
             }
         }
         return s;
+    }
+
+    /**
+     * Why {@code topic} is still unknown: the brokers said so ({@code error}, e.g. UNKNOWN_TOPIC_OR_PARTITION),
+     * or none answered ({@code noAnswer}). A refresh that runs out of time just after the brokers
+     * said the topic is unknown is the first case, not the second.
+     */
+    private static TimeoutException topicNotPresent(String topic, long waitedMs, ErrorCode error,
+            TimeoutException noAnswer) {
+        String what = "topic '" + topic + "' not present in metadata after " + waitedMs + " ms";
+        if (error != null) {
+            return new TimeoutException(ErrorCode.REQUEST_TIMED_OUT, what + " (the brokers answer " + error + ")",
+                    noAnswer);
+        }
+        return noAnswer == null ? new TimeoutException(ErrorCode.REQUEST_TIMED_OUT, what)
+                : new TimeoutException(ErrorCode.REQUEST_TIMED_OUT, what + ": " + noAnswer.getMessage(), noAnswer);
     }
 
     /** Live brokers from the last snapshot first, then bootstrap.servers; never empty. */
