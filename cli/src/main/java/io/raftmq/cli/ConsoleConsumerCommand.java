@@ -97,6 +97,12 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
             config.put(ConsumerConfig.GROUP_ID, group);
         }
 
+        // The topic's partitions, before anything is consumed: a topic that does not exist is said at
+        // once (with --group too, rather than after the group's join wait).
+        List<TopicPartition> all;
+        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer)) {
+            all = admin.partitionsOf(topic);
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         long printed = 0;
@@ -110,7 +116,7 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
                 awaitQuietly(done);
             }, "console-consumer-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
-            position(consumer, startOffset);
+            position(consumer, startOffset, all);
 
             Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
             long startMs = System.currentTimeMillis();
@@ -189,24 +195,21 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
         }
     }
 
-    /** -2: earliest; -1: latest; otherwise the offset in --partition. */
-    private void position(Consumer<String, String> consumer, long startOffset) {
+    /** -2: earliest; -1: latest; otherwise the offset in --partition. {@code all}: the topic's partitions. */
+    private void position(Consumer<String, String> consumer, long startOffset, List<TopicPartition> all) {
         if (group != null) {
             consumer.subscribe(List.of(topic));
             return;
         }
         List<TopicPartition> partitions;
-        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer)) {
-            List<TopicPartition> all = admin.partitionsOf(topic);
-            if (partition != null) {
-                if (partition < 0 || partition >= all.size()) {
-                    throw new CliException("topic " + topic + " has no partition " + partition + " (it has "
-                            + all.size() + ")");
-                }
-                partitions = List.of(new TopicPartition(topic, partition));
-            } else {
-                partitions = all;
+        if (partition != null) {
+            if (partition < 0 || partition >= all.size()) {
+                throw new CliException("topic " + topic + " has no partition " + partition + " (it has "
+                        + all.size() + ")");
             }
+            partitions = List.of(new TopicPartition(topic, partition));
+        } else {
+            partitions = all;
         }
         consumer.assign(partitions);
         if (startOffset == -2) {
