@@ -66,6 +66,18 @@ final class AdminCalls implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Every partition of {@code topic}, asked of {@code bootstrapServers}: how the console and perf
+     * tools check their topic before they start, so that one that does not exist is said at once.
+     *
+     * @throws CliException naming the topic when it does not exist
+     */
+    static List<TopicPartition> partitionsOf(String bootstrapServers, String topic) {
+        try (AdminCalls admin = new AdminCalls(bootstrapServers)) {
+            return admin.partitionsOf(topic);
+        }
+    }
+
     /** Every partition of the topic. */
     List<TopicPartition> partitionsOf(String topic) {
         List<TopicPartition> out = new ArrayList<>();

@@ -99,10 +99,7 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
 
         // The topic's partitions, before anything is consumed: a topic that does not exist is said at
         // once (with --group too, rather than after the group's join wait).
-        List<TopicPartition> all;
-        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer)) {
-            all = admin.partitionsOf(topic);
-        }
+        List<TopicPartition> all = AdminCalls.partitionsOf(connection.bootstrapServer, topic);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         long printed = 0;

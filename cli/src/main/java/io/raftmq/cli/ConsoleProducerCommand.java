@@ -72,9 +72,7 @@ final class ConsoleProducerCommand implements Callable<Integer> {
         config.putIfAbsent(ProducerConfig.CLIENT_ID, "console-producer");
 
         // An unknown topic is said before the first line is read, not after max.block.ms.
-        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer)) {
-            admin.partitionsOf(topic);
-        }
+        AdminCalls.partitionsOf(connection.bootstrapServer, topic);
         PrintWriter err = spec.commandLine().getErr();
         AtomicLong failed = new AtomicLong();
         try (Producer<String, String> producer = new Producer<>(KeyValues.properties(config),

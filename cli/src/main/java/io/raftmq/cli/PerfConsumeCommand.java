@@ -75,7 +75,8 @@ final class PerfConsumeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         long count = 0;
         long bytes = 0;
-        List<TopicPartition> partitions = group == null ? partitionsOf(topic) : List.of();
+        List<TopicPartition> partitions = group == null
+                ? AdminCalls.partitionsOf(connection.bootstrapServer, topic) : List.of();
         long startMs;
         long endMs;
         long firstRecordMs = -1;
@@ -138,11 +139,5 @@ final class PerfConsumeCommand implements Callable<Integer> {
                 count / elapsedS, rebalanceMs, fetchMs, mb / (fetchMs / 1000.0), count / (fetchMs / 1000.0));
         out.flush();
         return 0;
-    }
-
-    private List<TopicPartition> partitionsOf(String name) {
-        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer)) {
-            return admin.partitionsOf(name);
-        }
     }
 }

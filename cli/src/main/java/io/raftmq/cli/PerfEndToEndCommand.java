@@ -87,7 +87,7 @@ final class PerfEndToEndCommand implements Callable<Integer> {
                 Serdes.byteArraySerializer());
                 Consumer<byte[], byte[]> consumer = new Consumer<>(KeyValues.properties(cc),
                         Serdes.byteArrayDeserializer(), Serdes.byteArrayDeserializer())) {
-            List<TopicPartition> partitions = partitionsOf(topic);
+            List<TopicPartition> partitions = AdminCalls.partitionsOf(connection.bootstrapServer, topic);
             consumer.assign(partitions);
             consumer.seekToEnd(partitions);
             for (TopicPartition tp : partitions) {
@@ -137,11 +137,5 @@ final class PerfEndToEndCommand implements Callable<Integer> {
                 histogram.getValueAtPercentile(99), histogram.getValueAtPercentile(99.9), histogram.getMaxValue());
         out.flush();
         return 0;
-    }
-
-    private List<TopicPartition> partitionsOf(String name) {
-        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer)) {
-            return admin.partitionsOf(name);
-        }
     }
 }

@@ -67,9 +67,7 @@ final class PerfProduceCommand implements Callable<Integer> {
             config.put(ProducerConfig.ACKS, acks);
         }
         // As perf consume and e2e do: an unknown topic is said at once, not after max.block.ms per record.
-        try (AdminCalls admin = new AdminCalls(config.get(ProducerConfig.BOOTSTRAP_SERVERS))) {
-            admin.partitionsOf(topic);
-        }
+        AdminCalls.partitionsOf(config.get(ProducerConfig.BOOTSTRAP_SERVERS), topic);
         PrintWriter out = spec.commandLine().getOut();
         byte[] payload = new byte[recordSize];
         Random random = new Random(); // the payload's content does not matter; random like Kafka's

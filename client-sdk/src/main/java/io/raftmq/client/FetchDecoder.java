@@ -36,15 +36,21 @@ final class FetchDecoder<K, V> {
         <K, V> ConsumerRecord<K, V> deserialize(TopicPartition tp, Deserializer<K> keys, Deserializer<V> values) {
             return record(tp, offset, timestamp, key, value, headers, leaderEpoch, keys, values);
         }
+
+        /** Key and value bytes, as buffered-bytes accounting counts a record. */
+        long bytes() {
+            return sizeOf(key, value);
+        }
     }
 
     /**
-     * One partition's records from an answer, in offset order: {@code ready} deserialized, then
-     * {@code raw} to deserialize, and the bytes of their keys and values; or why they could not be
-     * read (a corrupt batch), with no records.
+     * One partition's records from an answer, in offset order: {@code ready} deserialized (their
+     * keys and values take {@code readyBytes}), then {@code raw} to deserialize; or why they could
+     * not be read (a corrupt batch), with no records.
      */
-    record Decoded<K, V>(List<ConsumerRecord<K, V>> ready, List<RawRecord> raw, long bytes, RuntimeException error) {
-        private static final Decoded<?, ?> NONE = new Decoded<>(List.of(), List.of(), 0, null);
+    record Decoded<K, V>(List<ConsumerRecord<K, V>> ready, long readyBytes, List<RawRecord> raw,
+            RuntimeException error) {
+        private static final Decoded<?, ?> NONE = new Decoded<>(List.of(), 0, List.of(), null);
 
         @SuppressWarnings("unchecked") // holds no record of either type
         static <K, V> Decoded<K, V> none() {
@@ -81,7 +87,7 @@ final class FetchDecoder<K, V> {
                 try {
                     out.put(tp, decode(tp, fetchedAt, readableView(p.getRecords())));
                 } catch (RuntimeException e) {
-                    out.put(tp, new Decoded<>(List.of(), List.of(), 0, e));
+                    out.put(tp, new Decoded<>(List.of(), 0, List.of(), e));
                 }
             }
         }
@@ -138,7 +144,7 @@ final class FetchDecoder<K, V> {
                 }
             });
         }
-        return new Decoded<>(out.ready, out.raw, out.bytes, null);
+        return new Decoded<>(out.ready, out.readyBytes, out.raw, null);
     }
 
     /** One partition's records as they are read. Confined to the decoding thread. */
@@ -148,8 +154,8 @@ final class FetchDecoder<K, V> {
         private final ArrayList<ConsumerRecord<K, V>> ready = new ArrayList<>();
         /** Records left to the consumer's thread: all of them, or from the first that failed here. */
         private final ArrayList<RawRecord> raw = new ArrayList<>();
-        /** Key and value bytes of the records in both lists. */
-        private long bytes;
+        /** Key and value bytes of the records in {@code ready}. */
+        private long readyBytes;
 
         PartitionRecords(TopicPartition tp) {
             this.tp = tp;
@@ -166,11 +172,11 @@ final class FetchDecoder<K, V> {
 
         void add(long offset, long timestamp, byte[] key, byte[] value, List<Header> headers,
                 Optional<Integer> leaderEpoch) {
-            bytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
             if (deserializeHere()) {
                 try {
                     ready.add(record(tp, offset, timestamp, key, value, headers, leaderEpoch, keyDeserializer,
                             valueDeserializer));
+                    readyBytes += sizeOf(key, value);
                     return;
                 } catch (RuntimeException e) {
                     // Not thrown here: the consumer's thread deserializes this record again (the
@@ -188,6 +194,11 @@ final class FetchDecoder<K, V> {
         return new ConsumerRecord<>(tp.topic(), tp.partition(), offset, timestamp, keys.deserialize(tp.topic(), key),
                 values.deserialize(tp.topic(), value), headers, leaderEpoch, key == null ? -1 : key.length,
                 value == null ? -1 : value.length);
+    }
+
+    /** Key and value bytes of a record (null: none). */
+    private static long sizeOf(byte[] key, byte[] value) {
+        return (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
     }
 
     private static List<Header> headers(List<io.raftmq.protocol.record.Header> read) {

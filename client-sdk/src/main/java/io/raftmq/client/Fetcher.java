@@ -19,22 +19,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fetches for the consumer: at most one Fetch in flight per leader broker (identified by request, so that
- * a late answer never frees its successor), covering every assigned
- * partition it leads that has a position and fewer than {@code max.partition.fetch.bytes} of
- * buffered records; answers are read by the gRPC thread that receives them ({@link FetchDecoder}:
- * batches checked, keys and values copied, and deserialized there too when the deserializers are
- * the SDK's own), queued, and buffered on the consumer's thread, which runs user deserializers. A
- * partition with buffered records is fetched from just after the last of them
- * (a prefetch), so the next answer is on its way while the application works through the current
- * one. And the next fetch does not wait for an answer to be read: the gRPC thread first queues where
- * each partition continues ({@link Arrived}: after the answer's last complete batch, from the batch
- * headers), the consumer's thread frees the broker and sends the next fetch from there, and the
- * records follow once read (a partition may then hold its buffer, the answer being read and the one
- * in flight: up to about three times {@code max.partition.fetch.bytes}). Records below the fetch offset (the head of a batch that starts earlier) are skipped, and an
- * answer for an offset that is no longer the partition's next fetch offset (after a seek or a
- * rebalance) is dropped, so poll never returns a record twice or out of order. Leader errors refresh
- * metadata and retry from the same offset.
+ * Fetches for the consumer: at most one Fetch in flight per leader broker (identified by request,
+ * so that a late answer never frees its successor), covering every assigned partition it leads that
+ * has a position and fewer than {@code max.partition.fetch.bytes} of buffered records; answers are
+ * read by the gRPC thread that receives them ({@link FetchDecoder}: batches checked, keys and
+ * values copied, and deserialized there too when the deserializers are the SDK's own), queued, and
+ * buffered on the consumer's thread, which runs user deserializers. A partition with buffered
+ * records is fetched from just after the last of them (a prefetch), so the next answer is on its
+ * way while the application works through the current one. And the next fetch does not wait for an
+ * answer to be read: the gRPC thread first queues where each partition continues ({@link Arrived}:
+ * after the answer's last complete batch, from the batch headers), the consumer's thread frees the
+ * broker and sends the next fetch from there, and the records follow once read (a partition may
+ * then hold its buffer, the answer being read and the one in flight: up to about three times {@code
+ * max.partition.fetch.bytes}). Records below the fetch offset (the head of a batch that starts
+ * earlier) are skipped, and an answer for an offset that is no longer the partition's next fetch
+ * offset (after a seek or a rebalance) is dropped, so poll never returns a record twice or out of
+ * order. Leader errors refresh metadata and retry from the same offset.
  *
  * <p>Owned by the consumer's thread except {@link #completed}, which gRPC threads append to.
  */
@@ -219,11 +219,6 @@ final class Fetcher<K, V> {
     }
 
     /**
-     * Decodes one answer into buffered records.
-     *
-     * @throws OffsetOutOfRangeException when a position is out of range and auto.offset.reset is none
-     */
-    /**
      * An answer arrived (its records are still being read): its broker may take the next fetch now,
      * and each partition it brought records for is fetched next from after them.
      */
@@ -236,6 +231,11 @@ final class Fetcher<K, V> {
         });
     }
 
+    /**
+     * Decodes one answer into buffered records.
+     *
+     * @throws OffsetOutOfRangeException when a position is out of range and auto.offset.reset is none
+     */
     void handle(Completed<K, V> c, long nowMs, SubscriptionState.Reset resetPolicy) {
         inFlight.remove(c.broker(), c.offsets());
         for (TopicPartition tp : c.offsets().keySet()) {
@@ -302,22 +302,16 @@ final class Fetcher<K, V> {
      */
     private void buffer(TopicPartition tp, FetchDecoder.Decoded<K, V> records) {
         Buffered<K, V> out = buffered.computeIfAbsent(tp, k -> new Buffered<>());
+        out.add(records.ready(), records.readyBytes());
         if (records.raw().isEmpty()) {
-            out.add(records.ready(), records.bytes());
             return;
         }
-        long rawBytes = 0;
-        for (FetchDecoder.RawRecord r : records.raw()) {
-            rawBytes += (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
-        }
-        out.add(records.ready(), records.bytes() - rawBytes);
         List<ConsumerRecord<K, V>> deserialized = new ArrayList<>(records.raw().size());
         long deserializedBytes = 0;
         try {
             for (FetchDecoder.RawRecord r : records.raw()) {
                 deserialized.add(r.deserialize(tp, keyDeserializer, valueDeserializer));
-                deserializedBytes += (r.key() == null ? 0 : r.key().length)
-                        + (r.value() == null ? 0 : r.value().length);
+                deserializedBytes += r.bytes();
             }
         } finally {
             out.add(deserialized, deserializedBytes);

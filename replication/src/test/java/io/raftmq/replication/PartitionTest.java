@@ -89,6 +89,17 @@ class PartitionTest {
         return a.appended().lastOffset() + 1;
     }
 
+    /**
+     * Broker 1's replica {@code a} leads epoch 0 with broker 2's {@code b} following (both in the
+     * ISR), writes {@code count} records, and {@code b} copies them.
+     */
+    private void leadAndReplicate(Partition a, Partition b, int count) throws Exception {
+        a.apply(assignment(1, 0, 0, List.of(1, 2), 1), time.monotonicMs());
+        b.apply(assignment(1, 0, 0, List.of(1, 2), 1), time.monotonicMs());
+        append(a, count);
+        fetch(a, 2, b);
+    }
+
     /** One follower fetch round trip, the way FollowerFetcher does it; returns what the leader answered. */
     private Partition.FollowerRead fetch(Partition leader, int followerId, Partition follower) throws Exception {
         Partition.FollowerRead read = leader.readForFollower(followerId, follower.log().logEndOffset(),
@@ -259,10 +270,7 @@ class PartitionTest {
     void aFollowerThatDivergedFromTheNewLeaderTruncatesToWhereTheyAgree() throws Exception {
         Partition a = replica(1);
         Partition b = replica(2);
-        a.apply(assignment(1, 0, 0, List.of(1, 2), 1), time.monotonicMs());
-        b.apply(assignment(1, 0, 0, List.of(1, 2), 1), time.monotonicMs());
-        append(a, 5);
-        fetch(a, 2, b);
+        leadAndReplicate(a, b, 5);
         assertEquals(5, b.log().logEndOffset());
         // A appends 3 more that B never gets (acks=1), then A dies.
         assertTrue(a.appendAsLeader(records(3), 1).error().isSuccess());
@@ -287,10 +295,7 @@ class PartitionTest {
         // A led epochs 0 and 2 alone for a while; B led epoch 1 (which A missed) and now leads 3.
         Partition a = replica(1);
         Partition b = replica(2);
-        a.apply(assignment(1, 0, 0, List.of(1, 2), 1), time.monotonicMs());
-        b.apply(assignment(1, 0, 0, List.of(1, 2), 1), time.monotonicMs());
-        append(a, 4);
-        fetch(a, 2, b);
+        leadAndReplicate(a, b, 4);
         b.apply(assignment(2, 1, 1, List.of(2), 1), time.monotonicMs());
         append(b, 3); // offsets 4..6 in epoch 1
         a.apply(assignment(1, 2, 2, List.of(1), 1), time.monotonicMs());
@@ -313,10 +318,7 @@ class PartitionTest {
         // restart moved leadership), and A takes it back at epoch 2 (the preferred leader).
         Partition a = replica(1);
         Partition b = replica(2);
-        a.apply(assignment(1, 0, 0, List.of(1, 2), 1), time.monotonicMs());
-        b.apply(assignment(1, 0, 0, List.of(1, 2), 1), time.monotonicMs());
-        append(a, 5);
-        fetch(a, 2, b);
+        leadAndReplicate(a, b, 5);
         b.apply(assignment(2, 1, 1, List.of(1, 2), 1), time.monotonicMs());
         a.apply(assignment(2, 1, 1, List.of(1, 2), 1), time.monotonicMs());
         assertEquals(1, b.log().latestEpoch(), "a new leader records its epoch's start at its log end");

@@ -442,10 +442,11 @@ public final class RecordBatch {
         }
         List<Header> headers = headerCount == 0 ? List.of() : new ArrayList<>(headerCount);
         for (int h = 0; h < headerCount; h++) {
-            int headerKeyLength = data.skipBytes();
+            int headerKeyLength = data.readVarint(); // a header key is never null
             if (headerKeyLength < 0) {
                 throw new CorruptRecordException("header key of negative length " + headerKeyLength);
             }
+            data.skip(headerKeyLength);
             String headerKey = new String(data.array(), data.position() - headerKeyLength, headerKeyLength,
                     StandardCharsets.UTF_8);
             int headerValueLength = data.skipBytes();

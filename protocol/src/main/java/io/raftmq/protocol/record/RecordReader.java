@@ -43,11 +43,6 @@ final class RecordReader {
         return array;
     }
 
-    /** Where the region read starts in {@link #array()}. */
-    int start() {
-        return start;
-    }
-
     int position() {
         return pos;
     }
@@ -110,12 +105,17 @@ final class RecordReader {
         if (length < 0) {
             return -1;
         }
+        skip(length);
+        return length;
+    }
+
+    /** Moves past {@code length} (>= 0) bytes of a field. */
+    void skip(int length) {
         if (length > remaining()) {
             throw new CorruptRecordException("field of " + length + " bytes with " + remaining()
                     + " bytes left in the batch");
         }
         pos += length;
-        return length;
     }
 
     /** A copy of {@code length} bytes at {@code at} (null when length is -1). */

@@ -46,6 +46,14 @@ class RecordBatchTest {
             (byte) 0x80})).readVarint(), "a varint cut off by the end");
     }
 
+    /** {@code bytes} with the CRC of what they now hold, so that only the record checks can object. */
+    private static ByteBuffer withRecomputedCrc(ByteBuffer bytes) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bytes.duplicate().position(RecordBatch.ATTRIBUTES_OFFSET));
+        bytes.putInt(RecordBatch.CRC_OFFSET, (int) crc.getValue());
+        return bytes;
+    }
+
     private static ByteBuffer batch(CompressionType compression, int records) {
         RecordBatchBuilder builder = new RecordBatchBuilder(compression, 128);
         for (int i = 0; i < records; i++) {
@@ -91,10 +99,7 @@ class RecordBatchTest {
         ByteBuffer bad = ByteBuffer.allocate(good.limit()).put(good.duplicate()).flip();
         bad.putInt(RecordBatch.RECORD_COUNT_OFFSET, 49);
         bad.putInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET, 48);
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(bad.duplicate().position(RecordBatch.ATTRIBUTES_OFFSET));
-        bad.putInt(RecordBatch.CRC_OFFSET, (int) crc.getValue());
-        RecordBatch batch = RecordBatch.readFrom(bad);
+        RecordBatch batch = RecordBatch.readFrom(withRecomputedCrc(bad));
         batch.ensureValid();
         CorruptRecordException e = assertThrows(CorruptRecordException.class, batch::ensureRecordsWellFormed);
         assertTrue(e.getMessage().contains("after its 49 records"), e.getMessage());
@@ -129,10 +134,7 @@ class RecordBatchTest {
         ByteBuffer bad = ByteBuffer.allocate(good.limit()).put(good.duplicate()).flip();
         // The last record's header count (0) becomes a varint whose continuation bit runs off the end.
         bad.put(bad.limit() - 1, (byte) 0x80);
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(bad.duplicate().position(RecordBatch.ATTRIBUTES_OFFSET));
-        bad.putInt(RecordBatch.CRC_OFFSET, (int) crc.getValue());
-        RecordBatch batch = RecordBatch.readFrom(bad);
+        RecordBatch batch = RecordBatch.readFrom(withRecomputedCrc(bad));
         batch.ensureValid();
         CorruptRecordException e = assertThrows(CorruptRecordException.class, batch::records);
         assertTrue(e.getMessage().contains("past the end of its batch"), e.getMessage());
