@@ -75,8 +75,8 @@ final class PerfConsumeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         long count = 0;
         long bytes = 0;
-        List<TopicPartition> partitions = group == null
-                ? AdminCalls.partitionsOf(connection.bootstrapServer, topic) : List.of();
+        // Checked with --group too: a topic that does not exist is said at once, not after --timeout.
+        List<TopicPartition> partitions = AdminCalls.partitionsOf(connection.bootstrapServer, topic);
         long startMs;
         long endMs;
         long firstRecordMs = -1;

@@ -128,6 +128,8 @@ class CliCommandsTest {
                 "topic 'nosuch' does not exist");
         assertUserError(raftmq("perf", "consume", "--topic", "nosuch", "--num-records", "10"),
                 "topic 'nosuch' does not exist");
+        assertUserError(raftmq("perf", "consume", "--topic", "nosuch", "--num-records", "10", "--group", "g"),
+                "topic 'nosuch' does not exist");
         assertUserError(raftmq("console-consumer", "--topic", "nosuch", "--group", "g", "--timeout-ms", "1000"),
                 "topic 'nosuch' does not exist");
         assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(30), "well before max.block.ms (60 s)");
