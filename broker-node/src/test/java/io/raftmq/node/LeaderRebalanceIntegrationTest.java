@@ -28,14 +28,10 @@ class LeaderRebalanceIntegrationTest {
 
     @Test
     void leadershipReturnsToThePreferredReplicaAfterItRestarts() throws Exception {
-        try (InProcessCluster cluster = new InProcessCluster(3, dir, Map.of(
-                "leader.imbalance.check.interval.seconds", "1", "replica.lag.time.max.ms", "2000"));
+        try (InProcessCluster cluster = rebalancingCluster();
                 TestBrokerClient client = new TestBrokerClient(cluster.addresses(), 5_000)) {
-            cluster.startAll();
-            cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
             String topic = "rebalance";
-            client.createTopic(topic, 3, 3, Map.of("min.insync.replicas", "2"));
-            client.awaitLeaders(topic, 3, Duration.ofSeconds(30));
+            startWithTopic(cluster, client, topic);
             PartitionMetadata initial = client.partition(topic, 0);
             int preferred = initial.getReplicas(0);
             assertEquals(preferred, initial.getLeader(), "placement starts with the preferred replica leading");
@@ -80,14 +76,10 @@ class LeaderRebalanceIntegrationTest {
      */
     @Test
     void replicasThatLedWithoutWritesAfterARestartFollowAndStayInTheIsr() throws Exception {
-        try (InProcessCluster cluster = new InProcessCluster(3, dir, Map.of(
-                "leader.imbalance.check.interval.seconds", "1", "replica.lag.time.max.ms", "2000"));
+        try (InProcessCluster cluster = rebalancingCluster();
                 TestBrokerClient client = new TestBrokerClient(cluster.addresses(), 5_000)) {
-            cluster.startAll();
-            cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
             String topic = "idle-restart";
-            client.createTopic(topic, 3, 3, Map.of("min.insync.replicas", "2"));
-            client.awaitLeaders(topic, 3, Duration.ofSeconds(30));
+            startWithTopic(cluster, client, topic);
             for (int p = 0; p < 3; p++) {
                 client.produce(topic, p, -1, values("before", 10), Duration.ofSeconds(30));
             }
@@ -118,6 +110,20 @@ class LeaderRebalanceIntegrationTest {
                     .ignoreExceptions().until(() -> allIsrsFull(client));
             cluster.assertNoFaults();
         }
+    }
+
+    /** Three nodes that check leader imbalance every second and drop a silent follower after 2 s. */
+    private InProcessCluster rebalancingCluster() {
+        return new InProcessCluster(3, dir, Map.of(
+                "leader.imbalance.check.interval.seconds", "1", "replica.lag.time.max.ms", "2000"));
+    }
+
+    /** Starts every node and creates {@code topic}: 3 partitions, RF 3, min.insync.replicas 2, all led. */
+    private static void startWithTopic(InProcessCluster cluster, TestBrokerClient client, String topic)
+            throws Exception {
+        cluster.startAll();
+        cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
+        client.createTopic(topic, 3, 3, Map.of("min.insync.replicas", "2")); // waits for every leader
     }
 
     private static boolean allIsrsFull(TestBrokerClient client) {
