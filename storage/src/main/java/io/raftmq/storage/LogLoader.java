@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
  * indexes as they are. Otherwise it recovers: segments wholly below the recovery point are loaded
  * as they are, and every segment from the one holding the recovery point on is read batch by
  * batch, re-validated (size, magic, CRC, contiguous offsets), its indexes rebuilt; at the first bad
- * batch the file is truncated and every later segment deleted, so the log is the longest valid
- * prefix of what was on disk. The leader epoch cache is trimmed to the recovered end, and the
+ * batch the file is truncated and every later segment deleted, and a segment that does not start
+ * where the one before it ends (that one was cut at a batch boundary) is deleted with every later
+ * one, so the log is the longest valid prefix of what was on disk. The leader epoch cache is trimmed to the recovered end, and the
  * producer state is rebuilt (from its newest snapshot at or below the end, plus batch headers).
  *
  * <p>Runs on the caller's thread, before the log is shared.
@@ -72,10 +73,20 @@ final class LogLoader {
                     }
                 }
                 LogSegment.Recovery recovery = segment.recover(indexInterval, expected, epochs::assignIfNewer);
-                segments.add(segment);
+                if (base != expected) {
+                    // It does not continue the log (the segment before it was cut at a batch boundary),
+                    // so recovery emptied it; a file named by an offset it cannot hold must not stay.
+                    segment.deleteFiles();
+                    recovered = String.format("; deleted segment %d: it does not continue the log, which ends"
+                            + " at offset %d", base, expected);
+                } else {
+                    segments.add(segment);
+                    if (recovery.reason() != null) {
+                        recovered = String.format("; recovery truncated segment %d at byte %d (offset %d): %s",
+                                base, recovery.validBytes(), recovery.nextOffset(), recovery.reason());
+                    }
+                }
                 if (recovery.reason() != null) {
-                    recovered = String.format("; recovery truncated segment %d at byte %d (offset %d): %s", base,
-                            recovery.validBytes(), recovery.nextOffset(), recovery.reason());
                     for (int j = i + 1; j < bases.size(); j++) {
                         LogSegment later = LogSegment.open(dir, bases.get(j), env.files());
                         later.deleteFiles();

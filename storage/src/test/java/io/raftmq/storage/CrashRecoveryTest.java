@@ -1,7 +1,9 @@
 package io.raftmq.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftmq.common.MockTime;
 import io.raftmq.protocol.record.CompressionType;
@@ -96,7 +98,8 @@ class CrashRecoveryTest {
         boolean cut = random.nextBoolean() || inVictim.isEmpty();
         long keepBytes;
         if (cut) {
-            keepBytes = victimSize == 0 ? 0 : random.nextLong(victimSize + 1);
+            // At least one byte goes: a "cut" that keeps the whole file damages nothing.
+            keepBytes = victimSize == 0 ? 0 : random.nextLong(victimSize);
             try (FileChannel channel = FileChannel.open(victimFile, StandardOpenOption.WRITE)) {
                 channel.truncate(keepBytes);
             }
@@ -149,6 +152,63 @@ class CrashRecoveryTest {
             recovered.close();
             recovered = PartitionLog.open(dir, config, env2.environment);
             assertEquals(after.lastOffset() + 1, recovered.logEndOffset());
+        } finally {
+            recovered.close();
+            env2.close();
+        }
+    }
+
+    /**
+     * A segment cut exactly at a batch boundary has no torn batch; what gives the damage away is the
+     * next segment, which no longer continues it. Everything from the gap on goes, later segment
+     * files included, and the log continues from the end of the cut segment.
+     */
+    @Test
+    void aSegmentCutAtABatchBoundaryDropsEverySegmentAfterIt() throws Exception {
+        Path dir = root.resolve("boundary");
+        LogConfig config = TestLogs.config("segment.bytes", "2048", "index.interval.bytes", "256",
+                "flush.mode", "os");
+        TestLogs.Env env = new TestLogs.Env(new MockTime());
+        PartitionLog log = PartitionLog.open(dir, config, env.environment);
+        for (int i = 0; i < 60; i++) {
+            assertInstanceOf(AppendResult.Appended.class, log.appendAsLeader(TestLogs.batch(3, 40, i), 0));
+        }
+        List<Stored> stored = storedBatches(log);
+        List<Long> segments = log.segmentBaseOffsets();
+        assertTrue(segments.size() >= 4, "segments: " + segments);
+        env.scheduler.shutdown();
+        env.scheduler.awaitTermination(10, TimeUnit.SECONDS);
+        env.close();
+
+        // Keep only the first batch of the second segment.
+        long victim = segments.get(1);
+        Stored first = stored.stream().filter(s -> s.segment() == victim).findFirst().orElseThrow();
+        try (FileChannel channel = FileChannel.open(dir.resolve(String.format("%020d.log", victim)),
+                StandardOpenOption.WRITE)) {
+            channel.truncate(first.bytes().limit());
+        }
+        List<Stored> expected = stored.stream()
+                .filter(s -> s.segment() < victim || s == first).toList();
+
+        TestLogs.Env env2 = new TestLogs.Env(new MockTime());
+        PartitionLog recovered = PartitionLog.open(dir, config, env2.environment);
+        try {
+            assertEquals(first.nextOffset(), recovered.logEndOffset());
+            assertEquals(List.of(segments.get(0), victim), recovered.segmentBaseOffsets());
+            for (Long gone : segments.subList(2, segments.size())) {
+                assertFalse(Files.exists(dir.resolve(String.format("%020d.log", gone))), "segment " + gone);
+            }
+            assertEquals(expected.stream().map(Stored::bytes).toList(),
+                    TestLogs.readAll(recovered).stream().map(RecordBatch::buffer).toList());
+            AppendResult.Appended after = assertInstanceOf(AppendResult.Appended.class,
+                    recovered.appendAsLeader(TestLogs.batch(2, 40, 99), 1));
+            assertEquals(first.nextOffset(), after.firstOffset());
+            recovered.close();
+            recovered = PartitionLog.open(dir, config, env2.environment);
+            assertEquals(after.lastOffset() + 1, recovered.logEndOffset());
+            List<RecordBatch> all = TestLogs.readAll(recovered);
+            assertEquals(expected.size() + 1, all.size());
+            assertEquals(first.nextOffset(), all.get(all.size() - 1).baseOffset());
         } finally {
             recovered.close();
             env2.close();
