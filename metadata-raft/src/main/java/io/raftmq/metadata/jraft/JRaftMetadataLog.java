@@ -52,6 +52,11 @@ public final class JRaftMetadataLog implements MetadataLog {
                 System.setProperty("sofa.middleware.log.internal.level", "ERROR");
             }
         }
+        // JRaft's replicator pipeline needs bolt to dispatch message lists itself; when the property
+        // is unset JRaft sets it and logs a WARN on every start that tells an operator nothing.
+        if (System.getProperty("bolt.rpc.dispatch-msg-list-in-default-executor") == null) {
+            System.setProperty("bolt.rpc.dispatch-msg-list-in-default-executor", "false");
+        }
     }
 
     private final JRaftOptions options;

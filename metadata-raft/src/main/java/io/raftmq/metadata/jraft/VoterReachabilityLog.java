@@ -3,23 +3,26 @@ package io.raftmq.metadata.jraft;
 import com.alipay.sofa.jraft.Status;
 import com.alipay.sofa.jraft.core.Replicator;
 import com.alipay.sofa.jraft.entity.PeerId;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One log line when the leader loses contact with a voter and one when it regains it, in place of
- * JRaft's error line per retry (a few per second while a voter is down). Called by JRaft's
- * replicators on the leader, from JRaft threads; the last state per voter is kept in a concurrent
- * map so that each transition is logged once.
+ * JRaft's error line per retry (a few per second while a voter is down). A voter is unreachable
+ * when a request to it fails (JRaft's ERROR event) and reachable again when its replicator next
+ * replicates (ONLINE). JRaft's OFFLINE alone says nothing: it is the probe state every new
+ * replicator starts in and that a log mismatch also leads to. Called by JRaft's replicators on the
+ * leader, from JRaft threads; the unreachable voters are kept in a concurrent set, so that each
+ * transition is logged once.
  */
 final class VoterReachabilityLog implements Replicator.ReplicatorStateListener {
     private static final Logger LOG = LoggerFactory.getLogger(VoterReachabilityLog.class);
 
     private final int nodeId;
     private final PeerIds peers;
-    private final Map<String, ReplicatorState> lastState = new ConcurrentHashMap<>();
+    private final Set<String> unreachable = ConcurrentHashMap.newKeySet();
 
     VoterReachabilityLog(int nodeId, PeerIds peers) {
         this.nodeId = nodeId;
@@ -28,31 +31,25 @@ final class VoterReachabilityLog implements Replicator.ReplicatorStateListener {
 
     @Override
     public void onCreated(PeerId peer) {
-        lastState.remove(peer.toString());
+        unreachable.remove(peer.toString());
     }
 
     @Override
     public void onError(PeerId peer, Status status) {
-        // Each failed send reports here; stateChanged says when the voter is offline as a whole.
+        if (unreachable.add(peer.toString())) {
+            LOG.warn("[node {}] metadata voter {} ({}) is unreachable: {}", nodeId, peers.nodeIdOf(peer),
+                    peer.getEndpoint(), status == null ? "request failed" : status.getErrorMsg());
+        }
     }
 
     @Override
     public void onDestroyed(PeerId peer) {
-        lastState.remove(peer.toString());
+        unreachable.remove(peer.toString());
     }
 
     @Override
     public void stateChanged(PeerId peer, ReplicatorState newState) {
-        if (newState != ReplicatorState.ONLINE && newState != ReplicatorState.OFFLINE) {
-            return;
-        }
-        ReplicatorState old = lastState.put(peer.toString(), newState);
-        if (old == newState) {
-            return;
-        }
-        if (newState == ReplicatorState.OFFLINE) {
-            LOG.warn("[node {}] metadata voter {} ({}) is unreachable", nodeId, peers.nodeIdOf(peer), peer.getEndpoint());
-        } else if (old == ReplicatorState.OFFLINE) {
+        if (newState == ReplicatorState.ONLINE && unreachable.remove(peer.toString())) {
             LOG.info("[node {}] metadata voter {} ({}) is reachable again", nodeId, peers.nodeIdOf(peer),
                     peer.getEndpoint());
         }
