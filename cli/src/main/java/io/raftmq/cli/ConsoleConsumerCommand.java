@@ -4,16 +4,15 @@ import io.raftmq.client.Consumer;
 import io.raftmq.client.ConsumerConfig;
 import io.raftmq.client.ConsumerRecord;
 import io.raftmq.client.ConsumerRecords;
-import io.raftmq.client.OffsetAndMetadata;
+import io.raftmq.client.CommitFailedException;
+import io.raftmq.client.RebalanceInProgressException;
 import io.raftmq.client.Serdes;
 import io.raftmq.client.TopicPartition;
 import io.raftmq.client.WakeupException;
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -26,8 +25,9 @@ import picocli.CommandLine.Spec;
 /**
  * kafka-console-consumer: prints each record's value (optionally key, partition, offset, time) on a
  * line of its own. Without --group it assigns itself every partition (or --partition); with
- * --group it joins the group, and commits the position after each printed record (never past one
- * it did not print), so a restart with the same group resumes after the last record printed.
+ * --group it joins the group and commits, for every partition assigned to it, where it stopped
+ * ({@link GroupResumePoints}: after the last record printed, never past one it did not print), so
+ * a restart with the same group resumes after the last record printed.
  * Stops after --max-messages, after --timeout-ms without a record, or on Ctrl-C, and then prints
  * "Processed a total of N messages" on stderr.
  */
@@ -113,9 +113,9 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
                 awaitQuietly(done);
             }, "console-consumer-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
-            position(consumer, startOffset, all);
+            GroupResumePoints resume = group == null ? null : new GroupResumePoints(consumer);
+            position(consumer, startOffset, all, resume);
 
-            Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
             long startMs = System.currentTimeMillis();
             long lastRecordMs = startMs;
             long lastCommitMs = startMs;
@@ -125,11 +125,16 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
                     ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(pollMs));
                     long now = System.currentTimeMillis();
                     for (ConsumerRecord<String, String> r : records) {
+                        if (maxMessages != null && printed >= maxMessages) {
+                            if (resume != null) {
+                                resume.notPrinted(r);
+                            }
+                            continue;
+                        }
                         out.println(formatter.format(r));
                         printed++;
-                        toCommit.put(r.topicPartition(), new OffsetAndMetadata(r.offset() + 1, r.leaderEpoch(), ""));
-                        if (maxMessages != null && printed >= maxMessages) {
-                            break;
+                        if (resume != null) {
+                            resume.printed(r);
                         }
                     }
                     if (!records.isEmpty()) {
@@ -145,17 +150,20 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
                     } else if (timeoutMs != null && now - lastRecordMs >= timeoutMs) {
                         break;
                     }
-                    if (group != null && !toCommit.isEmpty() && now - lastCommitMs >= COMMIT_INTERVAL_MS) {
-                        consumer.commitSync(toCommit);
-                        toCommit.clear();
+                    if (resume != null && now - lastCommitMs >= COMMIT_INTERVAL_MS) {
                         lastCommitMs = now;
+                        try {
+                            resume.commit();
+                        } catch (RebalanceInProgressException | CommitFailedException e) {
+                            // The group is moving partitions: the callbacks commit, or the next round does.
+                        }
                     }
                 }
             } catch (WakeupException e) {
                 // Ctrl-C: stop reading, commit what was printed, report below.
             }
-            if (group != null && !toCommit.isEmpty()) {
-                consumer.commitSync(toCommit);
+            if (resume != null) {
+                resume.commit();
             }
         } finally {
             out.flush();
@@ -193,9 +201,10 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
     }
 
     /** -2: earliest; -1: latest; otherwise the offset in --partition. {@code all}: the topic's partitions. */
-    private void position(Consumer<String, String> consumer, long startOffset, List<TopicPartition> all) {
+    private void position(Consumer<String, String> consumer, long startOffset, List<TopicPartition> all,
+            GroupResumePoints resume) {
         if (group != null) {
-            consumer.subscribe(List.of(topic));
+            consumer.subscribe(List.of(topic), resume);
             return;
         }
         List<TopicPartition> partitions;

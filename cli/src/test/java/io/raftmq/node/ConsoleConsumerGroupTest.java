@@ -3,11 +3,19 @@ package io.raftmq.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftmq.client.Producer;
+import io.raftmq.client.ProducerConfig;
+import io.raftmq.client.ProducerRecord;
+import io.raftmq.client.Serdes;
 import io.raftmq.common.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -81,5 +89,39 @@ class ConsoleConsumerGroupTest {
         CliRun deleted = raftmq("", "groups", "--delete", "--group", "billing");
         assertEquals(0, deleted.exitCode(), deleted::toString);
         assertEquals("", raftmq("", "groups", "--list").out());
+    }
+
+    /**
+     * A member stopped by --max-messages before it printed anything from some partitions still
+     * commits where each of them stands, as Kafka's consumer commits every assigned partition's
+     * position: a restart without --from-beginning (so "latest" for uncommitted partitions) must not
+     * skip the records it never printed.
+     */
+    @Test
+    void aGroupConsumerStoppedEarlyResumesEveryPartitionWhereItStopped() throws Exception {
+        assertEquals(0, raftmq("", "topics", "--create", "--topic", "events", "--partitions", "3",
+                "--replication-factor", "3").exitCode());
+        Properties config = new Properties();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS, bootstrap);
+        try (Producer<String, String> producer = new Producer<>(config, Serdes.stringSerializer(),
+                Serdes.stringSerializer())) {
+            for (String[] r : new String[][] {{"0", "p0-a"}, {"0", "p0-b"}, {"1", "p1-a"}, {"2", "p2-a"}}) {
+                producer.send(new ProducerRecord<>("events", Integer.parseInt(r[0]), null, r[1])).get();
+            }
+        }
+
+        CliRun first = raftmq("", "console-consumer", "--topic", "events", "--group", "audit", "--from-beginning",
+                "--max-messages", "1");
+        assertEquals(0, first.exitCode(), first::toString);
+        assertEquals(1, first.out().lines().count(), first::toString);
+
+        CliRun resumed = raftmq("", "console-consumer", "--topic", "events", "--group", "audit",
+                "--timeout-ms", "3000");
+        assertEquals(0, resumed.exitCode(), resumed::toString);
+        List<String> all = new ArrayList<>(first.out().lines().toList());
+        all.addAll(resumed.out().lines().toList());
+        Collections.sort(all);
+        assertEquals(List.of("p0-a", "p0-b", "p1-a", "p2-a"), all, () -> first + "\n" + resumed);
+        assertTrue(resumed.err().contains("Processed a total of 3 messages"), resumed::toString);
     }
 }
