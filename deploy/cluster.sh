@@ -22,7 +22,10 @@ NODES=(1 2 3)
 # C1 only (TieredStopAtLevel=1): on a small machine C2's compile threads took a third of each
 # node's CPU during the first million records (6-7 of 17-19 CPU-s) and cut cold acks=all
 # throughput by a third; warm, C1 code is as fast here (docs/BENCHMARKS.md, run 5).
-JAVA_OPTS="${RAFTMQ_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}"
+# CompileThresholdScaling=0.1: C1 compiles a method after a tenth of the usual calls, so paths a
+# node first runs later (a consumer's long poll, a follower woken by every single-record append)
+# leave the interpreter within a few hundred requests instead of thousands (BENCHMARKS.md, run 9).
+JAVA_OPTS="${RAFTMQ_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.1}"
 
 grpc_port() { echo $((9093 + 100 * ($1 - 1))); }
 raft_port() { echo $((9095 + 100 * ($1 - 1))); }

@@ -58,6 +58,7 @@ public final class NodeProcessCluster implements AutoCloseable {
         /** Starts (or restarts) the node's JVM. */
         public void start() throws IOException {
             List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    "-XX:CompileThresholdScaling=0.1",
                     "-jar", jar.toString(), config.toString()));
             process = new ProcessBuilder(command)
                     .redirectErrorStream(true)
