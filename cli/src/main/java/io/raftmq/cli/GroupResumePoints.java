@@ -42,42 +42,41 @@ final class GroupResumePoints implements ConsumerRebalanceListener {
 
     /** Commits every assigned partition whose resume point moved since this member last committed it. */
     void commit() {
-        Map<TopicPartition, OffsetAndMetadata> changed = new HashMap<>();
+        Map<TopicPartition, OffsetAndMetadata> points = new HashMap<>();
         for (TopicPartition tp : consumer.assignment()) {
             OffsetAndMetadata at = next.get(tp);
-            if (at == null) {
-                // No record of it returned yet, so its position is where the next one would be.
-                at = new OffsetAndMetadata(consumer.position(tp), Optional.empty(), "");
-            }
-            if (!at.equals(committed.get(tp))) {
-                changed.put(tp, at);
-            }
+            // No record of it returned yet: its position is where the next one would be.
+            points.put(tp, at != null ? at : new OffsetAndMetadata(consumer.position(tp), Optional.empty(), ""));
         }
-        if (!changed.isEmpty()) {
-            consumer.commitSync(changed);
-            committed.putAll(changed);
-        }
+        commitMoved(points);
     }
 
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-        Map<TopicPartition, OffsetAndMetadata> printedThere = new HashMap<>();
+        Map<TopicPartition, OffsetAndMetadata> points = new HashMap<>();
         for (TopicPartition tp : partitions) {
             OffsetAndMetadata at = next.get(tp);
-            if (at != null && !at.equals(committed.get(tp))) {
-                printedThere.put(tp, at);
+            if (at != null) {
+                points.put(tp, at);
             }
         }
         try {
-            if (!printedThere.isEmpty()) {
-                consumer.commitSync(printedThere);
-            }
+            commitMoved(points);
         } catch (RaftmqException e) {
             // The partition's next owner starts at its last commit and prints these records again.
         }
         // Whoever owns them next moves them on; a later assignment starts from their commits.
         next.keySet().removeAll(partitions);
         committed.keySet().removeAll(partitions);
+    }
+
+    /** Commits those of {@code points} that differ from what this member last committed. */
+    private void commitMoved(Map<TopicPartition, OffsetAndMetadata> points) {
+        points.entrySet().removeIf(e -> e.getValue().equals(committed.get(e.getKey())));
+        if (!points.isEmpty()) {
+            consumer.commitSync(points);
+            committed.putAll(points);
+        }
     }
 
     @Override

@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
  * batch, re-validated (size, magic, CRC, contiguous offsets), its indexes rebuilt; at the first bad
  * batch the file is truncated and every later segment deleted, and a segment that does not start
  * where the one before it ends (that one was cut at a batch boundary) is deleted with every later
- * one, so the log is the longest valid prefix of what was on disk. The leader epoch cache is trimmed to the recovered end, and the
- * producer state is rebuilt (from its newest snapshot at or below the end, plus batch headers).
+ * one, so the log is the longest valid prefix of what was on disk. The leader epoch cache is
+ * trimmed to the recovered end, and the producer state is rebuilt (from its newest snapshot at or
+ * below the end, plus batch headers).
  *
  * <p>Runs on the caller's thread, before the log is shared.
  */
@@ -72,26 +73,20 @@ final class LogLoader {
                         continue;
                     }
                 }
-                LogSegment.Recovery recovery = segment.recover(indexInterval, expected, epochs::assignIfNewer);
                 if (base != expected) {
-                    // It does not continue the log (the segment before it was cut at a batch boundary),
-                    // so recovery emptied it; a file named by an offset it cannot hold must not stay.
+                    // It does not continue the log (the segment before it was cut at a batch
+                    // boundary): a file named by an offset the log cannot hold must not stay.
                     segment.deleteFiles();
-                    recovered = String.format("; deleted segment %d: it does not continue the log, which ends"
-                            + " at offset %d", base, expected);
-                } else {
-                    segments.add(segment);
-                    if (recovery.reason() != null) {
-                        recovered = String.format("; recovery truncated segment %d at byte %d (offset %d): %s",
-                                base, recovery.validBytes(), recovery.nextOffset(), recovery.reason());
-                    }
+                    recovered = String.format("; deleted segment %d: it does not continue the log, which ends at"
+                            + " offset %d", base, expected) + deleteLater(dir, bases, i, env);
+                    break;
                 }
+                LogSegment.Recovery recovery = segment.recover(indexInterval, expected, epochs::assignIfNewer);
+                segments.add(segment);
                 if (recovery.reason() != null) {
-                    for (int j = i + 1; j < bases.size(); j++) {
-                        LogSegment later = LogSegment.open(dir, bases.get(j), env.files());
-                        later.deleteFiles();
-                        recovered += "; deleted the later segment " + bases.get(j);
-                    }
+                    recovered = String.format("; recovery truncated segment %d at byte %d (offset %d): %s", base,
+                            recovery.validBytes(), recovery.nextOffset(), recovery.reason())
+                            + deleteLater(dir, bases, i, env);
                     break;
                 }
             }
@@ -121,6 +116,16 @@ final class LogLoader {
                 logStart, logEnd, recovered);
         return PartitionLog.create(dir, config, env, epochs, producers, segments.toArray(new LogSegment[0]),
                 logStart, recoveryPoint);
+    }
+
+    /** Deletes every segment after {@code bases.get(i)}; says which, for the load line. */
+    private static String deleteLater(Path dir, List<Long> bases, int i, LogEnvironment env) throws IOException {
+        StringBuilder deleted = new StringBuilder();
+        for (int j = i + 1; j < bases.size(); j++) {
+            LogSegment.open(dir, bases.get(j), env.files()).deleteFiles();
+            deleted.append("; deleted the later segment ").append(bases.get(j));
+        }
+        return deleted.toString();
     }
 
     /** {recoveryPoint, logStartOffset}, both 0 when there is no checkpoint. */

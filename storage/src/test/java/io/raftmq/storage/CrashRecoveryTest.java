@@ -77,9 +77,7 @@ class CrashRecoveryTest {
             }
         }
         List<Stored> stored = storedBatches(log);
-        // The crash: no close. Stop background work so the files stay as they are.
-        env.scheduler.shutdown();
-        env.scheduler.awaitTermination(10, TimeUnit.SECONDS);
+        crash(env);
         long recoveryPoint = Long.parseLong(Files.readString(dir.resolve(PartitionLog.CHECKPOINT_FILE),
                 StandardCharsets.US_ASCII).trim().split("\\s+")[0]);
 
@@ -128,7 +126,6 @@ class CrashRecoveryTest {
         }
         // Segments continue each other, so an emptied victim segment starts where the prefix ends.
         long expectedEnd = expected.isEmpty() ? victim : expected.get(expected.size() - 1).nextOffset();
-        env.close();
 
         TestLogs.Env env2 = new TestLogs.Env(new MockTime());
         PartitionLog recovered = PartitionLog.open(dir, config, env2.environment);
@@ -176,9 +173,7 @@ class CrashRecoveryTest {
         List<Stored> stored = storedBatches(log);
         List<Long> segments = log.segmentBaseOffsets();
         assertTrue(segments.size() >= 4, "segments: " + segments);
-        env.scheduler.shutdown();
-        env.scheduler.awaitTermination(10, TimeUnit.SECONDS);
-        env.close();
+        crash(env);
 
         // Keep only the first batch of the second segment.
         long victim = segments.get(1);
@@ -213,6 +208,13 @@ class CrashRecoveryTest {
             recovered.close();
             env2.close();
         }
+    }
+
+    /** The crash: the log is never closed; its background work stops, so the files stay as they are. */
+    private static void crash(TestLogs.Env env) throws InterruptedException {
+        env.scheduler.shutdown();
+        env.scheduler.awaitTermination(10, TimeUnit.SECONDS);
+        env.close();
     }
 
     private static ByteBuffer randomBatch(Random random) {
