@@ -7,10 +7,12 @@ import io.raftmq.common.config.ConfigKey;
 import io.raftmq.replication.ReplicationConfig;
 import io.raftmq.storage.LogConfig;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * The broker role's settings: replication ({@link ReplicationConfig}), the log defaults every topic
@@ -30,6 +32,32 @@ public final class BrokerConfig {
     public static final ConfigKey<Integer> PRODUCE_TIMEOUT_CAP_MS = ConfigKey.ofInt("produce.timeout.cap.ms",
             300_000, 0, Integer.MAX_VALUE, "The longest an acks=all produce waits for its in-sync replicas, whatever"
                     + " timeout it asks for.");
+
+    // ---- the Kafka listener ----
+
+    public static final ConfigKey<Integer> SOCKET_REQUEST_MAX_BYTES = ConfigKey.ofInt("socket.request.max.bytes",
+            100 << 20, 64, Integer.MAX_VALUE, "The largest request the Kafka listener reads; a bigger (or negative)"
+                    + " request size closes the connection, as Kafka does.");
+    public static final ConfigKey<Long> CONNECTIONS_MAX_IDLE_MS = ConfigKey.ofLong("connections.max.idle.ms",
+            600_000L, 1, Long.MAX_VALUE, "A Kafka connection with no request in flight and no traffic for this long"
+                    + " is closed.");
+    // Kafka reads one request per connection at a time; reading a few ahead lets a pipelining
+    // producer's next batches arrive while the previous ones wait for their acks.
+    public static final ConfigKey<Integer> KAFKA_MAX_INFLIGHT_REQUESTS = ConfigKey.ofInt(
+            "kafka.max.inflight.requests.per.connection", 16, 1, 1024, "Requests of one Kafka connection read and"
+                    + " not yet answered; at this many the connection is not read until an answer goes out.");
+    public static final ConfigKey<Integer> KAFKA_NETWORK_THREADS = ConfigKey.ofInt("kafka.network.threads",
+            Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 256, "Event-loop threads of the Kafka"
+                    + " listener (default: one per core).");
+    public static final ConfigKey<Boolean> AUTO_CREATE_TOPICS_ENABLE = ConfigKey.ofBoolean(
+            "auto.create.topics.enable", true, "A Kafka client's Metadata request for a topic that does not exist"
+                    + " creates it with num.partitions and default.replication.factor (when the client allows it).");
+    public static final ConfigKey<Integer> FETCH_MAX_BYTES = ConfigKey.ofInt("fetch.max.bytes", 55 << 20, 1024,
+            Integer.MAX_VALUE, "The most record bytes one consumer fetch answer carries, whatever it asks for"
+                    + " (one batch more when the first batch is bigger, so that a consumer always progresses).");
+    public static final ConfigKey<Integer> MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS = ConfigKey.ofInt(
+            "max.incremental.fetch.session.cache.slots", 1000, 0, 1_000_000, "Kafka fetch sessions this broker"
+                    + " keeps; a client without one sends every partition in every fetch.");
 
     // ---- group coordinator ----
 
@@ -84,21 +112,43 @@ public final class BrokerConfig {
         keys.add(LOG_RETENTION_CHECK_INTERVAL_MS);
         keys.add(FETCH_MAX_WAIT_CAP_MS);
         keys.add(PRODUCE_TIMEOUT_CAP_MS);
+        keys.addAll(List.of(SOCKET_REQUEST_MAX_BYTES, CONNECTIONS_MAX_IDLE_MS, KAFKA_MAX_INFLIGHT_REQUESTS,
+                KAFKA_NETWORK_THREADS, AUTO_CREATE_TOPICS_ENABLE, FETCH_MAX_BYTES,
+                MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS));
         keys.addAll(List.of(OFFSETS_TOPIC_NUM_PARTITIONS, OFFSETS_TOPIC_REPLICATION_FACTOR, OFFSETS_TOPIC_SEGMENT_BYTES,
                 OFFSETS_COMMIT_TIMEOUT_MS, OFFSETS_CHECKPOINT_MIN_RECORDS, GROUP_MIN_SESSION_TIMEOUT_MS,
                 GROUP_MAX_SESSION_TIMEOUT_MS, GROUP_INITIAL_REBALANCE_DELAY_MS, GROUP_MAX_SIZE));
         KEYS = List.copyOf(keys);
     }
 
+    /** A broker setting as DescribeConfigs shows it: its value as text, and whether the node's config set it. */
+    public record Setting(ConfigKey<?> key, String value, boolean explicit) {}
+
     private final ReplicationConfig replication;
+    private final Map<String, Setting> settings;
     private final Map<String, String> logDefaults;
     private final long retentionCheckIntervalMs;
     private final int fetchMaxWaitCapMs;
     private final int produceTimeoutCapMs;
+    private final int socketRequestMaxBytes;
+    private final long connectionsMaxIdleMs;
+    private final int kafkaMaxInflightRequests;
+    private final int kafkaNetworkThreads;
+    private final boolean autoCreateTopicsEnable;
+    private final int fetchMaxBytes;
+    private final int fetchSessionCacheSlots;
     private final GroupCoordinatorConfig groupCoordinator;
 
     public BrokerConfig(Config config) {
         this.replication = new ReplicationConfig(config);
+        Map<String, Setting> described = new TreeMap<>();
+        for (ConfigKey<?> key : KEYS) {
+            Object value = config.get(key);
+            String text = value instanceof List<?> list ? String.join(",", list.stream().map(String::valueOf).toList())
+                    : String.valueOf(value);
+            described.put(key.name(), new Setting(key, text, config.explicitKeys().contains(key.name())));
+        }
+        this.settings = Collections.unmodifiableMap(described);
         Map<String, String> defaults = new HashMap<>();
         for (ConfigKey<?> key : LOG_DEFAULT_KEYS) {
             defaults.put(key.name().substring(LOG_DEFAULT_PREFIX.length()), String.valueOf(config.get(key)));
@@ -107,6 +157,13 @@ public final class BrokerConfig {
         this.retentionCheckIntervalMs = config.get(LOG_RETENTION_CHECK_INTERVAL_MS);
         this.fetchMaxWaitCapMs = config.get(FETCH_MAX_WAIT_CAP_MS);
         this.produceTimeoutCapMs = config.get(PRODUCE_TIMEOUT_CAP_MS);
+        this.socketRequestMaxBytes = config.get(SOCKET_REQUEST_MAX_BYTES);
+        this.connectionsMaxIdleMs = config.get(CONNECTIONS_MAX_IDLE_MS);
+        this.kafkaMaxInflightRequests = config.get(KAFKA_MAX_INFLIGHT_REQUESTS);
+        this.kafkaNetworkThreads = config.get(KAFKA_NETWORK_THREADS);
+        this.autoCreateTopicsEnable = config.get(AUTO_CREATE_TOPICS_ENABLE);
+        this.fetchMaxBytes = config.get(FETCH_MAX_BYTES);
+        this.fetchSessionCacheSlots = config.get(MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS);
         this.groupCoordinator = new GroupCoordinatorConfig(config.get(OFFSETS_TOPIC_NUM_PARTITIONS),
                 config.get(OFFSETS_TOPIC_REPLICATION_FACTOR), config.get(OFFSETS_TOPIC_SEGMENT_BYTES),
                 config.get(OFFSETS_COMMIT_TIMEOUT_MS), config.get(OFFSETS_CHECKPOINT_MIN_RECORDS),
@@ -123,6 +180,17 @@ public final class BrokerConfig {
     /** With every key at its default except {@code values}. */
     public static BrokerConfig of(Map<String, String> values) {
         return new BrokerConfig(new Config(values, KEYS));
+    }
+
+    /** Every setting of the broker role by key, sorted: what DescribeConfigs shows for a broker. */
+    public Map<String, Setting> settings() {
+        return settings;
+    }
+
+    /** The broker-wide default of topic-level config {@code topicKey} ({@code log.K} for a log setting). */
+    public Setting topicDefault(String topicKey) {
+        Setting log = settings.get(LOG_DEFAULT_PREFIX + topicKey);
+        return log != null ? log : settings.get(topicKey);
     }
 
     public ReplicationConfig replication() {
@@ -157,6 +225,34 @@ public final class BrokerConfig {
 
     public int produceTimeoutCapMs() {
         return produceTimeoutCapMs;
+    }
+
+    public int socketRequestMaxBytes() {
+        return socketRequestMaxBytes;
+    }
+
+    public long connectionsMaxIdleMs() {
+        return connectionsMaxIdleMs;
+    }
+
+    public int kafkaMaxInflightRequests() {
+        return kafkaMaxInflightRequests;
+    }
+
+    public int kafkaNetworkThreads() {
+        return kafkaNetworkThreads;
+    }
+
+    public boolean autoCreateTopicsEnable() {
+        return autoCreateTopicsEnable;
+    }
+
+    public int fetchMaxBytes() {
+        return fetchMaxBytes;
+    }
+
+    public int fetchSessionCacheSlots() {
+        return fetchSessionCacheSlots;
     }
 
     public GroupCoordinatorConfig groupCoordinator() {

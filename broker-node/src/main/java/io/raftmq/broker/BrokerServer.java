@@ -77,6 +77,7 @@ public final class BrokerServer implements AutoCloseable {
     private final ReplicaManager replicas;
     private final BrokerMetadataPublisher publisher;
     private final GroupCoordinator groupCoordinator;
+    private final BrokerApi api;
     private final List<BindableService> services;
 
     public BrokerServer(Options options, Time time, FaultHandler faultHandler) {
@@ -118,11 +119,11 @@ public final class BrokerServer implements AutoCloseable {
                 groupCoordinator::onMetadata);
         this.watcher = new MetadataWatcher(new MetadataWatcher.Options(id, options.controllerBootstrap(), 50),
                 publisher, faultHandler);
+        this.api = new BrokerApi(id, watcher, replicas, controllerClient, options.config(),
+                new InitProducerIdHandler(new ProducerIdManager(id, lifecycle::brokerEpoch,
+                        controllerClient::allocateProducerIds), () -> watcher.image().nextProducerId()), logs);
         this.services = List.of(
-                new BrokerGrpcService(id, watcher, replicas, controllerClient, options.config(),
-                        new InitProducerIdHandler(new ProducerIdManager(id, lifecycle::brokerEpoch,
-                                controllerClient::allocateProducerIds),
-                                () -> watcher.image().nextProducerId())),
+                new BrokerGrpcService(api),
                 new ReplicaGrpcService(replicas, options.config().fetchMaxWaitCapMs()),
                 groupCoordinator.grpcService());
     }

@@ -1,8 +1,6 @@
 package io.raftmq.broker;
 
 import io.raftmq.common.ApiError;
-import io.raftmq.protocol.broker.InitProducerIdRequest;
-import io.raftmq.protocol.broker.InitProducerIdResponse;
 import io.raftmq.protocol.common.ErrorCode;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -23,6 +21,14 @@ import java.util.function.LongSupplier;
  * <p>Stateless apart from the manager; any thread.
  */
 final class InitProducerIdHandler {
+    /** The answer: a producer id and epoch, or an error (then both -1). */
+    record Result(ApiError error, long producerId, int producerEpoch) {
+        static Result of(long producerId, int producerEpoch) {
+            return new Result(ApiError.NONE, producerId, producerEpoch);
+        }
+    }
+
+
     private final ProducerIdManager ids;
     /** The first producer id the cluster has not handed out, from this broker's metadata. */
     private final LongSupplier clusterNextProducerId;
@@ -32,13 +38,15 @@ final class InitProducerIdHandler {
         this.clusterNextProducerId = clusterNextProducerId;
     }
 
-    CompletableFuture<InitProducerIdResponse> handle(InitProducerIdRequest request) {
-        if (!request.getTransactionalId().isEmpty()) {
+    /**
+     * @param transactionalId null or empty for an idempotent producer
+     * @param producerId -1 for a new producer
+     */
+    CompletableFuture<Result> handle(String transactionalId, long producerId, int epoch) {
+        if (transactionalId != null && !transactionalId.isEmpty()) {
             return answer(ApiError.of(ErrorCode.INVALID_REQUEST, "transactional id '%s': transactions are not"
-                    + " supported; leave it empty for an idempotent producer", request.getTransactionalId()));
+                    + " supported; leave it empty for an idempotent producer", transactionalId));
         }
-        long producerId = request.getProducerId();
-        int epoch = request.getProducerEpoch();
         if (producerId < -1) {
             return answer(ApiError.of(ErrorCode.INVALID_REQUEST, "producer id %d is invalid: -1 asks for a new one",
                     producerId));
@@ -53,11 +61,7 @@ final class InitProducerIdHandler {
                         + " (0..%d)", producerId, epoch, Short.MAX_VALUE));
             }
             if (epoch < Short.MAX_VALUE - 1) {
-                return CompletableFuture.completedFuture(InitProducerIdResponse.newBuilder()
-                        .setError(ApiError.NONE.toProto())
-                        .setProducerId(producerId)
-                        .setProducerEpoch(epoch + 1)
-                        .build());
+                return CompletableFuture.completedFuture(Result.of(producerId, epoch + 1));
             }
             // The epoch is used up: a new id, as Kafka does.
         }
@@ -67,19 +71,13 @@ final class InitProducerIdHandler {
                         ? error.getCause() : error;
                 ApiError apiError = cause instanceof ProducerIdManager.ApiException api ? api.error
                         : ApiError.of(ErrorCode.UNKNOWN_SERVER_ERROR, "no producer id: %s", cause.toString());
-                return InitProducerIdResponse.newBuilder().setError(apiError.toProto()).setProducerId(-1)
-                        .setProducerEpoch(-1).build();
+                return new Result(apiError, -1, -1);
             }
-            return InitProducerIdResponse.newBuilder()
-                    .setError(ApiError.NONE.toProto())
-                    .setProducerId(id)
-                    .setProducerEpoch(0)
-                    .build();
+            return Result.of(id, 0);
         });
     }
 
-    private static CompletableFuture<InitProducerIdResponse> answer(ApiError error) {
-        return CompletableFuture.completedFuture(InitProducerIdResponse.newBuilder()
-                .setError(error.toProto()).setProducerId(-1).setProducerEpoch(-1).build());
+    private static CompletableFuture<Result> answer(ApiError error) {
+        return CompletableFuture.completedFuture(new Result(error, -1, -1));
     }
 }

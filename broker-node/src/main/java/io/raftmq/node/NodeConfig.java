@@ -45,6 +45,15 @@ public final class NodeConfig {
                     + " none: no HTTP server. Nodes sharing one host need distinct ports.");
     /** The {@link #HTTP_LISTENER} value that turns the HTTP server off (an empty value means the default). */
     public static final String NO_HTTP_LISTENER = "none";
+    public static final ConfigKey<String> KAFKA_LISTENER = ConfigKey.ofString("kafka.listener", "0.0.0.0:9092",
+            "host:port of the broker's Kafka wire-protocol listener, for Kafka's clients and tools; 0.0.0.0 for"
+                    + " every interface; none: no Kafka listener. Only on nodes with the broker role.");
+    /** The {@link #KAFKA_LISTENER} value that turns the Kafka listener off. */
+    public static final String NO_KAFKA_LISTENER = "none";
+    public static final ConfigKey<String> KAFKA_ADVERTISED_LISTENER = ConfigKey.ofString(
+            "kafka.advertised.listener", "",
+            "host:port Kafka clients are told to use for this broker (Metadata answers). Default: the Kafka"
+                    + " listener, with this machine's host name when it binds every interface.");
     public static final ConfigKey<String> CONTROLLER_BOOTSTRAP = ConfigKey.ofString(
             "controller.quorum.bootstrap.servers", "",
             "gRPC host:port of the controller voters, comma-separated, for brokers to find the active controller."
@@ -57,7 +66,8 @@ public final class NodeConfig {
                     + " stops anyway.");
 
     static final List<ConfigKey<?>> NODE_KEYS = List.of(NODE_ID, PROCESS_ROLES, DATA_DIR, GRPC_LISTENER,
-            GRPC_ADVERTISED_LISTENER, HTTP_LISTENER, CONTROLLER_BOOTSTRAP, BROKER_RACK, CONTROLLED_SHUTDOWN_TIMEOUT_MS);
+            GRPC_ADVERTISED_LISTENER, HTTP_LISTENER, KAFKA_LISTENER, KAFKA_ADVERTISED_LISTENER, CONTROLLER_BOOTSTRAP,
+            BROKER_RACK, CONTROLLED_SHUTDOWN_TIMEOUT_MS);
 
     /** Every key a node reads. */
     public static List<ConfigKey<?>> allKeys() {
@@ -73,6 +83,8 @@ public final class NodeConfig {
     private final HostPort listener;
     private final HostPort advertisedListener;
     private final HostPort httpListener;
+    private final HostPort kafkaListener;
+    private final HostPort kafkaAdvertisedListener;
     private final List<HostPort> controllerBootstrap;
     private final String rack;
     private final long controlledShutdownTimeoutMs;
@@ -88,10 +100,26 @@ public final class NodeConfig {
         this.dataDir = Path.of(config.get(DATA_DIR));
         this.listener = hostPort(GRPC_LISTENER, config.get(GRPC_LISTENER));
         String advertised = config.get(GRPC_ADVERTISED_LISTENER);
-        this.advertisedListener = advertised.isBlank() ? defaultAdvertised(listener)
+        this.advertisedListener = advertised.isBlank() ? defaultAdvertised(GRPC_ADVERTISED_LISTENER, listener)
                 : hostPort(GRPC_ADVERTISED_LISTENER, advertised);
         String http = config.get(HTTP_LISTENER);
         this.httpListener = http.equalsIgnoreCase(NO_HTTP_LISTENER) ? null : hostPort(HTTP_LISTENER, http);
+        String kafka = config.get(KAFKA_LISTENER);
+        if (!roles.contains(ROLE_BROKER) || kafka.equalsIgnoreCase(NO_KAFKA_LISTENER)) {
+            this.kafkaListener = null;
+            this.kafkaAdvertisedListener = null;
+        } else {
+            this.kafkaListener = hostPort(KAFKA_LISTENER, kafka);
+            String kafkaAdvertised = config.get(KAFKA_ADVERTISED_LISTENER);
+            this.kafkaAdvertisedListener = kafkaAdvertised.isBlank()
+                    ? defaultAdvertised(KAFKA_ADVERTISED_LISTENER, kafkaListener)
+                    : hostPort(KAFKA_ADVERTISED_LISTENER, kafkaAdvertised);
+            if (kafkaListener.port() == listener.port() && (kafkaListener.host().equals(listener.host())
+                    || isWildcard(kafkaListener.host()) || isWildcard(listener.host()))) {
+                throw new ConfigException(KAFKA_LISTENER.name(), kafka, "the gRPC server (" + GRPC_LISTENER.name()
+                        + "=" + listener + ") uses the same port");
+            }
+        }
         this.rack = config.get(BROKER_RACK);
         this.controlledShutdownTimeoutMs = config.get(CONTROLLED_SHUTDOWN_TIMEOUT_MS);
         this.heartbeatIntervalMs = config.get(ControllerConfig.BROKER_HEARTBEAT_INTERVAL_MS);
@@ -145,14 +173,18 @@ public final class NodeConfig {
         }
     }
 
-    private static HostPort defaultAdvertised(HostPort listener) {
-        if (!listener.host().equals("0.0.0.0") && !listener.host().equals("::")) {
+    private static boolean isWildcard(String host) {
+        return host.equals("0.0.0.0") || host.equals("::");
+    }
+
+    private static HostPort defaultAdvertised(ConfigKey<String> advertisedKey, HostPort listener) {
+        if (!isWildcard(listener.host())) {
             return listener;
         }
         try {
             return new HostPort(InetAddress.getLocalHost().getCanonicalHostName(), listener.port());
         } catch (UnknownHostException e) {
-            throw new ConfigException(GRPC_ADVERTISED_LISTENER.name(), "", "the listener binds every interface and"
+            throw new ConfigException(advertisedKey.name(), "", "the listener binds every interface and"
                     + " this machine's host name cannot be resolved (" + e.getMessage() + "); set it explicitly");
         }
     }
@@ -195,6 +227,16 @@ public final class NodeConfig {
     /** Where the health and metrics HTTP server binds, or null when it is turned off. */
     public HostPort httpListener() {
         return httpListener;
+    }
+
+    /** Where the Kafka listener binds, or null when it is off (or this node is not a broker). */
+    public HostPort kafkaListener() {
+        return kafkaListener;
+    }
+
+    /** The Kafka address this broker registers and Metadata answers name; null when the listener is off. */
+    public HostPort kafkaAdvertisedListener() {
+        return kafkaAdvertisedListener;
     }
 
     public List<HostPort> controllerBootstrap() {

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftmq.common.ApiError;
-import io.raftmq.protocol.broker.InitProducerIdRequest;
-import io.raftmq.protocol.broker.InitProducerIdResponse;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AllocateProducerIdsRequest;
 import io.raftmq.protocol.controller.AllocateProducerIdsResponse;
@@ -87,26 +85,21 @@ class ProducerIdManagerTest {
     @Test
     void initProducerIdAnswersNewIdsBumpsKnownOnesAndRefusesTheRest() throws Exception {
         InitProducerIdHandler handler = new InitProducerIdHandler(manager, () -> 2000);
-        CompletableFuture<InitProducerIdResponse> fresh = handler.handle(InitProducerIdRequest.newBuilder()
-                .setProducerId(-1).setProducerEpoch(-1).build());
+        CompletableFuture<InitProducerIdHandler.Result> fresh = handler.handle(null, -1, -1);
         calls.get(0).complete(block(1000));
-        InitProducerIdResponse r = fresh.get(5, TimeUnit.SECONDS);
-        assertEquals(1000, r.getProducerId());
-        assertEquals(0, r.getProducerEpoch());
-        InitProducerIdResponse bumped = handler.handle(InitProducerIdRequest.newBuilder().setProducerId(1000)
-                .setProducerEpoch(4).build()).get(5, TimeUnit.SECONDS);
-        assertEquals(1000, bumped.getProducerId());
-        assertEquals(5, bumped.getProducerEpoch());
-        InitProducerIdResponse exhausted = handler.handle(InitProducerIdRequest.newBuilder().setProducerId(1000)
-                .setProducerEpoch(Short.MAX_VALUE - 1).build()).get(5, TimeUnit.SECONDS);
-        assertEquals(1001, exhausted.getProducerId(), "a new id once the epoch is used up");
-        assertEquals(0, exhausted.getProducerEpoch());
-        assertEquals(ErrorCode.UNKNOWN_PRODUCER_ID, handler.handle(InitProducerIdRequest.newBuilder()
-                .setProducerId(2000).setProducerEpoch(0).build()).get().getError().getCode());
-        assertEquals(ErrorCode.INVALID_REQUEST, handler.handle(InitProducerIdRequest.newBuilder()
-                .setTransactionalId("tx").setProducerId(-1).build()).get().getError().getCode());
-        assertEquals(ErrorCode.INVALID_REQUEST, handler.handle(InitProducerIdRequest.newBuilder()
-                .setProducerId(5).setProducerEpoch(-3).build()).get().getError().getCode());
+        InitProducerIdHandler.Result r = fresh.get(5, TimeUnit.SECONDS);
+        assertEquals(1000, r.producerId());
+        assertEquals(0, r.producerEpoch());
+        InitProducerIdHandler.Result bumped = handler.handle("", 1000, 4).get(5, TimeUnit.SECONDS);
+        assertEquals(1000, bumped.producerId());
+        assertEquals(5, bumped.producerEpoch());
+        InitProducerIdHandler.Result exhausted = handler.handle(null, 1000, Short.MAX_VALUE - 1)
+                .get(5, TimeUnit.SECONDS);
+        assertEquals(1001, exhausted.producerId(), "a new id once the epoch is used up");
+        assertEquals(0, exhausted.producerEpoch());
+        assertEquals(ErrorCode.UNKNOWN_PRODUCER_ID, handler.handle(null, 2000, 0).get().error().code());
+        assertEquals(ErrorCode.INVALID_REQUEST, handler.handle("tx", -1, -1).get().error().code());
+        assertEquals(ErrorCode.INVALID_REQUEST, handler.handle(null, 5, -3).get().error().code());
     }
 
     @Test

@@ -46,6 +46,7 @@ public final class ReplicaManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaManager.class);
     /** Wait after a refused or failed ISR proposal before proposing again for that partition. */
     static final long ISR_PROPOSAL_BACKOFF_MS = 500;
+    private static final ByteBuffer EMPTY_RECORDS = ByteBuffer.allocate(0);
 
     /** What a follower asks of one partition. */
     public record ReplicaFetchSpec(UUID topicId, int partition, long fetchOffset, int currentLeaderEpoch,
@@ -298,13 +299,17 @@ public final class ReplicaManager implements AutoCloseable {
         return answer;
     }
 
-    /** Bytes a consumer fetch could read now; MAX_VALUE when a partition must answer an error. */
+    /**
+     * Bytes a consumer fetch could read now; MAX_VALUE when a partition must answer at once (an
+     * error, or a divergence to report).
+     */
     private int readableBytes(Map<TopicPartition, FetchSpec> specs) {
         long total = 0;
         for (Map.Entry<TopicPartition, FetchSpec> entry : specs.entrySet()) {
             Partition p = partitions.get(entry.getKey());
             FetchSpec spec = entry.getValue();
-            if (p == null || p.checkLeaderForConsumer(spec.currentLeaderEpoch()).isFailure()) {
+            if (p == null || p.checkLeaderForConsumer(spec.currentLeaderEpoch()).isFailure()
+                    || consumerDivergence(p, spec) != null) {
                 return Integer.MAX_VALUE;
             }
             long hw = p.highWatermark();
@@ -323,6 +328,22 @@ public final class ReplicaManager implements AutoCloseable {
         return (int) Math.min(Integer.MAX_VALUE, total);
     }
 
+    /**
+     * Where the consumer's last fetched epoch ends, when that is before its fetch offset in this
+     * log (Kafka's check for Fetch v12+), else null.
+     */
+    private static EpochEndOffset consumerDivergence(Partition p, FetchSpec spec) {
+        if (spec.lastFetchedEpoch() < 0) {
+            return null;
+        }
+        EpochEndOffset end = p.log().endOffsetForEpoch(spec.lastFetchedEpoch());
+        if (end.epoch() < spec.lastFetchedEpoch() || end.endOffset() < spec.fetchOffset()) {
+            return end.isDefined() ? end : new EpochEndOffset(EpochEndOffset.UNDEFINED_EPOCH,
+                    EpochEndOffset.UNDEFINED_OFFSET);
+        }
+        return null;
+    }
+
     private Map<TopicPartition, FetchResult> readForConsumers(Map<TopicPartition, FetchSpec> specs, int maxBytes) {
         Map<TopicPartition, FetchResult> out = new LinkedHashMap<>();
         int remaining = maxBytes;
@@ -332,43 +353,38 @@ public final class ReplicaManager implements AutoCloseable {
             FetchSpec spec = entry.getValue();
             Partition p = partitions.get(tp);
             if (p == null) {
-                out.put(tp, new FetchResult(notHere(tp), -1, -1, FetchResult.EMPTY, -1, -1));
+                out.put(tp, FetchResult.error(notHere(tp), spec.fetchOffset(), -1, -1));
                 continue;
             }
             ApiError leaderCheck = p.checkLeaderForConsumer(spec.currentLeaderEpoch());
             if (leaderCheck.isFailure()) {
-                out.put(tp, new FetchResult(leaderCheck, -1, -1, FetchResult.EMPTY, p.leader(), p.leaderEpoch()));
+                out.put(tp, FetchResult.error(leaderCheck, spec.fetchOffset(), p.leader(), p.leaderEpoch()));
                 continue;
             }
             long hw = p.highWatermark();
+            EpochEndOffset diverging = consumerDivergence(p, spec);
+            if (diverging != null) {
+                out.put(tp, new FetchResult(ApiError.NONE, hw, p.log().logStartOffset(),
+                        LogSlice.empty(spec.fetchOffset()), diverging, brokerId, p.leaderEpoch()));
+                continue;
+            }
             int budget = Math.min(spec.maxBytes(), Math.max(0, remaining));
             ReadResult read = p.log().read(spec.fetchOffset(), budget, hw, first);
             FetchResult result;
             if (read instanceof ReadResult.OffsetOutOfRange oor) {
                 result = new FetchResult(ApiError.of(ErrorCode.OFFSET_OUT_OF_RANGE, "%s: %s", tp, oor.message()), hw,
-                        oor.logStartOffset(), FetchResult.EMPTY, brokerId, p.leaderEpoch());
+                        oor.logStartOffset(), LogSlice.empty(spec.fetchOffset()), null, brokerId, p.leaderEpoch());
             } else if (read instanceof ReadResult.Offline offline) {
                 result = new FetchResult(ApiError.of(ErrorCode.STORAGE_ERROR, "%s: %s", tp, offline.reason()), hw, -1,
-                        FetchResult.EMPTY, brokerId, p.leaderEpoch());
+                        LogSlice.empty(spec.fetchOffset()), null, brokerId, p.leaderEpoch());
             } else {
                 LogSlice slice = ((ReadResult.Slice) read).records();
-                ByteBuffer bytes;
-                try {
-                    bytes = slice.isEmpty() ? FetchResult.EMPTY : slice.read();
-                } catch (IOException e) {
-                    bytes = null;
+                remaining -= slice.sizeInBytes();
+                if (!slice.isEmpty()) {
+                    first = false;
                 }
-                if (bytes == null) {
-                    result = new FetchResult(ApiError.of(ErrorCode.STORAGE_ERROR, "reading %s failed", tp), hw, -1,
-                            FetchResult.EMPTY, brokerId, p.leaderEpoch());
-                } else {
-                    remaining -= bytes.remaining();
-                    if (bytes.hasRemaining()) {
-                        first = false;
-                    }
-                    result = new FetchResult(ApiError.NONE, hw, p.log().logStartOffset(), bytes, brokerId,
-                            p.leaderEpoch());
-                }
+                result = new FetchResult(ApiError.NONE, hw, p.log().logStartOffset(), slice, null, brokerId,
+                        p.leaderEpoch());
             }
             out.put(tp, result);
         }
@@ -437,7 +453,7 @@ public final class ReplicaManager implements AutoCloseable {
                 out.add(new ReplicaFetchResult(spec.topicId(), spec.partition(), ApiError.of(
                         ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "broker %d holds no replica of partition %d of topic"
                                 + " %s", brokerId, spec.partition(), spec.topicId()), -1, -1, null,
-                        FetchResult.EMPTY));
+                        EMPTY_RECORDS));
                 continue;
             }
             Partition.FollowerRead read = p.readForFollower(replicaId, spec.fetchOffset(), spec.currentLeaderEpoch(),
@@ -450,7 +466,7 @@ public final class ReplicaManager implements AutoCloseable {
             if (read.expansion() != null) {
                 propose(p, read.expansion());
             }
-            ByteBuffer bytes = FetchResult.EMPTY;
+            ByteBuffer bytes = EMPTY_RECORDS;
             ApiError error = read.error();
             if (error.isSuccess() && read.records() != null) {
                 if (read.records() instanceof ReadResult.Slice slice && !slice.records().isEmpty()) {
@@ -481,7 +497,23 @@ public final class ReplicaManager implements AutoCloseable {
 
     // ---- ListOffsets ----
 
-    /** -2: the log start; -1: the high watermark; otherwise the first record at or after the time. */
+    /** ListOffsets' special timestamps, Kafka's numbers. */
+    public static final long LATEST_TIMESTAMP = -1;
+    public static final long EARLIEST_TIMESTAMP = -2;
+    public static final long MAX_TIMESTAMP = -3;
+    /** The log start of the local log: the log start, as raftmq keeps no tiered storage. */
+    public static final long EARLIEST_LOCAL_TIMESTAMP = -4;
+    /** The newest offset in tiered storage: none here. */
+    public static final long LATEST_TIERED_TIMESTAMP = -5;
+    /** The earliest offset not yet in tiered storage: none here. */
+    public static final long EARLIEST_PENDING_UPLOAD_TIMESTAMP = -6;
+
+    /**
+     * -1: the high watermark; -2 (and -4): the log start; -3: the first record with the largest
+     * timestamp; -5, -6 (tiered storage): none (-1); otherwise the first record at or after the
+     * time. Only offsets below the high watermark are found. The leader epoch is the current one
+     * for -1, -2, -4, and the epoch of the found record's batch otherwise.
+     */
     public ListOffsetResult listOffset(TopicPartition tp, long timestamp, int currentLeaderEpoch) {
         Partition p = partitions.get(tp);
         if (p == null) {
@@ -492,20 +524,49 @@ public final class ReplicaManager implements AutoCloseable {
             return new ListOffsetResult(check, -1, -1, p.leaderEpoch());
         }
         long hw = p.highWatermark();
-        if (timestamp == -2) {
+        if (timestamp == EARLIEST_TIMESTAMP || timestamp == EARLIEST_LOCAL_TIMESTAMP) {
             return new ListOffsetResult(ApiError.NONE, p.log().logStartOffset(), -1, p.leaderEpoch());
         }
-        if (timestamp == -1) {
+        if (timestamp == LATEST_TIMESTAMP) {
             return new ListOffsetResult(ApiError.NONE, hw, -1, p.leaderEpoch());
         }
+        if (timestamp == LATEST_TIERED_TIMESTAMP || timestamp == EARLIEST_PENDING_UPLOAD_TIMESTAMP) {
+            return new ListOffsetResult(ApiError.NONE, -1, -1, -1);
+        }
         try {
-            TimestampOffset found = p.log().offsetForTimestamp(timestamp, hw);
-            return found == null ? new ListOffsetResult(ApiError.NONE, -1, -1, p.leaderEpoch())
-                    : new ListOffsetResult(ApiError.NONE, found.offset(), found.timestamp(), p.leaderEpoch());
+            TimestampOffset found = timestamp == MAX_TIMESTAMP ? p.log().offsetOfMaxTimestamp(hw)
+                    : p.log().offsetForTimestamp(timestamp, hw);
+            return found == null ? new ListOffsetResult(ApiError.NONE, -1, -1, -1)
+                    : new ListOffsetResult(ApiError.NONE, found.offset(), found.timestamp(),
+                            p.log().epochForOffset(found.offset()));
         } catch (IOException e) {
             return new ListOffsetResult(ApiError.of(ErrorCode.STORAGE_ERROR, "reading %s failed: %s", tp, e), -1, -1,
                     p.leaderEpoch());
         }
+    }
+
+    // ---- OffsetForLeaderEpoch ----
+
+    /** The answer to an OffsetForLeaderEpoch for one partition. */
+    public record EpochEndResult(ApiError error, int leaderEpoch, long endOffset) {}
+
+    /**
+     * Where {@code leaderEpoch} ends in the log of a partition this broker leads (at {@code
+     * currentLeaderEpoch} when that is not -1): the largest epoch at or below it and the start of
+     * the next epoch, or the log end for the current one; (-1, -1) when the log knows no such
+     * epoch. Consumers ask after a leader change, to learn whether the log they read was truncated.
+     */
+    public EpochEndResult offsetForLeaderEpoch(TopicPartition tp, int currentLeaderEpoch, int leaderEpoch) {
+        Partition p = partitions.get(tp);
+        if (p == null) {
+            return new EpochEndResult(notHere(tp), -1, -1);
+        }
+        ApiError check = p.checkLeaderForConsumer(currentLeaderEpoch);
+        if (check.isFailure()) {
+            return new EpochEndResult(check, -1, -1);
+        }
+        EpochEndOffset end = p.log().endOffsetForEpoch(leaderEpoch);
+        return new EpochEndResult(ApiError.NONE, end.epoch(), end.isDefined() ? end.endOffset() : -1);
     }
 
     // ---- ISR ----

@@ -115,6 +115,18 @@ final class LeaderEpochCache {
                 : new EpochEndOffset(floor.getKey(), higher.getValue());
     }
 
+    /** The epoch whose range holds {@code offset}: the latest epoch starting at or before it; -1 if none. */
+    public synchronized int epochForOffset(long offset) {
+        int epoch = EpochEndOffset.UNDEFINED_EPOCH;
+        for (Map.Entry<Integer, Long> e : epochs.entrySet()) { // start offsets grow with epochs
+            if (e.getValue() > offset) {
+                break;
+            }
+            epoch = e.getKey();
+        }
+        return epoch;
+    }
+
     /** Forgets epochs that start at or past {@code endOffset} (the log was truncated there). */
     synchronized void truncateFromEnd(long endOffset) throws IOException {
         boolean changed = false;

@@ -84,6 +84,11 @@ public final class LogManager implements AutoCloseable {
     }
 
     /** The log of a partition, or null. */
+    /** The directory that holds one sub-directory per partition log. */
+    public Path dir() {
+        return logsDir;
+    }
+
     public PartitionLog get(TopicPartition tp) {
         return logs.get(tp);
     }

@@ -383,6 +383,41 @@ final class LogSegment {
         return null;
     }
 
+    /**
+     * The first record with the largest timestamp among the batches below {@code
+     * maxOffsetExclusive}, or null when there is none (ListOffsets for the max timestamp).
+     */
+    TimestampOffset findMaxTimestamp(long maxOffsetExclusive) throws IOException {
+        int segmentSize = size;
+        ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
+        int position = 0;
+        int bestPosition = -1;
+        BatchHeader best = null;
+        BatchHeader h;
+        while ((h = readHeader(position, segmentSize, header)) != null && h.baseOffset < maxOffsetExclusive) {
+            if (best == null || h.maxTimestamp > best.maxTimestamp) {
+                best = h;
+                bestPosition = position;
+            }
+            position += h.size;
+        }
+        if (best == null) {
+            return null;
+        }
+        ByteBuffer bytes = ByteBuffer.allocate(best.size);
+        readFully(bytes, bestPosition);
+        for (Record record : RecordBatch.readFrom(bytes.flip()).records()) {
+            if (record.offset() >= maxOffsetExclusive) {
+                break;
+            }
+            if (record.timestamp() == best.maxTimestamp) {
+                return new TimestampOffset(record.offset(), record.timestamp());
+            }
+        }
+        // A batch whose records end above the bound, or whose header overstates them: its first record.
+        return new TimestampOffset(best.baseOffset, best.maxTimestamp);
+    }
+
     /** Told about each batch header a scan reads: {@link ProducerStateManager#HEADER_BYTES} bytes. */
     interface HeaderVisitor {
         void visit(ByteBuffer header);

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
@@ -599,6 +600,39 @@ public final class PartitionLog implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /**
+     * The first record with the largest timestamp among offsets below {@code maxOffsetExclusive},
+     * or null when there is none (ListOffsets MAX_TIMESTAMP). Segments are searched in the order
+     * of their largest timestamps, so usually one segment is scanned (its batch headers, then the
+     * records of one batch).
+     */
+    public TimestampOffset offsetOfMaxTimestamp(long maxOffsetExclusive) throws IOException {
+        LogSegment[] current = segments.clone();
+        long start = logStartOffset;
+        Arrays.sort(current, Comparator.comparingLong(LogSegment::maxTimestamp).reversed()
+                .thenComparingLong(segment -> segment.baseOffset));
+        TimestampOffset best = null;
+        for (LogSegment segment : current) {
+            if (best != null && segment.maxTimestamp() < best.timestamp()) {
+                break; // no later segment in this order can hold a larger timestamp
+            }
+            if (segment.baseOffset >= maxOffsetExclusive) {
+                continue;
+            }
+            TimestampOffset found = segment.findMaxTimestamp(maxOffsetExclusive);
+            if (found != null && found.offset() >= start && (best == null || found.timestamp() > best.timestamp()
+                    || found.timestamp() == best.timestamp() && found.offset() < best.offset())) {
+                best = found;
+            }
+        }
+        return best;
+    }
+
+    /** The leader epoch of the batch holding {@code offset}, per the epoch cache; -1 when unknown. */
+    public int epochForOffset(long offset) {
+        return epochs.epochForOffset(offset);
     }
 
     /** Where {@code epoch} ends in this log (for a follower's divergence check). */

@@ -13,6 +13,7 @@ import java.util.TreeSet;
 public final class Config {
     private final Map<String, Object> values;
     private final Set<String> unknownKeys;
+    private final Set<String> explicitKeys;
 
     /**
      * @param raw the text values (from a properties file with environment overrides)
@@ -21,6 +22,7 @@ public final class Config {
      */
     public Config(Map<String, String> raw, Collection<ConfigKey<?>> keys) {
         Map<String, Object> parsed = new HashMap<>();
+        Set<String> explicit = new TreeSet<>();
         for (ConfigKey<?> key : keys) {
             String text = raw.get(key.name());
             if (text == null || text.isBlank()) {
@@ -31,12 +33,14 @@ public final class Config {
                 parsed.put(key.name(), key.defaultValue());
             } else {
                 parsed.put(key.name(), key.parse(text));
+                explicit.add(key.name());
             }
         }
         this.values = Map.copyOf(parsed);
         Set<String> unknown = new TreeSet<>(raw.keySet());
         unknown.removeAll(parsed.keySet());
         this.unknownKeys = Set.copyOf(unknown);
+        this.explicitKeys = Set.copyOf(explicit);
     }
 
     @SuppressWarnings("unchecked")
@@ -46,6 +50,11 @@ public final class Config {
             throw new IllegalArgumentException("config key " + key.name() + " is not defined for this component");
         }
         return (T) value;
+    }
+
+    /** Known keys the input gave a value for (the others took their defaults). */
+    public Set<String> explicitKeys() {
+        return explicitKeys;
     }
 
     /** Keys in the input that no component defined (worth a warning: probably a typo). */

@@ -1,0 +1,514 @@
+package io.raftmq.broker;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.raftmq.broker.group.GroupCoordinatorConfig;
+import io.raftmq.common.ApiError;
+import io.raftmq.metadata.client.ControllerClient;
+import io.raftmq.metadata.client.MetadataWatcher;
+import io.raftmq.metadata.image.BrokerRegistration;
+import io.raftmq.metadata.image.MetadataImage;
+import io.raftmq.metadata.image.PartitionRegistration;
+import io.raftmq.metadata.image.TopicImage;
+import io.raftmq.metadata.service.TopicDescriptions;
+import io.raftmq.protocol.TopicPartition;
+import io.raftmq.protocol.common.Error;
+import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.controller.AlterConfigsRequest;
+import io.raftmq.protocol.controller.AlterConfigsResponse;
+import io.raftmq.protocol.controller.CreatableTopic;
+import io.raftmq.protocol.controller.CreatableTopicResult;
+import io.raftmq.protocol.controller.CreatePartitionsRequest;
+import io.raftmq.protocol.controller.CreatePartitionsResponse;
+import io.raftmq.protocol.controller.CreateTopicsRequest;
+import io.raftmq.protocol.controller.CreateTopicsResponse;
+import io.raftmq.protocol.controller.DeleteTopicsRequest;
+import io.raftmq.protocol.controller.DeleteTopicsResponse;
+import io.raftmq.protocol.controller.DescribeClusterRequest;
+import io.raftmq.protocol.controller.DescribeClusterResponse;
+import io.raftmq.protocol.controller.DescribeTopicsRequest;
+import io.raftmq.protocol.controller.DescribeTopicsResponse;
+import io.raftmq.replication.FetchResult;
+import io.raftmq.replication.FetchSpec;
+import io.raftmq.replication.ProduceResult;
+import io.raftmq.replication.ReplicaManager;
+import io.raftmq.storage.LogManager;
+import io.raftmq.storage.PartitionLog;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
+
+/**
+ * The broker's client API, protocol-neutral: what both front ends — the gRPC Broker service and
+ * the Kafka listener — call in process. Every rule a client request meets on this broker lives
+ * here once: which partitions this broker serves and what a client is told when it does not
+ * (the leader it knows, or why there is none), the produce and fetch checks and bounds, list
+ * offsets, producer ids, topic administration forwarded to the active controller and answered
+ * once this broker's metadata has the change, auto-creation of topics, config descriptions, log
+ * directories. Front ends only translate requests and answers.
+ *
+ * <p>Stateless apart from its collaborators; called from any thread (gRPC threads, the Kafka
+ * listener's event loops). Nothing here blocks: long polls, acks=all produces and forwarded
+ * admin calls complete their futures later.
+ */
+public final class BrokerApi {
+    /** How long an admin answer waits for this broker's metadata to include the change. */
+    static final long METADATA_CATCH_UP_MS = 5_000;
+
+    private final int brokerId;
+    private final MetadataWatcher metadata;
+    private final ReplicaManager replicas;
+    private final ControllerClient controller;
+    private final BrokerConfig config;
+    private final InitProducerIdHandler initProducerId;
+    private final LogManager logs;
+    private final ConfigDescriptions configDescriptions;
+
+    BrokerApi(int brokerId, MetadataWatcher metadata, ReplicaManager replicas, ControllerClient controller,
+            BrokerConfig config, InitProducerIdHandler initProducerId, LogManager logs) {
+        this.brokerId = brokerId;
+        this.metadata = metadata;
+        this.replicas = replicas;
+        this.controller = controller;
+        this.config = config;
+        this.initProducerId = initProducerId;
+        this.logs = logs;
+        this.configDescriptions = new ConfigDescriptions(config);
+    }
+
+    public int brokerId() {
+        return brokerId;
+    }
+
+    public BrokerConfig config() {
+        return config;
+    }
+
+    /** The metadata this broker has applied; readers keep the reference, it never changes. */
+    public MetadataImage image() {
+        return metadata.image();
+    }
+
+    // ---- metadata ----
+
+    /** A topic a Metadata request asked for: its image, or why there is none. */
+    public record TopicLookup(String name, TopicImage topic, ApiError error) {}
+
+    /**
+     * The topics a Metadata request asks for: every topic when {@code names} is null, else the
+     * named ones in request order. A name the image lacks is created when {@code allowAutoCreate}
+     * and {@code auto.create.topics.enable} (with the cluster's num.partitions and
+     * default.replication.factor) and answered once this broker's metadata has it; otherwise it is
+     * UNKNOWN_TOPIC_OR_PARTITION, or the controller's refusal (an invalid name: INVALID_TOPIC).
+     */
+    public CompletableFuture<List<TopicLookup>> topics(List<String> names, boolean allowAutoCreate) {
+        MetadataImage image = metadata.image();
+        if (names == null) {
+            return CompletableFuture.completedFuture(image.topicsSorted().stream()
+                    .map(t -> new TopicLookup(t.name(), t, ApiError.NONE)).toList());
+        }
+        Set<String> missing = new HashSet<>();
+        for (String name : names) {
+            if (image.topic(name) == null) {
+                missing.add(name);
+            }
+        }
+        if (missing.isEmpty() || !allowAutoCreate || !config.autoCreateTopicsEnable()) {
+            return CompletableFuture.completedFuture(lookups(image, names, Map.of()));
+        }
+        CreateTopicsRequest.Builder create = CreateTopicsRequest.newBuilder();
+        names.stream().filter(missing::contains).distinct()
+                .forEach(n -> create.addTopics(CreatableTopic.newBuilder().setName(n)));
+        return createTopics(create.build()).thenApply(response -> {
+            Map<String, ApiError> refused = new HashMap<>();
+            if (response.getError().getCode() != ErrorCode.NONE) {
+                missing.forEach(n -> refused.put(n, ApiError.fromProto(response.getError())));
+            }
+            for (CreatableTopicResult r : response.getTopicsList()) {
+                ErrorCode code = r.getError().getCode();
+                if (code != ErrorCode.NONE && code != ErrorCode.TOPIC_ALREADY_EXISTS) {
+                    refused.put(r.getName(), ApiError.fromProto(r.getError()));
+                }
+            }
+            return lookups(metadata.image(), names, refused);
+        });
+    }
+
+    private static List<TopicLookup> lookups(MetadataImage image, List<String> names, Map<String, ApiError> refused) {
+        List<TopicLookup> out = new ArrayList<>(names.size());
+        for (String name : names) {
+            TopicImage topic = image.topic(name);
+            if (topic != null) {
+                out.add(new TopicLookup(name, topic, ApiError.NONE));
+            } else if (refused.containsKey(name)) {
+                out.add(new TopicLookup(name, null, refused.get(name)));
+            } else {
+                out.add(new TopicLookup(name, null, ApiError.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                        "topic '%s' does not exist", name)));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * What a client is told about a partition in a Metadata answer: NONE, or LEADER_NOT_AVAILABLE
+     * while it has no leader.
+     */
+    public static ApiError partitionError(TopicImage topic, int partition, PartitionRegistration p) {
+        return p.hasLeader() ? ApiError.NONE : ApiError.of(ErrorCode.LEADER_NOT_AVAILABLE,
+                "partition %d of topic '%s' has no leader: no in-sync replica %s is alive", partition, topic.name(),
+                p.isr());
+    }
+
+    /** Replicas of {@code p} on brokers that are not registered and unfenced (Kafka's offline replicas). */
+    public static List<Integer> offlineReplicas(MetadataImage image, PartitionRegistration p) {
+        List<Integer> out = new ArrayList<>();
+        for (int replica : p.replicas()) {
+            BrokerRegistration b = image.broker(replica);
+            if (b == null || b.isFenced()) {
+                out.add(replica);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Why this broker cannot serve {@code tp}, from its metadata: the topic or partition does not
+     * exist, it has no leader, or another broker leads it (named).
+     */
+    public ApiError notServedHere(MetadataImage image, TopicPartition tp) {
+        TopicImage topic = image.topic(tp.topic());
+        if (topic == null) {
+            return ApiError.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '%s' does not exist", tp.topic());
+        }
+        PartitionRegistration p = topic.partition(tp.partition());
+        if (p == null) {
+            return ApiError.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '%s' has %d partition(s); there is no"
+                    + " partition %d", tp.topic(), topic.numPartitions(), tp.partition());
+        }
+        if (!p.hasLeader()) {
+            return ApiError.of(ErrorCode.LEADER_NOT_AVAILABLE, "%s has no leader: no in-sync replica %s is alive", tp,
+                    p.isr());
+        }
+        return ApiError.of(ErrorCode.NOT_LEADER_OR_FOLLOWER, "broker %d is not the leader of %s; the leader is"
+                + " broker %d (leader epoch %d)", brokerId, tp, p.leader(), p.leaderEpoch());
+    }
+
+    /** The partition as this broker's metadata has it, or null. */
+    public static PartitionRegistration partition(MetadataImage image, TopicPartition tp) {
+        TopicImage topic = image.topic(tp.topic());
+        return topic == null ? null : topic.partition(tp.partition());
+    }
+
+    // ---- produce ----
+
+    /** One partition's batches: a private, writable buffer (the leader stamps offsets into it). */
+    public record PartitionRecords(TopicPartition tp, ByteBuffer records) {}
+
+    /**
+     * A produce's outcome: a request-level error (nothing was written: invalid acks, a partition
+     * listed twice), or a result per partition in request order.
+     */
+    public record ProduceAnswer(ApiError error, Map<TopicPartition, ProduceResult> results) {}
+
+    /**
+     * Validates and appends one request; the answer completes when its acks are met: acks 0 and 1
+     * once written (1: durable per the flush mode), -1 once every in-sync replica has the records
+     * or {@code timeoutMs} (capped by produce.timeout.cap.ms) passes. The internal topic
+     * {@code __consumer_offsets} is refused; partitions this broker does not lead are refused
+     * with the leader it knows. Partitions are appended in request order, before this returns.
+     */
+    public CompletableFuture<ProduceAnswer> produce(int acks, long timeoutMs, List<PartitionRecords> partitions) {
+        if (acks != 0 && acks != 1 && acks != -1) {
+            return CompletableFuture.completedFuture(new ProduceAnswer(ApiError.of(ErrorCode.INVALID_REQUIRED_ACKS,
+                    "acks must be 0, 1 or -1 (all); got %d", acks), Map.of()));
+        }
+        MetadataImage image = metadata.image();
+        Map<TopicPartition, ByteBuffer> toAppend = new LinkedHashMap<>();
+        Map<TopicPartition, ProduceResult> refused = new HashMap<>();
+        List<TopicPartition> order = new ArrayList<>(partitions.size());
+        Set<TopicPartition> seen = new HashSet<>();
+        for (PartitionRecords data : partitions) {
+            TopicPartition tp = data.tp();
+            if (!seen.add(tp)) {
+                return CompletableFuture.completedFuture(new ProduceAnswer(ApiError.of(ErrorCode.INVALID_REQUEST,
+                        "%s appears twice in one produce request", tp), Map.of()));
+            }
+            order.add(tp);
+            if (tp.topic().equals(GroupCoordinatorConfig.OFFSETS_TOPIC)) {
+                // Only the group coordinator writes it (through the replica manager, not here).
+                refused.put(tp, new ProduceResult(ApiError.of(ErrorCode.INVALID_TOPIC,
+                        "%s is an internal topic; clients cannot produce to it", tp.topic()), -1, -1, -1, -1, -1));
+            } else if (replicas.partition(tp) == null) {
+                PartitionRegistration p = partition(image, tp);
+                refused.put(tp, new ProduceResult(notServedHere(image, tp), -1, -1, -1, p == null ? -1 : p.leader(),
+                        p == null ? -1 : p.leaderEpoch()));
+            } else {
+                toAppend.put(tp, data.records());
+            }
+        }
+        long cappedTimeoutMs = Math.max(0, Math.min(timeoutMs, config.produceTimeoutCapMs()));
+        CompletableFuture<Map<TopicPartition, ProduceResult>> appended = toAppend.isEmpty()
+                ? CompletableFuture.completedFuture(Map.of())
+                : replicas.appendRecords(acks, cappedTimeoutMs, toAppend);
+        return appended.thenApply(results -> {
+            Map<TopicPartition, ProduceResult> out = new LinkedHashMap<>();
+            for (TopicPartition tp : order) {
+                ProduceResult r = results.containsKey(tp) ? results.get(tp) : refused.get(tp);
+                out.put(tp, r != null ? r : new ProduceResult(ApiError.of(ErrorCode.UNKNOWN_SERVER_ERROR,
+                        "no result for %s", tp), -1, -1, -1, -1, -1));
+            }
+            return new ProduceAnswer(ApiError.NONE, out);
+        });
+    }
+
+    // ---- fetch ----
+
+    /** One partition a consumer fetches. */
+    public record FetchPartition(TopicPartition tp, FetchSpec spec) {}
+
+    /** A fetch's outcome: a request-level error, or a result per partition in request order. */
+    public record FetchAnswer(ApiError error, Map<TopicPartition, FetchResult> results) {}
+
+    /**
+     * Reads the partitions below their high watermarks: at most {@code maxBytes} (capped by
+     * fetch.max.bytes; the first batch found regardless, so a consumer always progresses), waiting
+     * up to {@code maxWaitMs} (capped by fetch.max.wait.cap.ms) for {@code minBytes}. A partition
+     * this broker cannot serve, a negative offset, or a divergence answers at once. Records are
+     * file regions: the front end sends or reads them.
+     */
+    public CompletableFuture<FetchAnswer> fetch(long maxWaitMs, int minBytes, int maxBytes,
+            List<FetchPartition> partitions) {
+        MetadataImage image = metadata.image();
+        int cappedMaxBytes = maxBytes <= 0 ? config.fetchMaxBytes() : Math.min(maxBytes, config.fetchMaxBytes());
+        Map<TopicPartition, FetchSpec> specs = new LinkedHashMap<>();
+        Map<TopicPartition, FetchResult> refused = new HashMap<>();
+        List<TopicPartition> order = new ArrayList<>(partitions.size());
+        for (FetchPartition fp : partitions) {
+            TopicPartition tp = fp.tp();
+            FetchSpec spec = fp.spec();
+            if (specs.containsKey(tp) || refused.containsKey(tp)) {
+                return CompletableFuture.completedFuture(new FetchAnswer(ApiError.of(ErrorCode.INVALID_REQUEST,
+                        "%s appears twice in one fetch request", tp), Map.of()));
+            }
+            order.add(tp);
+            if (spec.fetchOffset() < 0) {
+                refused.put(tp, FetchResult.error(ApiError.of(ErrorCode.OFFSET_OUT_OF_RANGE, "fetch offset %d of %s"
+                        + " is negative", spec.fetchOffset(), tp), 0, -1, -1));
+            } else if (replicas.partition(tp) == null) {
+                PartitionRegistration p = partition(image, tp);
+                refused.put(tp, FetchResult.error(notServedHere(image, tp), spec.fetchOffset(),
+                        p == null ? -1 : p.leader(), p == null ? -1 : p.leaderEpoch()));
+            } else {
+                int partitionMax = spec.maxBytes() <= 0 ? cappedMaxBytes : spec.maxBytes();
+                specs.put(tp, new FetchSpec(spec.fetchOffset(), partitionMax, spec.currentLeaderEpoch(),
+                        spec.lastFetchedEpoch()));
+            }
+        }
+        long cappedWaitMs = refused.isEmpty() ? Math.max(0, Math.min(maxWaitMs, config.fetchMaxWaitCapMs()))
+                : 0; // an error to report: answer now
+        CompletableFuture<Map<TopicPartition, FetchResult>> fetched = specs.isEmpty()
+                ? CompletableFuture.completedFuture(Map.of())
+                : replicas.fetchMessages(cappedWaitMs, minBytes, cappedMaxBytes, specs);
+        return fetched.thenApply(results -> {
+            Map<TopicPartition, FetchResult> out = new LinkedHashMap<>();
+            for (TopicPartition tp : order) {
+                out.put(tp, results.containsKey(tp) ? results.get(tp) : refused.get(tp));
+            }
+            return new FetchAnswer(ApiError.NONE, out);
+        });
+    }
+
+    // ---- offsets ----
+
+    /**
+     * The offset for {@code timestamp} in a partition this broker leads: -1 latest (the high
+     * watermark), -2 earliest, -3 the record with the largest timestamp, -4 earliest local (the log
+     * start), -5 and -6 tiered storage (none: -1), or a time in ms (the first record at or after
+     * it). A timestamp below -6 is INVALID_REQUEST.
+     */
+    public ReplicaManager.ListOffsetResult listOffset(TopicPartition tp, long timestamp, int currentLeaderEpoch) {
+        if (timestamp < ReplicaManager.EARLIEST_PENDING_UPLOAD_TIMESTAMP) {
+            return new ReplicaManager.ListOffsetResult(ApiError.of(ErrorCode.INVALID_REQUEST, "timestamp %d for %s:"
+                    + " use -1 (latest), -2 (earliest), -3 (max timestamp) or a time in ms", timestamp, tp), -1, -1,
+                    -1);
+        }
+        if (replicas.partition(tp) == null) {
+            MetadataImage image = metadata.image();
+            PartitionRegistration p = partition(image, tp);
+            return new ReplicaManager.ListOffsetResult(notServedHere(image, tp), -1, -1,
+                    p == null ? -1 : p.leaderEpoch());
+        }
+        return replicas.listOffset(tp, timestamp, currentLeaderEpoch);
+    }
+
+    /** Where {@code leaderEpoch} ends in a partition this broker leads (Kafka's OffsetForLeaderEpoch). */
+    public ReplicaManager.EpochEndResult offsetForLeaderEpoch(TopicPartition tp, int currentLeaderEpoch,
+            int leaderEpoch) {
+        if (replicas.partition(tp) == null) {
+            return new ReplicaManager.EpochEndResult(notServedHere(metadata.image(), tp), -1, -1);
+        }
+        return replicas.offsetForLeaderEpoch(tp, currentLeaderEpoch, leaderEpoch);
+    }
+
+    // ---- producer ids ----
+
+    /** A producer id and epoch for an idempotent producer, or an error (then both -1). */
+    public record ProducerIdAndEpoch(ApiError error, long producerId, int producerEpoch) {}
+
+    /**
+     * InitProducerId: a new id at epoch 0 for {@code producerId} -1; a known id's epoch bumped;
+     * transactional ids refused (transactions are not supported).
+     */
+    public CompletableFuture<ProducerIdAndEpoch> initProducerId(String transactionalId, long producerId,
+            int producerEpoch) {
+        return initProducerId.handle(transactionalId, producerId, producerEpoch)
+                .thenApply(r -> new ProducerIdAndEpoch(r.error(), r.producerId(), r.producerEpoch()))
+                .exceptionally(e -> new ProducerIdAndEpoch(internal(e), -1, -1));
+    }
+
+    // ---- administration, forwarded to the controller ----
+
+    public CompletableFuture<CreateTopicsResponse> createTopics(CreateTopicsRequest request) {
+        return forward(controller.createTopics(request), CreateTopicsResponse::getError,
+                CreateTopicsResponse::getMetadataOffset, e -> CreateTopicsResponse.newBuilder().setError(e).build());
+    }
+
+    public CompletableFuture<DeleteTopicsResponse> deleteTopics(DeleteTopicsRequest request) {
+        return forward(controller.deleteTopics(request), DeleteTopicsResponse::getError,
+                DeleteTopicsResponse::getMetadataOffset, e -> DeleteTopicsResponse.newBuilder().setError(e).build());
+    }
+
+    public CompletableFuture<CreatePartitionsResponse> createPartitions(CreatePartitionsRequest request) {
+        return forward(controller.createPartitions(request), CreatePartitionsResponse::getError,
+                CreatePartitionsResponse::getMetadataOffset,
+                e -> CreatePartitionsResponse.newBuilder().setError(e).build());
+    }
+
+    public CompletableFuture<AlterConfigsResponse> alterConfigs(AlterConfigsRequest request) {
+        return forward(controller.alterConfigs(request), AlterConfigsResponse::getError,
+                AlterConfigsResponse::getMetadataOffset, e -> AlterConfigsResponse.newBuilder().setError(e).build());
+    }
+
+    /** The quorum as the controller describes it (voters, leader, every registered broker). */
+    public CompletableFuture<DescribeClusterResponse> describeCluster(DescribeClusterRequest request) {
+        return forward(controller.describeCluster(request), DescribeClusterResponse::getError, r -> -1L,
+                e -> DescribeClusterResponse.newBuilder().setError(e).build());
+    }
+
+    /**
+     * Topics from this broker's metadata, once it has applied {@code min_metadata_offset} (waiting
+     * at most as long as the admin forwarding does; then REQUEST_TIMED_OUT naming both offsets).
+     */
+    public CompletableFuture<DescribeTopicsResponse> describeTopics(DescribeTopicsRequest request) {
+        long minOffset = request.getMinMetadataOffset();
+        return metadata.whenApplied(minOffset)
+                .orTimeout(METADATA_CATCH_UP_MS, TimeUnit.MILLISECONDS)
+                .handle((image, error) -> {
+                    if (error != null) {
+                        return DescribeTopicsResponse.newBuilder().setError(ApiError.of(ErrorCode.REQUEST_TIMED_OUT,
+                                "broker %d has applied metadata up to offset %d; the request asked for %d and it did"
+                                        + " not arrive within %d ms", brokerId, metadata.image().offset(), minOffset,
+                                METADATA_CATCH_UP_MS).toProto()).build();
+                    }
+                    return TopicDescriptions.of(image, request.getNamesList()).build();
+                });
+    }
+
+    /**
+     * Answers with the controller's response once this broker's metadata has reached the offset
+     * the change committed at (bounded: the change is committed either way). Never fails: a
+     * transport failure becomes the response's error.
+     */
+    private <R> CompletableFuture<R> forward(CompletableFuture<R> call, Function<R, Error> errorOf,
+            ToLongFunction<R> offsetOf, Function<Error, R> onFailure) {
+        return call.thenCompose(response -> {
+            long offset = offsetOf.applyAsLong(response);
+            if (errorOf.apply(response).getCode() != ErrorCode.NONE || offset < 0) {
+                return CompletableFuture.completedFuture(response);
+            }
+            return metadata.whenApplied(offset)
+                    .orTimeout(METADATA_CATCH_UP_MS, TimeUnit.MILLISECONDS)
+                    .handle((image, error) -> response);
+        }).exceptionally(e -> onFailure.apply(controllerFailure(e).toProto()));
+    }
+
+    private static ApiError controllerFailure(Throwable t) {
+        Throwable cause = unwrap(t);
+        if (cause instanceof StatusRuntimeException s) {
+            Status.Code code = s.getStatus().getCode();
+            if (code == Status.Code.DEADLINE_EXCEEDED) {
+                return ApiError.of(ErrorCode.REQUEST_TIMED_OUT, "the controller did not answer in time: %s",
+                        s.getStatus().getDescription());
+            }
+            if (code == Status.Code.UNAVAILABLE) {
+                return ApiError.of(ErrorCode.NOT_CONTROLLER, "no active controller is reachable: %s",
+                        s.getStatus().getDescription());
+            }
+        }
+        return internal(cause);
+    }
+
+    /** UNKNOWN_SERVER_ERROR naming the cause; what a front end answers for an unexpected failure. */
+    public static ApiError internal(Throwable t) {
+        return ApiError.of(ErrorCode.UNKNOWN_SERVER_ERROR, "broker failed to handle the request: %s", unwrap(t));
+    }
+
+    /** The cause of a CompletionException, else {@code t}. */
+    public static Throwable unwrap(Throwable t) {
+        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    }
+
+    // ---- configs ----
+
+    /** Every config of topic {@code name} with its value and source, or null when the topic does not exist. */
+    public List<ConfigDescriptions.Described> describeTopicConfigs(String name) {
+        TopicImage topic = metadata.image().topic(name);
+        return topic == null ? null : configDescriptions.topic(topic);
+    }
+
+    /** Every setting of this broker (read-only). */
+    public List<ConfigDescriptions.Described> describeBrokerConfigs() {
+        return configDescriptions.broker();
+    }
+
+    // ---- log directories ----
+
+    /** A partition's log on this broker. */
+    public record LogDirPartition(TopicPartition tp, long sizeBytes) {}
+
+    /**
+     * This broker's log directory: its path, the partitions in it with their sizes, and the disk's
+     * total and usable bytes (-1 when unknown), or the error reading it.
+     */
+    public record LogDir(String path, ApiError error, long totalBytes, long usableBytes,
+            List<LogDirPartition> partitions) {}
+
+    public LogDir describeLogDir() {
+        List<LogDirPartition> partitions = new ArrayList<>();
+        for (Map.Entry<TopicPartition, PartitionLog> e : logs.logs().entrySet()) {
+            partitions.add(new LogDirPartition(e.getKey(), e.getValue().sizeInBytes()));
+        }
+        String path = logs.dir().toAbsolutePath().toString();
+        try {
+            FileStore store = Files.getFileStore(logs.dir());
+            return new LogDir(path, ApiError.NONE, store.getTotalSpace(), store.getUsableSpace(), partitions);
+        } catch (IOException e) {
+            return new LogDir(path, ApiError.of(ErrorCode.STORAGE_ERROR, "cannot read the disk of %s: %s", path, e),
+                    -1, -1, partitions);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package io.raftmq.broker.kafka;
+
+import io.raftmq.broker.BrokerApi;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
+import org.apache.kafka.common.protocol.ApiKeys;
+
+/**
+ * The broker's Kafka APIs: which keys and versions it serves (what ApiVersions advertises: every
+ * version Kafka 4.4 serves of each key implemented here), and the handler of each. Handlers
+ * translate Kafka's messages to the protocol-neutral {@link BrokerApi} and its answers back; they
+ * decide nothing themselves.
+ *
+ * <p>Not served, so not advertised (a client that needs them fails as against a broker without
+ * them, and nothing is written): transactions, consumer groups, ACLs, quotas, delegation tokens,
+ * share groups, SASL, DeleteRecords, reassignments, the quorum and feature APIs.
+ *
+ * <p>Immutable; handlers are called on the connections' event loops and never block.
+ */
+public final class KafkaApis implements KafkaRequestHandler {
+    private final Map<ApiKeys, Function<KafkaRequest, CompletableFuture<KafkaResponse>>> handlers;
+    private final List<ApiVersion> apis;
+
+    public KafkaApis(BrokerApi api) {
+        MetadataHandler metadata = new MetadataHandler(api);
+        ProduceHandler produce = new ProduceHandler(api);
+        FetchHandler fetch = new FetchHandler(api, new FetchSessionCache(api.config().fetchSessionCacheSlots()));
+        OffsetsHandler offsets = new OffsetsHandler(api);
+        TopicAdminHandler topics = new TopicAdminHandler(api);
+        ConfigsHandler configs = new ConfigsHandler(api);
+        Map<ApiKeys, Function<KafkaRequest, CompletableFuture<KafkaResponse>>> h = new EnumMap<>(ApiKeys.class);
+        h.put(ApiKeys.METADATA, metadata::metadata);
+        h.put(ApiKeys.DESCRIBE_CLUSTER, metadata::describeCluster);
+        h.put(ApiKeys.PRODUCE, produce::produce);
+        h.put(ApiKeys.FETCH, fetch::fetch);
+        h.put(ApiKeys.LIST_OFFSETS, offsets::listOffsets);
+        h.put(ApiKeys.OFFSET_FOR_LEADER_EPOCH, offsets::offsetForLeaderEpoch);
+        h.put(ApiKeys.INIT_PRODUCER_ID, offsets::initProducerId);
+        h.put(ApiKeys.CREATE_TOPICS, topics::createTopics);
+        h.put(ApiKeys.DELETE_TOPICS, topics::deleteTopics);
+        h.put(ApiKeys.CREATE_PARTITIONS, topics::createPartitions);
+        h.put(ApiKeys.ELECT_LEADERS, topics::electLeaders);
+        h.put(ApiKeys.DESCRIBE_CONFIGS, configs::describeConfigs);
+        h.put(ApiKeys.ALTER_CONFIGS, configs::alterConfigs);
+        h.put(ApiKeys.INCREMENTAL_ALTER_CONFIGS, configs::incrementalAlterConfigs);
+        h.put(ApiKeys.DESCRIBE_LOG_DIRS, configs::describeLogDirs);
+        this.handlers = Collections.unmodifiableMap(h);
+        List<ApiVersion> list = new ArrayList<>();
+        list.add(version(ApiKeys.API_VERSIONS)); // answered by the connection itself
+        handlers.keySet().forEach(key -> list.add(version(key)));
+        list.sort((a, b) -> Short.compare(a.apiKey(), b.apiKey()));
+        this.apis = List.copyOf(list);
+    }
+
+    private static ApiVersion version(ApiKeys key) {
+        return new ApiVersion().setApiKey(key.id).setMinVersion(key.oldestVersion())
+                .setMaxVersion(key.latestVersion());
+    }
+
+    @Override
+    public List<ApiVersion> apis() {
+        return apis;
+    }
+
+    @Override
+    public CompletableFuture<KafkaResponse> handle(KafkaRequest request) {
+        Function<KafkaRequest, CompletableFuture<KafkaResponse>> handler = handlers.get(request.apiKey());
+        if (handler == null) {
+            // The connection only passes keys listed by apis(); reaching here is a bug.
+            return CompletableFuture.failedFuture(new IllegalStateException("no handler for " + request.apiKey()));
+        }
+        return handler.apply(request);
+    }
+}
