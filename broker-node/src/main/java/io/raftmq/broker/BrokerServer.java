@@ -157,6 +157,11 @@ public final class BrokerServer implements AutoCloseable {
         lifecycle.start();
     }
 
+    /** The protocol-neutral client API both front ends call. */
+    public BrokerApi api() {
+        return api;
+    }
+
     public ReplicaManager replicaManager() {
         return replicas;
     }
