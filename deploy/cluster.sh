@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A local 3-node raftmq cluster as plain processes on 127.0.0.1 (no Docker), every node combined
-# (broker + controller). Node n listens for gRPC on 9093+100*(n-1) (9093, 9193, 9293), for Raft
-# on 9095+100*(n-1) (9095, 9195, 9295) and for HTTP (GET /health, GET /metrics) on 8080+100*(n-1)
-# (8080, 8180, 8280): the ports docker-compose.yml publishes, so only one of the two runs at a time.
+# (broker + controller). Node n listens for Kafka clients on 9092+100*(n-1) (9092, 9192, 9292), for
+# gRPC on 9093+100*(n-1) (9093, 9193, 9293), for Raft on 9095+100*(n-1) (9095, 9195, 9295) and for
+# HTTP (GET /health, GET /metrics) on 8080+100*(n-1) (8080, 8180, 8280): the ports docker-compose.yml
+# publishes, so only one of the two runs at a time.
 #
 #   deploy/cluster.sh start          build the jar if missing, start all nodes, wait until ready
 #   deploy/cluster.sh stop           stop all nodes cleanly (SIGTERM: controlled shutdown)
@@ -27,6 +28,7 @@ NODES=(1 2 3)
 # leave the interpreter within a few hundred requests instead of thousands (BENCHMARKS.md, run 9).
 JAVA_OPTS="${RAFTMQ_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.1}"
 
+kafka_port() { echo $((9092 + 100 * ($1 - 1))); }
 grpc_port() { echo $((9093 + 100 * ($1 - 1))); }
 raft_port() { echo $((9095 + 100 * ($1 - 1))); }
 http_port() { echo $((8080 + 100 * ($1 - 1))); }
@@ -60,6 +62,7 @@ node.id=$n
 process.roles=broker,controller
 data.dir=$HOME_DIR/data-$n
 grpc.listener=127.0.0.1:$(grpc_port "$n")
+kafka.listener=127.0.0.1:$(kafka_port "$n")
 http.listener=127.0.0.1:$(http_port "$n")
 controller.quorum.voters=$voters
 controller.quorum.bootstrap.servers=$bootstrap
@@ -78,7 +81,7 @@ start_node() {
   # shellcheck disable=SC2086
   nohup java $JAVA_OPTS -jar "$JAR" "$HOME_DIR/node-$n.properties" >> "$(log_file "$n")" 2>&1 &
   echo $! > "$(pid_file "$n")"
-  echo "node $n started (pid $!, gRPC 127.0.0.1:$(grpc_port "$n"), Raft 127.0.0.1:$(raft_port "$n"), HTTP 127.0.0.1:$(http_port "$n"))"
+  echo "node $n started (pid $!, Kafka 127.0.0.1:$(kafka_port "$n"), gRPC 127.0.0.1:$(grpc_port "$n"), Raft 127.0.0.1:$(raft_port "$n"), HTTP 127.0.0.1:$(http_port "$n"))"
 }
 
 # What node N has logged since its current start.
@@ -106,7 +109,8 @@ wait_ready() {
     done
     if ((ready)); then
       echo "cluster ready: $(controller_line)"
-      echo "bootstrap servers: 127.0.0.1:9093,127.0.0.1:9193,127.0.0.1:9293"
+      echo "bootstrap servers: 127.0.0.1:9093,127.0.0.1:9193,127.0.0.1:9293 (raftmq CLI and SDK)"
+      echo "Kafka bootstrap servers: 127.0.0.1:9092,127.0.0.1:9192,127.0.0.1:9292 (Kafka clients and tools)"
       echo "data and logs: $HOME_DIR"
       return 0
     fi
@@ -160,7 +164,7 @@ case "$cmd" in
   status)
     for n in "${NODES[@]}"; do
       if running "$n"; then
-        echo "node $n: running (pid $(cat "$(pid_file "$n")"), gRPC 127.0.0.1:$(grpc_port "$n"))"
+        echo "node $n: running (pid $(cat "$(pid_file "$n")"), Kafka 127.0.0.1:$(kafka_port "$n"), gRPC 127.0.0.1:$(grpc_port "$n"))"
       else
         echo "node $n: stopped"
       fi

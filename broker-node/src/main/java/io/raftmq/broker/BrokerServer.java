@@ -19,6 +19,7 @@ import io.raftmq.storage.LogEnvironment;
 import io.raftmq.storage.LogManager;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -56,15 +57,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class BrokerServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerServer.class);
+    /** Listener name of the broker's registered endpoint for Kafka clients (next to "grpc"). */
+    public static final String KAFKA_ENDPOINT = "kafka";
 
     /**
      * @param advertised where clients and followers reach this broker's gRPC server
+     * @param kafkaListener where the Kafka listener binds; null: no Kafka listener
+     * @param kafkaAdvertised where Kafka clients reach it (registered as the "kafka" endpoint)
      * @param controllerBootstrap gRPC addresses of the controller voters
      * @param dataDir the node's data directory; partition logs go under {@code logs/}
      */
-    public record Options(int brokerId, HostPort advertised, List<HostPort> controllerBootstrap, String rack,
-            long heartbeatIntervalMs, long sessionTimeoutMs, long controlledShutdownTimeoutMs, Path dataDir,
-            BrokerConfig config) {}
+    public record Options(int brokerId, HostPort advertised, HostPort kafkaListener, HostPort kafkaAdvertised,
+            List<HostPort> controllerBootstrap, String rack, long heartbeatIntervalMs, long sessionTimeoutMs,
+            long controlledShutdownTimeoutMs, Path dataDir, BrokerConfig config) {}
 
     private final Options options;
     private final UUID incarnationId = UUID.randomUUID();
@@ -90,15 +95,23 @@ public final class BrokerServer implements AutoCloseable {
         this.logs = new LogManager(options.dataDir().resolve("logs"), new LogEnvironment(time, ioScheduler,
                 (dir, cause) -> LOG.error("[broker {}] the log in {} is offline after an I/O error: {}", id, dir,
                         cause.toString())));
-        Endpoint endpoint = Endpoint.newBuilder()
+        List<Endpoint> endpoints = new ArrayList<>();
+        endpoints.add(Endpoint.newBuilder()
                 .setListener("grpc")
                 .setHost(options.advertised().host())
                 .setPort(options.advertised().port())
-                .build();
+                .build());
+        if (options.kafkaListener() != null) {
+            endpoints.add(Endpoint.newBuilder()
+                    .setListener(KAFKA_ENDPOINT)
+                    .setHost(options.kafkaAdvertised().host())
+                    .setPort(options.kafkaAdvertised().port())
+                    .build());
+        }
         // Heartbeats report the metadata offset the replicas have applied: the controller unfences
         // this broker only once its partitions reflect the cluster's state.
         this.lifecycle = new BrokerLifecycleManager(new BrokerLifecycleManager.Options(id, incarnationId,
-                List.of(endpoint), options.rack(), options.heartbeatIntervalMs(), options.sessionTimeoutMs()),
+                endpoints, options.rack(), options.heartbeatIntervalMs(), options.sessionTimeoutMs()),
                 controllerClient, this::appliedMetadataOffset, time, faultHandler);
         this.replicas = new ReplicaManager(id, lifecycle::brokerEpoch, this::currentEpoch, this::isEligible, logs,
                 options.config().replication(), new ControllerAlterPartitionClient(id, lifecycle::brokerEpoch,

@@ -62,6 +62,12 @@ final class NodeStatus {
         json.append(",\"node_id\":").append(config.nodeId());
         json.append(",\"roles\":[").append(config.roles().stream().map(r -> "\"" + r + "\"")
                 .collect(Collectors.joining(","))).append(']');
+        // Where clients reach this node, as it advertises it: gRPC (our SDK and CLI) and Kafka.
+        json.append(",\"listeners\":{\"grpc\":\"").append(escape(config.advertisedListener().toString())).append('"');
+        if (config.kafkaAdvertisedListener() != null) {
+            json.append(",\"kafka\":\"").append(escape(config.kafkaAdvertisedListener().toString())).append('"');
+        }
+        json.append('}');
         if (brokerState != null) {
             json.append(",\"broker_state\":\"").append(brokerState.name().toLowerCase(java.util.Locale.ROOT))
                     .append('"');

@@ -31,6 +31,7 @@ public final class InProcessCluster implements AutoCloseable {
     private final Map<Integer, RaftmqServer> running = new HashMap<>();
     private final List<HostPort> addresses = new ArrayList<>();
     private final List<HostPort> httpAddresses = new ArrayList<>();
+    private final List<HostPort> kafkaAddresses = new ArrayList<>();
     private final MockFaultHandler faultHandler = new MockFaultHandler("in-process cluster");
 
     /** @param overrides settings for every node (e.g. replica.lag.time.max.ms) */
@@ -44,6 +45,7 @@ public final class InProcessCluster implements AutoCloseable {
             grpcPorts.add(grpc);
             addresses.add(new HostPort("127.0.0.1", grpc));
             httpAddresses.add(new HostPort("127.0.0.1", FreePorts.next()));
+            kafkaAddresses.add(new HostPort("127.0.0.1", FreePorts.next()));
             voters.add(id + "@127.0.0.1:" + raft);
         }
         String bootstrap = String.join(",", addresses.stream().map(HostPort::toString).toList());
@@ -54,6 +56,7 @@ public final class InProcessCluster implements AutoCloseable {
             c.put("data.dir", dir.resolve("node-" + id).toString());
             c.put("grpc.listener", "127.0.0.1:" + grpcPorts.get(id - 1));
             c.put("http.listener", httpAddresses.get(id - 1).toString());
+            c.put("kafka.listener", kafkaAddresses.get(id - 1).toString());
             c.put("controller.quorum.voters", String.join(",", voters));
             c.put("controller.quorum.bootstrap.servers", bootstrap);
             c.putAll(overrides);
@@ -88,6 +91,16 @@ public final class InProcessCluster implements AutoCloseable {
 
     public List<HostPort> addresses() {
         return addresses;
+    }
+
+    /** Every node's Kafka listener (unless the overrides turned it off). */
+    public List<HostPort> kafkaAddresses() {
+        return kafkaAddresses;
+    }
+
+    /** The Kafka listeners as a Kafka client's bootstrap.servers. */
+    public String kafkaBootstrap() {
+        return String.join(",", kafkaAddresses.stream().map(HostPort::toString).toList());
     }
 
     /** Node {@code id}'s health and metrics HTTP server. */

@@ -66,7 +66,9 @@ class NodeHttpServerTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> get(node, "/health").statusCode() == 200);
             String body = get(node, "/health").body();
             assertTrue(body.startsWith("{\"status\":\"ok\",\"node_id\":" + node
-                    + ",\"roles\":[\"broker\",\"controller\"],\"broker_state\":\"running\""), body);
+                    + ",\"roles\":[\"broker\",\"controller\"],\"listeners\":{\"grpc\":\""
+                    + cluster.addresses().get(node - 1) + "\",\"kafka\":\"" + cluster.kafkaAddresses().get(node - 1)
+                    + "\"},\"broker_state\":\"running\""), body);
             assertTrue(body.matches(".*\"active_controller\":[123],\"metadata_offset\":\\d+}\\s*"), body);
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> sumOverNodes("raftmq_controller_active") == 1);

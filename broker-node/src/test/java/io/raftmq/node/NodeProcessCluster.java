@@ -31,6 +31,7 @@ public final class NodeProcessCluster implements AutoCloseable {
         public final int id;
         public final int grpcPort;
         public final int raftPort;
+        public final int kafkaPort;
         final Path config;
         final Path log;
         Process process;
@@ -39,12 +40,17 @@ public final class NodeProcessCluster implements AutoCloseable {
             this.id = id;
             this.grpcPort = FreePorts.next();
             this.raftPort = FreePorts.next();
+            this.kafkaPort = FreePorts.next();
             this.config = dir.resolve("node-" + id + ".properties");
             this.log = dir.resolve("node-" + id + ".log");
         }
 
         public HostPort address() {
             return new HostPort("127.0.0.1", grpcPort);
+        }
+
+        public HostPort kafkaAddress() {
+            return new HostPort("127.0.0.1", kafkaPort);
         }
 
         public boolean alive() {
@@ -133,6 +139,7 @@ public final class NodeProcessCluster implements AutoCloseable {
                     "data.dir=" + dir.resolve("data-" + n.id),
                     "grpc.listener=127.0.0.1:" + n.grpcPort,
                     "http.listener=none",
+                    "kafka.listener=127.0.0.1:" + n.kafkaPort,
                     "controller.quorum.voters=" + String.join(",", voters),
                     "controller.quorum.bootstrap.servers=" + String.join(",", bootstrap)));
             lines.addAll(settings);
@@ -158,6 +165,11 @@ public final class NodeProcessCluster implements AutoCloseable {
     /** Every node's gRPC address. */
     public List<HostPort> addresses() {
         return nodes.stream().map(Node::address).toList();
+    }
+
+    /** The Kafka listeners as a Kafka client's bootstrap.servers. */
+    public String kafkaBootstrap() {
+        return String.join(",", nodes.stream().map(n -> n.kafkaAddress().toString()).toList());
     }
 
     /** A client of the given nodes' controllers (every node when none given). */

@@ -11,8 +11,8 @@ import java.util.List;
 /**
  * Checks the batches of an append before anything is written, so that a bad append changes
  * nothing: each batch's size (against max.message.bytes for producers), header, magic, CRC, record
- * count, and for uncompressed batches the record framing; control batches are refused from
- * producers; a follower's batches must continue the log's offsets exactly.
+ * count, and for uncompressed batches the record framing; control and transactional batches are
+ * refused from producers (there are no transactions); a follower's batches must continue the log's offsets exactly.
  *
  * <p>Stateless; the batches are only read.
  */
@@ -39,6 +39,11 @@ final class BatchValidator {
             }
             if (batch.isControl()) {
                 return Outcome.failed(ErrorCode.INVALID_RECORD, "producers may not append control batches");
+            }
+            if (batch.isTransactional()) {
+                // Without a transaction coordinator nothing would ever commit or abort it.
+                return Outcome.failed(ErrorCode.INVALID_TXN_STATE, "batch of producer %d is transactional;"
+                        + " transactions are not supported", batch.producerId());
             }
         }
         return parsed;

@@ -114,6 +114,16 @@ class PartitionLogTest {
         magic.put(RecordBatch.MAGIC_OFFSET, (byte) 1);
         assertTrue(rejected(log.appendAsLeader(magic, 0)).message().contains("magic 1"));
 
+        ByteBuffer transactional = batch(5, 10, 1);
+        transactional.putShort(RecordBatch.ATTRIBUTES_OFFSET,
+                (short) (transactional.getShort(RecordBatch.ATTRIBUTES_OFFSET) | 0x10));
+        java.util.zip.CRC32C crc32c = new java.util.zip.CRC32C();
+        crc32c.update(transactional.duplicate().position(RecordBatch.ATTRIBUTES_OFFSET));
+        transactional.putInt(RecordBatch.CRC_OFFSET, (int) crc32c.getValue());
+        AppendResult.Rejected txn = rejected(log.appendAsLeader(transactional, 0));
+        assertEquals(ErrorCode.INVALID_TXN_STATE, txn.code());
+        assertTrue(txn.message().contains("transactions are not supported"), txn.message());
+
         // One bad batch among good ones: nothing of the append is written.
         ByteBuffer good = batch(3, 10, 1);
         ByteBuffer mixed = ByteBuffer.allocate(good.limit() + corrupt.limit()).put(good).put(corrupt.rewind()).flip();

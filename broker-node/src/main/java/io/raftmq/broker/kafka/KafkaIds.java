@@ -1,5 +1,6 @@
 package io.raftmq.broker.kafka;
 
+import io.raftmq.broker.BrokerServer;
 import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.protocol.common.Endpoint;
 import java.util.Optional;
@@ -12,7 +13,7 @@ import org.apache.kafka.common.Uuid;
  */
 final class KafkaIds {
     /** The listener name of the Kafka endpoint in a broker's registration (next to "grpc"). */
-    static final String KAFKA_LISTENER = "kafka";
+    static final String KAFKA_LISTENER = BrokerServer.KAFKA_ENDPOINT;
 
     private KafkaIds() {}
 
