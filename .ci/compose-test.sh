@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The docker-compose test on a real Docker engine: build the node image, bring docker-compose.yml up,
-# and through the published ports create an RF 3 topic, produce with acks=all without pause, kill the
+# run the Kafka clients' check (.ci/kafka-clients-check.sh: the kafka-python seed demo and kcat)
+# against the published Kafka ports, and through the published gRPC ports create an RF 3 topic, produce with acks=all without pause, kill the
 # partition leader's container, check that production resumes and that every acknowledged record is
 # read back, start the container again, tear everything down.
 #
@@ -100,10 +101,12 @@ trap 'exit 130' INT TERM
 mkdir -p "$STATE_LOG_DIR"
 
 # --- tools ---------------------------------------------------------------------------------------
-phase "install docker.io, docker-compose"
+phase "install docker.io, docker-compose, kcat, python3-kafka"
 missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+command -v kcat >/dev/null || missing+=(kcat)
+/usr/bin/python3 -c 'import kafka' 2>/dev/null || missing+=(python3-kafka)
 if [[ -z "$BASE_GIVEN" ]] && ! command -v debootstrap >/dev/null; then missing+=(debootstrap); fi
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"
@@ -223,13 +226,13 @@ healthy() {
 phase "docker-compose up (until healthy)"
 docker-compose config -q || die "docker-compose.yml is not valid"
 timeout 60 docker-compose down -v -t 5 >/dev/null 2>&1 || true   # leftovers of an interrupted run
-# The compose file's ports (9093.., 8080..) unless something listens there already (a local
+# The compose file's ports (9092.., 9093.., 8080..) unless something listens there already (a local
 # cluster): then the same layout 10000 or 20000 higher. A node advertises the port it publishes.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 GRPC_PORTS=()
 for shift_by in 0 10000 20000; do
   candidate=(); all_free=1
-  for port in 9093 9193 9293 8080 8180 8280; do
+  for port in 9093 9193 9293 8080 8180 8280 9092 9192 9292; do
     candidate+=($((port + shift_by)))
     port_free $((port + shift_by)) || all_free=0
   done
@@ -237,16 +240,19 @@ for shift_by in 0 10000 20000; do
     for n in 1 2 3; do
       export "RAFTMQ_COMPOSE_GRPC_PORT_$n=${candidate[$((n - 1))]}"
       export "RAFTMQ_COMPOSE_HTTP_PORT_$n=${candidate[$((n + 2))]}"
+      export "RAFTMQ_COMPOSE_KAFKA_PORT_$n=${candidate[$((n + 5))]}"
     done
     GRPC_PORTS=("${candidate[@]:0:3}")
     HTTP_PORTS=("${candidate[@]:3:3}")
+    KAFKA_PORTS=("${candidate[@]:6:3}")
     break
   fi
   log "some of ${candidate[*]} are in use; trying other ports"
 done
 ((${#GRPC_PORTS[@]})) || die "no free block of ports for the cluster on 127.0.0.1"
 BOOTSTRAP="127.0.0.1:${GRPC_PORTS[0]},127.0.0.1:${GRPC_PORTS[1]},127.0.0.1:${GRPC_PORTS[2]}"
-log "cluster ports: gRPC ${GRPC_PORTS[*]}, HTTP ${HTTP_PORTS[*]}"
+KAFKA_BOOTSTRAP="127.0.0.1:${KAFKA_PORTS[0]},127.0.0.1:${KAFKA_PORTS[1]},127.0.0.1:${KAFKA_PORTS[2]}"
+log "cluster ports: Kafka ${KAFKA_PORTS[*]}, gRPC ${GRPC_PORTS[*]}, HTTP ${HTTP_PORTS[*]}"
 CLUSTER_UP=1
 up_start=$SECONDS
 timeout 300 docker-compose up -d || die "docker-compose up failed (a node did not become healthy?)"
@@ -259,6 +265,10 @@ for port in "${HTTP_PORTS[@]}"; do
 done
 metrics="$(http_get "${HTTP_PORTS[0]}" /metrics)"
 grep -q '^raftmq_broker_fenced 0$' <<< "${metrics#* }" || die "node 1's /metrics: $metrics"
+
+phase "Kafka clients: the seed demo and kcat"
+.ci/kafka-clients-check.sh "$KAFKA_BOOTSTRAP" "$(IFS=,; echo "${HTTP_PORTS[*]}")" \
+  || die "the Kafka clients' check failed against the compose cluster"
 
 phase "produce, kill the leader, read back"
 timeout 600 java -Xmx256m -Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener \
