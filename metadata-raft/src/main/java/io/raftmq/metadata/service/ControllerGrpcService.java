@@ -199,6 +199,9 @@ public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBa
                     .setControllerEpoch(leader.epoch())
                     .setMetadataOffset(image.offset())
                     .setAnsweredBy(options.nodeId());
+            if (image.clusterId() != null) {
+                out.setClusterId(image.clusterId());
+            }
             for (Voter voter : options.voters()) {
                 out.addVoters(VoterDescription.newBuilder()
                         .setNodeId(voter.nodeId())

@@ -2,6 +2,7 @@ package io.raftmq.metadata.controller;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.raftmq.common.MockTime;
 import io.raftmq.common.Uuids;
@@ -101,6 +102,7 @@ class ControllerRandomizedTest {
                 }
                 quorum.assertNoFaults();
                 invariants.assertHeld();
+                assertNotNull(reference.clusterId(), "the first controller chose a cluster id");
                 long offline = reference.topics().stream().flatMap(t -> t.partitions().stream())
                         .filter(p -> !p.hasLeader()).count();
                 System.out.printf("seed %d: %d log positions, %d brokers (%d unfenced), %d topics, %d partitions"

@@ -23,7 +23,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *       election has been possible, or one would have happened);
  *   <li>leader and partition epochs never move back; a leader change bumps the leader epoch;
  *   <li>a new leader was in the ISR before the batch, unless the topic allows unclean election;
- *   <li>broker epochs never move back.
+ *   <li>broker epochs never move back;
+ *   <li>the cluster id never changes once set.
  * </ul>
  */
 final class MetadataInvariants implements MetadataSubscriber {
@@ -45,6 +46,8 @@ final class MetadataInvariants implements MetadataSubscriber {
         MetadataImage before = delta.base();
         String where = "batch at offset " + offset;
         checkImage(after, where);
+        check(before.clusterId() == null || before.clusterId().equals(after.clusterId()),
+                "%s: cluster id changed: %s -> %s", where, before.clusterId(), after.clusterId());
         for (BrokerRegistration broker : after.brokers().values()) {
             BrokerRegistration old = before.broker(broker.id());
             check(old == null || old.epoch() <= broker.epoch(), "%s: broker %d epoch moved back: %d -> %d", where,

@@ -135,6 +135,33 @@ class QuorumControllerTest {
     }
 
     @Test
+    void theClusterIdIsChosenOnceAndKeptAcrossFailoverAndRestart() throws Exception {
+        start(3);
+        quorum.cluster.electLeader(1);
+        for (LocalQuorum.Voter v : quorum.voters) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> v.image().clusterId() != null);
+        }
+        String id = quorum.voter(1).image().clusterId();
+        assertEquals(22, id.length(), id);
+        for (LocalQuorum.Voter v : quorum.voters) {
+            assertEquals(id, v.image().clusterId(), "node " + v.nodeId);
+        }
+
+        quorum.cluster.electLeader(3);
+        LocalQuorum.Voter second = quorum.voter(3);
+        await().atMost(Duration.ofSeconds(5)).until(second.controller::isActive);
+        await().atMost(Duration.ofSeconds(5)).until(() -> second.image().controller() != null
+                && second.image().controller().controllerId() == 3);
+        assertEquals(id, second.image().clusterId(), "the second controller's takeover batch has no new id");
+
+        quorum.voter(1).log.takeSnapshot().get(10, TimeUnit.SECONDS);
+        LocalQuorum.Voter restarted = quorum.restart(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> restarted.image().offset() >= second.image().offset());
+        assertEquals(id, restarted.image().clusterId());
+        quorum.assertNoFaults();
+    }
+
+    @Test
     void expiredSessionFencesBrokerAndMovesLeadership() throws Exception {
         start(3);
         quorum.cluster.electLeader(1);

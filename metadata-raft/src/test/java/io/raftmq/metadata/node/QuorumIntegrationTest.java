@@ -146,6 +146,8 @@ class QuorumIntegrationTest {
         assertEquals(3, cluster.getBrokersCount());
         cluster.getBrokersList().forEach(b ->
                 assertEquals(io.raftmq.protocol.controller.BrokerState.UNFENCED, b.getState()));
+        assertEquals(22, cluster.getClusterId().length(), cluster.getClusterId());
+        assertEquals(leader.server.loader().image().clusterId(), cluster.getClusterId());
     }
 
     @Test
