@@ -16,6 +16,7 @@ import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResource;
 import io.raftmq.protocol.controller.AlterPartitionRequest;
 import io.raftmq.protocol.controller.BrokerHeartbeatRequest;
+import io.raftmq.protocol.controller.CreatableReplicaAssignment;
 import io.raftmq.protocol.controller.CreatableTopic;
 import io.raftmq.protocol.controller.CreatePartitionsRequest;
 import io.raftmq.protocol.controller.CreatePartitionsTopic;
@@ -198,11 +199,24 @@ class ControllerRandomizedTest {
 
         private void createTopic() throws Exception {
             CreatableTopic.Builder topic = CreatableTopic.newBuilder().setName(anyName());
-            if (random.nextInt(4) > 0) {
-                topic.setNumPartitions(random.nextInt(5));
-            }
-            if (random.nextInt(4) > 0) {
-                topic.setReplicationFactor(random.nextInt(5));
+            if (random.nextInt(5) == 0) {
+                // A manual assignment, over brokers that may be fenced or not registered.
+                int replicationFactor = 1 + random.nextInt(3);
+                for (int p = 0, n = 1 + random.nextInt(3); p < n; p++) {
+                    CreatableReplicaAssignment.Builder a =
+                            CreatableReplicaAssignment.newBuilder().setPartitionIndex(p);
+                    for (int r = 0; r < replicationFactor; r++) {
+                        a.addBrokerIds(1 + random.nextInt(6));
+                    }
+                    topic.addAssignments(a);
+                }
+            } else {
+                if (random.nextInt(4) > 0) {
+                    topic.setNumPartitions(random.nextInt(5));
+                }
+                if (random.nextInt(4) > 0) {
+                    topic.setReplicationFactor(random.nextInt(5));
+                }
             }
             if (random.nextInt(3) == 0) {
                 topic.addConfigs(ConfigEntry.newBuilder().setKey(random.nextBoolean() ? "min.insync.replicas"
