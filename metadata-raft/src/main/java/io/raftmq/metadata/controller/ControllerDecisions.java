@@ -16,6 +16,8 @@ import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
 import io.raftmq.protocol.controller.DeleteTopicsRequest;
 import io.raftmq.protocol.controller.DeleteTopicsResponse;
+import io.raftmq.protocol.controller.ElectLeadersRequest;
+import io.raftmq.protocol.controller.ElectLeadersResponse;
 import io.raftmq.protocol.controller.RegisterBrokerRequest;
 import io.raftmq.protocol.controller.RegisterBrokerResponse;
 import io.raftmq.protocol.metadata.ClusterIdRecord;
@@ -94,6 +96,11 @@ public final class ControllerDecisions {
     /** Moves leaderships back to preferred replicas where a broker's share exceeds the imbalance (Kafka's rule). */
     public ControllerResult<Void> electPreferredLeaders(MetadataImage image, int imbalancePercentage) {
         return ControllerResult.of(PartitionElection.electPreferredLeaders(image, imbalancePercentage), null);
+    }
+
+    /** ElectLeaders: PREFERRED or UNCLEAN elections an administrator asks for ({@link ElectionDecisions}). */
+    public ControllerResult<ElectLeadersResponse> electLeaders(MetadataImage image, ElectLeadersRequest request) {
+        return ElectionDecisions.electLeaders(image, request);
     }
 
     public ControllerResult<AlterPartitionResponse> alterPartition(MetadataImage image, AlterPartitionRequest request) {

@@ -26,6 +26,8 @@ import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
 import io.raftmq.protocol.controller.DeleteTopicsRequest;
 import io.raftmq.protocol.controller.DeleteTopicsResponse;
+import io.raftmq.protocol.controller.ElectLeadersRequest;
+import io.raftmq.protocol.controller.ElectLeadersResponse;
 import io.raftmq.protocol.controller.RegisterBrokerRequest;
 import io.raftmq.protocol.controller.RegisterBrokerResponse;
 import io.raftmq.protocol.metadata.MetadataRecord;
@@ -223,6 +225,19 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
 
     public CompletableFuture<Committed<AlterConfigsResponse>> alterConfigs(AlterConfigsRequest request) {
         return submit(() -> decisions.alterConfigs(pending, request));
+    }
+
+    /** Elections an administrator asks for; the new leaders commit in one batch (logged as they commit). */
+    public CompletableFuture<Committed<ElectLeadersResponse>> electLeaders(ElectLeadersRequest request) {
+        return submit(() -> {
+            ControllerResult<ElectLeadersResponse> result = decisions.electLeaders(pending, request);
+            if (!result.records().isEmpty()) {
+                LOG.info("[node {}] electing {} leader(s) on request ({} election, {})", options.nodeId(),
+                        result.records().size(), request.getElectionType(), request.getTopicsCount() == 0
+                                ? "every partition" : request.getTopicsCount() + " topic(s) listed");
+            }
+            return result;
+        });
     }
 
     // ---- metadata log events (apply thread) ----

@@ -39,6 +39,8 @@ import io.raftmq.protocol.controller.DescribeClusterRequest;
 import io.raftmq.protocol.controller.DescribeClusterResponse;
 import io.raftmq.protocol.controller.DescribeTopicsRequest;
 import io.raftmq.protocol.controller.DescribeTopicsResponse;
+import io.raftmq.protocol.controller.ElectLeadersRequest;
+import io.raftmq.protocol.controller.ElectLeadersResponse;
 import io.raftmq.protocol.controller.MetadataEvent;
 import io.raftmq.protocol.controller.PartitionState;
 import io.raftmq.protocol.controller.RegisterBrokerRequest;
@@ -147,6 +149,20 @@ public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBa
         respond("AlterConfigs", controller.alterConfigs(request), observer,
                 c -> c.reply().toBuilder().setMetadataOffset(c.offset()).build(),
                 (error, hint) -> AlterConfigsResponse.newBuilder().setError(error).setController(hint).build());
+    }
+
+    /**
+     * The offset of the batch with the new leaders, or -1 when no election succeeded: a successful
+     * election always writes a record, so then nothing was written.
+     */
+    @Override
+    public void electLeaders(ElectLeadersRequest request, StreamObserver<ElectLeadersResponse> observer) {
+        respond("ElectLeaders", controller.electLeaders(request), observer, c -> {
+            boolean wrote = c.reply().getResultsList().stream()
+                    .anyMatch(r -> r.getError().getCode() == ErrorCode.NONE);
+            return c.reply().toBuilder().setMetadataOffset(wrote ? c.offset() : -1).build();
+        }, (error, hint) -> ElectLeadersResponse.newBuilder().setError(error).setController(hint)
+                .setMetadataOffset(-1).build());
     }
 
     /**

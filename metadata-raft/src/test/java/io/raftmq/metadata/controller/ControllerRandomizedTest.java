@@ -11,6 +11,7 @@ import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.protocol.common.ConfigEntry;
+import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AlterConfigOp;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResource;
@@ -22,6 +23,10 @@ import io.raftmq.protocol.controller.CreatePartitionsRequest;
 import io.raftmq.protocol.controller.CreatePartitionsTopic;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.DeleteTopicsRequest;
+import io.raftmq.protocol.controller.ElectLeadersRequest;
+import io.raftmq.protocol.controller.ElectLeadersRequest.ElectionType;
+import io.raftmq.protocol.controller.ElectLeadersResponse;
+import io.raftmq.protocol.controller.ElectionTopic;
 import io.raftmq.protocol.controller.PartitionIsrChange;
 import io.raftmq.protocol.controller.RegisterBrokerRequest;
 import io.raftmq.protocol.metadata.ConfigResourceType;
@@ -137,8 +142,14 @@ class ControllerRandomizedTest {
         }
 
         private <T> T answer(CompletableFuture<Committed<T>> future) throws Exception {
+            Committed<T> committed = committed(future);
+            return committed == null ? null : committed.reply();
+        }
+
+        /** The committed answer, or null for NOT_CONTROLLER or a busy controller. */
+        private <T> Committed<T> committed(CompletableFuture<Committed<T>> future) throws Exception {
             try {
-                return future.get(10, TimeUnit.SECONDS).reply();
+                return future.get(10, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof NotControllerException || e.getCause() instanceof ControllerBusyException) {
                     return null;
@@ -159,8 +170,10 @@ class ControllerRandomizedTest {
                 alterConfig();
             } else if (dice < 36) {
                 registerBroker();
-            } else if (dice < 62) {
+            } else if (dice < 58) {
                 heartbeat();
+            } else if (dice < 62) {
+                electLeaders();
             } else if (dice < 74) {
                 alterPartition();
             } else if (dice < 86) {
@@ -232,6 +245,24 @@ class ControllerRandomizedTest {
             int count = (topic == null ? 1 : topic.numPartitions()) + random.nextInt(4) - 1;
             answer(target().createPartitions(CreatePartitionsRequest.newBuilder().addTopics(
                     CreatePartitionsTopic.newBuilder().setName(name).setCount(count)).build()));
+        }
+
+        private void electLeaders() throws Exception {
+            ElectionType type = random.nextBoolean() ? ElectionType.PREFERRED : ElectionType.UNCLEAN;
+            ElectLeadersRequest.Builder request = ElectLeadersRequest.newBuilder().setElectionType(type);
+            TopicImage topic = randomTopic();
+            if (topic != null && random.nextInt(3) > 0) {
+                ElectionTopic.Builder listed = ElectionTopic.newBuilder().setTopic(topic.name());
+                for (int i = 0, n = 1 + random.nextInt(3); i < n; i++) {
+                    listed.addPartitionIds(random.nextInt(topic.numPartitions() + 1));
+                }
+                request.addTopics(listed);
+            }
+            Committed<ElectLeadersResponse> answer = committed(target().electLeaders(request.build()));
+            if (answer != null && type == ElectionType.UNCLEAN && answer.reply().getResultsList().stream()
+                    .anyMatch(r -> r.getError().getCode() == ErrorCode.NONE)) {
+                invariants.allowUncleanElectionsAt(answer.offset());
+            }
         }
 
         private void deleteTopic() throws Exception {
