@@ -116,10 +116,14 @@ final class AdminCalls implements AutoCloseable {
         voters.sort(Comparator.comparingInt(Views.Voter::id));
         List<Views.Broker> brokers = new ArrayList<>();
         for (Admin.BrokerNode b : c.brokers()) {
-            brokers.add(new Views.Broker(b.id(), b.state(), b.host() + ":" + b.port(), b.rack()));
+            List<String> endpoints = new ArrayList<>();
+            for (Admin.BrokerEndpoint e : b.endpoints()) {
+                endpoints.add(e.listener() + " " + e.host() + ":" + e.port());
+            }
+            brokers.add(new Views.Broker(b.id(), b.state(), String.join(", ", endpoints), b.rack()));
         }
         brokers.sort(Comparator.comparingInt(Views.Broker::id));
-        return new Views.Cluster(c.controllerId(), c.controllerEpoch(), voters, brokers);
+        return new Views.Cluster(c.clusterId(), c.controllerId(), c.controllerEpoch(), voters, brokers);
     }
 
     // ---- groups ----

@@ -9,7 +9,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code raftmq cluster describe}: the metadata quorum, the brokers, and every partition's leader and ISR. */
+/**
+ * {@code raftmq cluster describe}: the cluster id, the metadata quorum, the brokers with every
+ * endpoint, and every partition's leader and ISR.
+ */
 @Command(name = "cluster", mixinStandardHelpOptions = true, description = "Cluster state.",
         subcommands = ClusterCommand.Describe.class)
 final class ClusterCommand implements Runnable {
@@ -22,7 +25,8 @@ final class ClusterCommand implements Runnable {
     }
 
     @Command(name = "describe", mixinStandardHelpOptions = true,
-            description = "Voters and the active controller, brokers (fenced or not), partition leaders and ISRs.")
+            description = "Cluster id, voters and the active controller, brokers (fenced or not) with their"
+                    + " endpoints, partition leaders and ISRs.")
     static final class Describe implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -44,6 +48,8 @@ final class ClusterCommand implements Runnable {
     }
 
     static void print(PrintWriter out, Views.Cluster cluster, List<Views.Topic> topics) {
+        out.println("Cluster id: " + (cluster.clusterId() == null ? "none yet (no controller has chosen it)"
+                : cluster.clusterId()));
         if (cluster.controllerId() < 0) {
             out.println("Active controller: none (an election is under way)");
         } else {

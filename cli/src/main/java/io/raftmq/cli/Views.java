@@ -21,12 +21,15 @@ final class Views {
     record Partition(int partition, int leader, int leaderEpoch, List<Integer> replicas, List<Integer> isr) {
     }
 
-    record Cluster(int controllerId, long controllerEpoch, List<Voter> voters, List<Broker> brokers) {
+    /** {@code clusterId} is null until the first controller has chosen it. */
+    record Cluster(String clusterId, int controllerId, long controllerEpoch, List<Voter> voters,
+            List<Broker> brokers) {
     }
 
     record Voter(int id, String raftAddress, boolean leader) {
     }
 
+    /** {@code endpoints}: every listener the broker registered, "grpc 127.0.0.1:9093, kafka 127.0.0.1:9092". */
     record Broker(int id, String state, String endpoints, String rack) {
     }
 

@@ -209,13 +209,14 @@ class CliCommandsTest {
         CliRun described = raftmq("cluster", "describe");
         assertOk(described);
         String out = described.out();
+        assertTrue(Pattern.compile("(?m)^Cluster id: [A-Za-z0-9_-]{22}$").matcher(out).find(), described::toString);
         assertTrue(Pattern.compile("(?m)^Active controller: node [1-3] \\(epoch \\d+\\)$").matcher(out).find(),
                 described::toString);
         for (int id = 1; id <= 3; id++) {
             assertTrue(Pattern.compile("(?m)^\\s+" + id + "\\s+127\\.0\\.0\\.1:\\d+\\s+(leader|follower)$").matcher(out)
                     .find(), described::toString);
-            assertTrue(Pattern.compile("(?m)^\\s+" + id + "\\s+UNFENCED\\s+127\\.0\\.0\\.1:\\d+").matcher(out).find(),
-                    described::toString);
+            assertTrue(Pattern.compile("(?m)^\\s+" + id + "\\s+UNFENCED\\s+grpc 127\\.0\\.0\\.1:\\d+").matcher(out)
+                    .find(), described::toString);
         }
         assertTrue(Pattern.compile("(?m)^\\s+described\\s+1\\s+[1-3]\\s+\\d+\\s+[1-3],[1-3],[1-3]\\s+[1-3](,[1-3])*$")
                 .matcher(out).find(), described::toString);

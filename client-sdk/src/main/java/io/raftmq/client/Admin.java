@@ -24,6 +24,7 @@ import io.raftmq.protocol.common.Endpoint;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.common.Uuid;
 import io.raftmq.protocol.controller.BrokerDescription;
+import io.raftmq.protocol.controller.CreatableReplicaAssignment;
 import io.raftmq.protocol.controller.CreatableTopic;
 import io.raftmq.protocol.controller.CreatableTopicResult;
 import io.raftmq.protocol.controller.CreatePartitionsRequest;
@@ -74,8 +75,16 @@ public final class Admin implements AutoCloseable {
     public record TopicInfo(String name, UUID topicId, List<PartitionDescription> partitions,
             Map<String, String> configs) {}
 
-    /** A broker: fenced (session expired or not caught up), unfenced, or shutting down. */
-    public record BrokerNode(int id, long epoch, String host, int port, String rack, String state) {
+    /** Where a broker listens for one protocol: "grpc" (raftmq's own), "kafka" (the Kafka protocol). */
+    public record BrokerEndpoint(String listener, String host, int port) {}
+
+    /**
+     * A broker: fenced (session expired or not caught up), unfenced, or shutting down. {@code host}
+     * and {@code port} are its gRPC endpoint; {@code endpoints} every endpoint it registered, in
+     * its order.
+     */
+    public record BrokerNode(int id, long epoch, String host, int port, String rack, String state,
+            List<BrokerEndpoint> endpoints) {
         public boolean fenced() {
             return state.equals("FENCED");
         }
@@ -84,8 +93,9 @@ public final class Admin implements AutoCloseable {
     /** A voter of the metadata quorum. */
     public record Voter(int nodeId, String raftHost, int raftPort, boolean leader) {}
 
+    /** @param clusterId the cluster's id (Kafka's 22-character form); null until the controller has chosen it */
     public record ClusterInfo(int controllerId, long controllerEpoch, List<Voter> voters, List<BrokerNode> brokers,
-            long metadataOffset) {}
+            long metadataOffset, String clusterId) {}
 
     public record GroupListing(String groupId, String state, int coordinatorId) {}
 
@@ -137,8 +147,9 @@ public final class Admin implements AutoCloseable {
 
     /**
      * Creates the topics in one request. Throws the first topic's error (e.g. {@link
-     * TopicExistsException}, {@link InvalidTopicException}, {@link InvalidReplicationFactorException},
-     * {@link InvalidConfigException}); topics without an error were created.
+     * TopicExistsException}, {@link InvalidTopicException}, {@link InvalidReplicationFactorException}
+     * (also for a replica assignment the controller refuses), {@link InvalidConfigException}); topics
+     * without an error were created.
      */
     public List<CreatedTopic> createTopics(Collection<NewTopic> topics) {
         CreateTopicsRequest.Builder request = CreateTopicsRequest.newBuilder();
@@ -151,6 +162,8 @@ public final class Admin implements AutoCloseable {
                 c.setReplicationFactor(t.replicationFactor());
             }
             t.configs().forEach((k, v) -> c.addConfigs(ConfigEntry.newBuilder().setKey(k).setValue(v)));
+            t.replicasAssignments().forEach((partition, brokers) -> c.addAssignments(CreatableReplicaAssignment
+                    .newBuilder().setPartitionIndex(partition).addAllBrokerIds(brokers)));
             request.addTopics(c);
         }
         CreateTopicsResponse response = rpc.callAny("CreateTopics",
@@ -304,11 +317,14 @@ public final class Admin implements AutoCloseable {
         for (BrokerDescription b : r.getBrokersList()) {
             Endpoint e = b.getEndpointsList().stream().filter(x -> x.getListener().equals("grpc")).findFirst()
                     .orElse(b.getEndpointsCount() > 0 ? b.getEndpoints(0) : Endpoint.getDefaultInstance());
+            List<BrokerEndpoint> endpoints = b.getEndpointsList().stream()
+                    .map(x -> new BrokerEndpoint(x.getListener(), x.getHost(), x.getPort())).toList();
             brokers.add(new BrokerNode(b.getBrokerId(), b.getBrokerEpoch(), e.getHost(), e.getPort(), b.getRack(),
-                    b.getState().name()));
+                    b.getState().name(), endpoints));
         }
         return new ClusterInfo(r.hasController() ? r.getController().getControllerId() : -1, r.getControllerEpoch(),
-                List.copyOf(voters), List.copyOf(brokers), r.getMetadataOffset());
+                List.copyOf(voters), List.copyOf(brokers), r.getMetadataOffset(),
+                r.getClusterId().isEmpty() ? null : r.getClusterId());
     }
 
     // ---- groups ----

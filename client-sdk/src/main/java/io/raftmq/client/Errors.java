@@ -24,7 +24,8 @@ final class Errors {
             ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE,
             ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.FENCED_LEADER_EPOCH, ErrorCode.UNKNOWN_LEADER_EPOCH,
             ErrorCode.BROKER_NOT_AVAILABLE, ErrorCode.REPLICA_NOT_AVAILABLE, ErrorCode.NOT_CONTROLLER,
-            ErrorCode.OFFSET_NOT_AVAILABLE, ErrorCode.STORAGE_ERROR);
+            ErrorCode.OFFSET_NOT_AVAILABLE, ErrorCode.STORAGE_ERROR, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+            ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE);
 
     /** Codes after which the client's view of partition leaders is stale. */
     static final Set<ErrorCode> REFRESH_METADATA = Set.of(ErrorCode.NOT_LEADER_OR_FOLLOWER,
@@ -44,6 +45,9 @@ final class Errors {
         TABLE.put(ErrorCode.FENCED_LEADER_EPOCH, NotLeaderException::new);
         TABLE.put(ErrorCode.UNKNOWN_LEADER_EPOCH, NotLeaderException::new);
         TABLE.put(ErrorCode.LEADER_NOT_AVAILABLE, LeaderNotAvailableException::new);
+        TABLE.put(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, LeaderNotAvailableException::new);
+        TABLE.put(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, LeaderNotAvailableException::new);
+        TABLE.put(ErrorCode.ELECTION_NOT_NEEDED, ElectionNotNeededException::new);
         TABLE.put(ErrorCode.REQUEST_TIMED_OUT, TimeoutException::new);
         TABLE.put(ErrorCode.NETWORK_EXCEPTION, NetworkException::new);
         TABLE.put(ErrorCode.BROKER_NOT_AVAILABLE, NetworkException::new);

@@ -2,7 +2,11 @@ package io.raftmq.client;
 
 import io.raftmq.protocol.common.ErrorCode;
 
-/** The partition has no leader right now (election in progress, or no live in-sync replica). */
+/**
+ * The partition has no leader right now (election in progress, or no live in-sync replica); also a
+ * leader election that found no replica to elect (PREFERRED_LEADER_NOT_AVAILABLE,
+ * ELIGIBLE_LEADERS_NOT_AVAILABLE).
+ */
 public class LeaderNotAvailableException extends RetriableException {
     private static final long serialVersionUID = 1L;
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftmq.protocol.common.ErrorCode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,6 +75,21 @@ class ClientIntegrationTest {
         assertThrows(TopicExistsException.class, () -> admin.createTopic(new NewTopic("admin-topic", 1, 1)));
         assertThrows(InvalidTopicException.class, () -> admin.createTopic(new NewTopic("bad/name", 1, 1)));
         assertThrows(InvalidReplicationFactorException.class, () -> admin.createTopic(new NewTopic("rf5", 1, 5)));
+
+        Admin.CreatedTopic placed = admin.createTopic(new NewTopic("admin-placed", Map.of(0, List.of(3, 1),
+                1, List.of(2, 3))));
+        assertEquals(2, placed.numPartitions());
+        assertEquals(2, placed.replicationFactor());
+        List<Admin.PartitionDescription> placedParts = admin.describeTopics(List.of("admin-placed"))
+                .get("admin-placed").partitions();
+        assertEquals(List.of(3, 1), placedParts.get(0).replicas());
+        assertEquals(3, placedParts.get(0).leader());
+        assertEquals(List.of(2, 3), placedParts.get(1).replicas());
+        RaftmqException unregistered = assertThrows(InvalidReplicationFactorException.class,
+                () -> admin.createTopic(new NewTopic("admin-misplaced", Map.of(0, List.of(1, 9)))));
+        assertEquals(ErrorCode.INVALID_REPLICA_ASSIGNMENT, unregistered.code());
+        assertTrue(unregistered.getMessage().contains("broker 9, which is not registered"), unregistered.getMessage());
+        admin.deleteTopics(List.of("admin-placed"));
         InvalidPartitionsException fewer = assertThrows(InvalidPartitionsException.class,
                 () -> admin.createPartitions(Map.of("admin-topic", 2)));
         assertTrue(fewer.getMessage().contains("admin-topic"), fewer.getMessage());
@@ -98,7 +114,10 @@ class ClientIntegrationTest {
         for (Admin.BrokerNode b : cluster.brokers()) {
             assertFalse(b.fenced(), b.toString());
             assertEquals("UNFENCED", b.state());
+            assertTrue(b.endpoints().contains(new Admin.BrokerEndpoint("grpc", b.host(), b.port())), b.toString());
         }
+        assertEquals(22, cluster.clusterId().length(), cluster.clusterId());
+        assertEquals(cluster.clusterId(), admin.describeCluster().clusterId(), "it never changes");
     }
 
     @Test

@@ -32,7 +32,10 @@ class ErrorsTest {
                 Map.entry(ErrorCode.REBALANCE_IN_PROGRESS, RebalanceInProgressException.class),
                 Map.entry(ErrorCode.CORRUPT_MESSAGE, CorruptRecordException.class),
                 Map.entry(ErrorCode.NOT_COORDINATOR, NotCoordinatorException.class),
-                Map.entry(ErrorCode.INVALID_CONFIG, InvalidConfigException.class));
+                Map.entry(ErrorCode.INVALID_CONFIG, InvalidConfigException.class),
+                Map.entry(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, LeaderNotAvailableException.class),
+                Map.entry(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, LeaderNotAvailableException.class),
+                Map.entry(ErrorCode.ELECTION_NOT_NEEDED, ElectionNotNeededException.class));
         expected.forEach((code, type) -> {
             RaftmqException e = Errors.exception(code, "broker says " + code);
             assertInstanceOf(type, e, code.name());
@@ -47,6 +50,8 @@ class ErrorsTest {
         assertTrue(Errors.exception(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, "x").isRetriable());
         assertTrue(Errors.exception(ErrorCode.NOT_CONTROLLER, "x") instanceof RetriableException);
         assertFalse(Errors.exception(ErrorCode.TOPIC_ALREADY_EXISTS, "x").isRetriable());
+        assertTrue(Errors.isRetriable(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE), "as Kafka's InvalidMetadataException");
+        assertFalse(Errors.exception(ErrorCode.ELECTION_NOT_NEEDED, "x").isRetriable(), "nothing to retry");
         assertFalse(Errors.exception(ErrorCode.INVALID_REQUEST, "x").isRetriable());
         assertEquals(RaftmqException.class, Errors.exception(ErrorCode.INVALID_REQUEST, "x").getClass());
     }

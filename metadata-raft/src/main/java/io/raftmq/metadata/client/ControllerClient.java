@@ -28,6 +28,8 @@ import io.raftmq.protocol.controller.DescribeClusterRequest;
 import io.raftmq.protocol.controller.DescribeClusterResponse;
 import io.raftmq.protocol.controller.DescribeTopicsRequest;
 import io.raftmq.protocol.controller.DescribeTopicsResponse;
+import io.raftmq.protocol.controller.ElectLeadersRequest;
+import io.raftmq.protocol.controller.ElectLeadersResponse;
 import io.raftmq.protocol.controller.RegisterBrokerRequest;
 import io.raftmq.protocol.controller.RegisterBrokerResponse;
 import java.util.List;
@@ -130,6 +132,15 @@ public final class ControllerClient implements AutoCloseable {
     public CompletableFuture<AlterConfigsResponse> alterConfigs(AlterConfigsRequest request) {
         return callController((stub, obs) -> stub.alterConfigs(request, obs),
                 AlterConfigsResponse::getError, AlterConfigsResponse::getController);
+    }
+
+    /**
+     * Leader elections (PREFERRED or UNCLEAN) for the listed partitions, or every partition when
+     * none is listed; per-partition outcomes are in the response's results.
+     */
+    public CompletableFuture<ElectLeadersResponse> electLeaders(ElectLeadersRequest request) {
+        return callController((stub, obs) -> stub.electLeaders(request, obs),
+                ElectLeadersResponse::getError, ElectLeadersResponse::getController);
     }
 
     // ---- reads (any voter) ----

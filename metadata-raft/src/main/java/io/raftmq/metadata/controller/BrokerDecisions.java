@@ -179,6 +179,19 @@ final class BrokerDecisions {
         return ControllerResult.of(records, null);
     }
 
+    /** What a broker is, for error messages: "not registered", "fenced", "shutting down" or "unfenced". */
+    static String describeState(MetadataImage image, int brokerId) {
+        BrokerRegistration broker = image.broker(brokerId);
+        if (broker == null) {
+            return "not registered";
+        }
+        return switch (broker.state()) {
+            case FENCED -> "fenced";
+            case CONTROLLED_SHUTDOWN -> "shutting down";
+            case UNFENCED -> "unfenced";
+        };
+    }
+
     static boolean leadsAnyPartition(MetadataImage image, int brokerId) {
         for (TopicImage topic : image.topics()) {
             for (PartitionRegistration p : topic.partitions()) {

@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One log line per committed metadata state change, written by the active controller (so the
  * cluster logs each change once): broker registered, fenced, unfenced, shutting down; topic
- * created or deleted; partitions added; leader elected; ISR shrunk or expanded; config changed.
+ * created or deleted; partitions added; leader elected; ISR shrunk or expanded; config changed;
+ * cluster id set.
  */
 final class MetadataChangeLog {
     private static final Logger LOG = LoggerFactory.getLogger(MetadataChangeLog.class);
@@ -82,6 +83,7 @@ final class MetadataChangeLog {
             case PRODUCER_IDS -> "producer ids " + before.nextProducerId() + ".."
                     + (record.getProducerIds().getNextProducerId() - 1) + " given to broker "
                     + record.getProducerIds().getBrokerId();
+            case CLUSTER_ID -> "cluster id set to " + record.getClusterId().getClusterId();
             case CREATE_TOPIC, PARTITION, RECORD_NOT_SET -> null;
         };
     }

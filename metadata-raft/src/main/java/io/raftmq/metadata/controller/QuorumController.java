@@ -26,9 +26,10 @@ import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
 import io.raftmq.protocol.controller.DeleteTopicsRequest;
 import io.raftmq.protocol.controller.DeleteTopicsResponse;
+import io.raftmq.protocol.controller.ElectLeadersRequest;
+import io.raftmq.protocol.controller.ElectLeadersResponse;
 import io.raftmq.protocol.controller.RegisterBrokerRequest;
 import io.raftmq.protocol.controller.RegisterBrokerResponse;
-import io.raftmq.protocol.metadata.ControllerChangeRecord;
 import io.raftmq.protocol.metadata.MetadataRecord;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -58,9 +59,10 @@ import org.slf4j.LoggerFactory;
  * still be lost. The Raft layer guarantees that, within the epoch, every committed batch is one of
  * ours, in order; the controller checks that.
  *
- * <p>On becoming active it announces itself (ControllerChangeRecord), grants every registered
- * broker a fresh session, and from then on fences a broker whose session expires, in one batch
- * that also moves its leaderships and removes it from ISRs. Sessions live in memory only.
+ * <p>On becoming active it announces itself (ControllerChangeRecord; in the cluster's first term
+ * also a ClusterIdRecord with the new cluster id), grants every registered broker a fresh session,
+ * and from then on fences a broker whose session expires, in one batch that also moves its
+ * leaderships and removes it from ISRs. Sessions live in memory only.
  *
  * <p>Threads: all state below is owned by one event-loop thread ("controller-N"). Request methods
  * may be called from any thread; they enqueue and return a future. The {@link MetadataSubscriber}
@@ -223,6 +225,19 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
 
     public CompletableFuture<Committed<AlterConfigsResponse>> alterConfigs(AlterConfigsRequest request) {
         return submit(() -> decisions.alterConfigs(pending, request));
+    }
+
+    /** Elections an administrator asks for; the new leaders commit in one batch (logged as they commit). */
+    public CompletableFuture<Committed<ElectLeadersResponse>> electLeaders(ElectLeadersRequest request) {
+        return submit(() -> {
+            ControllerResult<ElectLeadersResponse> result = decisions.electLeaders(pending, request);
+            if (!result.records().isEmpty()) {
+                LOG.info("[node {}] electing {} leader(s) on request ({} election, {})", options.nodeId(),
+                        result.records().size(), request.getElectionType(), request.getTopicsCount() == 0
+                                ? "every partition" : request.getTopicsCount() + " topic(s) listed");
+            }
+            return result;
+        });
     }
 
     // ---- metadata log events (apply thread) ----
@@ -411,10 +426,9 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
                         + " every broker has {} ms to heartbeat",
                 options.nodeId(), newEpoch, committed.offset(), committed.brokers().size(),
                 committed.topicsById().size(), options.takeoverSessionMs());
-        append(List.of(MetadataRecord.newBuilder().setControllerChange(ControllerChangeRecord.newBuilder()
-                .setControllerId(options.nodeId())
-                .setControllerEpoch(newEpoch)
-                .setEndpoint(options.endpoint())).build()), null);
+        ControllerResult<Void> takeover = decisions.takeover(committed, options.nodeId(), newEpoch,
+                options.endpoint());
+        append(takeover.records(), null);
         rescheduleSessionCheck();
         scheduleLeaderBalance();
     }

@@ -15,7 +15,7 @@ import java.util.Set;
 /**
  * Chooses replicas for new partitions over the eligible (unfenced) brokers so that replicas and
  * leaders stay evenly spread, counting every partition already in the image and every one placed
- * by this placer so far.
+ * (or {@link #count counted}) by this placer so far.
  *
  * <p>For each partition: the leader (first replica) is the broker with the fewest leaderships, then
  * fewest replicas; each follower is the broker, not yet chosen, on a rack not yet used by this
@@ -44,6 +44,19 @@ final class ReplicaPlacer {
                     leaderCounts.computeIfPresent(p.replicas().get(0), (id, n) -> n + 1);
                 }
             }
+        }
+    }
+
+    /**
+     * Counts a partition placed by other means (a manual assignment), so that later placements by
+     * this placer see it.
+     */
+    void count(List<Integer> replicas) {
+        for (int replica : replicas) {
+            replicaCounts.computeIfPresent(replica, (id, n) -> n + 1);
+        }
+        if (!replicas.isEmpty()) {
+            leaderCounts.computeIfPresent(replicas.get(0), (id, n) -> n + 1);
         }
     }
 

@@ -44,6 +44,10 @@ import java.util.function.Supplier;
  * image, the request and the injected defaults and id source. Every bad input gets a typed error
  * naming the problem and produces no record for that item; other items of the same request are
  * decided on their own.
+ *
+ * <p>Replicas of new partitions are placed by {@link ReplicaPlacer}, or given by the request
+ * (checked by {@link ReplicaAssignments}). A new partition's ISR is its replicas that are eligible,
+ * in replica order, and the first of them leads.
  */
 final class TopicDecisions {
     /** Upper bound on partitions per topic: keeps one creation's batch of records bounded. */
@@ -84,8 +88,10 @@ final class TopicDecisions {
                 reply.addTopics(result.setError(error.toProto()));
                 continue;
             }
-            int partitions = topic.hasNumPartitions() ? topic.getNumPartitions() : defaultPartitions;
-            int replicationFactor = replicationFactor(topic, placer);
+            List<List<Integer>> manual = ReplicaAssignments.ordered(topic);
+            int partitions = manual != null ? manual.size()
+                    : topic.hasNumPartitions() ? topic.getNumPartitions() : defaultPartitions;
+            int replicationFactor = manual != null ? manual.get(0).size() : replicationFactor(topic, placer);
             collisionKeys.put(TopicNames.collisionKey(topic.getName()), topic.getName());
             result.setError(ApiError.NONE.toProto())
                     .setNumPartitions(partitions)
@@ -94,9 +100,15 @@ final class TopicDecisions {
                 UUID id = topicIds.get();
                 result.setTopicId(Uuids.toProto(id));
                 records.add(createTopicRecord(topic, id));
-                List<List<Integer>> assignments = placer.place(partitions, replicationFactor);
+                List<List<Integer>> assignments;
+                if (manual != null) {
+                    manual.forEach(placer::count);
+                    assignments = manual;
+                } else {
+                    assignments = placer.place(partitions, replicationFactor);
+                }
                 for (int p = 0; p < partitions; p++) {
-                    records.add(newPartition(id, p, assignments.get(p)));
+                    records.add(newPartition(image, id, p, assignments.get(p)));
                 }
             }
             reply.addTopics(result);
@@ -126,21 +138,30 @@ final class TopicDecisions {
             return ApiError.of(ErrorCode.INVALID_TOPIC, "topic '%s' collides with existing topic '%s': '.' and '_'"
                     + " are interchangeable in metric names", name, colliding);
         }
-        int partitions = topic.hasNumPartitions() ? topic.getNumPartitions() : defaultPartitions;
-        ApiError partitionsError = validatePartitionCount(name, partitions);
-        if (partitionsError.isFailure()) {
-            return partitionsError;
-        }
-        int eligible = placer.eligibleBrokerCount();
-        int replicationFactor = replicationFactor(topic, placer);
-        if (replicationFactor < 1) {
-            return ApiError.of(ErrorCode.INVALID_REPLICATION_FACTOR,
-                    "replication factor must be at least 1; topic '%s' asked for %d", name, replicationFactor);
-        }
-        if (replicationFactor > eligible) {
-            return ApiError.of(ErrorCode.INVALID_REPLICATION_FACTOR,
-                    "replication factor %d for topic '%s' is larger than the number of live brokers (%d)",
-                    replicationFactor, name, eligible);
+        int replicationFactor;
+        if (topic.getAssignmentsCount() > 0) {
+            ApiError assignmentError = ReplicaAssignments.validateNewTopic(image, topic);
+            if (assignmentError.isFailure()) {
+                return assignmentError;
+            }
+            replicationFactor = topic.getAssignments(0).getBrokerIdsCount();
+        } else {
+            int partitions = topic.hasNumPartitions() ? topic.getNumPartitions() : defaultPartitions;
+            ApiError partitionsError = validatePartitionCount(name, partitions);
+            if (partitionsError.isFailure()) {
+                return partitionsError;
+            }
+            int eligible = placer.eligibleBrokerCount();
+            replicationFactor = replicationFactor(topic, placer);
+            if (replicationFactor < 1) {
+                return ApiError.of(ErrorCode.INVALID_REPLICATION_FACTOR,
+                        "replication factor must be at least 1; topic '%s' asked for %d", name, replicationFactor);
+            }
+            if (replicationFactor > eligible) {
+                return ApiError.of(ErrorCode.INVALID_REPLICATION_FACTOR,
+                        "replication factor %d for topic '%s' is larger than the number of live brokers (%d)",
+                        replicationFactor, name, eligible);
+            }
         }
         Map<String, String> configs = new HashMap<>();
         for (ConfigEntry entry : topic.getConfigsList()) {
@@ -156,7 +177,7 @@ final class TopicDecisions {
         return TopicConfigs.validateAgainstReplicationFactor(configs, replicationFactor);
     }
 
-    private static ApiError validatePartitionCount(String name, int partitions) {
+    static ApiError validatePartitionCount(String name, int partitions) {
         if (partitions < 1) {
             return ApiError.of(ErrorCode.INVALID_PARTITIONS,
                     "number of partitions must be at least 1; topic '%s' asked for %d", name, partitions);
@@ -179,13 +200,19 @@ final class TopicDecisions {
         return MetadataRecord.newBuilder().setCreateTopic(create).build();
     }
 
-    private static MetadataRecord newPartition(UUID topicId, int partitionId, List<Integer> replicas) {
+    /**
+     * A new partition: its ISR is the replicas that are eligible (all of them when placed by the
+     * placer), in replica order, and the first of those leads. The caller has checked that one is.
+     */
+    private static MetadataRecord newPartition(MetadataImage image, UUID topicId, int partitionId,
+            List<Integer> replicas) {
+        List<Integer> isr = replicas.stream().filter(image::isEligible).toList();
         return MetadataRecord.newBuilder().setPartition(PartitionRecord.newBuilder()
                 .setTopicId(Uuids.toProto(topicId))
                 .setPartitionId(partitionId)
                 .addAllReplicas(replicas)
-                .addAllIsr(replicas)
-                .setLeader(replicas.get(0))
+                .addAllIsr(isr)
+                .setLeader(isr.get(0))
                 .setLeaderEpoch(0)
                 .setPartitionEpoch(0)).build();
     }
@@ -258,6 +285,8 @@ final class TopicDecisions {
                         wanted.getCount());
             } else if (wanted.getCount() > MAX_PARTITIONS_PER_TOPIC) {
                 error = validatePartitionCount(name, wanted.getCount());
+            } else if (wanted.getAssignmentsCount() > 0) {
+                error = ReplicaAssignments.validateNewPartitions(image, topic, wanted);
             } else if (topic.replicationFactor() > placer.eligibleBrokerCount()) {
                 error = ApiError.of(ErrorCode.INVALID_REPLICATION_FACTOR, "topic '%s' has replication factor %d,"
                         + " but only %d brokers are live", name, topic.replicationFactor(),
@@ -270,9 +299,16 @@ final class TopicDecisions {
                 continue;
             }
             int added = wanted.getCount() - topic.numPartitions();
-            List<List<Integer>> assignments = placer.place(added, topic.replicationFactor());
+            List<List<Integer>> assignments;
+            if (wanted.getAssignmentsCount() > 0) {
+                assignments = wanted.getAssignmentsList().stream().map(a -> List.copyOf(a.getBrokerIdsList()))
+                        .toList();
+                assignments.forEach(placer::count);
+            } else {
+                assignments = placer.place(added, topic.replicationFactor());
+            }
             for (int i = 0; i < added; i++) {
-                records.add(newPartition(topic.id(), topic.numPartitions() + i, assignments.get(i)));
+                records.add(newPartition(image, topic.id(), topic.numPartitions() + i, assignments.get(i)));
             }
         }
         return ControllerResult.of(records, reply.build());

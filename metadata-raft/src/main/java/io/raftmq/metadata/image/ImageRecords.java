@@ -3,6 +3,7 @@ package io.raftmq.metadata.image;
 import io.raftmq.common.Uuids;
 import io.raftmq.protocol.common.ConfigEntry;
 import io.raftmq.protocol.metadata.BrokerControlledShutdownRecord;
+import io.raftmq.protocol.metadata.ClusterIdRecord;
 import io.raftmq.protocol.metadata.ControllerChangeRecord;
 import io.raftmq.protocol.metadata.CreateTopicRecord;
 import io.raftmq.protocol.metadata.MetadataRecord;
@@ -31,6 +32,10 @@ public final class ImageRecords {
                     .setControllerId(controller.controllerId())
                     .setControllerEpoch(controller.controllerEpoch())
                     .setEndpoint(controller.endpoint())).build());
+        }
+        if (image.clusterId() != null) {
+            out.add(MetadataRecord.newBuilder()
+                    .setClusterId(ClusterIdRecord.newBuilder().setClusterId(image.clusterId())).build());
         }
         for (BrokerRegistration broker : image.brokersSorted()) {
             out.add(MetadataRecord.newBuilder().setRegisterBroker(RegisterBrokerRecord.newBuilder()

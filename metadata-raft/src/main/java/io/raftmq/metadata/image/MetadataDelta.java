@@ -3,6 +3,7 @@ package io.raftmq.metadata.image;
 import io.raftmq.common.Uuids;
 import io.raftmq.protocol.common.ConfigEntry;
 import io.raftmq.protocol.metadata.BrokerControlledShutdownRecord;
+import io.raftmq.protocol.metadata.ClusterIdRecord;
 import io.raftmq.protocol.metadata.ConfigChangeRecord;
 import io.raftmq.protocol.metadata.ConfigResourceType;
 import io.raftmq.protocol.metadata.ControllerChangeRecord;
@@ -46,11 +47,13 @@ public final class MetadataDelta {
     private ControllerRegistration controller;
     private boolean controllerChanged;
     private long nextProducerId;
+    private String clusterId;
 
     public MetadataDelta(MetadataImage base) {
         this.base = base;
         this.controller = base.controller();
         this.nextProducerId = base.nextProducerId();
+        this.clusterId = base.clusterId();
     }
 
     /** Builds the image of a snapshot: its records replayed onto an empty image. */
@@ -93,6 +96,7 @@ public final class MetadataDelta {
             case CONFIG_CHANGE -> replay(record.getConfigChange());
             case CONTROLLER_CHANGE -> replay(record.getControllerChange());
             case PRODUCER_IDS -> replay(record.getProducerIds());
+            case CLUSTER_ID -> replay(record.getClusterId());
             case RECORD_NOT_SET -> throw new MetadataReplayException(
                     "metadata record at offset " + offset + " has no record set (written by a newer version?)");
         }
@@ -114,7 +118,7 @@ public final class MetadataDelta {
             topics.put(topic.id, topic.build());
             names.put(topic.name, topic.id);
         }
-        return new MetadataImage(offset, brokers, topics, names, controller, nextProducerId);
+        return new MetadataImage(offset, brokers, topics, names, controller, nextProducerId, clusterId);
     }
 
     /** Ids of brokers registered or changed by the replayed records. */
@@ -336,6 +340,17 @@ public final class MetadataDelta {
                     + " id to " + r.getNextProducerId() + ", not above the current " + nextProducerId);
         }
         nextProducerId = r.getNextProducerId();
+    }
+
+    private void replay(ClusterIdRecord r) {
+        if (r.getClusterId().isEmpty()) {
+            throw new MetadataReplayException("ClusterIdRecord with an empty cluster id");
+        }
+        if (clusterId != null && !clusterId.equals(r.getClusterId())) {
+            throw new MetadataReplayException("ClusterIdRecord sets cluster id " + r.getClusterId()
+                    + ", but the cluster id is already " + clusterId + " (it never changes)");
+        }
+        clusterId = r.getClusterId();
     }
 
     /** A topic being changed by this delta: mutable copies of its parts. */

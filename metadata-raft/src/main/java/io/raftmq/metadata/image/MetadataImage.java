@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The cluster's metadata at one offset of the metadata log: brokers, topics with their
- * partitions, and the last announced controller. Immutable: readers hold a reference and need no
+ * The cluster's metadata at one offset of the metadata log: the cluster id, brokers, topics with
+ * their partitions, and the last announced controller. Immutable: readers hold a reference and need no
  * lock; a change produces a new image through {@link MetadataDelta}.
  *
  * @param offset the metadata offset of the last batch replayed into this image, {@code -1} for
@@ -19,6 +19,8 @@ import java.util.UUID;
  * @param topicIdsByName topic ids by name
  * @param controller the last ControllerChangeRecord, or null before the first one
  * @param nextProducerId the first producer id no broker has been given yet (0 before any)
+ * @param clusterId the cluster's id (Kafka's 22-character base64 form), or null before the first
+ *     active controller's ClusterIdRecord; once set it never changes
  */
 public record MetadataImage(
         long offset,
@@ -26,12 +28,13 @@ public record MetadataImage(
         Map<UUID, TopicImage> topicsById,
         Map<String, UUID> topicIdsByName,
         ControllerRegistration controller,
-        long nextProducerId) {
+        long nextProducerId,
+        String clusterId) {
 
     /** Offset of state not committed yet. Larger than every real offset. */
     public static final long PENDING_OFFSET = Long.MAX_VALUE;
 
-    public static final MetadataImage EMPTY = new MetadataImage(-1, Map.of(), Map.of(), Map.of(), null, 0);
+    public static final MetadataImage EMPTY = new MetadataImage(-1, Map.of(), Map.of(), Map.of(), null, 0, null);
 
     public MetadataImage {
         brokers = Map.copyOf(brokers);
@@ -89,11 +92,13 @@ public record MetadataImage(
 
     /** This image with another offset (the active controller's pending image, or a snapshot load). */
     public MetadataImage withOffset(long newOffset) {
-        return new MetadataImage(newOffset, brokers, topicsById, topicIdsByName, controller, nextProducerId);
+        return new MetadataImage(newOffset, brokers, topicsById, topicIdsByName, controller, nextProducerId,
+                clusterId);
     }
 
     @Override
     public String toString() {
-        return "MetadataImage(offset=" + offset + ", brokers=" + brokers.size() + ", topics=" + topicsById.size() + ")";
+        return "MetadataImage(offset=" + offset + ", clusterId=" + clusterId + ", brokers=" + brokers.size()
+                + ", topics=" + topicsById.size() + ")";
     }
 }

@@ -3,6 +3,7 @@ package io.raftmq.metadata.node;
 import io.grpc.BindableService;
 import io.raftmq.common.FaultHandler;
 import io.raftmq.common.Time;
+import io.raftmq.metadata.controller.ClusterIds;
 import io.raftmq.metadata.controller.ControllerDecisions;
 import io.raftmq.metadata.controller.QuorumController;
 import io.raftmq.metadata.jraft.JRaftMetadataLog;
@@ -53,7 +54,8 @@ public final class ControllerServer implements AutoCloseable {
         this.loader = new MetadataLoader(nodeId, faultHandler);
         SecureRandom random = new SecureRandom();
         ControllerDecisions decisions = new ControllerDecisions(config.numPartitions(),
-                config.defaultReplicationFactor(), () -> new UUID(random.nextLong(), random.nextLong()));
+                config.defaultReplicationFactor(), () -> new UUID(random.nextLong(), random.nextLong()),
+                ClusterIds::random);
         this.controller = new QuorumController(new QuorumController.Options(nodeId, endpoint,
                 config.sessionTimeoutMs(), config.takeoverSessionMs(), MAX_INFLIGHT_BATCHES,
                 config.leaderImbalanceCheckIntervalMs(), config.leaderImbalancePercentage()), log, decisions, time,

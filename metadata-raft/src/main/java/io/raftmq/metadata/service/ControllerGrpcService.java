@@ -39,6 +39,8 @@ import io.raftmq.protocol.controller.DescribeClusterRequest;
 import io.raftmq.protocol.controller.DescribeClusterResponse;
 import io.raftmq.protocol.controller.DescribeTopicsRequest;
 import io.raftmq.protocol.controller.DescribeTopicsResponse;
+import io.raftmq.protocol.controller.ElectLeadersRequest;
+import io.raftmq.protocol.controller.ElectLeadersResponse;
 import io.raftmq.protocol.controller.MetadataEvent;
 import io.raftmq.protocol.controller.PartitionState;
 import io.raftmq.protocol.controller.RegisterBrokerRequest;
@@ -150,6 +152,20 @@ public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBa
     }
 
     /**
+     * The offset of the batch with the new leaders, or -1 when no election succeeded: a successful
+     * election always writes a record, so then nothing was written.
+     */
+    @Override
+    public void electLeaders(ElectLeadersRequest request, StreamObserver<ElectLeadersResponse> observer) {
+        respond("ElectLeaders", controller.electLeaders(request), observer, c -> {
+            boolean wrote = c.reply().getResultsList().stream()
+                    .anyMatch(r -> r.getError().getCode() == ErrorCode.NONE);
+            return c.reply().toBuilder().setMetadataOffset(wrote ? c.offset() : -1).build();
+        }, (error, hint) -> ElectLeadersResponse.newBuilder().setError(error).setController(hint)
+                .setMetadataOffset(-1).build());
+    }
+
+    /**
      * Sends the committed reply, or the error response for why there is none: NOT_CONTROLLER with
      * the hint, REQUEST_TIMED_OUT (the outcome is unknown), or UNKNOWN_SERVER_ERROR.
      */
@@ -199,6 +215,9 @@ public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBa
                     .setControllerEpoch(leader.epoch())
                     .setMetadataOffset(image.offset())
                     .setAnsweredBy(options.nodeId());
+            if (image.clusterId() != null) {
+                out.setClusterId(image.clusterId());
+            }
             for (Voter voter : options.voters()) {
                 out.addVoters(VoterDescription.newBuilder()
                         .setNodeId(voter.nodeId())

@@ -2,6 +2,7 @@ package io.raftmq.metadata.controller;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.raftmq.common.MockTime;
 import io.raftmq.common.Uuids;
@@ -10,16 +11,22 @@ import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.protocol.common.ConfigEntry;
+import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AlterConfigOp;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResource;
 import io.raftmq.protocol.controller.AlterPartitionRequest;
 import io.raftmq.protocol.controller.BrokerHeartbeatRequest;
+import io.raftmq.protocol.controller.CreatableReplicaAssignment;
 import io.raftmq.protocol.controller.CreatableTopic;
 import io.raftmq.protocol.controller.CreatePartitionsRequest;
 import io.raftmq.protocol.controller.CreatePartitionsTopic;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.DeleteTopicsRequest;
+import io.raftmq.protocol.controller.ElectLeadersRequest;
+import io.raftmq.protocol.controller.ElectLeadersRequest.ElectionType;
+import io.raftmq.protocol.controller.ElectLeadersResponse;
+import io.raftmq.protocol.controller.ElectionTopic;
 import io.raftmq.protocol.controller.PartitionIsrChange;
 import io.raftmq.protocol.controller.RegisterBrokerRequest;
 import io.raftmq.protocol.metadata.ConfigResourceType;
@@ -101,6 +108,7 @@ class ControllerRandomizedTest {
                 }
                 quorum.assertNoFaults();
                 invariants.assertHeld();
+                assertNotNull(reference.clusterId(), "the first controller chose a cluster id");
                 long offline = reference.topics().stream().flatMap(t -> t.partitions().stream())
                         .filter(p -> !p.hasLeader()).count();
                 System.out.printf("seed %d: %d log positions, %d brokers (%d unfenced), %d topics, %d partitions"
@@ -134,8 +142,14 @@ class ControllerRandomizedTest {
         }
 
         private <T> T answer(CompletableFuture<Committed<T>> future) throws Exception {
+            Committed<T> committed = committed(future);
+            return committed == null ? null : committed.reply();
+        }
+
+        /** The committed answer, or null for NOT_CONTROLLER or a busy controller. */
+        private <T> Committed<T> committed(CompletableFuture<Committed<T>> future) throws Exception {
             try {
-                return future.get(10, TimeUnit.SECONDS).reply();
+                return future.get(10, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof NotControllerException || e.getCause() instanceof ControllerBusyException) {
                     return null;
@@ -156,8 +170,10 @@ class ControllerRandomizedTest {
                 alterConfig();
             } else if (dice < 36) {
                 registerBroker();
-            } else if (dice < 62) {
+            } else if (dice < 58) {
                 heartbeat();
+            } else if (dice < 62) {
+                electLeaders();
             } else if (dice < 74) {
                 alterPartition();
             } else if (dice < 86) {
@@ -196,11 +212,24 @@ class ControllerRandomizedTest {
 
         private void createTopic() throws Exception {
             CreatableTopic.Builder topic = CreatableTopic.newBuilder().setName(anyName());
-            if (random.nextInt(4) > 0) {
-                topic.setNumPartitions(random.nextInt(5));
-            }
-            if (random.nextInt(4) > 0) {
-                topic.setReplicationFactor(random.nextInt(5));
+            if (random.nextInt(5) == 0) {
+                // A manual assignment, over brokers that may be fenced or not registered.
+                int replicationFactor = 1 + random.nextInt(3);
+                for (int p = 0, n = 1 + random.nextInt(3); p < n; p++) {
+                    CreatableReplicaAssignment.Builder a =
+                            CreatableReplicaAssignment.newBuilder().setPartitionIndex(p);
+                    for (int r = 0; r < replicationFactor; r++) {
+                        a.addBrokerIds(1 + random.nextInt(6));
+                    }
+                    topic.addAssignments(a);
+                }
+            } else {
+                if (random.nextInt(4) > 0) {
+                    topic.setNumPartitions(random.nextInt(5));
+                }
+                if (random.nextInt(4) > 0) {
+                    topic.setReplicationFactor(random.nextInt(5));
+                }
             }
             if (random.nextInt(3) == 0) {
                 topic.addConfigs(ConfigEntry.newBuilder().setKey(random.nextBoolean() ? "min.insync.replicas"
@@ -216,6 +245,24 @@ class ControllerRandomizedTest {
             int count = (topic == null ? 1 : topic.numPartitions()) + random.nextInt(4) - 1;
             answer(target().createPartitions(CreatePartitionsRequest.newBuilder().addTopics(
                     CreatePartitionsTopic.newBuilder().setName(name).setCount(count)).build()));
+        }
+
+        private void electLeaders() throws Exception {
+            ElectionType type = random.nextBoolean() ? ElectionType.PREFERRED : ElectionType.UNCLEAN;
+            ElectLeadersRequest.Builder request = ElectLeadersRequest.newBuilder().setElectionType(type);
+            TopicImage topic = randomTopic();
+            if (topic != null && random.nextInt(3) > 0) {
+                ElectionTopic.Builder listed = ElectionTopic.newBuilder().setTopic(topic.name());
+                for (int i = 0, n = 1 + random.nextInt(3); i < n; i++) {
+                    listed.addPartitionIds(random.nextInt(topic.numPartitions() + 1));
+                }
+                request.addTopics(listed);
+            }
+            Committed<ElectLeadersResponse> answer = committed(target().electLeaders(request.build()));
+            if (answer != null && type == ElectionType.UNCLEAN && answer.reply().getResultsList().stream()
+                    .anyMatch(r -> r.getError().getCode() == ErrorCode.NONE)) {
+                invariants.allowUncleanElectionsAt(answer.offset());
+            }
         }
 
         private void deleteTopic() throws Exception {

@@ -98,7 +98,8 @@ public final class LocalQuorum implements AutoCloseable {
         LocalMetadataLog log = cluster.newLog(nodeId);
         MetadataLoader loader = new MetadataLoader(nodeId, faults);
         Random ids = new Random(random.nextLong());
-        ControllerDecisions decisions = new ControllerDecisions(1, 3, () -> new UUID(ids.nextLong(), ids.nextLong()));
+        ControllerDecisions decisions = new ControllerDecisions(1, 3, () -> new UUID(ids.nextLong(), ids.nextLong()),
+                () -> new UUID(ids.nextLong(), ids.nextLong()));
         QuorumController controller = new QuorumController(
                 new QuorumController.Options(nodeId, endpoint(nodeId), sessionTimeoutMs, takeoverSessionMs, 1000),
                 log, decisions, time, faults);

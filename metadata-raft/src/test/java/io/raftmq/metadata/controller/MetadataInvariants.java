@@ -7,8 +7,12 @@ import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.metadata.loader.MetadataSubscriber;
 import io.raftmq.protocol.metadata.MetadataRecord;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -22,16 +26,34 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *   <li>a leaderless partition has exactly one ISR member, which is not eligible (no unclean
  *       election has been possible, or one would have happened);
  *   <li>leader and partition epochs never move back; a leader change bumps the leader epoch;
- *   <li>a new leader was in the ISR before the batch, unless the topic allows unclean election;
- *   <li>broker epochs never move back.
+ *   <li>a new leader was in the ISR before the batch, unless the topic allows unclean election or an
+ *       administrator asked for it (an UNCLEAN ElectLeaders whose batch offset the test passed to
+ *       {@link #allowUncleanElectionsAt}) for a partition without a leader; an unclean election
+ *       resets the ISR to the new leader alone;
+ *   <li>broker epochs never move back;
+ *   <li>the cluster id never changes once set.
  * </ul>
  */
 final class MetadataInvariants implements MetadataSubscriber {
     private final List<String> violations = new CopyOnWriteArrayList<>();
+    // Unclean elections on topics that do not allow them, by batch offset: violations unless allowed.
+    private final Map<Long, List<String>> uncleanElections = new ConcurrentHashMap<>();
+    private final Set<Long> allowedUnclean = ConcurrentHashMap.newKeySet();
+
+    /** The batch at {@code offset} holds the elections of an UNCLEAN ElectLeaders request. */
+    void allowUncleanElectionsAt(long offset) {
+        allowedUnclean.add(offset);
+    }
 
     void assertHeld() {
-        if (!violations.isEmpty()) {
-            throw new AssertionError(violations.size() + " invariant violation(s); first: " + violations.get(0));
+        List<String> all = new ArrayList<>(violations);
+        uncleanElections.forEach((offset, found) -> {
+            if (!allowedUnclean.contains(offset)) {
+                all.addAll(found);
+            }
+        });
+        if (!all.isEmpty()) {
+            throw new AssertionError(all.size() + " invariant violation(s); first: " + all.get(0));
         }
     }
 
@@ -45,6 +67,8 @@ final class MetadataInvariants implements MetadataSubscriber {
         MetadataImage before = delta.base();
         String where = "batch at offset " + offset;
         checkImage(after, where);
+        check(before.clusterId() == null || before.clusterId().equals(after.clusterId()),
+                "%s: cluster id changed: %s -> %s", where, before.clusterId(), after.clusterId());
         for (BrokerRegistration broker : after.brokers().values()) {
             BrokerRegistration old = before.broker(broker.id());
             check(old == null || old.epoch() <= broker.epoch(), "%s: broker %d epoch moved back: %d -> %d", where,
@@ -68,8 +92,17 @@ final class MetadataInvariants implements MetadataSubscriber {
                 if (p.leader() != q.leader()) {
                     check(p.leaderEpoch() > q.leaderEpoch(), "%s: leader %d -> %d without a new leader epoch", name,
                             q.leader(), p.leader());
-                    check(!p.hasLeader() || unclean || q.isr().contains(p.leader()),
-                            "%s: unclean election of %d, not in the ISR %s before", name, p.leader(), q.isr());
+                    if (p.hasLeader() && !q.isr().contains(p.leader())) {
+                        check(p.isr().equals(List.of(p.leader())), "%s: unclean election of %d (ISR before %s) must"
+                                + " reset the ISR to it, not %s", name, p.leader(), q.isr(), p.isr());
+                        if (!unclean) {
+                            check(!q.hasLeader(), "%s: unclean election of %d asked for a partition that had leader"
+                                    + " %d", name, p.leader(), q.leader());
+                            uncleanElections.computeIfAbsent(offset, o -> new CopyOnWriteArrayList<>()).add(
+                                    String.format("%s: unclean election of %d, not in the ISR %s before, on a topic"
+                                            + " that does not allow it and not asked for", name, p.leader(), q.isr()));
+                        }
+                    }
                 }
             }
         }

@@ -15,11 +15,19 @@ import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AllocateProducerIdsRequest;
 import io.raftmq.protocol.controller.AllocateProducerIdsResponse;
+import io.raftmq.protocol.controller.AlterPartitionRequest;
+import io.raftmq.protocol.controller.AlterPartitionResponse;
 import io.raftmq.protocol.controller.BrokerHeartbeatRequest;
 import io.raftmq.protocol.controller.BrokerHeartbeatResponse;
+import io.raftmq.protocol.controller.CreatableReplicaAssignment;
 import io.raftmq.protocol.controller.CreatableTopic;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
+import io.raftmq.protocol.controller.ElectLeadersRequest;
+import io.raftmq.protocol.controller.ElectLeadersRequest.ElectionType;
+import io.raftmq.protocol.controller.ElectLeadersResponse;
+import io.raftmq.protocol.controller.ElectionTopic;
+import io.raftmq.protocol.controller.PartitionIsrChange;
 import io.raftmq.protocol.controller.RegisterBrokerRequest;
 import io.raftmq.protocol.controller.RegisterBrokerResponse;
 import java.time.Duration;
@@ -132,6 +140,86 @@ class QuorumControllerTest {
         NotControllerException nce = assertInstanceOf(NotControllerException.class, e.getCause());
         assertEquals(2, nce.hint().getControllerId());
         assertEquals(LocalQuorum.endpoint(2), nce.hint().getEndpoint());
+
+        ExecutionException election = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                () -> quorum.voter(3).controller.electLeaders(ElectLeadersRequest.newBuilder()
+                        .setElectionType(ElectionType.PREFERRED).build()).get(5, TimeUnit.SECONDS));
+        NotControllerException electionNce = assertInstanceOf(NotControllerException.class, election.getCause());
+        assertEquals(2, electionNce.hint().getControllerId());
+    }
+
+    @Test
+    void electLeadersIsAnsweredOnceTheNewLeaderHasCommitted() throws Exception {
+        start(3);
+        quorum.cluster.electLeader(1);
+        LocalQuorum.Voter leader = quorum.voter(1);
+        await().atMost(Duration.ofSeconds(5)).until(leader.controller::isActive);
+        registerAndUnfence(leader.controller, leader, 3);
+        // Broker 4 registers but has not caught up: fenced, so it cannot be in a new partition's ISR.
+        RegisterBrokerResponse four = get(leader.controller.registerBroker(registration(4, UUID.randomUUID())));
+        CreateTopicsResponse created = get(leader.controller.createTopics(CreateTopicsRequest.newBuilder()
+                .addTopics(CreatableTopic.newBuilder().setName("t").addAssignments(CreatableReplicaAssignment
+                        .newBuilder().setPartitionIndex(0).addBrokerIds(4).addBrokerIds(1).addBrokerIds(2)))
+                .build()));
+        assertEquals(ErrorCode.NONE, created.getTopics(0).getError().getCode(),
+                created.getTopics(0).getError().getMessage());
+        PartitionRegistration p = leader.image().topic("t").partition(0);
+        assertEquals(List.of(1, 2), p.isr());
+        assertEquals(1, p.leader());
+        // Broker 4 catches up and the leader takes it into the ISR; leadership stays with broker 1.
+        assertFalse(get(leader.controller.brokerHeartbeat(heartbeat(4, four.getBrokerEpoch(), leader))).getIsFenced());
+        UUID topicId = leader.image().topic("t").id();
+        AlterPartitionResponse altered = get(leader.controller.alterPartition(AlterPartitionRequest.newBuilder()
+                .setBrokerId(1).setBrokerEpoch(leader.image().broker(1).epoch())
+                .addPartitions(PartitionIsrChange.newBuilder().setTopicId(Uuids.toProto(topicId))
+                        .setPartitionId(0).setLeaderEpoch(p.leaderEpoch()).setPartitionEpoch(p.partitionEpoch())
+                        .addAllNewIsr(List.of(1, 2, 4))).build()));
+        assertEquals(ErrorCode.NONE, altered.getPartitions(0).getError().getCode());
+        assertEquals(1, leader.image().topic("t").partition(0).leader());
+
+        ElectLeadersRequest preferred = ElectLeadersRequest.newBuilder().setElectionType(ElectionType.PREFERRED)
+                .addTopics(ElectionTopic.newBuilder().setTopic("t").addPartitionIds(0)).build();
+        Committed<ElectLeadersResponse> elected = leader.controller.electLeaders(preferred).get(10, TimeUnit.SECONDS);
+        assertEquals(ErrorCode.NONE, elected.reply().getResults(0).getError().getCode(),
+                elected.reply().getResults(0).getError().getMessage());
+        PartitionRegistration now = elected.image().topic("t").partition(0);
+        assertEquals(4, now.leader(), "the committed image the reply comes with");
+        assertEquals(p.leaderEpoch() + 1, now.leaderEpoch());
+        assertTrue(leader.image().offset() >= elected.offset(), "answered after the batch committed");
+        for (LocalQuorum.Voter v : quorum.voters) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> v.image().topic("t").partition(0).leader() == 4);
+        }
+
+        Committed<ElectLeadersResponse> again = leader.controller.electLeaders(preferred).get(10, TimeUnit.SECONDS);
+        assertEquals(ErrorCode.ELECTION_NOT_NEEDED, again.reply().getResults(0).getError().getCode());
+        assertEquals(elected.offset(), again.offset(), "nothing written");
+    }
+
+    @Test
+    void theClusterIdIsChosenOnceAndKeptAcrossFailoverAndRestart() throws Exception {
+        start(3);
+        quorum.cluster.electLeader(1);
+        for (LocalQuorum.Voter v : quorum.voters) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> v.image().clusterId() != null);
+        }
+        String id = quorum.voter(1).image().clusterId();
+        assertEquals(22, id.length(), id);
+        for (LocalQuorum.Voter v : quorum.voters) {
+            assertEquals(id, v.image().clusterId(), "node " + v.nodeId);
+        }
+
+        quorum.cluster.electLeader(3);
+        LocalQuorum.Voter second = quorum.voter(3);
+        await().atMost(Duration.ofSeconds(5)).until(second.controller::isActive);
+        await().atMost(Duration.ofSeconds(5)).until(() -> second.image().controller() != null
+                && second.image().controller().controllerId() == 3);
+        assertEquals(id, second.image().clusterId(), "the second controller's takeover batch has no new id");
+
+        quorum.voter(1).log.takeSnapshot().get(10, TimeUnit.SECONDS);
+        LocalQuorum.Voter restarted = quorum.restart(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> restarted.image().offset() >= second.image().offset());
+        assertEquals(id, restarted.image().clusterId());
+        quorum.assertNoFaults();
     }
 
     @Test

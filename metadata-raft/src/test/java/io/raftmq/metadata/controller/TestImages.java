@@ -19,10 +19,12 @@ import java.util.concurrent.atomic.AtomicLong;
 final class TestImages {
     private TestImages() {}
 
-    /** Decisions with deterministic topic ids. */
+    /** Decisions with deterministic topic and cluster ids. */
     static ControllerDecisions decisions() {
         AtomicLong next = new AtomicLong(1);
-        return new ControllerDecisions(1, 3, () -> new UUID(0x7e57, next.getAndIncrement()));
+        AtomicLong nextCluster = new AtomicLong(1);
+        return new ControllerDecisions(1, 3, () -> new UUID(0x7e57, next.getAndIncrement()),
+                () -> new UUID(0xc1, nextCluster.getAndIncrement()));
     }
 
     static MetadataImage apply(MetadataImage image, List<MetadataRecord> records) {

@@ -8,6 +8,7 @@ import io.raftmq.common.Uuids;
 import io.raftmq.protocol.common.ConfigEntry;
 import io.raftmq.protocol.common.Endpoint;
 import io.raftmq.protocol.metadata.BrokerControlledShutdownRecord;
+import io.raftmq.protocol.metadata.ClusterIdRecord;
 import io.raftmq.protocol.metadata.ConfigChangeRecord;
 import io.raftmq.protocol.metadata.ConfigResourceType;
 import io.raftmq.protocol.metadata.ControllerChangeRecord;
@@ -66,7 +67,14 @@ class MetadataImageTest {
         return MetadataRecord.newBuilder().setPartitionChange(b).build();
     }
 
-    /** An image with every kind of state: all broker states, configs, offline partitions, a controller. */
+    static MetadataRecord clusterId(String id) {
+        return MetadataRecord.newBuilder().setClusterId(ClusterIdRecord.newBuilder().setClusterId(id)).build();
+    }
+
+    /**
+     * An image with every kind of state: all broker states, configs, offline partitions, a controller,
+     * a cluster id.
+     */
     static MetadataImage richImage() {
         MetadataImage image = MetadataImage.EMPTY;
         image = MetadataDelta.replayBatch(image, 3, List.of(register(1, 1), register(2, 2), register(3, 3),
@@ -74,7 +82,8 @@ class MetadataImageTest {
         image = MetadataDelta.replayBatch(image, 5, List.of(unfence(1, 1), unfence(2, 2), unfence(3, 3),
                 MetadataRecord.newBuilder().setControllerChange(ControllerChangeRecord.newBuilder()
                         .setControllerId(2).setControllerEpoch(7).setEndpoint(Endpoint.newBuilder()
-                                .setListener("grpc").setHost("h2").setPort(9093))).build()));
+                                .setListener("grpc").setHost("h2").setPort(9093))).build(),
+                clusterId("bSVa9uQpR2yYqDWn1LSmDw")));
         image = MetadataDelta.replayBatch(image, 9, List.of(
                 createTopic("orders", ORDERS, "retention.ms", "1000", "min.insync.replicas", "2"),
                 partition(ORDERS, 0, List.of(1, 2, 3), List.of(1, 2, 3), 1),
@@ -116,6 +125,8 @@ class MetadataImageTest {
         assertEquals("2000", image.topic("orders").configs().get("retention.ms"));
         assertEquals(2, image.controller().controllerId());
         assertEquals(4, image.highestBrokerEpoch());
+        assertEquals("bSVa9uQpR2yYqDWn1LSmDw", image.clusterId());
+        assertEquals(null, MetadataImage.EMPTY.clusterId());
     }
 
     @Test
@@ -125,6 +136,7 @@ class MetadataImageTest {
         MetadataImage loaded = MetadataDelta.loadSnapshot(image.offset(), records);
         assertEquals(image, loaded);
         assertEquals(records, ImageRecords.of(loaded), "deterministic order");
+        assertEquals("bSVa9uQpR2yYqDWn1LSmDw", loaded.clusterId());
         assertEquals(MetadataImage.EMPTY.withOffset(5), MetadataDelta.loadSnapshot(5, ImageRecords.of(
                 MetadataImage.EMPTY)));
     }
@@ -182,5 +194,20 @@ class MetadataImageTest {
         assertRejected(image, MetadataRecord.newBuilder().setControllerChange(ControllerChangeRecord.newBuilder()
                 .setControllerId(1).setControllerEpoch(7)).build(), "epoch 7", "not above");
         assertRejected(image, MetadataRecord.getDefaultInstance(), "no record set");
+    }
+
+    @Test
+    void theClusterIdIsSetOnceAndNeverChanges() {
+        MetadataImage image = richImage();
+        assertRejected(image, clusterId("AAAAAAAAAAAAAAAAAAAAAQ"), "sets cluster id AAAAAAAAAAAAAAAAAAAAAQ",
+                "already bSVa9uQpR2yYqDWn1LSmDw");
+        assertRejected(MetadataImage.EMPTY, clusterId(""), "empty cluster id");
+        // The same id again contradicts nothing.
+        assertEquals(image.withOffset(13), MetadataDelta.replayBatch(image, 13, List.of(clusterId(
+                "bSVa9uQpR2yYqDWn1LSmDw"))));
+        // Within one batch, too.
+        MetadataReplayException e = assertThrows(MetadataReplayException.class, () -> MetadataDelta.replayBatch(
+                MetadataImage.EMPTY, 1, List.of(clusterId("first"), clusterId("second"))));
+        assertTrue(e.getMessage().contains("second") && e.getMessage().contains("already first"), e.getMessage());
     }
 }

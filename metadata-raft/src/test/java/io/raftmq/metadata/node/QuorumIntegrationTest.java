@@ -26,6 +26,9 @@ import io.raftmq.protocol.controller.DescribeClusterRequest;
 import io.raftmq.protocol.controller.DescribeClusterResponse;
 import io.raftmq.protocol.controller.DescribeTopicsRequest;
 import io.raftmq.protocol.controller.DescribeTopicsResponse;
+import io.raftmq.protocol.controller.ElectLeadersRequest;
+import io.raftmq.protocol.controller.ElectLeadersResponse;
+import io.raftmq.protocol.controller.ElectionTopic;
 import io.raftmq.protocol.controller.TopicDescription;
 import io.raftmq.protocol.metadata.ConfigResourceType;
 import java.io.IOException;
@@ -146,6 +149,23 @@ class QuorumIntegrationTest {
         assertEquals(3, cluster.getBrokersCount());
         cluster.getBrokersList().forEach(b ->
                 assertEquals(io.raftmq.protocol.controller.BrokerState.UNFENCED, b.getState()));
+        assertEquals(22, cluster.getClusterId().length(), cluster.getClusterId());
+        assertEquals(leader.server.loader().image().clusterId(), cluster.getClusterId());
+
+        // Placement made every first replica the leader: no election is needed, and nothing is written.
+        ControllerClient viaFollower = clientOf(List.of(quorum.voters().stream()
+                .filter(v -> v.nodeId != leader.nodeId).findFirst().orElseThrow()));
+        ElectLeadersResponse one = viaFollower.electLeaders(ElectLeadersRequest.newBuilder()
+                .setElectionType(ElectLeadersRequest.ElectionType.PREFERRED)
+                .addTopics(ElectionTopic.newBuilder().setTopic("via-1").addPartitionIds(0)).build())
+                .get(20, TimeUnit.SECONDS);
+        assertEquals(ErrorCode.NONE, one.getError().getCode(), one.getError().getMessage());
+        assertEquals(ErrorCode.ELECTION_NOT_NEEDED, one.getResults(0).getError().getCode());
+        assertEquals(-1, one.getMetadataOffset());
+        ElectLeadersResponse all = viaFollower.electLeaders(ElectLeadersRequest.newBuilder()
+                .setElectionType(ElectLeadersRequest.ElectionType.PREFERRED).build()).get(20, TimeUnit.SECONDS);
+        assertEquals(List.of(), all.getResultsList());
+        assertEquals(-1, all.getMetadataOffset());
     }
 
     @Test
