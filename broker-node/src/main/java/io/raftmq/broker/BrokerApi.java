@@ -28,6 +28,8 @@ import io.raftmq.protocol.controller.DescribeClusterRequest;
 import io.raftmq.protocol.controller.DescribeClusterResponse;
 import io.raftmq.protocol.controller.DescribeTopicsRequest;
 import io.raftmq.protocol.controller.DescribeTopicsResponse;
+import io.raftmq.protocol.controller.ElectLeadersRequest;
+import io.raftmq.protocol.controller.ElectLeadersResponse;
 import io.raftmq.replication.FetchResult;
 import io.raftmq.replication.FetchSpec;
 import io.raftmq.replication.ProduceResult;
@@ -401,6 +403,15 @@ public final class BrokerApi {
     public CompletableFuture<AlterConfigsResponse> alterConfigs(AlterConfigsRequest request) {
         return forward(controller.alterConfigs(request), AlterConfigsResponse::getError,
                 AlterConfigsResponse::getMetadataOffset, e -> AlterConfigsResponse.newBuilder().setError(e).build());
+    }
+
+    /**
+     * Preferred or unclean leader election for the listed partitions (none listed: all), decided
+     * by the controller; answered once this broker's metadata has the new leaders.
+     */
+    public CompletableFuture<ElectLeadersResponse> electLeaders(ElectLeadersRequest request) {
+        return forward(controller.electLeaders(request), ElectLeadersResponse::getError,
+                ElectLeadersResponse::getMetadataOffset, e -> ElectLeadersResponse.newBuilder().setError(e).build());
     }
 
     /** The quorum as the controller describes it (voters, leader, every registered broker). */

@@ -52,6 +52,8 @@ import io.raftmq.protocol.controller.DescribeClusterRequest;
 import io.raftmq.protocol.controller.DescribeClusterResponse;
 import io.raftmq.protocol.controller.DescribeTopicsRequest;
 import io.raftmq.protocol.controller.DescribeTopicsResponse;
+import io.raftmq.protocol.controller.ElectLeadersRequest;
+import io.raftmq.protocol.controller.ElectLeadersResponse;
 import io.raftmq.protocol.rpc.InOrderAnswers;
 import io.raftmq.replication.FetchResult;
 import io.raftmq.replication.FetchSpec;
@@ -279,6 +281,12 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
     public void alterConfigs(AlterConfigsRequest request, StreamObserver<AlterConfigsResponse> observer) {
         replyLater(observer, api.alterConfigs(request), r -> r,
                 e -> AlterConfigsResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
+    }
+
+    @Override
+    public void electLeaders(ElectLeadersRequest request, StreamObserver<ElectLeadersResponse> observer) {
+        replyLater(observer, api.electLeaders(request), r -> r,
+                e -> ElectLeadersResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
     }
 
     @Override
