@@ -110,7 +110,8 @@ public final class BrokerApi {
 
     /**
      * The topics a Metadata request asks for: every topic when {@code names} is null, else the
-     * named ones in request order. A name the image lacks is created when {@code allowAutoCreate}
+     * named ones in request order. A name the image lacks (other than {@code __consumer_offsets},
+     * which the group coordinator creates) is created when {@code allowAutoCreate}
      * and {@code auto.create.topics.enable} (with the cluster's num.partitions and
      * default.replication.factor) and answered once this broker's metadata has it; otherwise it is
      * the controller's refusal, or {@link #unknownTopic} (an invalid name: INVALID_TOPIC, whether or
@@ -124,7 +125,9 @@ public final class BrokerApi {
         }
         Set<String> missing = new HashSet<>();
         for (String name : names) {
-            if (image.topic(name) == null) {
+            // The offsets topic is created by the group coordinator (FindCoordinator) with the
+            // offsets.topic.* settings, never as an ordinary topic.
+            if (image.topic(name) == null && !name.equals(GroupCoordinatorConfig.OFFSETS_TOPIC)) {
                 missing.add(name);
             }
         }
