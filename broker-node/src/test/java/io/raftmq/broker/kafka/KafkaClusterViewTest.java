@@ -13,6 +13,7 @@ import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.protocol.common.Endpoint;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -166,7 +167,7 @@ class KafkaClusterViewTest {
     }
 
     private static Set<AclOperation> operations(int bitField) {
-        Set<AclOperation> out = new java.util.HashSet<>();
+        Set<AclOperation> out = new HashSet<>();
         Utils.from32BitField(bitField).forEach(code -> out.add(AclOperation.fromCode(code)));
         return out;
     }

@@ -12,6 +12,7 @@ import io.raftmq.node.InProcessCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
@@ -232,7 +233,7 @@ class KafkaConfigsHandlerTest {
         assertEquals(Errors.INVALID_CONFIG.code(), bad.errorCode());
         assertEquals(Map.of("max.message.bytes", "2048", "retention.ms", "1000"), overrides("legacy"), "unchanged");
 
-        Map<String, String> withNull = new java.util.HashMap<>();
+        Map<String, String> withNull = new HashMap<>();
         withNull.put("retention.ms", null);
         assertEquals(Errors.INVALID_REQUEST.code(), only(alter((short) 2, false, TOPIC, "legacy", withNull))
                 .errorCode());

@@ -1,6 +1,7 @@
 package io.raftmq.broker.kafka;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -213,10 +214,8 @@ class KafkaTopicAdminHandlerTest {
     }
 
     private static DeletableTopicResult byId(DeleteTopicsResponseData r, Uuid id, Errors error) {
-        DeletableTopicResult result = r.responses().stream()
-                .filter(t -> t.topicId().equals(id) && t.errorCode() == error.code()).findFirst().orElseThrow(() ->
-                        new AssertionError(error + " for " + id + " in " + r));
-        return result;
+        return r.responses().stream().filter(t -> t.topicId().equals(id) && t.errorCode() == error.code())
+                .findFirst().orElseThrow(() -> new AssertionError(error + " for " + id + " in " + r));
     }
 
     @Test
@@ -255,7 +254,7 @@ class KafkaTopicAdminHandlerTest {
     void anAnswerThatDoesNotComeWithinTheTimeoutIsTheTimeoutsAnswer() throws Exception {
         CompletableFuture<String> never = new CompletableFuture<>();
         assertEquals("timed out", TopicAdminHandler.within(never, 50, "timed out").get());
-        assertTrue(!never.isDone(), "the call's own future is left alone");
+        assertFalse(never.isDone(), "the call's own future is left alone");
         assertSame(never, TopicAdminHandler.within(never, 0, "unbounded"));
     }
 
