@@ -6,6 +6,7 @@ import io.raftmq.broker.group.GroupCoordinatorConfig;
 import io.raftmq.common.ApiError;
 import io.raftmq.metadata.client.ControllerClient;
 import io.raftmq.metadata.client.MetadataWatcher;
+import io.raftmq.metadata.controller.TopicNames;
 import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.PartitionRegistration;
@@ -111,10 +112,12 @@ public final class BrokerApi {
 
     /**
      * The topics a Metadata request asks for: every topic when {@code names} is null, else the
-     * named ones in request order. A name the image lacks is created when {@code allowAutoCreate}
+     * named ones in request order. A name the image lacks (other than {@code __consumer_offsets},
+     * which the group coordinator creates) is created when {@code allowAutoCreate}
      * and {@code auto.create.topics.enable} (with the cluster's num.partitions and
      * default.replication.factor) and answered once this broker's metadata has it; otherwise it is
-     * UNKNOWN_TOPIC_OR_PARTITION, or the controller's refusal (an invalid name: INVALID_TOPIC).
+     * the controller's refusal, or {@link #unknownTopic} (an invalid name: INVALID_TOPIC, whether or
+     * not it would have been created).
      */
     public CompletableFuture<List<TopicLookup>> topics(List<String> names, boolean allowAutoCreate) {
         MetadataImage image = metadata.image();
@@ -124,7 +127,9 @@ public final class BrokerApi {
         }
         Set<String> missing = new HashSet<>();
         for (String name : names) {
-            if (image.topic(name) == null) {
+            // The offsets topic is created by the group coordinator (FindCoordinator) with the
+            // offsets.topic.* settings, never as an ordinary topic.
+            if (image.topic(name) == null && !name.equals(GroupCoordinatorConfig.OFFSETS_TOPIC)) {
                 missing.add(name);
             }
         }
@@ -158,11 +163,21 @@ public final class BrokerApi {
             } else if (refused.containsKey(name)) {
                 out.add(new TopicLookup(name, null, refused.get(name)));
             } else {
-                out.add(new TopicLookup(name, null, ApiError.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                        "topic '%s' does not exist", name)));
+                out.add(new TopicLookup(name, null, unknownTopic(name)));
             }
         }
         return out;
+    }
+
+    /**
+     * What a client is told about a topic name its request refers to and the metadata lacks:
+     * INVALID_TOPIC when the name breaks the naming rules (no such topic can exist), else
+     * UNKNOWN_TOPIC_OR_PARTITION.
+     */
+    public static ApiError unknownTopic(String name) {
+        ApiError invalid = TopicNames.validate(name);
+        return invalid.isFailure() ? invalid
+                : ApiError.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '%s' does not exist", name);
     }
 
     /**
@@ -489,6 +504,15 @@ public final class BrokerApi {
     public List<ConfigDescriptions.Described> describeTopicConfigs(String name) {
         TopicImage topic = metadata.image().topic(name);
         return topic == null ? null : configDescriptions.topic(topic);
+    }
+
+    /**
+     * Every config a topic created now with {@code overrides} would have (what a CreateTopics answer
+     * reports, also for a validate-only request, which creates nothing). The overrides are assumed
+     * valid: the controller checks them.
+     */
+    public List<ConfigDescriptions.Described> describeNewTopicConfigs(Map<String, String> overrides) {
+        return configDescriptions.topic(overrides);
     }
 
     /** Every setting of this broker (read-only). */

@@ -50,10 +50,15 @@ public final class ConfigDescriptions {
 
     /** Every config of {@code topic}, sorted by name. */
     public List<Described> topic(TopicImage topic) {
+        return topic(topic.configs());
+    }
+
+    /** Every config of a topic with these overrides, sorted by name. */
+    public List<Described> topic(Map<String, String> overrides) {
         List<Described> out = new ArrayList<>();
         for (String key : TopicConfigs.keys()) {
             Described fallback = topicDefault(key);
-            String override = topic.configs().get(key);
+            String override = overrides.get(key);
             if (override == null) {
                 out.add(fallback);
                 continue;

@@ -33,6 +33,7 @@ public final class KafkaApis implements KafkaRequestHandler {
         FetchHandler fetch = new FetchHandler(api, new FetchSessionCache(api.config().fetchSessionCacheSlots()));
         OffsetsHandler offsets = new OffsetsHandler(api);
         TopicAdminHandler topics = new TopicAdminHandler(api);
+        LeaderElectionHandler elections = new LeaderElectionHandler(api);
         ConfigsHandler configs = new ConfigsHandler(api);
         Map<ApiKeys, Function<KafkaRequest, CompletableFuture<KafkaResponse>>> h = new EnumMap<>(ApiKeys.class);
         h.put(ApiKeys.METADATA, metadata::metadata);
@@ -45,7 +46,7 @@ public final class KafkaApis implements KafkaRequestHandler {
         h.put(ApiKeys.CREATE_TOPICS, topics::createTopics);
         h.put(ApiKeys.DELETE_TOPICS, topics::deleteTopics);
         h.put(ApiKeys.CREATE_PARTITIONS, topics::createPartitions);
-        h.put(ApiKeys.ELECT_LEADERS, topics::electLeaders);
+        h.put(ApiKeys.ELECT_LEADERS, elections::electLeaders);
         h.put(ApiKeys.DESCRIBE_CONFIGS, configs::describeConfigs);
         h.put(ApiKeys.ALTER_CONFIGS, configs::alterConfigs);
         h.put(ApiKeys.INCREMENTAL_ALTER_CONFIGS, configs::incrementalAlterConfigs);

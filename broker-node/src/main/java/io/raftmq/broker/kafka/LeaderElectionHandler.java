@@ -1,0 +1,125 @@
+package io.raftmq.broker.kafka;
+
+import io.raftmq.broker.BrokerApi;
+import io.raftmq.common.ApiError;
+import io.raftmq.protocol.TopicPartition;
+import io.raftmq.protocol.common.ErrorCode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.ElectionType;
+import org.apache.kafka.common.message.ElectLeadersRequestData;
+import org.apache.kafka.common.message.ElectLeadersRequestData.TopicPartitions;
+import org.apache.kafka.common.message.ElectLeadersResponseData;
+import org.apache.kafka.common.message.ElectLeadersResponseData.PartitionResult;
+import org.apache.kafka.common.message.ElectLeadersResponseData.ReplicaElectionResult;
+
+/**
+ * ElectLeaders (v0-2): the request translated to an {@link Election} for the controller (through
+ * {@link BrokerApi}) and its {@link ElectionAnswer} back. The controller decides every partition
+ * (ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE, ELIGIBLE_LEADERS_NOT_AVAILABLE, and, when
+ * asked for every partition, which ones it reports); the wait is bounded by the request's
+ * timeoutMs.
+ *
+ * <p>Stateless apart from the API; called on connection event loops, never blocks.
+ */
+final class LeaderElectionHandler {
+    /**
+     * What the controller is asked.
+     *
+     * @param type PREFERRED (the first replica, if in the ISR and alive) or UNCLEAN (any live
+     *     replica of a leaderless partition)
+     * @param partitions partition ids per topic, in request order; null: every partition
+     */
+    record Election(ElectionType type, Map<String, List<Integer>> partitions, int timeoutMs) {}
+
+    /**
+     * What the controller answered: a request-level error (then {@code results} is empty), or an
+     * outcome per partition, in the order to report them.
+     */
+    record ElectionAnswer(ApiError error, Map<TopicPartition, ApiError> results) {}
+
+    private final BrokerApi api;
+
+    LeaderElectionHandler(BrokerApi api) {
+        this.api = api;
+    }
+
+    CompletableFuture<KafkaResponse> electLeaders(KafkaRequest request) {
+        ElectLeadersRequestData data = (ElectLeadersRequestData) request.body();
+        short version = request.apiVersion();
+        ElectionType type;
+        try {
+            type = version == 0 ? ElectionType.PREFERRED : ElectionType.valueOf(data.electionType());
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.completedFuture(KafkaResponse.send(response(version, data, new ElectionAnswer(
+                    ApiError.of(ErrorCode.INVALID_REQUEST, "unknown election type %d; 0 (preferred) or 1 (unclean)",
+                            data.electionType()), Map.of()))));
+        }
+        Map<String, List<Integer>> partitions = null;
+        if (data.topicPartitions() != null) {
+            partitions = new LinkedHashMap<>();
+            for (TopicPartitions t : data.topicPartitions()) {
+                partitions.computeIfAbsent(t.topic(), n -> new ArrayList<>()).addAll(t.partitions());
+            }
+        }
+        Election election = new Election(type, partitions, data.timeoutMs());
+        return TopicAdminHandler.within(elect(election), data.timeoutMs(),
+                        new ElectionAnswer(TopicAdminHandler.timedOut(data.timeoutMs()), Map.of()))
+                .thenApply(answer -> KafkaResponse.send(response(version, data, answer)));
+    }
+
+    // PLACEHOLDER (ElectLeaders): the one call to connect. The controller RPC is being added
+    // concurrently; the assumed BrokerApi method is
+    //     CompletableFuture<ElectLeadersResponse> electLeaders(ElectLeadersRequest request)
+    // (forwarded like createTopics: never fails, a transport failure is the response's error).
+    // Connect it by building the controller's ElectLeadersRequest from `election` (type, and the
+    // partitions per topic or "all" when null), calling api.electLeaders, and mapping the response
+    // to an ElectionAnswer (its error; each partition's TopicPartition -> ApiError.fromProto, in
+    // the response's order). Until then every election is refused.
+    private CompletableFuture<ElectionAnswer> elect(Election election) {
+        return CompletableFuture.completedFuture(new ElectionAnswer(ApiError.of(ErrorCode.INVALID_REQUEST,
+                "leader elections over the Kafka protocol are not connected to the controller yet (broker %d; %s"
+                        + " election of %s)", api.brokerId(), election.type(),
+                election.partitions() == null ? "every partition" : election.partitions()), Map.of()));
+    }
+
+    /**
+     * The Kafka answer at {@code version}. A request-level error goes in the top-level error code
+     * (v1+) and, as Kafka's error response does, on every partition the request named.
+     */
+    static ElectLeadersResponseData response(short version, ElectLeadersRequestData data, ElectionAnswer answer) {
+        ElectLeadersResponseData response = new ElectLeadersResponseData();
+        Map<String, ReplicaElectionResult> byTopic = new LinkedHashMap<>();
+        if (answer.error().isFailure()) {
+            if (version >= 1) {
+                response.setErrorCode(KafkaErrors.code(answer.error()));
+            }
+            if (data.topicPartitions() != null) {
+                for (TopicPartitions t : data.topicPartitions()) {
+                    for (int partition : t.partitions()) {
+                        result(byTopic, t.topic()).partitionResult().add(partitionResult(partition, answer.error()));
+                    }
+                }
+            }
+        } else {
+            answer.results().forEach((tp, error) ->
+                    result(byTopic, tp.topic()).partitionResult().add(partitionResult(tp.partition(), error)));
+        }
+        response.setReplicaElectionResults(new ArrayList<>(byTopic.values()));
+        return response;
+    }
+
+    private static ReplicaElectionResult result(Map<String, ReplicaElectionResult> byTopic, String topic) {
+        return byTopic.computeIfAbsent(topic, t -> new ReplicaElectionResult().setTopic(t));
+    }
+
+    private static PartitionResult partitionResult(int partition, ApiError error) {
+        return new PartitionResult()
+                .setPartitionId(partition)
+                .setErrorCode(KafkaErrors.code(error))
+                .setErrorMessage(KafkaErrors.message(error));
+    }
+}
