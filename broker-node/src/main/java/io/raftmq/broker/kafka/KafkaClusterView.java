@@ -59,11 +59,12 @@ final class KafkaClusterView {
 
     private KafkaClusterView() {}
 
-    // PLACEHOLDER (cluster id): MetadataImage.clusterId() is being added concurrently; replace the
-    // one line below with `return image.clusterId();`. Metadata v2+ sends null as "unknown" and
-    // DescribeCluster (whose field is not nullable) sends "" until then.
+    /**
+     * The cluster id (chosen once by the first active controller), or null before it is known:
+     * Metadata v2+ sends null as "unknown"; DescribeCluster, whose field is not nullable, sends "".
+     */
     static String clusterId(MetadataImage image) {
-        return null; // PLACEHOLDER: image.clusterId()
+        return image.clusterId();
     }
 
     /**

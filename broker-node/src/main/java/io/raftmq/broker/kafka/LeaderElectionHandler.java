@@ -9,6 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import io.raftmq.protocol.controller.ElectLeadersRequest;
+import io.raftmq.protocol.controller.ElectionResult;
+import io.raftmq.protocol.controller.ElectionTopic;
 import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.message.ElectLeadersRequestData;
 import org.apache.kafka.common.message.ElectLeadersRequestData.TopicPartitions;
@@ -71,19 +74,23 @@ final class LeaderElectionHandler {
                 .thenApply(answer -> KafkaResponse.send(response(version, data, answer)));
     }
 
-    // PLACEHOLDER (ElectLeaders): the one call to connect. The controller RPC is being added
-    // concurrently; the assumed BrokerApi method is
-    //     CompletableFuture<ElectLeadersResponse> electLeaders(ElectLeadersRequest request)
-    // (forwarded like createTopics: never fails, a transport failure is the response's error).
-    // Connect it by building the controller's ElectLeadersRequest from `election` (type, and the
-    // partitions per topic or "all" when null), calling api.electLeaders, and mapping the response
-    // to an ElectionAnswer (its error; each partition's TopicPartition -> ApiError.fromProto, in
-    // the response's order). Until then every election is refused.
+    /** Asks the controller (through the broker API) and maps its answer, in the order it reports. */
     private CompletableFuture<ElectionAnswer> elect(Election election) {
-        return CompletableFuture.completedFuture(new ElectionAnswer(ApiError.of(ErrorCode.INVALID_REQUEST,
-                "leader elections over the Kafka protocol are not connected to the controller yet (broker %d; %s"
-                        + " election of %s)", api.brokerId(), election.type(),
-                election.partitions() == null ? "every partition" : election.partitions()), Map.of()));
+        ElectLeadersRequest.Builder forward = ElectLeadersRequest.newBuilder()
+                .setElectionType(election.type() == ElectionType.UNCLEAN ? ElectLeadersRequest.ElectionType.UNCLEAN
+                        : ElectLeadersRequest.ElectionType.PREFERRED);
+        if (election.partitions() != null) {
+            election.partitions().forEach((topic, ids) -> forward.addTopics(ElectionTopic.newBuilder()
+                    .setTopic(topic).addAllPartitionIds(ids)));
+        }
+        return api.electLeaders(forward.build()).thenApply(r -> {
+            Map<TopicPartition, ApiError> results = new LinkedHashMap<>();
+            for (ElectionResult result : r.getResultsList()) {
+                results.put(new TopicPartition(result.getTopic(), result.getPartitionId()),
+                        ApiError.fromProto(result.getError()));
+            }
+            return new ElectionAnswer(ApiError.fromProto(r.getError()), results);
+        });
     }
 
     /**

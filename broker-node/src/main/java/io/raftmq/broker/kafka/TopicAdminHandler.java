@@ -6,11 +6,13 @@ import io.raftmq.common.ApiError;
 import io.raftmq.common.Uuids;
 import io.raftmq.protocol.common.ConfigEntry;
 import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.controller.CreatableReplicaAssignment;
 import io.raftmq.protocol.controller.CreatableTopic;
 import io.raftmq.protocol.controller.CreatableTopicResult;
 import io.raftmq.protocol.controller.CreatePartitionsRequest;
 import io.raftmq.protocol.controller.CreatePartitionsResponse;
 import io.raftmq.protocol.controller.CreatePartitionsTopic;
+import io.raftmq.protocol.controller.ReplicaAssignment;
 import io.raftmq.protocol.controller.CreatePartitionsTopicResult;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
@@ -62,19 +64,14 @@ final class TopicAdminHandler {
     CompletableFuture<KafkaResponse> createTopics(KafkaRequest request) {
         CreateTopicsRequestData data = (CreateTopicsRequestData) request.body();
         short version = request.apiVersion();
-        Map<String, ApiError> refused = new HashMap<>();
-        for (CreateTopicsRequestData.CreatableTopic t : data.topics()) {
-            if (!t.assignments().isEmpty()) {
-                refused.put(t.name(), manualAssignment(t.name()));
-            }
-        }
         CreateTopicsRequest.Builder forward = CreateTopicsRequest.newBuilder().setValidateOnly(data.validateOnly());
         Map<String, Map<String, String>> requestedConfigs = new HashMap<>();
         for (CreateTopicsRequestData.CreatableTopic t : data.topics()) {
-            if (refused.containsKey(t.name())) {
-                continue; // every copy of a refused name, so that no copy is created
-            }
             CreatableTopic.Builder topic = CreatableTopic.newBuilder().setName(t.name());
+            for (CreateTopicsRequestData.CreatableReplicaAssignment a : t.assignments()) {
+                topic.addAssignments(CreatableReplicaAssignment.newBuilder().setPartitionIndex(a.partitionIndex())
+                        .addAllBrokerIds(a.brokerIds()));
+            }
             if (t.numPartitions() != -1) {
                 topic.setNumPartitions(t.numPartitions());
             }
@@ -104,8 +101,7 @@ final class TopicAdminHandler {
                     continue;
                 }
                 CreatableTopicResult result = results.get(t.name());
-                ApiError error = refused.containsKey(t.name()) ? refused.get(t.name())
-                        : outcome(r.getError(), result == null ? null : result.getError(), t.name());
+                ApiError error = outcome(r.getError(), result == null ? null : result.getError(), t.name());
                 CreateTopicsResponseData.CreatableTopicResult out = new CreateTopicsResponseData.CreatableTopicResult()
                         .setName(t.name())
                         .setErrorCode(KafkaErrors.code(error))
@@ -140,15 +136,6 @@ final class TopicAdminHandler {
                     .setIsSensitive(false));
         }
         return out;
-    }
-
-    // PLACEHOLDER (manual replica assignments): the controller's CreatableTopic and
-    // CreatePartitionsTopic gain per-partition replica lists in a concurrent change. Until then
-    // this refuses topics that carry assignments (CreateTopics and CreatePartitions both call it);
-    // once it lands, translate the assignments instead and delete this method.
-    private static ApiError manualAssignment(String topic) {
-        return ApiError.of(ErrorCode.INVALID_REQUEST, "manual replica assignment is not supported yet (topic '%s'):"
-                + " leave the assignments out and give a partition count (and replication factor)", topic);
     }
 
     // ---- DeleteTopics ----
@@ -210,18 +197,17 @@ final class TopicAdminHandler {
 
     CompletableFuture<KafkaResponse> createPartitions(KafkaRequest request) {
         CreatePartitionsRequestData data = (CreatePartitionsRequestData) request.body();
-        Map<String, ApiError> refused = new HashMap<>();
-        for (CreatePartitionsRequestData.CreatePartitionsTopic t : data.topics()) {
-            if (t.assignments() != null && !t.assignments().isEmpty()) {
-                refused.put(t.name(), manualAssignment(t.name()));
-            }
-        }
         CreatePartitionsRequest.Builder forward = CreatePartitionsRequest.newBuilder()
                 .setValidateOnly(data.validateOnly());
         for (CreatePartitionsRequestData.CreatePartitionsTopic t : data.topics()) {
-            if (!refused.containsKey(t.name())) {
-                forward.addTopics(CreatePartitionsTopic.newBuilder().setName(t.name()).setCount(t.count()));
+            CreatePartitionsTopic.Builder topic = CreatePartitionsTopic.newBuilder().setName(t.name())
+                    .setCount(t.count());
+            if (t.assignments() != null) {
+                for (CreatePartitionsRequestData.CreatePartitionsAssignment a : t.assignments()) {
+                    topic.addAssignments(ReplicaAssignment.newBuilder().addAllBrokerIds(a.brokerIds()));
+                }
             }
+            forward.addTopics(topic);
         }
         CompletableFuture<CreatePartitionsResponse> answer = forward.getTopicsCount() == 0
                 ? CompletableFuture.completedFuture(CreatePartitionsResponse.newBuilder().build())
@@ -237,8 +223,7 @@ final class TopicAdminHandler {
                     continue;
                 }
                 CreatePartitionsTopicResult result = results.get(t.name());
-                ApiError error = refused.containsKey(t.name()) ? refused.get(t.name())
-                        : outcome(r.getError(), result == null ? null : result.getError(), t.name());
+                ApiError error = outcome(r.getError(), result == null ? null : result.getError(), t.name());
                 response.results().add(new CreatePartitionsResponseData.CreatePartitionsTopicResult()
                         .setName(t.name())
                         .setErrorCode(KafkaErrors.code(error))

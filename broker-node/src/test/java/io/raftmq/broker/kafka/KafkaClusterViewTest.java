@@ -34,6 +34,7 @@ import org.junit.jupiter.api.Test;
  */
 class KafkaClusterViewTest {
     private static final UUID TOPIC_ID = UUID.fromString("00000000-0000-0000-0000-00000000abcd");
+    private static final String CLUSTER_ID = "MkU3OEVBNTcwNTJENDM2Qg";
 
     private static Endpoint endpoint(String listener, int port) {
         return Endpoint.newBuilder().setListener(listener).setHost("host-" + port).setPort(port).build();
@@ -54,7 +55,8 @@ class KafkaClusterViewTest {
         Map<Integer, BrokerRegistration> byId = new HashMap<>();
         brokers.forEach(b -> byId.put(b.id(), b));
         TopicImage topic = new TopicImage("orders", TOPIC_ID, new TreeMap<>(), partitions);
-        return new MetadataImage(100, byId, Map.of(TOPIC_ID, topic), Map.of("orders", TOPIC_ID), controller, 0);
+        return new MetadataImage(100, byId, Map.of(TOPIC_ID, topic), Map.of("orders", TOPIC_ID), controller, 0,
+                CLUSTER_ID);
     }
 
     private static ControllerRegistration controller(int id) {
@@ -183,7 +185,7 @@ class KafkaClusterViewTest {
             assertEquals("host-9002", r.brokers().find(2).host());
             assertEquals("r2", r.brokers().find(2).rack());
             assertEquals(2, r.controllerId());
-            assertEquals("", r.clusterId(), "the cluster id placeholder");
+            assertEquals(CLUSTER_ID, r.clusterId());
             assertEquals(KafkaClusterView.OPERATIONS_NOT_ASKED, r.clusterAuthorizedOperations());
         }
         DescribeClusterResponseData fenced = describe((short) 2, new DescribeClusterRequestData()

@@ -118,7 +118,8 @@ class KafkaMetadataHandlerTest {
             assertEquals(expected, parsed.controller() == null ? -1 : parsed.controller().id());
         }
         if (version >= 2) {
-            assertNull(r.clusterId(), "the cluster id placeholder");
+            assertEquals(api().image().clusterId(), r.clusterId());
+            assertEquals(22, r.clusterId().length(), r.clusterId());
         }
     }
 
@@ -258,7 +259,7 @@ class KafkaMetadataHandlerTest {
             assertEquals(expected, r.brokers().stream()
                     .map(DescribeClusterResponseData.DescribeClusterBroker::brokerId).toList());
             assertEquals(KafkaClusterView.controllerId(api().image()), r.controllerId());
-            assertEquals("", r.clusterId(), "the cluster id placeholder");
+            assertEquals(api().image().clusterId(), r.clusterId());
         }
         DescribeClusterResponseData controllers = wire.call((short) 2, new DescribeClusterRequestData()
                 .setEndpointType((byte) 2));

@@ -32,7 +32,6 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -171,16 +170,31 @@ class KafkaTopicAdminHandlerTest {
         assertNull(api().image().topic("twice"));
     }
 
-    /** PLACEHOLDER: update once CreatableTopic carries replica assignments (then this is created). */
     @Test
-    void manualAssignmentsAreRefusedUntilTheControllerTakesThem() throws Exception {
+    void manualAssignmentsReachTheControllerAndItsRulesAnswer() throws Exception {
         CreatableTopic assigned = topic("assigned", -1, -1);
         assigned.assignments().add(new CreateTopicsRequestData.CreatableReplicaAssignment().setPartitionIndex(0)
                 .setBrokerIds(List.of(1)));
+        assigned.assignments().add(new CreateTopicsRequestData.CreatableReplicaAssignment().setPartitionIndex(1)
+                .setBrokerIds(List.of(1)));
         CreatableTopicResult r = only(create((short) 7, false, assigned), "assigned");
-        assertError(Errors.INVALID_REQUEST, r.errorCode(), r.errorMessage());
-        assertTrue(r.errorMessage().contains("manual replica assignment"), r.errorMessage());
-        assertNull(api().image().topic("assigned"));
+        assertError(Errors.NONE, r.errorCode(), null);
+        assertEquals(2, r.numPartitions());
+        assertEquals(List.of(1), api().image().topic("assigned").partition(1).replicas());
+
+        CreatableTopic unknownBroker = topic("assigned-to-7", -1, -1);
+        unknownBroker.assignments().add(new CreateTopicsRequestData.CreatableReplicaAssignment()
+                .setPartitionIndex(0).setBrokerIds(List.of(7)));
+        CreatableTopicResult refused = only(create((short) 7, false, unknownBroker), "assigned-to-7");
+        assertError(Errors.INVALID_REPLICA_ASSIGNMENT, refused.errorCode(), refused.errorMessage());
+        assertTrue(refused.errorMessage().contains("broker 7"), refused.errorMessage());
+        assertNull(api().image().topic("assigned-to-7"));
+
+        CreatableTopic both = topic("assigned-and-counted", 2, -1);
+        both.assignments().add(new CreateTopicsRequestData.CreatableReplicaAssignment().setPartitionIndex(0)
+                .setBrokerIds(List.of(1)));
+        assertError(Errors.INVALID_REQUEST, only(create((short) 7, false, both), "assigned-and-counted").errorCode(),
+                "a partition count beside an assignment");
     }
 
     @Test
@@ -234,12 +248,21 @@ class KafkaTopicAdminHandlerTest {
         assertError(Errors.INVALID_PARTITIONS, refused.errorCode(), refused.errorMessage());
         assertTrue(refused.errorMessage().contains("3"), refused.errorMessage());
 
+        CreatePartitionsRequestData twoLists = partitions(false, "grow", 4);
+        twoLists.topics().find("grow").setAssignments(List.of(
+                new CreatePartitionsRequestData.CreatePartitionsAssignment().setBrokerIds(List.of(1)),
+                new CreatePartitionsRequestData.CreatePartitionsAssignment().setBrokerIds(List.of(1))));
+        CreatePartitionsResponseData wrongCount = wire.call((short) 3, twoLists);
+        assertError(Errors.INVALID_REPLICA_ASSIGNMENT, wrongCount.results().get(0).errorCode(),
+                "two lists for one new partition");
+        assertEquals(3, api().image().topic("grow").numPartitions());
+
         CreatePartitionsRequestData assigned = partitions(false, "grow", 4);
         assigned.topics().find("grow").setAssignments(List.of(
                 new CreatePartitionsRequestData.CreatePartitionsAssignment().setBrokerIds(List.of(1))));
-        CreatePartitionsResponseData placeholder = wire.call((short) 3, assigned);
-        assertError(Errors.INVALID_REQUEST, placeholder.results().get(0).errorCode(), "manual assignment placeholder");
-        assertEquals(3, api().image().topic("grow").numPartitions());
+        CreatePartitionsResponseData grown = wire.call((short) 3, assigned);
+        assertError(Errors.NONE, grown.results().get(0).errorCode(), grown.results().get(0).errorMessage());
+        assertEquals(4, api().image().topic("grow").numPartitions());
     }
 
     private static CreatePartitionsRequestData partitions(boolean validateOnly, String topic, int count) {
@@ -258,8 +281,6 @@ class KafkaTopicAdminHandlerTest {
         assertSame(never, TopicAdminHandler.within(never, 0, "unbounded"));
     }
 
-    /** Enable once ElectLeaders is connected to the controller (see LeaderElectionHandler.elect). */
-    @Disabled("ElectLeaders is not connected to the controller yet")
     @Test
     void electsPreferredLeadersAndSaysWhenNoElectionIsNeeded() throws Exception {
         create((short) 7, false, topic("elect", 2, 1));
