@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
 import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
@@ -39,7 +40,10 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
  * is ignored. Records are the log's file region ({@link LogSliceRecords}), never read here: the
  * listener sends it. READ_COMMITTED reads up to the last stable offset, which without
  * transactions is the high watermark the API reads to anyway; its answers carry an empty aborted
- * transaction list. The rack id is ignored: the preferred read replica is always -1.
+ * transaction list. The rack id is ignored: the preferred read replica is always -1. Beside
+ * NOT_LEADER_OR_FOLLOWER and FENCED_LEADER_EPOCH the answer names the current leader (v12+, where
+ * the schema has the field; Kafka's broker fills it from v16) and its Kafka endpoint (v16+). A
+ * storage error is NOT_LEADER_OR_FOLLOWER for v4-5 clients, which may not know it (as Kafka).
  *
  * <p>A fetch from a replica (replica id >= 0) is refused with NOT_LEADER_OR_FOLLOWER on every
  * partition, Kafka's answer to a replica it does not recognise as one of the partition's: raftmq
@@ -116,7 +120,7 @@ final class FetchHandler {
         return CompletableFuture.completedFuture(KafkaResponse.send(response));
     }
 
-    private static FetchKey key(boolean byId, org.apache.kafka.common.Uuid topicId, String topic, int partition) {
+    private static FetchKey key(boolean byId, Uuid topicId, String topic, int partition) {
         return byId ? FetchKey.byId(topicId, partition) : FetchKey.byName(topic, partition);
     }
 

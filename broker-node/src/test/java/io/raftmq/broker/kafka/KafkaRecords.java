@@ -1,5 +1,6 @@
 package io.raftmq.broker.kafka;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +45,7 @@ final class KafkaRecords {
         byte[] bytes = new byte[records.sizeInBytes()];
         records.buffer().get(bytes);
         bytes[17] ^= 0x5a; // the CRC of a v2 batch starts at byte 17
-        return MemoryRecords.readableRecords(java.nio.ByteBuffer.wrap(bytes));
+        return MemoryRecords.readableRecords(ByteBuffer.wrap(bytes));
     }
 
     private static SimpleRecord[] simple(long timestampMs, String... values) {
