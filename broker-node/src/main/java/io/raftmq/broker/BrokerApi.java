@@ -244,14 +244,26 @@ public final class BrokerApi {
     /**
      * Validates and appends one request; the answer completes when its acks are met: acks 0 and 1
      * once written (1: durable per the flush mode), -1 once every in-sync replica has the records
-     * or {@code timeoutMs} (capped by produce.timeout.cap.ms) passes. The internal topic
+     * or {@code timeoutMs} (capped by produce.timeout.cap.ms) passes. A transactional produce (a
+     * transactional id, or any transactional batch) is refused whole with
+     * TRANSACTIONAL_ID_AUTHORIZATION_FAILED and nothing is written: there are no transactions,
+     * as Kafka refuses a producer the transactional id it may not use. The internal topic
      * {@code __consumer_offsets} is refused; partitions this broker does not lead are refused
      * with the leader it knows. Partitions are appended in request order, before this returns.
+     *
+     * @param transactionalId null for a non-transactional producer (Kafka's Produce carries it)
      */
-    public CompletableFuture<ProduceAnswer> produce(int acks, long timeoutMs, List<PartitionRecords> partitions) {
+    public CompletableFuture<ProduceAnswer> produce(String transactionalId, int acks, long timeoutMs,
+            List<PartitionRecords> partitions) {
         if (acks != 0 && acks != 1 && acks != -1) {
             return CompletableFuture.completedFuture(new ProduceAnswer(ApiError.of(ErrorCode.INVALID_REQUIRED_ACKS,
                     "acks must be 0, 1 or -1 (all); got %d", acks), Map.of()));
+        }
+        if (transactionalId != null) {
+            return CompletableFuture.completedFuture(new ProduceAnswer(ApiError.of(
+                    ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "transactional id '%s': transactions are not"
+                            + " supported; produce without a transactional id (idempotence works)", transactionalId),
+                    Map.of()));
         }
         MetadataImage image = metadata.image();
         Map<TopicPartition, ByteBuffer> toAppend = new LinkedHashMap<>();
@@ -370,6 +382,32 @@ public final class BrokerApi {
                     p == null ? -1 : p.leaderEpoch());
         }
         return replicas.listOffset(tp, timestamp, currentLeaderEpoch);
+    }
+
+    /** One partition a ListOffsets request asks about (see {@link #listOffset}). */
+    public record OffsetQuery(TopicPartition tp, long timestamp, int currentLeaderEpoch) {}
+
+    /**
+     * ListOffsets for several partitions: a result per query, in order. A partition asked for more
+     * than once in one request is INVALID_REQUEST each time (as Kafka answers it); the others as
+     * {@link #listOffset}.
+     */
+    public List<ReplicaManager.ListOffsetResult> listOffsets(List<OffsetQuery> queries) {
+        Set<TopicPartition> seen = new HashSet<>();
+        Set<TopicPartition> duplicated = new HashSet<>();
+        for (OffsetQuery q : queries) {
+            if (!seen.add(q.tp())) {
+                duplicated.add(q.tp());
+            }
+        }
+        List<ReplicaManager.ListOffsetResult> out = new ArrayList<>(queries.size());
+        for (OffsetQuery q : queries) {
+            out.add(duplicated.contains(q.tp())
+                    ? new ReplicaManager.ListOffsetResult(ApiError.of(ErrorCode.INVALID_REQUEST, "%s appears more than"
+                            + " once in one list offsets request", q.tp()), -1, -1, -1)
+                    : listOffset(q.tp(), q.timestamp(), q.currentLeaderEpoch()));
+        }
+        return out;
     }
 
     /** Where {@code leaderEpoch} ends in a partition this broker leads (Kafka's OffsetForLeaderEpoch). */

@@ -61,6 +61,7 @@ import io.raftmq.replication.ReplicaManager;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -168,7 +169,8 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
                         data.getPartition()), buffer));
             }
         }
-        return api.produce(request.getAcks(), request.getTimeoutMs(), partitions).thenApply(answer -> {
+        // Our protocol has no transactional id; a transactional batch is still refused by the API.
+        return api.produce(null, request.getAcks(), request.getTimeoutMs(), partitions).thenApply(answer -> {
             if (answer.error().isFailure()) {
                 return ProduceResponse.newBuilder().setError(answer.error().toProto()).build();
             }
@@ -237,12 +239,19 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
 
     @Override
     public void listOffsets(ListOffsetsRequest request, StreamObserver<ListOffsetsResponse> observer) {
+        List<BrokerApi.OffsetQuery> queries = new ArrayList<>();
+        for (ListOffsetsTopic topic : request.getTopicsList()) {
+            for (ListOffsetsPartition p : topic.getPartitionsList()) {
+                queries.add(new BrokerApi.OffsetQuery(new TopicPartition(topic.getName(), p.getPartition()),
+                        p.getTimestamp(), p.getCurrentLeaderEpoch()));
+            }
+        }
+        Iterator<ReplicaManager.ListOffsetResult> results = api.listOffsets(queries).iterator();
         ListOffsetsResponse.Builder response = ListOffsetsResponse.newBuilder().setError(ApiError.NONE.toProto());
         for (ListOffsetsTopic topic : request.getTopicsList()) {
             ListOffsetsTopicResponse.Builder t = ListOffsetsTopicResponse.newBuilder().setName(topic.getName());
             for (ListOffsetsPartition p : topic.getPartitionsList()) {
-                ReplicaManager.ListOffsetResult r = api.listOffset(new TopicPartition(topic.getName(),
-                        p.getPartition()), p.getTimestamp(), p.getCurrentLeaderEpoch());
+                ReplicaManager.ListOffsetResult r = results.next();
                 t.addPartitions(ListOffsetsPartitionResponse.newBuilder()
                         .setPartition(p.getPartition())
                         .setError(r.error().toProto())

@@ -66,14 +66,11 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(240)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class KafkaClientsIntegrationTest {
-    @TempDir
-    Path dir;
-
     private InProcessCluster cluster;
     private Admin admin;
 
     @BeforeAll
-    void start() throws Exception {
+    void start(@TempDir Path dir) throws Exception {
         cluster = new InProcessCluster(3, dir, Map.of("auto.create.topics.enable", "true", "num.partitions", "2"));
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));

@@ -29,13 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(180)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class KafkaInteropTest {
-    @TempDir
-    Path dir;
-
     private ClusterFixture fixture;
 
     @BeforeAll
-    void start() throws Exception {
+    void start(@TempDir Path dir) throws Exception {
         fixture = new ClusterFixture(dir);
     }
 

@@ -330,16 +330,22 @@ public final class ReplicaManager implements AutoCloseable {
 
     /**
      * Where the consumer's last fetched epoch ends, when that is before its fetch offset in this
-     * log (Kafka's check for Fetch v12+), else null.
+     * log (Kafka's check for Fetch v12+), else null. {@link EpochEndOffset#UNDEFINED} when this log
+     * cannot tell where that epoch ends (it is newer than every epoch here): Kafka answers that
+     * OFFSET_OUT_OF_RANGE, since an undefined diverging epoch reads as "no divergence" to a client,
+     * which would fetch the same nothing forever. A fetch offset below the log start is left to the
+     * read, which answers OFFSET_OUT_OF_RANGE whatever the epochs say (as Kafka checks it first).
      */
     private static EpochEndOffset consumerDivergence(Partition p, FetchSpec spec) {
-        if (spec.lastFetchedEpoch() < 0) {
+        if (spec.lastFetchedEpoch() < 0 || spec.fetchOffset() < p.log().logStartOffset()) {
             return null;
         }
         EpochEndOffset end = p.log().endOffsetForEpoch(spec.lastFetchedEpoch());
+        if (!end.isDefined() || end.endOffset() == EpochEndOffset.UNDEFINED_OFFSET) {
+            return EpochEndOffset.UNDEFINED;
+        }
         if (end.epoch() < spec.lastFetchedEpoch() || end.endOffset() < spec.fetchOffset()) {
-            return end.isDefined() ? end : new EpochEndOffset(EpochEndOffset.UNDEFINED_EPOCH,
-                    EpochEndOffset.UNDEFINED_OFFSET);
+            return end;
         }
         return null;
     }
@@ -363,6 +369,14 @@ public final class ReplicaManager implements AutoCloseable {
             }
             long hw = p.highWatermark();
             EpochEndOffset diverging = consumerDivergence(p, spec);
+            if (diverging != null && !diverging.isDefined()) {
+                out.put(tp, new FetchResult(ApiError.of(ErrorCode.OFFSET_OUT_OF_RANGE, "%s: the last fetched"
+                        + " epoch %d is unknown to this log (its leader is at epoch %d); fetch offset %d",
+                        tp, spec.lastFetchedEpoch(), p.leaderEpoch(), spec.fetchOffset()), hw,
+                        p.log().logStartOffset(), LogSlice.empty(spec.fetchOffset()), null, brokerId,
+                        p.leaderEpoch()));
+                continue;
+            }
             if (diverging != null) {
                 out.put(tp, new FetchResult(ApiError.NONE, hw, p.log().logStartOffset(),
                         LogSlice.empty(spec.fetchOffset()), diverging, brokerId, p.leaderEpoch()));

@@ -42,8 +42,8 @@ final class BatchValidator {
             }
             if (batch.isTransactional()) {
                 // Without a transaction coordinator nothing would ever commit or abort it.
-                return Outcome.failed(ErrorCode.INVALID_TXN_STATE, "batch of producer %d is transactional;"
-                        + " transactions are not supported", batch.producerId());
+                return Outcome.failed(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "a transactional batch"
+                        + " (producer id %d): transactions are not supported", batch.producerId());
             }
         }
         return parsed;

@@ -121,7 +121,7 @@ class PartitionLogTest {
         crc32c.update(transactional.duplicate().position(RecordBatch.ATTRIBUTES_OFFSET));
         transactional.putInt(RecordBatch.CRC_OFFSET, (int) crc32c.getValue());
         AppendResult.Rejected txn = rejected(log.appendAsLeader(transactional, 0));
-        assertEquals(ErrorCode.INVALID_TXN_STATE, txn.code());
+        assertEquals(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, txn.code());
         assertTrue(txn.message().contains("transactions are not supported"), txn.message());
 
         // One bad batch among good ones: nothing of the append is written.

@@ -21,7 +21,8 @@ import org.apache.kafka.common.protocol.ApiKeys;
  * them, and nothing is written): transactions, consumer groups, ACLs, quotas, delegation tokens,
  * share groups, SASL, DeleteRecords, reassignments, the quorum and feature APIs.
  *
- * <p>Immutable; handlers are called on the connections' event loops and never block.
+ * <p>Immutable apart from the fetch session cache, which is thread-safe; handlers are called on
+ * the connections' event loops and never block.
  */
 public final class KafkaApis implements KafkaRequestHandler {
     private final Map<ApiKeys, Function<KafkaRequest, CompletableFuture<KafkaResponse>>> handlers;
@@ -30,7 +31,8 @@ public final class KafkaApis implements KafkaRequestHandler {
     public KafkaApis(BrokerApi api) {
         MetadataHandler metadata = new MetadataHandler(api);
         ProduceHandler produce = new ProduceHandler(api);
-        FetchHandler fetch = new FetchHandler(api, new FetchSessionCache(api.config().fetchSessionCacheSlots()));
+        FetchHandler fetch = new FetchHandler(api, new FetchSessionCache(api.brokerId(),
+                api.config().fetchSessionCacheSlots()));
         OffsetsHandler offsets = new OffsetsHandler(api);
         TopicAdminHandler topics = new TopicAdminHandler(api);
         LeaderElectionHandler elections = new LeaderElectionHandler(api);
