@@ -36,10 +36,17 @@ import org.slf4j.LoggerFactory;
  * schedules {@link #process} on the event loop.
  *
  * <pre>
- *   OPEN -(a Close answer or a failed request reaches the head)-> CLOSING -(earlier answers flushed)-> closed
- *   OPEN -(bad input, idle, I/O error)-> closed at once, unsent answers dropped
- *   CLOSING -(idle: the client does not take the last answers)-> closed
+ *   OPEN -(bad input)-> REFUSED -(every earlier answer written)-> CLOSING
+ *   OPEN -(a Close answer or a failed request reaches the head)-> CLOSING
+ *   CLOSING -(the answers written are flushed)-> closed
+ *   any -(idle with nothing in flight, I/O error, listener closed)-> closed at once
  * </pre>
+ *
+ * <p>Bad input (a size out of bounds, a header or body that does not parse, an API or version not
+ * served) is refused as Kafka does, with one WARN line and the connection closed; nothing more is
+ * read or handed to the handler. Requests accepted before it are still answered first: Kafka's
+ * broker reads a connection's next request only once the previous one is answered, so its clients
+ * get those answers too.
  *
  * <p>Flow: a frame is read into a heap array of its own (the size is checked before anything is
  * allocated), parsed, and queued as in flight. While {@code maxInflight} requests are in flight or
@@ -55,6 +62,10 @@ final class KafkaConnection extends ChannelDuplexHandler {
     /** A request whose answer is not written yet. */
     private record InFlight(int correlationId, ApiKeys apiKey, short answerVersion,
             CompletableFuture<KafkaResponse> answer) {}
+
+    /** Queued after the last request accepted before bad input: reaching it closes, silently. */
+    private static final InFlight REFUSAL = new InFlight(-1, ApiKeys.API_VERSIONS, (short) 0,
+            CompletableFuture.completedFuture(new KafkaResponse.Close("refused")));
 
     private final String logPrefix;
     private final String connectionId;
@@ -78,7 +89,11 @@ final class KafkaConnection extends ChannelDuplexHandler {
     private int size;
     private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
     private boolean needsFlush;
-    /** Set once closing begins: nothing more is read, dispatched or answered. */
+    private boolean processing;
+    private boolean processAgain;
+    /** REFUSED: nothing more is read or dispatched; the answers queued before go out. */
+    private boolean refused;
+    /** CLOSING or closed: nothing more is read, dispatched or answered. */
     private boolean closing;
 
     KafkaConnection(int brokerId, String connectionId, ListenerApis apis, KafkaRequestHandler handler,
@@ -125,7 +140,7 @@ final class KafkaConnection extends ChannelDuplexHandler {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf in = (ByteBuf) msg;
         stats.bytesIn(in.readableBytes());
-        if (closing) {
+        if (closing || refused) {
             in.release();
             return;
         }
@@ -167,13 +182,33 @@ final class KafkaConnection extends ChannelDuplexHandler {
     /**
      * Writes the answers that are ready, cuts and dispatches frames while there is room, flushes
      * what was written, and sets whether to read the socket.
+     *
+     * <p>Not reentrant: Netty reports a writability change from inside a write or flush (the
+     * outbound buffer crossing a water mark), which calls here again; that call only asks for
+     * another round, so that the pieces of one answer are never split by another answer.
      */
     private void process() {
+        if (processing) {
+            processAgain = true;
+            return;
+        }
+        processing = true;
+        try {
+            do {
+                processAgain = false;
+                processOnce();
+            } while (processAgain && !closing);
+        } finally {
+            processing = false;
+        }
+    }
+
+    private void processOnce() {
         if (closing) {
             return;
         }
         writeReadyAnswers();
-        while (!closing && held != null && held.isReadable() && hasRoom()) {
+        while (!closing && !refused && held != null && held.isReadable() && hasRoom()) {
             readFrom(held);
             writeReadyAnswers();
         }
@@ -185,7 +220,7 @@ final class KafkaConnection extends ChannelDuplexHandler {
             needsFlush = false;
             ctx.flush();
         }
-        if (closing) {
+        if (closing || refused) {
             return;
         }
         boolean read = hasRoom();
@@ -316,6 +351,10 @@ final class KafkaConnection extends ChannelDuplexHandler {
     private void writeReadyAnswers() {
         while (!closing && !inFlight.isEmpty() && inFlight.peek().answer().isDone()) {
             InFlight head = inFlight.poll();
+            if (head == REFUSAL) {
+                closeAfterWrites();
+                return;
+            }
             KafkaResponse response;
             try {
                 response = head.answer().join();
@@ -361,11 +400,20 @@ final class KafkaConnection extends ChannelDuplexHandler {
         closeAfterWrites();
     }
 
-    /** Refuses bad input as Kafka does: one line naming the client, and the connection closed. */
+    /**
+     * Refuses bad input as Kafka does: one line naming the client; nothing more is read or
+     * handled, and the connection closes once the requests accepted before are answered.
+     */
     private void refuse(String why) {
         stats.closedForBadInput();
         LOG.warn("{} closing connection {} from {}: {}", logPrefix, connectionId, clientAddress, why);
-        closeNow();
+        refused = true;
+        frame = null;
+        releaseHeld();
+        if (ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(false);
+        }
+        inFlight.add(REFUSAL);
     }
 
     /** Closes once the answers already written have gone out. */
@@ -381,14 +429,18 @@ final class KafkaConnection extends ChannelDuplexHandler {
         ctx.close();
     }
 
-    private void stopProcessing() {
-        closing = true;
-        inFlight.clear();
-        frame = null;
+    private void releaseHeld() {
         if (held != null) {
             held.release();
             held = null;
         }
+    }
+
+    private void stopProcessing() {
+        closing = true;
+        inFlight.clear();
+        frame = null;
+        releaseHeld();
         // Only while registered: NIO asserts on a channel already taken off its loop.
         if (ctx != null && ctx.channel().isActive() && ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(false);

@@ -97,6 +97,8 @@ public final class KafkaListener implements AutoCloseable {
     private final String logPrefix;
     private final KafkaListenerStats stats = new KafkaListenerStats();
     private final AtomicLong connectionCount = new AtomicLong();
+    /** Set by close(), read by the network threads as they register accepted connections. */
+    private volatile boolean closing;
 
     // Guarded by this.
     private EventLoopGroup acceptorGroup;
@@ -161,7 +163,13 @@ public final class KafkaListener implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
+                        // Added before the check: close() sets the flag before closing the group,
+                        // so a connection registered while it runs is closed by one or the other.
                         connections.add(channel);
+                        if (closing) {
+                            channel.close();
+                            return;
+                        }
                         InetSocketAddress client = channel.remoteAddress();
                         String connectionId = (client == null ? "?" : client.getAddress().getHostAddress() + ":"
                                 + client.getPort()) + "-" + connectionCount.incrementAndGet();
@@ -210,6 +218,7 @@ public final class KafkaListener implements AutoCloseable {
             return;
         }
         closed = true;
+        closing = true;
         if (!started) {
             return;
         }

@@ -486,6 +486,52 @@ class KafkaListenerTest {
         assertTrue(listener.stats().bytesOut() > 2L * slice.length);
     }
 
+    @Test
+    void answersInPiecesStayWholeWhenWritingCrossesTheHighWaterMark() throws Exception {
+        // An answer of a buffer above Netty's high water mark (64 KiB), a file region, and a
+        // buffer: writing its first piece makes the channel unwritable mid-answer; the next
+        // answer, ready too, must still follow the whole of this one.
+        Random random = new Random(13);
+        byte[] file = new byte[20_000];
+        random.nextBytes(file);
+        Path path = dir.resolve("segment.log");
+        Files.write(path, file);
+        FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+        resources.add(channel);
+        byte[] big = new byte[100_000];
+        random.nextBytes(big);
+        Parked parked = new Parked();
+        start(new StubKafkaHandler(APIS, parked));
+        KafkaWireClient client = client();
+        int requests = 6;
+        for (int i = 0; i < requests; i++) {
+            client.write(new FetchRequestData(), FETCH_V);
+        }
+        List<CompletableFuture<KafkaResponse>> futures = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            futures.add(parked.next());
+        }
+        FetchResponseData answer = new FetchResponseData().setResponses(List.of(
+                new FetchResponseData.FetchableTopicResponse().setTopic("t").setPartitions(List.of(
+                        partition(0, MemoryRecords.readableRecords(ByteBuffer.wrap(big))),
+                        partition(1, new LogSliceRecords(new LogSlice(channel, 100, 10_000, 0, 10))),
+                        partition(2, MemoryRecords.readableRecords(ByteBuffer.wrap(new byte[] {1, 2})))))));
+        // All but the first are ready when the first completes and its answer is written.
+        for (int i = futures.size() - 1; i >= 0; i--) {
+            futures.get(i).complete(KafkaResponse.send(answer));
+        }
+        parked.next().complete(KafkaResponse.send(answer));
+        for (int i = 1; i <= requests; i++) {
+            KafkaWireClient.Response response = client.receive(ApiKeys.FETCH, FETCH_V);
+            assertEquals(i, response.correlationId());
+            List<FetchResponseData.PartitionData> partitions = ((FetchResponseData) response.body()).responses()
+                    .get(0).partitions();
+            assertArrayEquals(big, bytes(partitions.get(0).records()));
+            assertArrayEquals(Arrays.copyOfRange(file, 100, 10_100), bytes(partitions.get(1).records()));
+            assertArrayEquals(new byte[] {1, 2}, bytes(partitions.get(2).records()));
+        }
+    }
+
     private static FetchResponseData fetchAnswer(BaseRecords records) {
         return new FetchResponseData().setResponses(List.of(new FetchResponseData.FetchableTopicResponse()
                 .setTopic("t").setPartitions(List.of(partition(0, records)))));
@@ -528,6 +574,22 @@ class KafkaListenerTest {
         assertTrue(client.isClosedWithin(BOUND));
         listener.close();
         assertThrows(IllegalStateException.class, listener::boundAddress);
+    }
+
+    @Test
+    void closeClosesConnectionsAcceptedButNotRegisteredYet() throws Exception {
+        // A client connected just before close() may still be on its way to a network thread.
+        for (int i = 0; i < 30; i++) {
+            KafkaListener.Options options = new KafkaListener.Options(1, "127.0.0.1", FreePorts.next(), 1024, 60_000,
+                    5, 1);
+            KafkaListener racing = new KafkaListener(options, StubKafkaHandler.answeringDefaults(APIS));
+            resources.add(racing);
+            racing.start();
+            KafkaWireClient client = KafkaWireClient.connect(racing.boundAddress());
+            resources.add(client);
+            racing.close();
+            assertTrue(client.isClosedWithin(BOUND), "connection left open by close(), round " + i);
+        }
     }
 
     @Test
