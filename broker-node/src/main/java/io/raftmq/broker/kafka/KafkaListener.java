@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * batches then leave with sendfile), NIO otherwise.
  *
  * <pre>
- *   NEW -start()-> LISTENING -close()-> CLOSED        NEW -close()-> CLOSED
+ *   NEW -start()-> LISTENING -close()-> CLOSED
+ *   NEW -start() fails (IOException)-> FAILED -close()-> CLOSED
+ *   NEW -close()-> CLOSED
  * </pre>
  *
  * <p>Threads: one acceptor thread ({@code kafka-acceptor-<brokerId>}) and {@code networkThreads}
@@ -171,8 +173,8 @@ public final class KafkaListener implements AutoCloseable {
                             return;
                         }
                         InetSocketAddress client = channel.remoteAddress();
-                        String connectionId = (client == null ? "?" : client.getAddress().getHostAddress() + ":"
-                                + client.getPort()) + "-" + connectionCount.incrementAndGet();
+                        String connectionId = (client == null ? "?" : hostPort(client)) + "-"
+                                + connectionCount.incrementAndGet();
                         channel.pipeline()
                                 .addLast("idle", new IdleStateHandler(true, 0, 0, options.connectionsMaxIdleMs(),
                                         TimeUnit.MILLISECONDS))
@@ -189,8 +191,7 @@ public final class KafkaListener implements AutoCloseable {
                     + (cause == null ? "bind not done after " + SHUTDOWN_TIMEOUT_MS + " ms" : cause.toString()), cause);
         }
         serverChannel = bind.channel();
-        InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
-        LOG.info("{} Kafka listener on {}:{} ({})", logPrefix, bound.getAddress().getHostAddress(), bound.getPort(),
+        LOG.info("{} Kafka listener on {} ({})", logPrefix, hostPort((InetSocketAddress) serverChannel.localAddress()),
                 epoll ? "epoll" : "nio");
     }
 
@@ -228,7 +229,8 @@ public final class KafkaListener implements AutoCloseable {
         }
         boolean stopped = stopEventLoops();
         if (serverChannel != null) {
-            LOG.info("{} Kafka listener on {} closed{}", logPrefix, serverChannel.localAddress(),
+            InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
+            LOG.info("{} Kafka listener on {} closed{}", logPrefix, hostPort(bound),
                     stopped ? "" : "; its threads did not stop within " + SHUTDOWN_TIMEOUT_MS + " ms");
             serverChannel = null;
         }
@@ -241,6 +243,10 @@ public final class KafkaListener implements AutoCloseable {
         boolean acceptorDone = acceptor.awaitUninterruptibly(SHUTDOWN_TIMEOUT_MS);
         boolean networkDone = network.awaitUninterruptibly(SHUTDOWN_TIMEOUT_MS);
         return acceptorDone && networkDone;
+    }
+
+    private static String hostPort(InetSocketAddress address) {
+        return address.getAddress().getHostAddress() + ":" + address.getPort();
     }
 
     /** Daemon threads named for thread dumps: "prefix", or "prefix-n" when {@code numbered}. */

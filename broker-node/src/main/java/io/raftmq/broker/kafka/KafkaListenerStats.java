@@ -91,7 +91,8 @@ public final class KafkaListenerStats {
     @Override
     public String toString() {
         return "KafkaListenerStats(open " + connectionsOpen() + ", accepted " + connectionsAccepted() + ", requests "
-                + requestsHandled() + ", bytes in " + bytesIn() + ", bytes out " + bytesOut() + ", closed for bad input "
-                + connectionsClosedForBadInput() + ", failed requests " + requestsFailed() + ")";
+                + requestsHandled() + ", bytes in " + bytesIn() + ", bytes out " + bytesOut()
+                + ", closed for bad input " + connectionsClosedForBadInput() + ", failed requests " + requestsFailed()
+                + ")";
     }
 }

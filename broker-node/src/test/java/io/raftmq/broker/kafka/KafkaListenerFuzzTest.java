@@ -236,7 +236,8 @@ class KafkaListenerFuzzTest {
     }
 
     private static void checkAnswer(ByteBuffer frame, Expected expected, ListenerApis served) {
-        ResponseHeader header = ResponseHeader.parse(frame, expected.key().responseHeaderVersion(expected.answerVersion()));
+        short headerVersion = expected.key().responseHeaderVersion(expected.answerVersion());
+        ResponseHeader header = ResponseHeader.parse(frame, headerVersion);
         assertEquals(expected.correlationId(), header.correlationId(), "answer order");
         ApiMessage body = expected.key().messageType.newResponse();
         body.read(new ByteBufferAccessor(frame), expected.answerVersion());

@@ -1,7 +1,6 @@
 package io.raftmq.broker.kafka;
 
 import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -25,8 +24,9 @@ import org.apache.kafka.common.requests.ResponseHeader;
  * and of the broker's Kafka APIs: writes requests with Kafka's own message classes and parses
  * answers with them, and writes raw bytes for bad input. Correlation ids count up from 1.
  *
- * <p>Not thread-safe: one test thread per client. Every read waits at most {@link #timeout}; a
- * read that times out throws {@link SocketTimeoutException}.
+ * <p>Not thread-safe: one test thread per client. A read waits at most the timeout given to
+ * {@link #connect} ({@link #DEFAULT_TIMEOUT} by default), then throws {@link
+ * SocketTimeoutException}.
  */
 final class KafkaWireClient implements AutoCloseable {
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
@@ -125,7 +125,7 @@ final class KafkaWireClient implements AutoCloseable {
         return bytes;
     }
 
-    /** The correlation id the next {@link #write} uses (for frames a test builds itself). */
+    /** Takes the next correlation id, for a frame a test builds itself ({@link #frame}). */
     int nextCorrelationId() {
         return nextCorrelationId++;
     }
@@ -188,15 +188,6 @@ final class KafkaWireClient implements AutoCloseable {
             if (!socket.isClosed()) {
                 socket.setSoTimeout((int) timeout.toMillis());
             }
-        }
-    }
-
-    /** Whether the next read finds the end of the stream (the listener closed), within the timeout. */
-    boolean atEndOfStream() throws IOException {
-        try {
-            return in.read() < 0;
-        } catch (EOFException | SocketException e) {
-            return true;
         }
     }
 

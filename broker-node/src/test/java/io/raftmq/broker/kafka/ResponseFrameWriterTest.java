@@ -102,7 +102,8 @@ class ResponseFrameWriterTest {
         MetadataResponseData metadata = new MetadataResponseData().setClusterId("cluster-é").setControllerId(3);
         for (int i = 0; i < 300; i++) {
             metadata.brokers().add(new MetadataResponseData.MetadataResponseBroker().setNodeId(i)
-                    .setHost("host-" + random.nextInt()).setPort(random.nextInt(65536)).setRack(i % 2 == 0 ? null : "r"));
+                    .setHost("host-" + random.nextInt()).setPort(random.nextInt(65536))
+                    .setRack(i % 2 == 0 ? null : "r"));
             metadata.topics().add(new MetadataResponseData.MetadataResponseTopic().setName("topic-" + i)
                     .setTopicId(Uuid.randomUuid()).setErrorCode((short) (i % 3)));
         }
@@ -120,9 +121,8 @@ class ResponseFrameWriterTest {
 
     @Test
     void varintsMatchKafkasAtTheirEdges() throws IOException {
-        // Field encodings come from the generated code; check the writer's varints on their edges
-        // through an ApiVersions v3+ answer's tagged fields (compact arrays, unsigned varints) and a
-        // MetadataResponse's compact strings of every length class.
+        // Compact strings whose length prefixes (unsigned varints) take one, two and three bytes,
+        // then the writer's varints against Kafka's ByteBufferAccessor on random and edge values.
         for (int length : new int[] {0, 1, 126, 127, 128, 16_383, 16_384, 32_767}) {
             MetadataResponseData metadata = new MetadataResponseData().setClusterId("c".repeat(length));
             assertEncodesLikeKafka(ApiKeys.METADATA, (short) 12, metadata);
