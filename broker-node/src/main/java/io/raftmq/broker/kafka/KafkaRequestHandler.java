@@ -19,14 +19,18 @@ interface KafkaRequestHandler {
 
     /**
      * Every API key this broker serves, with the versions it serves: what ApiVersions advertises,
-     * and the only requests {@link #handle} is given. Constant for the listener's lifetime.
+     * and the only requests {@link #handle} is given. Constant for the listener's lifetime (read
+     * once, when it is built). Each range must lie within the versions kafka-clients defines as
+     * stable for its key, each key listed once. ApiVersions may be left out: the listener answers
+     * it itself and advertises its own range for it (0 to the newest kafka-clients knows).
      */
     List<ApiVersion> apis();
 
     /**
      * Handles a request whose key and version are among {@link #apis()} (never ApiVersions). A
      * future that fails is answered by the connection as an unexpected error: it logs the cause
-     * and closes the connection.
+     * and closes the connection (once the answers before it are written). If the connection
+     * closes first, the future's outcome is ignored when it comes; the future is not cancelled.
      */
     CompletableFuture<KafkaResponse> handle(KafkaRequest request);
 }
