@@ -2,6 +2,8 @@ package io.raftmq.broker;
 
 import io.grpc.BindableService;
 import io.raftmq.broker.group.GroupCoordinator;
+import io.raftmq.broker.kafka.KafkaListener;
+import io.raftmq.broker.kafka.KafkaListenerStats;
 import io.raftmq.common.FaultHandler;
 import io.raftmq.common.HostPort;
 import io.raftmq.common.Time;
@@ -84,6 +86,8 @@ public final class BrokerServer implements AutoCloseable {
     private final GroupCoordinator groupCoordinator;
     private final BrokerApi api;
     private final List<BindableService> services;
+    /** Null when the Kafka listener is off. */
+    private final KafkaListener kafkaListener;
 
     public BrokerServer(Options options, Time time, FaultHandler faultHandler) {
         this.options = options;
@@ -135,6 +139,10 @@ public final class BrokerServer implements AutoCloseable {
         this.api = new BrokerApi(id, watcher, replicas, controllerClient, options.config(),
                 new InitProducerIdHandler(new ProducerIdManager(id, lifecycle::brokerEpoch,
                         controllerClient::allocateProducerIds), () -> watcher.image().nextProducerId()), logs);
+        this.kafkaListener = options.kafkaListener() == null ? null : KafkaListener.forBroker(
+                new KafkaListener.Options(id, options.kafkaListener().host(), options.kafkaListener().port(),
+                        options.config().socketRequestMaxBytes(), options.config().connectionsMaxIdleMs(),
+                        options.config().kafkaMaxInflightRequests(), options.config().kafkaNetworkThreads()), api);
         this.services = List.of(
                 new BrokerGrpcService(api),
                 new ReplicaGrpcService(replicas, options.config().fetchMaxWaitCapMs()),
@@ -167,7 +175,20 @@ public final class BrokerServer implements AutoCloseable {
         groupCoordinator.start();
         publisher.start();
         watcher.start();
+        if (kafkaListener != null) {
+            // Before registering: the endpoint the registration names answers from the start.
+            try {
+                kafkaListener.start();
+            } catch (IOException e) {
+                throw new IOException(e.getMessage() + " (kafka.listener)", e);
+            }
+        }
         lifecycle.start();
+    }
+
+    /** The Kafka listener's counters, or null when it is off. */
+    public KafkaListenerStats kafkaStats() {
+        return kafkaListener == null ? null : kafkaListener.stats();
     }
 
     /** The protocol-neutral client API both front ends call. */
@@ -214,6 +235,10 @@ public final class BrokerServer implements AutoCloseable {
 
     @Override
     public void close() {
+        // Kafka clients are served until the controlled shutdown has moved the leaderships away.
+        if (kafkaListener != null) {
+            kafkaListener.close();
+        }
         lifecycle.close();
         watcher.close();
         publisher.close();

@@ -1,6 +1,7 @@
 package io.raftmq.node;
 
 import io.raftmq.broker.BrokerServer;
+import io.raftmq.broker.kafka.KafkaListenerStats;
 import io.raftmq.metadata.client.BrokerLifecycleManager;
 import io.raftmq.metadata.image.ControllerRegistration;
 import io.raftmq.metadata.image.MetadataImage;
@@ -140,6 +141,24 @@ final class NodeStatus {
             gauge(out, "raftmq_under_replicated_partitions",
                     "Partitions led by this broker whose ISR is smaller than their replica set, per applied metadata.",
                     underReplicatedLedBy(broker.image(), config.nodeId()));
+            KafkaListenerStats kafka = broker.kafkaStats();
+            if (kafka != null) {
+                gauge(out, "raftmq_kafka_connections", "Open connections of the Kafka listener.",
+                        kafka.connectionsOpen());
+                counter(out, "raftmq_kafka_connections_accepted_total", "Connections the Kafka listener accepted.",
+                        kafka.connectionsAccepted());
+                counter(out, "raftmq_kafka_connections_refused_total", "Kafka connections closed for bad input"
+                        + " (a size out of bounds, a request that does not parse, an API or version not served).",
+                        kafka.connectionsClosedForBadInput());
+                counter(out, "raftmq_kafka_bytes_in_total", "Bytes read from Kafka clients.", kafka.bytesIn());
+                counter(out, "raftmq_kafka_bytes_out_total", "Bytes written to Kafka clients.", kafka.bytesOut());
+                out.append("# HELP raftmq_kafka_requests_total Kafka requests handled, by API.\n");
+                out.append("# TYPE raftmq_kafka_requests_total counter\n");
+                kafka.requestsByApi().forEach((api, n) -> out.append("raftmq_kafka_requests_total{api=\"")
+                        .append(api).append("\"} ").append(n).append('\n'));
+                counter(out, "raftmq_kafka_requests_failed_total", "Kafka requests the broker failed to handle"
+                        + " (the connection was closed; the log says why).", kafka.requestsFailed());
+            }
         }
         return out.toString();
     }
@@ -159,6 +178,12 @@ final class NodeStatus {
     private static void gauge(StringBuilder out, String name, String help, long value) {
         out.append("# HELP ").append(name).append(' ').append(help).append('\n');
         out.append("# TYPE ").append(name).append(" gauge\n");
+        out.append(name).append(' ').append(value).append('\n');
+    }
+
+    private static void counter(StringBuilder out, String name, String help, long value) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(" counter\n");
         out.append(name).append(' ').append(value).append('\n');
     }
 

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(120)
 class NodeHttpServerTest {
-    private static final Pattern SAMPLE = Pattern.compile("^(raftmq_[a-z_]+) (-?\\d+)$", Pattern.MULTILINE);
+    private static final Pattern SAMPLE = Pattern.compile("^(raftmq_[a-z_]+(?:\\{[a-z_]+=\"[A-Za-z]+\"})?) (-?\\d+)$",
+            Pattern.MULTILINE);
 
     @TempDir
     Path dir;
@@ -75,6 +76,7 @@ class NodeHttpServerTest {
         Map<String, Long> m1 = metrics(1);
         assertEquals(0, m1.get("raftmq_broker_fenced"));
         assertTrue(m1.get("raftmq_metadata_offset") > 0, m1.toString());
+        assertEquals(0, m1.get("raftmq_kafka_connections_refused_total"), "the Kafka listener's counters: " + m1);
         assertEquals(m1.get("raftmq_metadata_quorum_leader"), metrics(2).get("raftmq_metadata_quorum_leader"));
 
         try (TestBrokerClient client = new TestBrokerClient(cluster.addresses())) {

@@ -293,7 +293,7 @@ final class KafkaConnection extends ChannelDuplexHandler {
                     + header.correlationId() + ", " + bytes.length + " bytes): " + e);
             return;
         }
-        stats.requestHandled();
+        stats.requestHandled(key);
         CompletableFuture<KafkaResponse> answer;
         try {
             answer = handler.handle(new KafkaRequest(header, body, connectionId, clientAddress, receivedNs));
@@ -333,7 +333,7 @@ final class KafkaConnection extends ChannelDuplexHandler {
             answer = apis.answer(request, version);
             answerVersion = version;
         }
-        stats.requestHandled();
+        stats.requestHandled(ApiKeys.API_VERSIONS);
         inFlight.add(new InFlight(header.correlationId(), ApiKeys.API_VERSIONS, answerVersion,
                 CompletableFuture.completedFuture(KafkaResponse.send(answer))));
     }

@@ -21,6 +21,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
+import io.raftmq.broker.BrokerApi;
 import io.raftmq.common.Time;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -117,6 +118,11 @@ public final class KafkaListener implements AutoCloseable {
      * @throws IllegalArgumentException when the handler lists an API or version Kafka does not
      *     define
      */
+    /** The listener of a broker: every Kafka API of {@code api}'s broker ({@link KafkaApis}). */
+    public static KafkaListener forBroker(Options options, BrokerApi api) {
+        return new KafkaListener(options, new KafkaApis(api));
+    }
+
     KafkaListener(Options options, KafkaRequestHandler handler) {
         this(options, handler, Time.SYSTEM, true);
     }

@@ -1,6 +1,9 @@
 package io.raftmq.broker.kafka;
 
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.LongAdder;
+import org.apache.kafka.common.protocol.ApiKeys;
 
 /**
  * Counters of one {@link KafkaListener}, for the node's metrics endpoint. Totals since the
@@ -16,8 +19,14 @@ public final class KafkaListenerStats {
     private final LongAdder bytesOut = new LongAdder();
     private final LongAdder connectionsClosedForBadInput = new LongAdder();
     private final LongAdder requestsFailed = new LongAdder();
+    /** Requests handled per API key id (Kafka's ids are below 128). */
+    private final LongAdder[] requestsByApi = new LongAdder[128];
 
-    KafkaListenerStats() {}
+    KafkaListenerStats() {
+        for (int i = 0; i < requestsByApi.length; i++) {
+            requestsByApi[i] = new LongAdder();
+        }
+    }
 
     /** Connections accepted and not closed yet. */
     public long connectionsOpen() {
@@ -31,6 +40,18 @@ public final class KafkaListenerStats {
     /** Requests parsed and accepted: handed to the broker's handler, or ApiVersions answered. */
     public long requestsHandled() {
         return requestsHandled.sum();
+    }
+
+    /** Requests handled per API (Kafka's name, e.g. "Fetch"), for the APIs that had any. */
+    public Map<String, Long> requestsByApi() {
+        Map<String, Long> out = new TreeMap<>();
+        for (ApiKeys key : ApiKeys.values()) {
+            long n = key.id < requestsByApi.length ? requestsByApi[key.id].sum() : 0;
+            if (n > 0) {
+                out.put(key.name, n);
+            }
+        }
+        return out;
     }
 
     /** Bytes read from clients' sockets. */
@@ -68,8 +89,11 @@ public final class KafkaListenerStats {
         connectionsOpen.decrement();
     }
 
-    void requestHandled() {
+    void requestHandled(ApiKeys key) {
         requestsHandled.increment();
+        if (key.id >= 0 && key.id < requestsByApi.length) {
+            requestsByApi[key.id].increment();
+        }
     }
 
     void bytesIn(int bytes) {
