@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
-# Apache Kafka 4.4.0 beside raftmq on the same machine, for docs/BENCHMARKS.md: KRaft combined mode
-# (process.roles=broker,controller), 3 nodes on 127.0.0.1, Kafka's own ProducerPerformance
-# (= kafka-producer-perf-test) and ConsumerPerformance (= kafka-consumer-perf-test) on the workload of
-# `raftmq perf`.
+# Kafka's own perf tools against Apache Kafka 4.4.0 or against raftmq's Kafka listeners, on the same
+# machine, for docs/BENCHMARKS.md: 3 nodes on 127.0.0.1 (Kafka: KRaft combined mode,
+# process.roles=broker,controller; raftmq: deploy/cluster.sh, built from this repository), Kafka's
+# ProducerPerformance (= kafka-producer-perf-test) and EndToEndLatency (= kafka-e2e-latency), and
+# AssignedConsumerPerformance (src/: Kafka's consumer with ConsumerPerformance's settings, assign()
+# instead of a group, which raftmq's listener does not serve yet) on the workload of `raftmq perf`.
+# The same client, tools and properties against both brokers: run them one after the other.
 #
-# Usage:   deploy/kafka-compare/run.sh [PRODUCER_PROP=VALUE ...]
+# Usage:   [TARGET=kafka|raftmq] deploy/kafka-compare/run.sh [PRODUCER_PROP=VALUE ...]
 #   e.g.   deploy/kafka-compare/run.sh batch.size=131072
-# Env:     NUM_RECORDS (default 1000000), RECORD_SIZE (default 100), E2E_RECORDS (default 10000),
-#          START_TIMEOUT (s, default 120), KEEP_DATA=1 (do not delete the data dir)
+#          TARGET=raftmq deploy/kafka-compare/run.sh batch.size=131072
+# Env:     TARGET (default kafka), NUM_RECORDS (default 1000000), RECORD_SIZE (default 100),
+#          E2E_RECORDS (default 10000), START_TIMEOUT (s, default 120), KEEP_DATA=1 (do not delete
+#          the data dir)
 # The first run resolves Kafka's jars with Maven (pom.xml here, from Maven's own configuration) into
-# target/libs. Stop a raftmq cluster first: both on two cores measure nothing.
+# target/libs. Stop any other cluster first: two on two cores measure nothing. With TARGET=raftmq
+# the nodes are deploy/cluster.sh's (Kafka listeners 127.0.0.1:9092/9192/9292), started fresh in a
+# data dir under target/ and cleaned up afterwards; the steps below marked (Kafka) are skipped.
 #
-# Steps: fresh data dir -> kafka-storage format (static quorum, controller.quorum.voters) ->
+# Steps: fresh data dir -> kafka-storage format (Kafka; static quorum, controller.quorum.voters) ->
 # start nodes 1-3 -> wait until DescribeCluster lists brokers 1,2,3 (registered + unfenced) ->
-# create topic perf-bench (3 partitions, RF 3, min.insync.replicas=2) -> producer perf test
-# with acks=all, then acks=1 (same topic) -> consumer perf test reading both runs' records ->
+# create topic perf-bench with kafka-topics (3 partitions, RF 3, min.insync.replicas=2) -> producer
+# perf test with acks=all, then acks=1 (same topic) -> consumer reading both runs' records ->
 # EndToEndLatency (E2E_RECORDS, default 10,000, acks=all, topic e2e-bench: 1 partition, RF 3) -> print
 # each final summary line -> stop all nodes (trap: also on failure / Ctrl-C) and delete the data
 # dir. Logs are kept under target/logs/run-*/.
@@ -44,9 +51,19 @@ RECORD_SIZE="${RECORD_SIZE:-100}"
 START_TIMEOUT="${START_TIMEOUT:-120}"
 TOPIC=perf-bench
 NODES=(1 2 3)
-client_port() { echo $((19091 + $1)); }
-controller_port() { echo $((19191 + $1)); }
-BOOTSTRAP="127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094"
+TARGET="${TARGET:-kafka}"
+ROOT="$(cd "$BASE/../.." && pwd)"
+case "$TARGET" in
+  kafka)
+    client_port() { echo $((19091 + $1)); }
+    controller_port() { echo $((19191 + $1)); }
+    BOOTSTRAP="127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094" ;;
+  raftmq)
+    client_port() { echo $((9092 + 100 * ($1 - 1))); }
+    controller_port() { echo $((9095 + 100 * ($1 - 1))); }
+    BOOTSTRAP="127.0.0.1:9092,127.0.0.1:9192,127.0.0.1:9292" ;;
+  *) echo "TARGET must be kafka or raftmq, not '$TARGET'" >&2; exit 2 ;;
+esac
 VOTERS="1@127.0.0.1:19192,2@127.0.0.1:19193,3@127.0.0.1:19194"
 
 PERF_OPTS="-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true"
@@ -86,9 +103,10 @@ for n in "${NODES[@]}"; do
   done
 done
 
-if [ ! -e "$WORK/classes/WaitForBrokers.class" ]; then
+if [ ! -e "$WORK/classes/WaitForBrokers.class" ] || [ ! -e "$WORK/classes/AssignedConsumerPerformance.class" ] \
+    || [ -n "$(find "$BASE/src" -newer "$WORK/classes/AssignedConsumerPerformance.class" -print -quit)" ]; then
   mkdir -p "$WORK/classes"
-  javac -cp "$CP" -d "$WORK/classes" "$BASE/src/WaitForBrokers.java"
+  javac -cp "$CP" -d "$WORK/classes" "$BASE"/src/*.java
 fi
 
 RUN_ID="$(date +%Y%m%d-%H%M%S)-$$"
@@ -107,6 +125,11 @@ cleanup() {
   for p in "$TOOL_PID" ${fmt_pids[@]+"${fmt_pids[@]}"}; do
     if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill -9 "$p" 2>/dev/null || true; fi
   done
+  if [ "$TARGET" = raftmq ] && [ -d "$DATA" ]; then
+    log "stopping the raftmq cluster"
+    RAFTMQ_HOME="$DATA" "$ROOT/deploy/cluster.sh" stop >/dev/null 2>&1 || true
+    cp "$DATA"/node-*.log "$LOGS/" 2>/dev/null || true
+  fi
   local pids=()
   for n in "${!NODE_PID[@]}"; do
     local p="${NODE_PID[$n]}"
@@ -147,6 +170,16 @@ run_tool() { # run_tool HEAP LOGFILE class args...   (foreground)
 }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
+if [ "$TARGET" = raftmq ]; then
+  # ---- raftmq: deploy/cluster.sh in a fresh data dir ----------------------------------------------
+  log "raftmq (deploy/cluster.sh), data $DATA, logs $LOGS"
+  t_start=$(date +%s.%N)
+  RAFTMQ_HOME="$DATA" "$ROOT/deploy/cluster.sh" start >"$LOGS/cluster-start.out" 2>&1 \
+    || { cat "$LOGS/cluster-start.out" >&2; die "the raftmq cluster did not start"; }
+  run_tool -Xmx256M "$LOGS/wait.out" WaitForBrokers "$BOOTSTRAP" 3 "$START_TIMEOUT" \
+    || { cat "$LOGS/wait.out" >&2; die "the Kafka listeners did not list 3 brokers within ${START_TIMEOUT} s"; }
+  log "$(cat "$LOGS/wait.out"); start (launch -> 3 brokers registered): $(elapsed "$t_start") s"
+else
 # ---- configs -------------------------------------------------------------------------------------
 # Cluster id: 16 random bytes, base64url without padding (what kafka-storage random-uuid prints);
 # like Uuid.randomUuid(), avoid a leading '-'.
@@ -228,6 +261,7 @@ done
 rc=0; wait "$TOOL_PID" || rc=$?; TOOL_PID=""
 [ $rc -eq 0 ] || { cat "$LOGS/wait.out" >&2; die "brokers did not all register within ${START_TIMEOUT} s"; }
 log "$(cat "$LOGS/wait.out"); start (launch -> 3 brokers registered): $(elapsed "$t_start") s"
+fi
 
 # ---- topic ---------------------------------------------------------------------------------------
 run_tool -Xmx256M "$LOGS/topic-create.out" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
@@ -250,9 +284,9 @@ for acks in all 1; do
 done
 
 out="$LOGS/consumer.out"
-log "consumer perf: $((2 * NUM_RECORDS)) records (what the two producer runs wrote)"
-run_tool -Xmx512M "$out" org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" --topic "$TOPIC" \
-  --messages "$((2 * NUM_RECORDS))" --timeout 60000 || { tail -n 30 "$out" >&2; }
+log "consumer perf: $((2 * NUM_RECORDS)) records (what the two producer runs wrote), assign()"
+run_tool -Xmx512M "$out" AssignedConsumerPerformance "$BOOTSTRAP" "$TOPIC" "$((2 * NUM_RECORDS))" 60000 \
+  || { tail -n 30 "$out" >&2; }
 SUMMARY+=("consume: $(tail -n1 "$out")")
 
 # ---- end-to-end latency: one record at a time, acks=all, on a 1-partition RF 3 topic ------------------
@@ -266,6 +300,6 @@ run_tool -Xmx512M "$out" org.apache.kafka.tools.EndToEndLatency --bootstrap-serv
 SUMMARY+=("e2e: $(grep -E 'Avg latency|Percentiles' "$out" | tr '\n' ' ')")
 
 echo
-echo "=== Kafka 4.4.0, 3 nodes KRaft combined, topic $TOPIC (3 partitions, RF 3, min.insync.replicas=2), extra props: ${EXTRA_PROPS[*]:-none}"
+echo "=== $([ "$TARGET" = raftmq ] && echo "raftmq (Kafka listener)" || echo "Kafka 4.4.0"), 3 nodes combined, topic $TOPIC (3 partitions, RF 3, min.insync.replicas=2), extra props: ${EXTRA_PROPS[*]:-none}"
 for s in "${SUMMARY[@]}"; do echo "$s"; done
 echo
