@@ -64,12 +64,16 @@ import java.util.function.ToLongFunction;
  * directories. Front ends only translate requests and answers.
  *
  * <p>Stateless apart from its collaborators; called from any thread (gRPC threads, the Kafka
- * listener's event loops). Nothing here blocks: long polls, acks=all produces and forwarded
- * admin calls complete their futures later.
+ * listener's event loops). Nothing here waits: long polls, acks=all produces and forwarded admin
+ * calls complete their futures later. A produce writes to the log (the page cache; fsyncs run on
+ * the log's flush threads) and a list-offsets by time reads segment headers, on the caller's
+ * thread, as the gRPC front end has always done on its transport threads.
  */
 public final class BrokerApi {
     /** How long an admin answer waits for this broker's metadata to include the change. */
     static final long METADATA_CATCH_UP_MS = 5_000;
+    /** How long a Metadata answer waits for the topics it auto-creates. */
+    static final long AUTO_CREATE_WAIT_MS = 2_000;
 
     private final int brokerId;
     private final MetadataWatcher metadata;
@@ -139,19 +143,36 @@ public final class BrokerApi {
         CreateTopicsRequest.Builder create = CreateTopicsRequest.newBuilder();
         names.stream().filter(missing::contains).distinct()
                 .forEach(n -> create.addTopics(CreatableTopic.newBuilder().setName(n)));
-        return createTopics(create.build()).thenApply(response -> {
-            Map<String, ApiError> refused = new HashMap<>();
-            if (response.getError().getCode() != ErrorCode.NONE) {
-                missing.forEach(n -> refused.put(n, ApiError.fromProto(response.getError())));
+        // Bounded: a connection's later answers wait behind this one. A creation that takes longer
+        // (or a controller that cannot be reached) is answered LEADER_NOT_AVAILABLE, which clients
+        // retry; the creation goes on.
+        return createTopics(create.build())
+                .completeOnTimeout(null, AUTO_CREATE_WAIT_MS, TimeUnit.MILLISECONDS)
+                .thenApply(response -> lookups(metadata.image(), names, autoCreateRefusals(missing, response)));
+    }
+
+    /** Why each of {@code missing} is not there after an auto-creation answered {@code response} (null: late). */
+    private static Map<String, ApiError> autoCreateRefusals(Set<String> missing, CreateTopicsResponse response) {
+        Map<String, ApiError> refused = new HashMap<>();
+        if (response == null) {
+            missing.forEach(n -> refused.put(n, ApiError.of(ErrorCode.LEADER_NOT_AVAILABLE, "topic '%s' is being"
+                    + " created; it was not ready within %d ms", n, AUTO_CREATE_WAIT_MS)));
+            return refused;
+        }
+        ErrorCode requestError = response.getError().getCode();
+        if (requestError == ErrorCode.NOT_CONTROLLER || requestError == ErrorCode.REQUEST_TIMED_OUT) {
+            missing.forEach(n -> refused.put(n, ApiError.of(ErrorCode.LEADER_NOT_AVAILABLE, "topic '%s' could not be"
+                    + " created yet: %s", n, response.getError().getMessage())));
+        } else if (requestError != ErrorCode.NONE) {
+            missing.forEach(n -> refused.put(n, ApiError.fromProto(response.getError())));
+        }
+        for (CreatableTopicResult r : response.getTopicsList()) {
+            ErrorCode code = r.getError().getCode();
+            if (code != ErrorCode.NONE && code != ErrorCode.TOPIC_ALREADY_EXISTS) {
+                refused.put(r.getName(), ApiError.fromProto(r.getError()));
             }
-            for (CreatableTopicResult r : response.getTopicsList()) {
-                ErrorCode code = r.getError().getCode();
-                if (code != ErrorCode.NONE && code != ErrorCode.TOPIC_ALREADY_EXISTS) {
-                    refused.put(r.getName(), ApiError.fromProto(r.getError()));
-                }
-            }
-            return lookups(metadata.image(), names, refused);
-        });
+        }
+        return refused;
     }
 
     private static List<TopicLookup> lookups(MetadataImage image, List<String> names, Map<String, ApiError> refused) {
@@ -220,6 +241,11 @@ public final class BrokerApi {
             return ApiError.of(ErrorCode.LEADER_NOT_AVAILABLE, "%s has no leader: no in-sync replica %s is alive", tp,
                     p.isr());
         }
+        if (p.leader() == brokerId) {
+            // Metadata names this broker, but its replica is not open yet (it is applying that metadata).
+            return ApiError.of(ErrorCode.NOT_LEADER_OR_FOLLOWER, "broker %d is becoming the leader of %s (leader"
+                    + " epoch %d) and has not opened it yet; retry", brokerId, tp, p.leaderEpoch());
+        }
         return ApiError.of(ErrorCode.NOT_LEADER_OR_FOLLOWER, "broker %d is not the leader of %s; the leader is"
                 + " broker %d (leader epoch %d)", brokerId, tp, p.leader(), p.leaderEpoch());
     }
@@ -259,11 +285,9 @@ public final class BrokerApi {
             return CompletableFuture.completedFuture(new ProduceAnswer(ApiError.of(ErrorCode.INVALID_REQUIRED_ACKS,
                     "acks must be 0, 1 or -1 (all); got %d", acks), Map.of()));
         }
-        if (transactionalId != null) {
-            return CompletableFuture.completedFuture(new ProduceAnswer(ApiError.of(
-                    ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "transactional id '%s': transactions are not"
-                            + " supported; produce without a transactional id (idempotence works)", transactionalId),
-                    Map.of()));
+        ApiError transactional = refuseTransactionalId(transactionalId);
+        if (transactional.isFailure()) {
+            return CompletableFuture.completedFuture(new ProduceAnswer(transactional, Map.of()));
         }
         MetadataImage image = metadata.image();
         Map<TopicPartition, ByteBuffer> toAppend = new LinkedHashMap<>();
@@ -302,6 +326,19 @@ public final class BrokerApi {
             }
             return new ProduceAnswer(ApiError.NONE, out);
         });
+    }
+
+    /**
+     * TRANSACTIONAL_ID_AUTHORIZATION_FAILED for a transactional id (null or empty: none): there are no
+     * transactions, and Kafka answers so a transactional id a producer may not use. One rule for
+     * Produce and InitProducerId, whichever protocol carries them.
+     */
+    private static ApiError refuseTransactionalId(String transactionalId) {
+        if (transactionalId == null || transactionalId.isEmpty()) {
+            return ApiError.NONE;
+        }
+        return ApiError.of(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "transactional id '%s': transactions are"
+                + " not supported; leave it out (an idempotent producer needs none)", transactionalId);
     }
 
     // ---- fetch ----
@@ -372,7 +409,8 @@ public final class BrokerApi {
     public ReplicaManager.ListOffsetResult listOffset(TopicPartition tp, long timestamp, int currentLeaderEpoch) {
         if (timestamp < ReplicaManager.EARLIEST_PENDING_UPLOAD_TIMESTAMP) {
             return new ReplicaManager.ListOffsetResult(ApiError.of(ErrorCode.INVALID_REQUEST, "timestamp %d for %s:"
-                    + " use -1 (latest), -2 (earliest), -3 (max timestamp) or a time in ms", timestamp, tp), -1, -1,
+                    + " use -1 (latest), -2 (earliest), -3 (max timestamp), -4 (earliest local), -5 (latest"
+                    + " tiered), -6 (earliest pending upload) or a time in ms", timestamp, tp), -1, -1,
                     -1);
         }
         if (replicas.partition(tp) == null) {
@@ -430,7 +468,11 @@ public final class BrokerApi {
      */
     public CompletableFuture<ProducerIdAndEpoch> initProducerId(String transactionalId, long producerId,
             int producerEpoch) {
-        return initProducerId.handle(transactionalId, producerId, producerEpoch)
+        ApiError transactional = refuseTransactionalId(transactionalId);
+        if (transactional.isFailure()) {
+            return CompletableFuture.completedFuture(new ProducerIdAndEpoch(transactional, -1, -1));
+        }
+        return initProducerId.handle(producerId, producerEpoch)
                 .thenApply(r -> new ProducerIdAndEpoch(r.error(), r.producerId(), r.producerEpoch()))
                 .exceptionally(e -> new ProducerIdAndEpoch(internal(e), -1, -1));
     }
@@ -504,9 +546,11 @@ public final class BrokerApi {
             if (errorOf.apply(response).getCode() != ErrorCode.NONE || offset < 0) {
                 return CompletableFuture.completedFuture(response);
             }
-            return metadata.whenApplied(offset)
+            // The replicas, not only the image: a client's next Produce to a partition just created
+            // here must find it open.
+            return replicas.whenApplied(offset)
                     .orTimeout(METADATA_CATCH_UP_MS, TimeUnit.MILLISECONDS)
-                    .handle((image, error) -> response);
+                    .handle((applied, error) -> response);
         }).exceptionally(e -> onFailure.apply(controllerFailure(e).toProto()));
     }
 

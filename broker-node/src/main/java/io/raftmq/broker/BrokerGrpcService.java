@@ -101,7 +101,7 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
                 .setControllerId(image.controller() == null ? -1 : image.controller().controllerId())
                 .setMetadataOffset(image.offset());
         for (BrokerRegistration b : image.brokersSorted()) {
-            Endpoint e = b.endpoint("grpc").orElse(null);
+            Endpoint e = b.endpoint(BrokerRegistration.GRPC_LISTENER).orElse(null);
             if (b.state() == BrokerState.FENCED || e == null) {
                 continue;
             }

@@ -180,7 +180,7 @@ final class BrokerMetadataPublisher implements MetadataWatcher.Listener, AutoClo
         if (broker == null) {
             return null;
         }
-        Endpoint e = broker.endpoint("grpc").orElse(null);
+        Endpoint e = broker.endpoint(BrokerRegistration.GRPC_LISTENER).orElse(null);
         return e == null ? null : new HostPort(e.getHost(), e.getPort());
     }
 }

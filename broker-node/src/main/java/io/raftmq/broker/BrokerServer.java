@@ -37,8 +37,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The broker role of a node: partition logs, replicas (leaders and followers), the Broker and
- * Replica gRPC services, and the broker's place in the cluster (registration, heartbeats, the
+ * The broker role of a node: partition logs, replicas (leaders and followers), the client API
+ * ({@link BrokerApi}) and its two front ends (the Broker gRPC service and the Kafka listener), the
+ * Replica gRPC service, and the broker's place in the cluster (registration, heartbeats, the
  * metadata watch).
  *
  * <pre>
@@ -46,21 +47,22 @@ import org.slf4j.LoggerFactory;
  *        ^                                                                  |  ^
  *   (controller voters)              BrokerLifecycleManager  <--applied offset-+  |
  *                                    ControllerAlterPartitionClient <--ISR------+  |
- *   Broker gRPC (clients) ---------------------------------------------------------+
+ *   Broker gRPC (clients) ----+                                                    |
+ *   Kafka listener (clients) -+--> BrokerApi -------------------------------------+
  *   Replica gRPC (followers) ------------------------------------------------------+
  * </pre>
  *
  * <p>Start: load every partition log (recovering after a crash), start the replica manager, follow
- * metadata, register. The services can be added to the node's gRPC server before {@link #start()}
- * (they refuse what this broker does not serve yet). Stop: controlled shutdown (leaderships move
- * away), stop the lifecycle and the watch, stop replicas (answering waiting requests), close logs.
+ * metadata, open the Kafka listener, register (with the gRPC and Kafka endpoints). The gRPC
+ * services can be added to the node's gRPC server before {@link #start()} (they refuse what this
+ * broker does not serve yet). Stop: controlled shutdown (leaderships move away, clients still
+ * served), close the Kafka listener, stop the lifecycle and the watch, stop replicas (answering
+ * waiting requests), close logs.
  *
  * <p>Life cycle methods are called from one thread (the node's).
  */
 public final class BrokerServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerServer.class);
-    /** Listener name of the broker's registered endpoint for Kafka clients (next to "grpc"). */
-    public static final String KAFKA_ENDPOINT = "kafka";
 
     /**
      * @param advertised where clients and followers reach this broker's gRPC server
@@ -101,13 +103,13 @@ public final class BrokerServer implements AutoCloseable {
                         cause.toString())));
         List<Endpoint> endpoints = new ArrayList<>();
         endpoints.add(Endpoint.newBuilder()
-                .setListener("grpc")
+                .setListener(BrokerRegistration.GRPC_LISTENER)
                 .setHost(options.advertised().host())
                 .setPort(options.advertised().port())
                 .build());
         if (options.kafkaListener() != null) {
             endpoints.add(Endpoint.newBuilder()
-                    .setListener(KAFKA_ENDPOINT)
+                    .setListener(BrokerRegistration.KAFKA_LISTENER)
                     .setHost(options.kafkaAdvertised().host())
                     .setPort(options.kafkaAdvertised().port())
                     .build());

@@ -15,7 +15,7 @@ import java.util.function.LongSupplier;
  *       producer then restarts its sequences at 0 on every partition; partition leaders fence the
  *       old epoch), or a new id at epoch 0 once the epoch would pass Short.MAX_VALUE;
  *   <li>an id this cluster never handed out, or a negative epoch: refused (UNKNOWN_PRODUCER_ID,
- *       INVALID_REQUEST); a transactional id: refused (transactions are not supported).
+ *       INVALID_REQUEST). Transactional ids never reach it ({@link BrokerApi} refuses them).
  * </ul>
  *
  * <p>Stateless apart from the manager; any thread.
@@ -38,15 +38,8 @@ final class InitProducerIdHandler {
         this.clusterNextProducerId = clusterNextProducerId;
     }
 
-    /**
-     * @param transactionalId null or empty for an idempotent producer
-     * @param producerId -1 for a new producer
-     */
-    CompletableFuture<Result> handle(String transactionalId, long producerId, int epoch) {
-        if (transactionalId != null && !transactionalId.isEmpty()) {
-            return answer(ApiError.of(ErrorCode.INVALID_REQUEST, "transactional id '%s': transactions are not"
-                    + " supported; leave it empty for an idempotent producer", transactionalId));
-        }
+    /** @param producerId -1 for a new producer */
+    CompletableFuture<Result> handle(long producerId, int epoch) {
         if (producerId < -1) {
             return answer(ApiError.of(ErrorCode.INVALID_REQUEST, "producer id %d is invalid: -1 asks for a new one",
                     producerId));

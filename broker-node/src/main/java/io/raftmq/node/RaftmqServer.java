@@ -5,6 +5,7 @@ import io.grpc.Server;
 import io.raftmq.broker.BrokerServer;
 import io.raftmq.common.FaultHandler;
 import io.raftmq.common.Time;
+import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.node.ControllerServer;
 import io.raftmq.metadata.node.GrpcServers;
 import io.raftmq.protocol.broker.BrokerGrpc;
@@ -53,7 +54,7 @@ public final class RaftmqServer implements AutoCloseable {
         List<BindableService> services = new ArrayList<>();
         if (config.isController()) {
             Endpoint endpoint = Endpoint.newBuilder()
-                    .setListener("grpc")
+                    .setListener(BrokerRegistration.GRPC_LISTENER)
                     .setHost(config.advertisedListener().host())
                     .setPort(config.advertisedListener().port())
                     .build();
@@ -64,8 +65,8 @@ public final class RaftmqServer implements AutoCloseable {
         }
         if (config.isBroker()) {
             broker = new BrokerServer(new BrokerServer.Options(config.nodeId(), config.advertisedListener(),
-                    config.kafkaListener(), config.kafkaAdvertisedListener(), config.controllerBootstrap(), config.rack(), config.heartbeatIntervalMs(),
-                    config.sessionTimeoutMs(), config.controlledShutdownTimeoutMs(), config.dataDir(),
+                    config.kafkaListener(), config.kafkaAdvertisedListener(), config.controllerBootstrap(),
+                    config.rack(), config.heartbeatIntervalMs(), config.sessionTimeoutMs(), config.controlledShutdownTimeoutMs(), config.dataDir(),
                     config.brokerConfig()), time, faultHandler);
             services.addAll(broker.services());
         }

@@ -85,21 +85,20 @@ class ProducerIdManagerTest {
     @Test
     void initProducerIdAnswersNewIdsBumpsKnownOnesAndRefusesTheRest() throws Exception {
         InitProducerIdHandler handler = new InitProducerIdHandler(manager, () -> 2000);
-        CompletableFuture<InitProducerIdHandler.Result> fresh = handler.handle(null, -1, -1);
+        CompletableFuture<InitProducerIdHandler.Result> fresh = handler.handle(-1, -1);
         calls.get(0).complete(block(1000));
         InitProducerIdHandler.Result r = fresh.get(5, TimeUnit.SECONDS);
         assertEquals(1000, r.producerId());
         assertEquals(0, r.producerEpoch());
-        InitProducerIdHandler.Result bumped = handler.handle("", 1000, 4).get(5, TimeUnit.SECONDS);
+        InitProducerIdHandler.Result bumped = handler.handle(1000, 4).get(5, TimeUnit.SECONDS);
         assertEquals(1000, bumped.producerId());
         assertEquals(5, bumped.producerEpoch());
-        InitProducerIdHandler.Result exhausted = handler.handle(null, 1000, Short.MAX_VALUE - 1)
+        InitProducerIdHandler.Result exhausted = handler.handle(1000, Short.MAX_VALUE - 1)
                 .get(5, TimeUnit.SECONDS);
         assertEquals(1001, exhausted.producerId(), "a new id once the epoch is used up");
         assertEquals(0, exhausted.producerEpoch());
-        assertEquals(ErrorCode.UNKNOWN_PRODUCER_ID, handler.handle(null, 2000, 0).get().error().code());
-        assertEquals(ErrorCode.INVALID_REQUEST, handler.handle("tx", -1, -1).get().error().code());
-        assertEquals(ErrorCode.INVALID_REQUEST, handler.handle(null, 5, -3).get().error().code());
+        assertEquals(ErrorCode.UNKNOWN_PRODUCER_ID, handler.handle(2000, 0).get().error().code());
+        assertEquals(ErrorCode.INVALID_REQUEST, handler.handle(5, -3).get().error().code());
     }
 
     @Test

@@ -17,6 +17,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * controller.
  *
  * <p>Threads: {@link #applyMetadata} is called by the broker's metadata thread, in metadata order;
- * the request methods by gRPC threads; each {@link Partition} guards its own state; waiting
+ * the request methods by the front ends' threads (gRPC threads, the Kafka listener's event loops,
+ * the group coordinator); each {@link Partition} guards its own state; waiting
  * requests are completed by whichever thread changes what they wait for, or by the scheduler when
  * they time out.
  */
@@ -78,6 +80,15 @@ public final class ReplicaManager implements AutoCloseable {
     private final Purgatory<DelayedReplicaFetch<?>> replicaFetchWaits;
     private final List<LeadershipListener> leadershipListeners = new CopyOnWriteArrayList<>();
     private volatile long appliedMetadataOffset = -1;
+    /** Futures waiting for {@link #appliedMetadataOffset} to reach an offset; guarded by itself. */
+    private final PriorityQueue<AppliedWaiter> appliedWaiters = new PriorityQueue<>();
+
+    private record AppliedWaiter(long offset, CompletableFuture<Void> future) implements Comparable<AppliedWaiter> {
+        @Override
+        public int compareTo(AppliedWaiter o) {
+            return Long.compare(offset, o.offset);
+        }
+    }
     private ScheduledFuture<?> isrCheck;
 
     /**
@@ -122,6 +133,30 @@ public final class ReplicaManager implements AutoCloseable {
     /** The metadata offset last applied (reported in heartbeats: this broker has caught up to it). */
     public long appliedMetadataOffset() {
         return appliedMetadataOffset;
+    }
+
+    /**
+     * Completes (on the thread that applies metadata) once metadata at or past {@code offset} is
+     * applied to the replicas: a partition created or moved there is open, led or followed as that
+     * metadata says. The caller bounds the wait.
+     */
+    public CompletableFuture<Void> whenApplied(long offset) {
+        synchronized (appliedWaiters) {
+            if (appliedMetadataOffset >= offset) {
+                return CompletableFuture.completedFuture(null);
+            }
+            CompletableFuture<Void> future = new CompletableFuture<>();
+            AppliedWaiter waiter = new AppliedWaiter(offset, future);
+            appliedWaiters.add(waiter);
+            future.whenComplete((v, error) -> {
+                if (error != null) { // timed out or cancelled: forget it
+                    synchronized (appliedWaiters) {
+                        appliedWaiters.remove(waiter);
+                    }
+                }
+            });
+            return future;
+        }
     }
 
     public Partition partition(TopicPartition tp) {
@@ -184,7 +219,14 @@ public final class ReplicaManager implements AutoCloseable {
             wakeWaiters(a.tp());
             notifyLeadership(a.tp(), transition, a.leaderEpoch());
         }
-        appliedMetadataOffset = offset;
+        List<AppliedWaiter> due = new ArrayList<>();
+        synchronized (appliedWaiters) {
+            appliedMetadataOffset = offset;
+            while (!appliedWaiters.isEmpty() && appliedWaiters.peek().offset() <= offset) {
+                due.add(appliedWaiters.poll());
+            }
+        }
+        due.forEach(w -> w.future().complete(null)); // outside the lock: completions run callers' stages
     }
 
     private void notifyLeadership(TopicPartition tp, Partition.Transition transition, int leaderEpoch) {
@@ -284,14 +326,14 @@ public final class ReplicaManager implements AutoCloseable {
     /**
      * Reads from partitions this broker leads, below their high watermarks: at most {@code
      * maxBytes} in all (but the first batch found regardless), waiting up to {@code maxWaitMs} for
-     * {@code minBytes}.
+     * {@code minBytes} (0: answering at once).
      */
     public CompletableFuture<Map<TopicPartition, FetchResult>> fetchMessages(long maxWaitMs, int minBytes,
             int maxBytes, Map<TopicPartition, FetchSpec> specs) {
         CompletableFuture<Map<TopicPartition, FetchResult>> answer = new CompletableFuture<>();
-        DelayedFetch op = new DelayedFetch(specs, Math.max(1, minBytes), this::readableBytes,
+        DelayedFetch op = new DelayedFetch(specs, minBytes, this::readableBytes,
                 s -> readForConsumers(s, maxBytes), answer);
-        if (maxWaitMs <= 0) {
+        if (maxWaitMs <= 0 || minBytes <= 0) { // as Kafka: nothing to wait for
             op.forceComplete();
         } else {
             fetchWaits.tryCompleteElseWatch(op, new ArrayList<>(specs.keySet()), maxWaitMs);

@@ -355,25 +355,28 @@ final class LogSegment {
         return bytes == 0 ? LogSlice.empty(startOffset) : new LogSlice(channel, start, bytes, first, next);
     }
 
-    /** The first record at or after {@code timestamp} below {@code maxOffsetExclusive}, or null. */
-    TimestampOffset findOffsetForTimestamp(long timestamp, long maxOffsetExclusive) throws IOException {
+    /**
+     * The first record at or after {@code timestamp} among offsets in [{@code minOffset}, {@code
+     * maxOffsetExclusive}), or null (the log may start inside this segment: records below its log
+     * start are not in the log any more).
+     */
+    TimestampOffset findOffsetForTimestamp(long timestamp, long minOffset, long maxOffsetExclusive)
+            throws IOException {
         if (maxTimestamp < timestamp) {
             return null;
         }
         int segmentSize = size;
-        long startOffset = timeIndex.startOffsetFor(timestamp);
+        long startOffset = Math.max(timeIndex.startOffsetFor(timestamp), minOffset);
         int position = offsetIndex.floorPosition(startOffset);
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
         BatchHeader h;
         while ((h = readHeader(position, segmentSize, header)) != null && h.baseOffset < maxOffsetExclusive) {
-            if (h.maxTimestamp >= timestamp) {
-                ByteBuffer bytes = ByteBuffer.allocate(h.size);
-                readFully(bytes, position);
-                for (Record record : RecordBatch.readFrom(bytes.flip()).records()) {
+            if (h.maxTimestamp >= timestamp && h.lastOffset >= minOffset) {
+                for (Record record : readBatch(position, h).records()) {
                     if (record.offset() >= maxOffsetExclusive) {
                         return null;
                     }
-                    if (record.timestamp() >= timestamp) {
+                    if (record.offset() >= minOffset && record.timestamp() >= timestamp) {
                         return new TimestampOffset(record.offset(), record.timestamp());
                     }
                 }
@@ -384,38 +387,57 @@ final class LogSegment {
     }
 
     /**
-     * The first record with the largest timestamp among the batches below {@code
-     * maxOffsetExclusive}, or null when there is none (ListOffsets for the max timestamp).
+     * The first record with the largest timestamp among offsets in [{@code minOffset}, {@code
+     * maxOffsetExclusive}), or null when there is none (ListOffsets for the max timestamp). Batch
+     * headers carry each batch's largest timestamp; only a batch that straddles {@code minOffset},
+     * and the winning batch, are decoded.
      */
-    TimestampOffset findMaxTimestamp(long maxOffsetExclusive) throws IOException {
+    TimestampOffset findMaxTimestamp(long minOffset, long maxOffsetExclusive) throws IOException {
         int segmentSize = size;
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
-        int position = 0;
+        int position = offsetIndex.floorPosition(Math.max(minOffset, baseOffset));
         int bestPosition = -1;
         BatchHeader best = null;
+        long bestTimestamp = Long.MIN_VALUE;
         BatchHeader h;
         while ((h = readHeader(position, segmentSize, header)) != null && h.baseOffset < maxOffsetExclusive) {
-            if (best == null || h.maxTimestamp > best.maxTimestamp) {
-                best = h;
-                bestPosition = position;
+            if (h.lastOffset >= minOffset) {
+                long batchMax = h.maxTimestamp;
+                if (h.baseOffset < minOffset) { // straddles the log start: only its records from there count
+                    batchMax = Long.MIN_VALUE;
+                    for (Record record : readBatch(position, h).records()) {
+                        if (record.offset() >= minOffset && record.offset() < maxOffsetExclusive) {
+                            batchMax = Math.max(batchMax, record.timestamp());
+                        }
+                    }
+                }
+                if (best == null || batchMax > bestTimestamp) {
+                    best = h;
+                    bestPosition = position;
+                    bestTimestamp = batchMax;
+                }
             }
             position += h.size;
         }
         if (best == null) {
             return null;
         }
-        ByteBuffer bytes = ByteBuffer.allocate(best.size);
-        readFully(bytes, bestPosition);
-        for (Record record : RecordBatch.readFrom(bytes.flip()).records()) {
+        for (Record record : readBatch(bestPosition, best).records()) {
             if (record.offset() >= maxOffsetExclusive) {
                 break;
             }
-            if (record.timestamp() == best.maxTimestamp) {
+            if (record.offset() >= minOffset && record.timestamp() == bestTimestamp) {
                 return new TimestampOffset(record.offset(), record.timestamp());
             }
         }
-        // A batch whose records end above the bound, or whose header overstates them: its first record.
-        return new TimestampOffset(best.baseOffset, best.maxTimestamp);
+        // A header that overstates its records' timestamps: the batch's first record in range.
+        return new TimestampOffset(Math.max(best.baseOffset, minOffset), bestTimestamp);
+    }
+
+    private RecordBatch readBatch(int position, BatchHeader h) throws IOException {
+        ByteBuffer bytes = ByteBuffer.allocate(h.size);
+        readFully(bytes, position);
+        return RecordBatch.readFrom(bytes.flip());
     }
 
     /** Told about each batch header a scan reads: {@link ProducerStateManager#HEADER_BYTES} bytes. */

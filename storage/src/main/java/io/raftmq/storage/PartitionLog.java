@@ -594,8 +594,11 @@ public final class PartitionLog implements AutoCloseable {
             if (segment.baseOffset >= maxOffsetExclusive) {
                 break;
             }
-            TimestampOffset found = segment.findOffsetForTimestamp(timestamp, maxOffsetExclusive);
-            if (found != null && found.offset() >= start) {
+            if (segment.nextOffset() <= start) {
+                continue; // wholly below the log start
+            }
+            TimestampOffset found = segment.findOffsetForTimestamp(timestamp, start, maxOffsetExclusive);
+            if (found != null) {
                 return found;
             }
         }
@@ -621,8 +624,11 @@ public final class PartitionLog implements AutoCloseable {
             if (segment.baseOffset >= maxOffsetExclusive) {
                 continue;
             }
-            TimestampOffset found = segment.findMaxTimestamp(maxOffsetExclusive);
-            if (found != null && found.offset() >= start && (best == null || found.timestamp() > best.timestamp()
+            if (segment.nextOffset() <= start) {
+                continue; // wholly below the log start
+            }
+            TimestampOffset found = segment.findMaxTimestamp(start, maxOffsetExclusive);
+            if (found != null && (best == null || found.timestamp() > best.timestamp()
                     || found.timestamp() == best.timestamp() && found.offset() < best.offset())) {
                 best = found;
             }

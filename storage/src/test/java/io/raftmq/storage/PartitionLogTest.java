@@ -15,6 +15,7 @@ import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.record.CompressionType;
 import io.raftmq.protocol.record.Record;
 import io.raftmq.protocol.record.RecordBatch;
+import io.raftmq.protocol.record.RecordBatchBuilder;
 import io.raftmq.protocol.record.TimestampType;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -203,6 +204,32 @@ class PartitionLogTest {
         assertEquals(0, log.offsetForTimestamp(0, Long.MAX_VALUE).offset());
         assertNull(log.offsetForTimestamp(99_999_999, Long.MAX_VALUE));
         assertNull(log.offsetForTimestamp(10_000L + 150 * 10, 100), "nothing below the upper bound");
+    }
+
+    @Test
+    void offsetsByTimeAndTheMaxTimestampCountOnlyRecordsFromTheLogStart() throws Exception {
+        PartitionLog log = open(LogConfig.defaults()); // one segment
+        long t = System.currentTimeMillis() - 60_000; // recent: retention keeps it
+        // Batch i holds records 10i..10i+9 with timestamps t+10i+j, except batch 2's last record,
+        // which carries the largest timestamp of the log (t+9999, at offset 29).
+        for (int i = 0; i < 10; i++) {
+            RecordBatchBuilder builder = new RecordBatchBuilder(CompressionType.NONE, 512);
+            for (int j = 0; j < 10; j++) {
+                builder.append(i == 2 && j == 9 ? t + 9_999 : t + 10 * i + j, null, new byte[] {(byte) j});
+            }
+            appended(log.appendAsLeader(builder.build(), 0));
+        }
+        assertEquals(new TimestampOffset(29, t + 9_999), log.offsetOfMaxTimestamp(Long.MAX_VALUE));
+        assertEquals(new TimestampOffset(0, t), log.offsetForTimestamp(0, Long.MAX_VALUE));
+
+        log.deleteRecordsBefore(35, log.logEndOffset()); // the log now starts inside batch 3
+        assertEquals(35, log.logStartOffset());
+        assertEquals(new TimestampOffset(35, t + 35), log.offsetForTimestamp(0, Long.MAX_VALUE),
+                "the first record the log still holds");
+        assertEquals(new TimestampOffset(99, t + 99), log.offsetOfMaxTimestamp(Long.MAX_VALUE),
+                "the largest timestamp from the log start on");
+        assertEquals(new TimestampOffset(39, t + 39), log.offsetOfMaxTimestamp(40), "below an upper bound");
+        assertNull(log.offsetForTimestamp(t + 100, Long.MAX_VALUE));
     }
 
     @Test

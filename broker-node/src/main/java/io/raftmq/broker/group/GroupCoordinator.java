@@ -381,7 +381,7 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
         int partition = partitionFor(groupId, topic.numPartitions());
         PartitionRegistration reg = topic.partition(partition);
         BrokerRegistration leader = reg.hasLeader() ? image.broker(reg.leader()) : null;
-        Endpoint endpoint = leader == null ? null : leader.endpoint("grpc").orElse(null);
+        Endpoint endpoint = leader == null ? null : leader.endpoint(BrokerRegistration.GRPC_LISTENER).orElse(null);
         if (endpoint == null) {
             return findError(ApiError.of(ErrorCode.COORDINATOR_NOT_AVAILABLE, "partition %d of %s, which coordinates"
                     + " group '%s', has no leader right now", partition, OFFSETS_TOPIC, groupId));

@@ -152,7 +152,7 @@ final class ConfigsHandler {
                 alterations.refuse(unsupported(r.resourceType()));
             }
         }
-        return alterations.send(api).thenApply(errors -> {
+        return request.onLoop(alterations.send(api), errors -> {
             AlterConfigsResponseData response = new AlterConfigsResponseData();
             int i = 0;
             for (AlterConfigsRequestData.AlterConfigsResource r : data.resources()) {
@@ -189,7 +189,7 @@ final class ConfigsHandler {
                 alterations.refuse(unsupported(r.resourceType()));
             }
         }
-        return alterations.send(api).thenApply(errors -> {
+        return request.onLoop(alterations.send(api), errors -> {
             IncrementalAlterConfigsResponseData response = new IncrementalAlterConfigsResponseData();
             int i = 0;
             for (IncrementalAlterConfigsRequestData.AlterConfigsResource r : data.resources()) {

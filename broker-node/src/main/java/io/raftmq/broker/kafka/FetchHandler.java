@@ -109,11 +109,11 @@ final class FetchHandler {
                     p.currentLeaderEpoch(), p.lastFetchedEpoch())));
         }
         boolean readCommitted = data.isolationLevel() == IsolationLevel.READ_COMMITTED.id();
-        return api.fetch(unknownIds ? 0 : data.maxWaitMs(), data.minBytes(), data.maxBytes(), partitions)
-                .exceptionally(e -> new BrokerApi.FetchAnswer(BrokerApi.internal(e), Map.of()))
-                .thenApply(answer -> KafkaResponse.send(answer.error().isFailure()
-                        ? refusedWhole(version, toFetch, KafkaErrors.code(answer.error()))
-                        : response(version, context, toFetch, names, answer, readCommitted)));
+        CompletableFuture<BrokerApi.FetchAnswer> fetched = api.fetch(unknownIds ? 0 : data.maxWaitMs(), data.minBytes(),
+                data.maxBytes(), partitions).exceptionally(e -> new BrokerApi.FetchAnswer(BrokerApi.internal(e), Map.of()));
+        return request.onLoop(fetched, answer -> KafkaResponse.send(answer.error().isFailure()
+                ? refusedWhole(version, toFetch, KafkaErrors.code(answer.error()))
+                : response(version, context, toFetch, names, answer, readCommitted)));
     }
 
     private static CompletableFuture<KafkaResponse> completed(FetchResponseData response) {

@@ -247,9 +247,6 @@ final class FetchSessionCache {
         this.random = random;
     }
 
-    int maxSessions() {
-        return maxSessions;
-    }
 
     /** Sessions now open. */
     int size() {

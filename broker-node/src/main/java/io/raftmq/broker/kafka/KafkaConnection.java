@@ -296,7 +296,8 @@ final class KafkaConnection extends ChannelDuplexHandler {
         stats.requestHandled(key);
         CompletableFuture<KafkaResponse> answer;
         try {
-            answer = handler.handle(new KafkaRequest(header, body, connectionId, clientAddress, receivedNs));
+            answer = handler.handle(new KafkaRequest(header, body, connectionId, clientAddress, receivedNs,
+                    ctx.channel().eventLoop()));
             if (answer == null) {
                 answer = CompletableFuture.failedFuture(new NullPointerException("the handler returned no future"));
             }

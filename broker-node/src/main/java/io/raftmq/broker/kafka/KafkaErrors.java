@@ -2,7 +2,6 @@ package io.raftmq.broker.kafka;
 
 import io.raftmq.common.ApiError;
 import io.raftmq.protocol.common.ErrorCode;
-import org.apache.kafka.common.protocol.Errors;
 
 /**
  * Our errors as Kafka's: {@link ErrorCode}'s numbers are Kafka's error codes, so a code passes
@@ -24,10 +23,5 @@ final class KafkaErrors {
     /** The message for a response's error-message field: null on success, as Kafka sends it. */
     static String message(ApiError error) {
         return error.isSuccess() ? null : error.message();
-    }
-
-    /** Kafka's error for a code (for the few Kafka-only errors a handler raises itself). */
-    static Errors kafka(ApiError error) {
-        return Errors.forCode(code(error));
     }
 }

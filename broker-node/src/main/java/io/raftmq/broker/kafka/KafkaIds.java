@@ -1,6 +1,5 @@
 package io.raftmq.broker.kafka;
 
-import io.raftmq.broker.BrokerServer;
 import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.protocol.common.Endpoint;
 import java.util.Optional;
@@ -12,9 +11,6 @@ import org.apache.kafka.common.Uuid;
  * Uuid carry the same 128 bits) and the Kafka endpoint a broker registers. Stateless.
  */
 final class KafkaIds {
-    /** The listener name of the Kafka endpoint in a broker's registration (next to "grpc"). */
-    static final String KAFKA_LISTENER = BrokerServer.KAFKA_ENDPOINT;
-
     private KafkaIds() {}
 
     static Uuid toKafka(UUID id) {
@@ -27,6 +23,6 @@ final class KafkaIds {
 
     /** Where Kafka clients reach {@code broker}, or empty when its Kafka listener is off. */
     static Optional<Endpoint> kafkaEndpoint(BrokerRegistration broker) {
-        return broker == null ? Optional.empty() : broker.endpoint(KAFKA_LISTENER);
+        return broker == null ? Optional.empty() : broker.endpoint(BrokerRegistration.KAFKA_LISTENER);
     }
 }

@@ -111,6 +111,11 @@ public final class KafkaListener implements AutoCloseable {
     private boolean started;
     private boolean closed;
 
+    /** The listener of a broker: every Kafka API of {@code api}'s broker ({@link KafkaApis}). */
+    public static KafkaListener forBroker(Options options, BrokerApi api) {
+        return new KafkaListener(options, new KafkaApis(api));
+    }
+
     /**
      * Checks {@code handler.apis()} (once: it is constant) and builds nothing else; {@link #start}
      * binds.
@@ -118,11 +123,6 @@ public final class KafkaListener implements AutoCloseable {
      * @throws IllegalArgumentException when the handler lists an API or version Kafka does not
      *     define
      */
-    /** The listener of a broker: every Kafka API of {@code api}'s broker ({@link KafkaApis}). */
-    public static KafkaListener forBroker(Options options, BrokerApi api) {
-        return new KafkaListener(options, new KafkaApis(api));
-    }
-
     KafkaListener(Options options, KafkaRequestHandler handler) {
         this(options, handler, Time.SYSTEM, true);
     }

@@ -36,7 +36,7 @@ final class LeaderElectionHandler {
      *     replica of a leaderless partition)
      * @param partitions partition ids per topic, in request order; null: every partition
      */
-    record Election(ElectionType type, Map<String, List<Integer>> partitions, int timeoutMs) {}
+    record Election(ElectionType type, Map<String, List<Integer>> partitions) {}
 
     /**
      * What the controller answered: a request-level error (then {@code results} is empty), or an
@@ -68,10 +68,10 @@ final class LeaderElectionHandler {
                 partitions.computeIfAbsent(t.topic(), n -> new ArrayList<>()).addAll(t.partitions());
             }
         }
-        Election election = new Election(type, partitions, data.timeoutMs());
-        return TopicAdminHandler.within(elect(election), data.timeoutMs(),
-                        new ElectionAnswer(TopicAdminHandler.timedOut(data.timeoutMs()), Map.of()))
-                .thenApply(answer -> KafkaResponse.send(response(version, data, answer)));
+        Election election = new Election(type, partitions);
+        return request.onLoop(TopicAdminHandler.within(elect(election), data.timeoutMs(),
+                new ElectionAnswer(TopicAdminHandler.timedOut(data.timeoutMs()), Map.of())),
+                answer -> KafkaResponse.send(response(version, data, answer)));
     }
 
     /** Asks the controller (through the broker API) and maps its answer, in the order it reports. */

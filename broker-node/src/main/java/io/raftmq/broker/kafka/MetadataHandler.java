@@ -59,7 +59,7 @@ final class MetadataHandler {
         boolean allowAutoCreate = !allTopics && !byId && (version < 4 || data.allowAutoTopicCreation());
         boolean topicOperations = version >= 8 && data.includeTopicAuthorizedOperations();
         boolean clusterOperations = version >= 8 && version <= 10 && data.includeClusterAuthorizedOperations();
-        return api.topics(names, allowAutoCreate).thenApply(lookups -> {
+        return request.onLoop(api.topics(names, allowAutoCreate), lookups -> {
             MetadataImage now = api.image(); // includes what was auto-created
             MetadataResponseData response = new MetadataResponseData()
                     .setClusterId(KafkaClusterView.clusterId(now))

@@ -37,7 +37,8 @@ import org.apache.kafka.common.protocol.Errors;
  * partition, as for a replica's Fetch (see {@link FetchHandler}); other negative ids (Kafka's
  * debugging id -2, OffsetForLeaderEpoch's default) are answered as a consumer's. InitProducerId v6
  * asking for two-phase commit (enable2Pc, keepPreparedTxn) is INVALID_REQUEST: it is a
- * transactions feature, and the API refuses transactional ids the same way.
+ * transactions feature (a transactional id itself is refused by the broker API with
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
  *
  * <p>Stateless; called on a connection's event loop. ListOffsets and OffsetForLeaderEpoch answer
  * at once; InitProducerId may wait for a block of producer ids from the controller.
@@ -65,8 +66,10 @@ final class OffsetsHandler {
         List<BrokerApi.OffsetQuery> queries = new ArrayList<>();
         for (ListOffsetsTopic topic : data.topics()) {
             for (ListOffsetsPartition p : topic.partitions()) {
+                // A timestamp this version may not ask for is refused below; no log is read for it.
+                long timestamp = supported(p.timestamp(), version) ? p.timestamp() : ReplicaManager.LATEST_TIMESTAMP;
                 queries.add(new BrokerApi.OffsetQuery(new TopicPartition(topic.name(), p.partitionIndex()),
-                        p.timestamp(), p.currentLeaderEpoch()));
+                        timestamp, p.currentLeaderEpoch()));
             }
         }
         Iterator<ReplicaManager.ListOffsetResult> results = fromReplica ? null
@@ -138,8 +141,8 @@ final class OffsetsHandler {
                     .setProducerEpoch((short) -1)));
         }
         // v0-2 have no producer id or epoch: the defaults (-1, -1) ask for a new id.
-        return api.initProducerId(data.transactionalId(), data.producerId(), data.producerEpoch())
-                .thenApply(r -> KafkaResponse.send(new InitProducerIdResponseData()
+        return request.onLoop(api.initProducerId(data.transactionalId(), data.producerId(), data.producerEpoch()),
+                r -> KafkaResponse.send(new InitProducerIdResponseData()
                         .setThrottleTimeMs(0)
                         .setErrorCode(KafkaErrors.code(r.error()))
                         .setProducerId(r.producerId())

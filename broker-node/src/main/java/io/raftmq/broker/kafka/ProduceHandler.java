@@ -73,10 +73,11 @@ final class ProduceHandler {
                 toProduce.add(new BrokerApi.PartitionRecords(tp, buffer(p.records())));
             }
         }
-        return api.produce(data.transactionalId(), data.acks(), data.timeoutMs(), toProduce)
-                .exceptionally(e -> new BrokerApi.ProduceAnswer(BrokerApi.internal(e), Map.of()))
-                .thenApply(answer -> data.acks() == 0 ? acksZero(request, slots, answer)
-                        : KafkaResponse.send(response(data, version, slots, answer)));
+        CompletableFuture<BrokerApi.ProduceAnswer> produced = api.produce(data.transactionalId(), data.acks(),
+                data.timeoutMs(), toProduce).exceptionally(e -> new BrokerApi.ProduceAnswer(BrokerApi.internal(e),
+                Map.of()));
+        return request.onLoop(produced, answer -> data.acks() == 0 ? acksZero(request, slots, answer)
+                : KafkaResponse.send(response(data, version, slots, answer)));
     }
 
     /** The records as they arrived: the request's own buffer (not a copy); none is an empty append. */

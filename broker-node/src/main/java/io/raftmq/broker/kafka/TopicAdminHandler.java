@@ -42,9 +42,9 @@ import org.apache.kafka.common.message.DeleteTopicsResponseData;
  * CreateTopics (v2-7), DeleteTopics (v1-6) and CreatePartitions (v0-3): each request translated to
  * the controller's request, forwarded through {@link BrokerApi} (answered once this broker's
  * metadata has the change), and the controller's per-topic answers translated back. The
- * controller decides every topic; this handler only refuses what our request cannot carry (manual
- * replica assignments, a topic named both by name and id) and bounds the wait by the request's
- * timeoutMs.
+ * controller decides every topic (manual replica assignments included); this handler only refuses
+ * what our request cannot carry (a topic named both by name and id) and bounds the wait by the
+ * request's timeoutMs.
  *
  * <p>Kafka answers one result per topic name, also for a name the request repeats (the controller
  * refuses repeats with INVALID_REQUEST).
@@ -91,7 +91,7 @@ final class TopicAdminHandler {
                 ? CompletableFuture.completedFuture(CreateTopicsResponse.newBuilder().build())
                 : within(api.createTopics(forward.build()), data.timeoutMs(), CreateTopicsResponse.newBuilder()
                         .setError(timedOut(data.timeoutMs()).toProto()).build());
-        return answer.thenApply(r -> {
+        return request.onLoop(answer, r -> {
             Map<String, CreatableTopicResult> results = new HashMap<>();
             r.getTopicsList().forEach(t -> results.putIfAbsent(t.getName(), t));
             CreateTopicsResponseData response = new CreateTopicsResponseData();
@@ -166,8 +166,9 @@ final class TopicAdminHandler {
             return CompletableFuture.completedFuture(KafkaResponse.send(response));
         }
         DeleteTopicsRequest forwarded = forward.build();
-        return within(api.deleteTopics(forwarded), data.timeoutMs(), DeleteTopicsResponse.newBuilder()
-                .setError(timedOut(data.timeoutMs()).toProto()).build()).thenApply(r -> {
+        CompletableFuture<DeleteTopicsResponse> deleted = within(api.deleteTopics(forwarded), data.timeoutMs(),
+                DeleteTopicsResponse.newBuilder().setError(timedOut(data.timeoutMs()).toProto()).build());
+        return request.onLoop(deleted, r -> {
                     ApiError topLevel = ApiError.fromProto(r.getError());
                     if (topLevel.isFailure()) {
                         forwarded.getNamesList().forEach(n -> response.responses().add(
@@ -213,7 +214,7 @@ final class TopicAdminHandler {
                 ? CompletableFuture.completedFuture(CreatePartitionsResponse.newBuilder().build())
                 : within(api.createPartitions(forward.build()), data.timeoutMs(), CreatePartitionsResponse
                         .newBuilder().setError(timedOut(data.timeoutMs()).toProto()).build());
-        return answer.thenApply(r -> {
+        return request.onLoop(answer, r -> {
             Map<String, CreatePartitionsTopicResult> results = new HashMap<>();
             r.getTopicsList().forEach(t -> results.putIfAbsent(t.getName(), t));
             CreatePartitionsResponseData response = new CreatePartitionsResponseData();

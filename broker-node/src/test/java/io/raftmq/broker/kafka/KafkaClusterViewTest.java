@@ -45,7 +45,7 @@ class KafkaClusterViewTest {
         List<Endpoint> endpoints = new ArrayList<>();
         endpoints.add(endpoint("grpc", 7000 + id));
         if (kafka) {
-            endpoints.add(endpoint(KafkaIds.KAFKA_LISTENER, 9000 + id));
+            endpoints.add(endpoint(BrokerRegistration.KAFKA_LISTENER, 9000 + id));
         }
         return new BrokerRegistration(id, id, UUID.randomUUID(), endpoints, rack, state, 10);
     }

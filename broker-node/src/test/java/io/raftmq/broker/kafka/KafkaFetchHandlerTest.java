@@ -336,6 +336,12 @@ class KafkaFetchHandlerTest {
         only(fetch(apis, (short) 11, request(0, -1, 20_000, 1, topic((short) 11, tp.topic(), part(0, 0)))));
         long quickMs = (System.nanoTime() - startNs) / 1_000_000;
         assertTrue(quickMs < 10_000, "min bytes met: answered at once, not after " + quickMs + " ms");
+        startNs = System.nanoTime();
+        PartitionData nothing = only(fetch(apis, (short) 11, request(0, -1, 20_000, 0,
+                topic((short) 11, tp.topic(), part(0, 1)))));
+        long zeroMs = (System.nanoTime() - startNs) / 1_000_000;
+        assertTrue(zeroMs < 10_000, "min bytes 0: answered at once, as Kafka does, not after " + zeroMs + " ms");
+        assertEquals(List.of(), KafkaRecords.values(nothing.records()), "nothing past the log end yet");
     }
 
     @Test

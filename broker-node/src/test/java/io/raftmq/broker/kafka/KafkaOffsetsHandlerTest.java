@@ -227,7 +227,7 @@ class KafkaOffsetsHandlerTest {
 
         InitProducerIdResponseData transactional = initProducerId((short) 4, new InitProducerIdRequestData()
                 .setTransactionalId("txn").setTransactionTimeoutMs(60_000));
-        assertEquals(Errors.INVALID_REQUEST.code(), transactional.errorCode());
+        assertEquals(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code(), transactional.errorCode());
         assertEquals(-1, transactional.producerId());
         InitProducerIdResponseData twoPhase = initProducerId((short) 6, new InitProducerIdRequestData()
                 .setTransactionalId(null).setEnable2Pc(true));

@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.CreateTopicsRequestData;
+import org.apache.kafka.common.message.CreateTopicsResponseData;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.message.InitProducerIdResponseData;
 import org.apache.kafka.common.message.ProduceRequestData;
@@ -114,6 +116,34 @@ class KafkaProduceHandlerTest {
         assertEquals(cluster.topicId(tp.topic()), v13.responses().iterator().next().topicId(), "answered by id");
         assertEquals(3, only(v13).baseOffset());
         assertEquals(6, latest(tp), "acks=all: the high watermark covers every record");
+    }
+
+    @Test
+    void aTopicIsWritableOnItsLeaderTheMomentCreateTopicsIsAnswered() {
+        // CreateTopics is answered once the answering broker has applied the change to its
+        // replicas; the leader may be another broker, still applying it: that one answers a
+        // retriable NOT_LEADER_OR_FOLLOWER saying so, never one that names itself as the leader.
+        for (int i = 0; i < 10; i++) {
+            String name = "produce-at-once-" + i;
+            int via = 1 + i % KafkaTestCluster.NODES;
+            CreateTopicsRequestData create = new CreateTopicsRequestData().setTimeoutMs(30_000);
+            create.topics().add(new CreateTopicsRequestData.CreatableTopic().setName(name).setNumPartitions(3)
+                    .setReplicationFactor((short) 3));
+            CreateTopicsResponseData created = KafkaWire.call(cluster.apis(via), ApiKeys.CREATE_TOPICS, (short) 7,
+                    create);
+            assertEquals(Errors.NONE.code(), created.topics().find(name).errorCode());
+            for (int p = 0; p < 3; p++) {
+                TopicPartition tp = new TopicPartition(name, p);
+                int leader = cluster.api(via).image().topic(name).partition(p).leader();
+                PartitionProduceResponse answer = produceOne(leader, (short) 12, -1, tp, batch("x"));
+                if (leader == via) {
+                    assertEquals(Errors.NONE.code(), answer.errorCode(), answer.errorMessage());
+                } else if (answer.errorCode() != Errors.NONE.code()) {
+                    assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(), answer.errorCode(), answer.errorMessage());
+                    assertTrue(answer.errorMessage().contains("becoming the leader"), answer.errorMessage());
+                }
+            }
+        }
     }
 
     @Test

@@ -17,8 +17,8 @@ import org.apache.kafka.common.protocol.Errors;
 import org.junit.jupiter.api.Test;
 
 /**
- * ElectLeaders' answer translation at each version (the controller call itself is a placeholder;
- * the live test is in {@link KafkaTopicAdminHandlerTest}).
+ * ElectLeaders' answer translation at each version (elections against a live controller are tested
+ * in {@link KafkaTopicAdminHandlerTest}).
  */
 class LeaderElectionHandlerTest {
 

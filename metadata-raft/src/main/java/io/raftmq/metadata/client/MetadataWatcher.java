@@ -35,8 +35,11 @@ import org.slf4j.LoggerFactory;
  * since the leader's applied state is the newest.
  *
  * <p>Threads: stream callbacks arrive on gRPC threads and reconnects on the watcher's own thread;
- * all state is guarded by {@code this}. The listener is called with that lock held, in offset
- * order, and must return quickly.
+ * all state is guarded by {@code this}, except the image, which readers take without a lock (a
+ * volatile reference to an immutable image: every produce and fetch reads it). The listener is
+ * called with the lock held, in offset order, and must return quickly. {@link #whenApplied}
+ * futures complete on the watcher's own thread, never under the lock, so whatever a caller chains
+ * to them does not hold up the stream.
  */
 public final class MetadataWatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetadataWatcher.class);
@@ -63,8 +66,9 @@ public final class MetadataWatcher implements AutoCloseable {
     private final Map<HostPort, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scheduler;
 
+    // Written under this; read without it.
+    private volatile MetadataImage image = MetadataImage.EMPTY;
     // Guarded by this.
-    private MetadataImage image = MetadataImage.EMPTY;
     private long generation;
     private HostPort target;
     private int nextVoter;
@@ -100,7 +104,7 @@ public final class MetadataWatcher implements AutoCloseable {
     }
 
     /** The newest image this watcher has. */
-    public synchronized MetadataImage image() {
+    public MetadataImage image() {
         return image;
     }
 
@@ -261,8 +265,16 @@ public final class MetadataWatcher implements AutoCloseable {
         image = next;
         nextVoter = 0;
         listener.onImage(next, delta);
+        List<Waiter> due = new ArrayList<>();
         while (!waiters.isEmpty() && waiters.peek().offset() <= next.offset()) {
-            waiters.poll().future().complete(next);
+            due.add(waiters.poll());
+        }
+        if (!due.isEmpty()) {
+            try {
+                scheduler.execute(() -> due.forEach(w -> w.future().complete(next)));
+            } catch (RejectedExecutionException closing) {
+                due.forEach(w -> w.future().complete(next));
+            }
         }
     }
 

@@ -26,6 +26,11 @@ public record BrokerRegistration(
         BrokerState state,
         long registrationOffset) {
 
+    /** Listener name of the endpoint for raftmq's gRPC services (clients, replication, controller). */
+    public static final String GRPC_LISTENER = "grpc";
+    /** Listener name of the endpoint of the broker's Kafka wire-protocol listener, for Kafka clients. */
+    public static final String KAFKA_LISTENER = "kafka";
+
     public BrokerRegistration {
         endpoints = List.copyOf(endpoints);
         rack = rack == null ? "" : rack;
