@@ -1,7 +1,5 @@
 package io.raftmq.broker;
 
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.raftmq.broker.group.GroupCoordinatorConfig;
 import io.raftmq.common.ApiError;
 import io.raftmq.metadata.client.ControllerClient;
@@ -11,36 +9,18 @@ import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
-import io.raftmq.metadata.service.TopicDescriptions;
 import io.raftmq.protocol.TopicPartition;
-import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
-import io.raftmq.protocol.controller.AlterConfigsRequest;
-import io.raftmq.protocol.controller.AlterConfigsResponse;
 import io.raftmq.protocol.controller.CreatableTopic;
 import io.raftmq.protocol.controller.CreatableTopicResult;
-import io.raftmq.protocol.controller.CreatePartitionsRequest;
-import io.raftmq.protocol.controller.CreatePartitionsResponse;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
-import io.raftmq.protocol.controller.DeleteTopicsRequest;
-import io.raftmq.protocol.controller.DeleteTopicsResponse;
-import io.raftmq.protocol.controller.DescribeClusterRequest;
-import io.raftmq.protocol.controller.DescribeClusterResponse;
-import io.raftmq.protocol.controller.DescribeTopicsRequest;
-import io.raftmq.protocol.controller.DescribeTopicsResponse;
-import io.raftmq.protocol.controller.ElectLeadersRequest;
-import io.raftmq.protocol.controller.ElectLeadersResponse;
 import io.raftmq.replication.FetchResult;
 import io.raftmq.replication.FetchSpec;
 import io.raftmq.replication.ProduceResult;
 import io.raftmq.replication.ReplicaManager;
 import io.raftmq.storage.LogManager;
-import io.raftmq.storage.PartitionLog;
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.FileStore;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -51,17 +31,15 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import java.util.function.ToLongFunction;
 
 /**
  * The broker's client API, protocol-neutral: what both front ends — the gRPC Broker service and
  * the Kafka listener — call in process. Every rule a client request meets on this broker lives
  * here once: which partitions this broker serves and what a client is told when it does not
  * (the leader it knows, or why there is none), the produce and fetch checks and bounds, list
- * offsets, producer ids, topic administration forwarded to the active controller and answered
- * once this broker's metadata has the change, auto-creation of topics, config descriptions, log
- * directories. Front ends only translate requests and answers.
+ * offsets, producer ids, auto-creation of topics; and, through {@link #admin()}, topic
+ * administration forwarded to the active controller, config descriptions and the log directory.
+ * Front ends only translate requests and answers.
  *
  * <p>Stateless apart from its collaborators; called from any thread (gRPC threads, the Kafka
  * listener's event loops). Nothing here waits: long polls, acks=all produces and forwarded admin
@@ -70,34 +48,33 @@ import java.util.function.ToLongFunction;
  * thread, as the gRPC front end has always done on its transport threads.
  */
 public final class BrokerApi {
-    /** How long an admin answer waits for this broker's metadata to include the change. */
-    static final long METADATA_CATCH_UP_MS = 5_000;
     /** How long a Metadata answer waits for the topics it auto-creates. */
     static final long AUTO_CREATE_WAIT_MS = 2_000;
 
     private final int brokerId;
     private final MetadataWatcher metadata;
     private final ReplicaManager replicas;
-    private final ControllerClient controller;
     private final BrokerConfig config;
     private final InitProducerIdHandler initProducerId;
-    private final LogManager logs;
-    private final ConfigDescriptions configDescriptions;
+    private final BrokerAdmin admin;
 
     BrokerApi(int brokerId, MetadataWatcher metadata, ReplicaManager replicas, ControllerClient controller,
             BrokerConfig config, InitProducerIdHandler initProducerId, LogManager logs) {
         this.brokerId = brokerId;
         this.metadata = metadata;
         this.replicas = replicas;
-        this.controller = controller;
         this.config = config;
         this.initProducerId = initProducerId;
-        this.logs = logs;
-        this.configDescriptions = new ConfigDescriptions(config);
+        this.admin = new BrokerAdmin(brokerId, metadata, replicas, controller, config, logs);
     }
 
     public int brokerId() {
         return brokerId;
+    }
+
+    /** Topic administration (forwarded to the controller), configs, log directories. */
+    public BrokerAdmin admin() {
+        return admin;
     }
 
     public BrokerConfig config() {
@@ -146,7 +123,7 @@ public final class BrokerApi {
         // Bounded: a connection's later answers wait behind this one. A creation that takes longer
         // (or a controller that cannot be reached) is answered LEADER_NOT_AVAILABLE, which clients
         // retry; the creation goes on.
-        return createTopics(create.build())
+        return admin.createTopics(create.build())
                 .completeOnTimeout(null, AUTO_CREATE_WAIT_MS, TimeUnit.MILLISECONDS)
                 .thenApply(response -> lookups(metadata.image(), names, autoCreateRefusals(missing, response)));
     }
@@ -477,99 +454,6 @@ public final class BrokerApi {
                 .exceptionally(e -> new ProducerIdAndEpoch(internal(e), -1, -1));
     }
 
-    // ---- administration, forwarded to the controller ----
-
-    public CompletableFuture<CreateTopicsResponse> createTopics(CreateTopicsRequest request) {
-        return forward(controller.createTopics(request), CreateTopicsResponse::getError,
-                CreateTopicsResponse::getMetadataOffset, e -> CreateTopicsResponse.newBuilder().setError(e).build());
-    }
-
-    public CompletableFuture<DeleteTopicsResponse> deleteTopics(DeleteTopicsRequest request) {
-        return forward(controller.deleteTopics(request), DeleteTopicsResponse::getError,
-                DeleteTopicsResponse::getMetadataOffset, e -> DeleteTopicsResponse.newBuilder().setError(e).build());
-    }
-
-    public CompletableFuture<CreatePartitionsResponse> createPartitions(CreatePartitionsRequest request) {
-        return forward(controller.createPartitions(request), CreatePartitionsResponse::getError,
-                CreatePartitionsResponse::getMetadataOffset,
-                e -> CreatePartitionsResponse.newBuilder().setError(e).build());
-    }
-
-    public CompletableFuture<AlterConfigsResponse> alterConfigs(AlterConfigsRequest request) {
-        return forward(controller.alterConfigs(request), AlterConfigsResponse::getError,
-                AlterConfigsResponse::getMetadataOffset, e -> AlterConfigsResponse.newBuilder().setError(e).build());
-    }
-
-    /**
-     * Preferred or unclean leader election for the listed partitions (none listed: all), decided
-     * by the controller; answered once this broker's metadata has the new leaders.
-     */
-    public CompletableFuture<ElectLeadersResponse> electLeaders(ElectLeadersRequest request) {
-        return forward(controller.electLeaders(request), ElectLeadersResponse::getError,
-                ElectLeadersResponse::getMetadataOffset, e -> ElectLeadersResponse.newBuilder().setError(e).build());
-    }
-
-    /** The quorum as the controller describes it (voters, leader, every registered broker). */
-    public CompletableFuture<DescribeClusterResponse> describeCluster(DescribeClusterRequest request) {
-        return forward(controller.describeCluster(request), DescribeClusterResponse::getError, r -> -1L,
-                e -> DescribeClusterResponse.newBuilder().setError(e).build());
-    }
-
-    /**
-     * Topics from this broker's metadata, once it has applied {@code min_metadata_offset} (waiting
-     * at most as long as the admin forwarding does; then REQUEST_TIMED_OUT naming both offsets).
-     */
-    public CompletableFuture<DescribeTopicsResponse> describeTopics(DescribeTopicsRequest request) {
-        long minOffset = request.getMinMetadataOffset();
-        return metadata.whenApplied(minOffset)
-                .orTimeout(METADATA_CATCH_UP_MS, TimeUnit.MILLISECONDS)
-                .handle((image, error) -> {
-                    if (error != null) {
-                        return DescribeTopicsResponse.newBuilder().setError(ApiError.of(ErrorCode.REQUEST_TIMED_OUT,
-                                "broker %d has applied metadata up to offset %d; the request asked for %d and it did"
-                                        + " not arrive within %d ms", brokerId, metadata.image().offset(), minOffset,
-                                METADATA_CATCH_UP_MS).toProto()).build();
-                    }
-                    return TopicDescriptions.of(image, request.getNamesList()).build();
-                });
-    }
-
-    /**
-     * Answers with the controller's response once this broker's metadata has reached the offset
-     * the change committed at (bounded: the change is committed either way). Never fails: a
-     * transport failure becomes the response's error.
-     */
-    private <R> CompletableFuture<R> forward(CompletableFuture<R> call, Function<R, Error> errorOf,
-            ToLongFunction<R> offsetOf, Function<Error, R> onFailure) {
-        return call.thenCompose(response -> {
-            long offset = offsetOf.applyAsLong(response);
-            if (errorOf.apply(response).getCode() != ErrorCode.NONE || offset < 0) {
-                return CompletableFuture.completedFuture(response);
-            }
-            // The replicas, not only the image: a client's next Produce to a partition just created
-            // here must find it open.
-            return replicas.whenApplied(offset)
-                    .orTimeout(METADATA_CATCH_UP_MS, TimeUnit.MILLISECONDS)
-                    .handle((applied, error) -> response);
-        }).exceptionally(e -> onFailure.apply(controllerFailure(e).toProto()));
-    }
-
-    private static ApiError controllerFailure(Throwable t) {
-        Throwable cause = unwrap(t);
-        if (cause instanceof StatusRuntimeException s) {
-            Status.Code code = s.getStatus().getCode();
-            if (code == Status.Code.DEADLINE_EXCEEDED) {
-                return ApiError.of(ErrorCode.REQUEST_TIMED_OUT, "the controller did not answer in time: %s",
-                        s.getStatus().getDescription());
-            }
-            if (code == Status.Code.UNAVAILABLE) {
-                return ApiError.of(ErrorCode.NOT_CONTROLLER, "no active controller is reachable: %s",
-                        s.getStatus().getDescription());
-            }
-        }
-        return internal(cause);
-    }
-
     /** UNKNOWN_SERVER_ERROR naming the cause; what a front end answers for an unexpected failure. */
     public static ApiError internal(Throwable t) {
         return ApiError.of(ErrorCode.UNKNOWN_SERVER_ERROR, "broker failed to handle the request: %s", unwrap(t));
@@ -580,52 +464,4 @@ public final class BrokerApi {
         return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
-    // ---- configs ----
-
-    /** Every config of topic {@code name} with its value and source, or null when the topic does not exist. */
-    public List<ConfigDescriptions.Described> describeTopicConfigs(String name) {
-        TopicImage topic = metadata.image().topic(name);
-        return topic == null ? null : configDescriptions.topic(topic);
-    }
-
-    /**
-     * Every config a topic created now with {@code overrides} would have (what a CreateTopics answer
-     * reports, also for a validate-only request, which creates nothing). The overrides are assumed
-     * valid: the controller checks them.
-     */
-    public List<ConfigDescriptions.Described> describeNewTopicConfigs(Map<String, String> overrides) {
-        return configDescriptions.topic(overrides);
-    }
-
-    /** Every setting of this broker (read-only). */
-    public List<ConfigDescriptions.Described> describeBrokerConfigs() {
-        return configDescriptions.broker();
-    }
-
-    // ---- log directories ----
-
-    /** A partition's log on this broker. */
-    public record LogDirPartition(TopicPartition tp, long sizeBytes) {}
-
-    /**
-     * This broker's log directory: its path, the partitions in it with their sizes, and the disk's
-     * total and usable bytes (-1 when unknown), or the error reading it.
-     */
-    public record LogDir(String path, ApiError error, long totalBytes, long usableBytes,
-            List<LogDirPartition> partitions) {}
-
-    public LogDir describeLogDir() {
-        List<LogDirPartition> partitions = new ArrayList<>();
-        for (Map.Entry<TopicPartition, PartitionLog> e : logs.logs().entrySet()) {
-            partitions.add(new LogDirPartition(e.getKey(), e.getValue().sizeInBytes()));
-        }
-        String path = logs.dir().toAbsolutePath().toString();
-        try {
-            FileStore store = Files.getFileStore(logs.dir());
-            return new LogDir(path, ApiError.NONE, store.getTotalSpace(), store.getUsableSpace(), partitions);
-        } catch (IOException e) {
-            return new LogDir(path, ApiError.of(ErrorCode.STORAGE_ERROR, "cannot read the disk of %s: %s", path, e),
-                    -1, -1, partitions);
-        }
-    }
 }

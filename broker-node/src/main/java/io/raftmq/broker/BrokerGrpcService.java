@@ -269,44 +269,44 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
 
     @Override
     public void createTopics(CreateTopicsRequest request, StreamObserver<CreateTopicsResponse> observer) {
-        replyLater(observer, api.createTopics(request), r -> r,
+        replyLater(observer, api.admin().createTopics(request), r -> r,
                 e -> CreateTopicsResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
     }
 
     @Override
     public void deleteTopics(DeleteTopicsRequest request, StreamObserver<DeleteTopicsResponse> observer) {
-        replyLater(observer, api.deleteTopics(request), r -> r,
+        replyLater(observer, api.admin().deleteTopics(request), r -> r,
                 e -> DeleteTopicsResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
     }
 
     @Override
     public void createPartitions(CreatePartitionsRequest request,
             StreamObserver<CreatePartitionsResponse> observer) {
-        replyLater(observer, api.createPartitions(request), r -> r,
+        replyLater(observer, api.admin().createPartitions(request), r -> r,
                 e -> CreatePartitionsResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
     }
 
     @Override
     public void alterConfigs(AlterConfigsRequest request, StreamObserver<AlterConfigsResponse> observer) {
-        replyLater(observer, api.alterConfigs(request), r -> r,
+        replyLater(observer, api.admin().alterConfigs(request), r -> r,
                 e -> AlterConfigsResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
     }
 
     @Override
     public void electLeaders(ElectLeadersRequest request, StreamObserver<ElectLeadersResponse> observer) {
-        replyLater(observer, api.electLeaders(request), r -> r,
+        replyLater(observer, api.admin().electLeaders(request), r -> r,
                 e -> ElectLeadersResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
     }
 
     @Override
     public void describeCluster(DescribeClusterRequest request, StreamObserver<DescribeClusterResponse> observer) {
-        replyLater(observer, api.describeCluster(request), r -> r,
+        replyLater(observer, api.admin().describeCluster(request), r -> r,
                 e -> DescribeClusterResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
     }
 
     @Override
     public void describeTopics(DescribeTopicsRequest request, StreamObserver<DescribeTopicsResponse> observer) {
-        replyLater(observer, api.describeTopics(request), r -> r,
+        replyLater(observer, api.admin().describeTopics(request), r -> r,
                 e -> DescribeTopicsResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
     }
 

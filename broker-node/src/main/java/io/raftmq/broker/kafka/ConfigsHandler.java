@@ -1,5 +1,6 @@
 package io.raftmq.broker.kafka;
 
+import io.raftmq.broker.BrokerAdmin;
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.broker.ConfigDescriptions;
 import io.raftmq.common.ApiError;
@@ -73,7 +74,7 @@ final class ConfigsHandler {
             ApiError error = ApiError.NONE;
             ConfigResource.Type type = ConfigResource.Type.forId(r.resourceType());
             if (type == ConfigResource.Type.TOPIC) {
-                described = api.describeTopicConfigs(r.resourceName());
+                described = api.admin().describeTopicConfigs(r.resourceName());
                 if (described == null) {
                     described = List.of();
                     error = BrokerApi.unknownTopic(r.resourceName());
@@ -83,7 +84,7 @@ final class ConfigsHandler {
                 // and raftmq has none.
                 error = brokerResource(r.resourceName(), true);
                 if (error.isSuccess() && !r.resourceName().isEmpty()) {
-                    described = api.describeBrokerConfigs();
+                    described = api.admin().describeBrokerConfigs();
                 }
             } else {
                 error = unsupported(r.resourceType());
@@ -226,7 +227,7 @@ final class ConfigsHandler {
                 case DELETE -> ops.add(delete(c.name()));
                 case APPEND, SUBTRACT -> {
                     if (inForce == null) {
-                        List<ConfigDescriptions.Described> described = api.describeTopicConfigs(r.resourceName());
+                        List<ConfigDescriptions.Described> described = api.admin().describeTopicConfigs(r.resourceName());
                         if (described == null) {
                             return BrokerApi.unknownTopic(r.resourceName()); // no value in force to change
                         }
@@ -342,7 +343,7 @@ final class ConfigsHandler {
         CompletableFuture<List<ApiError>> send(BrokerApi api) {
             CompletableFuture<AlterConfigsResponse> answer = forward.getResourcesCount() == 0
                     ? CompletableFuture.completedFuture(AlterConfigsResponse.newBuilder().build())
-                    : api.alterConfigs(forward.build());
+                    : api.admin().alterConfigs(forward.build());
             return answer.thenApply(r -> {
                 ApiError topLevel = ApiError.fromProto(r.getError());
                 List<AlterConfigsResourceResult> results = r.getResourcesList();
@@ -378,12 +379,12 @@ final class ConfigsHandler {
                 }
             }
         }
-        BrokerApi.LogDir dir = api.describeLogDir();
+        BrokerAdmin.LogDir dir = api.admin().describeLogDir();
         Map<String, DescribeLogDirsTopic> byTopic = new LinkedHashMap<>();
-        List<BrokerApi.LogDirPartition> partitions = new ArrayList<>(dir.partitions());
-        partitions.sort(Comparator.comparing((BrokerApi.LogDirPartition p) -> p.tp().topic())
+        List<BrokerAdmin.LogDirPartition> partitions = new ArrayList<>(dir.partitions());
+        partitions.sort(Comparator.comparing((BrokerAdmin.LogDirPartition p) -> p.tp().topic())
                 .thenComparingInt(p -> p.tp().partition()));
-        for (BrokerApi.LogDirPartition p : partitions) {
+        for (BrokerAdmin.LogDirPartition p : partitions) {
             if (wanted != null && !wanted.contains(p.tp())) {
                 continue;
             }

@@ -83,7 +83,7 @@ final class LeaderElectionHandler {
             election.partitions().forEach((topic, ids) -> forward.addTopics(ElectionTopic.newBuilder()
                     .setTopic(topic).addAllPartitionIds(ids)));
         }
-        return api.electLeaders(forward.build()).thenApply(r -> {
+        return api.admin().electLeaders(forward.build()).thenApply(r -> {
             Map<TopicPartition, ApiError> results = new LinkedHashMap<>();
             for (ElectionResult result : r.getResultsList()) {
                 results.put(new TopicPartition(result.getTopic(), result.getPartitionId()),

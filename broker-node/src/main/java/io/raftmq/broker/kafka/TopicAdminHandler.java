@@ -89,7 +89,7 @@ final class TopicAdminHandler {
         }
         CompletableFuture<CreateTopicsResponse> answer = forward.getTopicsCount() == 0
                 ? CompletableFuture.completedFuture(CreateTopicsResponse.newBuilder().build())
-                : within(api.createTopics(forward.build()), data.timeoutMs(), CreateTopicsResponse.newBuilder()
+                : within(api.admin().createTopics(forward.build()), data.timeoutMs(), CreateTopicsResponse.newBuilder()
                         .setError(timedOut(data.timeoutMs()).toProto()).build());
         return request.onLoop(answer, r -> {
             Map<String, CreatableTopicResult> results = new HashMap<>();
@@ -122,9 +122,9 @@ final class TopicAdminHandler {
 
     /** The new topic's configs with their sources: from the image once created, else as they would be. */
     private List<CreatableTopicConfigs> configs(String name, boolean validateOnly, Map<String, String> requested) {
-        List<ConfigDescriptions.Described> described = validateOnly ? null : api.describeTopicConfigs(name);
+        List<ConfigDescriptions.Described> described = validateOnly ? null : api.admin().describeTopicConfigs(name);
         if (described == null) {
-            described = api.describeNewTopicConfigs(requested);
+            described = api.admin().describeNewTopicConfigs(requested);
         }
         List<CreatableTopicConfigs> out = new ArrayList<>(described.size());
         for (ConfigDescriptions.Described d : described) {
@@ -166,7 +166,7 @@ final class TopicAdminHandler {
             return CompletableFuture.completedFuture(KafkaResponse.send(response));
         }
         DeleteTopicsRequest forwarded = forward.build();
-        CompletableFuture<DeleteTopicsResponse> deleted = within(api.deleteTopics(forwarded), data.timeoutMs(),
+        CompletableFuture<DeleteTopicsResponse> deleted = within(api.admin().deleteTopics(forwarded), data.timeoutMs(),
                 DeleteTopicsResponse.newBuilder().setError(timedOut(data.timeoutMs()).toProto()).build());
         return request.onLoop(deleted, r -> {
                     ApiError topLevel = ApiError.fromProto(r.getError());
@@ -212,7 +212,7 @@ final class TopicAdminHandler {
         }
         CompletableFuture<CreatePartitionsResponse> answer = forward.getTopicsCount() == 0
                 ? CompletableFuture.completedFuture(CreatePartitionsResponse.newBuilder().build())
-                : within(api.createPartitions(forward.build()), data.timeoutMs(), CreatePartitionsResponse
+                : within(api.admin().createPartitions(forward.build()), data.timeoutMs(), CreatePartitionsResponse
                         .newBuilder().setError(timedOut(data.timeoutMs()).toProto()).build());
         return request.onLoop(answer, r -> {
             Map<String, CreatePartitionsTopicResult> results = new HashMap<>();

@@ -345,7 +345,7 @@ class KafkaConfigsHandlerTest {
     @Test
     void describesTheLogDirectoryWithItsPartitions() throws Exception {
         createTopic("logdirs", 2, Map.of());
-        await().atMost(Duration.ofSeconds(10)).until(() -> api().describeLogDir().partitions().stream()
+        await().atMost(Duration.ofSeconds(10)).until(() -> api().admin().describeLogDir().partitions().stream()
                 .filter(p -> p.tp().topic().equals("logdirs")).count() == 2);
         for (short version = 1; version <= 5; version++) {
             DescribeLogDirsResponseData r = wire.call(version, new DescribeLogDirsRequestData().setTopics(null));
@@ -353,7 +353,7 @@ class KafkaConfigsHandlerTest {
             assertEquals(1, r.results().size());
             DescribeLogDirsResponseData.DescribeLogDirsResult dir = r.results().get(0);
             assertEquals(Errors.NONE.code(), dir.errorCode());
-            assertEquals(api().describeLogDir().path(), dir.logDir());
+            assertEquals(api().admin().describeLogDir().path(), dir.logDir());
             DescribeLogDirsResponseData.DescribeLogDirsTopic topic = dir.topics().stream()
                     .filter(t -> t.name().equals("logdirs")).findFirst().orElseThrow();
             assertEquals(List.of(0, 1), topic.partitions().stream()
