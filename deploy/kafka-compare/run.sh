@@ -10,6 +10,12 @@
 # Usage:   [TARGET=kafka|raftmq] deploy/kafka-compare/run.sh [PRODUCER_PROP=VALUE ...]
 #   e.g.   deploy/kafka-compare/run.sh batch.size=131072
 #          TARGET=raftmq deploy/kafka-compare/run.sh batch.size=131072
+#          STEPS=failover TRIALS=5 KAFKA_FAILOVER_TIMEOUTS=1 deploy/kafka-compare/run.sh
+# STEPS=failover runs, instead of the perf tools, KafkaFailoverTrial (broker-node's test classes,
+# built with Maven): an idempotent kafka-clients producer at acks=all, kill -9 of the partition
+# leader, every acknowledged record read back; TRIALS times, the killed node restarted between
+# trials. KAFKA_FAILOVER_TIMEOUTS=1 gives Kafka raftmq's failover timeouts (heartbeat 100 ms,
+# session 600 ms, election timeout 300 ms, fetch timeout 600 ms) instead of its defaults.
 # Env:     TARGET (default kafka), NUM_RECORDS (default 1000000), RECORD_SIZE (default 100),
 #          E2E_RECORDS (default 10000), START_TIMEOUT (s, default 120), KEEP_DATA=1 (do not delete
 #          the data dir)
@@ -115,7 +121,10 @@ LOGS="$WORK/logs/run-$RUN_ID"
 mkdir -p "$DATA" "$LOGS"
 
 # ---- cleanup: always stop what we started and delete the data dir --------------------------------
+# Kafka nodes are started by $LOGS/nodeN/start.sh, which writes $DATA/node-N.pid (a trial restarts
+# a killed node the same way), so the current pid of each node is in that file.
 declare -A NODE_PID=()
+node_pids() { for n in "${NODES[@]}"; do [ -f "$DATA/node-$n.pid" ] && NODE_PID[$n]="$(cat "$DATA/node-$n.pid")"; done; }
 TOOL_PID=""
 fmt_pids=()
 cleanup() {
@@ -131,6 +140,7 @@ cleanup() {
     cp "$DATA"/node-*.log "$LOGS/" 2>/dev/null || true
   fi
   local pids=()
+  [ "$TARGET" = kafka ] && node_pids
   for n in "${!NODE_PID[@]}"; do
     local p="${NODE_PID[$n]}"
     if kill -0 "$p" 2>/dev/null; then kill -TERM "$p" 2>/dev/null || true; pids+=("$p"); fi
@@ -188,6 +198,14 @@ while [ -z "$CLUSTER_ID" ] || [[ "$CLUSTER_ID" == -* ]]; do
   CLUSTER_ID="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
 done
 
+if [ "${KAFKA_FAILOVER_TIMEOUTS:-0}" = 1 ]; then
+  FAILOVER_PROPS="broker.heartbeat.interval.ms=100
+broker.session.timeout.ms=600
+controller.quorum.election.timeout.ms=300
+controller.quorum.fetch.timeout.ms=600"
+else
+  FAILOVER_PROPS=""
+fi
 for n in "${NODES[@]}"; do
   mkdir -p "$LOGS/node$n"
   cat >"$LOGS/node$n/server.properties" <<EOF
@@ -216,6 +234,16 @@ transaction.state.log.min.isr=2
 log.retention.hours=168
 log.segment.bytes=1073741824
 log.retention.check.interval.ms=300000
+$FAILOVER_PROPS
+EOF
+  # shellcheck disable=SC2086
+  cat >"$LOGS/node$n/start.sh" <<EOF
+#!/usr/bin/env bash
+# Starts Kafka node $n in the background, as run.sh did first; writes its pid to $DATA/node-$n.pid.
+java $NODE_HEAP $PERF_OPTS -Xlog:gc*:file="$LOGS/node$n/kafkaServer-gc.log":time,tags:filecount=10,filesize=100M \\
+  $JMX_OPTS -Dkafka.logs.dir="$LOGS/node$n" -Dlog4j2.configurationFile="$BASE/config/log4j2-broker.properties" \\
+  -cp "$CP" kafka.Kafka "$LOGS/node$n/server.properties" >>"$LOGS/node$n/kafkaServer.out" 2>&1 </dev/null &
+echo \$! >"$DATA/node-$n.pid"
 EOF
 done
 
@@ -238,13 +266,9 @@ log "storage formatted in $(elapsed "$t_fmt") s"
 # ---- start the nodes -----------------------------------------------------------------------------
 t_start=$(date +%s.%N)
 for n in "${NODES[@]}"; do
-  # shellcheck disable=SC2086
-  java $NODE_HEAP $PERF_OPTS \
-    -Xlog:gc*:file="$LOGS/node$n/kafkaServer-gc.log":time,tags:filecount=10,filesize=100M \
-    $JMX_OPTS -Dkafka.logs.dir="$LOGS/node$n" -Dlog4j2.configurationFile="$BASE/config/log4j2-broker.properties" \
-    -cp "$CP" kafka.Kafka "$LOGS/node$n/server.properties" >"$LOGS/node$n/kafkaServer.out" 2>&1 </dev/null &
-  NODE_PID[$n]=$!
+  bash "$LOGS/node$n/start.sh"
 done
+node_pids
 log "started node pids: 1=${NODE_PID[1]} 2=${NODE_PID[2]} 3=${NODE_PID[3]}"
 
 # Wait until DescribeCluster lists 3 brokers (registered and unfenced); fail fast if a node dies.
@@ -261,6 +285,33 @@ done
 rc=0; wait "$TOOL_PID" || rc=$?; TOOL_PID=""
 [ $rc -eq 0 ] || { cat "$LOGS/wait.out" >&2; die "brokers did not all register within ${START_TIMEOUT} s"; }
 log "$(cat "$LOGS/wait.out"); start (launch -> 3 brokers registered): $(elapsed "$t_start") s"
+fi
+
+# ---- failover trials instead of the perf tools --------------------------------------------------------
+if [ "${STEPS:-perf}" = failover ]; then
+  log "failover trials: building broker-node's test classes and their classpath (Maven)"
+  (cd "$ROOT" && mvn -B -q -pl broker-node -am -DskipTests package dependency:build-classpath \
+    -Dmdep.includeScope=test -Dmdep.outputFile=target/failover.classpath) >"$LOGS/maven.out" 2>&1 \
+    || { tail -n 30 "$LOGS/maven.out" >&2; die "building the failover trial failed"; }
+  TRIAL_CP="$ROOT/broker-node/target/test-classes:$ROOT/broker-node/target/classes:$(cat "$ROOT/broker-node/target/failover.classpath")"
+  if [ "$TARGET" = raftmq ]; then
+    KILL="RAFTMQ_HOME='$DATA' '$ROOT/deploy/cluster.sh' kill {id} >/dev/null"
+    RESTART="RAFTMQ_HOME='$DATA' '$ROOT/deploy/cluster.sh' restart {id} >/dev/null"
+  else
+    KILL="kill -9 \$(cat '$DATA/node-{id}.pid')"
+    RESTART="bash '$LOGS/node{id}/start.sh'"
+  fi
+  out="$LOGS/failover.out"
+  log "failover: ${TRIALS:-5} trials, kill -9 of the partition leader under an idempotent acks=all producer"
+  # shellcheck disable=SC2086
+  java -Xmx512m $PERF_OPTS -cp "$TRIAL_CP" io.raftmq.node.KafkaFailoverTrial --bootstrap "$BOOTSTRAP" \
+    --trials "${TRIALS:-5}" --kill-command "$KILL" --restart-command "$RESTART" >"$out" 2>&1 || FAILED_TRIAL=1
+  echo
+  echo "=== $([ "$TARGET" = raftmq ] && echo "raftmq (Kafka listener)" || echo "Kafka 4.4.0$([ "${KAFKA_FAILOVER_TIMEOUTS:-0}" = 1 ] && echo ", raftmq's failover timeouts")"), failover through kafka-clients"
+  grep -E '^(trial|  )' "$out" || tail -n 20 "$out"
+  echo
+  [ -z "${FAILED_TRIAL:-}" ] || die "a trial lost, duplicated or misplaced an acknowledged record (see $out)"
+  exit 0
 fi
 
 # ---- topic ---------------------------------------------------------------------------------------

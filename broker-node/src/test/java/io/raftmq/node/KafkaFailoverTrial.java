@@ -86,6 +86,14 @@ final class KafkaFailoverTrial {
         adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         int victim;
         try (Admin admin = Admin.create(adminProps)) {
+            // Every broker up (a node killed by the previous trial may still be restarting): RF 3.
+            long brokersDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size() < 3) {
+                if (System.nanoTime() > brokersDeadline) {
+                    throw new IllegalStateException("fewer than 3 brokers registered after 120 s");
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+            }
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3).configs(Map.of("min.insync.replicas", "2"))))
                     .all().get(60, TimeUnit.SECONDS);
             Node leader = null;
