@@ -1,0 +1,93 @@
+package io.raftmq.metadata.service;
+
+import io.grpc.Attributes;
+import io.grpc.BindableService;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerTransportFilter;
+import io.raftmq.metadata.controller.ClientConnection;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.function.Consumer;
+
+/**
+ * Names the connections of a gRPC server for the services that care which connection a call came
+ * over, and reports each one's end. As a {@link ServerTransportFilter} (registered on the server
+ * builder) it tags every connection the server accepts with a new {@link ClientConnection} and,
+ * when the connection ends, marks it closed and passes it to {@code onClosed}; {@link #wrap} puts
+ * the tag of a call's connection in the call's {@link Context}, where {@link #current()} reads it.
+ *
+ * <p>A connection ends when either side closes it or resets it, including when the peer's process
+ * dies (the kernel closes its sockets); not when the peer is paused or the network silently drops
+ * packets, which only keepalive or timeouts notice.
+ *
+ * <p>Thread-safe: gRPC calls the filter on the connection's transport thread; {@code onClosed}
+ * runs there and must only enqueue.
+ */
+public final class ClientConnections extends ServerTransportFilter {
+    private static final Attributes.Key<ClientConnection> CONNECTION_ATTR =
+            Attributes.Key.create("raftmq.client-connection");
+    private static final Context.Key<ClientConnection> CONNECTION = Context.key("raftmq.client-connection");
+
+    private final Consumer<ClientConnection> onClosed;
+    private final ServerInterceptor interceptor = new ServerInterceptor() {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                ServerCallHandler<Q, R> next) {
+            ClientConnection connection = call.getAttributes().get(CONNECTION_ATTR);
+            if (connection == null) {
+                // The server was built without this filter: calls carry no connection.
+                return next.startCall(call, headers);
+            }
+            return Contexts.interceptCall(Context.current().withValue(CONNECTION, connection), call, headers, next);
+        }
+    };
+
+    /** @param onClosed told of each connection that ended (on the transport's thread; must not block) */
+    public ClientConnections(Consumer<ClientConnection> onClosed) {
+        this.onClosed = onClosed;
+    }
+
+    /**
+     * The connection the current call came over, or null outside a call of a {@link #wrap wrapped}
+     * service or on a server without this filter.
+     */
+    public static ClientConnection current() {
+        return CONNECTION.get();
+    }
+
+    /** {@code service} with every call's connection in its {@link Context}. */
+    public BindableService wrap(BindableService service) {
+        return () -> ServerInterceptors.intercept(service, interceptor);
+    }
+
+    @Override
+    public Attributes transportReady(Attributes attributes) {
+        ClientConnection connection = new ClientConnection(describe(attributes.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)));
+        return attributes.toBuilder().set(CONNECTION_ATTR, connection).build();
+    }
+
+    @Override
+    public void transportTerminated(Attributes attributes) {
+        // Null when the connection ended before its handshake completed: no call came over it.
+        ClientConnection connection = attributes == null ? null : attributes.get(CONNECTION_ATTR);
+        if (connection != null) {
+            connection.markClosed();
+            onClosed.accept(connection);
+        }
+    }
+
+    private static String describe(SocketAddress address) {
+        if (address instanceof InetSocketAddress inet) {
+            return inet.getAddress() != null
+                    ? inet.getAddress().getHostAddress() + ":" + inet.getPort() : inet.getHostString() + ":" + inet.getPort();
+        }
+        return String.valueOf(address);
+    }
+}
