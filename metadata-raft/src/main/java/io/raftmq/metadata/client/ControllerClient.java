@@ -298,7 +298,9 @@ public final class ControllerClient implements AutoCloseable {
     private void watchConnectivity(ManagedChannel channel, ConnectivityState seen) {
         channel.notifyWhenStateChanged(seen, () -> {
             ConnectivityState now = channel.getState(false);
-            if (seen == ConnectivityState.READY && now != ConnectivityState.READY && now != ConnectivityState.SHUTDOWN) {
+            boolean lost = seen == ConnectivityState.READY && now != ConnectivityState.READY
+                    && now != ConnectivityState.SHUTDOWN;
+            if (lost) {
                 connectionLossListeners.forEach(Runnable::run);
             }
             if (now != ConnectivityState.SHUTDOWN) {

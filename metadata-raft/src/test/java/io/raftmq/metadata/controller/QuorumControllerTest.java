@@ -278,7 +278,8 @@ class QuorumControllerTest {
         get(leader.controller.brokerHeartbeat(heartbeat(1, epochs[1], leader), connections[1]));
         time.advanceMs(100);
         // Broker 3 is alive: it heartbeats again over a new connection within the grace.
-        get(leader.controller.brokerHeartbeat(heartbeat(3, epochs[3], leader), new ClientConnection("127.0.0.1:50004")));
+        ClientConnection reconnected = new ClientConnection("127.0.0.1:50004");
+        get(leader.controller.brokerHeartbeat(heartbeat(3, epochs[3], leader), reconnected));
         get(leader.controller.brokerHeartbeat(heartbeat(1, epochs[1], leader), connections[1]));
         assertEquals(BrokerState.UNFENCED, leader.image().broker(2).state(), "fenced before the grace ended");
 
