@@ -68,12 +68,12 @@ import org.slf4j.LoggerFactory;
  * ({@link #connectionClosed}): the broker then has {@code connectionLossGraceMs} to heartbeat again,
  * over any connection, before it is fenced as if its session had expired. A process that dies has
  * its sockets closed by the kernel at once, so a dead broker is fenced within the grace instead of
- * the session timeout; a live one whose connection broke reconnects within a heartbeat interval.
+ * the session timeout; a live one whose connection broke heartbeats again over a new one at once.
  *
  * <p>Threads: all state below is owned by one event-loop thread ("controller-N"). Request methods
- * and {@link #connectionClosed} may be called from any thread; they enqueue and return a future. The
- * {@link MetadataSubscriber} callbacks arrive on the metadata log's apply thread and enqueue too, so
- * the controller sees commits and leader changes in log order.
+ * may be called from any thread; they enqueue and return a future. {@link #connectionClosed} (a
+ * transport thread) and the {@link MetadataSubscriber} callbacks (the metadata log's apply thread)
+ * enqueue too, so the controller sees commits and leader changes in log order.
  */
 public final class QuorumController implements MetadataSubscriber, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QuorumController.class);
