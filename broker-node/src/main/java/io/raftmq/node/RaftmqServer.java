@@ -2,6 +2,7 @@ package io.raftmq.node;
 
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerTransportFilter;
 import io.raftmq.broker.BrokerServer;
 import io.raftmq.common.FaultHandler;
 import io.raftmq.common.Time;
@@ -52,6 +53,7 @@ public final class RaftmqServer implements AutoCloseable {
     public void start() throws Exception {
         lock = DataDirLock.acquire(config.dataDir());
         List<BindableService> services = new ArrayList<>();
+        List<ServerTransportFilter> transportFilters = new ArrayList<>();
         if (config.isController()) {
             Endpoint endpoint = Endpoint.newBuilder()
                     .setListener(BrokerRegistration.GRPC_LISTENER)
@@ -62,6 +64,7 @@ public final class RaftmqServer implements AutoCloseable {
                     config.controllerConfig(), time, faultHandler);
             controller.start();
             services.addAll(controller.services());
+            transportFilters.addAll(controller.transportFilters());
         }
         if (config.isBroker()) {
             broker = new BrokerServer(new BrokerServer.Options(config.nodeId(), config.advertisedListener(),
@@ -77,7 +80,7 @@ public final class RaftmqServer implements AutoCloseable {
             grpc = GrpcServers.start(config.listener().host(), config.listener().port(), services,
                     broker == null ? Set.of() : Set.of(BrokerGrpc.getProduceMethod().getFullMethodName(),
                             BrokerGrpc.getProduceStreamMethod().getFullMethodName(),
-                            ReplicaGrpc.getReplicaFetchStreamMethod().getFullMethodName()));
+                            ReplicaGrpc.getReplicaFetchStreamMethod().getFullMethodName()), transportFilters);
         } catch (IOException e) {
             throw new IOException("cannot listen on " + config.listener() + " (grpc.listener): " + e.getMessage(), e);
         }

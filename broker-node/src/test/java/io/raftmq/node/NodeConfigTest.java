@@ -35,6 +35,7 @@ class NodeConfigTest {
         assertEquals(List.of(new HostPort("127.0.0.1", 9193)), config.controllerBootstrap());
         assertEquals(100, config.heartbeatIntervalMs());
         assertEquals(600, config.sessionTimeoutMs());
+        assertEquals(200, config.controllerConfig().connectionLossGraceMs());
         assertEquals(300, config.controllerConfig().electionTimeoutMs());
         assertEquals(300, config.controllerConfig().maxElectionDelayMs());
         assertEquals(3, config.voters().size());
@@ -96,6 +97,23 @@ class NodeConfigTest {
         assertRejected("broker.heartbeat.interval.ms", file("node.id=1", "data.dir=/d",
                 "controller.quorum.voters=1@h:9095", "broker.heartbeat.interval.ms=500"), Map.of());
         assertThrows(java.io.IOException.class, () -> RaftmqNode.load(dir.resolve("missing.properties"), Map.of()));
+    }
+
+    @Test
+    void theConnectionLossGraceIsTwoHeartbeatsByDefaultAndBetweenOneHeartbeatAndTheSession() throws Exception {
+        NodeConfig slow = RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "broker.heartbeat.interval.ms=1000", "broker.session.timeout.ms=9000"), Map.of());
+        assertEquals(2000, slow.controllerConfig().connectionLossGraceMs());
+        NodeConfig off = RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "broker.connection.loss.grace.ms=600"), Map.of());
+        assertEquals(600, off.controllerConfig().connectionLossGraceMs());
+        for (String bad : List.of("99", "601")) {
+            Path file = file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                    "broker.connection.loss.grace.ms=" + bad);
+            assertRejected("broker.connection.loss.grace.ms", file, Map.of());
+            assertRejected("between one heartbeat interval (broker.heartbeat.interval.ms, 100 ms) and the session"
+                    + " timeout (broker.session.timeout.ms, 600 ms)", file, Map.of());
+        }
     }
 
     @Test

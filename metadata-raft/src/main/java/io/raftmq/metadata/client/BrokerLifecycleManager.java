@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -32,8 +33,14 @@ import org.slf4j.LoggerFactory;
  *   any -(STALE_BROKER_EPOCH: another process holds this broker id)-> STOPPED (fault)
  * </pre>
  *
+ * <p>When a connection of its {@link ControllerClient} breaks, it heartbeats at once rather than at
+ * the next interval: the active controller fences a broker whose heartbeat connection closed unless
+ * it heartbeats again within {@code broker.connection.loss.grace.ms}, so a live broker reconnects
+ * without waiting.
+ *
  * <p>Threads: all state is owned by the manager's scheduler thread ("broker-lifecycle-N"); public
- * methods enqueue or read volatile views. One heartbeat is in flight at a time.
+ * methods enqueue or read volatile views. One heartbeat is in flight at a time, and at most one is
+ * scheduled.
  */
 public final class BrokerLifecycleManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerLifecycleManager.class);
@@ -62,6 +69,7 @@ public final class BrokerLifecycleManager implements AutoCloseable {
     private volatile State state = State.REGISTERING;
     private volatile long brokerEpoch = -1;
     private boolean heartbeatInFlight;
+    private ScheduledFuture<?> nextHeartbeat;
     private boolean wantShutDown;
     private final CompletableFuture<Long> registered = new CompletableFuture<>();
     private final CompletableFuture<Void> unfenced = new CompletableFuture<>();
@@ -82,6 +90,7 @@ public final class BrokerLifecycleManager implements AutoCloseable {
     }
 
     public void start() {
+        client.onConnectionLost(() -> run(this::heartbeatNow));
         run(this::register);
     }
 
@@ -142,11 +151,11 @@ public final class BrokerLifecycleManager implements AutoCloseable {
         }
     }
 
-    private void schedule(Runnable task, long delayMs) {
+    private ScheduledFuture<?> schedule(Runnable task, long delayMs) {
         try {
-            scheduler.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+            return scheduler.schedule(task, delayMs, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException closed) {
-            // Closed.
+            return null;
         }
     }
 
@@ -184,14 +193,36 @@ public final class BrokerLifecycleManager implements AutoCloseable {
         scheduleHeartbeat(0);
     }
 
+    /** Replaces the scheduled heartbeat, so that one heartbeat sent early does not start a second series. */
     private void scheduleHeartbeat(long delayMs) {
-        schedule(this::heartbeat, delayMs);
+        cancelScheduledHeartbeat();
+        nextHeartbeat = schedule(this::heartbeat, delayMs);
+    }
+
+    private void cancelScheduledHeartbeat() {
+        if (nextHeartbeat != null) {
+            nextHeartbeat.cancel(false);
+            nextHeartbeat = null;
+        }
+    }
+
+    /**
+     * A connection to a voter broke: heartbeat now over a new one. A heartbeat in flight is retried
+     * by the client on its own; without a registration there is no session to keep.
+     */
+    private void heartbeatNow() {
+        if (state == State.STOPPED || state == State.REGISTERING || heartbeatInFlight) {
+            return;
+        }
+        LOG.debug("[broker {}] a connection to the controller quorum was lost; heartbeating now", options.brokerId());
+        heartbeat();
     }
 
     private void heartbeat() {
         if (state == State.STOPPED || state == State.REGISTERING || heartbeatInFlight) {
             return;
         }
+        cancelScheduledHeartbeat();
         heartbeatInFlight = true;
         long sentMs = time.monotonicMs();
         BrokerHeartbeatRequest request = BrokerHeartbeatRequest.newBuilder()

@@ -1,5 +1,6 @@
 package io.raftmq.metadata.client;
 
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -36,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -78,6 +80,7 @@ public final class ControllerClient implements AutoCloseable {
 
     private final Options options;
     private final Map<HostPort, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private final List<Runnable> connectionLossListeners = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService retries;
     private final AtomicInteger nextVoter = new AtomicInteger();
     // Where the active controller was last seen, or null to try the voters in turn.
@@ -153,6 +156,15 @@ public final class ControllerClient implements AutoCloseable {
     public CompletableFuture<DescribeTopicsResponse> describeTopics(DescribeTopicsRequest request) {
         return call(false, options.callTimeoutMs(), (stub, obs) -> stub.describeTopics(request, obs),
                 DescribeTopicsResponse::getError, DescribeTopicsResponse::getController);
+    }
+
+    /**
+     * Runs {@code listener} each time a connection to a voter that was ready is lost (closed or
+     * reset by either side, or by the network), on a gRPC thread: it must only enqueue. The next
+     * call over that channel opens a new connection at once.
+     */
+    public void onConnectionLost(Runnable listener) {
+        connectionLossListeners.add(listener);
     }
 
     /** The voter believed to be the active controller, or null when not known. */
@@ -267,10 +279,33 @@ public final class ControllerClient implements AutoCloseable {
     }
 
     private ManagedChannel channel(HostPort address) {
-        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forAddress(a.host(), a.port())
-                .usePlaintext()
-                .keepAliveTime(10, TimeUnit.SECONDS)
-                .keepAliveTimeout(2, TimeUnit.SECONDS)
-                .build());
+        return channels.computeIfAbsent(address, a -> {
+            ManagedChannel channel = NettyChannelBuilder.forAddress(a.host(), a.port())
+                    .usePlaintext()
+                    .keepAliveTime(10, TimeUnit.SECONDS)
+                    .keepAliveTimeout(2, TimeUnit.SECONDS)
+                    .build();
+            watchConnectivity(channel, ConnectivityState.IDLE);
+            return channel;
+        });
+    }
+
+    /**
+     * Tells the listeners when {@code channel} leaves READY: a ready channel whose connection ends
+     * goes IDLE, and the next call reconnects without a backoff (gRPC backs off only after a failed
+     * connection attempt, and every attempt here resets that backoff first).
+     */
+    private void watchConnectivity(ManagedChannel channel, ConnectivityState seen) {
+        channel.notifyWhenStateChanged(seen, () -> {
+            ConnectivityState now = channel.getState(false);
+            boolean lost = seen == ConnectivityState.READY && now != ConnectivityState.READY
+                    && now != ConnectivityState.SHUTDOWN;
+            if (lost) {
+                connectionLossListeners.forEach(Runnable::run);
+            }
+            if (now != ConnectivityState.SHUTDOWN) {
+                watchConnectivity(channel, now);
+            }
+        });
     }
 }

@@ -64,10 +64,16 @@ import org.slf4j.LoggerFactory;
  * and from then on fences a broker whose session expires, in one batch that also moves its
  * leaderships and removes it from ISRs. Sessions live in memory only.
  *
+ * <p>A broker's session also ends early when the connection its latest heartbeat came over closes
+ * ({@link #connectionClosed}): the broker then has {@code connectionLossGraceMs} to heartbeat again,
+ * over any connection, before it is fenced as if its session had expired. A process that dies has
+ * its sockets closed by the kernel at once, so a dead broker is fenced within the grace instead of
+ * the session timeout; a live one whose connection broke heartbeats again over a new one at once.
+ *
  * <p>Threads: all state below is owned by one event-loop thread ("controller-N"). Request methods
- * may be called from any thread; they enqueue and return a future. The {@link MetadataSubscriber}
- * callbacks arrive on the metadata log's apply thread and enqueue too, so the controller sees
- * commits and leader changes in log order.
+ * may be called from any thread; they enqueue and return a future. {@link #connectionClosed} (a
+ * transport thread) and the {@link MetadataSubscriber} callbacks (the metadata log's apply thread)
+ * enqueue too, so the controller sees commits and leader changes in log order.
  */
 public final class QuorumController implements MetadataSubscriber, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QuorumController.class);
@@ -87,13 +93,20 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
      *     preferred replicas (Kafka's auto.leader.rebalance); 0 or less: never
      * @param leaderImbalancePercentage a broker's share of its preferred partitions led elsewhere
      *     above which they move back
+     * @param connectionLossGraceMs how long a broker whose heartbeat connection closed has to
+     *     heartbeat again before it is fenced (positive, at most {@code sessionTimeoutMs}; equal to
+     *     it: a closed connection changes nothing)
      */
     public record Options(int nodeId, Endpoint endpoint, long sessionTimeoutMs, long takeoverSessionMs,
-            int maxInflightBatches, long leaderImbalanceCheckIntervalMs, int leaderImbalancePercentage) {
-        /** Without the automatic leader rebalance. */
+            int maxInflightBatches, long leaderImbalanceCheckIntervalMs, int leaderImbalancePercentage,
+            long connectionLossGraceMs) {
+        /**
+         * Without the automatic leader rebalance, and without fencing early on a closed connection
+         * (the grace is the whole session).
+         */
         public Options(int nodeId, Endpoint endpoint, long sessionTimeoutMs, long takeoverSessionMs,
                 int maxInflightBatches) {
-            this(nodeId, endpoint, sessionTimeoutMs, takeoverSessionMs, maxInflightBatches, 0, 10);
+            this(nodeId, endpoint, sessionTimeoutMs, takeoverSessionMs, maxInflightBatches, 0, 10, sessionTimeoutMs);
         }
     }
 
@@ -143,7 +156,7 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
         this.decisions = decisions;
         this.time = time;
         this.faultHandler = faultHandler;
-        this.sessions = new BrokerSessions(options.sessionTimeoutMs());
+        this.sessions = new BrokerSessions(options.sessionTimeoutMs(), options.connectionLossGraceMs());
         this.loop = new EventLoop("controller-" + options.nodeId(), time);
     }
 
@@ -174,12 +187,18 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
     // ---- requests (any thread) ----
 
     public CompletableFuture<Committed<RegisterBrokerResponse>> registerBroker(RegisterBrokerRequest request) {
+        return registerBroker(request, null);
+    }
+
+    /** @param connection what the request came over, or null when not known */
+    public CompletableFuture<Committed<RegisterBrokerResponse>> registerBroker(RegisterBrokerRequest request,
+            ClientConnection connection) {
         return submit(() -> {
             long nowMs = time.monotonicMs();
             ControllerResult<RegisterBrokerResponse> result =
                     decisions.registerBroker(pending, sessions, request, nowMs);
             if (result.reply().getError().getCodeValue() == 0) {
-                sessions.touch(request.getBrokerId(), result.reply().getBrokerEpoch(), nowMs);
+                touchSession(request.getBrokerId(), result.reply().getBrokerEpoch(), connection, nowMs);
                 if (!result.records().isEmpty()) {
                     LOG.info("[node {}] registering broker {} at epoch {} (incarnation {}, endpoints {})",
                             options.nodeId(), request.getBrokerId(), result.reply().getBrokerEpoch(),
@@ -192,10 +211,16 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
     }
 
     public CompletableFuture<Committed<BrokerHeartbeatResponse>> brokerHeartbeat(BrokerHeartbeatRequest request) {
+        return brokerHeartbeat(request, null);
+    }
+
+    /** @param connection what the heartbeat came over, or null when not known */
+    public CompletableFuture<Committed<BrokerHeartbeatResponse>> brokerHeartbeat(BrokerHeartbeatRequest request,
+            ClientConnection connection) {
         return submit(() -> {
             BrokerRegistration broker = pending.broker(request.getBrokerId());
             if (broker != null && broker.epoch() == request.getBrokerEpoch()) {
-                sessions.touch(broker.id(), broker.epoch(), time.monotonicMs());
+                touchSession(broker.id(), broker.epoch(), connection, time.monotonicMs());
             }
             long caughtUpOffset = inflight.isEmpty() ? committed.offset() : Long.MAX_VALUE;
             return decisions.brokerHeartbeat(pending, request, caughtUpOffset);
@@ -238,6 +263,15 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
             }
             return result;
         });
+    }
+
+    /**
+     * The transport reports that {@code connection} closed (any thread). On the active controller,
+     * each broker whose latest heartbeat came over it gets the connection loss grace to heartbeat
+     * again before it is fenced; elsewhere nothing happens.
+     */
+    public void connectionClosed(ClientConnection connection) {
+        enqueue(() -> handleConnectionClosed(connection));
     }
 
     // ---- metadata log events (apply thread) ----
@@ -357,6 +391,35 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
                     cause);
             resign("a metadata append failed: " + cause);
         }
+    }
+
+    private void touchSession(int brokerId, long brokerEpoch, ClientConnection connection, long nowMs) {
+        sessions.touch(brokerId, brokerEpoch, connection, nowMs);
+        if (connection != null && connection.isClosed()) {
+            // The request was on its way to this loop when its connection closed, and the loss may
+            // have been handled before it arrived: apply it again, or this touch would undo it.
+            cutSessionsShort(connection, nowMs, " (a request it sent before that arrived late)");
+        }
+    }
+
+    private void handleConnectionClosed(ClientConnection connection) {
+        if (!active) {
+            return;
+        }
+        if (cutSessionsShort(connection, time.monotonicMs(), "")) {
+            rescheduleSessionCheck();
+        }
+    }
+
+    /** Applies the loss of {@code connection} to the sessions; whether any was shortened. */
+    private boolean cutSessionsShort(ClientConnection connection, long nowMs, String note) {
+        List<Integer> shortened = sessions.connectionLost(connection, nowMs);
+        for (int brokerId : shortened) {
+            LOG.info("[node {}] broker {}'s heartbeat connection from {} closed{}; fencing it in {} ms unless it"
+                    + " heartbeats", options.nodeId(), brokerId, connection.remoteAddress(), note,
+                    sessions.connectionLossGraceMs());
+        }
+        return !shortened.isEmpty();
     }
 
     private void handleSnapshot(MetadataImage image) {
@@ -500,9 +563,14 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
         if (!expired.isEmpty()) {
             for (int brokerId : expired) {
                 long silentMs = sessions.sinceLastContactMs(brokerId, nowMs);
-                LOG.info("[node {}] fencing broker {}: {}", options.nodeId(), brokerId,
-                        silentMs < 0 ? "it has no session" : "no heartbeat for " + silentMs + " ms (session timeout "
-                                + options.sessionTimeoutMs() + " ms)");
+                long sinceLostMs = sessions.sinceConnectionLostMs(brokerId, nowMs);
+                LOG.info("[node {}] fencing broker {}: {}", options.nodeId(), brokerId, silentMs < 0
+                        ? "it has no session"
+                        : sinceLostMs >= 0
+                        ? "no heartbeat for " + silentMs + " ms, and its heartbeat connection closed " + sinceLostMs
+                                + " ms ago (grace " + sessions.connectionLossGraceMs() + " ms)"
+                        : "no heartbeat for " + silentMs + " ms (session timeout " + options.sessionTimeoutMs()
+                                + " ms)");
             }
             ControllerResult<Void> result = decisions.fenceBrokers(pending, expired);
             if (!result.records().isEmpty()) {

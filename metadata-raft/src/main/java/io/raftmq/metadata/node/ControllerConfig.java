@@ -31,6 +31,13 @@ public final class ControllerConfig {
             -1, 600_000, "A controller that takes over gives every broker this long to heartbeat to it before fencing"
                     + " it (sessions are not replicated, and a broker that died with the old controller has none)."
                     + " -1: half of broker.session.timeout.ms, but at least 3 heartbeat intervals.");
+    public static final ConfigKey<Long> BROKER_CONNECTION_LOSS_GRACE_MS = ConfigKey.ofLong(
+            "broker.connection.loss.grace.ms", -1L, -1, 600_000,
+            "When the connection a broker's latest heartbeat came over closes (its process died, or the connection"
+                    + " was reset), the active controller fences the broker unless it heartbeats again within this"
+                    + " long, instead of waiting out its session. A broker cut off by the network or paused keeps"
+                    + " its connection, and only broker.session.timeout.ms applies. Between one heartbeat interval"
+                    + " and the session timeout (which turns this off); -1: two heartbeat intervals.");
     public static final ConfigKey<Integer> SNAPSHOT_INTERVAL_SECS = ConfigKey.ofInt(
             "metadata.snapshot.interval.secs", 600, 1, Integer.MAX_VALUE,
             "How often each voter snapshots the metadata image and truncates its Raft log.");
@@ -56,9 +63,10 @@ public final class ControllerConfig {
             "Share of a broker's preferred partitions led by others above which leadership moves back to it.");
 
     public static final List<ConfigKey<?>> KEYS = List.of(QUORUM_VOTERS, ELECTION_TIMEOUT_MS, MAX_ELECTION_DELAY_MS,
-            BROKER_HEARTBEAT_INTERVAL_MS, BROKER_SESSION_TIMEOUT_MS, TAKEOVER_SESSION_MS, SNAPSHOT_INTERVAL_SECS, NUM_PARTITIONS,
-            DEFAULT_REPLICATION_FACTOR, REQUEST_TIMEOUT_MS, AUTO_LEADER_REBALANCE_ENABLE,
-            LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, LEADER_IMBALANCE_PER_BROKER_PERCENTAGE);
+            BROKER_HEARTBEAT_INTERVAL_MS, BROKER_SESSION_TIMEOUT_MS, TAKEOVER_SESSION_MS,
+            BROKER_CONNECTION_LOSS_GRACE_MS, SNAPSHOT_INTERVAL_SECS, NUM_PARTITIONS, DEFAULT_REPLICATION_FACTOR,
+            REQUEST_TIMEOUT_MS, AUTO_LEADER_REBALANCE_ENABLE, LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS,
+            LEADER_IMBALANCE_PER_BROKER_PERCENTAGE);
 
     private final List<Voter> voters;
     private final int electionTimeoutMs;
@@ -66,6 +74,7 @@ public final class ControllerConfig {
     private final long heartbeatIntervalMs;
     private final long sessionTimeoutMs;
     private final long takeoverSessionMs;
+    private final long connectionLossGraceMs;
     private final int snapshotIntervalSecs;
     private final int numPartitions;
     private final int defaultReplicationFactor;
@@ -99,6 +108,14 @@ public final class ControllerConfig {
             throw new ConfigException(TAKEOVER_SESSION_MS.name(), String.valueOf(takeover), "must be between two"
                     + " heartbeat intervals (" + 2 * heartbeatIntervalMs + " ms) and the session timeout ("
                     + sessionTimeoutMs + " ms)");
+        }
+        long grace = config.get(BROKER_CONNECTION_LOSS_GRACE_MS);
+        this.connectionLossGraceMs = grace < 0 ? Math.min(sessionTimeoutMs, 2 * heartbeatIntervalMs) : grace;
+        if (connectionLossGraceMs < heartbeatIntervalMs || connectionLossGraceMs > sessionTimeoutMs) {
+            throw new ConfigException(BROKER_CONNECTION_LOSS_GRACE_MS.name(), String.valueOf(grace), "must be between"
+                    + " one heartbeat interval (" + BROKER_HEARTBEAT_INTERVAL_MS.name() + ", " + heartbeatIntervalMs
+                    + " ms) and the session timeout (" + BROKER_SESSION_TIMEOUT_MS.name() + ", " + sessionTimeoutMs
+                    + " ms), so that a live broker whose connection broke can heartbeat again over a new one");
         }
         this.snapshotIntervalSecs = config.get(SNAPSHOT_INTERVAL_SECS);
         this.numPartitions = config.get(NUM_PARTITIONS);
@@ -141,6 +158,14 @@ public final class ControllerConfig {
     /** The session a controller taking over grants every broker. */
     public long takeoverSessionMs() {
         return takeoverSessionMs;
+    }
+
+    /**
+     * How long a broker whose heartbeat connection closed has to heartbeat again before it is fenced;
+     * equal to the session timeout when a closed connection changes nothing.
+     */
+    public long connectionLossGraceMs() {
+        return connectionLossGraceMs;
     }
 
     public int snapshotIntervalSecs() {

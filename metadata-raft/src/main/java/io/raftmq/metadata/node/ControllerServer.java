@@ -1,6 +1,7 @@
 package io.raftmq.metadata.node;
 
 import io.grpc.BindableService;
+import io.grpc.ServerTransportFilter;
 import io.raftmq.common.FaultHandler;
 import io.raftmq.common.Time;
 import io.raftmq.metadata.controller.ClusterIds;
@@ -9,6 +10,7 @@ import io.raftmq.metadata.controller.QuorumController;
 import io.raftmq.metadata.jraft.JRaftMetadataLog;
 import io.raftmq.metadata.jraft.JRaftOptions;
 import io.raftmq.metadata.loader.MetadataLoader;
+import io.raftmq.metadata.service.ClientConnections;
 import io.raftmq.metadata.service.ControllerGrpcService;
 import io.raftmq.metadata.service.MetadataWatchService;
 import io.raftmq.protocol.common.Endpoint;
@@ -20,7 +22,8 @@ import java.util.UUID;
 /**
  * One voter of the metadata quorum, wired: the JRaft metadata log, the loader that replays it
  * into this node's image, the controller that acts when this voter leads, the watch streams and
- * the Controller gRPC service. The owner hosts {@link #services()} on its gRPC server.
+ * the Controller gRPC service. The owner hosts {@link #services()} on its gRPC server, with
+ * {@link #transportFilters()}.
  *
  * <p>Life cycle: construct, {@link #start()}, {@link #close()}, then the owner stops its gRPC
  * server. The order matters: a voter that kept leading the quorum after its gRPC server stopped
@@ -40,6 +43,7 @@ public final class ControllerServer implements AutoCloseable {
     private final QuorumController controller;
     private final MetadataWatchService watches;
     private final ControllerGrpcService service;
+    private final ClientConnections connections;
 
     /**
      * @param metadataDir where this voter keeps its Raft log and snapshots
@@ -58,11 +62,12 @@ public final class ControllerServer implements AutoCloseable {
                 ClusterIds::random);
         this.controller = new QuorumController(new QuorumController.Options(nodeId, endpoint,
                 config.sessionTimeoutMs(), config.takeoverSessionMs(), MAX_INFLIGHT_BATCHES,
-                config.leaderImbalanceCheckIntervalMs(), config.leaderImbalancePercentage()), log, decisions, time,
-                faultHandler);
+                config.leaderImbalanceCheckIntervalMs(), config.leaderImbalancePercentage(),
+                config.connectionLossGraceMs()), log, decisions, time, faultHandler);
         this.watches = new MetadataWatchService(nodeId, loader, MAX_QUEUED_WATCH_BATCHES);
         this.service = new ControllerGrpcService(new ControllerGrpcService.Options(nodeId, config.voters(),
                 config.requestTimeoutMs(), Math.min(config.requestTimeoutMs(), 5_000)), controller, loader, watches);
+        this.connections = new ClientConnections(controller::connectionClosed);
         loader.subscribe(controller);
         loader.subscribe(watches);
     }
@@ -73,8 +78,18 @@ public final class ControllerServer implements AutoCloseable {
         log.start(loader);
     }
 
+    /** The services to host; their server must also have {@link #transportFilters()}. */
     public List<BindableService> services() {
-        return List.of(service);
+        return List.of(connections.wrap(service));
+    }
+
+    /**
+     * The transport filters the server hosting {@link #services()} must register: they tell the
+     * controller when a broker's heartbeat connection closes. Without them the controller fences
+     * only on session expiry.
+     */
+    public List<ServerTransportFilter> transportFilters() {
+        return List.of(connections);
     }
 
     public int nodeId() {

@@ -10,6 +10,7 @@ import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerTransportFilter;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -57,6 +58,15 @@ public final class GrpcServers {
      */
     public static Server start(String host, int port, List<BindableService> services, Set<String> inlineMethods)
             throws IOException {
+        return start(host, port, services, inlineMethods, List.of());
+    }
+
+    /**
+     * As {@link #start(String, int, List, Set)}, with {@code transportFilters} told of every
+     * connection the server accepts and of its end (e.g. {@link ControllerServer#transportFilters()}).
+     */
+    public static Server start(String host, int port, List<BindableService> services, Set<String> inlineMethods,
+            List<ServerTransportFilter> transportFilters) throws IOException {
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
                 // Metadata watchers ping every second to notice a voter that stopped answering.
@@ -67,6 +77,7 @@ public final class GrpcServers {
                 .directExecutor()
                 .intercept(new OffloadingInterceptor(inlineMethods, HANDLERS));
         services.forEach(builder::addService);
+        transportFilters.forEach(builder::addTransportFilter);
         return builder.build().start();
     }
 

@@ -3,6 +3,7 @@ package io.raftmq.metadata.service;
 import io.grpc.stub.StreamObserver;
 import io.raftmq.common.ApiError;
 import io.raftmq.common.Uuids;
+import io.raftmq.metadata.controller.ClientConnection;
 import io.raftmq.metadata.controller.Committed;
 import io.raftmq.metadata.controller.ControllerBusyException;
 import io.raftmq.metadata.controller.ControllerHints;
@@ -65,6 +66,10 @@ import org.slf4j.LoggerFactory;
  * active); reads are answered from this voter's applied image, after waiting (bounded) for the
  * offset the caller asks for; WatchMetadata goes to the {@link MetadataWatchService}.
  *
+ * <p>RegisterBroker and BrokerHeartbeat pass the controller the connection they came over (from
+ * {@link ClientConnections}, when the server hosts this service through it), so that the
+ * controller can tell when a broker's heartbeat connection closes.
+ *
  * <p>Called on gRPC's threads; holds no mutable state of its own.
  */
 public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBase {
@@ -93,7 +98,8 @@ public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBa
 
     @Override
     public void registerBroker(RegisterBrokerRequest request, StreamObserver<RegisterBrokerResponse> observer) {
-        respond("RegisterBroker", controller.registerBroker(request), observer, committed -> {
+        ClientConnection connection = ClientConnections.current();
+        respond("RegisterBroker", controller.registerBroker(request, connection), observer, committed -> {
             BrokerRegistration registered = committed.image().broker(request.getBrokerId());
             RegisterBrokerResponse.Builder reply = committed.reply().toBuilder();
             if (registered != null && reply.getError().getCode() == ErrorCode.NONE) {
@@ -105,7 +111,8 @@ public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBa
 
     @Override
     public void brokerHeartbeat(BrokerHeartbeatRequest request, StreamObserver<BrokerHeartbeatResponse> observer) {
-        respond("BrokerHeartbeat", controller.brokerHeartbeat(request), observer, Committed::reply,
+        ClientConnection connection = ClientConnections.current();
+        respond("BrokerHeartbeat", controller.brokerHeartbeat(request, connection), observer, Committed::reply,
                 (error, hint) -> BrokerHeartbeatResponse.newBuilder()
                         .setError(error).setController(hint).setIsFenced(true).build());
     }

@@ -23,6 +23,7 @@ public final class LocalQuorum implements AutoCloseable {
     private final Time time;
     private final long sessionTimeoutMs;
     private final long takeoverSessionMs;
+    private final long connectionLossGraceMs;
     private final Random random;
     private final List<MetadataSubscriber> observers;
 
@@ -61,10 +62,20 @@ public final class LocalQuorum implements AutoCloseable {
     /** @param takeoverSessionMs the session a controller taking over grants every broker */
     public LocalQuorum(int voterCount, Time time, long sessionTimeoutMs, long takeoverSessionMs, long seed,
             List<MetadataSubscriber> observers) {
+        this(voterCount, time, sessionTimeoutMs, takeoverSessionMs, sessionTimeoutMs, seed, observers);
+    }
+
+    /**
+     * @param connectionLossGraceMs how long a broker whose heartbeat connection closed has to
+     *     heartbeat again (the session timeout: a closed connection changes nothing)
+     */
+    public LocalQuorum(int voterCount, Time time, long sessionTimeoutMs, long takeoverSessionMs,
+            long connectionLossGraceMs, long seed, List<MetadataSubscriber> observers) {
         this.cluster = new LocalLogCluster(voterCount);
         this.time = time;
         this.sessionTimeoutMs = sessionTimeoutMs;
         this.takeoverSessionMs = takeoverSessionMs;
+        this.connectionLossGraceMs = connectionLossGraceMs;
         this.random = new Random(seed);
         this.observers = List.copyOf(observers);
         for (int id = 1; id <= voterCount; id++) {
@@ -101,7 +112,8 @@ public final class LocalQuorum implements AutoCloseable {
         ControllerDecisions decisions = new ControllerDecisions(1, 3, () -> new UUID(ids.nextLong(), ids.nextLong()),
                 () -> new UUID(ids.nextLong(), ids.nextLong()));
         QuorumController controller = new QuorumController(
-                new QuorumController.Options(nodeId, endpoint(nodeId), sessionTimeoutMs, takeoverSessionMs, 1000),
+                new QuorumController.Options(nodeId, endpoint(nodeId), sessionTimeoutMs, takeoverSessionMs, 1000, 0, 10,
+                        connectionLossGraceMs),
                 log, decisions, time, faults);
         loader.subscribe(controller);
         observers.forEach(loader::subscribe);

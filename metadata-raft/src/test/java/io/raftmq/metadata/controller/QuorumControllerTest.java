@@ -58,7 +58,11 @@ class QuorumControllerTest {
     }
 
     private LocalQuorum start(int voters, long takeoverSessionMs) {
-        quorum = new LocalQuorum(voters, time, 900, takeoverSessionMs, 42, List.of());
+        return start(voters, takeoverSessionMs, 900);
+    }
+
+    private LocalQuorum start(int voters, long takeoverSessionMs, long connectionLossGraceMs) {
+        quorum = new LocalQuorum(voters, time, 900, takeoverSessionMs, connectionLossGraceMs, 42, List.of());
         for (LocalQuorum.Voter v : quorum.voters) {
             time.addListener(v.controller::wakeup);
         }
@@ -246,6 +250,75 @@ class QuorumControllerTest {
             assertFalse(p.isInIsr(2), "broker 2 still in ISR " + p.isr());
             assertTrue(p.leader() == 1 || p.leader() == 3, "leader " + p.leader());
         }
+    }
+
+    @Test
+    void aBrokerWhoseHeartbeatConnectionClosesIsFencedAfterTheGraceUnlessItHeartbeatsAgain() throws Exception {
+        start(3, 900, 200);
+        quorum.cluster.electLeader(1);
+        LocalQuorum.Voter leader = quorum.voter(1);
+        await().atMost(Duration.ofSeconds(5)).until(leader.controller::isActive);
+        long[] epochs = registerAndUnfence(leader.controller, leader, 3);
+        get(leader.controller.createTopics(CreateTopicsRequest.newBuilder()
+                .addTopics(CreatableTopic.newBuilder().setName("t").setNumPartitions(3).setReplicationFactor(3))
+                .build()));
+        ClientConnection[] connections = new ClientConnection[4];
+        for (int b = 1; b <= 3; b++) {
+            connections[b] = new ClientConnection("127.0.0.1:" + (50_000 + b));
+            get(leader.controller.brokerHeartbeat(heartbeat(b, epochs[b], leader), connections[b]));
+        }
+
+        // Brokers 2 and 3 lose their connections; a follower voter hears of it too and ignores it.
+        for (int b = 2; b <= 3; b++) {
+            connections[b].markClosed();
+            leader.controller.connectionClosed(connections[b]);
+            quorum.voter(2).controller.connectionClosed(connections[b]);
+        }
+        // Handled in order on the loop, so the closes are applied once this heartbeat is answered.
+        get(leader.controller.brokerHeartbeat(heartbeat(1, epochs[1], leader), connections[1]));
+        time.advanceMs(100);
+        // Broker 3 is alive: it heartbeats again over a new connection within the grace.
+        ClientConnection reconnected = new ClientConnection("127.0.0.1:50004");
+        get(leader.controller.brokerHeartbeat(heartbeat(3, epochs[3], leader), reconnected));
+        get(leader.controller.brokerHeartbeat(heartbeat(1, epochs[1], leader), connections[1]));
+        assertEquals(BrokerState.UNFENCED, leader.image().broker(2).state(), "fenced before the grace ended");
+
+        time.advanceMs(100);
+        await().atMost(Duration.ofSeconds(5)).until(() -> leader.image().broker(2).state() == BrokerState.FENCED);
+        MetadataImage image = leader.image();
+        assertEquals(BrokerState.UNFENCED, image.broker(1).state());
+        assertEquals(BrokerState.UNFENCED, image.broker(3).state());
+        for (PartitionRegistration p : image.topic("t").partitions()) {
+            assertFalse(p.isInIsr(2), "broker 2 still in ISR " + p.isr());
+            assertTrue(p.leader() == 1 || p.leader() == 3, "leader " + p.leader());
+        }
+        // Broker 3's session is a full one again: it lives until 900 ms after its last heartbeat.
+        time.advanceMs(650);
+        get(leader.controller.brokerHeartbeat(heartbeat(1, epochs[1], leader), connections[1]));
+        assertEquals(BrokerState.UNFENCED, leader.image().broker(3).state());
+        assertEquals(BrokerState.UNFENCED, quorum.voter(2).image().broker(1).state());
+    }
+
+    @Test
+    void aHeartbeatThatArrivesAfterItsConnectionClosedDoesNotUndoTheLoss() throws Exception {
+        start(3, 900, 200);
+        quorum.cluster.electLeader(1);
+        LocalQuorum.Voter leader = quorum.voter(1);
+        await().atMost(Duration.ofSeconds(5)).until(leader.controller::isActive);
+        long[] epochs = registerAndUnfence(leader.controller, leader, 2);
+        ClientConnection dying = new ClientConnection("127.0.0.1:50002");
+        get(leader.controller.brokerHeartbeat(heartbeat(2, epochs[2], leader), dying));
+
+        dying.markClosed();
+        leader.controller.connectionClosed(dying);
+        // A heartbeat read off the connection before it closed, processed after the close.
+        get(leader.controller.brokerHeartbeat(heartbeat(2, epochs[2], leader), dying));
+        time.advanceMs(100);
+        get(leader.controller.brokerHeartbeat(heartbeat(1, epochs[1], leader)));
+        assertEquals(BrokerState.UNFENCED, leader.image().broker(2).state());
+        time.advanceMs(100);
+        await().atMost(Duration.ofSeconds(5)).until(() -> leader.image().broker(2).state() == BrokerState.FENCED);
+        assertEquals(BrokerState.UNFENCED, leader.image().broker(1).state());
     }
 
     @Test

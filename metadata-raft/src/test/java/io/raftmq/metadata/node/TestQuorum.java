@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A metadata quorum of real voters in this JVM: each a {@link ControllerServer} (SOFAJRaft on its
@@ -110,7 +111,8 @@ public final class TestQuorum implements AutoCloseable {
         voter.server = new ControllerServer(nodeId, voter.dir.resolve("metadata"), endpoint, config(),
                 Time.SYSTEM, voter.faults);
         voter.server.start();
-        voter.grpc = GrpcServers.start("127.0.0.1", voter.grpcPort, voter.server.services());
+        voter.grpc = GrpcServers.start("127.0.0.1", voter.grpcPort, voter.server.services(), Set.of(),
+                voter.server.transportFilters());
     }
 
     /** Stops a voter cleanly (a leader hands leadership over on the way), then its gRPC server. */
