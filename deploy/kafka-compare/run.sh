@@ -14,7 +14,8 @@
 # STEPS=failover runs, instead of the perf tools, KafkaFailoverTrial (broker-node's test classes,
 # built with Maven): an idempotent kafka-clients producer at acks=all, kill -9 of the partition
 # leader, every acknowledged record read back; TRIALS times, the killed node restarted between
-# trials. KAFKA_FAILOVER_TIMEOUTS=1 gives Kafka raftmq's failover timeouts (heartbeat 100 ms,
+# trials; VICTIM=leader (default: a partition leader that is not the active controller) or
+# VICTIM=leader-and-controller. KAFKA_FAILOVER_TIMEOUTS=1 gives Kafka raftmq's failover timeouts (heartbeat 100 ms,
 # session 600 ms, election timeout 300 ms, fetch timeout 600 ms) instead of its defaults.
 # Env:     TARGET (default kafka), NUM_RECORDS (default 1000000), RECORD_SIZE (default 100),
 #          E2E_RECORDS (default 10000), START_TIMEOUT (s, default 120), KEEP_DATA=1 (do not delete
@@ -164,10 +165,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # Kafka tool JVMs are tracked in TOOL_PID (not run in a subshell) so the trap can kill them.
-start_tool() { # start_tool HEAP LOGFILE class args...   (background; pid in TOOL_PID)
+start_tool() { # start_tool HEAP LOGFILE class args...   (background; pid in TOOL_PID; CPU in LOGFILE.cpu)
   local heap="$1" out="$2"; shift 2
   # shellcheck disable=SC2086
-  java $heap $PERF_OPTS -Dkafka.logs.dir="$LOGS" -Dlog4j2.configurationFile="$BASE/config/log4j2-tools.properties" \
+  /usr/bin/time -f '%U %S' -o "$out.cpu" java $heap $PERF_OPTS -Dkafka.logs.dir="$LOGS" -Dlog4j2.configurationFile="$BASE/config/log4j2-tools.properties" \
     -cp "$WORK/classes:$CP" "$@" >"$out" 2>&1 </dev/null &
   TOOL_PID=$!
 }
@@ -179,6 +180,19 @@ run_tool() { # run_tool HEAP LOGFILE class args...   (foreground)
   return $rc
 }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+# CPU seconds (user + system) the three nodes have used so far, from /proc (pid files in $DATA).
+nodes_cpu() {
+  local total=0 f ticks
+  for f in "$DATA"/node-*.pid; do
+    ticks="$(awk '{ print $14 + $15 }' "/proc/$(cat "$f")/stat" 2>/dev/null || echo 0)"
+    total=$((total + ticks))
+  done
+  awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+# "client X s, nodes Y s": CPU of the tool that wrote LOGFILE.cpu, and of the nodes since NODES_BEFORE.
+cpu_line() { # cpu_line LOGFILE NODES_BEFORE
+  echo "CPU: client $(awk '{ printf "%.2f", $1 + $2 }' "$1.cpu" 2>/dev/null) s, nodes $(awk -v a="$2" -v b="$(nodes_cpu)" 'BEGIN { printf "%.2f", b - a }') s"
+}
 
 if [ "$TARGET" = raftmq ]; then
   # ---- raftmq: deploy/cluster.sh in a fresh data dir ----------------------------------------------
@@ -302,10 +316,11 @@ if [ "${STEPS:-perf}" = failover ]; then
     RESTART="bash '$LOGS/node{id}/start.sh'"
   fi
   out="$LOGS/failover.out"
-  log "failover: ${TRIALS:-5} trials, kill -9 of the partition leader under an idempotent acks=all producer"
+  log "failover: ${TRIALS:-5} trials, kill -9 of the partition leader (${VICTIM:-leader}) under an idempotent acks=all producer"
   # shellcheck disable=SC2086
   java -Xmx512m $PERF_OPTS -cp "$TRIAL_CP" io.raftmq.node.KafkaFailoverTrial --bootstrap "$BOOTSTRAP" \
-    --trials "${TRIALS:-5}" --kill-command "$KILL" --restart-command "$RESTART" >"$out" 2>&1 || FAILED_TRIAL=1
+    --trials "${TRIALS:-5}" --victim "${VICTIM:-leader}" --kill-command "$KILL" --restart-command "$RESTART" \
+    >"$out" 2>&1 || FAILED_TRIAL=1
   echo
   echo "=== $([ "$TARGET" = raftmq ] && echo "raftmq (Kafka listener)" || echo "Kafka 4.4.0$([ "${KAFKA_FAILOVER_TIMEOUTS:-0}" = 1 ] && echo ", raftmq's failover timeouts")"), failover through kafka-clients"
   grep -E '^(trial|  )' "$out" || tail -n 20 "$out"
@@ -325,20 +340,22 @@ SUMMARY=()
 for acks in all 1; do
   out="$LOGS/producer-acks-$acks.out"
   log "producer perf: acks=$acks, $NUM_RECORDS x $RECORD_SIZE B, throughput unthrottled, extra props: ${EXTRA_PROPS[*]:-none}"
+  before="$(nodes_cpu)"
   run_tool -Xmx512M "$out" org.apache.kafka.tools.ProducerPerformance --topic "$TOPIC" \
     --num-records "$NUM_RECORDS" --record-size "$RECORD_SIZE" --throughput -1 \
     --producer-props "bootstrap.servers=$BOOTSTRAP" "acks=$acks" ${EXTRA_PROPS[@]+"${EXTRA_PROPS[@]}"} \
     || { tail -n 30 "$out" >&2; die "producer perf test (acks=$acks) failed"; }
   line="$(grep -E 'records sent, .* 50th' "$out" | tail -n1 || true)"
   [ -n "$line" ] || { tail -n 30 "$out" >&2; die "no summary line in $out"; }
-  SUMMARY+=("acks=$acks: $line")
+  SUMMARY+=("acks=$acks: $line $(cpu_line "$out" "$before")")
 done
 
 out="$LOGS/consumer.out"
 log "consumer perf: $((2 * NUM_RECORDS)) records (what the two producer runs wrote), assign()"
+before="$(nodes_cpu)"
 run_tool -Xmx512M "$out" AssignedConsumerPerformance "$BOOTSTRAP" "$TOPIC" "$((2 * NUM_RECORDS))" 60000 \
   || { tail -n 30 "$out" >&2; }
-SUMMARY+=("consume: $(tail -n1 "$out")")
+SUMMARY+=("consume: $(tail -n1 "$out") $(cpu_line "$out" "$before")")
 
 # ---- end-to-end latency: one record at a time, acks=all, on a 1-partition RF 3 topic ------------------
 run_tool -Xmx256M "$LOGS/e2e-topic-create.out" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \

@@ -28,7 +28,7 @@ class KafkaClientFailoverIT {
                     cluster.awaitHealthy(controllers, Duration.ofSeconds(60));
                 }
                 KafkaFailoverTrial.Result r = new KafkaFailoverTrial(cluster.kafkaBootstrap(), 500).run(
-                        "kafka-failover", id -> {
+                        "kafka-failover", false, id -> {
                             long nanos = System.nanoTime();
                             cluster.node(id).kill9();
                             return nanos;

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -18,16 +19,17 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * One failover trial through Kafka's own Java client, the same against raftmq's Kafka listener and
- * against Apache Kafka: an idempotent producer at acks=all writes numbered records to a new
- * one-partition RF 3 topic (min.insync.replicas 2) at a steady rate; the partition's leader is
- * killed ({@code kill -9}); production goes on until acknowledgements have resumed for a while;
+ * against Apache Kafka: an idempotent producer at acks=all writes numbered records to one partition
+ * of a new RF 3 topic (3 partitions, min.insync.replicas 2) at a steady rate, the partition chosen
+ * so that its leader is (or is not) the active controller; that leader is killed ({@code kill -9});
+ * production goes on until acknowledgements have resumed for a while;
  * then the partition is read back in full and every acknowledged record must be there exactly
  * once, at the offset its acknowledgement named. Reports the longest gap between two
  * acknowledgements around the kill.
@@ -49,13 +51,14 @@ final class KafkaFailoverTrial {
      * What one trial measured. {@code misplaced}: acknowledged records found at another offset than
      * acknowledged; {@code errors}: sends that failed (their records may or may not be in the log).
      */
-    record Result(int victim, double longestGapMs, double resumedAfterKillMs, int acked, int lost, int duplicates,
-            int misplaced, int errors, List<String> problems) {
+    record Result(int victim, boolean victimWasController, double longestGapMs, double resumedAfterKillMs,
+            int acked, int lost, int duplicates, int misplaced, int errors, List<String> problems) {
         @Override
         public String toString() {
-            return String.format("leader %d killed: longest gap between acks %.0f ms, first ack %.0f ms after the kill;"
-                    + " %d acknowledged, %d lost, %d duplicates, %d misplaced, %d failed sends", victim, longestGapMs,
-                    resumedAfterKillMs, acked, lost, duplicates, misplaced, errors);
+            return String.format("leader %d%s killed: longest gap between acks %.0f ms, first ack %.0f ms after the"
+                    + " kill; %d acknowledged, %d lost, %d duplicates, %d misplaced, %d failed sends", victim,
+                    victimWasController ? " (the active controller)" : "", longestGapMs, resumedAfterKillMs, acked,
+                    lost, duplicates, misplaced, errors);
         }
     }
 
@@ -80,11 +83,18 @@ final class KafkaFailoverTrial {
         return ackNanos.size();
     }
 
-    /** Creates {@code topic}, produces, kills its leader after {@code before}, goes on for {@code after}. */
-    Result run(String topic, Killer killer, Duration before, Duration after) throws Exception {
+    /**
+     * Creates {@code topic}, produces to a partition whose leader is the active controller when
+     * {@code leaderIsController} (else one whose leader is not), kills that leader after {@code
+     * before}, goes on for {@code after}.
+     */
+    Result run(String topic, boolean leaderIsController, Killer killer, Duration before, Duration after)
+            throws Exception {
         Properties adminProps = new Properties();
         adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        int victim;
+        int victim = -1;
+        int partition = -1;
+        int controller;
         try (Admin admin = Admin.create(adminProps)) {
             // Every broker up (a node killed by the previous trial may still be restarting): RF 3.
             long brokersDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
@@ -94,18 +104,30 @@ final class KafkaFailoverTrial {
                 }
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
             }
-            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3).configs(Map.of("min.insync.replicas", "2"))))
+            admin.createTopics(List.of(new NewTopic(topic, 3, (short) 3).configs(Map.of("min.insync.replicas", "2"))))
                     .all().get(60, TimeUnit.SECONDS);
-            Node leader = null;
+            controller = activeController(admin);
+            List<Integer> leaders = new ArrayList<>();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (leader == null && System.nanoTime() < deadline) {
-                leader = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic)
-                        .partitions().get(0).leader();
+            while (leaders.size() < 3 || leaders.contains(-1)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(topic + " has partitions without a leader after 30 s: " + leaders);
+                }
+                leaders.clear();
+                admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic)
+                        .partitions().forEach(p -> leaders.add(p.leader() == null ? -1 : p.leader().id()));
             }
-            if (leader == null) {
-                throw new IllegalStateException(topic + " has no leader after 30 s");
+            for (int p = 0; p < leaders.size() && partition < 0; p++) {
+                if ((leaders.get(p) == controller) == leaderIsController) {
+                    partition = p;
+                    victim = leaders.get(p);
+                }
             }
-            victim = leader.id();
+            if (partition < 0) {
+                throw new IllegalStateException("no partition of " + topic + " has a leader that "
+                        + (leaderIsController ? "is" : "is not") + " the active controller " + controller
+                        + ": leaders " + leaders);
+            }
         }
         long killNanos;
         Map<String, Object> props = new HashMap<>();
@@ -129,7 +151,8 @@ final class KafkaFailoverTrial {
             for (long next = start; System.nanoTime() < stopAt; next += intervalNanos) {
                 LockSupport.parkNanos(next - System.nanoTime());
                 int value = sent++;
-                producer.send(new ProducerRecord<>(topic, 0, null, Integer.toString(value)), (metadata, error) -> {
+                int target = partition;
+                producer.send(new ProducerRecord<>(topic, target, null, Integer.toString(value)), (metadata, error) -> {
                     if (error == null) {
                         acked(value, metadata.offset(), System.nanoTime());
                     } else {
@@ -149,16 +172,31 @@ final class KafkaFailoverTrial {
             }
             producer.flush();
         }
-        return verdict(victim, killNanos, readBack(topic));
+        return verdict(victim, victim == controller, killNanos, readBack(topic, partition));
     }
 
-    private Map<Long, Integer> readBack(String topic) {
+    /**
+     * The active controller: Kafka answers it through DescribeQuorum; raftmq's listener does not
+     * serve that API and answers it as DescribeCluster's controller.
+     */
+    private static int activeController(Admin admin) throws Exception {
+        try {
+            return admin.describeMetadataQuorum().quorumInfo().get(30, TimeUnit.SECONDS).leaderId();
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof UnsupportedVersionException)) {
+                throw e;
+            }
+            return admin.describeCluster().controller().get(30, TimeUnit.SECONDS).id();
+        }
+    }
+
+    private Map<Long, Integer> readBack(String topic, int partition) {
         Map<String, Object> props = new HashMap<>();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        TopicPartition tp = new TopicPartition(topic, 0);
+        TopicPartition tp = new TopicPartition(topic, partition);
         Map<Long, Integer> out = new HashMap<>();
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
             consumer.assign(List.of(tp));
@@ -174,7 +212,8 @@ final class KafkaFailoverTrial {
         return out;
     }
 
-    private synchronized Result verdict(int victim, long killNanos, Map<Long, Integer> log) {
+    private synchronized Result verdict(int victim, boolean victimWasController, long killNanos,
+            Map<Long, Integer> log) {
         Map<Integer, Integer> copies = new HashMap<>();
         log.values().forEach(v -> copies.merge(v, 1, Integer::sum));
         List<String> problems = new ArrayList<>();
@@ -210,7 +249,7 @@ final class KafkaFailoverTrial {
                 longestGapMs = Math.max(longestGapMs, (b - a) / 1e6);
             }
         }
-        return new Result(victim, longestGapMs, resumedMs, ackedOffsets.size(), lost, duplicates, misplaced,
+        return new Result(victim, victimWasController, longestGapMs, resumedMs, ackedOffsets.size(), lost, duplicates, misplaced,
                 errors.get(), List.copyOf(problems.subList(0, Math.min(20, problems.size()))));
     }
 
@@ -223,7 +262,7 @@ final class KafkaFailoverTrial {
      */
     public static void main(String[] args) throws Exception {
         Map<String, String> options = new HashMap<>(Map.of("--trials", "3", "--rate", "1000", "--topic-prefix",
-                "failover", "--restart-command", ""));
+                "failover", "--restart-command", "", "--victim", "leader"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             options.put(args[i], args[i + 1]);
         }
@@ -231,14 +270,15 @@ final class KafkaFailoverTrial {
         String kill = options.get("--kill-command");
         if (bootstrap == null || kill == null) {
             System.err.println("usage: KafkaFailoverTrial --bootstrap HOST:PORT,... --kill-command 'CMD {id}'"
-                    + " [--restart-command 'CMD {id}'] [--trials N] [--rate RECORDS_PER_S] [--topic-prefix NAME]");
+                    + " [--restart-command 'CMD {id}'] [--trials N] [--rate RECORDS_PER_S] [--topic-prefix NAME]"
+                    + " [--victim leader|leader-and-controller]");
             System.exit(2);
         }
         boolean clean = true;
         for (int t = 1; t <= Integer.parseInt(options.get("--trials")); t++) {
             KafkaFailoverTrial trial = new KafkaFailoverTrial(bootstrap, Integer.parseInt(options.get("--rate")));
             Result r = trial.run(options.get("--topic-prefix") + "-" + t + "-" + System.currentTimeMillis(),
-                    id -> {
+                    options.get("--victim").equals("leader-and-controller"), id -> {
                         long nanos = System.nanoTime();
                         shell(kill.replace("{id}", Integer.toString(id)));
                         return nanos;
