@@ -69,8 +69,8 @@ public final class RaftmqServer implements AutoCloseable {
         if (config.isBroker()) {
             broker = new BrokerServer(new BrokerServer.Options(config.nodeId(), config.advertisedListener(),
                     config.kafkaListener(), config.kafkaAdvertisedListener(), config.controllerBootstrap(),
-                    config.rack(), config.heartbeatIntervalMs(), config.sessionTimeoutMs(), config.controlledShutdownTimeoutMs(), config.dataDir(),
-                    config.brokerConfig()), time, faultHandler);
+                    config.rack(), config.heartbeatIntervalMs(), config.sessionTimeoutMs(),
+                    config.controlledShutdownTimeoutMs(), config.dataDir(), config.brokerConfig()), time, faultHandler);
             services.addAll(broker.services());
         }
         try {

@@ -151,8 +151,9 @@ final class KafkaFailoverTrial {
             for (long next = start; System.nanoTime() < stopAt; next += intervalNanos) {
                 LockSupport.parkNanos(next - System.nanoTime());
                 int value = sent++;
-                int target = partition;
-                producer.send(new ProducerRecord<>(topic, target, null, Integer.toString(value)), (metadata, error) -> {
+                ProducerRecord<String, String> record = new ProducerRecord<>(topic, partition, null,
+                        Integer.toString(value));
+                producer.send(record, (metadata, error) -> {
                     if (error == null) {
                         acked(value, metadata.offset(), System.nanoTime());
                     } else {
@@ -249,8 +250,8 @@ final class KafkaFailoverTrial {
                 longestGapMs = Math.max(longestGapMs, (b - a) / 1e6);
             }
         }
-        return new Result(victim, victimWasController, longestGapMs, resumedMs, ackedOffsets.size(), lost, duplicates, misplaced,
-                errors.get(), List.copyOf(problems.subList(0, Math.min(20, problems.size()))));
+        return new Result(victim, victimWasController, longestGapMs, resumedMs, ackedOffsets.size(), lost,
+                duplicates, misplaced, errors.get(), List.copyOf(problems.subList(0, Math.min(20, problems.size()))));
     }
 
     /**

@@ -227,7 +227,8 @@ final class ConfigsHandler {
                 case DELETE -> ops.add(delete(c.name()));
                 case APPEND, SUBTRACT -> {
                     if (inForce == null) {
-                        List<ConfigDescriptions.Described> described = api.admin().describeTopicConfigs(r.resourceName());
+                        List<ConfigDescriptions.Described> described =
+                                api.admin().describeTopicConfigs(r.resourceName());
                         if (described == null) {
                             return BrokerApi.unknownTopic(r.resourceName()); // no value in force to change
                         }

@@ -109,8 +109,9 @@ final class FetchHandler {
                     p.currentLeaderEpoch(), p.lastFetchedEpoch())));
         }
         boolean readCommitted = data.isolationLevel() == IsolationLevel.READ_COMMITTED.id();
-        CompletableFuture<BrokerApi.FetchAnswer> fetched = api.fetch(unknownIds ? 0 : data.maxWaitMs(), data.minBytes(),
-                data.maxBytes(), partitions).exceptionally(e -> new BrokerApi.FetchAnswer(BrokerApi.internal(e), Map.of()));
+        CompletableFuture<BrokerApi.FetchAnswer> fetched = api.fetch(unknownIds ? 0 : data.maxWaitMs(),
+                data.minBytes(), data.maxBytes(), partitions)
+                .exceptionally(e -> new BrokerApi.FetchAnswer(BrokerApi.internal(e), Map.of()));
         return request.onLoop(fetched, answer -> KafkaResponse.send(answer.error().isFailure()
                 ? refusedWhole(version, toFetch, KafkaErrors.code(answer.error()))
                 : response(version, context, toFetch, names, answer, readCommitted)));

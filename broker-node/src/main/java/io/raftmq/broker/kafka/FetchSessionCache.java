@@ -29,9 +29,9 @@ import org.slf4j.LoggerFactory;
  *   <li>(0, -1), every Fetch below v7: {@link Sessionless}, answered in full with session id 0;
  *   <li>(any, 0): a full fetch that asks for a session ({@link NewSession}); a session it names is
  *       closed first. Its answer creates a session holding the answered partitions (those that
- *       returned records last), at epoch 1, and gives its id; or id 0 when the cache is full and no session has been idle longer than
- *       the eviction bound (the least recently used such session makes room), or when sessions
- *       are off (0 slots): the client then fetches in full;
+ *       returned records last), at epoch 1, and gives its id; or id 0 when the cache is full and
+ *       no session has been idle longer than the eviction bound (the least recently used such
+ *       session makes room), or when sessions are off (0 slots): the client then fetches in full;
  *   <li>(id, -1): closes the session and is answered as sessionless;
  *   <li>(id, e > 0): {@link Incremental}: refused when no session has the id
  *       (FETCH_SESSION_ID_NOT_FOUND), when e is not the session's epoch
