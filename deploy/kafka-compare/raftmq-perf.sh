@@ -29,18 +29,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# CPU seconds the three nodes have used so far, from /proc.
-nodes_cpu() {
-  local total=0 f ticks
-  for f in "$RAFTMQ_HOME"/node-*.pid; do
-    ticks="$(awk '{ print $14 + $15 }' "/proc/$(cat "$f")/stat" 2>/dev/null || echo 0)"
-    total=$((total + ticks))
-  done
-  awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
-}
-cpu_line() { # cpu_line LOGFILE NODES_BEFORE
-  echo "CPU: client $(awk '{ printf "%.2f", $1 + $2 }' "$1.cpu" 2>/dev/null) s, nodes $(awk -v a="$2" -v b="$(nodes_cpu)" 'BEGIN { printf "%.2f", b - a }') s"
-}
+# shellcheck source=deploy/kafka-compare/cpu.sh
+source "$BASE/cpu.sh"
+CPU_PID_DIR="$RAFTMQ_HOME"
 timed() { local out="$1"; shift; /usr/bin/time -f '%U %S' -o "$out.cpu" "$@" >"$out" 2>&1; }
 
 props=()
@@ -55,12 +46,12 @@ raftmq topics --bootstrap-server "$BOOTSTRAP" --create --topic e2e-bench --parti
   --config min.insync.replicas=2 >/dev/null
 SUMMARY=()
 for acks in all 1; do
-  before="$(nodes_cpu)"
+  before="$(nodes_cpu "$CPU_PID_DIR")"
   timed "$LOGS/produce-$acks.out" "$ROOT/bin/raftmq" perf produce --bootstrap-server "$BOOTSTRAP" --topic perf-bench \
     --num-records "$NUM_RECORDS" --record-size "$RECORD_SIZE" --throughput -1 --acks "$acks" ${props[@]+"${props[@]}"}
   SUMMARY+=("acks=$acks: $(grep 'records sent' "$LOGS/produce-$acks.out" | tail -1) $(cpu_line "$LOGS/produce-$acks.out" "$before")")
 done
-before="$(nodes_cpu)"
+before="$(nodes_cpu "$CPU_PID_DIR")"
 timed "$LOGS/consume.out" "$ROOT/bin/raftmq" perf consume --bootstrap-server "$BOOTSTRAP" --topic perf-bench \
   --num-records $((2 * NUM_RECORDS))
 SUMMARY+=("consume: $(tail -1 "$LOGS/consume.out") $(cpu_line "$LOGS/consume.out" "$before")")

@@ -180,19 +180,9 @@ run_tool() { # run_tool HEAP LOGFILE class args...   (foreground)
   return $rc
 }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-# CPU seconds (user + system) the three nodes have used so far, from /proc (pid files in $DATA).
-nodes_cpu() {
-  local total=0 f ticks
-  for f in "$DATA"/node-*.pid; do
-    ticks="$(awk '{ print $14 + $15 }' "/proc/$(cat "$f")/stat" 2>/dev/null || echo 0)"
-    total=$((total + ticks))
-  done
-  awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
-}
-# "client X s, nodes Y s": CPU of the tool that wrote LOGFILE.cpu, and of the nodes since NODES_BEFORE.
-cpu_line() { # cpu_line LOGFILE NODES_BEFORE
-  echo "CPU: client $(awk '{ printf "%.2f", $1 + $2 }' "$1.cpu" 2>/dev/null) s, nodes $(awk -v a="$2" -v b="$(nodes_cpu)" 'BEGIN { printf "%.2f", b - a }') s"
-}
+# shellcheck source=deploy/kafka-compare/cpu.sh
+source "$BASE/cpu.sh"
+CPU_PID_DIR="$DATA"
 
 if [ "$TARGET" = raftmq ]; then
   # ---- raftmq: deploy/cluster.sh in a fresh data dir ----------------------------------------------
@@ -340,7 +330,7 @@ SUMMARY=()
 for acks in all 1; do
   out="$LOGS/producer-acks-$acks.out"
   log "producer perf: acks=$acks, $NUM_RECORDS x $RECORD_SIZE B, throughput unthrottled, extra props: ${EXTRA_PROPS[*]:-none}"
-  before="$(nodes_cpu)"
+  before="$(nodes_cpu "$CPU_PID_DIR")"
   run_tool -Xmx512M "$out" org.apache.kafka.tools.ProducerPerformance --topic "$TOPIC" \
     --num-records "$NUM_RECORDS" --record-size "$RECORD_SIZE" --throughput -1 \
     --producer-props "bootstrap.servers=$BOOTSTRAP" "acks=$acks" ${EXTRA_PROPS[@]+"${EXTRA_PROPS[@]}"} \
@@ -352,7 +342,7 @@ done
 
 out="$LOGS/consumer.out"
 log "consumer perf: $((2 * NUM_RECORDS)) records (what the two producer runs wrote), assign()"
-before="$(nodes_cpu)"
+before="$(nodes_cpu "$CPU_PID_DIR")"
 run_tool -Xmx512M "$out" AssignedConsumerPerformance "$BOOTSTRAP" "$TOPIC" "$((2 * NUM_RECORDS))" 60000 \
   || { tail -n 30 "$out" >&2; }
 SUMMARY+=("consume: $(tail -n1 "$out") $(cpu_line "$out" "$before")")
