@@ -40,9 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Metadata and DescribeCluster against three combined nodes in this JVM, through node 1's Kafka
  * APIs, every answer checked on the wire at its version. Brokers list (and leaders are reachable
- * at) the Kafka endpoints the image holds: none until brokers register one, then every broker;
- * the expectations are built from the image, so they hold either way ({@link KafkaClusterViewTest}
- * covers both on hand-built images).
+ * at) the Kafka endpoints the brokers registered, as the image holds them ({@link
+ * KafkaClusterViewTest} covers brokers with and without one on hand-built images).
  */
 @Timeout(180)
 class KafkaMetadataHandlerTest {

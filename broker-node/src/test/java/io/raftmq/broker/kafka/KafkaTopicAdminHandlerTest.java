@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * CreateTopics, DeleteTopics, CreatePartitions (and ElectLeaders, once connected) against one
+ * CreateTopics, DeleteTopics, CreatePartitions and ElectLeaders against one
  * combined node in this JVM, every answer checked on the wire at its version; the outcome is
  * checked in the broker's metadata image, which the answers wait for.
  */
