@@ -3,7 +3,6 @@ package io.raftmq.broker;
 import io.raftmq.common.ApiError;
 import io.raftmq.protocol.common.ErrorCode;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.LongSupplier;
 
 /**
@@ -60,8 +59,7 @@ final class InitProducerIdHandler {
         }
         return ids.nextProducerId().handle((id, error) -> {
             if (error != null) {
-                Throwable cause = error instanceof CompletionException && error.getCause() != null
-                        ? error.getCause() : error;
+                Throwable cause = BrokerApi.unwrap(error);
                 ApiError apiError = cause instanceof ProducerIdManager.ApiException api ? api.error
                         : ApiError.of(ErrorCode.UNKNOWN_SERVER_ERROR, "no producer id: %s", cause.toString());
                 return new Result(apiError, -1, -1);

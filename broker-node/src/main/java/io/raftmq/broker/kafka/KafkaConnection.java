@@ -8,6 +8,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.raftmq.broker.BrokerApi;
 import io.raftmq.common.Time;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -360,8 +361,7 @@ final class KafkaConnection extends ChannelDuplexHandler {
             try {
                 response = head.answer().join();
             } catch (CompletionException | CancellationException e) {
-                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                fail(head, "failed: " + cause);
+                fail(head, "failed: " + BrokerApi.unwrap(e));
                 return;
             }
             if (response instanceof KafkaResponse.Send send) {
