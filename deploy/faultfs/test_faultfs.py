@@ -1,0 +1,429 @@
+#!/usr/bin/env python3
+"""Tests of faultfs.py through a real FUSE mount: python3 deploy/faultfs/test_faultfs.py
+
+Needs /dev/fuse, root (or a user allowed to mount FUSE) and Debian's python3-fusepy; skips every
+test with the reason if one is missing. The end-to-end check with a raftmq node (node-smoke.sh)
+runs only when broker-node/target/raftmq-node.jar and the cli jar are built.
+"""
+
+import errno
+import json
+import mmap
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+FAULTFS = os.path.join(HERE, "faultfs.py")
+
+
+def _python_with_fusepy():
+    for python in (sys.executable, "/usr/bin/python3"):
+        if python and os.path.exists(python) and subprocess.run(
+                [python, "-c", "import fusepy"], stderr=subprocess.DEVNULL).returncode == 0:
+            return python
+    return None
+
+
+PYTHON = _python_with_fusepy()
+SKIP_REASON = None
+if not os.path.exists("/dev/fuse"):
+    SKIP_REASON = "/dev/fuse is missing: faultfs needs FUSE"
+elif PYTHON is None:
+    SKIP_REASON = "fusepy is missing: apt-get install -y python3-fusepy fuse3"
+elif shutil.which("fusermount3") is None and shutil.which("umount") is None:
+    SKIP_REASON = "neither fusermount3 nor umount found"
+
+
+def wait_until(condition, timeout_s=10.0, what="condition"):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Mount:
+    """One faultfs process over a fresh backing directory."""
+
+    def __init__(self, *extra_args):
+        self.dir = tempfile.mkdtemp(prefix="faultfs-test-")
+        self.backing = os.path.join(self.dir, "backing")
+        self.mnt = os.path.join(self.dir, "mnt")
+        os.mkdir(self.backing)
+        os.mkdir(self.mnt)
+        self.extra_args = list(extra_args)
+        self.proc = None
+
+    def start(self):
+        self.stderr = open(os.path.join(self.dir, "faultfs.err"), "wb")
+        self.proc = subprocess.Popen([PYTHON, FAULTFS, self.backing, self.mnt] + self.extra_args,
+                                     stdout=subprocess.PIPE, stderr=self.stderr)
+        line = self.proc.stdout.readline().decode().strip()
+        if line != "faultfs ready":
+            self.proc.kill()
+            raise AssertionError("faultfs did not start: %r; stderr: %s" % (line, self.log()))
+        return self
+
+    def log(self):
+        with open(os.path.join(self.dir, "faultfs.err")) as f:
+            return f.read()
+
+    def path(self, *parts):
+        return os.path.join(self.mnt, *parts)
+
+    def ctl(self, command):
+        with open(self.path(".faultfs"), "w") as f:
+            f.write(command + "\n")
+
+    def status(self):
+        with open(self.path(".faultfs")) as f:
+            return json.loads(f.read())
+
+    def unmount(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            tool = ["fusermount3", "-u"] if shutil.which("fusermount3") else ["umount"]
+            subprocess.run(tool + [self.mnt], check=False)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                subprocess.run(["umount", "-l", self.mnt], check=False)
+        self.proc.stdout.close()
+        self.stderr.close()
+        self.proc = None
+
+    def close(self):
+        self.unmount()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def write_file(path, data, fsync=False, mode="wb"):
+    with open(path, mode) as f:
+        f.write(data)
+        f.flush()
+        if fsync:
+            os.fsync(f.fileno())
+
+
+def read_file(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class FaultFsTest(unittest.TestCase):
+    extra_args = ()
+
+    def setUp(self):
+        self.fs = Mount(*self.extra_args).start()
+        self.addCleanup(self.fs.close)
+
+    def drop(self):
+        self.fs.ctl("drop-unsynced")
+
+    # ------------------------------------------------------------------------------ contents
+
+    def test_fsynced_write_survives_drop(self):
+        write_file(self.fs.path("f"), b"durable", fsync=True)
+        fsync_dir(self.fs.mnt)
+        self.drop()
+        self.assertEqual(read_file(self.fs.path("f")), b"durable")
+
+    def test_write_without_fsync_is_lost(self):
+        write_file(self.fs.path("f"), b"A" * 10000, fsync=True)
+        fsync_dir(self.fs.mnt)
+        write_file(self.fs.path("f"), b"B" * 5000, mode="ab")
+        with open(self.fs.path("f"), "r+b") as f:
+            f.seek(100)
+            f.write(b"C" * 10)
+        expected = b"A" * 100 + b"C" * 10 + b"A" * 9890 + b"B" * 5000
+        self.assertEqual(read_file(self.fs.path("f")), expected)
+        self.assertEqual(os.stat(self.fs.path("f")).st_size, 15000)
+        self.assertGreater(self.fs.status()["unsynced_bytes"], 0)
+        self.drop()
+        self.assertEqual(read_file(self.fs.path("f")), b"A" * 10000)
+        self.assertEqual(self.fs.status()["unsynced_bytes"], 0)
+
+    def test_only_what_was_written_before_the_fsync_survives(self):
+        write_file(self.fs.path("f"), b"", fsync=True)
+        fsync_dir(self.fs.mnt)
+        with open(self.fs.path("f"), "r+b") as f:
+            f.write(b"one")
+            f.flush()
+            os.fsync(f.fileno())
+            f.write(b"two")
+            f.flush()
+        self.drop()
+        self.assertEqual(read_file(self.fs.path("f")), b"one")
+
+    def test_truncate_is_reverted_without_fsync(self):
+        data = bytes(range(256)) * 40
+        write_file(self.fs.path("f"), data, fsync=True)
+        fsync_dir(self.fs.mnt)
+        with open(self.fs.path("f"), "r+b") as f:
+            f.truncate(100)
+            f.seek(0, os.SEEK_END)
+            f.write(b"X" * 50)
+            f.truncate(8000)  # grows again: the bytes past 150 read as zeros, not the old data
+        self.assertEqual(read_file(self.fs.path("f")), data[:100] + b"X" * 50 + bytes(7850))
+        self.drop()
+        self.assertEqual(read_file(self.fs.path("f")), data)
+
+    def test_fsynced_truncate_survives(self):
+        write_file(self.fs.path("f"), b"Z" * 9000, fsync=True)
+        fsync_dir(self.fs.mnt)
+        with open(self.fs.path("f"), "r+b") as f:
+            f.truncate(10)
+            os.fsync(f.fileno())
+        self.drop()
+        self.assertEqual(read_file(self.fs.path("f")), b"Z" * 10)
+        self.assertEqual(os.path.getsize(os.path.join(self.fs.backing, "f")), 10)
+
+    # ----------------------------------------------------------------------------- namespace
+
+    def test_created_file_vanishes_without_dirsync_even_if_fsynced(self):
+        write_file(self.fs.path("new"), b"data", fsync=True)
+        self.drop()
+        self.assertFalse(os.path.exists(self.fs.path("new")))
+        write_file(self.fs.path("new"), b"data", fsync=True)
+        fsync_dir(self.fs.mnt)
+        self.drop()
+        self.assertEqual(read_file(self.fs.path("new")), b"data")
+
+    def test_rename_without_dirsync_is_undone_with_dirsync_kept(self):
+        write_file(self.fs.path("a"), b"aaa", fsync=True)
+        fsync_dir(self.fs.mnt)
+        os.rename(self.fs.path("a"), self.fs.path("b"))
+        self.assertEqual(os.listdir(self.fs.mnt), ["b"])
+        self.drop()
+        self.assertEqual(sorted(os.listdir(self.fs.mnt)), ["a"])
+        self.assertEqual(read_file(self.fs.path("a")), b"aaa")
+        os.rename(self.fs.path("a"), self.fs.path("b"))
+        fsync_dir(self.fs.mnt)
+        self.drop()
+        self.assertEqual(sorted(os.listdir(self.fs.mnt)), ["b"])
+        self.assertEqual(read_file(self.fs.path("b")), b"aaa")
+
+    def test_rename_replacing_a_file(self):
+        write_file(self.fs.path("cp"), b"old", fsync=True)
+        fsync_dir(self.fs.mnt)
+        write_file(self.fs.path("cp.tmp"), b"new", fsync=True)
+        os.replace(self.fs.path("cp.tmp"), self.fs.path("cp"))
+        self.drop()  # the replace was not followed by a directory fsync
+        self.assertEqual(sorted(os.listdir(self.fs.mnt)), ["cp"])
+        self.assertEqual(read_file(self.fs.path("cp")), b"old")
+        write_file(self.fs.path("cp.tmp"), b"new", fsync=True)
+        os.replace(self.fs.path("cp.tmp"), self.fs.path("cp"))
+        fsync_dir(self.fs.mnt)
+        self.drop()
+        self.assertEqual(sorted(os.listdir(self.fs.mnt)), ["cp"])
+        self.assertEqual(read_file(self.fs.path("cp")), b"new")
+
+    def test_rename_across_directories_is_atomic_when_either_is_synced(self):
+        os.mkdir(self.fs.path("d1"))
+        os.mkdir(self.fs.path("d2"))
+        write_file(self.fs.path("d1", "f"), b"f", fsync=True)
+        fsync_dir(self.fs.path("d1"))
+        fsync_dir(self.fs.mnt)
+        os.rename(self.fs.path("d1", "f"), self.fs.path("d2", "g"))
+        fsync_dir(self.fs.path("d1"))  # only the source directory
+        self.drop()
+        self.assertEqual(os.listdir(self.fs.path("d1")), [])
+        self.assertEqual(read_file(self.fs.path("d2", "g")), b"f")
+
+    def test_unlink_without_dirsync_is_undone(self):
+        write_file(self.fs.path("gone"), b"still here", fsync=True)
+        fsync_dir(self.fs.mnt)
+        os.unlink(self.fs.path("gone"))
+        self.assertFalse(os.path.exists(self.fs.path("gone")))
+        self.drop()
+        self.assertEqual(read_file(self.fs.path("gone")), b"still here")
+        os.unlink(self.fs.path("gone"))
+        fsync_dir(self.fs.mnt)
+        self.drop()
+        self.assertFalse(os.path.exists(self.fs.path("gone")))
+        self.assertEqual(os.listdir(self.fs.backing), [".faultfs-staging"])
+
+    def test_new_directory_needs_its_parent_synced(self):
+        os.makedirs(self.fs.path("topic-0"))
+        write_file(self.fs.path("topic-0", "0.log"), b"records", fsync=True)
+        fsync_dir(self.fs.path("topic-0"))
+        self.drop()  # topic-0 itself was never made durable in the root
+        self.assertEqual(os.listdir(self.fs.mnt), [])
+        os.makedirs(self.fs.path("topic-0"))
+        write_file(self.fs.path("topic-0", "0.log"), b"records", fsync=True)
+        fsync_dir(self.fs.mnt)
+        fsync_dir(self.fs.path("topic-0"))
+        self.drop()
+        self.assertEqual(read_file(self.fs.path("topic-0", "0.log")), b"records")
+
+    def test_renamed_directory_and_deleted_tree(self):
+        os.makedirs(self.fs.path("t-0"))
+        write_file(self.fs.path("t-0", "s"), b"seg", fsync=True)
+        fsync_dir(self.fs.path("t-0"))
+        fsync_dir(self.fs.mnt)
+        os.rename(self.fs.path("t-0"), self.fs.path("t-0.delete"))
+        fsync_dir(self.fs.mnt)
+        os.unlink(self.fs.path("t-0.delete", "s"))
+        os.rmdir(self.fs.path("t-0.delete"))
+        self.drop()  # the deletes were not synced: the renamed directory comes back whole
+        self.assertEqual(os.listdir(self.fs.mnt), ["t-0.delete"])
+        self.assertEqual(read_file(self.fs.path("t-0.delete", "s")), b"seg")
+        os.unlink(self.fs.path("t-0.delete", "s"))
+        os.rmdir(self.fs.path("t-0.delete"))
+        fsync_dir(self.fs.mnt)
+        self.drop()
+        self.assertEqual(os.listdir(self.fs.mnt), [])
+        self.assertEqual(os.listdir(self.fs.backing), [".faultfs-staging"])
+
+    def test_open_unlinked_file_stays_readable(self):
+        write_file(self.fs.path("f"), b"x" * 100)
+        with open(self.fs.path("f"), "rb") as f:
+            os.unlink(self.fs.path("f"))
+            self.assertEqual(f.read(), b"x" * 100)
+            self.assertEqual(os.fstat(f.fileno()).st_size, 100)
+        self.assertEqual(os.listdir(self.fs.mnt), [])
+        self.assertEqual(self.fs.status()["used"], 0)
+
+    def test_control_file_is_not_listed(self):
+        write_file(self.fs.path("f"), b"")
+        self.assertEqual(os.listdir(self.fs.mnt), ["f"])
+        self.assertTrue(os.path.exists(self.fs.path(".faultfs")))
+
+    def test_bad_command_is_refused(self):
+        with self.assertRaises(OSError) as caught:
+            self.fs.ctl("capacity lots")
+        self.assertEqual(caught.exception.errno, errno.EINVAL)
+        with self.assertRaises(OSError):
+            self.fs.ctl("explode")
+
+    # -------------------------------------------------------------------------------- faults
+
+    def test_enospc_at_capacity_and_statfs(self):
+        self.fs.ctl("capacity 65536")
+        sv = os.statvfs(self.fs.mnt)
+        self.assertEqual(sv.f_blocks * sv.f_frsize, 65536)
+        self.assertEqual(sv.f_bavail * sv.f_frsize, 65536)
+        write_file(self.fs.path("a"), b"a" * 40000)
+        sv = os.statvfs(self.fs.mnt)
+        self.assertEqual(sv.f_bavail * sv.f_frsize, (65536 - 40000) // 4096 * 4096)
+        with self.assertRaises(OSError) as caught:
+            write_file(self.fs.path("b"), b"b" * 30000)
+        self.assertEqual(caught.exception.errno, errno.ENOSPC)
+        write_file(self.fs.path("a"), b"c" * 40000, mode="r+b")  # overwriting needs no space
+        status = self.fs.status()
+        self.assertEqual(status["capacity"], 65536)
+        self.assertGreaterEqual(status["counters"]["enospc"], 1)
+        os.unlink(self.fs.path("a"))
+        write_file(self.fs.path("b"), b"b" * 30000)  # space freed by the unlink
+        self.fs.ctl("heal")
+        write_file(self.fs.path("c"), b"c" * 100000)
+
+    def test_fsync_delay(self):
+        write_file(self.fs.path("f"), b"x")
+        self.fs.ctl("fsync-delay 300")
+        self.assertEqual(self.fs.status()["fsync_delay_ms"], 300)
+        with open(self.fs.path("f"), "r+b") as f:
+            start = time.monotonic()
+            os.fsync(f.fileno())
+            self.assertGreaterEqual(time.monotonic() - start, 0.3)
+            start = time.monotonic()
+            os.fdatasync(f.fileno())
+            self.assertGreaterEqual(time.monotonic() - start, 0.3)
+        start = time.monotonic()
+        fsync_dir(self.fs.mnt)
+        self.assertGreaterEqual(time.monotonic() - start, 0.3)
+        self.fs.ctl("fsync-delay 0")
+        start = time.monotonic()
+        fsync_dir(self.fs.mnt)
+        self.assertLess(time.monotonic() - start, 0.3)
+
+    def test_fsync_fail(self):
+        write_file(self.fs.path("f"), b"x")
+        self.fs.ctl("fsync-fail on")
+        with open(self.fs.path("f"), "r+b") as f:
+            with self.assertRaises(OSError) as caught:
+                os.fsync(f.fileno())
+            self.assertEqual(caught.exception.errno, errno.EIO)
+            self.fs.ctl("heal")
+            os.fsync(f.fileno())
+        self.assertEqual(self.fs.status()["counters"]["fsync_failed"], 1)
+
+    def test_mmap_read_and_write(self):
+        write_file(self.fs.path("idx"), bytes(8192), fsync=True)
+        fsync_dir(self.fs.mnt)
+        with open(self.fs.path("idx"), "r+b") as f:
+            with mmap.mmap(f.fileno(), 8192) as m:
+                m[0:5] = b"hello"
+                m[5000:5005] = b"world"
+                m.flush()  # msync: written back and fsynced
+        write_file(self.fs.path("idx"), b"!", mode="r+b")  # through write(): seen by a new mapping
+        with open(self.fs.path("idx"), "rb") as f:
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+                self.assertEqual(m[0:5], b"!ello")
+                self.assertEqual(m[5000:5005], b"world")
+        self.drop()
+        data = read_file(self.fs.path("idx"))
+        self.assertEqual(data[0:5], b"hello")
+        self.assertEqual(data[5000:5005], b"world")
+
+    def test_sigterm_unmounts_and_keeps_everything(self):
+        write_file(self.fs.path("f"), b"unsynced but cleanly unmounted")
+        self.fs.proc.send_signal(signal.SIGTERM)
+        self.fs.proc.wait(timeout=20)
+        self.assertFalse(os.path.ismount(self.fs.mnt))
+        self.assertEqual(read_file(os.path.join(self.fs.backing, "f")), b"unsynced but cleanly unmounted")
+        self.assertEqual(os.listdir(self.fs.backing), ["f"])
+
+
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class WritebackTest(unittest.TestCase):
+    def test_oldest_files_are_written_back_past_the_limit(self):
+        fs = Mount("--max-unsynced-bytes", str(64 * 1024)).start()
+        self.addCleanup(fs.close)
+        for name in ("a", "b"):
+            write_file(fs.path(name), b"", fsync=True)
+        fsync_dir(fs.mnt)
+        write_file(fs.path("a"), b"A" * 60000, mode="r+b")
+        write_file(fs.path("b"), b"B" * 30000, mode="r+b")  # over the limit: a is written back
+        status = fs.status()
+        self.assertEqual(status["counters"]["writebacks"], 1)
+        self.assertLessEqual(status["unsynced_bytes"], 64 * 1024)
+        fs.ctl("drop-unsynced")
+        self.assertEqual(read_file(fs.path("a")), b"A" * 60000)
+        self.assertEqual(read_file(fs.path("b")), b"")
+
+
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class NodeSmokeTest(unittest.TestCase):
+    def test_node_recovers_after_drop_unsynced(self):
+        jar = os.path.join(ROOT, "broker-node", "target", "raftmq-node.jar")
+        if not os.path.exists(jar):
+            self.skipTest("no %s: mvn -B -q -o -pl broker-node,cli -am package -DskipTests" % jar)
+        env = dict(os.environ, FAULTFS_PYTHON=PYTHON)
+        result = subprocess.run([os.path.join(HERE, "node-smoke.sh")], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+        output = result.stdout.decode(errors="replace")
+        self.assertEqual(result.returncode, 0, output[-4000:])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
