@@ -106,7 +106,7 @@ class Handle:
 class FaultFs(fuse.Operations):
     use_ns = True
 
-    def __init__(self, backing, max_unsynced_bytes=DEFAULT_MAX_UNSYNCED_BYTES):
+    def __init__(self, backing, max_unsynced_bytes=DEFAULT_MAX_UNSYNCED_BYTES, dirsync_mode="strict"):
         self.mutex = threading.RLock()
         self.backing = os.path.realpath(backing)
         self.staging = os.path.join(self.backing, STAGING_NAME)
@@ -114,6 +114,8 @@ class FaultFs(fuse.Operations):
         self.capacity = 0
         self.fsync_delay_ms = 0
         self.fsync_fail = False
+        self.dirsync_mode = dirsync_mode
+        self.pending_dirs = {}  # ino -> directory whose entries may differ from its durable ones
         self.used = 0
         self.unsynced_bytes = 0
         self.dirty = collections.OrderedDict()  # nodes with unsynced data, oldest first
@@ -453,14 +455,29 @@ class FaultFs(fuse.Operations):
         if node.dparent is STAGED:  # never durably linked: nothing can bring it back
             self._discard_durable(node, False, set())
 
-    def _sync_dir(self, dnode):
-        touched = set()
+    def _sync_dir(self, dnode, touched):
         for name in sorted(set(dnode.children) | set(dnode.dchildren)):
             self._sync_entry(dnode, name, touched)
-        touched.add(self._bpath(dnode))
-        for path in touched:
+        self.pending_dirs.pop(dnode.ino, None)
+
+    def _sync_namespace(self):
+        """Every directory entry durable, as a journal commit makes every earlier rename, create
+        and delete durable."""
+        touched = set()
+        for dnode in list(self.pending_dirs.values()):
+            if dnode.vparent is not None or dnode is self.root:
+                self._sync_dir(dnode, touched)
+        self.pending_dirs.clear()
+        self._fsync_dirs(touched)
+
+    def _fsync_dirs(self, paths):
+        for path in paths:
             if os.path.isdir(path):
                 self._fsync_path(path)
+
+    def _changed(self, *dnodes):
+        for dnode in dnodes:
+            self.pending_dirs[dnode.ino] = dnode
 
     @staticmethod
     def _fsync_path(path):
@@ -472,11 +489,7 @@ class FaultFs(fuse.Operations):
 
     def _sync_all(self):
         """Everything durable, as sync(2) followed by an unmount would make it."""
-        stack = [self.root]
-        while stack:
-            dnode = stack.pop()
-            self._sync_dir(dnode)
-            stack.extend(c for c in dnode.children.values() if c.is_dir)
+        self._sync_namespace()
         for node in list(self.inodes.values()):
             if not node.is_dir and node.unsynced():
                 self._apply(node)
@@ -490,12 +503,12 @@ class FaultFs(fuse.Operations):
             if handle.node is not None:
                 handle.node.open_count = 0
         self.handles.clear()
-        reverted = 0
+        reverted = []
         for node in self.inodes.values():
             self._close_fd(node)
             if node.is_dir:
                 if node.children != node.dchildren:
-                    reverted += len(set(node.children.items()) ^ set(node.dchildren.items()))
+                    reverted.extend(self._reverted_entries(node))
                 node.children = {}
                 node.hidden = {}
             node.vparent = node.vname = None
@@ -516,6 +529,7 @@ class FaultFs(fuse.Operations):
                     child.vsize = child.base_size = child.trunc_floor = os.path.getsize(self._bpath(child))
         self.inodes = kept
         self.dirty.clear()
+        self.pending_dirs.clear()
         self.unsynced_bytes = 0
         self.used = 0
         for node in self.inodes.values():
@@ -525,8 +539,28 @@ class FaultFs(fuse.Operations):
         os.mkdir(self.staging)
         self._fsync_path(self.backing)
         self.counters["drops"] += 1
-        self.last_drop = {"bytes": dropped_bytes, "files": dropped_files, "entries": reverted}
+        self.last_drop = {"bytes": dropped_bytes, "files": dropped_files, "entries": len(reverted),
+                          "entries_sample": sorted(reverted)[:20]}
         return self.last_drop
+
+    def _reverted_entries(self, dnode):
+        """What a power loss changes in dnode: "+path" vanishes (created or renamed there since the
+        last directory sync), "-path" comes back (deleted or renamed away)."""
+        def where(node, parent_attr, name_attr):
+            parts = []
+            while node is not self.root and node is not None and node is not STAGED:
+                parts.append(getattr(node, name_attr))
+                node = getattr(node, parent_attr)
+            return "/" + "/".join(reversed(parts)) if node is self.root else None
+        out = []
+        vpath, dpath = where(dnode, "vparent", "vname"), where(dnode, "dparent", "dname")
+        for name, child in dnode.children.items():
+            if dnode.dchildren.get(name) is not child and vpath is not None:
+                out.append("+" + vpath.rstrip("/") + "/" + name)
+        for name, child in dnode.dchildren.items():
+            if dnode.children.get(name) is not child and dpath is not None:
+                out.append("-" + dpath.rstrip("/") + "/" + name)
+        return out
 
     # ---------------------------------------------------------------------------- control file
 
@@ -539,6 +573,7 @@ class FaultFs(fuse.Operations):
             "used": self.used,
             "fsync_delay_ms": self.fsync_delay_ms,
             "fsync_fail": self.fsync_fail,
+            "dirsync_mode": self.dirsync_mode,
             "last_drop": self.last_drop,
             "counters": dict(sorted(self.counters.items())),
         }
@@ -557,8 +592,9 @@ class FaultFs(fuse.Operations):
 
         if cmd == "drop-unsynced" and not args:
             result = self._drop_unsynced()
-            log.info("drop-unsynced: lost %d unsynced bytes in %d files, %d directory entries",
-                     result["bytes"], result["files"], result["entries"])
+            log.info("drop-unsynced: lost %d unsynced bytes in %d files, %d directory entries %s",
+                     result["bytes"], result["files"], result["entries"],
+                     " ".join(result["entries_sample"]))
         elif cmd == "sync" and not args:
             self._sync_all()
             log.info("sync: everything durable")
@@ -571,6 +607,11 @@ class FaultFs(fuse.Operations):
         elif cmd == "fsync-fail" and args in (["on"], ["off"]):
             self.fsync_fail = args[0] == "on"
             log.info("fsync-fail %s", args[0])
+        elif cmd == "dirsync-mode" and args in (["strict"], ["journal"]):
+            if args[0] == "journal":
+                self._sync_namespace()  # the journal is committed when the mode starts
+            self.dirsync_mode = args[0]
+            log.info("dirsync-mode %s", args[0])
         elif cmd == "heal" and not args:
             self.capacity, self.fsync_delay_ms, self.fsync_fail = 0, 0, False
             log.info("healed: capacity unlimited, fsync delay 0, fsync-fail off")
@@ -666,6 +707,7 @@ class FaultFs(fuse.Operations):
                 node.fd = fd
                 node.vparent, node.vname = parent, name
                 parent.children[name] = node
+                self._changed(parent)
             node.open_count += 1
             fi.fh = self._add_handle(Handle(node))
             return 0
@@ -734,6 +776,8 @@ class FaultFs(fuse.Operations):
                 raise fuse.FuseOSError(errno.EIO)
             self._apply(node)
             os.fsync(self._fd(node))
+            if self.dirsync_mode == "journal":
+                self._sync_namespace()
             self.counters["fsyncs"] += 1
             return 0
 
@@ -746,7 +790,12 @@ class FaultFs(fuse.Operations):
             if self.fsync_fail:
                 self.counters["fsync_failed"] += 1
                 raise fuse.FuseOSError(errno.EIO)
-            self._sync_dir(node)
+            if self.dirsync_mode == "journal":
+                self._sync_namespace()
+            else:
+                touched = {self._bpath(node)}
+                self._sync_dir(node, touched)
+                self._fsync_dirs(touched)
             self.counters["fsyncdirs"] += 1
             return 0
 
@@ -765,6 +814,7 @@ class FaultFs(fuse.Operations):
             os.mkdir(self._bpath(node), mode & 0o7777)
             node.vparent, node.vname = parent, name
             parent.children[name] = node
+            self._changed(parent)
             return 0
 
     def unlink(self, path):
@@ -782,6 +832,7 @@ class FaultFs(fuse.Operations):
                 raise fuse.FuseOSError(errno.EISDIR)
             del parent.children[name]
             node.vparent = node.vname = None
+            self._changed(parent)
             self._unlinked(node)
             return 0
 
@@ -797,6 +848,7 @@ class FaultFs(fuse.Operations):
                 raise fuse.FuseOSError(errno.ENOTEMPTY)
             del parent.children[name]
             node.vparent = node.vname = None
+            self._changed(parent)
             self._unlinked(node)
             return 0
 
@@ -818,6 +870,7 @@ class FaultFs(fuse.Operations):
                 # for the model that is an unlink, and the name is invisible and never durable
                 del oparent.children[oname]
                 node.vparent = node.vname = None
+                self._changed(oparent)
                 nparent.hidden[nname] = node
                 node.hidden_in = nparent
                 self._unlinked(node)
@@ -834,6 +887,7 @@ class FaultFs(fuse.Operations):
                     raise fuse.FuseOSError(errno.ENOTEMPTY)
             del oparent.children[oname]
             nparent.children[nname] = node
+            self._changed(oparent, nparent)
             node.vparent, node.vname = nparent, nname
             if target is not None:
                 target.vparent = target.vname = None
@@ -886,6 +940,10 @@ def main(argv=None):
     parser.add_argument("--max-unsynced-bytes", type=int, default=DEFAULT_MAX_UNSYNCED_BYTES,
                         help="unsynced bytes kept in memory before the oldest file's are written "
                              "back (and so made durable); default %(default)s")
+    parser.add_argument("--dirsync-mode", choices=("strict", "journal"), default="strict",
+                        help="strict: a directory entry is durable only after an fsync of its "
+                             "directory; journal: also after any fsync (as ext4's journal commit); "
+                             "default %(default)s")
     parser.add_argument("--debug", action="store_true", help="log every FUSE request to stderr")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, stream=sys.stderr,
@@ -893,7 +951,7 @@ def main(argv=None):
     for path in (args.backing, args.mountpoint):
         if not os.path.isdir(path):
             parser.error("not a directory: %s" % path)
-    ops = FaultFs(args.backing, args.max_unsynced_bytes)
+    ops = FaultFs(args.backing, args.max_unsynced_bytes, args.dirsync_mode)
     # no hard_remove: libfuse renames an unlinked open file to .fuse_hiddenNNN (hidden from readdir
     # here) so that fstat on it still works; zero timeouts: the kernel asks again for every name and size, so a drop-unsynced shows at once;
     # no direct_io and no kernel_cache: mmap works, and each open drops the kernel's cached pages.
