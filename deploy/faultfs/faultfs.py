@@ -19,6 +19,7 @@ Only the injected fsync delay sleeps outside the lock, so a stalled fsync stalls
 import argparse
 import collections
 import errno
+import fcntl
 import json
 import logging
 import os
@@ -126,6 +127,7 @@ class FaultFs(fuse.Operations):
         self.counters = collections.Counter()
         self.last_drop = {}
         self.ready_file = sys.stdout
+        self.backing_lock = self._lock_backing()
         # Whatever a previous run left in staging was never durably linked: a crash loses it.
         if os.path.isdir(self.staging):
             shutil.rmtree(self.staging)
@@ -134,6 +136,20 @@ class FaultFs(fuse.Operations):
         self.root.dname = ""
         self.inodes[1] = self.root
         self._scan(self.root, self.backing)
+
+    def _lock_backing(self):
+        """One faultfs per backing directory: an flock on the directory itself, held until this
+        process exits (an unmounted faultfs may still be writing its last bytes for a moment)."""
+        fd = os.open(self.backing, os.O_RDONLY | os.O_DIRECTORY)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("faultfs: another faultfs process still uses %s" % self.backing)
+                time.sleep(0.05)
 
     # ---------------------------------------------------------------------------- tree helpers
 
@@ -320,18 +336,19 @@ class FaultFs(fuse.Operations):
         if node.trunc_floor < node.base_size:
             os.ftruncate(fd, node.trunc_floor)
         written = 0
-        run_start, run = None, []
+        run_start, run_end, run = 0, 0, []
         for pg in sorted(node.pages):
             start = pg * PAGE
             if start >= node.vsize:
                 continue
             chunk = node.pages[pg][:min(PAGE, node.vsize - start)]
-            if run and run_start + sum(len(c) for c in run) == start:
+            if run and run_end == start:
                 run.append(chunk)
             else:
                 if run:
                     written += os.pwrite(fd, b"".join(run), run_start)
                 run_start, run = start, [chunk]
+            run_end = start + len(chunk)
         if run:
             written += os.pwrite(fd, b"".join(run), run_start)
         if os.fstat(fd).st_size != node.vsize:
