@@ -128,6 +128,8 @@ class FaultFs(fuse.Operations):
         self.last_drop = {}
         self.ready_file = sys.stdout
         self.backing_lock = self._lock_backing()
+        self.mountpoint = None  # set by main(): watched so that an unmount ends the process
+        self.finished = False
         # Whatever a previous run left in staging was never durably linked: a crash loses it.
         if os.path.isdir(self.staging):
             shutil.rmtree(self.staging)
@@ -647,15 +649,46 @@ class FaultFs(fuse.Operations):
     # --------------------------------------------------------------------------- fuse operations
 
     def init(self, path):
+        if self.mountpoint is not None:
+            threading.Thread(target=self._watch_mount, name="faultfs-mount-watch", daemon=True).start()
         print("faultfs ready", file=self.ready_file, flush=True)
 
     def destroy(self, path):
+        self._finish()
+
+    def _finish(self):
+        """A clean unmount: everything unsynced is written to the backing dir."""
         with self.mutex:
+            if self.finished:
+                return
+            self.finished = True
             self._sync_all()
             for node in self.inodes.values():
                 self._close_fd(node)
             shutil.rmtree(self.staging, ignore_errors=True)
             log.info("unmounted; everything written to %s", self.backing)
+
+    def _watch_mount(self):
+        """Ends the process when the mount is gone from this mount namespace. libfuse notices an
+        unmount only when the kernel closes the connection, which waits for every mount namespace
+        holding a copy of the mount (one made by `unshare -m` or `ip netns exec` while it existed)
+        to let go: without this, `fusermount3 -u` could leave faultfs running indefinitely."""
+        missing = 0
+        while missing < 2:
+            time.sleep(0.25)
+            missing = 0 if self._mounted() else missing + 1
+        self._finish()
+        logging.shutdown()
+        os._exit(0)  # closing /dev/fuse ends the connection in the other namespaces too
+
+    def _mounted(self):
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                fields = line.split(" ")
+                target = fields[4].encode().decode("unicode_escape")  # octal escapes: \040 etc.
+                if target == self.mountpoint and " fuse.faultfs " in line:
+                    return True
+        return False
 
     def getattr(self, path, fh=None):
         with self.mutex:
@@ -969,6 +1002,7 @@ def main(argv=None):
         if not os.path.isdir(path):
             parser.error("not a directory: %s" % path)
     ops = FaultFs(args.backing, args.max_unsynced_bytes, args.dirsync_mode)
+    ops.mountpoint = os.path.realpath(args.mountpoint)
     # no hard_remove: libfuse renames an unlinked open file to .fuse_hiddenNNN (hidden from readdir
     # here) so that fstat on it still works; zero timeouts: the kernel asks again for every name and size, so a drop-unsynced shows at once;
     # no direct_io and no kernel_cache: mmap works, and each open drops the kernel's cached pages.

@@ -421,6 +421,227 @@ class FaultFsTest(unittest.TestCase):
 
 
 @unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class UnmountTest(unittest.TestCase):
+    @unittest.skipIf(shutil.which("unshare") is None, "no unshare(1)")
+    def test_unmount_ends_faultfs_while_another_mount_namespace_holds_a_copy(self):
+        fs = Mount().start()
+        self.addCleanup(fs.close)
+        write_file(fs.path("f"), b"written before the unmount")
+        # a process in a mount namespace copied now (as `ip netns exec` makes one) keeps the mount
+        holder = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sleep", "60"])
+        self.addCleanup(holder.wait)
+        self.addCleanup(holder.kill)
+        time.sleep(0.2)
+        subprocess.run(["fusermount3", "-u", fs.mnt] if shutil.which("fusermount3")
+                       else ["umount", fs.mnt], check=True)
+        fs.proc.wait(timeout=10)
+        self.assertEqual(read_file(os.path.join(fs.backing, "f")), b"written before the unmount")
+
+
+class ReferenceModel:
+    """What faultfs promises, for files in fixed, durable directories, written independently of
+    faultfs: files are ids; vloc/dloc map an id to its volatile/durable (directory, name), vc/dc to
+    its volatile/durable contents."""
+
+    def __init__(self, journal):
+        self.journal = journal
+        self.vloc, self.dloc, self.vc, self.dc = {}, {}, {}, {}
+        self.next_id = 0
+
+    def find(self, loc):
+        return next((i for i, at in self.vloc.items() if at == loc), None)
+
+    def dfind(self, loc):
+        return next((i for i, at in self.dloc.items() if at == loc), None)
+
+    def create(self, loc):
+        self.next_id += 1
+        self.vloc[self.next_id] = loc
+        self.vc[self.next_id] = bytearray()
+        return self.next_id
+
+    def write(self, i, offset, data):
+        content = self.vc[i]
+        if len(content) < offset:
+            content.extend(bytes(offset - len(content)))
+        content[offset:offset + len(data)] = data
+
+    def truncate(self, i, length):
+        content = self.vc[i]
+        if length < len(content):
+            del content[length:]
+        else:
+            content.extend(bytes(length - len(content)))
+
+    def rename(self, src, dst):
+        i, replaced = self.find(src), self.find(dst)
+        if replaced is not None:
+            self.vloc[replaced] = None
+        self.vloc[i] = dst
+
+    def unlink(self, loc):
+        self.vloc[self.find(loc)] = None
+
+    def fsync(self, i):
+        self.dc[i] = bytes(self.vc[i])
+        if self.journal:
+            self.commit_all()
+
+    def fsyncdir(self, d):
+        if self.journal:
+            self.commit_all()
+            return
+        names = {at[1] for at in list(self.vloc.values()) + list(self.dloc.values())
+                 if at is not None and at[0] == d}
+        for name in sorted(names):
+            self.sync_entry((d, name))
+
+    def commit_all(self):
+        self.dloc = {i: at for i, at in self.vloc.items() if at is not None}
+
+    def sync_entry(self, loc):
+        new, old = self.find(loc), self.dfind(loc)
+        if new == old:
+            return
+        if old is not None:
+            self.discard(old)
+        if new is not None and self.dfind(loc) != new:
+            current = self.dfind(loc)
+            if current is not None:
+                self.discard(current)
+            self.dloc[new] = loc
+
+    def discard(self, i):
+        at = self.vloc.get(i)
+        self.dloc.pop(i, None)
+        if at is not None:  # renamed: the rename becomes durable as a whole
+            self.sync_entry(at)
+
+    def power_loss(self):
+        self.vloc = dict(self.dloc)
+        self.vc = {i: bytearray(self.dc.get(i, b"")) for i in self.dloc}
+
+    def visible(self):
+        return {at: bytes(self.vc[i]) for i, at in self.vloc.items() if at is not None}
+
+
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class RandomOpsTest(unittest.TestCase):
+    """Random creates, writes, truncates, renames, unlinks, fsyncs and power losses on a mount,
+    against ReferenceModel. The seed is printed with any failure; FAULTFS_TEST_SEED replays one."""
+
+    DIRS = ("", "d1", "d2")
+    NAMES = ("a", "b", "c")
+
+    def check(self, fs, ref, seed, step, history):
+        seen = {}
+        for d in self.DIRS:
+            for name in os.listdir(fs.path(d)) if d else os.listdir(fs.mnt):
+                if d == "" and name in self.DIRS:
+                    continue
+                seen[(d, name)] = read_file(fs.path(d, name))
+        expected = ref.visible()
+        if seen != expected:
+            diff = {k: (len(seen.get(k, b"")) if k in seen else None,
+                        len(expected.get(k, b"")) if k in expected else None)
+                    for k in set(seen) | set(expected) if seen.get(k) != expected.get(k)}
+            self.fail("seed %d, step %d: (dir, name) -> (size seen, size expected): %s; last ops: %s"
+                      % (seed, step, diff, history[-12:]))
+
+    def run_ops(self, seed, journal, steps=250):
+        import random
+        rng = random.Random(seed)
+        fs = Mount("--dirsync-mode", "journal" if journal else "strict").start()
+        self.addCleanup(fs.close)
+        for d in self.DIRS[1:]:
+            os.mkdir(fs.path(d))
+        fsync_dir(fs.mnt)
+        ref = ReferenceModel(journal)
+        history = []
+        for step in range(steps):
+            loc = (rng.choice(self.DIRS), rng.choice(self.NAMES))
+            path = fs.path(*loc)
+            i = ref.find(loc)
+            op = rng.choice(("write", "write", "write", "truncate", "fsync", "fsync", "fsyncdir",
+                             "rename", "rename", "unlink", "drop" if rng.random() < 0.3 else "write"))
+            if op == "write":
+                offset = rng.randrange(0, 12000)
+                data = bytes([rng.randrange(256)]) * rng.randrange(1, 9000)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+                try:
+                    os.pwrite(fd, data, offset)
+                finally:
+                    os.close(fd)
+                if i is None:
+                    i = ref.create(loc)
+                ref.write(i, offset, data)
+                history.append((op, loc, offset, len(data)))
+            elif i is None:
+                continue
+            elif op == "truncate":
+                length = rng.randrange(0, 15000)
+                os.truncate(path, length)
+                ref.truncate(i, length)
+                history.append((op, loc, length))
+            elif op == "fsync":
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                ref.fsync(i)
+                history.append((op, loc))
+            elif op == "fsyncdir":
+                fsync_dir(fs.path(loc[0]) if loc[0] else fs.mnt)
+                ref.fsyncdir(loc[0])
+                history.append((op, loc[0]))
+            elif op == "rename":
+                dst = (rng.choice(self.DIRS), rng.choice(self.NAMES))
+                if dst == loc:
+                    continue
+                os.rename(path, fs.path(*dst))
+                ref.rename(loc, dst)
+                history.append((op, loc, dst))
+            elif op == "unlink":
+                os.unlink(path)
+                ref.unlink(loc)
+                history.append((op, loc))
+            elif op == "drop":
+                self.check(fs, ref, seed, step, history)
+                fs.ctl("drop-unsynced")
+                ref.power_loss()
+                history.append((op,))
+                self.check(fs, ref, seed, step, history)
+        self.check(fs, ref, seed, steps, history)
+        fs.ctl("drop-unsynced")
+        ref.power_loss()
+        self.check(fs, ref, seed, steps, history + [("drop",)])
+        fs.ctl("sync")  # everything visible is now durable: the backing dir holds exactly it
+        backing = {}
+        for d in self.DIRS:
+            for name in os.listdir(os.path.join(fs.backing, d)):
+                if d == "" and name in self.DIRS + (".faultfs-staging",):
+                    continue
+                backing[(d, name)] = read_file(os.path.join(fs.backing, d, name))
+        self.assertEqual(backing, ref.visible(), "seed %d: backing dir after sync" % seed)
+
+    def seeds(self):
+        given = os.environ.get("FAULTFS_TEST_SEED")
+        if given:
+            return [int(given)]
+        base = int(time.time())
+        return [base + k for k in range(3)]
+
+    def test_strict_mode_matches_the_model(self):
+        for seed in self.seeds():
+            self.run_ops(seed, journal=False)
+
+    def test_journal_mode_matches_the_model(self):
+        for seed in self.seeds():
+            self.run_ops(seed, journal=True)
+
+
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
 class WritebackTest(unittest.TestCase):
     def test_oldest_files_are_written_back_past_the_limit(self):
         fs = Mount("--max-unsynced-bytes", str(64 * 1024)).start()
