@@ -31,8 +31,16 @@ import time
 
 try:  # Debian's python3-fusepy names the module fusepy; the PyPI package names it fuse
     import fusepy as fuse
-except ImportError:  # pragma: no cover
-    import fuse
+except ImportError:
+    try:
+        import fuse
+    except ImportError:
+        # `python3` may be another installation (pyenv, a venv) than the Debian one that has it
+        if __name__ == "__main__" and os.path.exists("/usr/bin/python3") \
+                and os.environ.get("FAULTFS_REEXEC") is None:
+            os.environ["FAULTFS_REEXEC"] = "1"
+            os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+        sys.exit("faultfs: fusepy is missing: apt-get install -y python3-fusepy fuse3")
 
 log = logging.getLogger("faultfs")
 
@@ -817,10 +825,8 @@ class FaultFs(fuse.Operations):
     def fsync(self, path, datasync, fi):
         self._delay()
         with self.mutex:
-            handle = self.handles.get(self._fh(fi))
-            node = handle.node if handle is not None else (self._lookup(path) if path else None)
-            if node is None:
-                raise fuse.FuseOSError(errno.EBADF)
+            # a handle from before a drop-unsynced (its process died in a delayed fsync): EBADF
+            node = self._node(path, fi)
             if self.fsync_fail:
                 self.counters["fsync_failed"] += 1
                 raise fuse.FuseOSError(errno.EIO)

@@ -356,6 +356,31 @@ class FaultFsTest(unittest.TestCase):
         fsync_dir(self.fs.mnt)
         self.assertLess(time.monotonic() - start, 0.3)
 
+    def test_fsync_delayed_across_a_power_loss_does_not_make_anything_durable(self):
+        import threading
+        write_file(self.fs.path("f"), b"old", fsync=True)
+        fsync_dir(self.fs.mnt)
+        write_file(self.fs.path("f"), b"new")
+        self.fs.ctl("fsync-delay 1000")
+        outcome = []
+        fd = os.open(self.fs.path("f"), os.O_RDWR)
+        self.addCleanup(os.close, fd)
+
+        def sync():
+            try:
+                os.fsync(fd)
+                outcome.append("ok")
+            except OSError as e:
+                outcome.append(e.errno)
+        syncer = threading.Thread(target=sync)
+        syncer.start()
+        time.sleep(0.2)  # the fsync is now sleeping in faultfs (the delay)
+        self.drop()
+        syncer.join(10)
+        self.assertEqual(outcome, [errno.EBADF])
+        self.fs.ctl("heal")
+        self.assertEqual(read_file(self.fs.path("f")), b"old")
+
     def test_fsync_fail(self):
         write_file(self.fs.path("f"), b"x")
         self.fs.ctl("fsync-fail on")
