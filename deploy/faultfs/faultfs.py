@@ -435,6 +435,8 @@ class FaultFs(fuse.Operations):
         if node.vparent is not None:
             if complete_renames:
                 if node.dparent is not node.vparent or node.dname != node.vname:
+                    # out of its old slot first: renames in a cycle (a swap) then end
+                    self._move_backing(node, STAGED, None, touched)
                     self._sync_entry(node.vparent, node.vname, touched)
             elif node.dparent is not STAGED:
                 self._move_backing(node, STAGED, None, touched)

@@ -249,6 +249,19 @@ class FaultFsTest(unittest.TestCase):
         self.assertEqual(os.listdir(self.fs.path("d1")), [])
         self.assertEqual(read_file(self.fs.path("d2", "g")), b"f")
 
+    def test_swapped_names_become_durable_together(self):
+        for name in ("a", "b"):
+            write_file(self.fs.path(name), name.encode() * 10, fsync=True)
+        fsync_dir(self.fs.mnt)
+        os.rename(self.fs.path("a"), self.fs.path("tmp"))
+        os.rename(self.fs.path("b"), self.fs.path("a"))
+        os.rename(self.fs.path("tmp"), self.fs.path("b"))
+        fsync_dir(self.fs.mnt)
+        self.drop()
+        self.assertEqual(read_file(self.fs.path("a")), b"b" * 10)
+        self.assertEqual(read_file(self.fs.path("b")), b"a" * 10)
+        self.assertEqual(sorted(os.listdir(self.fs.mnt)), ["a", "b"])
+
     def test_unlink_without_dirsync_is_undone(self):
         write_file(self.fs.path("gone"), b"still here", fsync=True)
         fsync_dir(self.fs.mnt)
