@@ -679,6 +679,261 @@ class RandomOpsTest(unittest.TestCase):
             self.run_ops(seed, journal=True)
 
 
+class TreeModel:
+    """ReferenceModel with directories: every file and directory is an id (the root is 0), vloc and
+    dloc map it to its volatile and durable (parent id, name); after a power loss what is reachable
+    from the root through dloc is what exists."""
+
+    def __init__(self, journal):
+        self.journal = journal
+        self.is_dir = {0: True}
+        self.vloc, self.dloc, self.vc, self.dc = {}, {}, {}, {}
+        self.next_id = 0
+
+    @staticmethod
+    def at(locs, loc):
+        return next((i for i, where in locs.items() if where == loc), None)
+
+    @staticmethod
+    def entries(locs, parent):
+        return {where[1]: i for i, where in locs.items() if where is not None and where[0] == parent}
+
+    def reachable(self, locs):
+        seen, frontier = {0}, [0]
+        while frontier:
+            for i in self.entries(locs, frontier.pop()).values():
+                if i not in seen:
+                    seen.add(i)
+                    frontier.append(i)
+        return seen
+
+    def path(self, i):
+        parts = []
+        while i != 0:
+            i, name = self.vloc[i]
+            parts.append(name)
+        return "/".join(reversed(parts))
+
+    def new(self, loc, is_dir):
+        self.next_id += 1
+        self.is_dir[self.next_id] = is_dir
+        self.vloc[self.next_id] = loc
+        if not is_dir:
+            self.vc[self.next_id] = bytearray()
+        return self.next_id
+
+    def write(self, i, offset, data):
+        content = self.vc[i]
+        if len(content) < offset:
+            content.extend(bytes(offset - len(content)))
+        content[offset:offset + len(data)] = data
+
+    def truncate(self, i, length):
+        content = self.vc[i]
+        del content[length:]
+        content.extend(bytes(length - len(content)))
+
+    def rename(self, i, dst):
+        replaced = self.at(self.vloc, dst)
+        if replaced is not None:
+            self.vloc[replaced] = None
+        self.vloc[i] = dst
+
+    def remove(self, i):
+        self.vloc[i] = None
+
+    def fsync(self, i):
+        self.dc[i] = bytes(self.vc[i])
+        if self.journal:
+            self.dloc = {i: where for i, where in self.vloc.items() if where is not None}
+
+    def fsyncdir(self, d):
+        if self.journal:
+            self.dloc = {i: where for i, where in self.vloc.items() if where is not None}
+            return
+        for name in sorted(set(self.entries(self.vloc, d)) | set(self.entries(self.dloc, d))):
+            self.sync_entry((d, name))
+
+    def sync_entry(self, loc):
+        new, old = self.at(self.vloc, loc), self.at(self.dloc, loc)
+        if new == old:
+            return
+        if old is not None:
+            self.discard(old)
+        if new is not None and self.at(self.dloc, loc) != new:
+            self.untangle(new, loc[0])
+            current = self.at(self.dloc, loc)
+            if current is not None:
+                self.discard(current)
+            self.dloc[new] = loc
+
+    def discard(self, i):
+        where = self.vloc.get(i)
+        self.dloc.pop(i, None)
+        if where is not None:  # renamed: the rename becomes durable as a whole
+            self.sync_entry(where)
+        elif self.is_dir[i]:
+            for child in self.entries(self.dloc, i).values():
+                self.discard(child)
+
+    def untangle(self, node, target):
+        """A directory made durable inside its own durable subtree: the subtree's directory on the
+        way first goes where it is now (or nowhere)."""
+        if not self.is_dir[node]:
+            return
+        while True:
+            x, child = target, None
+            while x not in (0, None, node):
+                child, x = x, (self.dloc[x][0] if x in self.dloc else None)
+            if x != node or child is None:
+                return
+            where = self.vloc.get(child)
+            self.dloc.pop(child)
+            if where is not None and where[0] != node:
+                self.sync_entry(where)
+
+    def power_loss(self):
+        alive = self.reachable(self.dloc) - {0}
+        self.dloc = {i: self.dloc[i] for i in alive}
+        self.vloc = dict(self.dloc)
+        self.vc = {i: bytearray(self.dc.get(i, b"")) for i in alive if not self.is_dir[i]}
+
+    def visible(self):
+        out = {}
+        for i in self.reachable(self.vloc) - {0}:
+            out[self.path(i)] = "DIR" if self.is_dir[i] else bytes(self.vc[i])
+        return out
+
+
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class RandomTreeOpsTest(unittest.TestCase):
+    """RandomOpsTest with directories made, removed and renamed, against TreeModel."""
+
+    NAMES = ("a", "b", "c", "d")
+
+    def tree(self, fs):
+        out = {}
+        for top, dirs, files in os.walk(fs.mnt):
+            rel = os.path.relpath(top, fs.mnt)
+            for name in dirs:
+                out[os.path.normpath(os.path.join(rel, name))] = "DIR"
+            for name in files:
+                out[os.path.normpath(os.path.join(rel, name))] = read_file(os.path.join(top, name))
+        return out
+
+    def check(self, fs, ref, seed, step, history):
+        seen, expected = self.tree(fs), ref.visible()
+        if seen != expected:
+            def show(v):
+                return v if v == "DIR" else len(v)
+            diff = {k: (show(seen[k]) if k in seen else None, show(expected[k]) if k in expected else None)
+                    for k in set(seen) | set(expected) if seen.get(k) != expected.get(k)}
+            self.fail("seed %d, step %d: path -> (seen, expected; a size or DIR): %s; last ops: %s"
+                      % (seed, step, diff, history[-15:]))
+
+    def run_ops(self, seed, journal, steps=300):
+        import random
+        rng = random.Random(seed)
+        fs = Mount("--dirsync-mode", "journal" if journal else "strict").start()
+        self.addCleanup(fs.close)
+        ref = TreeModel(journal)
+        history = []
+        for step in range(steps):
+            dirs = [0] + [i for i in ref.reachable(ref.vloc) - {0} if ref.is_dir[i]]
+            parent = rng.choice(dirs)
+            loc = (parent, rng.choice(self.NAMES))
+            i = ref.at(ref.vloc, loc)
+            path = fs.path(ref.path(parent), loc[1]) if parent else fs.path(loc[1])
+            op = rng.choice(("write", "write", "truncate", "fsync", "fsyncdir", "fsyncdir", "mkdir",
+                             "mkdir", "rmdir", "rename", "rename", "rename", "unlink",
+                             "drop" if rng.random() < 0.3 else "fsyncdir"))
+            is_dir = i is not None and ref.is_dir[i]
+            if op == "write" and not is_dir:
+                offset = rng.randrange(0, 9000)
+                data = bytes([rng.randrange(256)]) * rng.randrange(1, 6000)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+                try:
+                    os.pwrite(fd, data, offset)
+                finally:
+                    os.close(fd)
+                if i is None:
+                    i = ref.new(loc, False)
+                ref.write(i, offset, data)
+                history.append((op, path, offset, len(data)))
+            elif op == "mkdir" and i is None:
+                os.mkdir(path)
+                ref.new(loc, True)
+                history.append((op, path))
+            elif op == "fsyncdir":
+                fsync_dir(fs.path(ref.path(parent)) if parent else fs.mnt)
+                ref.fsyncdir(parent)
+                history.append((op, parent and ref.path(parent)))
+            elif op == "drop":
+                self.check(fs, ref, seed, step, history)
+                fs.ctl("drop-unsynced")
+                ref.power_loss()
+                history.append((op,))
+                self.check(fs, ref, seed, step, history)
+            elif i is None:
+                continue
+            elif op == "truncate" and not is_dir:
+                length = rng.randrange(0, 12000)
+                os.truncate(path, length)
+                ref.truncate(i, length)
+                history.append((op, path, length))
+            elif op == "fsync" and not is_dir:
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                ref.fsync(i)
+                history.append((op, path))
+            elif op == "unlink" and not is_dir:
+                os.unlink(path)
+                ref.remove(i)
+                history.append((op, path))
+            elif op == "rmdir" and is_dir and not ref.entries(ref.vloc, i):
+                os.rmdir(path)
+                ref.remove(i)
+                history.append((op, path))
+            elif op == "rename":
+                dparent = rng.choice(dirs)
+                dst = (dparent, rng.choice(self.NAMES))
+                x = dparent
+                while x != 0 and x != i:
+                    x = ref.vloc[x][0]
+                if dst == loc or x == i:
+                    continue  # itself, or a directory into its own subtree
+                target = ref.at(ref.vloc, dst)
+                if target is not None and (ref.is_dir[target] != is_dir
+                                           or (is_dir and ref.entries(ref.vloc, target))):
+                    continue
+                dpath = fs.path(ref.path(dparent), dst[1]) if dparent else fs.path(dst[1])
+                os.rename(path, dpath)
+                ref.rename(i, dst)
+                history.append((op, path, dpath))
+        self.check(fs, ref, seed, steps, history)
+        fs.ctl("drop-unsynced")
+        ref.power_loss()
+        self.check(fs, ref, seed, steps, history + [("drop",)])
+
+    def seeds(self):
+        given = os.environ.get("FAULTFS_TEST_SEED")
+        if given:
+            return [int(given)]
+        base = int(time.time())
+        return [base + k for k in range(3)]
+
+    def test_strict_mode_matches_the_model(self):
+        for seed in self.seeds():
+            self.run_ops(seed, journal=False)
+
+    def test_journal_mode_matches_the_model(self):
+        for seed in self.seeds():
+            self.run_ops(seed, journal=True)
+
+
 @unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
 class WritebackTest(unittest.TestCase):
     def test_oldest_files_are_written_back_past_the_limit(self):
