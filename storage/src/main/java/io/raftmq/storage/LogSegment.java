@@ -75,6 +75,14 @@ final class LogSegment {
         Path file = dir.resolve(fileName(baseOffset, LOG_SUFFIX));
         FileChannel channel = files.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
+        try {
+            // The file's name is durable only once its directory is: an fsync of the file alone may
+            // leave records that were acknowledged as durable in a file a power loss unlinks.
+            Checkpoints.syncDirectory(dir, files);
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
         return new LogSegment(dir, baseOffset, channel, nowMs);
     }
 
