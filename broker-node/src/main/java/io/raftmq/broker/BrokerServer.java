@@ -20,6 +20,7 @@ import io.raftmq.replication.ReplicaManager;
 import io.raftmq.storage.LogEnvironment;
 import io.raftmq.storage.LogManager;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,6 +53,10 @@ import org.slf4j.LoggerFactory;
  *   Replica gRPC (followers) ------------------------------------------------------+
  * </pre>
  *
+ * <p>A partition log that goes offline after an I/O error means the node's one data directory
+ * failed: {@link LogDirFailureHandler} asks the controller to move every leadership and ISR
+ * membership of this broker away (a controlled shutdown), and it stays out until restarted.
+ *
  * <p>Start: load every partition log (recovering after a crash), start the replica manager, follow
  * metadata, open the Kafka listener, register (with the gRPC and Kafka endpoints). The gRPC
  * services can be added to the node's gRPC server before {@link #start()} (they refuse what this
@@ -83,6 +88,7 @@ public final class BrokerServer implements AutoCloseable {
     private final MetadataWatcher watcher;
     private final BrokerLifecycleManager lifecycle;
     private final LogManager logs;
+    private final LogDirFailureHandler logDirFailures;
     private final ReplicaManager replicas;
     private final BrokerMetadataPublisher publisher;
     private final GroupCoordinator groupCoordinator;
@@ -92,15 +98,20 @@ public final class BrokerServer implements AutoCloseable {
     private final KafkaListener kafkaListener;
 
     public BrokerServer(Options options, Time time, FaultHandler faultHandler) {
+        this(options, time, faultHandler, FileChannel::open);
+    }
+
+    /** @param files opens the partition logs' files: a test seam for I/O faults */
+    public BrokerServer(Options options, Time time, FaultHandler faultHandler, LogEnvironment.FileOpener files) {
         this.options = options;
         int id = options.brokerId();
         this.ioScheduler = scheduler("log-io-" + id, 4);
         this.scheduler = scheduler("broker-scheduler-" + id, 1);
         this.controllerClient = new ControllerClient(new ControllerClient.Options(options.controllerBootstrap(),
                 options.sessionTimeoutMs() * 10, Math.max(500, options.sessionTimeoutMs()), 20));
+        this.logDirFailures = new LogDirFailureHandler(id, this::leaveAfterLogDirFailure);
         this.logs = new LogManager(options.dataDir().resolve("logs"), new LogEnvironment(time, ioScheduler,
-                (dir, cause) -> LOG.error("[broker {}] the log in {} is offline after an I/O error: {}", id, dir,
-                        cause.toString())));
+                logDirFailures, files));
         List<Endpoint> endpoints = new ArrayList<>();
         endpoints.add(Endpoint.newBuilder()
                 .setListener(BrokerRegistration.GRPC_LISTENER)
@@ -134,7 +145,7 @@ public final class BrokerServer implements AutoCloseable {
                         return watcher.whenApplied(metadataOffset);
                     }
                 }, time);
-        this.publisher = new BrokerMetadataPublisher(id, incarnationId, options.config(), replicas, faultHandler,
+        this.publisher = new BrokerMetadataPublisher(id, incarnationId, options.config(), replicas, logs, faultHandler,
                 groupCoordinator::onMetadata);
         this.watcher = new MetadataWatcher(new MetadataWatcher.Options(id, options.controllerBootstrap(), 50),
                 publisher, faultHandler);
@@ -154,6 +165,10 @@ public final class BrokerServer implements AutoCloseable {
     // Read through methods: the replica manager and the lifecycle each need the other.
     private long appliedMetadataOffset() {
         return replicas.appliedMetadataOffset();
+    }
+
+    private void leaveAfterLogDirFailure() {
+        lifecycle.controlledShutdown(); // enqueued; the lifecycle's thread sends the request
     }
 
     private boolean isEligible(int brokerId) {
@@ -212,6 +227,15 @@ public final class BrokerServer implements AutoCloseable {
 
     public BrokerLifecycleManager lifecycle() {
         return lifecycle;
+    }
+
+    /**
+     * The partition logs that went offline after an I/O error (directory name to cause), sorted;
+     * empty while the data directory works. Once one is offline this broker has asked the
+     * controller to move its leaderships and ISR memberships away.
+     */
+    public Map<String, String> offlineLogs() {
+        return logDirFailures.offlineLogs();
     }
 
     /** Asks the controller to move this broker's leaderships away and waits (bounded) for it. */

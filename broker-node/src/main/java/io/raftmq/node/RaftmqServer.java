@@ -12,7 +12,9 @@ import io.raftmq.metadata.node.GrpcServers;
 import io.raftmq.protocol.broker.BrokerGrpc;
 import io.raftmq.protocol.common.Endpoint;
 import io.raftmq.protocol.replica.ReplicaGrpc;
+import io.raftmq.storage.LogEnvironment;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -37,6 +39,7 @@ public final class RaftmqServer implements AutoCloseable {
     private final NodeConfig config;
     private final Time time;
     private final FaultHandler faultHandler;
+    private final LogEnvironment.FileOpener logFiles;
     private DataDirLock lock;
     private ControllerServer controller;
     private BrokerServer broker;
@@ -45,9 +48,15 @@ public final class RaftmqServer implements AutoCloseable {
     private boolean closed;
 
     public RaftmqServer(NodeConfig config, Time time, FaultHandler faultHandler) {
+        this(config, time, faultHandler, FileChannel::open);
+    }
+
+    /** @param logFiles opens the partition logs' files: a test seam for I/O faults */
+    RaftmqServer(NodeConfig config, Time time, FaultHandler faultHandler, LogEnvironment.FileOpener logFiles) {
         this.config = config;
         this.time = time;
         this.faultHandler = faultHandler;
+        this.logFiles = logFiles;
     }
 
     public void start() throws Exception {
@@ -70,7 +79,8 @@ public final class RaftmqServer implements AutoCloseable {
             broker = new BrokerServer(new BrokerServer.Options(config.nodeId(), config.advertisedListener(),
                     config.kafkaListener(), config.kafkaAdvertisedListener(), config.controllerBootstrap(),
                     config.rack(), config.heartbeatIntervalMs(), config.sessionTimeoutMs(),
-                    config.controlledShutdownTimeoutMs(), config.dataDir(), config.brokerConfig()), time, faultHandler);
+                    config.controlledShutdownTimeoutMs(), config.dataDir(), config.brokerConfig()), time, faultHandler,
+                    logFiles);
             services.addAll(broker.services());
         }
         try {

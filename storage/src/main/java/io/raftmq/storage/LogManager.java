@@ -117,7 +117,8 @@ public final class LogManager implements AutoCloseable {
     /**
      * The log of {@code tp} for topic {@code topicId}, created if need be. A log left by an older
      * topic of the same name (open, or a directory on disk whose {@code partition.metadata} names
-     * another topic id or none) is deleted first: a log is never adopted by another topic.
+     * another topic id or none) is deleted first: a log is never adopted by another topic. An I/O
+     * error is reported to the environment's offline listener before it is thrown.
      */
     public synchronized PartitionLog getOrCreate(TopicPartition tp, UUID topicId, LogConfig config)
             throws IOException {
@@ -131,6 +132,16 @@ public final class LogManager implements AutoCloseable {
             delete(tp);
         }
         Path dir = logsDir.resolve(tp.toString());
+        try {
+            return create(tp, topicId, config, dir);
+        } catch (IOException e) {
+            // As an I/O error on an open log does: the data directory failed.
+            env.offlineListener().onOffline(dir, e);
+            throw e;
+        }
+    }
+
+    private PartitionLog create(TopicPartition tp, UUID topicId, LogConfig config, Path dir) throws IOException {
         if (Files.exists(dir)) {
             UUID onDisk = readTopicIdQuietly(dir);
             if (!topicId.equals(onDisk)) {
