@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -34,6 +35,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,6 +96,7 @@ public final class BrokerServer implements AutoCloseable {
     private final GroupCoordinator groupCoordinator;
     private final BrokerApi api;
     private final List<BindableService> services;
+    private final List<Consumer<MetadataImage>> metadataListeners = new CopyOnWriteArrayList<>();
     /** Null when the Kafka listener is off. */
     private final KafkaListener kafkaListener;
 
@@ -146,7 +149,10 @@ public final class BrokerServer implements AutoCloseable {
                     }
                 }, time);
         this.publisher = new BrokerMetadataPublisher(id, incarnationId, options.config(), replicas, logs, faultHandler,
-                groupCoordinator::onMetadata);
+                image -> {
+                    groupCoordinator.onMetadata(image);
+                    metadataListeners.forEach(l -> l.accept(image));
+                });
         this.watcher = new MetadataWatcher(new MetadataWatcher.Options(id, options.controllerBootstrap(), 50),
                 publisher, faultHandler);
         this.api = new BrokerApi(id, watcher, replicas, controllerClient, options.config(),
@@ -179,6 +185,14 @@ public final class BrokerServer implements AutoCloseable {
     private long currentEpoch(int brokerId) {
         BrokerRegistration broker = watcher.image().broker(brokerId);
         return broker == null ? -1 : broker.epoch();
+    }
+
+    /**
+     * Tells {@code listener} of every metadata image once this broker has applied it, on the
+     * broker's metadata thread (it must return quickly and not throw). Add before {@link #start()}.
+     */
+    public void addMetadataListener(Consumer<MetadataImage> listener) {
+        metadataListeners.add(listener);
     }
 
     /** The Broker, Replica and GroupCoordinator gRPC services, for the node's server. */

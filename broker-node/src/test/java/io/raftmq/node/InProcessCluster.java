@@ -66,6 +66,11 @@ public final class InProcessCluster implements AutoCloseable {
         }
     }
 
+    /** Sets one node's config key for its next start. */
+    void set(int id, String key, String value) {
+        configs.get(id).put(key, value);
+    }
+
     public void startAll() throws Exception {
         for (int id = 1; id <= size; id++) {
             start(id);
