@@ -155,6 +155,8 @@ final class NodeStatus {
                 }
             }
             gauge(out, "raftmq_partitions", "Partition replicas this broker hosts.", hosted);
+            gauge(out, "raftmq_offline_logs", "Partition logs offline after an I/O error (the data directory failed).",
+                    broker.offlineLogs().size());
             gauge(out, "raftmq_partitions_led", "Partitions this broker leads.", led);
             gauge(out, "raftmq_under_replicated_partitions",
                     "Partitions led by this broker whose ISR is smaller than their replica set, per applied metadata.",

@@ -93,7 +93,11 @@ class DataDirectoryIntegrationTest {
     }
 
     private HttpResponse<String> health(int node) throws Exception {
-        URI uri = URI.create("http://" + cluster.httpAddress(node) + "/health");
+        return get(node, "/health");
+    }
+
+    private HttpResponse<String> get(int node, String path) throws Exception {
+        URI uri = URI.create("http://" + cluster.httpAddress(node) + path);
         return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
@@ -148,6 +152,8 @@ class DataDirectoryIntegrationTest {
         assertTrue(health.body().contains("{\"log\":\"orders-" + partition + "\",\"cause\":\"java.io.IOException: No"
                 + " space left on device (injected)"), health.body());
         assertEquals(200, health(2).statusCode(), health(2).body());
+        assertTrue(get(1, "/metrics").body().contains("\nraftmq_offline_logs 1\n"));
+        assertTrue(get(2, "/metrics").body().contains("\nraftmq_offline_logs 0\n"));
     }
 
     @Test
