@@ -123,16 +123,16 @@ public final class LogManager implements AutoCloseable {
     public synchronized PartitionLog getOrCreate(TopicPartition tp, UUID topicId, LogConfig config)
             throws IOException {
         PartitionLog existing = logs.get(tp);
-        if (existing != null) {
-            if (topicId.equals(topicIds.get(tp))) {
-                return existing;
-            }
-            LOG.info("[logs] {} holds the log of an older topic {}; deleting it for topic {}", tp,
-                    topicIds.get(tp), topicId);
-            delete(tp);
+        if (existing != null && topicId.equals(topicIds.get(tp))) {
+            return existing;
         }
         Path dir = logsDir.resolve(tp.toString());
         try {
+            if (existing != null) {
+                LOG.info("[logs] {} holds the log of an older topic {}; deleting it for topic {}", tp,
+                        topicIds.get(tp), topicId);
+                delete(tp);
+            }
             return create(tp, topicId, config, dir);
         } catch (IOException e) {
             // As an I/O error on an open log does: the data directory failed.
