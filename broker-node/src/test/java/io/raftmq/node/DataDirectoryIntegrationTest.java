@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftmq.metadata.image.BrokerState;
 import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.common.ErrorCode;
@@ -141,6 +142,9 @@ class DataDirectoryIntegrationTest {
                 }
             }
         });
+        // It stopped heartbeating once its leaderships were gone: its session expires and it stays fenced.
+        await().atMost(Duration.ofSeconds(10)).until(() -> cluster.node(2).broker().image().broker(1).state()
+                == BrokerState.FENCED);
         List<String> read = client.readAll("orders", partition, 0).stream()
                 .map(Record::valueBytes).map(v -> new String(v, StandardCharsets.UTF_8)).toList();
         assertEquals(acknowledged, read);
