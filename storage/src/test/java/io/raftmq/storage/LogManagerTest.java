@@ -155,6 +155,11 @@ class LogManagerTest {
         assertTrue(env.directorySyncs.contains(small.dir()), "rolled segment: " + env.directorySyncs);
 
         env.directorySyncs.clear();
+        small.truncateTo(1); // every segment after the first goes
+        assertEquals(1, small.segmentCount());
+        assertTrue(env.directorySyncs.contains(small.dir()), "segments renamed *.deleted: " + env.directorySyncs);
+
+        env.directorySyncs.clear();
         manager.delete(tp);
         assertEquals(List.of(logs), env.directorySyncs.stream().filter(logs::equals).toList(),
                 "rename to -delete: " + env.directorySyncs);
