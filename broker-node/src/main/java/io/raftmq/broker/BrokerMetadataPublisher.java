@@ -13,6 +13,7 @@ import io.raftmq.protocol.common.Endpoint;
 import io.raftmq.replication.PartitionAssignment;
 import io.raftmq.replication.ReplicaManager;
 import io.raftmq.storage.LogConfig;
+import io.raftmq.storage.LogManager;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * Carries committed metadata to this broker's replicas: for every image the watcher publishes, the
  * partitions this broker holds a replica of whose registration, topic configs or leader address
  * changed go to {@link ReplicaManager#applyMetadata}, and partitions it no longer holds are
- * removed.
+ * removed. With the first image applied, logs on disk that image does not assign to this broker
+ * (topics deleted, or replicas moved, while it was down) are deleted as stray.
  *
  * <p>Nothing is applied until the image holds this process's own registration: the controller
  * commits a re-registration together with moving every leadership the previous process held, so
@@ -49,6 +51,7 @@ final class BrokerMetadataPublisher implements MetadataWatcher.Listener, AutoClo
     private final UUID incarnationId;
     private final BrokerConfig config;
     private final ReplicaManager replicas;
+    private final LogManager logs;
     private final FaultHandler faultHandler;
     private final Consumer<MetadataImage> afterApply;
     private final Thread thread;
@@ -60,14 +63,16 @@ final class BrokerMetadataPublisher implements MetadataWatcher.Listener, AutoClo
     // Publisher thread only.
     private Map<TopicPartition, Inputs> applied = new HashMap<>();
     private boolean ownRegistrationSeen;
+    private boolean strayLogsChecked;
 
     /** @param afterApply told of every image once its partition state is applied (the group coordinator) */
     BrokerMetadataPublisher(int brokerId, UUID incarnationId, BrokerConfig config, ReplicaManager replicas,
-            FaultHandler faultHandler, Consumer<MetadataImage> afterApply) {
+            LogManager logs, FaultHandler faultHandler, Consumer<MetadataImage> afterApply) {
         this.brokerId = brokerId;
         this.incarnationId = incarnationId;
         this.config = config;
         this.replicas = replicas;
+        this.logs = logs;
         this.faultHandler = faultHandler;
         this.afterApply = afterApply;
         this.thread = new Thread(this::run, "broker-metadata-" + brokerId);
@@ -159,6 +164,14 @@ final class BrokerMetadataPublisher implements MetadataWatcher.Listener, AutoClo
             }
         }
         replicas.applyMetadata(image.offset(), changed, removed);
+        if (!strayLogsChecked) {
+            // The first image with this process's registration is at least as new as every change
+            // made while it was down: a log it does not assign here is stray.
+            strayLogsChecked = true;
+            Map<TopicPartition, UUID> assigned = new HashMap<>();
+            now.forEach((tp, inputs) -> assigned.put(tp, inputs.topicId()));
+            logs.deleteStrayLogs(assigned);
+        }
         applied = now;
         afterApply.accept(image);
     }

@@ -20,12 +20,14 @@ import io.raftmq.replication.ReplicaManager;
 import io.raftmq.storage.LogEnvironment;
 import io.raftmq.storage.LogManager;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -33,6 +35,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +54,10 @@ import org.slf4j.LoggerFactory;
  *   Kafka listener (clients) -+--> BrokerApi -------------------------------------+
  *   Replica gRPC (followers) ------------------------------------------------------+
  * </pre>
+ *
+ * <p>A partition log that goes offline after an I/O error means the node's one data directory
+ * failed: {@link LogDirFailureHandler} asks the controller to move every leadership and ISR
+ * membership of this broker away (a controlled shutdown), and it stays out until restarted.
  *
  * <p>Start: load every partition log (recovering after a crash), start the replica manager, follow
  * metadata, open the Kafka listener, register (with the gRPC and Kafka endpoints). The gRPC
@@ -83,24 +90,31 @@ public final class BrokerServer implements AutoCloseable {
     private final MetadataWatcher watcher;
     private final BrokerLifecycleManager lifecycle;
     private final LogManager logs;
+    private final LogDirFailureHandler logDirFailures;
     private final ReplicaManager replicas;
     private final BrokerMetadataPublisher publisher;
     private final GroupCoordinator groupCoordinator;
     private final BrokerApi api;
     private final List<BindableService> services;
+    private final List<Consumer<MetadataImage>> metadataListeners = new CopyOnWriteArrayList<>();
     /** Null when the Kafka listener is off. */
     private final KafkaListener kafkaListener;
 
     public BrokerServer(Options options, Time time, FaultHandler faultHandler) {
+        this(options, time, faultHandler, FileChannel::open);
+    }
+
+    /** @param files opens the partition logs' files: a test seam for I/O faults */
+    public BrokerServer(Options options, Time time, FaultHandler faultHandler, LogEnvironment.FileOpener files) {
         this.options = options;
         int id = options.brokerId();
         this.ioScheduler = scheduler("log-io-" + id, 4);
         this.scheduler = scheduler("broker-scheduler-" + id, 1);
         this.controllerClient = new ControllerClient(new ControllerClient.Options(options.controllerBootstrap(),
                 options.sessionTimeoutMs() * 10, Math.max(500, options.sessionTimeoutMs()), 20));
+        this.logDirFailures = new LogDirFailureHandler(id, this::leaveAfterLogDirFailure);
         this.logs = new LogManager(options.dataDir().resolve("logs"), new LogEnvironment(time, ioScheduler,
-                (dir, cause) -> LOG.error("[broker {}] the log in {} is offline after an I/O error: {}", id, dir,
-                        cause.toString())));
+                logDirFailures, files));
         List<Endpoint> endpoints = new ArrayList<>();
         endpoints.add(Endpoint.newBuilder()
                 .setListener(BrokerRegistration.GRPC_LISTENER)
@@ -134,8 +148,11 @@ public final class BrokerServer implements AutoCloseable {
                         return watcher.whenApplied(metadataOffset);
                     }
                 }, time);
-        this.publisher = new BrokerMetadataPublisher(id, incarnationId, options.config(), replicas, faultHandler,
-                groupCoordinator::onMetadata);
+        this.publisher = new BrokerMetadataPublisher(id, incarnationId, options.config(), replicas, logs, faultHandler,
+                image -> {
+                    groupCoordinator.onMetadata(image);
+                    metadataListeners.forEach(l -> l.accept(image));
+                });
         this.watcher = new MetadataWatcher(new MetadataWatcher.Options(id, options.controllerBootstrap(), 50),
                 publisher, faultHandler);
         this.api = new BrokerApi(id, watcher, replicas, controllerClient, options.config(),
@@ -156,6 +173,10 @@ public final class BrokerServer implements AutoCloseable {
         return replicas.appliedMetadataOffset();
     }
 
+    private void leaveAfterLogDirFailure() {
+        lifecycle.controlledShutdown(); // enqueued; the lifecycle's thread sends the request
+    }
+
     private boolean isEligible(int brokerId) {
         return watcher.image().isEligible(brokerId);
     }
@@ -164,6 +185,14 @@ public final class BrokerServer implements AutoCloseable {
     private long currentEpoch(int brokerId) {
         BrokerRegistration broker = watcher.image().broker(brokerId);
         return broker == null ? -1 : broker.epoch();
+    }
+
+    /**
+     * Tells {@code listener} of every metadata image once this broker has applied it, on the
+     * broker's metadata thread (it must return quickly and not throw). Add before {@link #start()}.
+     */
+    public void addMetadataListener(Consumer<MetadataImage> listener) {
+        metadataListeners.add(listener);
     }
 
     /** The Broker, Replica and GroupCoordinator gRPC services, for the node's server. */
@@ -212,6 +241,15 @@ public final class BrokerServer implements AutoCloseable {
 
     public BrokerLifecycleManager lifecycle() {
         return lifecycle;
+    }
+
+    /**
+     * The partition logs that went offline after an I/O error (directory name to cause), sorted;
+     * empty while the data directory works. Once one is offline this broker has asked the
+     * controller to move its leaderships and ISR memberships away.
+     */
+    public Map<String, String> offlineLogs() {
+        return logDirFailures.offlineLogs();
     }
 
     /** Asks the controller to move this broker's leaderships away and waits (bounded) for it. */

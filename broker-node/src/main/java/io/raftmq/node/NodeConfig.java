@@ -65,9 +65,15 @@ public final class NodeConfig {
             "On SIGTERM, how long a broker waits for the controller to move its leaderships away before it"
                     + " stops anyway.");
 
+    public static final ConfigKey<Boolean> METADATA_RECOVERY_ALLOW_EMPTY = ConfigKey.ofBoolean(
+            "metadata.recovery.allow.empty", false,
+            "Lets a controller voter whose data directory was lost start empty and copy the metadata from the"
+                    + " other voters (README: Recovering a wiped node). Without it such a node refuses to start."
+                    + " Set it for one start, while the other voters are up, then remove it.");
+
     static final List<ConfigKey<?>> NODE_KEYS = List.of(NODE_ID, PROCESS_ROLES, DATA_DIR, GRPC_LISTENER,
             GRPC_ADVERTISED_LISTENER, HTTP_LISTENER, KAFKA_LISTENER, KAFKA_ADVERTISED_LISTENER, CONTROLLER_BOOTSTRAP,
-            BROKER_RACK, CONTROLLED_SHUTDOWN_TIMEOUT_MS);
+            BROKER_RACK, CONTROLLED_SHUTDOWN_TIMEOUT_MS, METADATA_RECOVERY_ALLOW_EMPTY);
 
     /** Every key a node reads. */
     public static List<ConfigKey<?>> allKeys() {
@@ -88,6 +94,7 @@ public final class NodeConfig {
     private final List<HostPort> controllerBootstrap;
     private final String rack;
     private final long controlledShutdownTimeoutMs;
+    private final boolean metadataRecoveryAllowEmpty;
     private final long heartbeatIntervalMs;
     private final long sessionTimeoutMs;
     private final ControllerConfig controllerConfig;
@@ -122,6 +129,7 @@ public final class NodeConfig {
         }
         this.rack = config.get(BROKER_RACK);
         this.controlledShutdownTimeoutMs = config.get(CONTROLLED_SHUTDOWN_TIMEOUT_MS);
+        this.metadataRecoveryAllowEmpty = config.get(METADATA_RECOVERY_ALLOW_EMPTY);
         this.heartbeatIntervalMs = config.get(ControllerConfig.BROKER_HEARTBEAT_INTERVAL_MS);
         this.sessionTimeoutMs = config.get(ControllerConfig.BROKER_SESSION_TIMEOUT_MS);
         this.controllerConfig = roles.contains(ROLE_CONTROLLER) ? new ControllerConfig(config) : null;
@@ -245,6 +253,11 @@ public final class NodeConfig {
 
     public String rack() {
         return rack;
+    }
+
+    /** Whether a voter whose data directory was lost may start empty (metadata.recovery.allow.empty). */
+    public boolean metadataRecoveryAllowEmpty() {
+        return metadataRecoveryAllowEmpty;
     }
 
     public long controlledShutdownTimeoutMs() {

@@ -9,6 +9,8 @@ import io.raftmq.common.Time;
 import io.raftmq.common.config.Config;
 import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.BrokerState;
+import io.raftmq.storage.LogEnvironment;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,6 +66,11 @@ public final class InProcessCluster implements AutoCloseable {
         }
     }
 
+    /** Sets one node's config key for its next start. */
+    void set(int id, String key, String value) {
+        configs.get(id).put(key, value);
+    }
+
     public void startAll() throws Exception {
         for (int id = 1; id <= size; id++) {
             start(id);
@@ -71,8 +78,13 @@ public final class InProcessCluster implements AutoCloseable {
     }
 
     public void start(int id) throws Exception {
+        start(id, FileChannel::open);
+    }
+
+    /** Starts node {@code id} with its partition logs' files opened by {@code logFiles} (fault injection). */
+    void start(int id, LogEnvironment.FileOpener logFiles) throws Exception {
         NodeConfig config = new NodeConfig(new Config(configs.get(id), NodeConfig.allKeys()));
-        RaftmqServer server = new RaftmqServer(config, Time.SYSTEM, faultHandler);
+        RaftmqServer server = new RaftmqServer(config, Time.SYSTEM, faultHandler, logFiles);
         server.start();
         running.put(id, server);
     }
