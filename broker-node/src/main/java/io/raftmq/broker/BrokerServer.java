@@ -1,6 +1,7 @@
 package io.raftmq.broker;
 
 import io.grpc.BindableService;
+import io.grpc.ClientInterceptor;
 import io.raftmq.broker.group.GroupCoordinator;
 import io.raftmq.broker.kafka.KafkaListener;
 import io.raftmq.broker.kafka.KafkaListenerStats;
@@ -69,11 +70,13 @@ public final class BrokerServer implements AutoCloseable {
      * @param kafkaListener where the Kafka listener binds; null: no Kafka listener
      * @param kafkaAdvertised where Kafka clients reach it (registered as the "kafka" endpoint)
      * @param controllerBootstrap gRPC addresses of the controller voters
+     * @param leaseMarginMs how much earlier than the controller's session timeout this broker stops
+     *     leading when the controller does not answer (see {@code BrokerLease})
      * @param dataDir the node's data directory; partition logs go under {@code logs/}
      */
     public record Options(int brokerId, HostPort advertised, HostPort kafkaListener, HostPort kafkaAdvertised,
             List<HostPort> controllerBootstrap, String rack, long heartbeatIntervalMs, long sessionTimeoutMs,
-            long controlledShutdownTimeoutMs, Path dataDir, BrokerConfig config) {}
+            long leaseMarginMs, long controlledShutdownTimeoutMs, Path dataDir, BrokerConfig config) {}
 
     private final Options options;
     private final UUID incarnationId = UUID.randomUUID();
@@ -92,12 +95,21 @@ public final class BrokerServer implements AutoCloseable {
     private final KafkaListener kafkaListener;
 
     public BrokerServer(Options options, Time time, FaultHandler faultHandler) {
+        this(options, time, faultHandler, null);
+    }
+
+    /**
+     * @param controllerLink every call this broker makes to the controller quorum passes through
+     *     it (a test seam: a cut-off link); null: none
+     */
+    public BrokerServer(Options options, Time time, FaultHandler faultHandler, ClientInterceptor controllerLink) {
         this.options = options;
         int id = options.brokerId();
+        List<ClientInterceptor> link = controllerLink == null ? List.of() : List.of(controllerLink);
         this.ioScheduler = scheduler("log-io-" + id, 4);
         this.scheduler = scheduler("broker-scheduler-" + id, 1);
         this.controllerClient = new ControllerClient(new ControllerClient.Options(options.controllerBootstrap(),
-                options.sessionTimeoutMs() * 10, Math.max(500, options.sessionTimeoutMs()), 20));
+                options.sessionTimeoutMs() * 10, Math.max(500, options.sessionTimeoutMs()), 20), link);
         this.logs = new LogManager(options.dataDir().resolve("logs"), new LogEnvironment(time, ioScheduler,
                 (dir, cause) -> LOG.error("[broker {}] the log in {} is offline after an I/O error: {}", id, dir,
                         cause.toString())));
@@ -117,7 +129,8 @@ public final class BrokerServer implements AutoCloseable {
         // Heartbeats report the metadata offset the replicas have applied: the controller unfences
         // this broker only once its partitions reflect the cluster's state.
         this.lifecycle = new BrokerLifecycleManager(new BrokerLifecycleManager.Options(id, incarnationId,
-                endpoints, options.rack(), options.heartbeatIntervalMs(), options.sessionTimeoutMs()),
+                endpoints, options.rack(), options.heartbeatIntervalMs(), options.sessionTimeoutMs(),
+                options.leaseMarginMs()),
                 controllerClient, this::appliedMetadataOffset, time, faultHandler);
         this.replicas = new ReplicaManager(id, lifecycle::brokerEpoch, this::currentEpoch, this::isEligible, logs,
                 options.config().replication(), new ControllerAlterPartitionClient(id, lifecycle::brokerEpoch,
@@ -137,10 +150,23 @@ public final class BrokerServer implements AutoCloseable {
         this.publisher = new BrokerMetadataPublisher(id, incarnationId, options.config(), replicas, faultHandler,
                 groupCoordinator::onMetadata);
         this.watcher = new MetadataWatcher(new MetadataWatcher.Options(id, options.controllerBootstrap(), 50),
-                publisher, faultHandler);
+                publisher, faultHandler, link);
+        // A broker the controller stopped answering stops leading before the controller fences it.
+        lifecycle.addLeaseListener(new BrokerLifecycleManager.LeaseListener() {
+            @Override
+            public void leaseExpired(long silentMs) {
+                publisher.leaseExpired();
+            }
+
+            @Override
+            public void leaseRenewed(long metadataOffset) {
+                publisher.leaseRenewed(metadataOffset);
+            }
+        });
         this.api = new BrokerApi(id, watcher, replicas, controllerClient, options.config(),
                 new InitProducerIdHandler(new ProducerIdManager(id, lifecycle::brokerEpoch,
-                        controllerClient::allocateProducerIds), () -> watcher.image().nextProducerId()), logs);
+                        controllerClient::allocateProducerIds), () -> watcher.image().nextProducerId()), logs,
+                lifecycle.lease(), time);
         this.kafkaListener = options.kafkaListener() == null ? null : KafkaListener.forBroker(
                 new KafkaListener.Options(id, options.kafkaListener().host(), options.kafkaListener().port(),
                         options.config().socketRequestMaxBytes(), options.config().connectionsMaxIdleMs(),

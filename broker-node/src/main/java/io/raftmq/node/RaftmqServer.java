@@ -1,6 +1,7 @@
 package io.raftmq.node;
 
 import io.grpc.BindableService;
+import io.grpc.ClientInterceptor;
 import io.grpc.Server;
 import io.grpc.ServerTransportFilter;
 import io.raftmq.broker.BrokerServer;
@@ -37,6 +38,7 @@ public final class RaftmqServer implements AutoCloseable {
     private final NodeConfig config;
     private final Time time;
     private final FaultHandler faultHandler;
+    private final ClientInterceptor controllerLink;
     private DataDirLock lock;
     private ControllerServer controller;
     private BrokerServer broker;
@@ -45,9 +47,20 @@ public final class RaftmqServer implements AutoCloseable {
     private boolean closed;
 
     public RaftmqServer(NodeConfig config, Time time, FaultHandler faultHandler) {
+        this(config, time, faultHandler, null);
+    }
+
+    /**
+     * The test seam for a broker cut off from the controller quorum.
+     *
+     * @param controllerLink every call the broker role makes to the controller quorum (heartbeats,
+     *     the metadata watch, forwarded admin calls) passes through it; null: none
+     */
+    RaftmqServer(NodeConfig config, Time time, FaultHandler faultHandler, ClientInterceptor controllerLink) {
         this.config = config;
         this.time = time;
         this.faultHandler = faultHandler;
+        this.controllerLink = controllerLink;
     }
 
     public void start() throws Exception {
@@ -69,8 +82,9 @@ public final class RaftmqServer implements AutoCloseable {
         if (config.isBroker()) {
             broker = new BrokerServer(new BrokerServer.Options(config.nodeId(), config.advertisedListener(),
                     config.kafkaListener(), config.kafkaAdvertisedListener(), config.controllerBootstrap(),
-                    config.rack(), config.heartbeatIntervalMs(), config.sessionTimeoutMs(),
-                    config.controlledShutdownTimeoutMs(), config.dataDir(), config.brokerConfig()), time, faultHandler);
+                    config.rack(), config.heartbeatIntervalMs(), config.sessionTimeoutMs(), config.leaseMarginMs(),
+                    config.controlledShutdownTimeoutMs(), config.dataDir(), config.brokerConfig()), time, faultHandler,
+                    controllerLink);
             services.addAll(broker.services());
         }
         try {
