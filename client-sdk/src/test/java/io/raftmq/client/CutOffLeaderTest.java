@@ -132,6 +132,8 @@ class CutOffLeaderTest {
                 longestGapMs = Math.max(longestGapMs, TimeUnit.NANOSECONDS.toMillis(all.get(i).atNs()
                         - all.get(i - 1).atNs()));
             }
+            System.out.println("cut-off leader: longest time without an ack " + longestGapMs + " ms, " + all.size()
+                    + " records acknowledged");
             assertTrue(longestGapMs <= 2_000, "the producer went " + longestGapMs + " ms without an ack");
 
             assertEveryAckReadBack(bootstrap, all);
