@@ -131,16 +131,18 @@ public final class NodeConfig {
         this.controlledShutdownTimeoutMs = config.get(CONTROLLED_SHUTDOWN_TIMEOUT_MS);
         this.heartbeatIntervalMs = config.get(ControllerConfig.BROKER_HEARTBEAT_INTERVAL_MS);
         this.sessionTimeoutMs = config.get(ControllerConfig.BROKER_SESSION_TIMEOUT_MS);
-        long margin = config.get(BROKER_LEASE_MARGIN_MS);
-        this.leaseMarginMs = margin < 0 ? heartbeatIntervalMs : margin;
-        if (sessionTimeoutMs - leaseMarginMs < 2 * heartbeatIntervalMs) {
-            throw new ConfigException(BROKER_LEASE_MARGIN_MS.name(), String.valueOf(margin), "must leave a lease"
-                    + " (" + ControllerConfig.BROKER_SESSION_TIMEOUT_MS.name() + ", " + sessionTimeoutMs + " ms, minus"
-                    + " the margin, " + leaseMarginMs + " ms) of at least two heartbeat intervals ("
-                    + 2 * heartbeatIntervalMs + " ms), so that one lost heartbeat does not stop a leader");
-        }
         this.controllerConfig = roles.contains(ROLE_CONTROLLER) ? new ControllerConfig(config) : null;
         this.brokerConfig = roles.contains(ROLE_BROKER) ? new BrokerConfig(config) : null;
+        // After the controller's checks, which bound the heartbeat interval by the session.
+        long margin = config.get(BROKER_LEASE_MARGIN_MS);
+        this.leaseMarginMs = margin >= 0 ? margin
+                : Math.max(0, Math.min(heartbeatIntervalMs, sessionTimeoutMs - 2 * heartbeatIntervalMs));
+        if (sessionTimeoutMs - leaseMarginMs < 2 * heartbeatIntervalMs && margin >= 0) {
+            throw new ConfigException(BROKER_LEASE_MARGIN_MS.name(), String.valueOf(margin), "must leave a lease"
+                    + " (" + ControllerConfig.BROKER_SESSION_TIMEOUT_MS.name() + ", " + sessionTimeoutMs + " ms, minus"
+                    + " the margin) of at least two heartbeat intervals (" + 2 * heartbeatIntervalMs + " ms), so"
+                    + " that one lost heartbeat does not stop a leader");
+        }
         if (controllerConfig != null && controllerConfig.voters().stream().noneMatch(v -> v.nodeId() == nodeId)) {
             throw new ConfigException(ControllerConfig.QUORUM_VOTERS.name(), config.get(ControllerConfig.QUORUM_VOTERS),
                     "node " + nodeId + " runs the controller role but is not among the voters");
