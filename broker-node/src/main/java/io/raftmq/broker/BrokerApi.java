@@ -393,7 +393,8 @@ public final class BrokerApi {
                         + " is negative", spec.fetchOffset(), tp), 0, -1, -1));
             } else if (!leading) {
                 PartitionRegistration p = partition(image, tp);
-                refused.put(tp, FetchResult.error(cutOff(tp), spec.fetchOffset(), -1, p == null ? -1 : p.leaderEpoch()));
+                refused.put(tp, FetchResult.error(cutOff(tp), spec.fetchOffset(), -1,
+                        p == null ? -1 : p.leaderEpoch()));
             } else if (replicas.partition(tp) == null) {
                 PartitionRegistration p = partition(image, tp);
                 refused.put(tp, FetchResult.error(notServedHere(image, tp), spec.fetchOffset(),

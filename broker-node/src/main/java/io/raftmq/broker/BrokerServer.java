@@ -60,6 +60,10 @@ import org.slf4j.LoggerFactory;
  * served), close the Kafka listener, stop the lifecycle and the watch, stop replicas (answering
  * waiting requests), close logs.
  *
+ * <p>A broker the controller stops answering (cut off, or paused) stops leading on its own when
+ * its lease ends ({@code BrokerLease}, kept by the lifecycle): the metadata publisher withholds its
+ * leaderships and {@link BrokerApi} turns clients away, until the controller answers again.
+ *
  * <p>Life cycle methods are called from one thread (the node's).
  */
 public final class BrokerServer implements AutoCloseable {
