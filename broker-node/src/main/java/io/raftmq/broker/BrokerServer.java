@@ -139,7 +139,10 @@ public final class BrokerServer implements AutoCloseable {
         this.replicas = new ReplicaManager(id, lifecycle::brokerEpoch, this::currentEpoch, this::isEligible, logs,
                 options.config().replication(), new ControllerAlterPartitionClient(id, lifecycle::brokerEpoch,
                         controllerClient), time, scheduler);
-        this.groupCoordinator = new GroupCoordinator(id, options.config().groupCoordinator(), replicas, this::image,
+        // FindCoordinator answers from what clients may be told: a broker cut off from the
+        // controller names no coordinator.
+        this.groupCoordinator = new GroupCoordinator(id, options.config().groupCoordinator(), replicas,
+                this::clientImage,
                 new GroupCoordinator.TopicCreator() {
                     @Override
                     public CompletableFuture<CreateTopicsResponse> createTopics(CreateTopicsRequest request) {
@@ -184,6 +187,11 @@ public final class BrokerServer implements AutoCloseable {
     // Read through methods: the replica manager and the lifecycle each need the other.
     private long appliedMetadataOffset() {
         return replicas.appliedMetadataOffset();
+    }
+
+    /** The metadata as clients may be told it ({@link BrokerApi#image()}). */
+    private MetadataImage clientImage() {
+        return api.image();
     }
 
     private boolean isEligible(int brokerId) {
