@@ -1,6 +1,7 @@
 package io.raftmq.broker;
 
 import io.grpc.BindableService;
+import io.grpc.ClientInterceptor;
 import io.raftmq.broker.group.GroupCoordinator;
 import io.raftmq.broker.kafka.KafkaListener;
 import io.raftmq.broker.kafka.KafkaListenerStats;
@@ -66,6 +67,10 @@ import org.slf4j.LoggerFactory;
  * served), close the Kafka listener, stop the lifecycle and the watch, stop replicas (answering
  * waiting requests), close logs.
  *
+ * <p>A broker the controller stops answering (cut off, or paused) stops leading on its own when
+ * its lease ends ({@code BrokerLease}, kept by the lifecycle): the metadata publisher withholds its
+ * leaderships and {@link BrokerApi} turns clients away, until the controller answers again.
+ *
  * <p>Life cycle methods are called from one thread (the node's).
  */
 public final class BrokerServer implements AutoCloseable {
@@ -76,11 +81,13 @@ public final class BrokerServer implements AutoCloseable {
      * @param kafkaListener where the Kafka listener binds; null: no Kafka listener
      * @param kafkaAdvertised where Kafka clients reach it (registered as the "kafka" endpoint)
      * @param controllerBootstrap gRPC addresses of the controller voters
+     * @param leaseMarginMs how much earlier than the controller's session timeout this broker stops
+     *     leading when the controller does not answer (see {@code BrokerLease})
      * @param dataDir the node's data directory; partition logs go under {@code logs/}
      */
     public record Options(int brokerId, HostPort advertised, HostPort kafkaListener, HostPort kafkaAdvertised,
             List<HostPort> controllerBootstrap, String rack, long heartbeatIntervalMs, long sessionTimeoutMs,
-            long controlledShutdownTimeoutMs, Path dataDir, BrokerConfig config) {}
+            long leaseMarginMs, long controlledShutdownTimeoutMs, Path dataDir, BrokerConfig config) {}
 
     private final Options options;
     private final UUID incarnationId = UUID.randomUUID();
@@ -101,17 +108,23 @@ public final class BrokerServer implements AutoCloseable {
     private final KafkaListener kafkaListener;
 
     public BrokerServer(Options options, Time time, FaultHandler faultHandler) {
-        this(options, time, faultHandler, FileChannel::open);
+        this(options, time, faultHandler, FileChannel::open, null);
     }
 
-    /** @param files opens the partition logs' files: a test seam for I/O faults */
-    public BrokerServer(Options options, Time time, FaultHandler faultHandler, LogEnvironment.FileOpener files) {
+    /**
+     * @param files opens the partition logs' files: a test seam for I/O faults
+     * @param controllerLink every call this broker makes to the controller quorum passes through
+     *     it (a test seam: a cut-off link); null: none
+     */
+    public BrokerServer(Options options, Time time, FaultHandler faultHandler, LogEnvironment.FileOpener files,
+            ClientInterceptor controllerLink) {
         this.options = options;
         int id = options.brokerId();
+        List<ClientInterceptor> link = controllerLink == null ? List.of() : List.of(controllerLink);
         this.ioScheduler = scheduler("log-io-" + id, 4);
         this.scheduler = scheduler("broker-scheduler-" + id, 1);
         this.controllerClient = new ControllerClient(new ControllerClient.Options(options.controllerBootstrap(),
-                options.sessionTimeoutMs() * 10, Math.max(500, options.sessionTimeoutMs()), 20));
+                options.sessionTimeoutMs() * 10, Math.max(500, options.sessionTimeoutMs()), 20), link);
         this.logDirFailures = new LogDirFailureHandler(id, this::leaveAfterLogDirFailure);
         this.logs = new LogManager(options.dataDir().resolve("logs"), new LogEnvironment(time, ioScheduler,
                 logDirFailures, files));
@@ -131,12 +144,16 @@ public final class BrokerServer implements AutoCloseable {
         // Heartbeats report the metadata offset the replicas have applied: the controller unfences
         // this broker only once its partitions reflect the cluster's state.
         this.lifecycle = new BrokerLifecycleManager(new BrokerLifecycleManager.Options(id, incarnationId,
-                endpoints, options.rack(), options.heartbeatIntervalMs(), options.sessionTimeoutMs()),
+                endpoints, options.rack(), options.heartbeatIntervalMs(), options.sessionTimeoutMs(),
+                options.leaseMarginMs()),
                 controllerClient, this::appliedMetadataOffset, time, faultHandler);
         this.replicas = new ReplicaManager(id, lifecycle::brokerEpoch, this::currentEpoch, this::isEligible, logs,
                 options.config().replication(), new ControllerAlterPartitionClient(id, lifecycle::brokerEpoch,
                         controllerClient), time, scheduler);
-        this.groupCoordinator = new GroupCoordinator(id, options.config().groupCoordinator(), replicas, this::image,
+        // FindCoordinator answers from what clients may be told: a broker cut off from the
+        // controller names no coordinator.
+        this.groupCoordinator = new GroupCoordinator(id, options.config().groupCoordinator(), replicas,
+                this::clientImage,
                 new GroupCoordinator.TopicCreator() {
                     @Override
                     public CompletableFuture<CreateTopicsResponse> createTopics(CreateTopicsRequest request) {
@@ -154,10 +171,23 @@ public final class BrokerServer implements AutoCloseable {
                     metadataListeners.forEach(l -> l.accept(image));
                 });
         this.watcher = new MetadataWatcher(new MetadataWatcher.Options(id, options.controllerBootstrap(), 50),
-                publisher, faultHandler);
+                publisher, faultHandler, link);
+        // A broker the controller stopped answering stops leading before the controller fences it.
+        lifecycle.addLeaseListener(new BrokerLifecycleManager.LeaseListener() {
+            @Override
+            public void leaseExpired(long silentMs) {
+                publisher.leaseExpired();
+            }
+
+            @Override
+            public void leaseRenewed(long metadataOffset) {
+                publisher.leaseRenewed(metadataOffset);
+            }
+        });
         this.api = new BrokerApi(id, watcher, replicas, controllerClient, options.config(),
                 new InitProducerIdHandler(new ProducerIdManager(id, lifecycle::brokerEpoch,
-                        controllerClient::allocateProducerIds), () -> watcher.image().nextProducerId()), logs);
+                        controllerClient::allocateProducerIds), () -> watcher.image().nextProducerId()), logs,
+                lifecycle.lease(), time);
         this.kafkaListener = options.kafkaListener() == null ? null : KafkaListener.forBroker(
                 new KafkaListener.Options(id, options.kafkaListener().host(), options.kafkaListener().port(),
                         options.config().socketRequestMaxBytes(), options.config().connectionsMaxIdleMs(),
@@ -175,6 +205,11 @@ public final class BrokerServer implements AutoCloseable {
 
     private void leaveAfterLogDirFailure() {
         lifecycle.controlledShutdown(); // enqueued; the lifecycle's thread sends the request
+    }
+
+    /** The metadata as clients may be told it ({@link BrokerApi#image()}). */
+    private MetadataImage clientImage() {
+        return api.image();
     }
 
     private boolean isEligible(int brokerId) {

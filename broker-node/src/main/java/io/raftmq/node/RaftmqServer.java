@@ -1,6 +1,7 @@
 package io.raftmq.node;
 
 import io.grpc.BindableService;
+import io.grpc.ClientInterceptor;
 import io.grpc.Server;
 import io.grpc.ServerTransportFilter;
 import io.raftmq.broker.BrokerServer;
@@ -52,6 +53,7 @@ public final class RaftmqServer implements AutoCloseable {
     private final Time time;
     private final FaultHandler faultHandler;
     private final LogEnvironment.FileOpener logFiles;
+    private final ClientInterceptor controllerLink;
     private DataDirLock lock;
     private ControllerServer controller;
     private BrokerServer broker;
@@ -60,15 +62,23 @@ public final class RaftmqServer implements AutoCloseable {
     private boolean closed;
 
     public RaftmqServer(NodeConfig config, Time time, FaultHandler faultHandler) {
-        this(config, time, faultHandler, FileChannel::open);
+        this(config, time, faultHandler, FileChannel::open, null);
     }
 
-    /** @param logFiles opens the partition logs' files: a test seam for I/O faults */
-    RaftmqServer(NodeConfig config, Time time, FaultHandler faultHandler, LogEnvironment.FileOpener logFiles) {
+    /**
+     * The test seams for a failing disk and for a broker cut off from the controller quorum.
+     *
+     * @param logFiles opens the partition logs' files (I/O faults)
+     * @param controllerLink every call the broker role makes to the controller quorum (heartbeats,
+     *     the metadata watch, forwarded admin calls) passes through it; null: none
+     */
+    RaftmqServer(NodeConfig config, Time time, FaultHandler faultHandler, LogEnvironment.FileOpener logFiles,
+            ClientInterceptor controllerLink) {
         this.config = config;
         this.time = time;
         this.faultHandler = faultHandler;
         this.logFiles = logFiles;
+        this.controllerLink = controllerLink;
     }
 
     public void start() throws Exception {
@@ -113,9 +123,9 @@ public final class RaftmqServer implements AutoCloseable {
         if (config.isBroker()) {
             broker = new BrokerServer(new BrokerServer.Options(config.nodeId(), config.advertisedListener(),
                     config.kafkaListener(), config.kafkaAdvertisedListener(), config.controllerBootstrap(),
-                    config.rack(), config.heartbeatIntervalMs(), config.sessionTimeoutMs(),
+                    config.rack(), config.heartbeatIntervalMs(), config.sessionTimeoutMs(), config.leaseMarginMs(),
                     config.controlledShutdownTimeoutMs(), config.dataDir(), config.brokerConfig()), time, faultHandler,
-                    logFiles);
+                    logFiles, controllerLink);
             broker.addMetadataListener(identity::onImage);
             services.addAll(broker.services());
         }
