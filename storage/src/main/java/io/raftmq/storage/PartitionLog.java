@@ -776,7 +776,11 @@ public final class PartitionLog implements AutoCloseable {
      */
     public long durableOffset() {
         long end = logEndOffset;
-        return config.flushMode() == FlushMode.GROUP ? Math.min(groupCommit.durableOffset(), end) : end;
+        if (config.flushMode() != FlushMode.GROUP) {
+            return end;
+        }
+        // Offsets below the log start hold nothing, so there is nothing there to lose.
+        return Math.max(logStartOffset, Math.min(groupCommit.durableOffset(), end));
     }
 
     public long sizeInBytes() {
