@@ -539,8 +539,8 @@ public final class ReplicaManager implements AutoCloseable {
                 continue;
             }
             Partition.FollowerRead read = p.readForFollower(replicaId, spec.fetchOffset(), spec.durableOffset(),
-                    spec.currentLeaderEpoch(), spec.lastFetchedEpoch(), Math.min(spec.maxBytes(), Math.max(1, remaining)),
-                    brokerEligible.test(replicaId), nowMs);
+                    spec.currentLeaderEpoch(), spec.lastFetchedEpoch(),
+                    Math.min(spec.maxBytes(), Math.max(1, remaining)), brokerEligible.test(replicaId), nowMs);
             if (read.hwAdvanced()) {
                 produceWaits.checkAndComplete(p.topicPartition());
                 fetchWaits.checkAndComplete(p.topicPartition());

@@ -109,7 +109,8 @@ class PartitionTest {
     /** One follower fetch round trip, the way FollowerFetcher does it; returns what the leader answered. */
     private Partition.FollowerRead fetch(Partition leader, int followerId, Partition follower) throws Exception {
         Partition.FollowerRead read = leader.readForFollower(followerId, follower.log().logEndOffset(),
-                follower.log().durableOffset(), leader.leaderEpoch(), follower.log().latestEpoch(), 1 << 20, true, time.monotonicMs());
+                follower.log().durableOffset(), leader.leaderEpoch(), follower.log().latestEpoch(), 1 << 20, true,
+                time.monotonicMs());
         if (read.error().isFailure()) {
             return read;
         }
