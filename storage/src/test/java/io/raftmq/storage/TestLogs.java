@@ -17,8 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -26,10 +28,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class TestLogs {
     private TestLogs() {}
 
+    static final String SCHEDULER_THREAD = "test-log-scheduler";
+
     /** An environment whose channels count fsyncs and can be told to fail. */
     static final class Env implements AutoCloseable {
         final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
-            Thread t = new Thread(r, "test-log-scheduler");
+            Thread t = new Thread(r, SCHEDULER_THREAD);
             t.setDaemon(true);
             return t;
         });
@@ -39,6 +43,10 @@ final class TestLogs {
         final List<IOException> offline = new CopyOnWriteArrayList<>();
         /** Directories fsynced (through the environment's file opener), in order. */
         final List<Path> directorySyncs = new CopyOnWriteArrayList<>();
+        /** While set, fsyncs on the scheduler's threads wait for it to open (a stalled disk); others pass. */
+        volatile CountDownLatch stallScheduledForces;
+        /** Released once each time a scheduler fsync starts waiting on {@link #stallScheduledForces}. */
+        final Semaphore stalledForces = new Semaphore(0);
         final LogEnvironment environment;
 
         Env(Time time) {
@@ -166,6 +174,16 @@ final class TestLogs {
 
         @Override
         public void force(boolean metaData) throws IOException {
+            CountDownLatch stall = env.stallScheduledForces;
+            if (stall != null && Thread.currentThread().getName().startsWith(SCHEDULER_THREAD)) {
+                env.stalledForces.release();
+                try {
+                    stall.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while stalled", e);
+                }
+            }
             if (env.failForces.get()) {
                 throw new IOException("injected fsync failure");
             }
