@@ -69,11 +69,11 @@ public final class BrokerConfig {
             "offsets.topic.num.partitions", 12, 1, 1000, "Partitions of the internal topic __consumer_offsets,"
                     + " fixed when it is created (on the first FindCoordinator); each is one group coordinator.");
     public static final ConfigKey<Integer> OFFSETS_TOPIC_REPLICATION_FACTOR = ConfigKey.ofInt(
-            "offsets.topic.replication.factor", 3, 1, Short.MAX_VALUE, "Replication factor of __consumer_offsets,"
-                    + " capped at the number of live brokers when it is created; min.insync.replicas is 2 when"
-                    + " it is 3 or more.");
+            "offsets.topic.replication.factor", 3, 1, Short.MAX_VALUE, "Replication factor of __consumer_offsets;"
+                    + " min.insync.replicas is 2 when it is 3 or more. Until this many brokers are live,"
+                    + " FindCoordinator answers COORDINATOR_NOT_AVAILABLE and the topic is not created, as in Kafka.");
     public static final ConfigKey<Integer> OFFSETS_TOPIC_SEGMENT_BYTES = ConfigKey.ofInt(
-            "offsets.topic.segment.bytes", 16 << 20, 1024, Integer.MAX_VALUE, "Segment size of __consumer_offsets:"
+            "offsets.topic.segment.bytes", 16 << 20, 1 << 20, Integer.MAX_VALUE, "Segment size of __consumer_offsets:"
                     + " superseded records leave the disk a whole segment at a time after a checkpoint.");
     public static final ConfigKey<Integer> OFFSETS_COMMIT_TIMEOUT_MS = ConfigKey.ofInt("offsets.commit.timeout.ms",
             5_000, 1, Integer.MAX_VALUE, "How long an offset commit or group write waits for the in-sync replicas"

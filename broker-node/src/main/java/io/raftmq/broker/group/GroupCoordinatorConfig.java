@@ -4,7 +4,7 @@ package io.raftmq.broker.group;
  * The group coordinator's settings (keys and documentation in {@code BrokerConfig}). Immutable.
  *
  * @param offsetsTopicPartitions partitions of __consumer_offsets when this broker creates it
- * @param offsetsTopicReplicationFactor its replication factor, capped at the live brokers
+ * @param offsetsTopicReplicationFactor its replication factor; it is not created while fewer brokers are live
  * @param offsetsTopicSegmentBytes its segment size
  * @param commitTimeoutMs how long a write waits for the partition's in-sync replicas
  * @param checkpointMinRecords superseded records that make a partition due for a checkpoint
