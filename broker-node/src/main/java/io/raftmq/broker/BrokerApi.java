@@ -287,7 +287,12 @@ public final class BrokerApi {
                 refused.put(tp, new ProduceResult(notServedHere(image, tp), -1, -1, -1, p == null ? -1 : p.leader(),
                         p == null ? -1 : p.leaderEpoch()));
             } else {
-                toAppend.put(tp, data.records());
+                ApiError unknownProducer = ProducerIdCheck.check(data.records(), allocatedProducerIdEnd(image));
+                if (unknownProducer.isFailure()) {
+                    refused.put(tp, new ProduceResult(unknownProducer, -1, -1, -1, -1, -1));
+                } else {
+                    toAppend.put(tp, data.records());
+                }
             }
         }
         long cappedTimeoutMs = Math.max(0, Math.min(timeoutMs, config.produceTimeoutCapMs()));
@@ -440,7 +445,15 @@ public final class BrokerApi {
     public record ProducerIdAndEpoch(ApiError error, long producerId, int producerEpoch) {}
 
     /**
-     * InitProducerId: a new id at epoch 0 for {@code producerId} -1; a known id's epoch bumped;
+     * The first producer id not handed out by the cluster as far as this broker knows: past its
+     * image's next id, and past a block this broker was given whose record it has not applied yet.
+     */
+    private long allocatedProducerIdEnd(MetadataImage image) {
+        return Math.max(image.nextProducerId(), initProducerId.allocatedEnd());
+    }
+
+    /**
+     * InitProducerId: a new id at epoch 0, whatever id and epoch the request names (as Kafka);
      * transactional ids refused (transactions are not supported).
      */
     public CompletableFuture<ProducerIdAndEpoch> initProducerId(String transactionalId, long producerId,

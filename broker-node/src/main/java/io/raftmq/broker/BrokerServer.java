@@ -140,7 +140,7 @@ public final class BrokerServer implements AutoCloseable {
                 publisher, faultHandler);
         this.api = new BrokerApi(id, watcher, replicas, controllerClient, options.config(),
                 new InitProducerIdHandler(new ProducerIdManager(id, lifecycle::brokerEpoch,
-                        controllerClient::allocateProducerIds), () -> watcher.image().nextProducerId()), logs);
+                        controllerClient::allocateProducerIds)), logs);
         this.kafkaListener = options.kafkaListener() == null ? null : KafkaListener.forBroker(
                 new KafkaListener.Options(id, options.kafkaListener().host(), options.kafkaListener().port(),
                         options.config().socketRequestMaxBytes(), options.config().connectionsMaxIdleMs(),
