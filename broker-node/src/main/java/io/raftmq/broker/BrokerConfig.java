@@ -6,6 +6,7 @@ import io.raftmq.common.config.ConfigException;
 import io.raftmq.common.config.ConfigKey;
 import io.raftmq.replication.ReplicationConfig;
 import io.raftmq.storage.LogConfig;
+import io.raftmq.storage.LogManager;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -26,6 +27,10 @@ public final class BrokerConfig {
     public static final ConfigKey<Long> LOG_RETENTION_CHECK_INTERVAL_MS = ConfigKey.ofLong(
             "log.retention.check.interval.ms", 300_000L, 1, Long.MAX_VALUE,
             "How often the broker deletes segments past their topic's retention.");
+    public static final ConfigKey<Integer> PRODUCER_ID_EXPIRATION_MS = ConfigKey.ofInt("producer.id.expiration.ms",
+            (int) LogManager.DEFAULT_PRODUCER_ID_EXPIRATION_MS, 1, Integer.MAX_VALUE, "A partition forgets an idempotent"
+                    + " producer whose last batch there is this old (checked with retention, every"
+                    + " log.retention.check.interval.ms); the producer may then start again at sequence 0 only.");
     public static final ConfigKey<Integer> FETCH_MAX_WAIT_CAP_MS = ConfigKey.ofInt("fetch.max.wait.cap.ms", 30_000,
             0, 600_000, "The longest a consumer fetch or a follower fetch is held waiting for data, whatever it"
                     + " asks for.");
@@ -110,6 +115,7 @@ public final class BrokerConfig {
         List<ConfigKey<?>> keys = new ArrayList<>(ReplicationConfig.KEYS);
         keys.addAll(LOG_DEFAULT_KEYS);
         keys.add(LOG_RETENTION_CHECK_INTERVAL_MS);
+        keys.add(PRODUCER_ID_EXPIRATION_MS);
         keys.add(FETCH_MAX_WAIT_CAP_MS);
         keys.add(PRODUCE_TIMEOUT_CAP_MS);
         keys.addAll(List.of(SOCKET_REQUEST_MAX_BYTES, CONNECTIONS_MAX_IDLE_MS, KAFKA_MAX_INFLIGHT_REQUESTS,
@@ -128,6 +134,7 @@ public final class BrokerConfig {
     private final Map<String, Setting> settings;
     private final Map<String, String> logDefaults;
     private final long retentionCheckIntervalMs;
+    private final int producerIdExpirationMs;
     private final int fetchMaxWaitCapMs;
     private final int produceTimeoutCapMs;
     private final int socketRequestMaxBytes;
@@ -155,6 +162,7 @@ public final class BrokerConfig {
         }
         this.logDefaults = Map.copyOf(defaults);
         this.retentionCheckIntervalMs = config.get(LOG_RETENTION_CHECK_INTERVAL_MS);
+        this.producerIdExpirationMs = config.get(PRODUCER_ID_EXPIRATION_MS);
         this.fetchMaxWaitCapMs = config.get(FETCH_MAX_WAIT_CAP_MS);
         this.produceTimeoutCapMs = config.get(PRODUCE_TIMEOUT_CAP_MS);
         this.socketRequestMaxBytes = config.get(SOCKET_REQUEST_MAX_BYTES);
@@ -217,6 +225,10 @@ public final class BrokerConfig {
 
     public long retentionCheckIntervalMs() {
         return retentionCheckIntervalMs;
+    }
+
+    public int producerIdExpirationMs() {
+        return producerIdExpirationMs;
     }
 
     public int fetchMaxWaitCapMs() {

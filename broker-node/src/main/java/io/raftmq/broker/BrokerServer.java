@@ -172,6 +172,7 @@ public final class BrokerServer implements AutoCloseable {
     }
 
     public void start() throws IOException {
+        logs.setProducerIdExpirationMs(options.config().producerIdExpirationMs());
         logs.startup(tp -> options.config().logConfig(Map.of()), options.config().retentionCheckIntervalMs());
         replicas.startup();
         groupCoordinator.start();
