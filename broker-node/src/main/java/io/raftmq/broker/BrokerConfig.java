@@ -101,6 +101,12 @@ public final class BrokerConfig {
                     + " timeout).");
     public static final ConfigKey<Integer> GROUP_MAX_SIZE = ConfigKey.ofInt("group.max.size", 1000, 1,
             Integer.MAX_VALUE, "The most members a group may have; more joins get GROUP_MAX_SIZE_REACHED.");
+    public static final ConfigKey<Integer> OFFSETS_RETENTION_MINUTES = ConfigKey.ofInt("offsets.retention.minutes",
+            7 * 24 * 60, 1, Integer.MAX_VALUE, "A group without members loses its committed offsets, and is"
+                    + " deleted, once this long has passed since its newest commit and since it became empty.");
+    public static final ConfigKey<Long> OFFSETS_RETENTION_CHECK_INTERVAL_MS = ConfigKey.ofLong(
+            "offsets.retention.check.interval.ms", 600_000L, 1, Long.MAX_VALUE, "How often each group coordinator"
+                    + " looks for groups whose offsets expired.");
 
     /** log.K for every topic-level log config K. */
     static final List<ConfigKey<?>> LOG_DEFAULT_KEYS = LogConfig.KEYS.stream()
@@ -123,7 +129,8 @@ public final class BrokerConfig {
                 MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS));
         keys.addAll(List.of(OFFSETS_TOPIC_NUM_PARTITIONS, OFFSETS_TOPIC_REPLICATION_FACTOR, OFFSETS_TOPIC_SEGMENT_BYTES,
                 OFFSETS_COMMIT_TIMEOUT_MS, OFFSETS_CHECKPOINT_MIN_RECORDS, GROUP_MIN_SESSION_TIMEOUT_MS,
-                GROUP_MAX_SESSION_TIMEOUT_MS, GROUP_INITIAL_REBALANCE_DELAY_MS, GROUP_MAX_SIZE));
+                GROUP_MAX_SESSION_TIMEOUT_MS, GROUP_INITIAL_REBALANCE_DELAY_MS, GROUP_MAX_SIZE,
+                OFFSETS_RETENTION_MINUTES, OFFSETS_RETENTION_CHECK_INTERVAL_MS));
         KEYS = List.copyOf(keys);
     }
 
@@ -176,7 +183,8 @@ public final class BrokerConfig {
                 config.get(OFFSETS_TOPIC_REPLICATION_FACTOR), config.get(OFFSETS_TOPIC_SEGMENT_BYTES),
                 config.get(OFFSETS_COMMIT_TIMEOUT_MS), config.get(OFFSETS_CHECKPOINT_MIN_RECORDS),
                 config.get(GROUP_MIN_SESSION_TIMEOUT_MS), config.get(GROUP_MAX_SESSION_TIMEOUT_MS),
-                config.get(GROUP_INITIAL_REBALANCE_DELAY_MS), config.get(GROUP_MAX_SIZE));
+                config.get(GROUP_INITIAL_REBALANCE_DELAY_MS), config.get(GROUP_MAX_SIZE),
+                config.get(OFFSETS_RETENTION_MINUTES) * 60_000L, config.get(OFFSETS_RETENTION_CHECK_INTERVAL_MS));
         if (groupCoordinator.minSessionTimeoutMs() > groupCoordinator.maxSessionTimeoutMs()) {
             throw new ConfigException(GROUP_MIN_SESSION_TIMEOUT_MS.name(),
                     String.valueOf(groupCoordinator.minSessionTimeoutMs()), "must not exceed "

@@ -12,10 +12,14 @@ package io.raftmq.broker.group;
  * @param maxSessionTimeoutMs the longest
  * @param initialRebalanceDelayMs how long an empty group's first rebalance waits for more members
  * @param maxGroupSize the most members in one group
+ * @param offsetsRetentionMs how long a group without members keeps its offsets after its newest
+ *     commit and after it was found empty (offsets.retention.minutes); then it is deleted
+ * @param offsetsRetentionCheckIntervalMs how often each coordinator looks for such groups
  */
 public record GroupCoordinatorConfig(int offsetsTopicPartitions, int offsetsTopicReplicationFactor,
         int offsetsTopicSegmentBytes, int commitTimeoutMs, int checkpointMinRecords, int minSessionTimeoutMs,
-        int maxSessionTimeoutMs, int initialRebalanceDelayMs, int maxGroupSize) {
+        int maxSessionTimeoutMs, int initialRebalanceDelayMs, int maxGroupSize, long offsetsRetentionMs,
+        long offsetsRetentionCheckIntervalMs) {
 
     /** Kafka's name, so that tools that know it find it. */
     public static final String OFFSETS_TOPIC = "__consumer_offsets";
