@@ -1,9 +1,11 @@
 package io.raftmq.broker;
 
 import io.raftmq.broker.group.GroupCoordinatorConfig;
+import io.raftmq.common.ApiError;
 import io.raftmq.common.config.Config;
 import io.raftmq.common.config.ConfigException;
 import io.raftmq.common.config.ConfigKey;
+import io.raftmq.metadata.controller.TopicConfigs;
 import io.raftmq.replication.ReplicationConfig;
 import io.raftmq.storage.LogConfig;
 import io.raftmq.storage.LogManager;
@@ -168,6 +170,14 @@ public final class BrokerConfig {
             defaults.put(key.name().substring(LOG_DEFAULT_PREFIX.length()), String.valueOf(config.get(key)));
         }
         this.logDefaults = Map.copyOf(defaults);
+        // The broker-wide defaults of segment size and age have the topic configs' minimums
+        // (log.segment.bytes: Kafka 4's 1 MiB too), so that no topic gets them by default either.
+        for (String key : List.of(TopicConfigs.SEGMENT_BYTES, TopicConfigs.SEGMENT_MS)) {
+            ApiError invalid = TopicConfigs.validate(key, logDefaults.get(key));
+            if (invalid.isFailure()) {
+                throw new ConfigException(LOG_DEFAULT_PREFIX + key, logDefaults.get(key), invalid.message());
+            }
+        }
         this.retentionCheckIntervalMs = config.get(LOG_RETENTION_CHECK_INTERVAL_MS);
         this.producerIdExpirationMs = config.get(PRODUCER_ID_EXPIRATION_MS);
         this.fetchMaxWaitCapMs = config.get(FETCH_MAX_WAIT_CAP_MS);
