@@ -252,7 +252,9 @@ public final class BrokerApi {
      * TRANSACTIONAL_ID_AUTHORIZATION_FAILED and nothing is written: there are no transactions,
      * as Kafka refuses a producer the transactional id it may not use. The internal topic
      * {@code __consumer_offsets} is refused; partitions this broker does not lead are refused
-     * with the leader it knows. Partitions are appended in request order, before this returns.
+     * with the leader it knows; a partition whose batches name a producer id the cluster never
+     * handed out is refused with UNKNOWN_PRODUCER_ID ({@link ProducerIdCheck}). Partitions are
+     * appended in request order, before this returns.
      *
      * @param transactionalId null for a non-transactional producer (Kafka's Produce carries it)
      */
