@@ -209,7 +209,8 @@ public final class ReplicaManager implements AutoCloseable {
             if (transition == Partition.Transition.BECAME_LEADER) {
                 fetchers.stopFollowing(a.tp());
             } else if (p.role() == Partition.Role.FOLLOWER) {
-                if (a.leader() >= 0 && a.leaderEndpoint() != null) {
+                // An offline log can take nothing from its leader: fetching it would only fail again.
+                if (a.leader() >= 0 && a.leaderEndpoint() != null && !p.log().isOffline()) {
                     // A no-op unless the leader, its epoch or its address changed.
                     fetchers.follow(p, a.leader(), a.leaderEndpoint(), a.leaderEpoch());
                 } else {

@@ -456,7 +456,7 @@ public final class PartitionLog implements AutoCloseable {
 
     /** Under writeLock: takes a segment out of service; its files go after file.delete.delay.ms. */
     private void deleteSegment(LogSegment segment) throws IOException {
-        segment.markDeleted();
+        segment.markDeleted(env.files());
         long delayMs = config.fileDeleteDelayMs();
         Runnable delete = () -> {
             try {

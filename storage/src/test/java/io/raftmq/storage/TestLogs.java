@@ -11,6 +11,8 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,11 +37,13 @@ final class TestLogs {
         final AtomicBoolean failWrites = new AtomicBoolean();
         final AtomicBoolean failForces = new AtomicBoolean();
         final List<IOException> offline = new CopyOnWriteArrayList<>();
+        /** Directories fsynced (through the environment's file opener), in order. */
+        final List<Path> directorySyncs = new CopyOnWriteArrayList<>();
         final LogEnvironment environment;
 
         Env(Time time) {
             environment = new LogEnvironment(time, scheduler, (dir, cause) -> offline.add(cause),
-                    (path, options) -> new FaultyChannel(FileChannel.open(path, options), this));
+                    (path, options) -> new FaultyChannel(FileChannel.open(path, options), this, path));
         }
 
         @Override
@@ -99,10 +103,14 @@ final class TestLogs {
     static final class FaultyChannel extends FileChannel {
         private final FileChannel delegate;
         private final Env env;
+        private final boolean directory;
+        private final Path path;
 
-        FaultyChannel(FileChannel delegate, Env env) {
+        FaultyChannel(FileChannel delegate, Env env, Path path) {
             this.delegate = delegate;
             this.env = env;
+            this.path = path;
+            this.directory = Files.isDirectory(path);
         }
 
         private void maybeFailWrite() throws IOException {
@@ -161,7 +169,11 @@ final class TestLogs {
             if (env.failForces.get()) {
                 throw new IOException("injected fsync failure");
             }
-            env.forces.incrementAndGet();
+            if (directory) {
+                env.directorySyncs.add(path);
+            } else {
+                env.forces.incrementAndGet();
+            }
             delegate.force(metaData);
         }
 
