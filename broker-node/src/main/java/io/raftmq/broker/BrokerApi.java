@@ -287,7 +287,9 @@ public final class BrokerApi {
      * TRANSACTIONAL_ID_AUTHORIZATION_FAILED and nothing is written: there are no transactions,
      * as Kafka refuses a producer the transactional id it may not use. The internal topic
      * {@code __consumer_offsets} is refused; partitions this broker does not lead are refused
-     * with the leader it knows. Partitions are appended in request order, before this returns.
+     * with the leader it knows; a partition whose batches name a producer id the cluster never
+     * handed out is refused with UNKNOWN_PRODUCER_ID ({@link ProducerIdCheck}). Partitions are
+     * appended in request order, before this returns.
      *
      * @param transactionalId null for a non-transactional producer (Kafka's Produce carries it)
      */
@@ -326,7 +328,12 @@ public final class BrokerApi {
                 refused.put(tp, new ProduceResult(notServedHere(image, tp), -1, -1, -1, p == null ? -1 : p.leader(),
                         p == null ? -1 : p.leaderEpoch()));
             } else {
-                toAppend.put(tp, data.records());
+                ApiError unknownProducer = ProducerIdCheck.check(data.records(), allocatedProducerIdEnd(image));
+                if (unknownProducer.isFailure()) {
+                    refused.put(tp, new ProduceResult(unknownProducer, -1, -1, -1, -1, -1));
+                } else {
+                    toAppend.put(tp, data.records());
+                }
             }
         }
         long cappedTimeoutMs = Math.max(0, Math.min(timeoutMs, config.produceTimeoutCapMs()));
@@ -487,7 +494,15 @@ public final class BrokerApi {
     public record ProducerIdAndEpoch(ApiError error, long producerId, int producerEpoch) {}
 
     /**
-     * InitProducerId: a new id at epoch 0 for {@code producerId} -1; a known id's epoch bumped;
+     * The first producer id not handed out by the cluster as far as this broker knows: past its
+     * image's next id, and past a block this broker was given whose record it has not applied yet.
+     */
+    private long allocatedProducerIdEnd(MetadataImage image) {
+        return Math.max(image.nextProducerId(), initProducerId.allocatedEnd());
+    }
+
+    /**
+     * InitProducerId: a new id at epoch 0, whatever id and epoch the request names (as Kafka);
      * transactional ids refused (transactions are not supported).
      */
     public CompletableFuture<ProducerIdAndEpoch> initProducerId(String transactionalId, long producerId,

@@ -1,11 +1,14 @@
 package io.raftmq.broker;
 
 import io.raftmq.broker.group.GroupCoordinatorConfig;
+import io.raftmq.common.ApiError;
 import io.raftmq.common.config.Config;
 import io.raftmq.common.config.ConfigException;
 import io.raftmq.common.config.ConfigKey;
+import io.raftmq.metadata.controller.TopicConfigs;
 import io.raftmq.replication.ReplicationConfig;
 import io.raftmq.storage.LogConfig;
+import io.raftmq.storage.LogManager;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -26,6 +29,10 @@ public final class BrokerConfig {
     public static final ConfigKey<Long> LOG_RETENTION_CHECK_INTERVAL_MS = ConfigKey.ofLong(
             "log.retention.check.interval.ms", 300_000L, 1, Long.MAX_VALUE,
             "How often the broker deletes segments past their topic's retention.");
+    public static final ConfigKey<Integer> PRODUCER_ID_EXPIRATION_MS = ConfigKey.ofInt("producer.id.expiration.ms",
+            (int) LogManager.DEFAULT_PRODUCER_ID_EXPIRATION_MS, 1, Integer.MAX_VALUE, "A partition forgets an idempotent"
+                    + " producer whose last batch there is this old (checked with retention, every"
+                    + " log.retention.check.interval.ms); the producer may then start again at sequence 0 only.");
     public static final ConfigKey<Integer> FETCH_MAX_WAIT_CAP_MS = ConfigKey.ofInt("fetch.max.wait.cap.ms", 30_000,
             0, 600_000, "The longest a consumer fetch or a follower fetch is held waiting for data, whatever it"
                     + " asks for.");
@@ -69,11 +76,11 @@ public final class BrokerConfig {
             "offsets.topic.num.partitions", 12, 1, 1000, "Partitions of the internal topic __consumer_offsets,"
                     + " fixed when it is created (on the first FindCoordinator); each is one group coordinator.");
     public static final ConfigKey<Integer> OFFSETS_TOPIC_REPLICATION_FACTOR = ConfigKey.ofInt(
-            "offsets.topic.replication.factor", 3, 1, Short.MAX_VALUE, "Replication factor of __consumer_offsets,"
-                    + " capped at the number of live brokers when it is created; min.insync.replicas is 2 when"
-                    + " it is 3 or more.");
+            "offsets.topic.replication.factor", 3, 1, Short.MAX_VALUE, "Replication factor of __consumer_offsets;"
+                    + " min.insync.replicas is 2 when it is 3 or more. Until this many brokers are live,"
+                    + " FindCoordinator answers COORDINATOR_NOT_AVAILABLE and the topic is not created, as in Kafka.");
     public static final ConfigKey<Integer> OFFSETS_TOPIC_SEGMENT_BYTES = ConfigKey.ofInt(
-            "offsets.topic.segment.bytes", 16 << 20, 1024, Integer.MAX_VALUE, "Segment size of __consumer_offsets:"
+            "offsets.topic.segment.bytes", 16 << 20, 1 << 20, Integer.MAX_VALUE, "Segment size of __consumer_offsets:"
                     + " superseded records leave the disk a whole segment at a time after a checkpoint.");
     public static final ConfigKey<Integer> OFFSETS_COMMIT_TIMEOUT_MS = ConfigKey.ofInt("offsets.commit.timeout.ms",
             5_000, 1, Integer.MAX_VALUE, "How long an offset commit or group write waits for the in-sync replicas"
@@ -96,6 +103,12 @@ public final class BrokerConfig {
                     + " timeout).");
     public static final ConfigKey<Integer> GROUP_MAX_SIZE = ConfigKey.ofInt("group.max.size", 1000, 1,
             Integer.MAX_VALUE, "The most members a group may have; more joins get GROUP_MAX_SIZE_REACHED.");
+    public static final ConfigKey<Integer> OFFSETS_RETENTION_MINUTES = ConfigKey.ofInt("offsets.retention.minutes",
+            7 * 24 * 60, 1, Integer.MAX_VALUE, "A group without members loses its committed offsets, and is"
+                    + " deleted, once this long has passed since its newest commit and since it became empty.");
+    public static final ConfigKey<Long> OFFSETS_RETENTION_CHECK_INTERVAL_MS = ConfigKey.ofLong(
+            "offsets.retention.check.interval.ms", 600_000L, 1, Long.MAX_VALUE, "How often each group coordinator"
+                    + " looks for groups whose offsets expired.");
 
     /** log.K for every topic-level log config K. */
     static final List<ConfigKey<?>> LOG_DEFAULT_KEYS = LogConfig.KEYS.stream()
@@ -110,6 +123,7 @@ public final class BrokerConfig {
         List<ConfigKey<?>> keys = new ArrayList<>(ReplicationConfig.KEYS);
         keys.addAll(LOG_DEFAULT_KEYS);
         keys.add(LOG_RETENTION_CHECK_INTERVAL_MS);
+        keys.add(PRODUCER_ID_EXPIRATION_MS);
         keys.add(FETCH_MAX_WAIT_CAP_MS);
         keys.add(PRODUCE_TIMEOUT_CAP_MS);
         keys.addAll(List.of(SOCKET_REQUEST_MAX_BYTES, CONNECTIONS_MAX_IDLE_MS, KAFKA_MAX_INFLIGHT_REQUESTS,
@@ -117,7 +131,8 @@ public final class BrokerConfig {
                 MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS));
         keys.addAll(List.of(OFFSETS_TOPIC_NUM_PARTITIONS, OFFSETS_TOPIC_REPLICATION_FACTOR, OFFSETS_TOPIC_SEGMENT_BYTES,
                 OFFSETS_COMMIT_TIMEOUT_MS, OFFSETS_CHECKPOINT_MIN_RECORDS, GROUP_MIN_SESSION_TIMEOUT_MS,
-                GROUP_MAX_SESSION_TIMEOUT_MS, GROUP_INITIAL_REBALANCE_DELAY_MS, GROUP_MAX_SIZE));
+                GROUP_MAX_SESSION_TIMEOUT_MS, GROUP_INITIAL_REBALANCE_DELAY_MS, GROUP_MAX_SIZE,
+                OFFSETS_RETENTION_MINUTES, OFFSETS_RETENTION_CHECK_INTERVAL_MS));
         KEYS = List.copyOf(keys);
     }
 
@@ -128,6 +143,7 @@ public final class BrokerConfig {
     private final Map<String, Setting> settings;
     private final Map<String, String> logDefaults;
     private final long retentionCheckIntervalMs;
+    private final int producerIdExpirationMs;
     private final int fetchMaxWaitCapMs;
     private final int produceTimeoutCapMs;
     private final int socketRequestMaxBytes;
@@ -154,7 +170,16 @@ public final class BrokerConfig {
             defaults.put(key.name().substring(LOG_DEFAULT_PREFIX.length()), String.valueOf(config.get(key)));
         }
         this.logDefaults = Map.copyOf(defaults);
+        // The broker-wide defaults of segment size and age have the topic configs' minimums
+        // (log.segment.bytes: Kafka 4's 1 MiB too), so that no topic gets them by default either.
+        for (String key : List.of(TopicConfigs.SEGMENT_BYTES, TopicConfigs.SEGMENT_MS)) {
+            ApiError invalid = TopicConfigs.validate(key, logDefaults.get(key));
+            if (invalid.isFailure()) {
+                throw new ConfigException(LOG_DEFAULT_PREFIX + key, logDefaults.get(key), invalid.message());
+            }
+        }
         this.retentionCheckIntervalMs = config.get(LOG_RETENTION_CHECK_INTERVAL_MS);
+        this.producerIdExpirationMs = config.get(PRODUCER_ID_EXPIRATION_MS);
         this.fetchMaxWaitCapMs = config.get(FETCH_MAX_WAIT_CAP_MS);
         this.produceTimeoutCapMs = config.get(PRODUCE_TIMEOUT_CAP_MS);
         this.socketRequestMaxBytes = config.get(SOCKET_REQUEST_MAX_BYTES);
@@ -168,7 +193,8 @@ public final class BrokerConfig {
                 config.get(OFFSETS_TOPIC_REPLICATION_FACTOR), config.get(OFFSETS_TOPIC_SEGMENT_BYTES),
                 config.get(OFFSETS_COMMIT_TIMEOUT_MS), config.get(OFFSETS_CHECKPOINT_MIN_RECORDS),
                 config.get(GROUP_MIN_SESSION_TIMEOUT_MS), config.get(GROUP_MAX_SESSION_TIMEOUT_MS),
-                config.get(GROUP_INITIAL_REBALANCE_DELAY_MS), config.get(GROUP_MAX_SIZE));
+                config.get(GROUP_INITIAL_REBALANCE_DELAY_MS), config.get(GROUP_MAX_SIZE),
+                config.get(OFFSETS_RETENTION_MINUTES) * 60_000L, config.get(OFFSETS_RETENTION_CHECK_INTERVAL_MS));
         if (groupCoordinator.minSessionTimeoutMs() > groupCoordinator.maxSessionTimeoutMs()) {
             throw new ConfigException(GROUP_MIN_SESSION_TIMEOUT_MS.name(),
                     String.valueOf(groupCoordinator.minSessionTimeoutMs()), "must not exceed "
@@ -217,6 +243,10 @@ public final class BrokerConfig {
 
     public long retentionCheckIntervalMs() {
         return retentionCheckIntervalMs;
+    }
+
+    public int producerIdExpirationMs() {
+        return producerIdExpirationMs;
     }
 
     public int fetchMaxWaitCapMs() {

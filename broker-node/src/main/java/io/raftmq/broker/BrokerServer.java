@@ -186,7 +186,7 @@ public final class BrokerServer implements AutoCloseable {
         });
         this.api = new BrokerApi(id, watcher, replicas, controllerClient, options.config(),
                 new InitProducerIdHandler(new ProducerIdManager(id, lifecycle::brokerEpoch,
-                        controllerClient::allocateProducerIds), () -> watcher.image().nextProducerId()), logs,
+                        controllerClient::allocateProducerIds)), logs,
                 lifecycle.lease(), time);
         this.kafkaListener = options.kafkaListener() == null ? null : KafkaListener.forBroker(
                 new KafkaListener.Options(id, options.kafkaListener().host(), options.kafkaListener().port(),
@@ -236,6 +236,7 @@ public final class BrokerServer implements AutoCloseable {
     }
 
     public void start() throws IOException {
+        logs.setProducerIdExpirationMs(options.config().producerIdExpirationMs());
         logs.startup(tp -> options.config().logConfig(Map.of()), options.config().retentionCheckIntervalMs());
         replicas.startup();
         groupCoordinator.start();

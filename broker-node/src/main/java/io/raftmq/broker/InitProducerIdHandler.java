@@ -3,19 +3,13 @@ package io.raftmq.broker;
 import io.raftmq.common.ApiError;
 import io.raftmq.protocol.common.ErrorCode;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.LongSupplier;
 
 /**
- * InitProducerId for idempotent (non-transactional) producers, as Kafka answers it:
- *
- * <ul>
- *   <li>no producer id (-1): a new id from the {@link ProducerIdManager}, epoch 0;
- *   <li>a producer id and epoch the producer already holds: the same id with the epoch bumped (the
- *       producer then restarts its sequences at 0 on every partition; partition leaders fence the
- *       old epoch), or a new id at epoch 0 once the epoch would pass Short.MAX_VALUE;
- *   <li>an id this cluster never handed out, or a negative epoch: refused (UNKNOWN_PRODUCER_ID,
- *       INVALID_REQUEST). Transactional ids never reach it ({@link BrokerApi} refuses them).
- * </ul>
+ * InitProducerId for idempotent (non-transactional) producers, as Kafka answers it: always a new id
+ * from the {@link ProducerIdManager} at epoch 0, whatever producer id and epoch the request names.
+ * Kafka's idempotent producer bumps its epoch itself (KIP-360) and asks for a new id only when it
+ * must; bumping the epoch of an id a request names would let any client fence another producer by
+ * naming its id. Transactional ids never reach it ({@link BrokerApi} refuses them).
  *
  * <p>Stateless apart from the manager; any thread.
  */
@@ -27,36 +21,22 @@ final class InitProducerIdHandler {
         }
     }
 
-
     private final ProducerIdManager ids;
-    /** The first producer id the cluster has not handed out, from this broker's metadata. */
-    private final LongSupplier clusterNextProducerId;
 
-    InitProducerIdHandler(ProducerIdManager ids, LongSupplier clusterNextProducerId) {
+    InitProducerIdHandler(ProducerIdManager ids) {
         this.ids = ids;
-        this.clusterNextProducerId = clusterNextProducerId;
     }
 
-    /** @param producerId -1 for a new producer */
+    /** The end of the newest block of ids this broker was given (0 before any). */
+    long allocatedEnd() {
+        return ids.allocatedEnd();
+    }
+
+    /**
+     * @param producerId the producer's current id, or -1; ignored, as Kafka ignores it
+     * @param epoch the producer's current epoch, or -1; ignored
+     */
     CompletableFuture<Result> handle(long producerId, int epoch) {
-        if (producerId < -1) {
-            return answer(ApiError.of(ErrorCode.INVALID_REQUEST, "producer id %d is invalid: -1 asks for a new one",
-                    producerId));
-        }
-        if (producerId >= 0) {
-            if (producerId >= Math.max(clusterNextProducerId.getAsLong(), ids.allocatedEnd())) {
-                return answer(ApiError.of(ErrorCode.UNKNOWN_PRODUCER_ID, "producer id %d was never handed out by this"
-                        + " cluster; ask for a new one with producer id -1", producerId));
-            }
-            if (epoch < 0 || epoch > Short.MAX_VALUE) {
-                return answer(ApiError.of(ErrorCode.INVALID_REQUEST, "producer %d: epoch %d is not a valid epoch"
-                        + " (0..%d)", producerId, epoch, Short.MAX_VALUE));
-            }
-            if (epoch < Short.MAX_VALUE - 1) {
-                return CompletableFuture.completedFuture(Result.of(producerId, epoch + 1));
-            }
-            // The epoch is used up: a new id, as Kafka does.
-        }
         return ids.nextProducerId().handle((id, error) -> {
             if (error != null) {
                 Throwable cause = BrokerApi.unwrap(error);
@@ -66,9 +46,5 @@ final class InitProducerIdHandler {
             }
             return Result.of(id, 0);
         });
-    }
-
-    private static CompletableFuture<Result> answer(ApiError error) {
-        return CompletableFuture.completedFuture(new Result(error, -1, -1));
     }
 }

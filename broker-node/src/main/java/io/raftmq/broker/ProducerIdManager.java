@@ -43,15 +43,18 @@ final class ProducerIdManager {
     private final LongSupplier brokerEpoch;
     private final Allocator controller;
 
-    // Guarded by this.
+    // Guarded by this (allocatedEnd: written under it).
     private long next;
     private long end;
     /** A block fetched ahead while the current one still had ids, or null. */
     private long[] prefetched;
     /** The fetch in flight, or null. */
     private CompletableFuture<long[]> fetch;
-    /** The end of the newest block this broker was given (0 before any). */
-    private long allocatedEnd;
+    /**
+     * The end of the newest block this broker was given (0 before any). Written under this;
+     * volatile so that every produce can read it without the lock.
+     */
+    private volatile long allocatedEnd;
 
     ProducerIdManager(int brokerId, LongSupplier brokerEpoch, Allocator controller) {
         this.brokerId = brokerId;
@@ -131,7 +134,7 @@ final class ProducerIdManager {
      * Every id below it was handed out by the cluster, as far as this broker knows before its
      * metadata shows the block (its own blocks are known as soon as the controller answers).
      */
-    synchronized long allocatedEnd() {
+    long allocatedEnd() {
         return allocatedEnd;
     }
 

@@ -82,23 +82,29 @@ class ProducerIdManagerTest {
         assertEquals(0, again.get(5, TimeUnit.SECONDS));
     }
 
+    /**
+     * As Kafka: a producer without a transactional id always gets a new id at epoch 0, whatever id
+     * and epoch it names. Bumping the named id's epoch would let any client fence another producer
+     * by naming its id (ids are small sequential numbers, easily guessed).
+     */
     @Test
-    void initProducerIdAnswersNewIdsBumpsKnownOnesAndRefusesTheRest() throws Exception {
-        InitProducerIdHandler handler = new InitProducerIdHandler(manager, () -> 2000);
+    void initProducerIdAlwaysAnswersANewIdAtEpochZero() throws Exception {
+        InitProducerIdHandler handler = new InitProducerIdHandler(manager);
         CompletableFuture<InitProducerIdHandler.Result> fresh = handler.handle(-1, -1);
         calls.get(0).complete(block(1000));
         InitProducerIdHandler.Result r = fresh.get(5, TimeUnit.SECONDS);
         assertEquals(1000, r.producerId());
         assertEquals(0, r.producerEpoch());
-        InitProducerIdHandler.Result bumped = handler.handle(1000, 4).get(5, TimeUnit.SECONDS);
-        assertEquals(1000, bumped.producerId());
-        assertEquals(5, bumped.producerEpoch());
-        InitProducerIdHandler.Result exhausted = handler.handle(1000, Short.MAX_VALUE - 1)
-                .get(5, TimeUnit.SECONDS);
-        assertEquals(1001, exhausted.producerId(), "a new id once the epoch is used up");
-        assertEquals(0, exhausted.producerEpoch());
-        assertEquals(ErrorCode.UNKNOWN_PRODUCER_ID, handler.handle(2000, 0).get().error().code());
-        assertEquals(ErrorCode.INVALID_REQUEST, handler.handle(5, -3).get().error().code());
+        InitProducerIdHandler.Result named = handler.handle(1000, 0).get(5, TimeUnit.SECONDS);
+        assertEquals(ErrorCode.NONE, named.error().code(), named.error().message());
+        assertEquals(1001, named.producerId(), "another producer's id is never bumped");
+        assertEquals(0, named.producerEpoch());
+        InitProducerIdHandler.Result anyEpoch = handler.handle(1000, 4).get(5, TimeUnit.SECONDS);
+        assertEquals(1002, anyEpoch.producerId());
+        assertEquals(0, anyEpoch.producerEpoch());
+        InitProducerIdHandler.Result unknown = handler.handle(5_000_000, 0).get(5, TimeUnit.SECONDS);
+        assertEquals(1003, unknown.producerId());
+        assertEquals(0, unknown.producerEpoch());
     }
 
     @Test

@@ -92,17 +92,15 @@ class IdempotentProduceTest {
                 .toList();
     }
 
-    /** InitProducerId: distinct ids, an epoch bump for a known id, a refusal for an unknown one. */
+    /** InitProducerId: distinct ids, and a new id at epoch 0 even when the request names one (as Kafka). */
     private void checkProducerIds() {
         InitProducerIdResponse a = newProducer();
         InitProducerIdResponse b = newProducer();
         assertNotEquals(a.getProducerId(), b.getProducerId());
-        InitProducerIdResponse bumped = client.initProducerId(a.getProducerId(), 0);
-        assertEquals(ErrorCode.NONE, bumped.getError().getCode(), bumped.getError().getMessage());
-        assertEquals(a.getProducerId(), bumped.getProducerId());
-        assertEquals(1, bumped.getProducerEpoch());
-        InitProducerIdResponse unknown = client.initProducerId(1_000_000_000L, 0);
-        assertEquals(ErrorCode.UNKNOWN_PRODUCER_ID, unknown.getError().getCode());
+        InitProducerIdResponse named = client.initProducerId(a.getProducerId(), 0);
+        assertEquals(ErrorCode.NONE, named.getError().getCode(), named.getError().getMessage());
+        assertNotEquals(a.getProducerId(), named.getProducerId(), "a's id is never bumped for another client");
+        assertEquals(0, named.getProducerEpoch());
     }
 
     @Test
@@ -124,6 +122,12 @@ class IdempotentProduceTest {
         assertTrue(gap.message().contains("producer " + pid) && gap.message().contains("epoch 0")
                 && gap.message().contains("expected sequence 5, received 9"), gap.message());
         assertEquals(List.of("seq-0", "seq-1", "seq-2", "seq-3", "seq-4"), values("idem"));
+
+        // A producer id the cluster never handed out is refused, and nothing is written.
+        TestBrokerClient.ProduceOutcome invented = produceUntilAnswered("idem", batch(1_000_000_000L, 0, 0, 1));
+        assertEquals(ErrorCode.UNKNOWN_PRODUCER_ID, invented.error(), invented.message());
+        assertTrue(invented.message().contains("1000000000"), invented.message());
+        assertEquals(5, values("idem").size());
 
         // DescribeTopics on a broker, from its own metadata.
         DescribeTopicsResponse described = client.describeTopics(cluster.addresses().get(1),

@@ -43,6 +43,16 @@ class NodeConfigTest {
     }
 
     @Test
+    void brokerDefaultsForSegmentsHaveTheTopicMinimums() throws Exception {
+        assertRejected("log.segment.bytes", file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "log.segment.bytes=1024"), Map.of());
+        assertRejected("log.segment.ms", file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "log.segment.ms=1"), Map.of());
+        RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "log.segment.bytes=1048576", "log.segment.ms=60000"), Map.of());
+    }
+
+    @Test
     void httpListenerNoneTurnsTheHttpServerOff() throws Exception {
         NodeConfig config = RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
                 "http.listener=none"), Map.of());

@@ -53,6 +53,11 @@ final class TestGroupClient implements AutoCloseable {
         return GroupCoordinatorGrpc.newBlockingStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS);
     }
 
+    /** One FindCoordinator call to {@code broker}, whatever it answers. */
+    FindCoordinatorResponse findCoordinatorOnce(HostPort broker, String groupId) {
+        return stub(broker, 12_000).findCoordinator(FindCoordinatorRequest.newBuilder().setGroupId(groupId).build());
+    }
+
     /** The coordinator's FindCoordinator answer, retried until it names one. */
     FindCoordinatorResponse findCoordinator(String groupId) {
         AtomicReference<FindCoordinatorResponse> found = new AtomicReference<>();

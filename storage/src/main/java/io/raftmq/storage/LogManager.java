@@ -39,6 +39,8 @@ public final class LogManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LogManager.class);
     static final String PARTITION_METADATA = "partition.metadata";
     private static final String DELETE_SUFFIX = "-delete";
+    /** Kafka's default producer.id.expiration.ms: one day. */
+    public static final long DEFAULT_PRODUCER_ID_EXPIRATION_MS = 86_400_000L;
     /** The longest file name most file systems (ext4, xfs, tmpfs) allow. */
     static final int MAX_FILE_NAME_BYTES = 255;
 
@@ -48,6 +50,7 @@ public final class LogManager implements AutoCloseable {
     private final Map<TopicPartition, UUID> topicIds = new ConcurrentHashMap<>();
     private volatile ToLongFunction<TopicPartition> highWatermarks = tp -> 0;
     private ScheduledFuture<?> retention;
+    private volatile long producerIdExpirationMs = DEFAULT_PRODUCER_ID_EXPIRATION_MS;
 
     public LogManager(Path logsDir, LogEnvironment env) {
         this.logsDir = logsDir;
@@ -88,6 +91,14 @@ public final class LogManager implements AutoCloseable {
             retention = env.scheduler().scheduleWithFixedDelay(this::applyRetention, retentionCheckIntervalMs,
                     retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
         }
+    }
+
+    /**
+     * producer.id.expiration.ms: each retention pass also forgets the producers of every log whose
+     * last batch is this old ({@link PartitionLog#removeExpiredProducers}).
+     */
+    public void setProducerIdExpirationMs(long producerIdExpirationMs) {
+        this.producerIdExpirationMs = producerIdExpirationMs;
     }
 
     /** Where retention reads each partition's high watermark (it never deletes past it). */
@@ -240,6 +251,7 @@ public final class LogManager implements AutoCloseable {
                 continue;
             }
             try {
+                log.removeExpiredProducers(producerIdExpirationMs);
                 log.deleteOldSegments(highWatermarks.applyAsLong(entry.getKey()));
             } catch (IOException e) {
                 // The log took itself offline and reported it.

@@ -427,6 +427,22 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     /**
+     * Forgets the producers whose last batch is {@code producerIdExpirationMs} old by the log's clock
+     * (Kafka's producer.id.expiration.ms); a forgotten producer may start again at sequence 0 only.
+     * Changes only the in-memory state (the next snapshot leaves them out). Any thread.
+     *
+     * @return how many producers were forgotten
+     */
+    public int removeExpiredProducers(long producerIdExpirationMs) {
+        writeLock.lock();
+        try {
+            return producers.removeExpired(env.time().milliseconds(), producerIdExpirationMs);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
      * Applies retention: deletes the oldest non-active segments while the log is larger than
      * retention.bytes, while their newest record is older than retention.ms, or while they lie
      * wholly below the log start. Never deletes past {@code highWatermark} (unreplicated data).

@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * closes. After a restart or a truncation the state is rebuilt from the newest snapshot at or
  * below the log end plus a scan of the batch headers after it (no record is decoded); without a
  * usable snapshot, from the first segment. Retention keeps the newest snapshot at or below the
- * first segment, so producers seen only in deleted segments are not forgotten.
+ * first segment, so producers seen only in deleted segments are not forgotten. A producer whose last
+ * batch is producer.id.expiration.ms old is forgotten ({@link #removeExpired}).
  *
  * <p>Threads: owned by the log's write lock; nothing here is read without it.
  */
@@ -223,6 +224,24 @@ final class ProducerStateManager {
         if (entry.batches.size() > BATCHES_KEPT) {
             entry.batches.removeFirst();
         }
+    }
+
+    /**
+     * Forgets every producer whose last batch's timestamp is at least {@code expirationMs} before
+     * {@code nowMs} (Kafka's rule for producer.id.expiration.ms), so that the state of producers
+     * that went away does not grow without bound.
+     *
+     * @return how many were forgotten
+     */
+    int removeExpired(long nowMs, long expirationMs) {
+        int before = producers.size();
+        producers.values().removeIf(entry -> nowMs - entry.batches.peekLast().timestamp() >= expirationMs);
+        int removed = before - producers.size();
+        if (removed > 0) {
+            LOG.info("[log {}] forgot {} producer(s) idle for {} ms or more; {} left", name, removed, expirationMs,
+                    producers.size());
+        }
+        return removed;
     }
 
     /** Forgets everything; the state now describes an empty log that starts at {@code offset}. */

@@ -32,7 +32,7 @@ class ProducerStateTest {
     @TempDir
     Path root;
 
-    private final MockTime time = new MockTime();
+    private MockTime time = new MockTime();
     private final List<TestLogs.Env> envs = new ArrayList<>();
     private final List<PartitionLog> opened = new ArrayList<>();
 
@@ -115,6 +115,31 @@ class ProducerStateTest {
         // Any of the last five batches is recognised; the producer then continues.
         assertEquals(3, appended(log.appendAsLeader(batch(PID, 0, 3, 2), 1)).firstOffset());
         assertEquals(5, appended(log.appendAsLeader(batch(PID, 0, 5, 1), 1)).firstOffset());
+    }
+
+    /**
+     * producer.id.expiration.ms, as Kafka: a producer whose last batch is that old (by its
+     * timestamp, against the broker's clock) is forgotten; it may start again at sequence 0 only.
+     */
+    @Test
+    void aProducerSilentForTheExpirationIsForgotten() throws Exception {
+        time = new MockTime(1000, 0);
+        PartitionLog log = open(LogConfig.defaults());
+        appended(log.appendAsLeader(batch(PID, 0, 0, 3), 0)); // last record's timestamp: 1002
+        appended(log.appendAsLeader(batch(PID + 1, 0, 0, 1), 0)); // timestamp 1000
+        long expirationMs = 86_400_000L;
+
+        time.advanceMs(expirationMs - 1); // now 999 + expiration
+        assertEquals(0, log.removeExpiredProducers(expirationMs));
+        time.advanceMs(1);
+        assertEquals(1, log.removeExpiredProducers(expirationMs), "PID + 1's last batch (1000) expired");
+        assertEquals(0, log.removeExpiredProducers(expirationMs));
+        time.advanceMs(2);
+        assertEquals(1, log.removeExpiredProducers(expirationMs), "PID's last batch (1002) expired");
+        assertEquals(4, log.logEndOffset(), "the log is untouched");
+
+        rejected(log.appendAsLeader(batch(PID, 0, 3, 1), 0), ErrorCode.UNKNOWN_PRODUCER_ID);
+        assertEquals(4, appended(log.appendAsLeader(batch(PID, 0, 0, 1), 0)).firstOffset());
     }
 
     @Test

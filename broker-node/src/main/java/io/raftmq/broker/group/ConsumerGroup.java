@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  *   STABLE | COMPLETING_REBALANCE --join with new subscriptions, leave, session expiry,
  *                                    partition count change--> PREPARING_REBALANCE
  *   PREPARING_REBALANCE --no member left--> EMPTY
- *   EMPTY --DeleteGroups--> DEAD (removed from the shard)
+ *   EMPTY --DeleteGroups, or its offsets expired--> DEAD (removed from the shard)
  * </pre>
  */
 final class ConsumerGroup {
@@ -64,6 +64,11 @@ final class ConsumerGroup {
     final Map<TopicPartition, OffsetCommitValue> offsets = new HashMap<>();
     /** The group's value as last written to the log (what a checkpoint rewrites); null when never written. */
     GroupMetadataValue persisted;
+    /**
+     * Wall-clock time at which an offsets expiry pass first found the group without members; -1
+     * while it has members or before a pass saw it (so a restart only delays expiry).
+     */
+    long emptySinceMs = -1;
 
     ConsumerGroup(String groupId, String logPrefix) {
         this.groupId = groupId;

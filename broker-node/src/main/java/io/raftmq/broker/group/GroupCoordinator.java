@@ -365,6 +365,15 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
         if (image.topic(OFFSETS_TOPIC) != null) {
             return CompletableFuture.completedFuture(coordinatorOf(image, groupId));
         }
+        // As Kafka: never created with fewer replicas than asked for. Created with the brokers at
+        // hand, it would keep that replication factor for good (nothing adds replicas later).
+        int live = image.eligibleBrokers().size();
+        if (live < config.offsetsTopicReplicationFactor()) {
+            return CompletableFuture.completedFuture(findError(ApiError.of(ErrorCode.COORDINATOR_NOT_AVAILABLE,
+                    "%s does not exist yet and is created with offsets.topic.replication.factor=%d replicas, but"
+                            + " only %d brokers are live; it is created once enough are", OFFSETS_TOPIC,
+                    config.offsetsTopicReplicationFactor(), live)));
+        }
         return createOffsetsTopic(image)
                 .orTimeout(CREATE_TOPIC_WAIT_MS, TimeUnit.MILLISECONDS)
                 .handle((created, error) -> error == null ? coordinatorOf(created, groupId)
@@ -399,8 +408,7 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
         if (creating != null && !creating.isDone()) {
             return creating;
         }
-        int live = Math.max(1, image.eligibleBrokers().size());
-        int replicationFactor = Math.min(config.offsetsTopicReplicationFactor(), live);
+        int replicationFactor = config.offsetsTopicReplicationFactor();
         int minInsync = replicationFactor >= 3 ? 2 : 1;
         CreatableTopic topic = CreatableTopic.newBuilder()
                 .setName(OFFSETS_TOPIC)

@@ -4,7 +4,7 @@ package io.raftmq.broker.group;
  * The group coordinator's settings (keys and documentation in {@code BrokerConfig}). Immutable.
  *
  * @param offsetsTopicPartitions partitions of __consumer_offsets when this broker creates it
- * @param offsetsTopicReplicationFactor its replication factor, capped at the live brokers
+ * @param offsetsTopicReplicationFactor its replication factor; it is not created while fewer brokers are live
  * @param offsetsTopicSegmentBytes its segment size
  * @param commitTimeoutMs how long a write waits for the partition's in-sync replicas
  * @param checkpointMinRecords superseded records that make a partition due for a checkpoint
@@ -12,10 +12,14 @@ package io.raftmq.broker.group;
  * @param maxSessionTimeoutMs the longest
  * @param initialRebalanceDelayMs how long an empty group's first rebalance waits for more members
  * @param maxGroupSize the most members in one group
+ * @param offsetsRetentionMs how long a group without members keeps its offsets after its newest
+ *     commit and after it was found empty (offsets.retention.minutes); then it is deleted
+ * @param offsetsRetentionCheckIntervalMs how often each coordinator looks for such groups
  */
 public record GroupCoordinatorConfig(int offsetsTopicPartitions, int offsetsTopicReplicationFactor,
         int offsetsTopicSegmentBytes, int commitTimeoutMs, int checkpointMinRecords, int minSessionTimeoutMs,
-        int maxSessionTimeoutMs, int initialRebalanceDelayMs, int maxGroupSize) {
+        int maxSessionTimeoutMs, int initialRebalanceDelayMs, int maxGroupSize, long offsetsRetentionMs,
+        long offsetsRetentionCheckIntervalMs) {
 
     /** Kafka's name, so that tools that know it find it. */
     public static final String OFFSETS_TOPIC = "__consumer_offsets";

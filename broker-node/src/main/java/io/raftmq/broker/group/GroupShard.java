@@ -49,8 +49,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: a shard is built and loaded by the loader, then handed to the coordinator's event
  * loop, which is its only user from then on (no locks). Writer callbacks must arrive on that loop.
- * Timers: {@link #poll()} does what is due by the injected {@link Time} and returns the next
- * deadline; the owner calls it again then.
+ * Timers: {@link #poll()} does what is due by the injected {@link Time} (session and rebalance
+ * deadlines, and every offsets.retention.check.interval.ms the expiry of groups without members,
+ * {@link OffsetsAndAdmin#expireOffsets}) and returns the next deadline; the owner calls it again then.
  */
 final class GroupShard {
     private static final Logger LOG = LoggerFactory.getLogger(GroupShard.class);
@@ -81,6 +82,8 @@ final class GroupShard {
 
     private boolean loaded;
     private boolean closed;
+    /** When (monotonic) to look next for groups whose offsets expired (offsets.retention.minutes). */
+    private long nextRetentionCheckMs;
     // Read barrier: sequence numbers of writes in the log and not yet committed or failed.
     private long writesIssued;
     private final TreeSet<Long> writesInFlight = new TreeSet<>();
@@ -146,6 +149,7 @@ final class GroupShard {
             group.members.values().forEach(m -> m.heardFrom(nowMs));
             group.assignedPartitionCounts = partitionCountsOf(group.subscribedTopics());
         }
+        nextRetentionCheckMs = nowMs + config.offsetsRetentionCheckIntervalMs();
         loaded = true;
     }
 
@@ -587,6 +591,10 @@ final class GroupShard {
     /** Completes join phases whose time is up and removes members whose session expired; the next deadline. */
     long poll() {
         long nowMs = time.monotonicMs();
+        if (loaded && !closed && nowMs >= nextRetentionCheckMs) {
+            nextRetentionCheckMs = nowMs + config.offsetsRetentionCheckIntervalMs();
+            offsets.expireOffsets(time.milliseconds());
+        }
         for (ConsumerGroup group : new ArrayList<>(groups.values())) {
             if (group.is(State.PREPARING_REBALANCE) && nowMs >= group.rebalanceDeadlineMs) {
                 completeJoin(group, nowMs, group.initialDelay ? "initial rebalance delay over"
@@ -603,7 +611,7 @@ final class GroupShard {
     }
 
     long nextDeadlineMs() {
-        long next = Long.MAX_VALUE;
+        long next = loaded && !closed ? nextRetentionCheckMs : Long.MAX_VALUE;
         for (ConsumerGroup group : groups.values()) {
             if (group.is(State.PREPARING_REBALANCE)) {
                 next = Math.min(next, group.rebalanceDeadlineMs);

@@ -24,15 +24,19 @@ import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * OffsetCommit, OffsetFetch and DeleteGroups of one {@link GroupShard}, on its state and its
  * thread. Kafka's rules: a commit with generation -1 and no member id is allowed only while the
  * group has no members (consumers that assign partitions themselves); otherwise it must come from
  * a member of the current generation, and not while the group waits for that generation's
- * assignment to be stored (REBALANCE_IN_PROGRESS). A commit counts as a heartbeat.
+ * assignment to be stored (REBALANCE_IN_PROGRESS). A commit counts as a heartbeat. Groups without
+ * members expire with their offsets after offsets.retention.minutes ({@link #expireOffsets}).
  */
 final class OffsetsAndAdmin {
+    private static final Logger LOG = LoggerFactory.getLogger(OffsetsAndAdmin.class);
     /** Kafka's offset.metadata.max.bytes default. */
     static final int MAX_METADATA_BYTES = 4096;
 
@@ -177,6 +181,53 @@ final class OffsetsAndAdmin {
                 .setMetadata(v.getMetadata()).build();
     }
 
+    /**
+     * offsets.retention.minutes, as Kafka's rule for a group without members: once its newest
+     * commit and the moment a pass first found it empty are both the retention old, its offsets and
+     * the group are deleted (tombstones, as DeleteGroups writes), so that groups clients create and
+     * abandon do not pile up. A group with members keeps everything.
+     *
+     * @param nowMs the wall clock (commit timestamps are wall-clock times)
+     */
+    void expireOffsets(long nowMs) {
+        long retentionMs = shard.config.offsetsRetentionMs();
+        List<String> expired = new ArrayList<>();
+        for (ConsumerGroup group : shard.groups.values()) {
+            if (!group.members.isEmpty()) {
+                group.emptySinceMs = -1;
+                continue;
+            }
+            if (group.emptySinceMs < 0) {
+                group.emptySinceMs = nowMs;
+            }
+            long newest = group.emptySinceMs;
+            for (OffsetCommitValue v : group.offsets.values()) {
+                newest = Math.max(newest, v.getCommitTimestampMs());
+            }
+            if (nowMs - newest >= retentionMs) {
+                expired.add(group.groupId);
+            }
+        }
+        for (String groupId : expired) {
+            ConsumerGroup group = shard.groups.get(groupId);
+            LOG.info("{} group '{}' has had no members and no commit for {} ms or more (offsets.retention.minutes):"
+                    + " deleting it and its {} committed offset(s)", shard.logPrefix, groupId, retentionMs,
+                    group.offsets.size());
+            ApiError error = shard.write(deletionRecords(group), committed -> { });
+            if (error.isFailure()) {
+                LOG.warn("{} deleting expired group '{}' failed: {}", shard.logPrefix, groupId, error);
+            }
+        }
+    }
+
+    private static List<CoordinatorRecord> deletionRecords(ConsumerGroup group) {
+        List<CoordinatorRecord> records = new ArrayList<>();
+        records.add(new CoordinatorRecord.GroupMetadata(group.groupId, null));
+        group.offsets.keySet().stream().sorted(OffsetsAndAdmin::compare)
+                .forEach(tp -> records.add(new CoordinatorRecord.OffsetCommit(group.groupId, tp, null)));
+        return records;
+    }
+
     /** Deletes an empty group and its offsets (tombstones), answered once they are committed. */
     void delete(String groupId, Consumer<DeletedGroup> respond) {
         ConsumerGroup group = shard.groups.get(groupId);
@@ -192,11 +243,7 @@ final class OffsetsAndAdmin {
                     group.state().wireName).toProto()).build());
             return;
         }
-        List<CoordinatorRecord> records = new ArrayList<>();
-        records.add(new CoordinatorRecord.GroupMetadata(groupId, null));
-        group.offsets.keySet().stream().sorted(OffsetsAndAdmin::compare)
-                .forEach(tp -> records.add(new CoordinatorRecord.OffsetCommit(groupId, tp, null)));
-        ApiError error = shard.write(records, committed -> respond.accept(DeletedGroup.newBuilder()
+        ApiError error = shard.write(deletionRecords(group), committed -> respond.accept(DeletedGroup.newBuilder()
                 .setGroupId(groupId).setError(committed.toProto()).build()));
         if (error.isFailure()) {
             respond.accept(out.setError(error.toProto()).build());

@@ -1,6 +1,7 @@
 package io.raftmq.broker.group;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,7 +40,7 @@ import org.junit.jupiter.api.Test;
  */
 class GroupShardTest {
     private static final GroupCoordinatorConfig CONFIG = new GroupCoordinatorConfig(12, 3, 1 << 20, 5000, 10, 100,
-            60_000, 300, 100);
+            60_000, 300, 100, 60_000, 1_000);
 
     /** The partition's log in memory: appended records (as stored bytes) and commit callbacks held until {@link #commitAll}. */
     static final class MemoryLog implements GroupShard.Writer {
@@ -211,6 +212,58 @@ class GroupShardTest {
         assertEquals(2, a2.get().getGenerationId());
         assertEquals(2, c.get().getGenerationId());
         assertEquals(ErrorCode.UNKNOWN_MEMBER_ID, heartbeat(b.get().getMemberId(), 1));
+    }
+
+    @Test
+    void aJoinPastGroupMaxSizeIsRefused() {
+        GroupShard small = new GroupShard(0, 1, new GroupCoordinatorConfig(12, 3, 1 << 20, 5000, 10, 100, 60_000,
+                300, 2, 60_000, 1_000), time, log, t -> topics.getOrDefault(t, 0), () -> "id" + ids.incrementAndGet());
+        small.finishLoad();
+        List<JoinGroupResponse> answers = new ArrayList<>();
+        for (String client : List.of("a", "b", "c")) {
+            small.join(JoinGroupRequest.newBuilder().setGroupId("g").setClientId(client).setSessionTimeoutMs(10_000)
+                    .setRebalanceTimeoutMs(5_000).setProtocolType("consumer").addTopics("t").addAssignors("range")
+                    .build(), "10.0.0.1", answers::add);
+        }
+        assertEquals(1, answers.size(), "a and b wait for the rebalance; c is answered at once");
+        assertEquals(ErrorCode.GROUP_MAX_SIZE_REACHED, answers.get(0).getError().getCode());
+        assertTrue(answers.get(0).getError().getMessage().contains("group.max.size"),
+                answers.get(0).getError().getMessage());
+        assertEquals(2, small.groups.get("g").members.size());
+    }
+
+    /**
+     * offsets.retention.minutes, as Kafka: a group without members whose newest commit, and the time
+     * it was first seen empty, are both the retention old loses its offsets and is deleted (tombstones),
+     * so groups that clients create and abandon do not pile up.
+     */
+    @Test
+    void theOffsetsOfAGroupEmptyForTheRetentionExpireAndTheGroupIsDeleted() {
+        assertEquals(ErrorCode.NONE, commit("", -1, 0, 5)); // a standalone commit: no members, ever
+        var a = join("", "a", 1_000);
+        advance(300);
+        sync(a.get().getMemberId(), 1);
+        for (int i = 0; i < 70; i++) {
+            assertEquals(ErrorCode.NONE, heartbeat(a.get().getMemberId(), 1));
+            advance(999);
+        }
+        assertTrue(shard.groups.containsKey("g"), "a group with members keeps its offsets");
+
+        shard.leave(LeaveGroupRequest.newBuilder().setGroupId("g").setMemberId(a.get().getMemberId()).build());
+        log.settle();
+        advance(1_000); // first pass that sees it empty
+        advance(58_000);
+        assertTrue(shard.groups.containsKey("g"), "empty for less than the retention");
+        advance(2_000);
+        assertFalse(shard.groups.containsKey("g"), "expired and deleted");
+        List<CoordinatorRecord> records = log.records();
+        assertTrue(records.stream().anyMatch(r -> r instanceof CoordinatorRecord.OffsetCommit oc
+                && oc.groupId().equals("g") && oc.value() == null), "an offset tombstone");
+        assertTrue(records.stream().anyMatch(r -> r instanceof CoordinatorRecord.GroupMetadata gm
+                && gm.groupId().equals("g") && gm.value() == null), "a group tombstone");
+        AtomicReference<OffsetFetchResponse> fetched = new AtomicReference<>();
+        shard.offsets.fetch(OffsetFetchRequest.newBuilder().setGroupId("g").build(), fetched::set);
+        assertEquals(0, fetched.get().getTopicsCount());
     }
 
     @Test

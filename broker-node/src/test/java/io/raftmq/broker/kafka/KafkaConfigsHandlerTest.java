@@ -337,6 +337,13 @@ class KafkaConfigsHandlerTest {
         assertTrue(unknown.errorMessage().contains("no.such.config"), unknown.errorMessage());
         var nullValue = topicAnswer((short) 1, false, "refusals", op("retention.ms", OpType.SET, null));
         assertEquals(Errors.INVALID_REQUEST.code(), nullValue.errorCode());
+        // Segments too small or too young would run the broker out of files (and replay forever).
+        var tinySegments = topicAnswer((short) 1, false, "refusals", op("segment.bytes", OpType.SET, "1024"));
+        assertEquals(Errors.INVALID_CONFIG.code(), tinySegments.errorCode());
+        assertTrue(tinySegments.errorMessage().contains("1048576"), tinySegments.errorMessage());
+        var fastRolls = topicAnswer((short) 1, false, "refusals", op("segment.ms", OpType.SET, "1"));
+        assertEquals(Errors.INVALID_CONFIG.code(), fastRolls.errorCode());
+        assertTrue(fastRolls.errorMessage().contains("60000"), fastRolls.errorMessage());
         assertEquals(Map.of("retention.ms", "1000"), overrides("refusals"), "nothing changed");
     }
 

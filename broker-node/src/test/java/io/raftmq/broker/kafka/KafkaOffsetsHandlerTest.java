@@ -205,7 +205,7 @@ class KafkaOffsetsHandlerTest {
     }
 
     @Test
-    void producerIdsAreNewOrBumpedAndTransactionsRefused() {
+    void producerIdsAreAlwaysNewAndTransactionsRefused() {
         InitProducerIdResponseData fresh = initProducerId((short) 0, new InitProducerIdRequestData()
                 .setTransactionalId(null).setTransactionTimeoutMs(60_000));
         assertEquals(Errors.NONE.code(), fresh.errorCode());
@@ -215,15 +215,13 @@ class KafkaOffsetsHandlerTest {
                 .setTransactionalId(null).setTransactionTimeoutMs(60_000));
         assertNotEquals(fresh.producerId(), other.producerId());
 
-        InitProducerIdResponseData bumped = initProducerId((short) 6, new InitProducerIdRequestData()
+        // As Kafka: a named id and epoch are ignored; the answer is a new id at epoch 0.
+        InitProducerIdResponseData named = initProducerId((short) 6, new InitProducerIdRequestData()
                 .setTransactionalId(null).setProducerId(fresh.producerId()).setProducerEpoch((short) 0));
-        assertEquals(Errors.NONE.code(), bumped.errorCode());
-        assertEquals(fresh.producerId(), bumped.producerId());
-        assertEquals(1, bumped.producerEpoch());
-        assertEquals(-1, bumped.ongoingTxnProducerId());
-
-        assertEquals(Errors.UNKNOWN_PRODUCER_ID.code(), initProducerId((short) 3, new InitProducerIdRequestData()
-                .setTransactionalId(null).setProducerId(Long.MAX_VALUE / 2).setProducerEpoch((short) 0)).errorCode());
+        assertEquals(Errors.NONE.code(), named.errorCode());
+        assertNotEquals(fresh.producerId(), named.producerId());
+        assertEquals(0, named.producerEpoch());
+        assertEquals(-1, named.ongoingTxnProducerId());
 
         InitProducerIdResponseData transactional = initProducerId((short) 4, new InitProducerIdRequestData()
                 .setTransactionalId("txn").setTransactionTimeoutMs(60_000));

@@ -51,7 +51,13 @@ public final class ControllerDecisions {
      */
     public ControllerDecisions(int defaultPartitions, int defaultReplicationFactor, Supplier<UUID> topicIds,
             Supplier<UUID> clusterIds) {
-        this.topics = new TopicDecisions(defaultPartitions, defaultReplicationFactor, topicIds);
+        this(defaultPartitions, defaultReplicationFactor, TopicLimits.DEFAULTS, topicIds, clusterIds);
+    }
+
+    /** @param limits bounds on the partitions topic commands may add */
+    public ControllerDecisions(int defaultPartitions, int defaultReplicationFactor, TopicLimits limits,
+            Supplier<UUID> topicIds, Supplier<UUID> clusterIds) {
+        this.topics = new TopicDecisions(defaultPartitions, defaultReplicationFactor, limits, topicIds);
         this.clusterIds = clusterIds;
     }
 

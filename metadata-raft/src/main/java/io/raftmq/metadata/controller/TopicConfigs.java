@@ -30,14 +30,26 @@ public final class TopicConfigs {
     public static final String FLUSH_INTERVAL_MS = "flush.interval.ms";
     public static final String FILE_DELETE_DELAY_MS = "file.delete.delay.ms";
 
+    /**
+     * Kafka 4's minimum for segment.bytes (1 MiB): smaller segments only multiply open files. Checked
+     * when a command sets it; a topic whose record already holds less keeps it (replay checks nothing).
+     */
+    public static final long MIN_SEGMENT_BYTES = 1024 * 1024;
+    /**
+     * raftmq's minimum for segment.ms (Kafka accepts 1): an active segment younger than this is never
+     * rolled for its age, so a topic written to continuously rolls at most one segment a minute
+     * instead of one per append, which would run the broker out of file descriptors.
+     */
+    public static final long MIN_SEGMENT_MS = 60_000;
+
     /** key -> check that returns a problem description, or empty when the value is fine. */
     private static final Map<String, Function<String, Optional<String>>> CHECKS = new TreeMap<>(Map.ofEntries(
             Map.entry(CLEANUP_POLICY, v -> v.equals("delete") ? Optional.empty()
                     : Optional.of("only 'delete' is supported (log compaction is not)")),
             Map.entry(RETENTION_MS, v -> longAtLeast(v, -1, "-1 (keep forever)")),
             Map.entry(RETENTION_BYTES, v -> longAtLeast(v, -1, "-1 (no size limit)")),
-            Map.entry(SEGMENT_BYTES, v -> longBetween(v, 1024, Integer.MAX_VALUE)),
-            Map.entry(SEGMENT_MS, v -> longBetween(v, 1, Long.MAX_VALUE)),
+            Map.entry(SEGMENT_BYTES, v -> longBetween(v, MIN_SEGMENT_BYTES, Integer.MAX_VALUE)),
+            Map.entry(SEGMENT_MS, v -> longBetween(v, MIN_SEGMENT_MS, Long.MAX_VALUE)),
             Map.entry(MAX_MESSAGE_BYTES, v -> longBetween(v, 0, Integer.MAX_VALUE)),
             Map.entry(MIN_INSYNC_REPLICAS, v -> longBetween(v, 1, Integer.MAX_VALUE)),
             Map.entry(UNCLEAN_LEADER_ELECTION_ENABLE, v -> oneOf(v, List.of("true", "false"))),

@@ -55,6 +55,7 @@ final class TopicDecisions {
 
     private final int defaultPartitions;
     private final int defaultReplicationFactor;
+    private final TopicLimits limits;
     private final Supplier<UUID> topicIds;
 
     /**
@@ -63,8 +64,10 @@ final class TopicDecisions {
      *     the number of eligible brokers (default.replication.factor)
      * @param topicIds source of new topic ids (random in production, seeded in tests)
      */
-    TopicDecisions(int defaultPartitions, int defaultReplicationFactor, Supplier<UUID> topicIds) {
+    TopicDecisions(int defaultPartitions, int defaultReplicationFactor, TopicLimits limits,
+            Supplier<UUID> topicIds) {
         this.defaultPartitions = defaultPartitions;
+        this.limits = limits;
         this.defaultReplicationFactor = defaultReplicationFactor;
         this.topicIds = topicIds;
     }
@@ -78,19 +81,23 @@ final class TopicDecisions {
             collisionKeys.put(TopicNames.collisionKey(topic.name()), topic.name());
         }
         ReplicaPlacer placer = new ReplicaPlacer(image);
+        PartitionBudget budget = new PartitionBudget(image);
         for (CreatableTopic topic : request.getTopicsList()) {
             CreatableTopicResult.Builder result = CreatableTopicResult.newBuilder().setName(topic.getName());
             ApiError error = duplicates.contains(topic.getName())
                     ? ApiError.of(ErrorCode.INVALID_REQUEST, "topic '%s' appears more than once in the request",
                             topic.getName())
                     : validateNewTopic(image, collisionKeys, placer, topic);
+            List<List<Integer>> manual = error.isFailure() ? null : ReplicaAssignments.ordered(topic);
+            int partitions = manual != null ? manual.size()
+                    : topic.hasNumPartitions() ? topic.getNumPartitions() : defaultPartitions;
+            if (error.isSuccess()) {
+                error = budget.take(topic.getName(), partitions);
+            }
             if (error.isFailure()) {
                 reply.addTopics(result.setError(error.toProto()));
                 continue;
             }
-            List<List<Integer>> manual = ReplicaAssignments.ordered(topic);
-            int partitions = manual != null ? manual.size()
-                    : topic.hasNumPartitions() ? topic.getNumPartitions() : defaultPartitions;
             int replicationFactor = manual != null ? manual.get(0).size() : replicationFactor(topic, placer);
             collisionKeys.put(TopicNames.collisionKey(topic.getName()), topic.getName());
             result.setError(ApiError.NONE.toProto())
@@ -190,6 +197,40 @@ final class TopicDecisions {
         return ApiError.NONE;
     }
 
+    /**
+     * The partitions one request may still add: what is left of max.partitions.per.request and of
+     * max.partitions over the partitions the image holds. Items of a request take from it in order;
+     * one that does not fit is refused and takes nothing, so a later, smaller one may still fit.
+     */
+    private final class PartitionBudget {
+        private final int existing;
+        private int added;
+
+        PartitionBudget(MetadataImage image) {
+            int total = 0;
+            for (TopicImage topic : image.topics()) {
+                total += topic.numPartitions();
+            }
+            this.existing = total;
+        }
+
+        ApiError take(String name, int partitions) {
+            if ((long) added + partitions > limits.maxPartitionsPerRequest()) {
+                return ApiError.of(ErrorCode.INVALID_PARTITIONS, "topic '%s' asks for %d new partitions, and this"
+                        + " request already adds %d: one request may add at most %d (%s); send the rest in"
+                        + " another request", name, partitions, added, limits.maxPartitionsPerRequest(),
+                        TopicLimits.MAX_PARTITIONS_PER_REQUEST);
+            }
+            if ((long) existing + added + partitions > limits.maxPartitions()) {
+                return ApiError.of(ErrorCode.INVALID_PARTITIONS, "topic '%s' asks for %d new partitions, but the"
+                        + " cluster has %d (and this request adds %d): at most %d are allowed (%s)", name,
+                        partitions, existing, added, limits.maxPartitions(), TopicLimits.MAX_PARTITIONS);
+            }
+            added += partitions;
+            return ApiError.NONE;
+        }
+    }
+
     private static MetadataRecord createTopicRecord(CreatableTopic topic, UUID id) {
         TreeMap<String, String> sorted = new TreeMap<>();
         topic.getConfigsList().forEach(e -> sorted.put(e.getKey(), e.getValue()));
@@ -267,6 +308,7 @@ final class TopicDecisions {
         Set<String> duplicates =
                 duplicates(request.getTopicsList().stream().map(CreatePartitionsTopic::getName).toList());
         ReplicaPlacer placer = new ReplicaPlacer(image);
+        PartitionBudget budget = new PartitionBudget(image);
         for (CreatePartitionsTopic wanted : request.getTopicsList()) {
             String name = wanted.getName();
             CreatePartitionsTopicResult.Builder result = CreatePartitionsTopicResult.newBuilder().setName(name);
@@ -293,6 +335,9 @@ final class TopicDecisions {
                         placer.eligibleBrokerCount());
             } else {
                 error = ApiError.NONE;
+            }
+            if (error.isSuccess()) {
+                error = budget.take(name, wanted.getCount() - topic.numPartitions());
             }
             reply.addTopics(result.setError(error.toProto()));
             if (error.isFailure() || request.getValidateOnly()) {

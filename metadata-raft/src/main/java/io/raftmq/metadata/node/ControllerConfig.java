@@ -3,6 +3,7 @@ package io.raftmq.metadata.node;
 import io.raftmq.common.config.Config;
 import io.raftmq.common.config.ConfigException;
 import io.raftmq.common.config.ConfigKey;
+import io.raftmq.metadata.controller.TopicLimits;
 import io.raftmq.metadata.log.Voter;
 import java.util.List;
 
@@ -46,6 +47,15 @@ public final class ControllerConfig {
     public static final ConfigKey<Integer> DEFAULT_REPLICATION_FACTOR = ConfigKey.ofInt(
             "default.replication.factor", 3, 1, 1_000,
             "Replication factor of a topic created without one (capped at the number of live brokers).");
+    // Kafka has no such limits (KIP-578 proposed max.partitions and was never shipped); a cluster
+    // without them runs out of file descriptors on one bad request, and replays it on every restart.
+    public static final ConfigKey<Integer> MAX_PARTITIONS = ConfigKey.ofInt(TopicLimits.MAX_PARTITIONS,
+            TopicLimits.DEFAULTS.maxPartitions(), 1, Integer.MAX_VALUE, "The most partitions the cluster may hold"
+                    + " over all topics; CreateTopics and CreatePartitions beyond it get INVALID_PARTITIONS.");
+    public static final ConfigKey<Integer> MAX_PARTITIONS_PER_REQUEST = ConfigKey.ofInt(
+            TopicLimits.MAX_PARTITIONS_PER_REQUEST, TopicLimits.DEFAULTS.maxPartitionsPerRequest(), 1,
+            Integer.MAX_VALUE, "The most partitions one CreateTopics or CreatePartitions request may add; a topic"
+                    + " that would pass it gets INVALID_PARTITIONS.");
     public static final ConfigKey<Long> REQUEST_TIMEOUT_MS = ConfigKey.ofLong("controller.request.timeout.ms",
             30_000L, 100, 600_000,
             "How long a controller request may wait for its metadata records to commit.");
@@ -65,7 +75,7 @@ public final class ControllerConfig {
     public static final List<ConfigKey<?>> KEYS = List.of(QUORUM_VOTERS, ELECTION_TIMEOUT_MS, MAX_ELECTION_DELAY_MS,
             BROKER_HEARTBEAT_INTERVAL_MS, BROKER_SESSION_TIMEOUT_MS, TAKEOVER_SESSION_MS,
             BROKER_CONNECTION_LOSS_GRACE_MS, SNAPSHOT_INTERVAL_SECS, NUM_PARTITIONS, DEFAULT_REPLICATION_FACTOR,
-            REQUEST_TIMEOUT_MS, AUTO_LEADER_REBALANCE_ENABLE, LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS,
+            MAX_PARTITIONS, MAX_PARTITIONS_PER_REQUEST, REQUEST_TIMEOUT_MS, AUTO_LEADER_REBALANCE_ENABLE, LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS,
             LEADER_IMBALANCE_PER_BROKER_PERCENTAGE);
 
     private final List<Voter> voters;
@@ -78,6 +88,7 @@ public final class ControllerConfig {
     private final int snapshotIntervalSecs;
     private final int numPartitions;
     private final int defaultReplicationFactor;
+    private final TopicLimits topicLimits;
     private final long requestTimeoutMs;
     private final long leaderImbalanceCheckIntervalMs;
     private final int leaderImbalancePercentage;
@@ -120,6 +131,7 @@ public final class ControllerConfig {
         this.snapshotIntervalSecs = config.get(SNAPSHOT_INTERVAL_SECS);
         this.numPartitions = config.get(NUM_PARTITIONS);
         this.defaultReplicationFactor = config.get(DEFAULT_REPLICATION_FACTOR);
+        this.topicLimits = new TopicLimits(config.get(MAX_PARTITIONS), config.get(MAX_PARTITIONS_PER_REQUEST));
         this.requestTimeoutMs = config.get(REQUEST_TIMEOUT_MS);
         this.leaderImbalanceCheckIntervalMs = config.get(AUTO_LEADER_REBALANCE_ENABLE)
                 ? config.get(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS) * 1000L : 0;
@@ -178,6 +190,10 @@ public final class ControllerConfig {
 
     public int defaultReplicationFactor() {
         return defaultReplicationFactor;
+    }
+
+    public TopicLimits topicLimits() {
+        return topicLimits;
     }
 
     public long requestTimeoutMs() {

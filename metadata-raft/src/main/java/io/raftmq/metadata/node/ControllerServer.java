@@ -58,7 +58,7 @@ public final class ControllerServer implements AutoCloseable {
         this.loader = new MetadataLoader(nodeId, faultHandler);
         SecureRandom random = new SecureRandom();
         ControllerDecisions decisions = new ControllerDecisions(config.numPartitions(),
-                config.defaultReplicationFactor(), () -> new UUID(random.nextLong(), random.nextLong()),
+                config.defaultReplicationFactor(), config.topicLimits(), () -> new UUID(random.nextLong(), random.nextLong()),
                 ClusterIds::random);
         this.controller = new QuorumController(new QuorumController.Options(nodeId, endpoint,
                 config.sessionTimeoutMs(), config.takeoverSessionMs(), MAX_INFLIGHT_BATCHES,
