@@ -15,8 +15,10 @@ import io.raftmq.protocol.controller.CreatableTopic;
 import io.raftmq.protocol.controller.CreatableTopicResult;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
+import io.raftmq.protocol.record.RecordBatch;
 import io.raftmq.replication.FetchResult;
 import io.raftmq.replication.FetchSpec;
+import io.raftmq.replication.Partition;
 import io.raftmq.replication.ProduceResult;
 import io.raftmq.replication.ReplicaManager;
 import io.raftmq.storage.LogManager;
@@ -235,7 +237,11 @@ public final class BrokerApi {
 
     // ---- produce ----
 
-    /** One partition's batches: a private, writable buffer (the leader stamps offsets into it). */
+    /**
+     * One partition's batches: a private, writable buffer (the leader stamps offsets into it), or
+     * a read-only view of a request's bytes, copied only once its batch sizes pass
+     * max.message.bytes (so an oversized body is refused without another copy of it).
+     */
     public record PartitionRecords(TopicPartition tp, ByteBuffer records) {}
 
     /**
@@ -287,7 +293,12 @@ public final class BrokerApi {
                 refused.put(tp, new ProduceResult(notServedHere(image, tp), -1, -1, -1, p == null ? -1 : p.leader(),
                         p == null ? -1 : p.leaderEpoch()));
             } else {
-                toAppend.put(tp, data.records());
+                ApiError sizes = checkBatchSizes(tp, data.records());
+                if (sizes.isFailure()) {
+                    refused.put(tp, new ProduceResult(sizes, -1, -1, -1, -1, -1));
+                } else {
+                    toAppend.put(tp, data.records().isReadOnly() ? writableCopy(data.records()) : data.records());
+                }
             }
         }
         long cappedTimeoutMs = Math.max(0, Math.min(timeoutMs, config.produceTimeoutCapMs()));
@@ -303,6 +314,38 @@ public final class BrokerApi {
             }
             return new ProduceAnswer(ApiError.NONE, out);
         });
+    }
+
+    /**
+     * RECORD_TOO_LARGE when a batch of {@code records} is larger than the partition's
+     * max.message.bytes, CORRUPT_MESSAGE when the batch lengths do not frame the bytes: read from the
+     * batch headers only, before anything is copied. The log's validation checks everything again.
+     */
+    private ApiError checkBatchSizes(TopicPartition tp, ByteBuffer records) {
+        Partition p = replicas.partition(tp);
+        int maxMessageBytes = p == null ? Integer.MAX_VALUE : p.log().config().maxMessageBytes();
+        int at = records.position();
+        int index = 0;
+        while (at < records.limit()) {
+            int size = RecordBatch.sizeOfBatchAt(records, at);
+            if (size < RecordBatch.RECORD_BATCH_OVERHEAD || size > records.limit() - at) {
+                return ApiError.of(ErrorCode.CORRUPT_MESSAGE, "record batch %d of the append is corrupt: it claims"
+                        + " %d bytes with %d present", index, size, records.limit() - at);
+            }
+            if (size > maxMessageBytes) {
+                return ApiError.of(ErrorCode.RECORD_TOO_LARGE, "a record batch of %d bytes is larger than"
+                        + " max.message.bytes (%d)", size, maxMessageBytes);
+            }
+            at += size;
+            index++;
+        }
+        return ApiError.NONE;
+    }
+
+    private static ByteBuffer writableCopy(ByteBuffer readOnly) {
+        ByteBuffer copy = ByteBuffer.allocate(readOnly.remaining());
+        copy.put(readOnly.duplicate());
+        return copy.flip();
     }
 
     /**
