@@ -133,7 +133,7 @@ public final class BrokerServer implements AutoCloseable {
                     public CompletableFuture<MetadataImage> whenApplied(long metadataOffset) {
                         return watcher.whenApplied(metadataOffset);
                     }
-                }, time);
+                }, time, options.config().queuedMaxRequests());
         this.publisher = new BrokerMetadataPublisher(id, incarnationId, options.config(), replicas, faultHandler,
                 groupCoordinator::onMetadata);
         this.watcher = new MetadataWatcher(new MetadataWatcher.Options(id, options.controllerBootstrap(), 50),
