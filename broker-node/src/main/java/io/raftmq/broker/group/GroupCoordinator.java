@@ -60,8 +60,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Requests for a group whose partition is not led here get NOT_COORDINATOR, and
  * COORDINATOR_LOAD_IN_PROGRESS while it loads, or while {@code queued.max.requests} requests
- * already wait for the loop (back-pressure: nothing of the request is queued; clients retry). A loaded partition whose log holds more superseded
- * records than {@code offsets.checkpoint.min.records} and than live ones is checkpointed: every
+ * already wait for the loop (back-pressure: nothing of the request is queued; clients retry). A
+ * loaded partition whose log holds more superseded records than {@code
+ * offsets.checkpoint.min.records} and than live ones is checkpointed: every
  * live group and offset is rewritten, and once that is committed the log start moves to the
  * checkpoint's first offset (followers follow), so that the log stays about twice the live state.
  *
