@@ -26,6 +26,8 @@ NODES=(1 2 3)
 # CompileThresholdScaling=0.1: C1 compiles a method after a tenth of the usual calls, so paths a
 # node first runs later (a consumer's long poll, a follower woken by every single-record append)
 # leave the interpreter within a few hundred requests instead of thousands (BENCHMARKS.md, run 9).
+# A node that runs out of heap stops (-XX:+ExitOnOutOfMemoryError, added whatever
+# RAFTMQ_JAVA_OPTS says) rather than keep its leaderships with threads that died mid-request.
 JAVA_OPTS="${RAFTMQ_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.1}"
 
 kafka_port() { echo $((9092 + 100 * ($1 - 1))); }
@@ -79,7 +81,7 @@ start_node() {
   # Readiness is judged on what this start writes, not on earlier runs' lines in the same log.
   stat -c %s "$(log_file "$n")" 2>/dev/null > "$HOME_DIR/node-$n.logstart" || echo 0 > "$HOME_DIR/node-$n.logstart"
   # shellcheck disable=SC2086
-  nohup java $JAVA_OPTS -jar "$JAR" "$HOME_DIR/node-$n.properties" >> "$(log_file "$n")" 2>&1 &
+  nohup java -XX:+ExitOnOutOfMemoryError $JAVA_OPTS -jar "$JAR" "$HOME_DIR/node-$n.properties" >> "$(log_file "$n")" 2>&1 &
   echo $! > "$(pid_file "$n")"
   echo "node $n started (pid $!, Kafka 127.0.0.1:$(kafka_port "$n"), gRPC 127.0.0.1:$(grpc_port "$n"), Raft 127.0.0.1:$(raft_port "$n"), HTTP 127.0.0.1:$(http_port "$n"))"
 }

@@ -17,8 +17,10 @@ import io.raftmq.protocol.controller.CreatableTopic;
 import io.raftmq.protocol.controller.CreatableTopicResult;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
+import io.raftmq.protocol.record.RecordBatch;
 import io.raftmq.replication.FetchResult;
 import io.raftmq.replication.FetchSpec;
+import io.raftmq.replication.Partition;
 import io.raftmq.replication.ProduceResult;
 import io.raftmq.replication.ReplicaManager;
 import io.raftmq.storage.LogManager;
@@ -270,7 +272,11 @@ public final class BrokerApi {
 
     // ---- produce ----
 
-    /** One partition's batches: a private, writable buffer (the leader stamps offsets into it). */
+    /**
+     * One partition's batches: a private, writable buffer (the leader stamps offsets into it), or
+     * a read-only view of a request's bytes, copied only once its batch sizes pass
+     * max.message.bytes (so an oversized body is refused without another copy of it).
+     */
     public record PartitionRecords(TopicPartition tp, ByteBuffer records) {}
 
     /**
@@ -328,11 +334,13 @@ public final class BrokerApi {
                 refused.put(tp, new ProduceResult(notServedHere(image, tp), -1, -1, -1, p == null ? -1 : p.leader(),
                         p == null ? -1 : p.leaderEpoch()));
             } else {
-                ApiError unknownProducer = ProducerIdCheck.check(data.records(), allocatedProducerIdEnd(image));
-                if (unknownProducer.isFailure()) {
-                    refused.put(tp, new ProduceResult(unknownProducer, -1, -1, -1, -1, -1));
+                ApiError sizes = checkBatchSizes(tp, data.records());
+                ApiError refusal = sizes.isFailure() ? sizes
+                        : ProducerIdCheck.check(data.records(), allocatedProducerIdEnd(image));
+                if (refusal.isFailure()) {
+                    refused.put(tp, new ProduceResult(refusal, -1, -1, -1, -1, -1));
                 } else {
-                    toAppend.put(tp, data.records());
+                    toAppend.put(tp, data.records().isReadOnly() ? writableCopy(data.records()) : data.records());
                 }
             }
         }
@@ -349,6 +357,38 @@ public final class BrokerApi {
             }
             return new ProduceAnswer(ApiError.NONE, out);
         });
+    }
+
+    /**
+     * RECORD_TOO_LARGE when a batch of {@code records} is larger than the partition's
+     * max.message.bytes, CORRUPT_MESSAGE when the batch lengths do not frame the bytes: read from the
+     * batch headers only, before anything is copied. The log's validation checks everything again.
+     */
+    private ApiError checkBatchSizes(TopicPartition tp, ByteBuffer records) {
+        Partition p = replicas.partition(tp);
+        int maxMessageBytes = p == null ? Integer.MAX_VALUE : p.log().config().maxMessageBytes();
+        int at = records.position();
+        int index = 0;
+        while (at < records.limit()) {
+            int size = RecordBatch.sizeOfBatchAt(records, at);
+            if (size < RecordBatch.RECORD_BATCH_OVERHEAD || size > records.limit() - at) {
+                return ApiError.of(ErrorCode.CORRUPT_MESSAGE, "record batch %d of the append is corrupt: it claims"
+                        + " %d bytes with %d present", index, size, records.limit() - at);
+            }
+            if (size > maxMessageBytes) {
+                return ApiError.of(ErrorCode.RECORD_TOO_LARGE, "a record batch of %d bytes is larger than"
+                        + " max.message.bytes (%d)", size, maxMessageBytes);
+            }
+            at += size;
+            index++;
+        }
+        return ApiError.NONE;
+    }
+
+    private static ByteBuffer writableCopy(ByteBuffer readOnly) {
+        ByteBuffer copy = ByteBuffer.allocate(readOnly.remaining());
+        copy.put(readOnly.duplicate());
+        return copy.flip();
     }
 
     /**

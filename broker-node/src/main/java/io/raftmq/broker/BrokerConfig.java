@@ -101,6 +101,9 @@ public final class BrokerConfig {
             "group.initial.rebalance.delay.ms", 300, 0, Integer.MAX_VALUE, "How long the first rebalance of an"
                     + " empty group waits for more members (extended by each new member, up to the rebalance"
                     + " timeout).");
+    public static final ConfigKey<Integer> QUEUED_MAX_REQUESTS = ConfigKey.ofInt("queued.max.requests", 500, 1,
+            1_000_000, "Client requests that may wait for the group coordinator's thread; more are answered"
+                    + " COORDINATOR_LOAD_IN_PROGRESS at once (clients retry) instead of queueing without bound.");
     public static final ConfigKey<Integer> GROUP_MAX_SIZE = ConfigKey.ofInt("group.max.size", 1000, 1,
             Integer.MAX_VALUE, "The most members a group may have; more joins get GROUP_MAX_SIZE_REACHED.");
     public static final ConfigKey<Integer> OFFSETS_RETENTION_MINUTES = ConfigKey.ofInt("offsets.retention.minutes",
@@ -133,6 +136,7 @@ public final class BrokerConfig {
                 OFFSETS_COMMIT_TIMEOUT_MS, OFFSETS_CHECKPOINT_MIN_RECORDS, GROUP_MIN_SESSION_TIMEOUT_MS,
                 GROUP_MAX_SESSION_TIMEOUT_MS, GROUP_INITIAL_REBALANCE_DELAY_MS, GROUP_MAX_SIZE,
                 OFFSETS_RETENTION_MINUTES, OFFSETS_RETENTION_CHECK_INTERVAL_MS));
+        keys.add(QUEUED_MAX_REQUESTS);
         KEYS = List.copyOf(keys);
     }
 
@@ -154,6 +158,7 @@ public final class BrokerConfig {
     private final int fetchMaxBytes;
     private final int fetchSessionCacheSlots;
     private final GroupCoordinatorConfig groupCoordinator;
+    private final int queuedMaxRequests;
 
     public BrokerConfig(Config config) {
         this.replication = new ReplicationConfig(config);
@@ -189,6 +194,7 @@ public final class BrokerConfig {
         this.autoCreateTopicsEnable = config.get(AUTO_CREATE_TOPICS_ENABLE);
         this.fetchMaxBytes = config.get(FETCH_MAX_BYTES);
         this.fetchSessionCacheSlots = config.get(MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS);
+        this.queuedMaxRequests = config.get(QUEUED_MAX_REQUESTS);
         this.groupCoordinator = new GroupCoordinatorConfig(config.get(OFFSETS_TOPIC_NUM_PARTITIONS),
                 config.get(OFFSETS_TOPIC_REPLICATION_FACTOR), config.get(OFFSETS_TOPIC_SEGMENT_BYTES),
                 config.get(OFFSETS_COMMIT_TIMEOUT_MS), config.get(OFFSETS_CHECKPOINT_MIN_RECORDS),
@@ -283,6 +289,10 @@ public final class BrokerConfig {
 
     public int fetchSessionCacheSlots() {
         return fetchSessionCacheSlots;
+    }
+
+    public int queuedMaxRequests() {
+        return queuedMaxRequests;
     }
 
     public GroupCoordinatorConfig groupCoordinator() {

@@ -1,6 +1,5 @@
 package io.raftmq.broker;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -160,13 +159,10 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
         List<BrokerApi.PartitionRecords> partitions = new ArrayList<>();
         for (TopicProduceData topic : request.getTopicsList()) {
             for (PartitionProduceData data : topic.getPartitionsList()) {
-                // A private, writable copy: the leader stamps offsets and its epoch into it.
-                ByteString bytes = data.getRecords();
-                ByteBuffer buffer = ByteBuffer.allocate(bytes.size());
-                bytes.copyTo(buffer);
-                buffer.flip();
+                // A read-only view of the request's bytes: the API checks the batch sizes first and
+                // copies them into a writable buffer (the leader stamps offsets into it) only then.
                 partitions.add(new BrokerApi.PartitionRecords(new TopicPartition(topic.getName(),
-                        data.getPartition()), buffer));
+                        data.getPartition()), data.getRecords().asReadOnlyByteBuffer()));
             }
         }
         // Our protocol has no transactional id; a transactional batch is still refused by the API.

@@ -164,7 +164,7 @@ public final class BrokerServer implements AutoCloseable {
                     public CompletableFuture<MetadataImage> whenApplied(long metadataOffset) {
                         return watcher.whenApplied(metadataOffset);
                     }
-                }, time);
+                }, time, options.config().queuedMaxRequests());
         this.publisher = new BrokerMetadataPublisher(id, incarnationId, options.config(), replicas, logs, faultHandler,
                 image -> {
                     groupCoordinator.onMetadata(image);

@@ -45,6 +45,11 @@ public final class NodeConfig {
                     + " none: no HTTP server. Nodes sharing one host need distinct ports.");
     /** The {@link #HTTP_LISTENER} value that turns the HTTP server off (an empty value means the default). */
     public static final String NO_HTTP_LISTENER = "none";
+    public static final ConfigKey<Long> HTTP_READ_TIMEOUT_MS = ConfigKey.ofLong("http.read.timeout.ms", 10_000L, 1,
+            600_000, "An HTTP connection that has not sent its whole request this long after opening is closed;"
+                    + " every answer closes its connection.");
+    public static final ConfigKey<Integer> HTTP_MAX_CONNECTIONS = ConfigKey.ofInt("http.max.connections", 32, 1,
+            10_000, "HTTP connections open at once; one more is closed as soon as it is accepted.");
     public static final ConfigKey<String> KAFKA_LISTENER = ConfigKey.ofString("kafka.listener", "0.0.0.0:9092",
             "host:port of the broker's Kafka wire-protocol listener, for Kafka's clients and tools; 0.0.0.0 for"
                     + " every interface; none: no Kafka listener. Only on nodes with the broker role.");
@@ -78,9 +83,9 @@ public final class NodeConfig {
                     + " Set it for one start, while the other voters are up, then remove it.");
 
     static final List<ConfigKey<?>> NODE_KEYS = List.of(NODE_ID, PROCESS_ROLES, DATA_DIR, GRPC_LISTENER,
-            GRPC_ADVERTISED_LISTENER, HTTP_LISTENER, KAFKA_LISTENER, KAFKA_ADVERTISED_LISTENER, CONTROLLER_BOOTSTRAP,
-            BROKER_RACK, CONTROLLED_SHUTDOWN_TIMEOUT_MS, METADATA_RECOVERY_ALLOW_EMPTY,
-            BROKER_LEASE_MARGIN_MS);
+            GRPC_ADVERTISED_LISTENER, HTTP_LISTENER, HTTP_READ_TIMEOUT_MS, HTTP_MAX_CONNECTIONS, KAFKA_LISTENER,
+            KAFKA_ADVERTISED_LISTENER, CONTROLLER_BOOTSTRAP, BROKER_RACK, CONTROLLED_SHUTDOWN_TIMEOUT_MS,
+            METADATA_RECOVERY_ALLOW_EMPTY, BROKER_LEASE_MARGIN_MS);
 
     /** Every key a node reads. */
     public static List<ConfigKey<?>> allKeys() {
@@ -96,6 +101,8 @@ public final class NodeConfig {
     private final HostPort listener;
     private final HostPort advertisedListener;
     private final HostPort httpListener;
+    private final long httpReadTimeoutMs;
+    private final int httpMaxConnections;
     private final HostPort kafkaListener;
     private final HostPort kafkaAdvertisedListener;
     private final List<HostPort> controllerBootstrap;
@@ -119,6 +126,8 @@ public final class NodeConfig {
                 : hostPort(GRPC_ADVERTISED_LISTENER, advertised);
         String http = config.get(HTTP_LISTENER);
         this.httpListener = http.equalsIgnoreCase(NO_HTTP_LISTENER) ? null : hostPort(HTTP_LISTENER, http);
+        this.httpReadTimeoutMs = config.get(HTTP_READ_TIMEOUT_MS);
+        this.httpMaxConnections = config.get(HTTP_MAX_CONNECTIONS);
         String kafka = config.get(KAFKA_LISTENER);
         if (!roles.contains(ROLE_BROKER) || kafka.equalsIgnoreCase(NO_KAFKA_LISTENER)) {
             this.kafkaListener = null;
@@ -253,6 +262,14 @@ public final class NodeConfig {
     /** Where the health and metrics HTTP server binds, or null when it is turned off. */
     public HostPort httpListener() {
         return httpListener;
+    }
+
+    public long httpReadTimeoutMs() {
+        return httpReadTimeoutMs;
+    }
+
+    public int httpMaxConnections() {
+        return httpMaxConnections;
     }
 
     /** Where the Kafka listener binds, or null when it is off (or this node is not a broker). */

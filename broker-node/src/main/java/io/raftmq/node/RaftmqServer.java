@@ -145,7 +145,8 @@ public final class RaftmqServer implements AutoCloseable {
         }
         if (config.httpListener() != null) {
             http = new NodeHttpServer(config.nodeId(), config.httpListener(),
-                    new NodeStatus(config, controller, broker));
+                    new NodeStatus(config, controller, broker), config.httpReadTimeoutMs(),
+                    config.httpMaxConnections());
             http.start();
         }
         LOG.info("[node {}] started: roles {}, gRPC on {} (advertised as {}), data in {}{}", config.nodeId(),

@@ -25,6 +25,9 @@ import java.util.concurrent.TimeUnit;
  * {@link #dumpLogs()} prints each node's log (for a failed test).
  */
 public final class NodeProcessCluster implements AutoCloseable {
+    /** The nodes' JVM options: a node that runs out of heap exits, as deployed nodes do. */
+    static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            "-XX:CompileThresholdScaling=0.1", "-XX:+ExitOnOutOfMemoryError");
 
     /** One node: fixed ports and paths; its process while running. */
     public final class Node {
@@ -63,9 +66,9 @@ public final class NodeProcessCluster implements AutoCloseable {
 
         /** Starts (or restarts) the node's JVM. */
         public void start() throws IOException {
-            List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                    "-XX:CompileThresholdScaling=0.1",
-                    "-jar", jar.toString(), config.toString()));
+            List<String> command = new ArrayList<>(List.of(javaBinary()));
+            command.addAll(JVM_OPTIONS);
+            command.addAll(List.of("-jar", jar.toString(), config.toString()));
             process = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * a deadline on the injected {@link Time}. Whatever state only its events touch needs no lock:
  * the loop's thread is its owner.
  *
- * <p>Any thread may call {@link #execute}, {@link #schedule}, {@link #cancel} and {@link #close}.
+ * <p>Any thread may call {@link #execute}, {@link #offer}, {@link #schedule}, {@link #cancel} and
+ * {@link #close}.
  * Life cycle: constructed (no thread) -> {@link #start()} -> running -> {@link #close()} (queued
  * events still run, deferred ones are dropped) -> closed; events submitted after close are
  * rejected with {@link RejectedExecutionException}.
@@ -49,6 +50,31 @@ public final class EventLoop implements AutoCloseable {
 
     public void start() {
         thread.start();
+    }
+
+    /**
+     * Runs {@code event} like {@link #execute}, unless {@code maxQueued} events already wait to run:
+     * then nothing is queued and the answer is false. For work that clients send (back-pressure
+     * they can be told about); the loop's own events use {@link #execute}, which is never refused
+     * while the loop runs.
+     *
+     * @throws RejectedExecutionException once the loop is closed
+     */
+    public boolean offer(Runnable event, int maxQueued) {
+        lock.lock();
+        try {
+            if (closing) {
+                throw new RejectedExecutionException("event loop " + name + " is closed");
+            }
+            if (queue.size() >= maxQueued) {
+                return false;
+            }
+            queue.add(event);
+            wakeup.signal();
+            return true;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Runs {@code event} on the loop after every event submitted before it. */

@@ -69,12 +69,12 @@ public final class ReplicaGrpcService extends ReplicaGrpc.ReplicaImplBase {
         for (ReplicaFetchPartition p : request.getPartitionsList()) {
             specs.add(new ReplicaManager.ReplicaFetchSpec(Uuids.fromProto(p.getTopicId()), p.getPartition(),
                     p.getFetchOffset(), p.hasDurableOffset() ? p.getDurableOffset() : p.getFetchOffset(),
-                    p.getCurrentLeaderEpoch(), p.getLastFetchedEpoch(),
-                    Math.max(1, p.getPartitionMaxBytes())));
+                    p.getCurrentLeaderEpoch(), p.getLastFetchedEpoch(), p.getPartitionMaxBytes()));
         }
         long maxWaitMs = Math.max(0, Math.min(request.getMaxWaitMs(), maxWaitCapMs));
-        int maxBytes = request.getMaxBytes() <= 0 ? Integer.MAX_VALUE : request.getMaxBytes();
-        return replicas.fetchForFollower(request.getReplicaId(), request.getBrokerEpoch(), maxWaitMs, maxBytes, specs)
+        // Both byte limits are capped by the replica manager's settings.
+        return replicas.fetchForFollower(request.getReplicaId(), request.getBrokerEpoch(), maxWaitMs,
+                request.getMaxBytes(), specs)
                 .thenApply(ReplicaGrpcService::toResponse);
     }
 

@@ -480,9 +480,23 @@ public final class ReplicaManager implements AutoCloseable {
      * A follower's fetch: records each follower position at once (the high watermark may move and
      * waiting acks=all produces complete), then answers when there are records for it, an error or
      * divergence to report, or {@code maxWaitMs} passes.
+     *
+     * <p>What the follower asks for is capped by this broker's settings, whatever it asks: at most
+     * {@code replica.fetch.response.max.bytes} in all ({@code maxBytes} 0 or less: that much) and
+     * {@code replica.fetch.max.bytes} per partition. The first partition with records gets at
+     * least one whole batch, so that a batch bigger than the caps still replicates; the others get
+     * nothing once the budget is spent. Nothing more than that is read into the heap.
      */
     public CompletableFuture<List<ReplicaFetchResult>> fetchForFollower(int replicaId, long replicaBrokerEpoch,
-            long maxWaitMs, int maxBytes, List<ReplicaFetchSpec> specs) {
+            long maxWaitMs, int requestedMaxBytes, List<ReplicaFetchSpec> requestedSpecs) {
+        int maxBytes = requestedMaxBytes <= 0 ? config.fetchResponseMaxBytes()
+                : Math.min(requestedMaxBytes, config.fetchResponseMaxBytes());
+        List<ReplicaFetchSpec> specs = new ArrayList<>(requestedSpecs.size());
+        for (ReplicaFetchSpec spec : requestedSpecs) {
+            specs.add(spec.maxBytes() > 0 && spec.maxBytes() <= config.fetchMaxBytes() ? spec
+                    : new ReplicaFetchSpec(spec.topicId(), spec.partition(), spec.fetchOffset(), spec.durableOffset(),
+                            spec.currentLeaderEpoch(), spec.lastFetchedEpoch(), config.fetchMaxBytes()));
+        }
         long current = currentBrokerEpochs.applyAsLong(replicaId);
         if (current >= 0 && current != replicaBrokerEpoch) {
             return CompletableFuture.failedFuture(new StaleBrokerEpochException("broker " + replicaId
@@ -551,7 +565,9 @@ public final class ReplicaManager implements AutoCloseable {
             }
             ByteBuffer bytes = EMPTY_RECORDS;
             ApiError error = read.error();
-            if (error.isSuccess() && read.records() != null) {
+            // The log hands out at least one whole batch (a file region, not yet read): so the answer
+            // holds at most the budget plus the batch that crosses it, and nothing after that.
+            if (error.isSuccess() && read.records() != null && remaining > 0) {
                 if (read.records() instanceof ReadResult.Slice slice && !slice.records().isEmpty()) {
                     try {
                         bytes = slice.records().read();

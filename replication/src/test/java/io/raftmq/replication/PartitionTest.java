@@ -152,6 +152,21 @@ class PartitionTest {
     }
 
     @Test
+    void aLeaderWhoseIsrIsItselfExposesItsRecoveredLogAtOnce() throws Exception {
+        Partition first = replica(1);
+        first.apply(assignment(1, 0, 0, List.of(1), 1), time.monotonicMs());
+        long end = append(first, 5);
+        assertEquals(end, first.highWatermark());
+        first.log().close();
+        logs.clear();
+        // A restart: the reopened log leads again with an ISR of itself and no append after it.
+        Partition restarted = replica(1);
+        restarted.apply(assignment(1, 1, 1, List.of(1), 1), time.monotonicMs());
+        assertEquals(end, restarted.log().logEndOffset());
+        assertEquals(end, restarted.highWatermark(), "a leader alone in its ISR hid its recovered records");
+    }
+
+    @Test
     void theHighWatermarkCountsOnlyWhatEachReplicaHasOnDisk() throws Exception {
         FaultyFiles files = new FaultyFiles();
         java.util.concurrent.CountDownLatch disk = new java.util.concurrent.CountDownLatch(1);

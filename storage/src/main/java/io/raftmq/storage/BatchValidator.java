@@ -4,15 +4,22 @@ import io.raftmq.common.ApiError;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.record.CorruptRecordException;
 import io.raftmq.protocol.record.RecordBatch;
+import io.raftmq.protocol.record.RecordsTooLargeException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Checks the batches of an append before anything is written, so that a bad append changes
- * nothing: each batch's size (against max.message.bytes for producers), header, magic, CRC, record
- * count, and for uncompressed batches the record framing; control and transactional batches are
- * refused from producers (there are no transactions); a follower's batches must continue the log's offsets exactly.
+ * nothing: each batch's header, magic, CRC and record count. A producer's batches (leader) are
+ * also read to the end of every record, decompressed into at most max.uncompressed.batch.bytes
+ * ({@link RecordBatch#validateRecords}): a batch that does not decompress or whose records do not
+ * match its header (count, offset deltas, max timestamp) is INVALID_RECORD; their size is checked
+ * against max.message.bytes and, with CreateTime, their timestamps against
+ * message.timestamp.before/after.max.ms (INVALID_TIMESTAMP); control and transactional batches are
+ * refused (there are no transactions). A follower's batches, checked by their leader, get the
+ * header checks and the framing of uncompressed records, and must continue the log's offsets
+ * exactly.
  *
  * <p>Stateless; the batches are only read.
  */
@@ -26,16 +33,21 @@ final class BatchValidator {
 
     private BatchValidator() {}
 
-    /** Batches a producer sends to the leader (their offsets and leader epoch are overwritten). */
-    public static Outcome forLeader(ByteBuffer buffer, int maxBatchBytes) {
-        Outcome parsed = parse(buffer);
+    /**
+     * Batches a producer sends to the leader (their offsets and leader epoch are overwritten), read
+     * with the leader's clock at {@code nowMs}.
+     */
+    public static Outcome forLeader(ByteBuffer buffer, LogConfig config, long nowMs) {
+        Outcome parsed = parse(buffer, false);
         if (parsed.error().isFailure()) {
             return parsed;
         }
-        for (RecordBatch batch : parsed.batches()) {
-            if (batch.sizeInBytes() > maxBatchBytes) {
+        List<RecordBatch> batches = parsed.batches();
+        for (int i = 0; i < batches.size(); i++) {
+            RecordBatch batch = batches.get(i);
+            if (batch.sizeInBytes() > config.maxMessageBytes()) {
                 return Outcome.failed(ErrorCode.RECORD_TOO_LARGE, "a record batch of %d bytes is larger than"
-                        + " max.message.bytes (%d)", batch.sizeInBytes(), maxBatchBytes);
+                        + " max.message.bytes (%d)", batch.sizeInBytes(), config.maxMessageBytes());
             }
             if (batch.isControl()) {
                 return Outcome.failed(ErrorCode.INVALID_RECORD, "producers may not append control batches");
@@ -45,13 +57,54 @@ final class BatchValidator {
                 return Outcome.failed(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "a transactional batch"
                         + " (producer id %d): transactions are not supported", batch.producerId());
             }
+            RecordBatch.RecordsSummary summary;
+            try {
+                summary = batch.validateRecords(config.maxUncompressedBatchBytes());
+            } catch (RecordsTooLargeException e) {
+                return Outcome.failed(ErrorCode.RECORD_TOO_LARGE, "record batch %d of the append: %s"
+                        + " (log.max.uncompressed.batch.bytes)", i, e.getMessage());
+            } catch (CorruptRecordException e) {
+                return Outcome.failed(ErrorCode.INVALID_RECORD, "record batch %d of the append is invalid: %s", i,
+                        e.getMessage());
+            }
+            if (!config.logAppendTime()) {
+                ApiError timestamps = checkTimestamps(i, summary, config, nowMs);
+                if (timestamps.isFailure()) {
+                    return new Outcome(List.of(), timestamps);
+                }
+            }
         }
         return parsed;
     }
 
+    /**
+     * INVALID_TIMESTAMP when a record's timestamp lies further behind or ahead of {@code nowMs}
+     * than the topic allows (Kafka's rule; records without a timestamp pass). A bound of
+     * Long.MAX_VALUE is no bound, as in Kafka.
+     */
+    private static ApiError checkTimestamps(int index, RecordBatch.RecordsSummary summary, LogConfig config,
+            long nowMs) {
+        // Unsigned differences: the distance between two longs always fits, whatever their signs.
+        if (summary.minTimestamp() < nowMs && config.timestampBeforeMaxMs() != Long.MAX_VALUE
+                && Long.compareUnsigned(nowMs - summary.minTimestamp(), config.timestampBeforeMaxMs()) > 0) {
+            return ApiError.of(ErrorCode.INVALID_TIMESTAMP, "record batch %d of the append holds timestamp %d,"
+                    + " %s ms behind the leader's clock (%d); message.timestamp.before.max.ms is %d", index,
+                    summary.minTimestamp(), Long.toUnsignedString(nowMs - summary.minTimestamp()), nowMs,
+                    config.timestampBeforeMaxMs());
+        }
+        if (summary.maxTimestamp() > nowMs && config.timestampAfterMaxMs() != Long.MAX_VALUE
+                && Long.compareUnsigned(summary.maxTimestamp() - nowMs, config.timestampAfterMaxMs()) > 0) {
+            return ApiError.of(ErrorCode.INVALID_TIMESTAMP, "record batch %d of the append holds timestamp %d,"
+                    + " %s ms ahead of the leader's clock (%d); message.timestamp.after.max.ms is %d", index,
+                    summary.maxTimestamp(), Long.toUnsignedString(summary.maxTimestamp() - nowMs), nowMs,
+                    config.timestampAfterMaxMs());
+        }
+        return ApiError.NONE;
+    }
+
     /** Batches a follower copies from its leader: offsets must start at {@code logEndOffset}, gapless. */
     public static Outcome forFollower(ByteBuffer buffer, long logEndOffset) {
-        Outcome parsed = parse(buffer);
+        Outcome parsed = parse(buffer, true);
         if (parsed.error().isFailure()) {
             return parsed;
         }
@@ -66,7 +119,8 @@ final class BatchValidator {
         return parsed;
     }
 
-    private static Outcome parse(ByteBuffer buffer) {
+    /** Every batch of {@code buffer} with its header checked, and the framing of uncompressed records if asked. */
+    private static Outcome parse(ByteBuffer buffer, boolean checkFraming) {
         if (!buffer.hasRemaining()) {
             return Outcome.failed(ErrorCode.INVALID_RECORD, "the append holds no record batch");
         }
@@ -76,7 +130,9 @@ final class BatchValidator {
             while (view.hasRemaining()) {
                 RecordBatch batch = RecordBatch.readFrom(view);
                 batch.ensureValid();
-                batch.ensureRecordsWellFormed();
+                if (checkFraming) {
+                    batch.ensureRecordsWellFormed();
+                }
                 batches.add(batch);
                 view.position(view.position() + batch.sizeInBytes());
             }

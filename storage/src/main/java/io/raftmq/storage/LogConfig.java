@@ -26,6 +26,22 @@ public final class LogConfig {
     public static final ConfigKey<String> MESSAGE_TIMESTAMP_TYPE = ConfigKey.ofChoice("message.timestamp.type",
             "createtime", List.of("createtime", "logappendtime"),
             "CreateTime: keep the producer's timestamps; LogAppendTime: the leader stamps its own time.");
+    public static final ConfigKey<Long> MESSAGE_TIMESTAMP_BEFORE_MAX_MS = ConfigKey.ofLong(
+            "message.timestamp.before.max.ms", Long.MAX_VALUE, 0, Long.MAX_VALUE, "With CreateTime, a batch holding a"
+                    + " record timestamp more than this many ms behind the leader's clock is refused"
+                    + " (INVALID_TIMESTAMP).");
+    // Kafka 4's default: a far-future timestamp would keep its segment from time retention for as
+    // long as it lies ahead.
+    public static final ConfigKey<Long> MESSAGE_TIMESTAMP_AFTER_MAX_MS = ConfigKey.ofLong(
+            "message.timestamp.after.max.ms", 3_600_000L, 0, Long.MAX_VALUE, "With CreateTime, a batch holding a"
+                    + " record timestamp more than this many ms ahead of the leader's clock is refused"
+                    + " (INVALID_TIMESTAMP).");
+    // Not a Kafka setting (Kafka decompresses record by record); a broker-wide bound only (the
+    // topic-level key is refused): the leader decompresses a producer's batch to check it.
+    public static final ConfigKey<Integer> MAX_UNCOMPRESSED_BATCH_BYTES = ConfigKey.ofInt(
+            "max.uncompressed.batch.bytes", 16 << 20, 1024, Integer.MAX_VALUE, "The most bytes the records of a"
+                    + " producer's compressed batch may take decompressed (at least max.message.bytes); more is"
+                    + " refused (RECORD_TOO_LARGE) before it takes more memory.");
     public static final ConfigKey<String> FLUSH_MODE = ConfigKey.ofChoice("flush.mode", "group",
             List.of("group", "interval", "os"),
             "group: fsync before an append is durable, shared by concurrent appends; interval: fsync every"
@@ -36,7 +52,8 @@ public final class LogConfig {
             Long.MAX_VALUE, "A deleted segment's files stay this long, so that reads in progress finish.");
 
     public static final List<ConfigKey<?>> KEYS = List.of(SEGMENT_BYTES, SEGMENT_MS, RETENTION_BYTES, RETENTION_MS,
-            MAX_MESSAGE_BYTES, INDEX_INTERVAL_BYTES, MESSAGE_TIMESTAMP_TYPE, FLUSH_MODE, FLUSH_INTERVAL_MS,
+            MAX_MESSAGE_BYTES, INDEX_INTERVAL_BYTES, MESSAGE_TIMESTAMP_TYPE, MESSAGE_TIMESTAMP_BEFORE_MAX_MS,
+            MESSAGE_TIMESTAMP_AFTER_MAX_MS, MAX_UNCOMPRESSED_BATCH_BYTES, FLUSH_MODE, FLUSH_INTERVAL_MS,
             FILE_DELETE_DELAY_MS);
 
     private final int segmentBytes;
@@ -46,6 +63,9 @@ public final class LogConfig {
     private final int maxMessageBytes;
     private final int indexIntervalBytes;
     private final boolean logAppendTime;
+    private final long timestampBeforeMaxMs;
+    private final long timestampAfterMaxMs;
+    private final int maxUncompressedBatchBytes;
     private final FlushMode flushMode;
     private final long flushIntervalMs;
     private final long fileDeleteDelayMs;
@@ -58,6 +78,9 @@ public final class LogConfig {
         this.maxMessageBytes = config.get(MAX_MESSAGE_BYTES);
         this.indexIntervalBytes = config.get(INDEX_INTERVAL_BYTES);
         this.logAppendTime = config.get(MESSAGE_TIMESTAMP_TYPE).equals("logappendtime");
+        this.timestampBeforeMaxMs = config.get(MESSAGE_TIMESTAMP_BEFORE_MAX_MS);
+        this.timestampAfterMaxMs = config.get(MESSAGE_TIMESTAMP_AFTER_MAX_MS);
+        this.maxUncompressedBatchBytes = Math.max(config.get(MAX_UNCOMPRESSED_BATCH_BYTES), maxMessageBytes);
         this.flushMode = FlushMode.valueOf(config.get(FLUSH_MODE).toUpperCase(Locale.ROOT));
         this.flushIntervalMs = config.get(FLUSH_INTERVAL_MS);
         this.fileDeleteDelayMs = config.get(FILE_DELETE_DELAY_MS);
@@ -98,6 +121,19 @@ public final class LogConfig {
 
     public boolean logAppendTime() {
         return logAppendTime;
+    }
+
+    public long timestampBeforeMaxMs() {
+        return timestampBeforeMaxMs;
+    }
+
+    public long timestampAfterMaxMs() {
+        return timestampAfterMaxMs;
+    }
+
+    /** The bound on a compressed batch's decompressed records: the setting, but never below max.message.bytes. */
+    public int maxUncompressedBatchBytes() {
+        return maxUncompressedBatchBytes;
     }
 
     public FlushMode flushMode() {

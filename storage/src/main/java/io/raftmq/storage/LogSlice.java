@@ -1,5 +1,6 @@
 package io.raftmq.storage;
 
+import io.raftmq.protocol.record.RecordBatch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -46,6 +47,29 @@ public record LogSlice(FileChannel channel, long position, int sizeInBytes, long
             at += n;
         }
         buffer.position(end);
+    }
+
+    /**
+     * Whether a batch of the slice is compressed with codec {@code compressionId} (Kafka's id, as
+     * in the batch attributes): reads the first 23 bytes of each batch's header, not its records.
+     */
+    public boolean containsCompression(int compressionId) throws IOException {
+        ByteBuffer header = ByteBuffer.allocate(RecordBatch.ATTRIBUTES_OFFSET + 2);
+        long at = position;
+        long end = position + sizeInBytes;
+        while (end - at >= header.capacity()) {
+            header.clear();
+            while (header.hasRemaining()) {
+                if (channel.read(header, at + header.position()) < 0) {
+                    throw new IOException("segment file ended inside a batch header at " + at);
+                }
+            }
+            if ((header.getShort(RecordBatch.ATTRIBUTES_OFFSET) & 0x07) == compressionId) {
+                return true;
+            }
+            at += RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);
+        }
+        return false;
     }
 
     /** Sends the bytes to {@code target} without copying them through the heap where possible. */

@@ -156,7 +156,7 @@ public final class PartitionLog implements AutoCloseable {
      */
     public AppendResult appendAsLeader(ByteBuffer batches, int leaderEpoch) {
         LogConfig current = config;
-        BatchValidator.Outcome outcome = BatchValidator.forLeader(batches, current.maxMessageBytes());
+        BatchValidator.Outcome outcome = BatchValidator.forLeader(batches, current, env.time().milliseconds());
         if (outcome.error().isFailure()) {
             return rejected(outcome.error());
         }

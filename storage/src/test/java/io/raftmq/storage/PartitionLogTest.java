@@ -209,7 +209,7 @@ class PartitionLogTest {
     @Test
     void offsetsByTimeAndTheMaxTimestampCountOnlyRecordsFromTheLogStart() throws Exception {
         PartitionLog log = open(LogConfig.defaults()); // one segment
-        long t = System.currentTimeMillis() - 60_000; // recent: retention keeps it
+        long t = time.milliseconds() - 60_000; // recent: retention keeps it, and not ahead of the leader's clock
         // Batch i holds records 10i..10i+9 with timestamps t+10i+j, except batch 2's last record,
         // which carries the largest timestamp of the log (t+9999, at offset 29).
         for (int i = 0; i < 10; i++) {

@@ -59,8 +59,10 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * <p>Requests for a group whose partition is not led here get NOT_COORDINATOR, and
- * COORDINATOR_LOAD_IN_PROGRESS while it loads. A loaded partition whose log holds more superseded
- * records than {@code offsets.checkpoint.min.records} and than live ones is checkpointed: every
+ * COORDINATOR_LOAD_IN_PROGRESS while it loads, or while {@code queued.max.requests} requests
+ * already wait for the loop (back-pressure: nothing of the request is queued; clients retry). A
+ * loaded partition whose log holds more superseded records than {@code
+ * offsets.checkpoint.min.records} and than live ones is checkpointed: every
  * live group and offset is rewritten, and once that is committed the log start moves to the
  * checkpoint's first offset (followers follow), so that the log stays about twice the live state.
  *
@@ -76,6 +78,8 @@ import org.slf4j.LoggerFactory;
 public final class GroupCoordinator implements LeadershipListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GroupCoordinator.class);
     static final String OFFSETS_TOPIC = GroupCoordinatorConfig.OFFSETS_TOPIC;
+    /** Kafka's queued.max.requests default. */
+    static final int DEFAULT_MAX_QUEUED_REQUESTS = 500;
     /** How long FindCoordinator waits for __consumer_offsets to be created and known here. */
     static final long CREATE_TOPIC_WAIT_MS = 10_000;
 
@@ -107,6 +111,7 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
     private final TopicCreator topicCreator;
     private final Time time;
     private final EventLoop loop;
+    private final int maxQueuedRequests;
     private final ExecutorService loader;
     private final String logPrefix;
     // Loop thread only.
@@ -116,6 +121,13 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
 
     public GroupCoordinator(int brokerId, GroupCoordinatorConfig config, ReplicaManager replicas,
             Supplier<MetadataImage> metadata, TopicCreator topicCreator, Time time) {
+        this(brokerId, config, replicas, metadata, topicCreator, time, DEFAULT_MAX_QUEUED_REQUESTS);
+    }
+
+    /** @param maxQueuedRequests client requests that may wait for the loop (queued.max.requests) */
+    public GroupCoordinator(int brokerId, GroupCoordinatorConfig config, ReplicaManager replicas,
+            Supplier<MetadataImage> metadata, TopicCreator topicCreator, Time time, int maxQueuedRequests) {
+        this.maxQueuedRequests = maxQueuedRequests;
         this.brokerId = brokerId;
         this.config = config;
         this.replicas = replicas;
@@ -261,7 +273,7 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
     <R> CompletableFuture<R> onShard(String groupId, Function<ApiError, R> onError,
             BiConsumer<GroupShard, java.util.function.Consumer<R>> action) {
         CompletableFuture<R> answer = new CompletableFuture<>();
-        boolean queued = enqueue(() -> {
+        Queued queued = enqueueRequest(() -> {
             TopicImage topic = metadata.get().topic(OFFSETS_TOPIC);
             if (topic == null || topic.numPartitions() == 0) {
                 answer.complete(onError.apply(ApiError.of(ErrorCode.NOT_COORDINATOR, "%s does not exist yet;"
@@ -292,9 +304,11 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
             });
             afterEvent(partition, slot);
         });
-        if (!queued) {
+        if (queued == Queued.CLOSED) {
             answer.complete(onError.apply(ApiError.of(ErrorCode.NOT_COORDINATOR, "broker %d is stopping",
                     brokerId)));
+        } else if (queued == Queued.BUSY) {
+            answer.complete(onError.apply(busy()));
         }
         return answer;
     }
@@ -311,7 +325,7 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
         Set<String> states = request.getStatesFilterList().stream().map(s -> s.toLowerCase(Locale.ROOT))
                 .collect(Collectors.toSet());
         CompletableFuture<ListGroupsResponse> answer = new CompletableFuture<>();
-        boolean queued = enqueue(() -> {
+        Queued queued = enqueueRequest(() -> {
             ListGroupsResponse.Builder out = ListGroupsResponse.newBuilder().setError(ApiError.NONE.toProto());
             slots.keySet().stream().sorted().forEach(p -> {
                 GroupShard shard = slots.get(p).shard;
@@ -321,9 +335,10 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
             });
             answer.complete(out.build());
         });
-        if (!queued) {
-            answer.complete(ListGroupsResponse.newBuilder().setError(ApiError.of(ErrorCode.COORDINATOR_NOT_AVAILABLE,
-                    "broker %d is stopping", brokerId).toProto()).build());
+        if (queued != Queued.QUEUED) {
+            ApiError error = queued == Queued.BUSY ? busy() : ApiError.of(ErrorCode.COORDINATOR_NOT_AVAILABLE,
+                    "broker %d is stopping", brokerId);
+            answer.complete(ListGroupsResponse.newBuilder().setError(error.toProto()).build());
         }
         return answer;
     }
@@ -517,6 +532,23 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
             LOG.info("{} checkpointed {}: {} live record(s) rewritten, log start moved to {} ({} ms)", logPrefix,
                     slot.log.tp, records, offset, (time.nanoseconds() - startNs) / 1_000_000);
         }
+    }
+
+    /** What became of a client request handed to the loop. */
+    private enum Queued { QUEUED, BUSY, CLOSED }
+
+    /** Queues a client request's event unless {@code queued.max.requests} already wait. */
+    private Queued enqueueRequest(Runnable event) {
+        try {
+            return loop.offer(event, maxQueuedRequests) ? Queued.QUEUED : Queued.BUSY;
+        } catch (RejectedExecutionException closed) {
+            return Queued.CLOSED;
+        }
+    }
+
+    private ApiError busy() {
+        return ApiError.of(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, "the group coordinator of broker %d is busy: %d"
+                + " requests wait (queued.max.requests); retry", brokerId, maxQueuedRequests);
     }
 
     /** Runs {@code event} on the loop; false once the loop is closed. */

@@ -7,8 +7,10 @@ import io.raftmq.broker.kafka.FetchSessionCache.PartitionFetch;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.protocol.TopicPartition;
+import io.raftmq.protocol.record.CompressionType;
 import io.raftmq.replication.FetchResult;
 import io.raftmq.replication.FetchSpec;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -44,6 +46,8 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
  * NOT_LEADER_OR_FOLLOWER and FENCED_LEADER_EPOCH the answer names the current leader (v12+, where
  * the schema has the field; Kafka's broker fills it from v16) and its Kafka endpoint (v16+). A
  * storage error is NOT_LEADER_OR_FOLLOWER for v4-5 clients, which may not know it (as Kafka).
+ * Below v10 a partition whose records hold a zstd batch is UNSUPPORTED_COMPRESSION_TYPE without
+ * records: such clients cannot read zstd (the batch headers of the region are read to tell).
  *
  * <p>A fetch from a replica (replica id >= 0) is refused with NOT_LEADER_OR_FOLLOWER on every
  * partition, Kafka's answer to a replica it does not recognise as one of the partition's: raftmq
@@ -53,6 +57,9 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
  * the long poll. State lives in the shared session cache only.
  */
 final class FetchHandler {
+    /** The first Fetch version whose clients read zstd batches (KIP-110). */
+    static final short MIN_ZSTD_FETCH_VERSION = 10;
+
     private final BrokerApi api;
 
     private final FetchSessionCache sessions;
@@ -182,6 +189,12 @@ final class FetchHandler {
     }
 
     private static PartitionData partitionData(short version, FetchKey key, FetchResult r, boolean readCommitted) {
+        if (version < MIN_ZSTD_FETCH_VERSION && !r.records().isEmpty()) {
+            Short refused = zstdRefusal(version, r);
+            if (refused != null) {
+                return errorData(key, refused);
+            }
+        }
         short code = KafkaErrors.code(r.error());
         if (code == Errors.KAFKA_STORAGE_ERROR.code() && version <= 5) {
             // Fetch v4-5 clients may not know the storage error; Kafka sends them this retriable one.
@@ -205,6 +218,20 @@ final class FetchHandler {
                     .setLeaderEpoch(r.currentLeaderEpoch()));
         }
         return p;
+    }
+
+    /**
+     * Fetch below v10 cannot carry zstd (clients that old cannot read it): UNSUPPORTED_COMPRESSION_TYPE
+     * when the records hold a zstd batch, as Kafka answers, else null. A read error is
+     * KAFKA_STORAGE_ERROR (NOT_LEADER_OR_FOLLOWER for v4-5, as for any storage error).
+     */
+    private static Short zstdRefusal(short version, FetchResult r) {
+        try {
+            return r.records().containsCompression(CompressionType.ZSTD.id)
+                    ? Errors.UNSUPPORTED_COMPRESSION_TYPE.code() : null;
+        } catch (IOException e) {
+            return version <= 5 ? Errors.NOT_LEADER_OR_FOLLOWER.code() : Errors.KAFKA_STORAGE_ERROR.code();
+        }
     }
 
     /** A partition answered with only an error, as Kafka answers one it does not read. */

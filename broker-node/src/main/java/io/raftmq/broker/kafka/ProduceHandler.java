@@ -6,6 +6,8 @@ import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.record.CompressionType;
+import io.raftmq.protocol.record.RecordBatch;
 import io.raftmq.replication.ProduceResult;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -28,7 +30,8 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 /**
  * Kafka Produce v3-13, translated to {@link BrokerApi#produce} and back. Topics are named (v3-12)
  * or given by id (v13, resolved in this broker's metadata; an unknown id is UNKNOWN_TOPIC_ID for
- * its partitions and they are not written). Each partition's records are the request's own
+ * its partitions and they are not written). Below v7 a partition whose records hold a zstd batch
+ * is not written either: UNSUPPORTED_COMPRESSION_TYPE, as Kafka answers. Each partition's records are the request's own
  * writable buffer, handed on without a copy. A request-level refusal (invalid acks, a partition
  * twice, a transactional produce) is answered on every partition. acks=0 gets no answer, unless a
  * partition failed: then the connection is closed, as Kafka does, so that the producer notices and
@@ -45,8 +48,14 @@ final class ProduceHandler {
         this.api = api;
     }
 
-    /** A partition of the request, in request order: {@code tp} null when its topic id is unknown. */
-    private record Slot(int partition, TopicPartition tp, ApiError unresolved) {}
+    /** The first Produce version that may carry zstd batches (KIP-110). */
+    static final short MIN_ZSTD_PRODUCE_VERSION = 7;
+
+    /**
+     * A partition of the request, in request order: {@code refused} is its error when it is not
+     * produced at all ({@code tp} null when its topic id is unknown).
+     */
+    private record Slot(int partition, TopicPartition tp, ApiError refused) {}
 
     CompletableFuture<KafkaResponse> produce(KafkaRequest request) {
         ProduceRequestData data = (ProduceRequestData) request.body();
@@ -69,8 +78,15 @@ final class ProduceHandler {
                     continue;
                 }
                 TopicPartition tp = new TopicPartition(name, p.index());
+                ByteBuffer records = buffer(p.records());
+                if (version < MIN_ZSTD_PRODUCE_VERSION && containsZstd(records)) {
+                    slots.add(new Slot(p.index(), tp, ApiError.of(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+                            "Produce v%d may not carry zstd batches (v%d+ may); nothing written to %s", version,
+                            MIN_ZSTD_PRODUCE_VERSION, tp)));
+                    continue;
+                }
                 slots.add(new Slot(p.index(), tp, null));
-                toProduce.add(new BrokerApi.PartitionRecords(tp, buffer(p.records())));
+                toProduce.add(new BrokerApi.PartitionRecords(tp, records));
             }
         }
         CompletableFuture<BrokerApi.ProduceAnswer> produced = api.produce(data.transactionalId(), data.acks(),
@@ -92,13 +108,29 @@ final class ProduceHandler {
                 + ", not MemoryRecords");
     }
 
-    /** The outcome of one partition: the request's error, its topic id's, or its own. */
+    /** Whether a batch header in {@code records} names zstd; a malformed rest is left to the log's validation. */
+    private static boolean containsZstd(ByteBuffer records) {
+        int at = records.position();
+        while (records.limit() - at > RecordBatch.ATTRIBUTES_OFFSET + 1) {
+            if ((records.getShort(at + RecordBatch.ATTRIBUTES_OFFSET) & 0x07) == CompressionType.ZSTD.id) {
+                return true;
+            }
+            int size = RecordBatch.sizeOfBatchAt(records, at);
+            if (size < RecordBatch.RECORD_BATCH_OVERHEAD) {
+                return false;
+            }
+            at += size;
+        }
+        return false;
+    }
+
+    /** The outcome of one partition: the request's error, its translation's, or its own. */
     private static ProduceResult outcome(Slot slot, BrokerApi.ProduceAnswer answer) {
         if (answer.error().isFailure()) {
             return new ProduceResult(answer.error(), -1, -1, -1, -1, -1);
         }
-        if (slot.tp() == null) {
-            return new ProduceResult(slot.unresolved(), -1, -1, -1, -1, -1);
+        if (slot.refused() != null) {
+            return new ProduceResult(slot.refused(), -1, -1, -1, -1, -1);
         }
         return answer.results().get(slot.tp());
     }

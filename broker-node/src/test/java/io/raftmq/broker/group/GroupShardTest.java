@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
  * state by replaying the log or a checkpoint.
  */
 class GroupShardTest {
-    private static final GroupCoordinatorConfig CONFIG = new GroupCoordinatorConfig(12, 3, 1 << 20, 5000, 10, 100,
+    static final GroupCoordinatorConfig CONFIG = new GroupCoordinatorConfig(12, 3, 1 << 20, 5000, 10, 100,
             60_000, 300, 100, 60_000, 1_000);
 
     /** The partition's log in memory: appended records (as stored bytes) and commit callbacks held until {@link #commitAll}. */

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
 import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
@@ -125,6 +126,26 @@ class KafkaFetchHandlerTest {
         assertEquals(0, fetchWith(handler, (short) 12, request(0, -1, 0, 1, topic((short) 12, tp.topic(),
                 part(0, 0)))).sessionId());
         assertEquals(0, handler.sessions().size(), "a sessionless fetch opens no session");
+    }
+
+    @Test
+    void zstdRecordsAreRefusedToFetchesBelowV10AsKafkaDoes() {
+        cluster.createTopic("fetch-zstd", 1, 1, Map.of());
+        TopicPartition tp = new TopicPartition("fetch-zstd", 0);
+        cluster.produce(tp, batch("plain"));
+        cluster.produce(tp, KafkaRecords.compressed(Compression.zstd().build(), "z"));
+        KafkaApis apis = cluster.apis(cluster.leader(tp));
+        PartitionData v9 = only(fetch(apis, (short) 9, request(0, -1, 0, 1, topic((short) 9, tp.topic(),
+                part(0, 0)))));
+        assertEquals(Errors.UNSUPPORTED_COMPRESSION_TYPE.code(), v9.errorCode());
+        assertEquals(0, v9.records().sizeInBytes());
+        PartitionData v10 = only(fetch(apis, (short) 10, request(0, -1, 0, 1, topic((short) 10, tp.topic(),
+                part(0, 0)))));
+        assertEquals(Errors.NONE.code(), v10.errorCode());
+        assertEquals(List.of("plain", "z"), KafkaRecords.values(v10.records()));
+        PartitionData v4 = only(fetch(apis, (short) 4, request(0, -1, 0, 1, topic((short) 4, tp.topic(),
+                part(0, 0)))));
+        assertEquals(Errors.UNSUPPORTED_COMPRESSION_TYPE.code(), v4.errorCode());
     }
 
     /** Two partitions of one topic that one broker leads (a session lives on one broker). */

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.CreateTopicsResponseData;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
@@ -237,6 +238,39 @@ class KafkaProduceHandlerTest {
         assertEquals(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER.code(), gap.errorCode());
         assertTrue(gap.errorMessage().contains(Long.toString(pid)), gap.errorMessage());
         assertEquals(4, latest(tp));
+    }
+
+    @Test
+    void zstdIsRefusedBelowProduceV7AsKafkaDoes() {
+        TopicPartition tp = topic("produce-zstd", 1, Map.of());
+        int leader = cluster.leader(tp);
+        MemoryRecords zstd = KafkaRecords.compressed(Compression.zstd().build(), "z1", "z2");
+        PartitionProduceResponse v6 = produceOne(leader, (short) 6, 1, tp, zstd);
+        assertEquals(Errors.UNSUPPORTED_COMPRESSION_TYPE.code(), v6.errorCode());
+        assertEquals(0, latest(tp), "nothing stored");
+        PartitionProduceResponse v3lz4 = produceOne(leader, (short) 3, 1, tp,
+                KafkaRecords.compressed(Compression.lz4().build(), "l1"));
+        assertEquals(Errors.NONE.code(), v3lz4.errorCode(), "other codecs at any version");
+        PartitionProduceResponse v7 = produceOne(leader, (short) 7, 1, tp,
+                KafkaRecords.compressed(Compression.zstd().build(), "z1", "z2"));
+        assertEquals(Errors.NONE.code(), v7.errorCode());
+        assertEquals(1, v7.baseOffset());
+    }
+
+    @Test
+    void timestampsFarAheadOfTheLeadersClockAreRefused() {
+        TopicPartition tp = topic("produce-future", 1, Map.of());
+        int leader = cluster.leader(tp);
+        long now = System.currentTimeMillis();
+        PartitionProduceResponse future = produceOne(leader, (short) 12, 1, tp,
+                KafkaRecords.timed(now, now + 7L * 24 * 3600_000));
+        assertEquals(Errors.INVALID_TIMESTAMP.code(), future.errorCode());
+        assertTrue(future.errorMessage().contains("message.timestamp.after.max.ms"), future.errorMessage());
+        assertEquals(0, latest(tp), "nothing stored");
+        TopicPartition lenient = topic("produce-future-allowed", 1,
+                Map.of("message.timestamp.after.max.ms", Long.toString(30L * 24 * 3600_000)));
+        assertEquals(Errors.NONE.code(), produceOne(cluster.leader(lenient), (short) 12, 1, lenient,
+                KafkaRecords.timed(now, now + 7L * 24 * 3600_000)).errorCode(), "the topic allows it");
     }
 
     @Test

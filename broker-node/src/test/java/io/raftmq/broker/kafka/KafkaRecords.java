@@ -19,6 +19,11 @@ final class KafkaRecords {
         return MemoryRecords.withRecords(Compression.NONE, simple(System.currentTimeMillis(), values));
     }
 
+    /** One batch of these values compressed with {@code compression}, stamped with the current time. */
+    static MemoryRecords compressed(Compression compression, String... values) {
+        return MemoryRecords.withRecords(compression, simple(System.currentTimeMillis(), values));
+    }
+
     /** One batch with one record per timestamp; each value is "t" + its timestamp. */
     static MemoryRecords timed(long... timestampsMs) {
         SimpleRecord[] records = new SimpleRecord[timestampsMs.length];

@@ -24,6 +24,8 @@ public final class TopicConfigs {
     public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
     public static final String UNCLEAN_LEADER_ELECTION_ENABLE = "unclean.leader.election.enable";
     public static final String MESSAGE_TIMESTAMP_TYPE = "message.timestamp.type";
+    public static final String MESSAGE_TIMESTAMP_BEFORE_MAX_MS = "message.timestamp.before.max.ms";
+    public static final String MESSAGE_TIMESTAMP_AFTER_MAX_MS = "message.timestamp.after.max.ms";
     public static final String COMPRESSION_TYPE = "compression.type";
     public static final String INDEX_INTERVAL_BYTES = "index.interval.bytes";
     public static final String FLUSH_MODE = "flush.mode";
@@ -54,6 +56,8 @@ public final class TopicConfigs {
             Map.entry(MIN_INSYNC_REPLICAS, v -> longBetween(v, 1, Integer.MAX_VALUE)),
             Map.entry(UNCLEAN_LEADER_ELECTION_ENABLE, v -> oneOf(v, List.of("true", "false"))),
             Map.entry(MESSAGE_TIMESTAMP_TYPE, v -> oneOf(v, List.of("CreateTime", "LogAppendTime"))),
+            Map.entry(MESSAGE_TIMESTAMP_BEFORE_MAX_MS, v -> longBetween(v, 0, Long.MAX_VALUE)),
+            Map.entry(MESSAGE_TIMESTAMP_AFTER_MAX_MS, v -> longBetween(v, 0, Long.MAX_VALUE)),
             // The broker stores batches as producers compressed them and never re-encodes them.
             Map.entry(COMPRESSION_TYPE, v -> v.equals("producer") ? Optional.empty()
                     : Optional.of("only 'producer' is supported: batches are stored as the producer compressed"

@@ -339,6 +339,96 @@ public final class RecordBatch {
     }
 
     /**
+     * What {@link #validateRecords} found: the smallest and largest record timestamp, leaving out
+     * records without one ({@link #NO_TIMESTAMP}); {@code Long.MAX_VALUE} and {@code Long.MIN_VALUE}
+     * when no record has one.
+     */
+    public record RecordsSummary(long minTimestamp, long maxTimestamp) {}
+
+    /**
+     * Reads every record of the batch to its end, decompressing a compressed batch into at most
+     * {@code maxUncompressedBytes}, without building records: the record count is the header's,
+     * offset deltas run 0, 1, 2, ... in order, each record's fields (key, value, headers) fill
+     * exactly its declared length, nothing follows the last record, and with CreateTime the
+     * header's max timestamp is the largest record timestamp (retention and the time index trust
+     * it). What a leader checks before it stores a producer's batch.
+     *
+     * @return the smallest and largest record timestamp (CreateTime: base + delta; LogAppendTime:
+     *     the header's max timestamp for every record)
+     * @throws CorruptRecordException naming the first problem (the record's index and what is wrong)
+     * @throws RecordsTooLargeException when the records decompress past {@code maxUncompressedBytes}
+     */
+    public RecordsSummary validateRecords(int maxUncompressedBytes) {
+        CompressionType compression = compressionType();
+        ByteBuffer raw = buffer.duplicate().position(RECORDS_OFFSET);
+        RecordReader data = RecordReader.of(compression == CompressionType.NONE ? raw
+                : decompress(compression, raw, maxUncompressedBytes));
+        int count = recordCount();
+        long baseOffset = baseOffset();
+        long baseTimestamp = baseTimestamp();
+        long min = Long.MAX_VALUE;
+        long max = Long.MIN_VALUE;
+        long largest = Long.MIN_VALUE; // NO_TIMESTAMP included: what the header's max timestamp must be
+        for (int i = 0; i < count; i++) {
+            if (data.remaining() == 0) {
+                throw new CorruptRecordException("the batch at offset " + baseOffset + " declares " + count
+                        + " records but holds " + i);
+            }
+            int length = data.readVarint();
+            int start = data.position();
+            if (length < 3 || length > data.remaining()) {
+                throw new CorruptRecordException("record " + i + " of the batch at offset " + baseOffset
+                        + " has length " + length + " with " + data.remaining() + " bytes left");
+            }
+            data.readByte(); // attributes: unused
+            long timestamp = baseTimestamp + data.readVarlong();
+            int offsetDelta = data.readVarint();
+            if (offsetDelta != i) {
+                throw new CorruptRecordException("record " + i + " of the batch at offset " + baseOffset
+                        + " has offset delta " + offsetDelta + "; deltas must run 0.." + (count - 1) + " in order");
+            }
+            data.skipBytes(); // key
+            data.skipBytes(); // value
+            int headerCount = data.readVarint();
+            if (headerCount < 0) {
+                throw new CorruptRecordException("record " + i + " of the batch at offset " + baseOffset
+                        + " has header count " + headerCount);
+            }
+            for (int h = 0; h < headerCount; h++) {
+                int keyLength = data.readVarint();
+                if (keyLength < 0) {
+                    throw new CorruptRecordException("header " + h + " of record " + i + " of the batch at"
+                            + " offset " + baseOffset + " has a key of length " + keyLength);
+                }
+                data.skip(keyLength);
+                data.skipBytes(); // header value
+            }
+            if (data.position() - start != length) {
+                throw new CorruptRecordException("record " + i + " of the batch at offset " + baseOffset
+                        + " declares " + length + " bytes but its fields take " + (data.position() - start));
+            }
+            largest = Math.max(largest, timestamp);
+            if (timestamp != NO_TIMESTAMP) {
+                min = Math.min(min, timestamp);
+                max = Math.max(max, timestamp);
+            }
+        }
+        if (data.remaining() > 0) {
+            throw new CorruptRecordException("the batch at offset " + baseOffset + " declares " + count
+                    + " records but " + data.remaining() + " bytes follow the last of them");
+        }
+        if (timestampType() == TimestampType.LOG_APPEND_TIME) {
+            return maxTimestamp() == NO_TIMESTAMP ? new RecordsSummary(Long.MAX_VALUE, Long.MIN_VALUE)
+                    : new RecordsSummary(maxTimestamp(), maxTimestamp());
+        }
+        if (largest != maxTimestamp()) {
+            throw new CorruptRecordException("the batch at offset " + baseOffset + " declares max timestamp "
+                    + maxTimestamp() + " but its largest record timestamp is " + largest);
+        }
+        return new RecordsSummary(min, max);
+    }
+
+    /**
      * The records, decompressed if need be.
      *
      * @throws CorruptRecordException when they cannot be read
@@ -388,7 +478,8 @@ public final class RecordBatch {
     private void readRecords(RawRecordSink sink) {
         CompressionType compression = compressionType();
         ByteBuffer raw = buffer.duplicate().position(RECORDS_OFFSET);
-        RecordReader data = RecordReader.of(compression == CompressionType.NONE ? raw : decompress(compression, raw));
+        RecordReader data = RecordReader.of(compression == CompressionType.NONE ? raw
+                : decompress(compression, raw, Integer.MAX_VALUE));
         int count = recordCount();
         long baseOffset = baseOffset();
         long baseTimestamp = baseTimestamp();
@@ -403,17 +494,26 @@ public final class RecordBatch {
         }
     }
 
-    private ByteBuffer decompress(CompressionType compression, ByteBuffer raw) {
-        ByteBufferOutputStream out = new ByteBufferOutputStream(Math.max(1024, raw.remaining() * 2));
+    /** The decompressed records; more than {@code maxBytes} of them is a {@link RecordsTooLargeException}. */
+    private ByteBuffer decompress(CompressionType compression, ByteBuffer raw, int maxBytes) {
+        int initial = (int) Math.min(maxBytes, Math.max(1024L, raw.remaining() * 2L));
+        // Growth stops at the bound, so a batch that would pass it never takes more than that.
+        ByteBufferOutputStream out = new ByteBufferOutputStream(ByteBuffer.allocate(initial), maxBytes);
         byte[] chunk = new byte[16 * 1024];
+        long total = 0;
         try (InputStream in = compression.wrapForInput(raw)) {
             int n;
             while ((n = in.read(chunk)) > 0) {
+                total += n;
+                if (total > maxBytes) {
+                    throw new RecordsTooLargeException("the " + compression.configName + " records of the batch at"
+                            + " offset " + baseOffset() + " decompress to more than " + maxBytes + " bytes");
+                }
                 out.write(chunk, 0, n);
             }
         } catch (IOException | RuntimeException e) {
-            if (e instanceof CorruptRecordException cre) {
-                throw cre;
+            if (e instanceof CorruptRecordException || e instanceof RecordsTooLargeException) {
+                throw (RuntimeException) e;
             }
             throw new CorruptRecordException("cannot decompress the " + compression.configName
                     + " records of the batch at offset " + baseOffset() + ": " + e.getMessage(), e);

@@ -115,6 +115,9 @@ class KafkaCompatibilityTest {
         assertEquals(kafka.remaining(), batch.sizeInBytes());
         batch.ensureValid();
         batch.ensureRecordsWellFormed();
+        // What a leader checks of a producer's batch holds for Kafka's own: count, deltas, max timestamp.
+        RecordBatch.RecordsSummary summary = batch.validateRecords(1 << 20);
+        assertEquals(samples.stream().mapToLong(Sample::timestamp).max().orElseThrow(), summary.maxTimestamp());
         assertEquals(77, batch.baseOffset());
         assertEquals(11, batch.partitionLeaderEpoch());
         assertEquals(9L, batch.producerId());
