@@ -1,0 +1,454 @@
+package io.raftmq.faults;
+
+import static org.awaitility.Awaitility.await;
+
+import io.raftmq.client.Admin;
+import io.raftmq.client.AdminConfig;
+import io.raftmq.client.Consumer;
+import io.raftmq.client.ConsumerConfig;
+import io.raftmq.client.ConsumerRecord;
+import io.raftmq.client.NewTopic;
+import io.raftmq.client.OffsetAndMetadata;
+import io.raftmq.client.Serdes;
+import io.raftmq.client.TopicPartition;
+import io.raftmq.common.HostPort;
+import io.raftmq.node.NodeProcessCluster;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * One randomized fault run: three real nodes (each in its own network namespace when the machine
+ * allows, its data directory on faultfs when the fault needs it), an RF 3,
+ * {@code min.insync.replicas=2} topic, the {@link Workload}, one fault chosen by the seed, injected,
+ * held and healed; then the workload is drained, the nodes stopped, each replica's files read, and
+ * the {@link Checker} judges the whole history.
+ *
+ * <p>The seed fixes the schedule (fault, victim role, partition count, hold times); the threads'
+ * timing is not replayable, so a replay re-runs the same schedule, not the same interleaving.
+ *
+ * <p>Threads: {@link #run()} on the test thread.
+ */
+final class FaultRun {
+    static final String TOPIC = "faults";
+
+    /** What a run did and found. {@code verdict} is null when it could not get to the check. */
+    record Outcome(long seed, FaultType fault, String action, Checker.Verdict verdict, List<String> availability,
+            long durationMs, Path dir) {
+        boolean clean() {
+            return verdict != null && verdict.clean() && availability.isEmpty();
+        }
+    }
+
+    private final long seed;
+    private final FaultType fault;
+    private final Random rng;
+    private final Path dir;
+    private final Netns net;
+    private final Path faultfsScript;
+    private final History history = new History();
+    private final List<String> availability = new ArrayList<>();
+    private final int partitions;
+    private NodeProcessCluster cluster;
+    private FaultFs faultfs;
+    private Admin admin;
+    private long faultNanos = -1;
+    private String action = "";
+
+    /** @param net the namespaces to run the nodes in, or null for 127.0.0.1 */
+    FaultRun(long seed, FaultType fault, Path dir, Netns net, Path faultfsScript) {
+        this.seed = seed;
+        this.fault = fault;
+        this.rng = new Random(seed);
+        this.dir = dir;
+        this.net = net;
+        this.faultfsScript = faultfsScript;
+        this.partitions = 2 + rng.nextInt(3);
+    }
+
+    Outcome run() throws Exception {
+        long started = System.nanoTime();
+        Files.createDirectories(dir);
+        faultfs = fault.needs == FaultType.Needs.FAULTFS ? new FaultFs(faultfsScript) : null;
+        try {
+            List<Path> mounts = new ArrayList<>();
+            if (faultfs != null) {
+                for (int n = 1; n <= 3; n++) {
+                    mounts.add(faultfs.mount(dir.resolve("backing-" + n), dir.resolve("data-" + n)));
+                }
+            }
+            cluster = new NodeProcessCluster(3, dir, List.of(), new NodeProcessCluster.Placement() {
+                @Override
+                public String host(int nodeId) {
+                    return net != null ? Netns.host(nodeId) : "127.0.0.1";
+                }
+
+                @Override
+                public List<String> commandPrefix(int nodeId) {
+                    return net != null ? net.commandPrefix(nodeId) : List.of();
+                }
+            });
+            try {
+                Checker.Verdict verdict = runOn();
+                return new Outcome(seed, fault, action, verdict, List.copyOf(availability),
+                        (System.nanoTime() - started) / 1_000_000, dir);
+            } catch (Throwable t) {
+                System.out.println("[fault-run " + seed + "] failed: " + t + "; node logs in " + dir);
+                throw t;
+            } finally {
+                cluster.close();
+                if (net != null) {
+                    net.heal();
+                }
+            }
+        } finally {
+            if (faultfs != null) {
+                faultfs.close();
+            }
+        }
+    }
+
+    private void log(String message) {
+        System.out.printf("[fault-run %d %s] %s%n", seed, fault, message);
+    }
+
+    private Checker.Verdict runOn() throws Exception {
+        cluster.startAll();
+        String bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+        try (var controllers = cluster.client()) {
+            cluster.awaitHealthy(controllers, Duration.ofSeconds(90));
+        }
+        admin = new Admin(AdminConfig.builder().bootstrapServers(bootstrap).defaultApiTimeoutMs(10_000).build());
+        try {
+            Map<String, String> configs = new HashMap<>(Map.of("min.insync.replicas", "2"));
+            if (fault == FaultType.POWER_LOSS_ALL_OS) {
+                configs.put("flush.mode", "os");
+            }
+            admin.createTopic(new NewTopic(TOPIC, partitions, 3, configs));
+            awaitFullIsr(Duration.ofSeconds(60));
+            log("cluster up, " + partitions + " partitions, " + (net != null ? "network namespaces" : "loopback")
+                    + (faultfs != null ? ", data on faultfs" : ""));
+
+            Workload workload = new Workload(bootstrap, TOPIC, partitions, history);
+            workload.start();
+            try {
+                await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> allPartitions()
+                        .allMatch(p -> history.acksOf(p) >= 100) && !history.consumedTo.isEmpty());
+                inject();
+                healAndRecover();
+                long healedAcks = history.acks.size();
+                await().atMost(Duration.ofSeconds(10)).until(() -> history.acks.size() >= healedAcks + 100);
+            } catch (Throwable t) {
+                workload.abort();
+                throw t;
+            }
+            workload.stopProducers();
+            if (!awaitFullIsr(Duration.ofSeconds(60))) {
+                availability.add("the ISR of some partition was not full 60 s after the workload stopped");
+            }
+            Map<Integer, Long> highWatermarks = new HashMap<>();
+            Map<Integer, TreeMap<Long, String>> finalLog = readFinalLog(bootstrap, highWatermarks);
+            if (!workload.stopConsumers(highWatermarks, Duration.ofSeconds(60))) {
+                availability.add("the group had not read up to the high watermarks 60 s after production stopped:"
+                        + " read to " + history.consumedTo + ", high watermarks " + highWatermarks);
+            }
+            Map<Integer, Long> committed = finalCommitted();
+            log("stopping nodes; high watermarks " + highWatermarks + ", committed " + committed);
+            for (NodeProcessCluster.Node n : cluster.nodes()) {
+                n.kill9();
+            }
+            Map<Integer, Map<Integer, TreeMap<Long, String>>> replicas = readReplicas(highWatermarks);
+            Checker.Verdict verdict = new Checker(history, finalLog, highWatermarks, replicas, committed,
+                    fault == FaultType.POWER_LOSS_ALL_OS ? faultNanos : -1).check();
+            log(verdict.summary() + (availability.isEmpty() ? "" : "; availability: " + availability));
+            verdict.problems().forEach(p -> log("  " + p));
+            return verdict;
+        } finally {
+            admin.close();
+        }
+    }
+
+    private Stream<Integer> allPartitions() {
+        return Stream.iterate(0, p -> p < partitions, p -> p + 1);
+    }
+
+    private boolean awaitFullIsr(Duration timeout) {
+        try {
+            await().atMost(timeout).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() ->
+                    admin.describeTopics(List.of(TOPIC)).get(TOPIC).partitions().stream()
+                            .allMatch(p -> p.leader() >= 0 && p.isr().size() == 3));
+            return true;
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            return false;
+        }
+    }
+
+    private int leaderOf(int partition) {
+        int[] leader = {-1};
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
+            leader[0] = admin.describeTopics(List.of(TOPIC)).get(TOPIC).partitions().get(partition).leader();
+            return leader[0] > 0;
+        });
+        return leader[0];
+    }
+
+    private int controller() {
+        int[] id = {-1};
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
+            id[0] = admin.describeCluster().controllerId();
+            return id[0] > 0;
+        });
+        return id[0];
+    }
+
+    /** A partition leader that is not the active controller when one exists (the seed picks among them). */
+    private int leaderVictim() {
+        int controller = controller();
+        List<Integer> leaders = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            leaders.add(leaderOf(p));
+        }
+        List<Integer> notController = leaders.stream().filter(l -> l != controller).toList();
+        List<Integer> from = notController.isEmpty() ? leaders : notController;
+        return from.get(rng.nextInt(from.size()));
+    }
+
+    private int otherThan(int node) {
+        int other = 1 + rng.nextInt(2);
+        return other >= node ? other + 1 : other;
+    }
+
+    private long holdMs(long min, long max) {
+        return min + (long) (rng.nextDouble() * (max - min));
+    }
+
+    private void inject() throws Exception {
+        NodeProcessCluster.Node victim;
+        long hold;
+        switch (fault) {
+            case KILL_LEADER, KILL_CONTROLLER, KILL_ANY -> {
+                int id = fault == FaultType.KILL_LEADER ? leaderVictim()
+                        : fault == FaultType.KILL_CONTROLLER ? controller() : 1 + rng.nextInt(3);
+                victim = cluster.node(id);
+                hold = holdMs(2_000, 6_000);
+                action = "kill -9 node " + id + ", restart after " + hold + " ms";
+                markFault();
+                victim.kill9();
+                Thread.sleep(hold);
+            }
+            case PAUSE_LEADER -> {
+                int id = leaderVictim();
+                hold = holdMs(3_000, 8_000);
+                action = "SIGSTOP node " + id + " for " + hold + " ms";
+                markFault();
+                cluster.node(id).pause();
+                try {
+                    Thread.sleep(hold);
+                } finally {
+                    cluster.node(id).resume();
+                }
+            }
+            case CUT_LEADER -> {
+                int id = leaderVictim();
+                hold = holdMs(4_000, 10_000);
+                action = "cut node " + id + " from the others both ways for " + hold + " ms";
+                markFault();
+                for (int o = 1; o <= 3; o++) {
+                    if (o != id) {
+                        net.cut(id, o);
+                        net.cut(o, id);
+                    }
+                }
+                holdCut(hold);
+            }
+            case CUT_PAIR -> {
+                int a = 1 + rng.nextInt(3);
+                int b = otherThan(a);
+                hold = holdMs(4_000, 10_000);
+                action = "cut nodes " + a + " and " + b + " from each other for " + hold + " ms";
+                markFault();
+                net.cut(a, b);
+                net.cut(b, a);
+                holdCut(hold);
+            }
+            case CUT_ONE_WAY -> {
+                int a = rng.nextBoolean() ? leaderVictim() : 1 + rng.nextInt(3);
+                int b = otherThan(a);
+                hold = holdMs(4_000, 10_000);
+                action = "drop node " + a + "'s packets to node " + b + " for " + hold + " ms";
+                markFault();
+                net.cut(a, b);
+                holdCut(hold);
+            }
+            case POWER_LOSS_ONE -> {
+                int id = rng.nextBoolean() ? leaderVictim() : 1 + rng.nextInt(3);
+                hold = holdMs(1_000, 4_000);
+                action = "power loss of node " + id + ", back after " + hold + " ms";
+                markFault();
+                powerLoss(cluster.node(id));
+                Thread.sleep(hold);
+            }
+            case POWER_LOSS_ALL, POWER_LOSS_ALL_OS -> {
+                hold = holdMs(1_000, 3_000);
+                action = "power loss of every node, back after " + hold + " ms";
+                markFault();
+                for (NodeProcessCluster.Node n : cluster.nodes()) {
+                    n.kill9();
+                }
+                for (NodeProcessCluster.Node n : cluster.nodes()) {
+                    FaultFs.control(n.dataDir, "drop-unsynced");
+                }
+                Thread.sleep(hold);
+            }
+            case DISK_FULL -> {
+                int id = rng.nextBoolean() ? leaderVictim() : 1 + rng.nextInt(3);
+                Path data = cluster.node(id).dataDir;
+                long headroom = (1 + rng.nextInt(8)) << 20;
+                long used = usedBytes(dir.resolve("backing-" + id));
+                hold = holdMs(5_000, 12_000);
+                action = "disk full on node " + id + " (capacity " + (used + headroom) + " bytes) for " + hold + " ms";
+                markFault();
+                FaultFs.control(data, "capacity " + (used + headroom));
+                try {
+                    Thread.sleep(hold);
+                } finally {
+                    FaultFs.control(data, "heal");
+                }
+            }
+            case FSYNC_STALL -> {
+                int id = leaderVictim();
+                long delay = holdMs(2_000, 6_000);
+                hold = holdMs(5_000, 12_000);
+                Path data = cluster.node(id).dataDir;
+                action = "fsync on node " + id + " takes " + delay + " ms, for " + hold + " ms";
+                markFault();
+                FaultFs.control(data, "fsync-delay " + delay);
+                try {
+                    Thread.sleep(hold);
+                } finally {
+                    FaultFs.control(data, "heal");
+                }
+            }
+            default -> throw new IllegalStateException("no injection for " + fault);
+        }
+    }
+
+    private void markFault() {
+        faultNanos = System.nanoTime();
+        log("inject: " + action + " (" + history.acks.size() + " acknowledged so far)");
+    }
+
+    private void holdCut(long holdMs) throws Exception {
+        log("cuts in force: " + net.rules());
+        try {
+            Thread.sleep(holdMs);
+        } finally {
+            net.heal();
+        }
+    }
+
+    private void powerLoss(NodeProcessCluster.Node node) throws Exception {
+        node.kill9();
+        FaultFs.control(node.dataDir, "drop-unsynced");
+    }
+
+    private static long usedBytes(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(f -> {
+                try {
+                    return Files.size(f);
+                } catch (IOException e) {
+                    return 0;
+                }
+            }).sum();
+        }
+    }
+
+    /** The operator's part after a fault: restart what died, wait for the cluster and for acks again. */
+    private void healAndRecover() throws Exception {
+        for (NodeProcessCluster.Node n : cluster.nodes()) {
+            if (!n.alive()) {
+                log("restarting node " + n.id);
+                n.start();
+            }
+        }
+        long healed = System.nanoTime();
+        try (var controllers = cluster.client()) {
+            cluster.awaitHealthy(controllers, Duration.ofSeconds(90));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            availability.add("the cluster was not healthy 90 s after healing");
+        }
+        Map<Integer, Long> before = new HashMap<>();
+        allPartitions().forEach(p -> before.put(p, history.acksOf(p)));
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> allPartitions()
+                    .allMatch(p -> history.acksOf(p) >= before.get(p) + 50));
+            log(String.format("every partition acknowledges again %.1f s after healing",
+                    (System.nanoTime() - healed) / 1e9));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            availability.add("some partition acknowledged nothing new within 60 s of healing: before " + before
+                    + ", now " + allPartitions().collect(Collectors.toMap(p -> p, history::acksOf)));
+        }
+    }
+
+    /** Every partition read from its leader up to the high watermark; fills {@code highWatermarks}. */
+    private Map<Integer, TreeMap<Long, String>> readFinalLog(String bootstrap, Map<Integer, Long> highWatermarks) {
+        Map<Integer, TreeMap<Long, String>> out = new HashMap<>();
+        try (Consumer<String, String> reader = new Consumer<>(ConsumerConfig.builder().bootstrapServers(bootstrap)
+                .fetchMaxWaitMs(100).build(), Serdes.stringDeserializer(), Serdes.stringDeserializer())) {
+            List<TopicPartition> all = allPartitions().map(p -> new TopicPartition(TOPIC, p)).toList();
+            reader.assign(all);
+            reader.seekToBeginning(all);
+            Map<TopicPartition, Long> ends = reader.endOffsets(all);
+            ends.forEach((tp, end) -> highWatermarks.put(tp.partition(), end));
+            allPartitions().forEach(p -> out.put(p, new TreeMap<>()));
+            await().atMost(Duration.ofSeconds(60)).pollInSameThread().ignoreExceptions().until(() -> {
+                for (ConsumerRecord<String, String> r : reader.poll(Duration.ofMillis(100))) {
+                    if (r.offset() < ends.get(r.topicPartition())) {
+                        String before = out.get(r.partition()).put(r.offset(), r.value());
+                        if (before != null && !before.equals(r.value())) {
+                            throw new IllegalStateException("two reads of " + r.partition() + "@" + r.offset()
+                                    + " disagree: " + before + " vs " + r.value());
+                        }
+                    }
+                }
+                return all.stream().allMatch(tp -> reader.position(tp) >= ends.get(tp));
+            });
+        }
+        return out;
+    }
+
+    private Map<Integer, Long> finalCommitted() {
+        Map<Integer, Long> out = new HashMap<>();
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(Workload.GROUP);
+            committed.forEach((tp, om) -> out.put(tp.partition(), om.offset()));
+            return true;
+        });
+        return out;
+    }
+
+    private Map<Integer, Map<Integer, TreeMap<Long, String>>> readReplicas(Map<Integer, Long> highWatermarks)
+            throws IOException {
+        Path scratch = Files.createDirectories(dir.resolve("replica-copies"));
+        Map<Integer, Map<Integer, TreeMap<Long, String>>> out = new TreeMap<>();
+        for (NodeProcessCluster.Node n : cluster.nodes()) {
+            Map<Integer, TreeMap<Long, String>> logs = new TreeMap<>();
+            for (int p = 0; p < partitions; p++) {
+                TreeMap<Long, String> log = ReplicaLogs.read(n.dataDir, TOPIC, p, highWatermarks.get(p), scratch);
+                logs.put(p, log != null ? log : new TreeMap<>());
+            }
+            out.put(n.id, logs);
+        }
+        return out;
+    }
+}
