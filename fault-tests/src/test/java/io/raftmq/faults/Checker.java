@@ -23,7 +23,7 @@ import java.util.TreeMap;
  *   <li><b>commits</b>: committed offsets read back never moved backwards, and none ended below an
  *       offset whose commit had been acknowledged.</li>
  * </ol>
- * With {@code tailLossAllowedBeforeNanos} (a power loss of every replica of a {@code flush.mode=os}
+ * With {@code tailLossAllowed} (a power loss of every replica of a {@code flush.mode=os}
  * topic) a partition may lose a suffix of what was acknowledged before that time, as the docs allow,
  * and the offsets of that suffix may then hold new records; nothing else is relaxed.
  */
@@ -51,6 +51,7 @@ final class Checker {
     private final Map<Integer, Long> highWatermarks;
     private final Map<Integer, Map<Integer, TreeMap<Long, String>>> replicas;
     private final Map<Integer, Long> finalCommitted;
+    private final long faultNanos;
     private final long tailLossAllowedBeforeNanos;
     private final List<String> problems = new ArrayList<>();
 
@@ -58,17 +59,19 @@ final class Checker {
      * @param finalLog partition -> offset -> value, read from the leaders up to the high watermark
      * @param replicas node -> partition -> its log up to the high watermark (a missing partition
      *     means the node holds no replica of it)
-     * @param tailLossAllowedBeforeNanos -1, or the fault time before which acknowledged tails may be lost
+     * @param faultNanos when the fault was injected (problems name times relative to it)
+     * @param tailLossAllowed whether acknowledged tails from before the fault may be lost
      */
     Checker(History history, Map<Integer, TreeMap<Long, String>> finalLog, Map<Integer, Long> highWatermarks,
             Map<Integer, Map<Integer, TreeMap<Long, String>>> replicas, Map<Integer, Long> finalCommitted,
-            long tailLossAllowedBeforeNanos) {
+            long faultNanos, boolean tailLossAllowed) {
         this.history = history;
         this.finalLog = finalLog;
         this.highWatermarks = highWatermarks;
         this.replicas = replicas;
         this.finalCommitted = finalCommitted;
-        this.tailLossAllowedBeforeNanos = tailLossAllowedBeforeNanos;
+        this.faultNanos = faultNanos;
+        this.tailLossAllowedBeforeNanos = tailLossAllowed ? faultNanos : -1;
     }
 
     private void problem(String s) {
@@ -266,17 +269,34 @@ final class Checker {
         return violations;
     }
 
+    private String at(long nanos) {
+        return String.format("%+.1f s from the fault", (nanos - faultNanos) / 1e9);
+    }
+
     private long commits() {
         long violations = 0;
-        Map<Integer, Long> last = new HashMap<>();
         List<History.Commit> samples = new ArrayList<>(history.commitSamples);
         samples.sort(Comparator.comparingLong(History.Commit::nanos));
+        Map<Integer, History.Commit> last = new HashMap<>();
         for (History.Commit s : samples) {
-            Long before = last.put(s.partition(), s.offset());
-            if (before != null && s.offset() < before) {
+            History.Commit before = last.put(s.partition(), s);
+            if (before != null && s.offset() < before.offset()) {
                 violations++;
-                problem("commits: the committed offset of partition " + s.partition() + " moved back: " + before
-                        + " -> " + s.offset());
+                problem("commits: the committed offset of partition " + s.partition() + " read back moved back: "
+                        + before.offset() + " (read " + at(before.nanos()) + ") -> " + s.offset() + " (read "
+                        + at(s.nanos()) + ")");
+            }
+        }
+        // An acknowledged commit is never undone: every read sent after the acknowledgement sees it.
+        for (History.Commit c : history.commitAcks) {
+            for (History.Commit s : samples) {
+                if (s.partition() == c.partition() && s.nanos() > c.nanos() && s.offset() < c.offset()) {
+                    violations++;
+                    problem("commits: " + c.source() + "'s commit of " + c.offset() + " for partition " + c.partition()
+                            + " was acknowledged " + at(c.nanos()) + ", but a read sent " + at(s.nanos())
+                            + " returned " + s.offset());
+                    break;
+                }
             }
         }
         Map<Integer, Long> acked = new HashMap<>();

@@ -43,7 +43,7 @@ final class FaultRun {
 
     /** What a run did and found. {@code verdict} is null when it could not get to the check. */
     record Outcome(long seed, FaultType fault, String action, Checker.Verdict verdict, List<String> availability,
-            long durationMs, Path dir) {
+            long longestAckGapMs, long durationMs, Path dir) {
         boolean clean() {
             return verdict != null && verdict.clean() && availability.isEmpty();
         }
@@ -99,7 +99,7 @@ final class FaultRun {
             });
             try {
                 Checker.Verdict verdict = runOn();
-                return new Outcome(seed, fault, action, verdict, List.copyOf(availability),
+                return new Outcome(seed, fault, action, verdict, List.copyOf(availability), longestAckGapMs(),
                         (System.nanoTime() - started) / 1_000_000, dir);
             } catch (Throwable t) {
                 System.out.println("[fault-run " + seed + "] failed: " + t + "; node logs in " + dir);
@@ -167,14 +167,31 @@ final class FaultRun {
                 n.kill9();
             }
             Map<Integer, Map<Integer, TreeMap<Long, String>>> replicas = readReplicas(highWatermarks);
-            Checker.Verdict verdict = new Checker(history, finalLog, highWatermarks, replicas, committed,
-                    fault == FaultType.POWER_LOSS_ALL_OS ? faultNanos : -1).check();
-            log(verdict.summary() + (availability.isEmpty() ? "" : "; availability: " + availability));
+            Checker.Verdict verdict = new Checker(history, finalLog, highWatermarks, replicas, committed, faultNanos,
+                    fault == FaultType.POWER_LOSS_ALL_OS).check();
+            log(verdict.summary() + String.format("; longest time without an ack on a partition %.1f s",
+                    longestAckGapMs() / 1e3) + (availability.isEmpty() ? "" : "; availability: " + availability));
             verdict.problems().forEach(p -> log("  " + p));
             return verdict;
         } finally {
             admin.close();
         }
+    }
+
+    /** The longest time any partition went without an acknowledgement while producers ran. */
+    long longestAckGapMs() {
+        Map<Integer, List<Long>> times = new HashMap<>();
+        for (History.Ack a : history.acks) {
+            times.computeIfAbsent(a.partition(), p -> new ArrayList<>()).add(a.nanos());
+        }
+        long longest = 0;
+        for (List<Long> t : times.values()) {
+            java.util.Collections.sort(t);
+            for (int i = 1; i < t.size(); i++) {
+                longest = Math.max(longest, t.get(i) - t.get(i - 1));
+            }
+        }
+        return longest / 1_000_000;
     }
 
     private Stream<Integer> allPartitions() {
@@ -205,6 +222,15 @@ final class FaultRun {
         int[] id = {-1};
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
             id[0] = admin.describeCluster().controllerId();
+            return id[0] > 0;
+        });
+        return id[0];
+    }
+
+    private int coordinator() {
+        int[] id = {-1};
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
+            id[0] = admin.describeGroups(List.of(Workload.GROUP)).get(Workload.GROUP).coordinatorId();
             return id[0] > 0;
         });
         return id[0];
@@ -257,8 +283,8 @@ final class FaultRun {
                     cluster.node(id).resume();
                 }
             }
-            case CUT_LEADER -> {
-                int id = leaderVictim();
+            case CUT_LEADER, CUT_COORDINATOR -> {
+                int id = fault == FaultType.CUT_LEADER ? leaderVictim() : coordinator();
                 hold = holdMs(4_000, 10_000);
                 action = "cut node " + id + " from the others both ways for " + hold + " ms";
                 markFault();

@@ -33,7 +33,8 @@ import org.junit.jupiter.api.Timeout;
  * outcome is printed and written to {@code raftmq.faults.report}.
  */
 class FaultSuiteIT {
-    private static final Map<FaultType, int[]> TABLE = new EnumMap<>(FaultType.class); // clean, violated, skipped
+    /** Fault -> [clean runs, runs with violations, skipped (1 if the machine cannot inject it), longest ack gap ms]. */
+    private static final Map<FaultType, long[]> TABLE = new EnumMap<>(FaultType.class);
     private static final List<String> FAILURES = new ArrayList<>();
     private static long baseSeed;
     private static Netns net;
@@ -63,7 +64,7 @@ class FaultSuiteIT {
                 enabled.add(t);
             } else {
                 System.out.println("[fault-suite] skipping " + t + ": " + reason);
-                TABLE.computeIfAbsent(t, k -> new int[3])[2]++;
+                TABLE.computeIfAbsent(t, k -> new long[4])[2]++;
             }
         }
         String typesArg = enabled.stream().map(Enum::name).collect(Collectors.joining(","));
@@ -83,11 +84,12 @@ class FaultSuiteIT {
                 try {
                     outcome = new FaultRun(seed, fault, dir, net, faultfsScript).run();
                 } catch (Throwable t) {
-                    TABLE.computeIfAbsent(fault, k -> new int[3])[1]++;
+                    TABLE.computeIfAbsent(fault, k -> new long[4])[1]++;
                     FAILURES.add(fault + " seed " + seed + ": the run broke: " + t);
                     throw t;
                 }
-                int[] row = TABLE.computeIfAbsent(fault, k -> new int[3]);
+                long[] row = TABLE.computeIfAbsent(fault, k -> new long[4]);
+                row[3] = Math.max(row[3], outcome.longestAckGapMs());
                 if (outcome.clean()) {
                     row[0]++;
                     deleteTree(dir);
@@ -128,16 +130,16 @@ class FaultSuiteIT {
     static void report() throws IOException {
         cleanup();
         StringBuilder table = new StringBuilder();
-        table.append("| fault | runs | clean | violations | skipped |\n|---|---|---|---|---|\n");
-        int[] total = new int[3];
-        for (Map.Entry<FaultType, int[]> e : TABLE.entrySet()) {
-            int[] r = e.getValue();
-            table.append(String.format("| %s | %d | %d | %d | %s |%n", e.getKey(), r[0] + r[1], r[0], r[1],
-                    r[2] > 0 ? "yes" : ""));
+        table.append("| fault | runs | clean | violations | longest ack gap | skipped |\n|---|---|---|---|---|---|\n");
+        long[] total = new long[2];
+        for (Map.Entry<FaultType, long[]> e : TABLE.entrySet()) {
+            long[] r = e.getValue();
+            table.append(String.format("| %s | %d | %d | %d | %s | %s |%n", e.getKey(), r[0] + r[1], r[0], r[1],
+                    r[0] + r[1] > 0 ? String.format("%.1f s", r[3] / 1e3) : "", r[2] > 0 ? "yes (see log)" : ""));
             total[0] += r[0];
             total[1] += r[1];
         }
-        table.append(String.format("| total | %d | %d | %d | |%n", total[0] + total[1], total[0], total[1]));
+        table.append(String.format("| total | %d | %d | %d | | |%n", total[0] + total[1], total[0], total[1]));
         String text = "Fault suite, base seed " + baseSeed + "\n\n" + table
                 + (FAILURES.isEmpty() ? "" : "\nViolations:\n- " + String.join("\n- ", FAILURES) + "\n");
         System.out.println("[fault-suite] results\n" + text);

@@ -12,6 +12,8 @@ enum FaultType {
     PAUSE_LEADER(Needs.NOTHING, "SIGSTOP of a partition leader past the session timeout, then SIGCONT"),
     /** A partition leader cut from both other nodes, both ways; clients still reach it. */
     CUT_LEADER(Needs.NETNS, "a partition leader cut from the other nodes (two-way), clients still reach it"),
+    /** The consumer group coordinator's node cut from the other nodes, both ways; clients still reach it. */
+    CUT_COORDINATOR(Needs.NETNS, "the group coordinator's node cut from the other nodes (two-way)"),
     /** Two nodes the seed picks cut from each other, both ways. */
     CUT_PAIR(Needs.NETNS, "two nodes cut from each other (two-way)"),
     /** Packets from one node to another dropped, the other direction untouched. */

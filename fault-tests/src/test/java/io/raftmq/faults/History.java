@@ -31,7 +31,10 @@ final class History {
     /** A record read. */
     record Consumed(int partition, long offset, String value) implements ConsumerEvent {}
 
-    /** A commit the coordinator acknowledged, or a committed offset read back (source "admin"). */
+    /**
+     * A commit the coordinator acknowledged ({@code nanos}: when the answer arrived), or a committed
+     * offset read back (source "admin"; {@code nanos}: when the read was sent).
+     */
     record Commit(String source, int partition, long offset, long nanos) {}
 
     final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();

@@ -153,8 +153,8 @@ final class Workload {
                 .defaultApiTimeoutMs(5_000).build())) {
             while (consuming) {
                 try {
-                    Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(GROUP);
                     long now = System.nanoTime();
+                    Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(GROUP);
                     committed.forEach((tp, om) -> {
                         if (tp.topic().equals(topic)) {
                             history.commitSamples.add(new History.Commit("admin", tp.partition(), om.offset(), now));
