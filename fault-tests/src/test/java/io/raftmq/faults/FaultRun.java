@@ -296,6 +296,18 @@ final class FaultRun {
                 }
                 holdCut(hold);
             }
+            case CUT_REPLICATION -> {
+                int id = leaderVictim();
+                hold = holdMs(4_000, 10_000);
+                action = "drop the other nodes' packets to node " + id + "'s gRPC port for " + hold + " ms";
+                markFault();
+                for (int o = 1; o <= 3; o++) {
+                    if (o != id) {
+                        net.cutPort(o, id, cluster.node(id).grpcPort);
+                    }
+                }
+                holdCut(hold);
+            }
             case CUT_PAIR -> {
                 int a = 1 + rng.nextInt(3);
                 int b = otherThan(a);

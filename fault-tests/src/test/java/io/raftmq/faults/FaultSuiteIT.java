@@ -48,7 +48,8 @@ class FaultSuiteIT {
         baseSeed = seedProperty.isBlank() ? ThreadLocalRandom.current().nextLong(1L << 40) : Long.parseLong(seedProperty);
         Path faultfsScript = Path.of(System.getProperty("raftmq.faults.faultfs", "../deploy/faultfs/faultfs.py"));
         Set<FaultType> expectedToFail = types(System.getProperty("raftmq.faults.expectedToFail", ""), Set.of());
-        Set<FaultType> requested = types(System.getProperty("raftmq.faults.types", ""), Set.of(FaultType.values()));
+        Set<FaultType> requested = types(System.getProperty("raftmq.faults.types", ""),
+                java.util.EnumSet.allOf(FaultType.class));
 
         try {
             net = Netns.create(3);

@@ -14,6 +14,13 @@ enum FaultType {
     CUT_LEADER(Needs.NETNS, "a partition leader cut from the other nodes (two-way), clients still reach it"),
     /** The consumer group coordinator's node cut from the other nodes, both ways; clients still reach it. */
     CUT_COORDINATOR(Needs.NETNS, "the group coordinator's node cut from the other nodes (two-way)"),
+    /**
+     * Both followers of a partition leader cannot reach its gRPC port (so cannot fetch from it); the
+     * metadata quorum's traffic, the leader's own connections and the clients are untouched: the ISR
+     * shrinks to the leader alone while the controller keeps its quorum.
+     */
+    CUT_REPLICATION(Needs.NETNS, "the followers' fetches to a partition leader dropped (ISR shrinks to the"
+            + " leader; quorum and clients untouched)"),
     /** Two nodes the seed picks cut from each other, both ways. */
     CUT_PAIR(Needs.NETNS, "two nodes cut from each other (two-way)"),
     /** Packets from one node to another dropped, the other direction untouched. */

@@ -82,6 +82,12 @@ final class Netns implements AutoCloseable {
                 "daddr", host(to), "drop"));
     }
 
+    /** Drops the packets node {@code from} sends to node {@code to}'s TCP port {@code port} (one way). */
+    void cutPort(int from, int to, int port) throws IOException {
+        Commands.run(List.of("ip", "netns", "exec", ns(from), "nft", "add", "rule", "inet", TABLE, "out", "ip",
+                "daddr", host(to), "tcp", "dport", Integer.toString(port), "drop"));
+    }
+
     /** Removes every cut. */
     void heal() throws IOException {
         for (int n = 1; n <= nodes; n++) {
