@@ -21,7 +21,9 @@ import java.util.TreeMap;
  *   <li><b>order</b>: each consumer read each partition in order with no gap while it owned it, and
  *       the group read every offset below the high watermark;</li>
  *   <li><b>commits</b>: committed offsets read back never moved backwards, and none ended below an
- *       offset whose commit had been acknowledged.</li>
+ *       offset whose commit had been acknowledged;</li>
+ *   <li><b>one copy</b>: no acks=all acknowledgement arrived while no follower could copy the
+ *       partition's records (min.insync.replicas=2).</li>
  * </ol>
  * With {@code tailLossAllowed} (a power loss of every replica of a {@code flush.mode=os}
  * topic) a partition may lose a suffix of what was acknowledged before that time, as the docs allow,
@@ -30,19 +32,25 @@ import java.util.TreeMap;
 final class Checker {
     /** What the run found; {@code problems} holds the first examples. */
     record Verdict(long acked, long lost, long duplicated, long plainDuplicates, long conflicts, long divergences,
-            long orderViolations, long commitViolations, long tailLost, List<String> problems) {
+            long orderViolations, long commitViolations, long underReplicated, long tailLost, List<String> problems) {
         boolean clean() {
             return lost == 0 && duplicated == 0 && conflicts == 0 && divergences == 0 && orderViolations == 0
-                    && commitViolations == 0;
+                    && commitViolations == 0 && underReplicated == 0;
         }
 
         String summary() {
             return String.format("%d acknowledged, %d lost, %d duplicated (idempotent), %d conflicts, %d divergent,"
-                    + " %d order, %d commit; %d non-idempotent duplicates (allowed), %d tail-lost (allowed)",
-                    acked, lost, duplicated, conflicts, divergences, orderViolations, commitViolations,
-                    plainDuplicates, tailLost);
+                    + " %d order, %d commit, %d with one copy; %d non-idempotent duplicates (allowed),"
+                    + " %d tail-lost (allowed)", acked, lost, duplicated, conflicts, divergences, orderViolations,
+                    commitViolations, underReplicated, plainDuplicates, tailLost);
         }
     }
+
+    /**
+     * A time in which no acks=all acknowledgement of {@code partition} may arrive, because no
+     * follower could receive its records ({@code why}).
+     */
+    record NoAckWindow(int partition, long fromNanos, long toNanos, String why) {}
 
     private static final int MAX_PROBLEMS = 30;
 
@@ -53,6 +61,7 @@ final class Checker {
     private final Map<Integer, Long> finalCommitted;
     private final long faultNanos;
     private final long tailLossAllowedBeforeNanos;
+    private final List<NoAckWindow> noAckWindows;
     private final List<String> problems = new ArrayList<>();
 
     /**
@@ -61,16 +70,18 @@ final class Checker {
      *     means the node holds no replica of it)
      * @param faultNanos when the fault was injected (problems name times relative to it)
      * @param tailLossAllowed whether acknowledged tails from before the fault may be lost
+     * @param noAckWindows times in which a partition's followers could not copy anything
      */
     Checker(History history, Map<Integer, TreeMap<Long, String>> finalLog, Map<Integer, Long> highWatermarks,
             Map<Integer, Map<Integer, TreeMap<Long, String>>> replicas, Map<Integer, Long> finalCommitted,
-            long faultNanos, boolean tailLossAllowed) {
+            long faultNanos, boolean tailLossAllowed, List<NoAckWindow> noAckWindows) {
         this.history = history;
         this.finalLog = finalLog;
         this.highWatermarks = highWatermarks;
         this.replicas = replicas;
         this.finalCommitted = finalCommitted;
         this.faultNanos = faultNanos;
+        this.noAckWindows = noAckWindows;
         this.tailLossAllowedBeforeNanos = tailLossAllowed ? faultNanos : -1;
     }
 
@@ -101,8 +112,24 @@ final class Checker {
         long divergences = divergences();
         long order = order(tailFrom);
         long commits = commits();
+        long underReplicated = underReplicated();
         return new Verdict(history.acks.size(), lost, dups[0], dups[1], conflicts, divergences, order, commits,
-                tailLost, List.copyOf(problems));
+                underReplicated, tailLost, List.copyOf(problems));
+    }
+
+    /** 7. acks=all with min.insync.replicas=2 is never answered while no follower can copy the record. */
+    private long underReplicated() {
+        long count = 0;
+        for (NoAckWindow w : noAckWindows) {
+            for (History.Ack a : history.acks) {
+                if (a.partition() == w.partition() && a.nanos() > w.fromNanos() && a.nanos() < w.toNanos()) {
+                    count++;
+                    problem("one copy: " + a.id() + " acknowledged at " + a.partition() + "@" + a.offset() + " "
+                            + at(a.nanos()) + ", while " + w.why());
+                }
+            }
+        }
+        return count;
     }
 
     /** Partition -> the lowest offset of an allowed lost tail (none when no tail loss is allowed). */

@@ -57,6 +57,7 @@ final class FaultRun {
     private final Path faultfsScript;
     private final History history = new History();
     private final List<String> availability = new ArrayList<>();
+    private final List<Checker.NoAckWindow> noAckWindows = new ArrayList<>();
     private final int partitions;
     private NodeProcessCluster cluster;
     private FaultFs faultfs;
@@ -168,7 +169,7 @@ final class FaultRun {
             }
             Map<Integer, Map<Integer, TreeMap<Long, String>>> replicas = readReplicas(highWatermarks);
             Checker.Verdict verdict = new Checker(history, finalLog, highWatermarks, replicas, committed, faultNanos,
-                    fault == FaultType.POWER_LOSS_ALL_OS).check();
+                    fault == FaultType.POWER_LOSS_ALL_OS, noAckWindows).check();
             log(verdict.summary() + String.format("; longest time without an ack on a partition %.1f s",
                     longestAckGapMs() / 1e3) + (availability.isEmpty() ? "" : "; availability: " + availability));
             verdict.problems().forEach(p -> log("  " + p));
@@ -216,6 +217,17 @@ final class FaultRun {
             return leader[0] > 0;
         });
         return leader[0];
+    }
+
+    /** The partitions the node leads now. */
+    private List<Integer> ledBy(int node) {
+        List<Integer> out = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            if (leaderOf(p) == node) {
+                out.add(p);
+            }
+        }
+        return out;
     }
 
     private int controller() {
@@ -298,15 +310,28 @@ final class FaultRun {
             }
             case CUT_REPLICATION -> {
                 int id = leaderVictim();
-                hold = holdMs(4_000, 10_000);
+                // Longer than replica.lag.time.max.ms (10 s) and its check: the ISR shrinks to the leader.
+                hold = holdMs(20_000, 26_000);
                 action = "drop the other nodes' packets to node " + id + "'s gRPC port for " + hold + " ms";
+                List<Integer> led = ledBy(id);
                 markFault();
                 for (int o = 1; o <= 3; o++) {
                     if (o != id) {
                         net.cutPort(o, id, cluster.node(id).grpcPort);
                     }
                 }
+                long from = System.nanoTime();
                 holdCut(hold);
+                long to = System.nanoTime();
+                // An ack in flight at the cut may still arrive shortly after it; later ones cannot be
+                // backed by a follower's copy while the node keeps leading.
+                List<Integer> stillLed = ledBy(id);
+                for (int p : led) {
+                    if (stillLed.contains(p)) {
+                        noAckWindows.add(new Checker.NoAckWindow(p, from + 2_000_000_000L, to,
+                                "no follower could fetch from its leader, node " + id));
+                    }
+                }
             }
             case CUT_PAIR -> {
                 int a = 1 + rng.nextInt(3);

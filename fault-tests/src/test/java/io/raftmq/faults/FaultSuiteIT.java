@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Timeout;
  * schedule. Each run is one dynamic test that fails on any violation of the checker's invariants,
  * except for fault types listed in {@code raftmq.faults.expectedToFail} (known holes), whose
  * violations are reported and the run marked aborted. At the end a table of fault type x runs x
- * outcome is printed and written to {@code raftmq.faults.report}.
+ * outcome is printed and written to {@code raftmq.faults.report}. A failed run keeps its node logs
+ * under {@code target/fault-runs/seed-S}; {@code raftmq.faults.keepLogs=true} keeps them for every run.
  */
 class FaultSuiteIT {
     /** Fault -> [clean runs, runs with violations, skipped (1 if the machine cannot inject it), longest ack gap ms]. */
@@ -93,7 +94,11 @@ class FaultSuiteIT {
                 row[3] = Math.max(row[3], outcome.longestAckGapMs());
                 if (outcome.clean()) {
                     row[0]++;
-                    deleteTree(dir);
+                    if (Boolean.getBoolean("raftmq.faults.keepLogs")) {
+                        deleteData(dir);
+                    } else {
+                        deleteTree(dir);
+                    }
                     return;
                 }
                 row[1]++;

@@ -19,8 +19,8 @@ enum FaultType {
      * metadata quorum's traffic, the leader's own connections and the clients are untouched: the ISR
      * shrinks to the leader alone while the controller keeps its quorum.
      */
-    CUT_REPLICATION(Needs.NETNS, "the followers' fetches to a partition leader dropped (ISR shrinks to the"
-            + " leader; quorum and clients untouched)"),
+    CUT_REPLICATION(Needs.NETNS, "the followers' fetches to a partition leader dropped for longer than"
+            + " replica.lag.time.max.ms (ISR shrinks to the leader; quorum and clients untouched)"),
     /** Two nodes the seed picks cut from each other, both ways. */
     CUT_PAIR(Needs.NETNS, "two nodes cut from each other (two-way)"),
     /** Packets from one node to another dropped, the other direction untouched. */
