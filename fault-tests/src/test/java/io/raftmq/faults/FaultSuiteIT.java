@@ -32,6 +32,8 @@ import org.junit.jupiter.api.Timeout;
  * violations are reported and the run marked aborted. At the end a table of fault type x runs x
  * outcome is printed and written to {@code raftmq.faults.report}. A failed run keeps its node logs
  * under {@code target/fault-runs/seed-S}; {@code raftmq.faults.keepLogs=true} keeps them for every run.
+ * The namespaces have fixed names, so one suite runs per machine at a time;
+ * {@code raftmq.faults.netns=false} runs the nodes on 127.0.0.1 instead (no network faults).
  */
 class FaultSuiteIT {
     /** Fault -> [clean runs, runs with violations, skipped (1 if the machine cannot inject it), longest ack gap ms]. */
@@ -52,10 +54,14 @@ class FaultSuiteIT {
         Set<FaultType> requested = types(System.getProperty("raftmq.faults.types", ""),
                 java.util.EnumSet.allOf(FaultType.class));
 
-        try {
-            net = Netns.create(3);
-        } catch (IOException e) {
-            netUnavailable = e.getMessage();
+        if (!Boolean.parseBoolean(System.getProperty("raftmq.faults.netns", "true"))) {
+            netUnavailable = "raftmq.faults.netns=false";
+        } else {
+            try {
+                net = Netns.create(3);
+            } catch (IOException e) {
+                netUnavailable = e.getMessage();
+            }
         }
         String faultfsUnavailable = FaultFs.unavailableReason(faultfsScript);
         List<FaultType> enabled = new ArrayList<>();
