@@ -25,8 +25,8 @@ import java.util.TreeMap;
  *   <li><b>one copy</b>: no acks=all acknowledgement arrived while no follower could copy the
  *       partition's records (min.insync.replicas=2).</li>
  * </ol>
- * With {@code tailLossAllowed} (a power loss of every replica of a {@code flush.mode=os}
- * topic) a partition may lose a suffix of what was acknowledged before that time, as the docs allow,
+ * With {@code tailLossBeforeNanos} (a power loss of every replica of a {@code flush.mode=os}
+ * topic) a partition may lose a suffix of what was acknowledged before it, as the docs allow,
  * and the offsets of that suffix may then hold new records; nothing else is relaxed.
  */
 final class Checker {
@@ -69,12 +69,13 @@ final class Checker {
      * @param replicas node -> partition -> its log up to the high watermark (a missing partition
      *     means the node holds no replica of it)
      * @param faultNanos when the fault was injected (problems name times relative to it)
-     * @param tailLossAllowed whether acknowledged tails from before the fault may be lost
+     * @param tailLossBeforeNanos -1, or the time of a power loss of every replica of a flush.mode=os
+     *     topic: records acknowledged before it may lose a tail
      * @param noAckWindows times in which a partition's followers could not copy anything
      */
     Checker(History history, Map<Integer, TreeMap<Long, String>> finalLog, Map<Integer, Long> highWatermarks,
             Map<Integer, Map<Integer, TreeMap<Long, String>>> replicas, Map<Integer, Long> finalCommitted,
-            long faultNanos, boolean tailLossAllowed, List<NoAckWindow> noAckWindows) {
+            long faultNanos, long tailLossBeforeNanos, List<NoAckWindow> noAckWindows) {
         this.history = history;
         this.finalLog = finalLog;
         this.highWatermarks = highWatermarks;
@@ -82,7 +83,7 @@ final class Checker {
         this.finalCommitted = finalCommitted;
         this.faultNanos = faultNanos;
         this.noAckWindows = noAckWindows;
-        this.tailLossAllowedBeforeNanos = tailLossAllowed ? faultNanos : -1;
+        this.tailLossAllowedBeforeNanos = tailLossBeforeNanos;
     }
 
     private void problem(String s) {
@@ -111,7 +112,7 @@ final class Checker {
         long conflicts = conflicts(tailFrom);
         long divergences = divergences();
         long order = order(tailFrom);
-        long commits = commits();
+        long commits = commits(tailFrom);
         long underReplicated = underReplicated();
         return new Verdict(history.acks.size(), lost, dups[0], dups[1], conflicts, divergences, order, commits,
                 underReplicated, tailLost, List.copyOf(problems));
@@ -300,9 +301,14 @@ final class Checker {
         return String.format("%+.1f s from the fault", (nanos - faultNanos) / 1e9);
     }
 
-    private long commits() {
+    /**
+     * A partition that lost an allowed tail may see its committed offset move back below the new log
+     * end (the group resets, as a Kafka consumer does on OFFSET_OUT_OF_RANGE): not judged.
+     */
+    private long commits(Map<Integer, Long> tailFrom) {
         long violations = 0;
         List<History.Commit> samples = new ArrayList<>(history.commitSamples);
+        samples.removeIf(c -> tailFrom.containsKey(c.partition()));
         samples.sort(Comparator.comparingLong(History.Commit::nanos));
         Map<Integer, History.Commit> last = new HashMap<>();
         for (History.Commit s : samples) {
@@ -314,8 +320,10 @@ final class Checker {
                         + at(s.nanos()) + ")");
             }
         }
+        List<History.Commit> acks = new ArrayList<>(history.commitAcks);
+        acks.removeIf(c -> tailFrom.containsKey(c.partition()));
         // An acknowledged commit is never undone: every read sent after the acknowledgement sees it.
-        for (History.Commit c : history.commitAcks) {
+        for (History.Commit c : acks) {
             for (History.Commit s : samples) {
                 if (s.partition() == c.partition() && s.nanos() > c.nanos() && s.offset() < c.offset()) {
                     violations++;
@@ -327,7 +335,7 @@ final class Checker {
             }
         }
         Map<Integer, Long> acked = new HashMap<>();
-        for (History.Commit c : history.commitAcks) {
+        for (History.Commit c : acks) {
             acked.merge(c.partition(), c.offset(), Math::max);
         }
         for (Map.Entry<Integer, Long> e : acked.entrySet()) {

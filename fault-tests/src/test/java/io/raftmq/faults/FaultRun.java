@@ -63,6 +63,8 @@ final class FaultRun {
     private FaultFs faultfs;
     private Admin admin;
     private long faultNanos = -1;
+    /** When every node was dead in a power loss of all of them (-1 otherwise). */
+    private long crashedNanos = -1;
     private String action = "";
 
     /** @param net the namespaces to run the nodes in, or null for 127.0.0.1 */
@@ -137,7 +139,11 @@ final class FaultRun {
             if (fault == FaultType.POWER_LOSS_ALL_OS) {
                 configs.put("flush.mode", "os");
             }
-            admin.createTopic(new NewTopic(TOPIC, partitions, 3, configs));
+            try {
+                admin.createTopic(new NewTopic(TOPIC, partitions, 3, configs));
+            } catch (io.raftmq.client.TopicExistsException e) {
+                // A retry of a create that had succeeded (the admin timed out under load).
+            }
             awaitFullIsr(Duration.ofSeconds(60));
             log("cluster up, " + partitions + " partitions, " + (net != null ? "network namespaces" : "loopback")
                     + (faultfs != null ? ", data on faultfs" : ""));
@@ -184,7 +190,7 @@ final class FaultRun {
             }
             Map<Integer, Map<Integer, TreeMap<Long, String>>> replicas = readReplicas(highWatermarks);
             Checker.Verdict verdict = new Checker(history, finalLog, highWatermarks, replicas, committed, faultNanos,
-                    fault == FaultType.POWER_LOSS_ALL_OS, noAckWindows).check();
+                    fault == FaultType.POWER_LOSS_ALL_OS ? crashedNanos : -1, noAckWindows).check();
             log(verdict.summary() + String.format("; longest time without an ack on a partition %.1f s",
                     longestAckGapMs() / 1e3) + (availability.isEmpty() ? "" : "; availability: " + availability));
             verdict.problems().forEach(p -> log("  " + p));
@@ -382,6 +388,9 @@ final class FaultRun {
                 for (NodeProcessCluster.Node n : cluster.nodes()) {
                     n.kill9();
                 }
+                // Acknowledgements may arrive until the last node is dead: all of them are from
+                // before the power loss.
+                crashedNanos = System.nanoTime();
                 for (NodeProcessCluster.Node n : cluster.nodes()) {
                     FaultFs.control(n.dataDir, "drop-unsynced");
                     log("node " + n.id + " faultfs after the power loss: " + FaultFs.status(n.dataDir));
