@@ -230,9 +230,9 @@ final class Checker {
         for (Map.Entry<Integer, Map<Integer, TreeMap<Long, String>>> node : replicas.entrySet()) {
             for (Map.Entry<Integer, TreeMap<Long, String>> part : node.getValue().entrySet()) {
                 int p = part.getKey();
-                TreeMap<Long, String> expected = finalLog.getOrDefault(p, new TreeMap<>());
-                TreeMap<Long, String> actual = part.getValue();
                 long hw = highWatermarks.getOrDefault(p, 0L);
+                TreeMap<Long, String> expected = new TreeMap<>(finalLog.getOrDefault(p, new TreeMap<>()).headMap(hw));
+                TreeMap<Long, String> actual = new TreeMap<>(part.getValue().headMap(hw));
                 if (!expected.equals(actual)) {
                     count++;
                     long first = firstDifference(expected, actual);

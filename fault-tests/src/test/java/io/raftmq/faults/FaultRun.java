@@ -170,14 +170,15 @@ final class FaultRun {
                 availability.add("the ISR of some partition was not full 60 s after the workload stopped");
             }
             Map<Integer, Long> highWatermarks = new HashMap<>();
-            Map<Integer, TreeMap<Long, String>> finalLog = new HashMap<>();
+            Map<Integer, TreeMap<Long, String>> finalLog = null;
             try {
                 finalLog = readFinalLog(bootstrap, highWatermarks);
             } catch (RuntimeException e) {
-                // A cluster that lost its data may not even know the topic: judge what was acknowledged
-                // against nothing.
-                availability.add("the final log could not be read: " + e);
-                allPartitions().forEach(p -> highWatermarks.putIfAbsent(p, 0L));
+                // An unavailable partition, or a cluster that lost its data: the replicas' files say
+                // what is still there.
+                availability.add("the final log could not be read from the leaders: " + e);
+                highWatermarks.clear();
+                allPartitions().forEach(p -> highWatermarks.put(p, 0L));
             }
             if (!workload.stopConsumers(highWatermarks, Duration.ofSeconds(60))) {
                 availability.add("the group had not read up to the high watermarks 60 s after production stopped:"
@@ -188,7 +189,15 @@ final class FaultRun {
             for (NodeProcessCluster.Node n : cluster.nodes()) {
                 n.kill9();
             }
-            Map<Integer, Map<Integer, TreeMap<Long, String>>> replicas = readReplicas(highWatermarks);
+            Map<Integer, Map<Integer, TreeMap<Long, String>>> replicas;
+            if (finalLog == null) {
+                replicas = readReplicas(null);
+                finalLog = fromReplicas(replicas, highWatermarks);
+                log("the final log is the longest replica of each partition; the replicas hold in common "
+                        + highWatermarks);
+            } else {
+                replicas = readReplicas(highWatermarks);
+            }
             Checker.Verdict verdict = new Checker(history, finalLog, highWatermarks, replicas, committed, faultNanos,
                     fault == FaultType.POWER_LOSS_ALL_OS ? crashedNanos : -1, noAckWindows).check();
             log(verdict.summary() + String.format("; longest time without an ack on a partition %.1f s",
@@ -400,7 +409,8 @@ final class FaultRun {
             case DISK_FULL -> {
                 int id = rng.nextBoolean() ? leaderVictim() : 1 + rng.nextInt(3);
                 Path data = cluster.node(id).dataDir;
-                long headroom = (1 + rng.nextInt(8)) << 20;
+                // A node writes some 100 KB/s here: the disk fills within the hold.
+                long headroom = (16 + rng.nextInt(240)) << 10;
                 long used = usedBytes(dir.resolve("backing-" + id));
                 hold = holdMs(5_000, 12_000);
                 action = "disk full on node " + id + " (capacity " + (used + headroom) + " bytes) for " + hold + " ms";
@@ -530,6 +540,34 @@ final class FaultRun {
         return out;
     }
 
+    /**
+     * When no leader answered: each partition's longest replica log stands for the final log, and
+     * the replicas are compared (and trimmed) up to the shortest one's end, in place of the high
+     * watermark.
+     */
+    private Map<Integer, TreeMap<Long, String>> fromReplicas(Map<Integer, Map<Integer, TreeMap<Long, String>>> replicas,
+            Map<Integer, Long> highWatermarks) {
+        Map<Integer, TreeMap<Long, String>> out = new HashMap<>();
+        for (int p = 0; p < partitions; p++) {
+            TreeMap<Long, String> longest = new TreeMap<>();
+            long common = Long.MAX_VALUE;
+            for (Map<Integer, TreeMap<Long, String>> logs : replicas.values()) {
+                TreeMap<Long, String> log = logs.get(p);
+                long end = log.isEmpty() ? 0 : log.lastKey() + 1;
+                common = Math.min(common, end);
+                if (log.size() > longest.size()) {
+                    longest = log;
+                }
+            }
+            out.put(p, new TreeMap<>(longest));
+            highWatermarks.put(p, common == Long.MAX_VALUE ? 0 : common);
+        }
+        for (Map<Integer, TreeMap<Long, String>> logs : replicas.values()) {
+            logs.forEach((p, log) -> log.tailMap(highWatermarks.get(p)).clear());
+        }
+        return out;
+    }
+
     private Map<Integer, Map<Integer, TreeMap<Long, String>>> readReplicas(Map<Integer, Long> highWatermarks)
             throws IOException {
         Path scratch = Files.createDirectories(dir.resolve("replica-copies"));
@@ -537,7 +575,8 @@ final class FaultRun {
         for (NodeProcessCluster.Node n : cluster.nodes()) {
             Map<Integer, TreeMap<Long, String>> logs = new TreeMap<>();
             for (int p = 0; p < partitions; p++) {
-                TreeMap<Long, String> log = ReplicaLogs.read(n.dataDir, TOPIC, p, highWatermarks.get(p), scratch);
+                long upTo = highWatermarks == null ? Long.MAX_VALUE : highWatermarks.get(p);
+                TreeMap<Long, String> log = ReplicaLogs.read(n.dataDir, TOPIC, p, upTo, scratch);
                 logs.put(p, log != null ? log : new TreeMap<>());
             }
             out.put(n.id, logs);

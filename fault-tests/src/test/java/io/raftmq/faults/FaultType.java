@@ -32,7 +32,7 @@ enum FaultType {
     /** The same on a flush.mode=os topic: an acknowledged tail may be lost, as documented. */
     POWER_LOSS_ALL_OS(Needs.FAULTFS, "power loss of every replica at once (flush.mode=os)"),
     /** One node's disk fills up (ENOSPC), then space is freed. */
-    DISK_FULL(Needs.FAULTFS, "disk full on one node, then space freed"),
+    DISK_FULL(Needs.FAULTFS, "disk full on one node (16-256 KiB left), then space freed"),
     /** fsync on a partition leader's node takes seconds. */
     FSYNC_STALL(Needs.FAULTFS, "fsync stalls for seconds on a partition leader's node");
 
