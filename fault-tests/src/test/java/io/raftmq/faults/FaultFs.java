@@ -46,6 +46,12 @@ final class FaultFs implements AutoCloseable {
         if (!Files.isExecutable(Path.of("/usr/bin/fusermount3")) && !Files.isExecutable(Path.of("/bin/fusermount3"))) {
             return "no fusermount3";
         }
+        try {
+            // faultfs imports its FUSE binding (fusepy) before it parses arguments.
+            Commands.run(List.of("python3", script.toString(), "--help"));
+        } catch (IOException e) {
+            return "faultfs cannot run here: " + e.getMessage();
+        }
         return null;
     }
 
