@@ -7,6 +7,7 @@
 #
 # Violations of the fault types in --expected-to-fail (default: fault-tests/pom.xml's list of known
 # holes) are counted in the table but do not fail the run.
+#
 # Run i uses seed S+i; a run's seed, with the same --types, replays its schedule:
 #   deploy/fault-suite.sh --runs 1 --seed 1234 --types KILL_LEADER,CUT_PAIR
 # Network partitions need root (network namespaces, nft); power loss, disk full and fsync stalls
@@ -25,7 +26,7 @@ while [[ $# -gt 0 ]]; do
     --seed) SEED="$2"; shift 2 ;;
     --types) TYPES="$2"; shift 2 ;;
     --expected-to-fail) EXPECTED=(-Draftmq.faults.expectedToFail="$2"); shift 2 ;;
-    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
