@@ -5,6 +5,7 @@ import io.grpc.StatusRuntimeException;
 import io.raftmq.common.ApiError;
 import io.raftmq.metadata.client.ControllerClient;
 import io.raftmq.metadata.client.MetadataWatcher;
+import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.metadata.service.TopicDescriptions;
 import io.raftmq.protocol.TopicPartition;
@@ -37,6 +38,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
+import java.util.function.UnaryOperator;
 
 /**
  * The administrative part of the broker's client API ({@link BrokerApi#admin()}), protocol-neutral
@@ -59,10 +61,13 @@ public final class BrokerAdmin {
     private final ControllerClient controller;
     private final LogManager logs;
     private final ConfigDescriptions configDescriptions;
+    private final UnaryOperator<MetadataImage> clientView;
 
+    /** @param clientView the image as clients may be told it (see {@link BrokerApi#image()}) */
     BrokerAdmin(int brokerId, MetadataWatcher metadata, ReplicaManager replicas, ControllerClient controller,
-            BrokerConfig config, LogManager logs) {
+            BrokerConfig config, LogManager logs, UnaryOperator<MetadataImage> clientView) {
         this.brokerId = brokerId;
+        this.clientView = clientView;
         this.metadata = metadata;
         this.replicas = replicas;
         this.controller = controller;
@@ -123,7 +128,7 @@ public final class BrokerAdmin {
                                         + " not arrive within %d ms", brokerId, metadata.image().offset(), minOffset,
                                 METADATA_CATCH_UP_MS).toProto()).build();
                     }
-                    return TopicDescriptions.of(image, request.getNamesList()).build();
+                    return TopicDescriptions.of(clientView.apply(image), request.getNamesList()).build();
                 });
     }
 

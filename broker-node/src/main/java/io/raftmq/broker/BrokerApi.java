@@ -2,6 +2,8 @@ package io.raftmq.broker;
 
 import io.raftmq.broker.group.GroupCoordinatorConfig;
 import io.raftmq.common.ApiError;
+import io.raftmq.common.Time;
+import io.raftmq.metadata.client.BrokerLease;
 import io.raftmq.metadata.client.ControllerClient;
 import io.raftmq.metadata.client.MetadataWatcher;
 import io.raftmq.metadata.controller.TopicNames;
@@ -41,6 +43,14 @@ import java.util.concurrent.TimeUnit;
  * administration forwarded to the active controller, config descriptions and the log directory.
  * Front ends only translate requests and answers.
  *
+ * <p>While this broker's {@link BrokerLease} has expired (the controller has not answered it for
+ * longer than its session allows, so another broker may be leading by now) it acts as leader of
+ * nothing: produce, fetch, list offsets and offset-for-epoch are answered NOT_LEADER_OR_FOLLOWER
+ * naming no leader, and every metadata answer ({@link #image()}) names no leader and lists this
+ * broker as fenced ({@link CutOffView}), so clients look elsewhere. The replicas stop leading too
+ * (the metadata publisher withholds this broker's leaderships), which answers waiting requests;
+ * the check here is on the clock, so it holds from the lease's end even before that.
+ *
  * <p>Stateless apart from its collaborators; called from any thread (gRPC threads, the Kafka
  * listener's event loops). Nothing here waits: long polls, acks=all produces and forwarded admin
  * calls complete their futures later. A produce writes to the log (the page cache; fsyncs run on
@@ -57,15 +67,19 @@ public final class BrokerApi {
     private final BrokerConfig config;
     private final InitProducerIdHandler initProducerId;
     private final BrokerAdmin admin;
+    private final BrokerLease lease;
+    private final Time time;
 
     BrokerApi(int brokerId, MetadataWatcher metadata, ReplicaManager replicas, ControllerClient controller,
-            BrokerConfig config, InitProducerIdHandler initProducerId, LogManager logs) {
+            BrokerConfig config, InitProducerIdHandler initProducerId, LogManager logs, BrokerLease lease, Time time) {
         this.brokerId = brokerId;
         this.metadata = metadata;
         this.replicas = replicas;
         this.config = config;
         this.initProducerId = initProducerId;
-        this.admin = new BrokerAdmin(brokerId, metadata, replicas, controller, config, logs);
+        this.lease = lease;
+        this.time = time;
+        this.admin = new BrokerAdmin(brokerId, metadata, replicas, controller, config, logs, this::clientView);
     }
 
     public int brokerId() {
@@ -81,9 +95,30 @@ public final class BrokerApi {
         return config;
     }
 
-    /** The metadata this broker has applied; readers keep the reference, it never changes. */
+    /**
+     * The metadata this broker has applied, as clients may be told it: while the lease has
+     * expired, with no leaders and this broker fenced ({@link CutOffView}). Readers keep the
+     * reference, it never changes.
+     */
     public MetadataImage image() {
-        return metadata.image();
+        return clientView(metadata.image());
+    }
+
+    private MetadataImage clientView(MetadataImage image) {
+        return leading() ? image : CutOffView.of(image, brokerId);
+    }
+
+    /** Whether this broker may act as a leader now (its lease holds). */
+    private boolean leading() {
+        return lease.isHeld(time.monotonicMs());
+    }
+
+    /** What a broker whose lease expired answers for a partition. */
+    private ApiError cutOff(TopicPartition tp) {
+        long silentMs = time.monotonicMs() - (lease.expiresAtMs() - lease.durationMs());
+        return ApiError.of(ErrorCode.NOT_LEADER_OR_FOLLOWER, "broker %d leads nothing: the controller has not"
+                + " answered it for %d ms (lease %d ms), so another broker may lead %s by now; ask another broker",
+                brokerId, lease.everGranted() ? silentMs : -1, lease.durationMs(), tp);
     }
 
     // ---- metadata ----
@@ -267,6 +302,7 @@ public final class BrokerApi {
             return CompletableFuture.completedFuture(new ProduceAnswer(transactional, Map.of()));
         }
         MetadataImage image = metadata.image();
+        boolean leading = leading();
         Map<TopicPartition, ByteBuffer> toAppend = new LinkedHashMap<>();
         Map<TopicPartition, ProduceResult> refused = new HashMap<>();
         List<TopicPartition> order = new ArrayList<>(partitions.size());
@@ -282,6 +318,9 @@ public final class BrokerApi {
                 // Only the group coordinator writes it (through the replica manager, not here).
                 refused.put(tp, new ProduceResult(ApiError.of(ErrorCode.INVALID_TOPIC,
                         "%s is an internal topic; clients cannot produce to it", tp.topic()), -1, -1, -1, -1, -1));
+            } else if (!leading) {
+                PartitionRegistration p = partition(image, tp);
+                refused.put(tp, new ProduceResult(cutOff(tp), -1, -1, -1, -1, p == null ? -1 : p.leaderEpoch()));
             } else if (replicas.partition(tp) == null) {
                 PartitionRegistration p = partition(image, tp);
                 refused.put(tp, new ProduceResult(notServedHere(image, tp), -1, -1, -1, p == null ? -1 : p.leader(),
@@ -336,6 +375,7 @@ public final class BrokerApi {
     public CompletableFuture<FetchAnswer> fetch(long maxWaitMs, int minBytes, int maxBytes,
             List<FetchPartition> partitions) {
         MetadataImage image = metadata.image();
+        boolean leading = leading();
         int cappedMaxBytes = maxBytes <= 0 ? config.fetchMaxBytes() : Math.min(maxBytes, config.fetchMaxBytes());
         Map<TopicPartition, FetchSpec> specs = new LinkedHashMap<>();
         Map<TopicPartition, FetchResult> refused = new HashMap<>();
@@ -351,6 +391,10 @@ public final class BrokerApi {
             if (spec.fetchOffset() < 0) {
                 refused.put(tp, FetchResult.error(ApiError.of(ErrorCode.OFFSET_OUT_OF_RANGE, "fetch offset %d of %s"
                         + " is negative", spec.fetchOffset(), tp), 0, -1, -1));
+            } else if (!leading) {
+                PartitionRegistration p = partition(image, tp);
+                refused.put(tp, FetchResult.error(cutOff(tp), spec.fetchOffset(), -1,
+                        p == null ? -1 : p.leaderEpoch()));
             } else if (replicas.partition(tp) == null) {
                 PartitionRegistration p = partition(image, tp);
                 refused.put(tp, FetchResult.error(notServedHere(image, tp), spec.fetchOffset(),
@@ -390,10 +434,10 @@ public final class BrokerApi {
                     + " tiered), -6 (earliest pending upload) or a time in ms", timestamp, tp), -1, -1,
                     -1);
         }
-        if (replicas.partition(tp) == null) {
+        if (!leading() || replicas.partition(tp) == null) {
             MetadataImage image = metadata.image();
             PartitionRegistration p = partition(image, tp);
-            return new ReplicaManager.ListOffsetResult(notServedHere(image, tp), -1, -1,
+            return new ReplicaManager.ListOffsetResult(leading() ? notServedHere(image, tp) : cutOff(tp), -1, -1,
                     p == null ? -1 : p.leaderEpoch());
         }
         return replicas.listOffset(tp, timestamp, currentLeaderEpoch);
@@ -428,6 +472,9 @@ public final class BrokerApi {
     /** Where {@code leaderEpoch} ends in a partition this broker leads (Kafka's OffsetForLeaderEpoch). */
     public ReplicaManager.EpochEndResult offsetForLeaderEpoch(TopicPartition tp, int currentLeaderEpoch,
             int leaderEpoch) {
+        if (!leading()) {
+            return new ReplicaManager.EpochEndResult(cutOff(tp), -1, -1);
+        }
         if (replicas.partition(tp) == null) {
             return new ReplicaManager.EpochEndResult(notServedHere(metadata.image(), tp), -1, -1);
         }

@@ -13,6 +13,7 @@ import io.raftmq.protocol.common.Endpoint;
 import io.raftmq.replication.PartitionAssignment;
 import io.raftmq.replication.ReplicaManager;
 import io.raftmq.storage.LogConfig;
+import io.raftmq.storage.LogManager;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,16 +28,30 @@ import org.slf4j.LoggerFactory;
  * Carries committed metadata to this broker's replicas: for every image the watcher publishes, the
  * partitions this broker holds a replica of whose registration, topic configs or leader address
  * changed go to {@link ReplicaManager#applyMetadata}, and partitions it no longer holds are
- * removed.
+ * removed. With the first image applied, logs on disk that image does not assign to this broker
+ * (topics deleted, or replicas moved, while it was down) are deleted as stray.
  *
  * <p>Nothing is applied until the image holds this process's own registration: the controller
  * commits a re-registration together with moving every leadership the previous process held, so
  * a restarted broker never acts on the leaderships of its previous life.
  *
+ * <p>While this broker's lease has expired ({@link #leaseExpired}: the controller has not answered
+ * for longer than the session allows) its own leaderships are withheld: every partition the
+ * metadata says it leads is applied as having no leader, so the replica stops leading at once
+ * (waiting acks=all produces are answered NOT_LEADER_OR_FOLLOWER, nothing is served as leader).
+ * After {@link #leaseRenewed} they are applied as the metadata says once it has reached the offset
+ * the controller answered with, which holds every fencing and election made while this broker was
+ * cut off, so it never leads again on a stale view.
+ *
+ * <pre>
+ *   LEADING -(lease expired)-> WITHHOLDING -(lease renewed at offset X, image offset >= X)-> LEADING
+ * </pre>
+ *
  * <p>Threads: the watcher calls {@link #onImage} with its lock held, so it only stores the newest
  * image and wakes the publisher thread ("broker-metadata-N"), which owns {@code applied} and does
- * the work. Images that arrive while one is applied are coalesced: the newest wins, and diffing
- * against what was applied makes skipping the ones between safe.
+ * the work; lease changes arrive the same way from the lifecycle thread. Images that arrive while
+ * one is applied are coalesced: the newest wins, and diffing against what was applied makes
+ * skipping the ones between safe.
  */
 final class BrokerMetadataPublisher implements MetadataWatcher.Listener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerMetadataPublisher.class);
@@ -49,6 +64,7 @@ final class BrokerMetadataPublisher implements MetadataWatcher.Listener, AutoClo
     private final UUID incarnationId;
     private final BrokerConfig config;
     private final ReplicaManager replicas;
+    private final LogManager logs;
     private final FaultHandler faultHandler;
     private final Consumer<MetadataImage> afterApply;
     private final Thread thread;
@@ -56,18 +72,28 @@ final class BrokerMetadataPublisher implements MetadataWatcher.Listener, AutoClo
     // Guarded by this.
     private MetadataImage newest;
     private boolean closed;
+    private boolean leaseHeld = true;
+    /** After a renewal: lead again once the applied image reaches this offset. */
+    private long leadFromOffset = -1;
+    private boolean leaseChanged;
 
     // Publisher thread only.
     private Map<TopicPartition, Inputs> applied = new HashMap<>();
     private boolean ownRegistrationSeen;
+    private boolean strayLogsChecked;
+    /** The image last published; null before the first. */
+    private MetadataImage current;
+    /** Whether this broker's leaderships are withheld from the replicas. */
+    private boolean withholding;
 
     /** @param afterApply told of every image once its partition state is applied (the group coordinator) */
     BrokerMetadataPublisher(int brokerId, UUID incarnationId, BrokerConfig config, ReplicaManager replicas,
-            FaultHandler faultHandler, Consumer<MetadataImage> afterApply) {
+            LogManager logs, FaultHandler faultHandler, Consumer<MetadataImage> afterApply) {
         this.brokerId = brokerId;
         this.incarnationId = incarnationId;
         this.config = config;
         this.replicas = replicas;
+        this.logs = logs;
         this.faultHandler = faultHandler;
         this.afterApply = afterApply;
         this.thread = new Thread(this::run, "broker-metadata-" + brokerId);
@@ -81,6 +107,21 @@ final class BrokerMetadataPublisher implements MetadataWatcher.Listener, AutoClo
     @Override
     public synchronized void onImage(MetadataImage image, MetadataDelta delta) {
         newest = image;
+        notifyAll();
+    }
+
+    /** This broker's lease expired: stop leading (any thread; enqueues). */
+    synchronized void leaseExpired() {
+        leaseHeld = false;
+        leaseChanged = true;
+        notifyAll();
+    }
+
+    /** The lease was renewed: lead as metadata says once it reaches {@code metadataOffset} (any thread). */
+    synchronized void leaseRenewed(long metadataOffset) {
+        leaseHeld = true;
+        leadFromOffset = metadataOffset;
+        leaseChanged = true;
         notifyAll();
     }
 
@@ -100,8 +141,10 @@ final class BrokerMetadataPublisher implements MetadataWatcher.Listener, AutoClo
     private void run() {
         while (true) {
             MetadataImage image;
+            boolean held;
+            long fromOffset;
             synchronized (this) {
-                while (newest == null && !closed) {
+                while (newest == null && !leaseChanged && !closed) {
                     try {
                         wait();
                     } catch (InterruptedException e) {
@@ -111,10 +154,25 @@ final class BrokerMetadataPublisher implements MetadataWatcher.Listener, AutoClo
                 if (closed) {
                     return;
                 }
-                image = newest;
+                image = newest != null ? newest : current;
                 newest = null;
+                leaseChanged = false;
+                held = leaseHeld;
+                fromOffset = leadFromOffset;
+            }
+            if (image == null) {
+                continue; // no metadata yet: the lease state applies to the first image
             }
             try {
+                boolean withhold = !held || image.offset() < fromOffset;
+                if (withhold != withholding) {
+                    withholding = withhold;
+                    applied = new HashMap<>(); // every partition again, with or without this broker leading
+                    LOG.info("[broker {}] {} at metadata offset {}", brokerId, withhold
+                            ? "withholding this broker's leaderships: its lease expired"
+                            : "leading again as metadata says", image.offset());
+                }
+                current = image;
                 publish(image);
             } catch (RuntimeException e) {
                 throw faultHandler.handleFault("broker " + brokerId + " could not apply metadata at offset "
@@ -146,8 +204,11 @@ final class BrokerMetadataPublisher implements MetadataWatcher.Listener, AutoClo
                 Inputs inputs = new Inputs(topic.id(), reg, topic.configs(), leaderEndpoint);
                 now.put(tp, inputs);
                 if (!inputs.equals(applied.get(tp))) {
-                    changed.add(new PartitionAssignment(tp, topic.id(), reg.replicas(), reg.isr(), reg.leader(),
-                            reg.leaderEpoch(), reg.partitionEpoch(), leaderEndpoint,
+                    // Withheld: applied as leaderless at the same epoch (not followed, not led).
+                    boolean withheld = withholding && reg.leader() == brokerId;
+                    changed.add(new PartitionAssignment(tp, topic.id(), reg.replicas(), reg.isr(),
+                            withheld ? PartitionAssignment.NO_LEADER : reg.leader(), reg.leaderEpoch(),
+                            reg.partitionEpoch(), withheld ? null : leaderEndpoint,
                             config.minInsyncReplicas(topic.configs()), logConfig(topic)));
                 }
             }
@@ -159,6 +220,14 @@ final class BrokerMetadataPublisher implements MetadataWatcher.Listener, AutoClo
             }
         }
         replicas.applyMetadata(image.offset(), changed, removed);
+        if (!strayLogsChecked) {
+            // The first image with this process's registration is at least as new as every change
+            // made while it was down: a log it does not assign here is stray.
+            strayLogsChecked = true;
+            Map<TopicPartition, UUID> assigned = new HashMap<>();
+            now.forEach((tp, inputs) -> assigned.put(tp, inputs.topicId()));
+            logs.deleteStrayLogs(assigned);
+        }
         applied = now;
         afterApply.accept(image);
     }

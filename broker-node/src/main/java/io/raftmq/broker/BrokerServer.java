@@ -1,6 +1,7 @@
 package io.raftmq.broker;
 
 import io.grpc.BindableService;
+import io.grpc.ClientInterceptor;
 import io.raftmq.broker.group.GroupCoordinator;
 import io.raftmq.broker.kafka.KafkaListener;
 import io.raftmq.broker.kafka.KafkaListenerStats;
@@ -20,12 +21,14 @@ import io.raftmq.replication.ReplicaManager;
 import io.raftmq.storage.LogEnvironment;
 import io.raftmq.storage.LogManager;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -33,6 +36,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,12 +56,20 @@ import org.slf4j.LoggerFactory;
  *   Replica gRPC (followers) ------------------------------------------------------+
  * </pre>
  *
+ * <p>A partition log that goes offline after an I/O error means the node's one data directory
+ * failed: {@link LogDirFailureHandler} asks the controller to move every leadership and ISR
+ * membership of this broker away (a controlled shutdown), and it stays out until restarted.
+ *
  * <p>Start: load every partition log (recovering after a crash), start the replica manager, follow
  * metadata, open the Kafka listener, register (with the gRPC and Kafka endpoints). The gRPC
  * services can be added to the node's gRPC server before {@link #start()} (they refuse what this
  * broker does not serve yet). Stop: controlled shutdown (leaderships move away, clients still
  * served), close the Kafka listener, stop the lifecycle and the watch, stop replicas (answering
  * waiting requests), close logs.
+ *
+ * <p>A broker the controller stops answering (cut off, or paused) stops leading on its own when
+ * its lease ends ({@code BrokerLease}, kept by the lifecycle): the metadata publisher withholds its
+ * leaderships and {@link BrokerApi} turns clients away, until the controller answers again.
  *
  * <p>Life cycle methods are called from one thread (the node's).
  */
@@ -69,11 +81,13 @@ public final class BrokerServer implements AutoCloseable {
      * @param kafkaListener where the Kafka listener binds; null: no Kafka listener
      * @param kafkaAdvertised where Kafka clients reach it (registered as the "kafka" endpoint)
      * @param controllerBootstrap gRPC addresses of the controller voters
+     * @param leaseMarginMs how much earlier than the controller's session timeout this broker stops
+     *     leading when the controller does not answer (see {@code BrokerLease})
      * @param dataDir the node's data directory; partition logs go under {@code logs/}
      */
     public record Options(int brokerId, HostPort advertised, HostPort kafkaListener, HostPort kafkaAdvertised,
             List<HostPort> controllerBootstrap, String rack, long heartbeatIntervalMs, long sessionTimeoutMs,
-            long controlledShutdownTimeoutMs, Path dataDir, BrokerConfig config) {}
+            long leaseMarginMs, long controlledShutdownTimeoutMs, Path dataDir, BrokerConfig config) {}
 
     private final Options options;
     private final UUID incarnationId = UUID.randomUUID();
@@ -83,24 +97,37 @@ public final class BrokerServer implements AutoCloseable {
     private final MetadataWatcher watcher;
     private final BrokerLifecycleManager lifecycle;
     private final LogManager logs;
+    private final LogDirFailureHandler logDirFailures;
     private final ReplicaManager replicas;
     private final BrokerMetadataPublisher publisher;
     private final GroupCoordinator groupCoordinator;
     private final BrokerApi api;
     private final List<BindableService> services;
+    private final List<Consumer<MetadataImage>> metadataListeners = new CopyOnWriteArrayList<>();
     /** Null when the Kafka listener is off. */
     private final KafkaListener kafkaListener;
 
     public BrokerServer(Options options, Time time, FaultHandler faultHandler) {
+        this(options, time, faultHandler, FileChannel::open, null);
+    }
+
+    /**
+     * @param files opens the partition logs' files: a test seam for I/O faults
+     * @param controllerLink every call this broker makes to the controller quorum passes through
+     *     it (a test seam: a cut-off link); null: none
+     */
+    public BrokerServer(Options options, Time time, FaultHandler faultHandler, LogEnvironment.FileOpener files,
+            ClientInterceptor controllerLink) {
         this.options = options;
         int id = options.brokerId();
+        List<ClientInterceptor> link = controllerLink == null ? List.of() : List.of(controllerLink);
         this.ioScheduler = scheduler("log-io-" + id, 4);
         this.scheduler = scheduler("broker-scheduler-" + id, 1);
         this.controllerClient = new ControllerClient(new ControllerClient.Options(options.controllerBootstrap(),
-                options.sessionTimeoutMs() * 10, Math.max(500, options.sessionTimeoutMs()), 20));
+                options.sessionTimeoutMs() * 10, Math.max(500, options.sessionTimeoutMs()), 20), link);
+        this.logDirFailures = new LogDirFailureHandler(id, this::leaveAfterLogDirFailure);
         this.logs = new LogManager(options.dataDir().resolve("logs"), new LogEnvironment(time, ioScheduler,
-                (dir, cause) -> LOG.error("[broker {}] the log in {} is offline after an I/O error: {}", id, dir,
-                        cause.toString())));
+                logDirFailures, files));
         List<Endpoint> endpoints = new ArrayList<>();
         endpoints.add(Endpoint.newBuilder()
                 .setListener(BrokerRegistration.GRPC_LISTENER)
@@ -117,12 +144,16 @@ public final class BrokerServer implements AutoCloseable {
         // Heartbeats report the metadata offset the replicas have applied: the controller unfences
         // this broker only once its partitions reflect the cluster's state.
         this.lifecycle = new BrokerLifecycleManager(new BrokerLifecycleManager.Options(id, incarnationId,
-                endpoints, options.rack(), options.heartbeatIntervalMs(), options.sessionTimeoutMs()),
+                endpoints, options.rack(), options.heartbeatIntervalMs(), options.sessionTimeoutMs(),
+                options.leaseMarginMs()),
                 controllerClient, this::appliedMetadataOffset, time, faultHandler);
         this.replicas = new ReplicaManager(id, lifecycle::brokerEpoch, this::currentEpoch, this::isEligible, logs,
                 options.config().replication(), new ControllerAlterPartitionClient(id, lifecycle::brokerEpoch,
                         controllerClient), time, scheduler);
-        this.groupCoordinator = new GroupCoordinator(id, options.config().groupCoordinator(), replicas, this::image,
+        // FindCoordinator answers from what clients may be told: a broker cut off from the
+        // controller names no coordinator.
+        this.groupCoordinator = new GroupCoordinator(id, options.config().groupCoordinator(), replicas,
+                this::clientImage,
                 new GroupCoordinator.TopicCreator() {
                     @Override
                     public CompletableFuture<CreateTopicsResponse> createTopics(CreateTopicsRequest request) {
@@ -134,13 +165,29 @@ public final class BrokerServer implements AutoCloseable {
                         return watcher.whenApplied(metadataOffset);
                     }
                 }, time);
-        this.publisher = new BrokerMetadataPublisher(id, incarnationId, options.config(), replicas, faultHandler,
-                groupCoordinator::onMetadata);
+        this.publisher = new BrokerMetadataPublisher(id, incarnationId, options.config(), replicas, logs, faultHandler,
+                image -> {
+                    groupCoordinator.onMetadata(image);
+                    metadataListeners.forEach(l -> l.accept(image));
+                });
         this.watcher = new MetadataWatcher(new MetadataWatcher.Options(id, options.controllerBootstrap(), 50),
-                publisher, faultHandler);
+                publisher, faultHandler, link);
+        // A broker the controller stopped answering stops leading before the controller fences it.
+        lifecycle.addLeaseListener(new BrokerLifecycleManager.LeaseListener() {
+            @Override
+            public void leaseExpired(long silentMs) {
+                publisher.leaseExpired();
+            }
+
+            @Override
+            public void leaseRenewed(long metadataOffset) {
+                publisher.leaseRenewed(metadataOffset);
+            }
+        });
         this.api = new BrokerApi(id, watcher, replicas, controllerClient, options.config(),
                 new InitProducerIdHandler(new ProducerIdManager(id, lifecycle::brokerEpoch,
-                        controllerClient::allocateProducerIds), () -> watcher.image().nextProducerId()), logs);
+                        controllerClient::allocateProducerIds), () -> watcher.image().nextProducerId()), logs,
+                lifecycle.lease(), time);
         this.kafkaListener = options.kafkaListener() == null ? null : KafkaListener.forBroker(
                 new KafkaListener.Options(id, options.kafkaListener().host(), options.kafkaListener().port(),
                         options.config().socketRequestMaxBytes(), options.config().connectionsMaxIdleMs(),
@@ -156,6 +203,15 @@ public final class BrokerServer implements AutoCloseable {
         return replicas.appliedMetadataOffset();
     }
 
+    private void leaveAfterLogDirFailure() {
+        lifecycle.controlledShutdown(); // enqueued; the lifecycle's thread sends the request
+    }
+
+    /** The metadata as clients may be told it ({@link BrokerApi#image()}). */
+    private MetadataImage clientImage() {
+        return api.image();
+    }
+
     private boolean isEligible(int brokerId) {
         return watcher.image().isEligible(brokerId);
     }
@@ -164,6 +220,14 @@ public final class BrokerServer implements AutoCloseable {
     private long currentEpoch(int brokerId) {
         BrokerRegistration broker = watcher.image().broker(brokerId);
         return broker == null ? -1 : broker.epoch();
+    }
+
+    /**
+     * Tells {@code listener} of every metadata image once this broker has applied it, on the
+     * broker's metadata thread (it must return quickly and not throw). Add before {@link #start()}.
+     */
+    public void addMetadataListener(Consumer<MetadataImage> listener) {
+        metadataListeners.add(listener);
     }
 
     /** The Broker, Replica and GroupCoordinator gRPC services, for the node's server. */
@@ -212,6 +276,15 @@ public final class BrokerServer implements AutoCloseable {
 
     public BrokerLifecycleManager lifecycle() {
         return lifecycle;
+    }
+
+    /**
+     * The partition logs that went offline after an I/O error (directory name to cause), sorted;
+     * empty while the data directory works. Once one is offline this broker has asked the
+     * controller to move its leaderships and ISR memberships away.
+     */
+    public Map<String, String> offlineLogs() {
+        return logDirFailures.offlineLogs();
     }
 
     /** Asks the controller to move this broker's leaderships away and waits (bounded) for it. */

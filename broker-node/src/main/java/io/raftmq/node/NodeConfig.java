@@ -64,10 +64,23 @@ public final class NodeConfig {
             "controlled.shutdown.timeout.ms", 30_000L, 0, 600_000,
             "On SIGTERM, how long a broker waits for the controller to move its leaderships away before it"
                     + " stops anyway.");
+    public static final ConfigKey<Long> BROKER_LEASE_MARGIN_MS = ConfigKey.ofLong("broker.lease.margin.ms", -1L, -1,
+            600_000, "A broker that has had no answer from the controller to anything it sent in the last"
+                    + " broker.session.timeout.ms minus this stops acting as leader (it answers"
+                    + " NOT_LEADER_OR_FOLLOWER and names no leader in metadata) until the controller answers"
+                    + " again: it stops before the controller fences it and elects another leader. At most the"
+                    + " session timeout minus two heartbeat intervals; -1: one heartbeat interval.");
+
+    public static final ConfigKey<Boolean> METADATA_RECOVERY_ALLOW_EMPTY = ConfigKey.ofBoolean(
+            "metadata.recovery.allow.empty", false,
+            "Lets a controller voter whose data directory was lost start empty and copy the metadata from the"
+                    + " other voters (README: Recovering a wiped node). Without it such a node refuses to start."
+                    + " Set it for one start, while the other voters are up, then remove it.");
 
     static final List<ConfigKey<?>> NODE_KEYS = List.of(NODE_ID, PROCESS_ROLES, DATA_DIR, GRPC_LISTENER,
             GRPC_ADVERTISED_LISTENER, HTTP_LISTENER, KAFKA_LISTENER, KAFKA_ADVERTISED_LISTENER, CONTROLLER_BOOTSTRAP,
-            BROKER_RACK, CONTROLLED_SHUTDOWN_TIMEOUT_MS);
+            BROKER_RACK, CONTROLLED_SHUTDOWN_TIMEOUT_MS, METADATA_RECOVERY_ALLOW_EMPTY,
+            BROKER_LEASE_MARGIN_MS);
 
     /** Every key a node reads. */
     public static List<ConfigKey<?>> allKeys() {
@@ -88,8 +101,10 @@ public final class NodeConfig {
     private final List<HostPort> controllerBootstrap;
     private final String rack;
     private final long controlledShutdownTimeoutMs;
+    private final boolean metadataRecoveryAllowEmpty;
     private final long heartbeatIntervalMs;
     private final long sessionTimeoutMs;
+    private final long leaseMarginMs;
     private final ControllerConfig controllerConfig;
     private final BrokerConfig brokerConfig;
     private final Set<String> unknownKeys;
@@ -122,10 +137,21 @@ public final class NodeConfig {
         }
         this.rack = config.get(BROKER_RACK);
         this.controlledShutdownTimeoutMs = config.get(CONTROLLED_SHUTDOWN_TIMEOUT_MS);
+        this.metadataRecoveryAllowEmpty = config.get(METADATA_RECOVERY_ALLOW_EMPTY);
         this.heartbeatIntervalMs = config.get(ControllerConfig.BROKER_HEARTBEAT_INTERVAL_MS);
         this.sessionTimeoutMs = config.get(ControllerConfig.BROKER_SESSION_TIMEOUT_MS);
         this.controllerConfig = roles.contains(ROLE_CONTROLLER) ? new ControllerConfig(config) : null;
         this.brokerConfig = roles.contains(ROLE_BROKER) ? new BrokerConfig(config) : null;
+        // After the controller's checks, which bound the heartbeat interval by the session.
+        long margin = config.get(BROKER_LEASE_MARGIN_MS);
+        this.leaseMarginMs = margin >= 0 ? margin
+                : Math.max(0, Math.min(heartbeatIntervalMs, sessionTimeoutMs - 2 * heartbeatIntervalMs));
+        if (sessionTimeoutMs - leaseMarginMs < 2 * heartbeatIntervalMs && margin >= 0) {
+            throw new ConfigException(BROKER_LEASE_MARGIN_MS.name(), String.valueOf(margin), "must leave a lease"
+                    + " (" + ControllerConfig.BROKER_SESSION_TIMEOUT_MS.name() + ", " + sessionTimeoutMs + " ms, minus"
+                    + " the margin) of at least two heartbeat intervals (" + 2 * heartbeatIntervalMs + " ms), so"
+                    + " that one lost heartbeat does not stop a leader");
+        }
         if (controllerConfig != null && controllerConfig.voters().stream().noneMatch(v -> v.nodeId() == nodeId)) {
             throw new ConfigException(ControllerConfig.QUORUM_VOTERS.name(), config.get(ControllerConfig.QUORUM_VOTERS),
                     "node " + nodeId + " runs the controller role but is not among the voters");
@@ -247,6 +273,11 @@ public final class NodeConfig {
         return rack;
     }
 
+    /** Whether a voter whose data directory was lost may start empty (metadata.recovery.allow.empty). */
+    public boolean metadataRecoveryAllowEmpty() {
+        return metadataRecoveryAllowEmpty;
+    }
+
     public long controlledShutdownTimeoutMs() {
         return controlledShutdownTimeoutMs;
     }
@@ -257,6 +288,11 @@ public final class NodeConfig {
 
     public long sessionTimeoutMs() {
         return sessionTimeoutMs;
+    }
+
+    /** How much earlier than the controller's session timeout a broker without answers stops leading. */
+    public long leaseMarginMs() {
+        return leaseMarginMs;
     }
 
     /** The controller role's settings; null when this node is not a controller. */

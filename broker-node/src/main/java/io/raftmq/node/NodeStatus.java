@@ -12,6 +12,7 @@ import io.raftmq.metadata.node.ControllerServer;
 import io.raftmq.replication.Partition;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -19,7 +20,8 @@ import java.util.stream.Collectors;
  * or load balancer) and a handful of Prometheus gauges.
  *
  * <p>Ready means every role it runs can do its work: a controller knows the quorum's leader (it
- * is part of a quorum that has one); a broker is registered and unfenced.
+ * is part of a quorum that has one); a broker is registered and unfenced, and none of its
+ * partition logs went offline after an I/O error ({@code offline_logs} names each with its cause).
  *
  * <p>Threads: any thread. Everything read is volatile or an immutable image, or takes a
  * partition's own short lock, so a request never waits on the node's work.
@@ -49,8 +51,16 @@ final class NodeStatus {
             }
         }
         BrokerLifecycleManager.State brokerState = null;
+        Map<String, String> offlineLogs = Map.of();
         if (broker != null) {
             brokerState = broker.lifecycle().state();
+            offlineLogs = broker.offlineLogs();
+            if (!offlineLogs.isEmpty()) {
+                problems.add("the data directory failed: " + offlineLogs.size() + " partition log(s) offline after"
+                        + " an I/O error (" + String.join(", ", offlineLogs.keySet()) + "); this broker's"
+                        + " leaderships and ISR memberships were handed to other replicas; restart the node once the"
+                        + " disk is fixed");
+            }
             if (brokerState != BrokerLifecycleManager.State.RUNNING) {
                 problems.add("broker is " + describe(brokerState));
             }
@@ -73,6 +83,14 @@ final class NodeStatus {
             json.append(",\"broker_state\":\"").append(brokerState.name().toLowerCase(java.util.Locale.ROOT))
                     .append('"');
             json.append(",\"broker_epoch\":").append(broker.lifecycle().brokerEpoch());
+            json.append(",\"offline_logs\":[");
+            boolean first = true;
+            for (Map.Entry<String, String> e : offlineLogs.entrySet()) {
+                json.append(first ? "" : ",").append("{\"log\":\"").append(escape(e.getKey()))
+                        .append("\",\"cause\":\"").append(escape(e.getValue())).append("\"}");
+                first = false;
+            }
+            json.append(']');
         }
         json.append(",\"active_controller\":").append(activeControllerId(quorumLeader));
         json.append(",\"metadata_offset\":").append(metadataOffset());
@@ -137,6 +155,8 @@ final class NodeStatus {
                 }
             }
             gauge(out, "raftmq_partitions", "Partition replicas this broker hosts.", hosted);
+            gauge(out, "raftmq_offline_logs", "Partition logs offline after an I/O error (the data directory failed).",
+                    broker.offlineLogs().size());
             gauge(out, "raftmq_partitions_led", "Partitions this broker leads.", led);
             gauge(out, "raftmq_under_replicated_partitions",
                     "Partitions led by this broker whose ISR is smaller than their replica set, per applied metadata.",

@@ -1,18 +1,26 @@
 package io.raftmq.node;
 
 import io.grpc.BindableService;
+import io.grpc.ClientInterceptor;
 import io.grpc.Server;
 import io.grpc.ServerTransportFilter;
 import io.raftmq.broker.BrokerServer;
 import io.raftmq.common.FaultHandler;
+import io.raftmq.common.HostPort;
 import io.raftmq.common.Time;
 import io.raftmq.metadata.image.BrokerRegistration;
+import io.raftmq.metadata.image.MetadataDelta;
+import io.raftmq.metadata.image.MetadataImage;
+import io.raftmq.metadata.loader.MetadataSubscriber;
 import io.raftmq.metadata.node.ControllerServer;
 import io.raftmq.metadata.node.GrpcServers;
 import io.raftmq.protocol.broker.BrokerGrpc;
 import io.raftmq.protocol.common.Endpoint;
+import io.raftmq.protocol.metadata.MetadataRecord;
 import io.raftmq.protocol.replica.ReplicaGrpc;
+import io.raftmq.storage.LogEnvironment;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -22,7 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One raftmq node: the roles its config names, on one gRPC server.
  *
- * <p>Start: lock the data directory; start the controller role (join the metadata quorum); start
+ * <p>Start: lock the data directory; check it is this node's and has not lost a voter's Raft state
+ * ({@link DataDirIdentity}: meta.properties); start the controller role (join the metadata quorum); start
  * the gRPC server; start the broker role (register, heartbeat, follow metadata); start the HTTP
  * server (health and metrics), if configured. Stop, the reverse,
  * so that nothing is cut off while others still depend on it: the broker asks for a controlled
@@ -34,9 +43,17 @@ import org.slf4j.LoggerFactory;
 public final class RaftmqServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RaftmqServer.class);
 
+    /**
+     * How long a voter with an empty data directory waits for the other voters to say whether they
+     * already form a cluster; a new cluster's voters are not up yet and refuse at once.
+     */
+    static final long VOTER_PROBE_TIMEOUT_MS = 3_000;
+
     private final NodeConfig config;
     private final Time time;
     private final FaultHandler faultHandler;
+    private final LogEnvironment.FileOpener logFiles;
+    private final ClientInterceptor controllerLink;
     private DataDirLock lock;
     private ControllerServer controller;
     private BrokerServer broker;
@@ -45,13 +62,38 @@ public final class RaftmqServer implements AutoCloseable {
     private boolean closed;
 
     public RaftmqServer(NodeConfig config, Time time, FaultHandler faultHandler) {
+        this(config, time, faultHandler, FileChannel::open, null);
+    }
+
+    /**
+     * The test seams for a failing disk and for a broker cut off from the controller quorum.
+     *
+     * @param logFiles opens the partition logs' files (I/O faults)
+     * @param controllerLink every call the broker role makes to the controller quorum (heartbeats,
+     *     the metadata watch, forwarded admin calls) passes through it; null: none
+     */
+    RaftmqServer(NodeConfig config, Time time, FaultHandler faultHandler, LogEnvironment.FileOpener logFiles,
+            ClientInterceptor controllerLink) {
         this.config = config;
         this.time = time;
         this.faultHandler = faultHandler;
+        this.logFiles = logFiles;
+        this.controllerLink = controllerLink;
     }
 
     public void start() throws Exception {
         lock = DataDirLock.acquire(config.dataDir());
+        DataDirIdentity identity = new DataDirIdentity(config.nodeId(), config.dataDir(), faultHandler);
+        List<HostPort> otherVoters = config.controllerBootstrap().stream()
+                .filter(a -> !a.equals(config.advertisedListener()) && !a.equals(config.listener())).toList();
+        try {
+            identity.verifyAtStart(config.isController(), config.isBroker(), config.dataDir().resolve("metadata"),
+                    config.metadataRecoveryAllowEmpty(), VoterProbe.grpc(otherVoters, VOTER_PROBE_TIMEOUT_MS));
+        } catch (IOException e) {
+            lock.close();
+            lock = null;
+            throw e;
+        }
         List<BindableService> services = new ArrayList<>();
         List<ServerTransportFilter> transportFilters = new ArrayList<>();
         if (config.isController()) {
@@ -62,6 +104,18 @@ public final class RaftmqServer implements AutoCloseable {
                     .build();
             controller = new ControllerServer(config.nodeId(), config.dataDir().resolve("metadata"), endpoint,
                     config.controllerConfig(), time, faultHandler);
+            controller.loader().subscribe(new MetadataSubscriber() {
+                @Override
+                public void onSnapshot(MetadataImage image) {
+                    identity.onImage(image);
+                }
+
+                @Override
+                public void onCommit(long offset, List<MetadataRecord> records, MetadataDelta delta,
+                        MetadataImage image) {
+                    identity.onImage(image);
+                }
+            });
             controller.start();
             services.addAll(controller.services());
             transportFilters.addAll(controller.transportFilters());
@@ -69,8 +123,10 @@ public final class RaftmqServer implements AutoCloseable {
         if (config.isBroker()) {
             broker = new BrokerServer(new BrokerServer.Options(config.nodeId(), config.advertisedListener(),
                     config.kafkaListener(), config.kafkaAdvertisedListener(), config.controllerBootstrap(),
-                    config.rack(), config.heartbeatIntervalMs(), config.sessionTimeoutMs(),
-                    config.controlledShutdownTimeoutMs(), config.dataDir(), config.brokerConfig()), time, faultHandler);
+                    config.rack(), config.heartbeatIntervalMs(), config.sessionTimeoutMs(), config.leaseMarginMs(),
+                    config.controlledShutdownTimeoutMs(), config.dataDir(), config.brokerConfig()), time, faultHandler,
+                    logFiles, controllerLink);
+            broker.addMetadataListener(identity::onImage);
             services.addAll(broker.services());
         }
         try {

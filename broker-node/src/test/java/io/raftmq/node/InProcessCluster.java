@@ -9,6 +9,8 @@ import io.raftmq.common.Time;
 import io.raftmq.common.config.Config;
 import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.BrokerState;
+import io.raftmq.storage.LogEnvironment;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,7 +22,8 @@ import java.util.Map;
  * Combined-mode nodes (broker and controller) in this JVM, on 127.0.0.1 ports chosen free at run
  * time, each with its own data directory under {@code dir}: the harness for multi-node tests that
  * need no process kills. A node can be stopped (cleanly) and started again on the same ports and
- * data. {@link #close()} stops every running node.
+ * data. {@link #close()} stops every running node. Each node's broker reaches the controllers
+ * through a {@link ControllerLinkCut} the test can cut ({@link #controllerLink}).
  *
  * <p>Used from the test thread only. Public for the client SDK's integration tests (broker-node's
  * test-jar).
@@ -33,6 +36,7 @@ public final class InProcessCluster implements AutoCloseable {
     private final List<HostPort> httpAddresses = new ArrayList<>();
     private final List<HostPort> kafkaAddresses = new ArrayList<>();
     private final MockFaultHandler faultHandler = new MockFaultHandler("in-process cluster");
+    private final Map<Integer, ControllerLinkCut> controllerLinks = new HashMap<>();
 
     /** @param overrides settings for every node (e.g. replica.lag.time.max.ms) */
     public InProcessCluster(int size, Path dir, Map<String, String> overrides) {
@@ -61,7 +65,13 @@ public final class InProcessCluster implements AutoCloseable {
             c.put("controller.quorum.bootstrap.servers", bootstrap);
             c.putAll(overrides);
             configs.put(id, c);
+            controllerLinks.put(id, new ControllerLinkCut());
         }
+    }
+
+    /** Sets one node's config key for its next start. */
+    void set(int id, String key, String value) {
+        configs.get(id).put(key, value);
     }
 
     public void startAll() throws Exception {
@@ -71,8 +81,13 @@ public final class InProcessCluster implements AutoCloseable {
     }
 
     public void start(int id) throws Exception {
+        start(id, FileChannel::open);
+    }
+
+    /** Starts node {@code id} with its partition logs' files opened by {@code logFiles} (fault injection). */
+    void start(int id, LogEnvironment.FileOpener logFiles) throws Exception {
         NodeConfig config = new NodeConfig(new Config(configs.get(id), NodeConfig.allKeys()));
-        RaftmqServer server = new RaftmqServer(config, Time.SYSTEM, faultHandler);
+        RaftmqServer server = new RaftmqServer(config, Time.SYSTEM, faultHandler, logFiles, controllerLinks.get(id));
         server.start();
         running.put(id, server);
     }
@@ -87,6 +102,11 @@ public final class InProcessCluster implements AutoCloseable {
 
     public RaftmqServer node(int id) {
         return running.get(id);
+    }
+
+    /** Node {@code id}'s broker's link to the controller quorum, for cutting it. */
+    public ControllerLinkCut controllerLink(int id) {
+        return controllerLinks.get(id);
     }
 
     public List<HostPort> addresses() {
@@ -139,5 +159,6 @@ public final class InProcessCluster implements AutoCloseable {
             }
         }
         running.clear();
+        controllerLinks.values().forEach(ControllerLinkCut::close);
     }
 }

@@ -117,6 +117,23 @@ class NodeConfigTest {
     }
 
     @Test
+    void theLeaseMarginIsOneHeartbeatByDefaultAndLeavesAtLeastTwoHeartbeats() throws Exception {
+        NodeConfig defaults = RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095"),
+                Map.of());
+        assertEquals(100, defaults.leaseMarginMs());
+        NodeConfig slow = RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "broker.heartbeat.interval.ms=1000", "broker.session.timeout.ms=9000"), Map.of());
+        assertEquals(1000, slow.leaseMarginMs());
+        NodeConfig none = RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "broker.lease.margin.ms=0"), Map.of());
+        assertEquals(0, none.leaseMarginMs());
+        Path tooBig = file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "broker.lease.margin.ms=401");
+        assertRejected("broker.lease.margin.ms", tooBig, Map.of());
+        assertRejected("at least two heartbeat intervals (200 ms)", tooBig, Map.of());
+    }
+
+    @Test
     void dataDirectoryCannotBeSharedByTwoNodes() throws Exception {
         try (DataDirLock first = DataDirLock.acquire(dir.resolve("data"))) {
             org.junit.jupiter.api.Assertions.assertNotNull(first);

@@ -87,16 +87,6 @@ final class AdminCalls implements AutoCloseable {
         return out;
     }
 
-    /** The partition's leader (-1: none right now), as the first broker that answers knows it. */
-    int leaderOf(String topic, int partition) {
-        for (Views.Partition p : describeTopics(List.of(topic)).get(0).partitions()) {
-            if (p.partition() == partition) {
-                return p.leader();
-            }
-        }
-        throw new CliException("topic " + topic + " has no partition " + partition);
-    }
-
     void addPartitions(String name, int totalCount) {
         admin.createPartitions(Map.of(name, totalCount));
     }

@@ -38,6 +38,11 @@ import picocli.CommandLine.Spec;
  * acknowledged with. This command runs the kill itself ({@code --kill-command}, with {node}
  * replaced by the leader's id), so the kill time is measured in the same clock as the acks.
  *
+ * <p>The leader is the cluster's current one ({@link LeaderView}: every broker asked, the highest
+ * leader epoch wins), not whichever broker answers first: a "kill" that only cuts the leader off
+ * leaves it answering, with an older epoch. The read-back goes through the SDK's consumer, which
+ * reads from the leader of the newest epoch it has seen.
+ *
  * <p>Threads: the producer loop and the consumer loop each run on a thread of their own; acks are
  * recorded by the producer's I/O thread into {@link #acks} (a synchronized list); the command
  * thread orchestrates and reads everything after both loops have stopped.
@@ -214,24 +219,34 @@ final class FailoverDemoCommand implements Callable<Integer> {
 
     private static final class Timeline {
         int killed;
+        int killedEpoch;
         boolean killedController;
         long killStartNs;
         long killNs;
         int newLeader = -1;
+        int newEpoch = -1;
         long electedNs = -1;
         long lost;
     }
 
     private Timeline killLeader(AdminCalls admin, PrintWriter out) throws Exception {
+        try (LeaderView leaders = LeaderView.of(connection.bootstrapServer, admin)) {
+            return killLeader(admin, leaders, out);
+        }
+    }
+
+    private Timeline killLeader(AdminCalls admin, LeaderView leaders, PrintWriter out) throws Exception {
         Timeline t = new Timeline();
-        t.killed = admin.leaderOf(topic, PARTITION);
+        LeaderView.Leader before = leaders.leaderOf(topic, PARTITION);
+        t.killed = before.leader();
+        t.killedEpoch = before.leaderEpoch();
         if (t.killed < 0) {
             throw new CliException(topic + "-" + PARTITION + " has no leader right now; try again");
         }
         Views.Cluster cluster = admin.describeCluster();
         t.killedController = cluster.controllerId() == t.killed;
-        out.printf("%s  %s-%d is led by node %d%s; killing it: %s%n", clock(System.nanoTime()), topic, PARTITION,
-                t.killed, t.killedController ? " (also the active controller)" : "",
+        out.printf("%s  %s-%d is led by node %d (leader epoch %d)%s; killing it: %s%n", clock(System.nanoTime()),
+                topic, PARTITION, t.killed, t.killedEpoch, t.killedController ? " (also the active controller)" : "",
                 killCommand.replace("{node}", Integer.toString(t.killed)));
         out.flush();
         t.killStartNs = System.nanoTime();
@@ -240,20 +255,15 @@ final class FailoverDemoCommand implements Callable<Integer> {
         if (!killOutput.isBlank()) {
             killOutput.lines().forEach(l -> out.println("    | " + l));
         }
-        // New leader: the first answer from a surviving broker that names another node.
+        // New leader: a leader at a newer epoch, as the brokers that are current know it (a node
+        // that was only cut off still answers, with the old epoch or no leader).
         long deadline = t.killNs + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            try {
-                int leader = admin.leaderOf(topic, PARTITION);
-                if (leader >= 0 && leader != t.killed) {
-                    t.newLeader = leader;
-                    t.electedNs = System.nanoTime();
-                    break;
-                }
-            } catch (io.raftmq.client.RaftmqException e) {
-                // a broker that is going away; ask again
-            }
-            Thread.sleep(10);
+        LeaderView.Leader elected = leaders.awaitNewerThan(topic, PARTITION, t.killedEpoch,
+                TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+        if (elected != null) {
+            t.newLeader = elected.leader();
+            t.newEpoch = elected.leaderEpoch();
+            t.electedNs = System.nanoTime();
         }
         // Then run until the first ack after the kill, plus --after-ms.
         while (System.nanoTime() < deadline && firstAckAfter(t.killNs) < 0) {
@@ -337,7 +347,8 @@ final class FailoverDemoCommand implements Callable<Integer> {
                 t.killedController ? ", partition leader and active controller," : ", the partition leader,",
                 ms(t.killNs - t.killStartNs));
         if (t.electedNs >= 0) {
-            out.printf("  new leader elected (node %d) at T+%d ms%n", t.newLeader, ms(t.electedNs - t.killNs));
+            out.printf("  new leader elected (node %d, leader epoch %d) at T+%d ms%n", t.newLeader, t.newEpoch,
+                    ms(t.electedNs - t.killNs));
         } else {
             out.println("  no new leader within 60 s");
         }

@@ -22,6 +22,12 @@ import org.slf4j.LoggerFactory;
  * says leadership moved or a broker went away ({@link #requestUpdate()}), and when the snapshot is
  * older than metadata.max.age.ms. Leader hints in answers are applied at once ({@link #leaderHint}).
  *
+ * <p>The cache never goes back: a partition an answer has at a lower leader epoch than the cache
+ * keeps what the cache has (Kafka's client does the same), and a hint with a lower epoch is
+ * ignored. Such an answer came from a broker that is behind or cut off from the controller, so
+ * the same refresh asks the other brokers (each once) for a current one; an answer that names no
+ * leader for some partition makes the next refresh start at another broker.
+ *
  * <p>Thread-safe: the snapshot is volatile; refreshes are serialized by {@code refreshLock}, and a
  * caller that waited for the lock reuses a refresh that completed meanwhile.
  */
@@ -113,6 +119,7 @@ final class ClusterMetadata {
                 return snapshot;
             }
             RaftmqException last = null;
+            int behind = 0; // answers in this refresh that were older than the cache
             while (true) {
                 List<BrokerAddress> candidates = candidates();
                 BrokerAddress address = candidates.get(Math.floorMod(attempt, candidates.size()));
@@ -127,10 +134,21 @@ final class ClusterMetadata {
                         throw Errors.exception(response.getError());
                     }
                     MetadataSnapshot previous = snapshot;
-                    snapshot = MetadataSnapshot.of(response, clockMs.getAsLong());
+                    MetadataSnapshot.Merged merged = previous.merge(MetadataSnapshot.of(response,
+                            clockMs.getAsLong()));
+                    snapshot = merged.snapshot();
                     if (previous.brokers().isEmpty()) {
                         log.info("[{}] connected to the cluster through {}: {} live brokers", clientId, address,
                                 snapshot.brokers().size());
+                    }
+                    if (merged.stalePartitions() > 0 || snapshot.anyPartitionWithoutLeader()) {
+                        attempt++; // the next broker asked is another one
+                    }
+                    if (merged.stalePartitions() > 0 && ++behind < candidates.size()) {
+                        log.debug("[{}] {} answered {} partition(s) at an older leader epoch than known; asking"
+                                + " another broker", clientId, address, merged.stalePartitions());
+                        updateRequested = true;
+                        continue;
                     }
                     return snapshot;
                 } catch (InterruptedException e) {

@@ -52,6 +52,61 @@ record MetadataSnapshot(Map<Integer, BrokerAddress> brokers, Map<String, List<Pa
                 response.getControllerId(), response.getMetadataOffset(), nowMs);
     }
 
+    /**
+     * This snapshot updated with a newer answer, {@code answer}, as Kafka's client does it: a
+     * partition the answer has at a lower leader epoch than this snapshot keeps what this snapshot
+     * has (the answering broker is behind, or cut off), with its leader's address; everything else
+     * is taken from the answer.
+     */
+    Merged merge(MetadataSnapshot answer) {
+        Map<String, List<PartitionState>> merged = new HashMap<>(answer.topics);
+        Map<Integer, BrokerAddress> brokersCopy = new HashMap<>(answer.brokers);
+        int stale = 0;
+        for (Map.Entry<String, List<PartitionState>> topic : answer.topics.entrySet()) {
+            List<PartitionState> known = topics.get(topic.getKey());
+            if (known == null || known.size() != topic.getValue().size()) {
+                continue; // new, or its partition count changed: nothing to compare
+            }
+            PartitionState[] parts = topic.getValue().toArray(new PartitionState[0]);
+            boolean changed = false;
+            for (int i = 0; i < parts.length; i++) {
+                PartitionState mine = known.get(i);
+                if (parts[i].leaderEpoch() < mine.leaderEpoch()) {
+                    parts[i] = mine;
+                    changed = true;
+                    stale++;
+                    BrokerAddress leader = brokers.get(mine.leader());
+                    if (leader != null) {
+                        brokersCopy.putIfAbsent(mine.leader(), leader);
+                    }
+                }
+            }
+            if (changed) {
+                merged.put(topic.getKey(), List.of(parts));
+            }
+        }
+        if (stale == 0) {
+            return new Merged(answer, 0);
+        }
+        return new Merged(new MetadataSnapshot(Map.copyOf(brokersCopy), Map.copyOf(merged), answer.topicErrors,
+                answer.controllerId, Math.max(metadataOffset, answer.metadataOffset), answer.fetchedAtMs), stale);
+    }
+
+    /** The outcome of {@link #merge}: the new snapshot, and how many partitions the answer had older than known. */
+    record Merged(MetadataSnapshot snapshot, int stalePartitions) {}
+
+    /** Whether some partition of a known topic has no leader. */
+    boolean anyPartitionWithoutLeader() {
+        for (List<PartitionState> parts : topics.values()) {
+            for (PartitionState p : parts) {
+                if (p.leader() < 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** The partition count, or -1 when the topic is not known. */
     int partitionCount(String topic) {
         List<PartitionState> parts = topics.get(topic);

@@ -25,6 +25,7 @@ class ErrorsTest {
                 Map.entry(ErrorCode.INVALID_PARTITIONS, InvalidPartitionsException.class),
                 Map.entry(ErrorCode.INVALID_REPLICATION_FACTOR, InvalidReplicationFactorException.class),
                 Map.entry(ErrorCode.NOT_ENOUGH_REPLICAS, NotEnoughReplicasException.class),
+                Map.entry(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, NotEnoughReplicasException.class),
                 Map.entry(ErrorCode.OFFSET_OUT_OF_RANGE, OffsetOutOfRangeException.class),
                 Map.entry(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, OutOfOrderSequenceException.class),
                 Map.entry(ErrorCode.INVALID_PRODUCER_EPOCH, InvalidProducerEpochException.class),
@@ -48,6 +49,8 @@ class ErrorsTest {
     void retriableOnesAreMarked() {
         assertTrue(Errors.exception(ErrorCode.NOT_LEADER_OR_FOLLOWER, "x").isRetriable());
         assertTrue(Errors.exception(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, "x").isRetriable());
+        assertTrue(Errors.exception(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, "x").isRetriable(),
+                "as in Kafka: the records may or may not commit, and an idempotent retry is deduplicated");
         assertTrue(Errors.exception(ErrorCode.NOT_CONTROLLER, "x") instanceof RetriableException);
         assertFalse(Errors.exception(ErrorCode.TOPIC_ALREADY_EXISTS, "x").isRetriable());
         assertTrue(Errors.isRetriable(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE), "as Kafka's InvalidMetadataException");

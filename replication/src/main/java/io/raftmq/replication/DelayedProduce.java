@@ -9,9 +9,14 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * An acks=all produce waiting until, for every partition it appended to, the high watermark covers
- * the appended records (in the leader epoch they were appended in) and the leader's own copy is
- * durable per the log's flush mode. Answers REQUEST_TIMED_OUT for partitions not there in time,
- * NOT_LEADER_OR_FOLLOWER where leadership moved first.
+ * the appended records (in the leader epoch they were appended in, with min.insync.replicas in the
+ * ISR) and the leader's own copy is durable per the log's flush mode. Answers REQUEST_TIMED_OUT
+ * for partitions not there in time, NOT_LEADER_OR_FOLLOWER where leadership moved first,
+ * NOT_ENOUGH_REPLICAS_AFTER_APPEND where the ISR shrank below min.insync.replicas, STORAGE_ERROR
+ * where the leader's log failed before the records were flushed.
+ *
+ * <p>Completed by whichever thread sees it ready, holding no lock: {@link #tryComplete} takes each
+ * partition's lock in turn, never two at once.
  */
 final class DelayedProduce extends DelayedOperation {
 
@@ -35,6 +40,9 @@ final class DelayedProduce extends DelayedOperation {
     @Override
     boolean tryComplete() {
         for (Pending p : pending.values()) {
+            if (p.durable().isCompletedExceptionally()) {
+                continue; // the log failed: this partition's answer is STORAGE_ERROR
+            }
             ApiError status = p.partition().replicationStatus(p.leaderEpoch(), p.requiredOffset());
             if (status == null || (status.isSuccess() && !p.durable().isDone())) {
                 return false;
@@ -50,7 +58,10 @@ final class DelayedProduce extends DelayedOperation {
             Pending p = entry.getValue();
             ApiError status = p.partition().replicationStatus(p.leaderEpoch(), p.requiredOffset());
             ProduceResult result;
-            if (status == null) {
+            if (p.durable().isCompletedExceptionally()) {
+                result = ProduceResult.error(ApiError.of(ErrorCode.STORAGE_ERROR, "the log of %s failed before the"
+                        + " records were flushed", entry.getKey()), p.partition().leader(), p.leaderEpoch());
+            } else if (status == null) {
                 result = ProduceResult.error(ApiError.of(ErrorCode.REQUEST_TIMED_OUT, "the records of %s were not"
                         + " replicated to every in-sync replica within %d ms; they may still be", entry.getKey(),
                         timeoutMs), p.partition().leader(), p.leaderEpoch());
@@ -60,9 +71,6 @@ final class DelayedProduce extends DelayedOperation {
                 result = ProduceResult.error(ApiError.of(ErrorCode.REQUEST_TIMED_OUT, "the records of %s were not"
                         + " flushed to disk within %d ms", entry.getKey(), timeoutMs), p.partition().leader(),
                         p.leaderEpoch());
-            } else if (p.durable().isCompletedExceptionally()) {
-                result = ProduceResult.error(ApiError.of(ErrorCode.STORAGE_ERROR, "the log of %s failed before the"
-                        + " records were flushed", entry.getKey()), p.partition().leader(), p.leaderEpoch());
             } else {
                 result = p.success();
             }

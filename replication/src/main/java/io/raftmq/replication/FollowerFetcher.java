@@ -19,16 +19,20 @@ import io.raftmq.protocol.replica.ReplicaFetchResponse;
 import io.raftmq.protocol.replica.ReplicaGrpc;
 import io.raftmq.storage.AppendResult;
 import io.raftmq.storage.EpochEndOffset;
+import io.raftmq.storage.PartitionLog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -39,9 +43,15 @@ import org.slf4j.LoggerFactory;
  * leader's Replica service with every such partition, appends what comes back as it is, learns the
  * high watermark, and truncates where the leader says this log diverges. Fetches go over one
  * long-lived stream to the leader (ReplicaFetchStream), one request at a time; a failed or stalled
- * stream is dropped and the next fetch opens a new one. The next fetch (which
- * tells the leader this follower's position) is sent once the appended records are durable per the
- * log's flush mode, so a follower never reports records it could still lose.
+ * stream is dropped and the next fetch opens a new one.
+ *
+ * <p>Each fetch carries the log end (where the leader sends records from) and the durable offset
+ * (fsynced with flush.mode=group; the log end with the other modes), which is the position the
+ * leader counts toward the high watermark: a follower never reports records it could still lose.
+ * After appending, the fetcher waits up to replica.fetch.max.wait.ms for the fsync, so the next
+ * fetch usually reports everything; a stalled fsync is reported by a later fetch (and a follower
+ * whose disk stays behind leaves the ISR after replica.lag.time.max.ms). A log whose fsync or write
+ * failed is offline: its partition is no longer fetched, logged at ERROR.
  *
  * <p>Threads: one fetcher thread owns the fetch loop and the stream; {@link #add}, {@link #remove}
  * and {@link #shutdown} may be called from any thread (the partition map is concurrent; add cancels
@@ -189,6 +199,7 @@ final class FollowerFetcher {
                     .setTopicId(Uuids.toProto(p.topicId()))
                     .setPartition(p.topicPartition().partition())
                     .setFetchOffset(p.log().logEndOffset())
+                    .setDurableOffset(p.log().durableOffset())
                     .setCurrentLeaderEpoch(s.leaderEpoch)
                     .setLastFetchedEpoch(p.log().latestEpoch())
                     .setPartitionMaxBytes(config.fetchMaxBytes()));
@@ -220,7 +231,6 @@ final class FollowerFetcher {
             pause(config.fetchBackoffMs());
             return;
         }
-        List<CompletableFuture<Void>> durable = new ArrayList<>();
         for (ReplicaFetchPartitionResponse pr : response.getPartitionsList()) {
             TopicPartition tp = null;
             for (FetchState s : sent.values()) {
@@ -234,14 +244,46 @@ final class FollowerFetcher {
             if (s == null || s != sent.get(tp)) {
                 continue; // removed or re-added at another epoch while the fetch was out
             }
-            handle(s, pr, durable);
+            handle(s, pr);
         }
-        for (CompletableFuture<Void> f : durable) {
-            try {
-                f.get(60, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                // The log reported its failure and is offline; the next fetch of it fails too.
+        awaitDurable(sent.values());
+    }
+
+    /**
+     * Waits, up to replica.fetch.max.wait.ms in all, until the fetched partitions' logs are durable
+     * to their ends per their flush mode, so that the next fetch reports what was just appended. A
+     * flush still running when the wait ends is reported by a later fetch; a failed one took its
+     * log offline, and the partition is fetched no more.
+     */
+    private void awaitDurable(Collection<FetchState> fetched) {
+        Map<FetchState, CompletableFuture<Void>> flushes = new HashMap<>();
+        for (FetchState s : fetched) {
+            PartitionLog log = s.partition.log();
+            if (states.get(s.partition.topicPartition()) == s && log.durableOffset() < log.logEndOffset()) {
+                flushes.put(s, log.flush());
             }
+        }
+        long deadlineMs = time.monotonicMs() + config.fetchMaxWaitMs();
+        for (Map.Entry<FetchState, CompletableFuture<Void>> flush : flushes.entrySet()) {
+            try {
+                flush.getValue().get(Math.max(0, deadlineMs - time.monotonicMs()), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException stalled) {
+                // Still running: the durable offset the next fetches report stays behind until it ends.
+            } catch (ExecutionException failed) {
+                stopFetching(flush.getKey(), failed.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** The partition's log failed (it is offline and said why): fetch it no more, and say so. */
+    private void stopFetching(FetchState s, Throwable cause) {
+        if (states.remove(s.partition.topicPartition(), s)) {
+            LOG.error("[broker {}] stops fetching {} from broker {}: its log cannot make records durable ({});"
+                    + " the leader counts it only up to offset {}", localBrokerId, s.partition.topicPartition(),
+                    leaderId, cause, s.partition.log().durableOffset());
         }
     }
 
@@ -334,7 +376,7 @@ final class FollowerFetcher {
         }
     }
 
-    private void handle(FetchState s, ReplicaFetchPartitionResponse pr, List<CompletableFuture<Void>> durable) {
+    private void handle(FetchState s, ReplicaFetchPartitionResponse pr) {
         Partition p = s.partition;
         try {
             switch (pr.getError().getCode()) {
@@ -366,9 +408,11 @@ final class FollowerFetcher {
                         records.copyTo(bytes);
                         bytes.flip();
                         AppendResult result = p.appendAsFollower(bytes);
-                        if (result instanceof AppendResult.Appended appended) {
-                            durable.add(appended.durable());
-                        } else if (result instanceof AppendResult.Rejected rejected) {
+                        if (result instanceof AppendResult.Rejected rejected) {
+                            if (rejected.code() == ErrorCode.STORAGE_ERROR) {
+                                stopFetching(s, new IOException(rejected.message()));
+                                return;
+                            }
                             LOG.warn("[broker {}] could not append {} fetched from broker {}: {} {}", localBrokerId,
                                     p.topicPartition(), leaderId, rejected.code(), rejected.message());
                             s.retryAtMs = time.monotonicMs() + config.fetchBackoffMs();
@@ -400,8 +444,7 @@ final class FollowerFetcher {
                 }
             }
         } catch (IOException e) {
-            // The log is offline and said so; stop fetching it.
-            states.remove(p.topicPartition());
+            stopFetching(s, e); // the log is offline and said so
         }
     }
 

@@ -31,12 +31,14 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * <p>As leader it appends producer batches (stamping its epoch), serves followers' fetches (which
- * tell it each follower's position: the follower has every record below its fetch offset), keeps
- * the high watermark = the smallest position over the ISR (including itself; a member whose
- * position it has not learned yet blocks it), and proposes ISR changes: a follower that has not
- * caught up for replica.lag.time.max.ms leaves, a follower that reached the high watermark (and
- * the start of this leader's epoch) joins. Only the controller changes the ISR; while a proposal
- * is in flight the high watermark counts the larger of the two ISRs.
+ * tell it each follower's position: the follower has every record below its durable offset on
+ * disk), keeps the high watermark = the smallest durable position over the ISR (its own durable
+ * offset for itself; a member whose position it has not learned yet blocks it), and proposes ISR
+ * changes: a follower that has not caught up for replica.lag.time.max.ms leaves, a follower that
+ * reached the high watermark (and the start of this leader's epoch) joins. Only the controller
+ * changes the ISR; while a proposal is in flight the high watermark counts the larger of the two
+ * ISRs. An acks=all produce the high watermark covers succeeds only while the ISR has
+ * min.insync.replicas members (else NOT_ENOUGH_REPLICAS_AFTER_APPEND, as Kafka).
  *
  * <p>As follower it appends the leader's batches as they are and learns the high watermark from
  * the leader.
@@ -44,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safety: every field is guarded by {@code lock} (gRPC threads, fetcher threads, the
  * metadata thread and the ISR checker all come here); the high watermark is also volatile for
  * lock-free reads. Methods return what changed, so that callers complete waiting requests after
- * releasing the lock.
+ * releasing the lock: no future is completed and no callback runs under it (a waiting produce
+ * spans partitions, and its completion takes their locks one after the other).
  */
 public final class Partition {
     private static final Logger LOG = LoggerFactory.getLogger(Partition.class);
@@ -241,8 +244,8 @@ public final class Partition {
             }
             if (acks == -1 && isr.size() < minInsyncReplicas) {
                 return new LeaderAppend(ApiError.of(ErrorCode.NOT_ENOUGH_REPLICAS, "%s has %d in-sync replica(s) %s;"
-                        + " min.insync.replicas is %d", tp, isr.size(), isr, minInsyncReplicas), null, leaderEpoch,
-                        false);
+                        + " min.insync.replicas is %d; nothing was written", tp, isr.size(), isr, minInsyncReplicas),
+                        null, leaderEpoch, false);
             }
             AppendResult result = log.appendAsLeader(records, leaderEpoch);
             if (result instanceof AppendResult.Rejected rejected) {
@@ -257,7 +260,10 @@ public final class Partition {
 
     /**
      * For a waiting acks=all produce: null while it must wait, {@link ApiError#NONE} once the high
-     * watermark covers {@code requiredOffset} in the same leader epoch, or the error that ends it.
+     * watermark covers {@code requiredOffset} in the same leader epoch with at least
+     * min.insync.replicas in the ISR, or the error that ends it: NOT_LEADER_OR_FOLLOWER when
+     * leadership moved, NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below
+     * min.insync.replicas while it waited (the high watermark then counts fewer copies).
      */
     public ApiError replicationStatus(int epoch, long requiredOffset) {
         lock.lock();
@@ -267,7 +273,15 @@ public final class Partition {
                         + " before the records were replicated; they may or may not be kept", tp,
                         leader < 0 ? "none" : leader, leaderEpoch);
             }
-            return highWatermark >= requiredOffset ? ApiError.NONE : null;
+            if (highWatermark < requiredOffset) {
+                return null;
+            }
+            if (isr.size() < minInsyncReplicas) {
+                return ApiError.of(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, "the records of %s were written, but"
+                        + " the ISR shrank to %s while they waited: %d in-sync replica(s), min.insync.replicas is"
+                        + " %d; they may still be kept", tp, isr, isr.size(), minInsyncReplicas);
+            }
+            return ApiError.NONE;
         } finally {
             lock.unlock();
         }
@@ -277,10 +291,11 @@ public final class Partition {
 
     /**
      * A follower's fetch: checks epochs and divergence, records the follower's position (which can
-     * move the high watermark and let it into the ISR), and reads what it needs.
+     * move the high watermark and let it into the ISR), and reads what it needs from {@code
+     * fetchOffset} (its log end). Its position is {@code durableOffset}: what it has on disk.
      */
-    public FollowerRead readForFollower(int replicaId, long fetchOffset, int currentLeaderEpoch, int lastFetchedEpoch,
-            int maxBytes, boolean replicaEligible, long nowMs) {
+    public FollowerRead readForFollower(int replicaId, long fetchOffset, long durableOffset, int currentLeaderEpoch,
+            int lastFetchedEpoch, int maxBytes, boolean replicaEligible, long nowMs) {
         lock.lock();
         try {
             ApiError error = checkLeaderEpoch(currentLeaderEpoch);
@@ -307,12 +322,15 @@ public final class Partition {
             }
             FollowerState f = followers.computeIfAbsent(replicaId, id -> new FollowerState());
             long leaderEnd = log.logEndOffset();
-            if (fetchOffset >= leaderEnd) {
+            // A follower whose disk lags (a stalled fsync) is not caught up: it leaves the ISR after
+            // the lag time rather than holding the high watermark.
+            long position = Math.min(fetchOffset, durableOffset);
+            if (position >= leaderEnd) {
                 f.lastCaughtUpMs = nowMs;
-            } else if (fetchOffset >= f.leaderEndAtLastFetch && f.leaderEndAtLastFetch >= 0) {
+            } else if (position >= f.leaderEndAtLastFetch && f.leaderEndAtLastFetch >= 0) {
                 f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, f.lastFetchMs);
             }
-            f.position = fetchOffset;
+            f.position = position;
             f.lastFetchMs = nowMs;
             f.leaderEndAtLastFetch = leaderEnd;
             boolean advanced = maybeAdvanceHighWatermark();
@@ -409,7 +427,20 @@ public final class Partition {
         }
     }
 
-    /** Under lock: high watermark = smallest position over the ISR (the larger ISR while one is proposed). */
+    /** Leader: more of its own log is durable; true when the high watermark moved. */
+    public boolean onLocalDurable() {
+        lock.lock();
+        try {
+            return maybeAdvanceHighWatermark();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Under lock: high watermark = smallest durable position over the ISR, the leader's own durable
+     * offset included (the larger ISR while one is proposed).
+     */
     private boolean maybeAdvanceHighWatermark() {
         if (role != Role.LEADER) {
             return false;
@@ -418,7 +449,7 @@ public final class Partition {
         if (pendingIsr != null) {
             members.addAll(pendingIsr);
         }
-        long min = log.logEndOffset();
+        long min = log.durableOffset();
         for (int member : members) {
             if (member == localBrokerId) {
                 continue;

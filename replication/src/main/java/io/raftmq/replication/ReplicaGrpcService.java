@@ -68,7 +68,8 @@ public final class ReplicaGrpcService extends ReplicaGrpc.ReplicaImplBase {
         List<ReplicaManager.ReplicaFetchSpec> specs = new ArrayList<>(request.getPartitionsCount());
         for (ReplicaFetchPartition p : request.getPartitionsList()) {
             specs.add(new ReplicaManager.ReplicaFetchSpec(Uuids.fromProto(p.getTopicId()), p.getPartition(),
-                    p.getFetchOffset(), p.getCurrentLeaderEpoch(), p.getLastFetchedEpoch(),
+                    p.getFetchOffset(), p.hasDurableOffset() ? p.getDurableOffset() : p.getFetchOffset(),
+                    p.getCurrentLeaderEpoch(), p.getLastFetchedEpoch(),
                     Math.max(1, p.getPartitionMaxBytes())));
         }
         long maxWaitMs = Math.max(0, Math.min(request.getMaxWaitMs(), maxWaitCapMs));

@@ -41,8 +41,14 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: {@link #applyMetadata} is called by the broker's metadata thread, in metadata order;
  * the request methods by the front ends' threads (gRPC threads, the Kafka listener's event loops,
  * the group coordinator); each {@link Partition} guards its own state; waiting
- * requests are completed by whichever thread changes what they wait for, or by the scheduler when
- * they time out.
+ * requests are completed by whichever thread changes what they wait for (a follower's fetch, a
+ * local fsync on the log's flusher, an ISR change, metadata), or by the scheduler when they time
+ * out, and always with no partition or log lock held: a completion takes the locks of every
+ * partition of its request, one after the other, and runs the front end's answer.
+ *
+ * <p>Disk I/O stays off the front ends' event loops: an append writes to the page cache; fsyncs,
+ * the files of a segment roll and checkpoints run on the logs' flusher ({@code log-io}); follower
+ * truncation runs on the fetcher threads, ISR checks on the broker scheduler.
  */
 public final class ReplicaManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaManager.class);
@@ -50,9 +56,12 @@ public final class ReplicaManager implements AutoCloseable {
     static final long ISR_PROPOSAL_BACKOFF_MS = 500;
     private static final ByteBuffer EMPTY_RECORDS = ByteBuffer.allocate(0);
 
-    /** What a follower asks of one partition. */
-    public record ReplicaFetchSpec(UUID topicId, int partition, long fetchOffset, int currentLeaderEpoch,
-            int lastFetchedEpoch, int maxBytes) {}
+    /**
+     * What a follower asks of one partition: records from {@code fetchOffset} (its log end); its
+     * position for the high watermark is {@code durableOffset} (what it has on disk).
+     */
+    public record ReplicaFetchSpec(UUID topicId, int partition, long fetchOffset, long durableOffset,
+            int currentLeaderEpoch, int lastFetchedEpoch, int maxBytes) {}
 
     /** What a follower gets for one partition. */
     public record ReplicaFetchResult(UUID topicId, int partition, ApiError error, long highWatermark,
@@ -208,8 +217,16 @@ public final class ReplicaManager implements AutoCloseable {
             Partition.Transition transition = p.apply(a, nowMs);
             if (transition == Partition.Transition.BECAME_LEADER) {
                 fetchers.stopFollowing(a.tp());
+                PartitionLog log = p.log();
+                if (log.durableOffset() < log.logEndOffset()) {
+                    // Records not fsynced yet (recovered after a crash, or copied just now): the high
+                    // watermark cannot pass them until an fsync covers them.
+                    Partition led = p;
+                    log.flush().whenComplete((v, e) -> onLocalDurable(led));
+                }
             } else if (p.role() == Partition.Role.FOLLOWER) {
-                if (a.leader() >= 0 && a.leaderEndpoint() != null) {
+                // An offline log can take nothing from its leader: fetching it would only fail again.
+                if (a.leader() >= 0 && a.leaderEndpoint() != null && !p.log().isOffline()) {
                     // A no-op unless the leader, its epoch or its address changed.
                     fetchers.follow(p, a.leader(), a.leaderEndpoint(), a.leaderEpoch());
                 } else {
@@ -289,6 +306,8 @@ public final class ReplicaManager implements AutoCloseable {
                 continue;
             }
             var appended = append.appended();
+            // The high watermark counts the leader's own durable offset: it moves when the fsync ends.
+            appended.durable().whenComplete((v, e) -> onLocalDurable(p));
             ProduceResult ok = new ProduceResult(ApiError.NONE, appended.firstOffset(), appended.logAppendTimeMs(),
                     p.log().logStartOffset(), brokerId, append.leaderEpoch());
             if (acks == 0) {
@@ -296,7 +315,6 @@ public final class ReplicaManager implements AutoCloseable {
             } else {
                 long required = acks == -1 ? appended.lastOffset() + 1 : 0;
                 pending.put(tp, new DelayedProduce.Pending(p, append.leaderEpoch(), required, appended.durable(), ok));
-                appended.durable().whenComplete((v, e) -> produceWaits.checkAndComplete(tp));
             }
             if (append.hwAdvanced()) {
                 advanced.add(tp);
@@ -315,6 +333,15 @@ public final class ReplicaManager implements AutoCloseable {
             fetchWaits.checkAndComplete(tp);
         }
         return answer;
+    }
+
+    /** On the log's flusher, no lock held: the leader's own log is durable further. */
+    private void onLocalDurable(Partition p) {
+        boolean advanced = p.onLocalDurable();
+        produceWaits.checkAndComplete(p.topicPartition()); // also waits for the local fsync
+        if (advanced) {
+            fetchWaits.checkAndComplete(p.topicPartition());
+        }
     }
 
     private ApiError notHere(TopicPartition tp) {
@@ -512,9 +539,9 @@ public final class ReplicaManager implements AutoCloseable {
                         EMPTY_RECORDS));
                 continue;
             }
-            Partition.FollowerRead read = p.readForFollower(replicaId, spec.fetchOffset(), spec.currentLeaderEpoch(),
-                    spec.lastFetchedEpoch(), Math.min(spec.maxBytes(), Math.max(1, remaining)),
-                    brokerEligible.test(replicaId), nowMs);
+            Partition.FollowerRead read = p.readForFollower(replicaId, spec.fetchOffset(), spec.durableOffset(),
+                    spec.currentLeaderEpoch(), spec.lastFetchedEpoch(),
+                    Math.min(spec.maxBytes(), Math.max(1, remaining)), brokerEligible.test(replicaId), nowMs);
             if (read.hwAdvanced()) {
                 produceWaits.checkAndComplete(p.topicPartition());
                 fetchWaits.checkAndComplete(p.topicPartition());

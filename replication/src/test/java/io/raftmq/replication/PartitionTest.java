@@ -86,6 +86,12 @@ class PartitionTest {
     private long append(Partition leader, int count) {
         Partition.LeaderAppend a = leader.appendAsLeader(records(count), -1);
         assertTrue(a.error().isSuccess(), a.error().toString());
+        try {
+            a.appended().durable().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        leader.onLocalDurable(); // as ReplicaManager does when the leader's fsync ends
         return a.appended().lastOffset() + 1;
     }
 
@@ -103,7 +109,8 @@ class PartitionTest {
     /** One follower fetch round trip, the way FollowerFetcher does it; returns what the leader answered. */
     private Partition.FollowerRead fetch(Partition leader, int followerId, Partition follower) throws Exception {
         Partition.FollowerRead read = leader.readForFollower(followerId, follower.log().logEndOffset(),
-                leader.leaderEpoch(), follower.log().latestEpoch(), 1 << 20, true, time.monotonicMs());
+                follower.log().durableOffset(), leader.leaderEpoch(), follower.log().latestEpoch(), 1 << 20, true,
+                time.monotonicMs());
         if (read.error().isFailure()) {
             return read;
         }
@@ -145,6 +152,39 @@ class PartitionTest {
     }
 
     @Test
+    void theHighWatermarkCountsOnlyWhatEachReplicaHasOnDisk() throws Exception {
+        FaultyFiles files = new FaultyFiles();
+        java.util.concurrent.CountDownLatch disk = new java.util.concurrent.CountDownLatch(1);
+        files.beforeForce = () -> {
+            try {
+                disk.await();
+            } catch (InterruptedException e) {
+                throw new java.io.IOException(e);
+            }
+        };
+        PartitionLog log = PartitionLog.open(dir.resolve("stalled").resolve(TP.toString()), LogConfig.defaults(),
+                new LogEnvironment(time, scheduler, (d, e) -> { }, files));
+        logs.add(log);
+        Partition leader = new Partition(TP, TOPIC_ID, 1, log);
+        leader.apply(assignment(1, 0, 0, List.of(1, 2), 1), time.monotonicMs());
+        Partition.LeaderAppend a = leader.appendAsLeader(records(5), 1);
+        assertTrue(a.error().isSuccess());
+        try {
+            // Follower 2 has the 5 records in its log but not yet on disk: it does not count them.
+            leader.readForFollower(2, 5, 0, 0, 0, 1 << 20, true, time.monotonicMs());
+            assertEquals(0, leader.highWatermark());
+            // On its disk now, but the leader's own fsync stalls: the leader does not count them either.
+            leader.readForFollower(2, 5, 5, 0, 0, 1 << 20, true, time.monotonicMs());
+            assertEquals(0, leader.highWatermark(), "records only in the leader's page cache were counted");
+        } finally {
+            disk.countDown();
+        }
+        a.appended().durable().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(leader.onLocalDurable());
+        assertEquals(5, leader.highWatermark());
+    }
+
+    @Test
     void acksAllIsRefusedWhenTheIsrIsSmallerThanMinInsyncReplicas() throws Exception {
         Partition leader = replica(1);
         leader.apply(assignment(1, 0, 1, List.of(1), 2), time.monotonicMs());
@@ -154,6 +194,21 @@ class PartitionTest {
         assertEquals(0, leader.log().logEndOffset(), "nothing is written");
         // acks=1 does not need the ISR.
         assertTrue(leader.appendAsLeader(records(1), 1).error().isSuccess());
+    }
+
+    @Test
+    void acksAllWhoseIsrShrankBelowMinInsyncReplicasWhileItWaitedFailsNotEnoughReplicasAfterAppend()
+            throws Exception {
+        Partition leader = replica(1);
+        leader.apply(assignment(1, 0, 0, List.of(1, 2), 2), time.monotonicMs());
+        long end = append(leader, 3);
+        assertNull(leader.replicationStatus(0, end), "follower 2 has not fetched");
+        // Follower 2 leaves the ISR: the leader alone makes the high watermark, which jumps to its end.
+        assertTrue(leader.onIsrCommitted(0, 1, List.of(1)));
+        assertEquals(end, leader.highWatermark());
+        ApiError status = leader.replicationStatus(0, end);
+        assertEquals(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, status.code(), "one copy answered as acks=all");
+        assertTrue(status.message().contains("min.insync.replicas is 2"), status.message());
     }
 
     @Test
@@ -228,29 +283,29 @@ class PartitionTest {
         fetch(leader, 2, f2);
         fetch(leader, 2, f2);
         assertEquals(3, leader.highWatermark());
-        Partition.FollowerRead first = leader.readForFollower(3, 0, 0, -1, 1 << 20, true, time.monotonicMs());
+        Partition.FollowerRead first = leader.readForFollower(3, 0, 0, 0, -1, 1 << 20, true, time.monotonicMs());
         assertNull(first.expansion(), "follower 3 is at 0, below the high watermark 3");
         ((AppendResult.Appended) f3.appendAsFollower(((ReadResult.Slice) first.records()).records().read()))
                 .durable().get();
-        Partition.FollowerRead ineligible = leader.readForFollower(3, 3, 0, 0, 1 << 20, false, time.monotonicMs());
+        Partition.FollowerRead ineligible = leader.readForFollower(3, 3, 3, 0, 0, 1 << 20, false, time.monotonicMs());
         assertNull(ineligible.expansion(), "fenced or shutting down: not proposed");
-        Partition.FollowerRead caughtUp = leader.readForFollower(3, 3, 0, 0, 1 << 20, true, time.monotonicMs());
+        Partition.FollowerRead caughtUp = leader.readForFollower(3, 3, 3, 0, 0, 1 << 20, true, time.monotonicMs());
         assertNotNull(caughtUp.expansion());
         assertEquals(List.of(1, 2, 3), caughtUp.expansion().isr());
         // Refused (say, a stale partition epoch): no new proposal during the backoff.
         leader.onIsrProposalFailed(time.monotonicMs(), 500);
-        assertNull(leader.readForFollower(3, 3, 0, 0, 1 << 20, true, time.monotonicMs()).expansion());
+        assertNull(leader.readForFollower(3, 3, 3, 0, 0, 1 << 20, true, time.monotonicMs()).expansion());
         time.advanceMs(501);
-        assertNotNull(leader.readForFollower(3, 3, 0, 0, 1 << 20, true, time.monotonicMs()).expansion());
+        assertNotNull(leader.readForFollower(3, 3, 3, 0, 0, 1 << 20, true, time.monotonicMs()).expansion());
     }
 
     @Test
     void leaderEpochsFenceStaleAndNewerRequests() throws Exception {
         Partition leader = replica(1);
         leader.apply(assignment(1, 5, 5, List.of(1, 2, 3), 1), time.monotonicMs());
-        Partition.FollowerRead stale = leader.readForFollower(2, 0, 4, -1, 1024, true, time.monotonicMs());
+        Partition.FollowerRead stale = leader.readForFollower(2, 0, 0, 4, -1, 1024, true, time.monotonicMs());
         assertEquals(ErrorCode.FENCED_LEADER_EPOCH, stale.error().code());
-        Partition.FollowerRead newer = leader.readForFollower(2, 0, 6, -1, 1024, true, time.monotonicMs());
+        Partition.FollowerRead newer = leader.readForFollower(2, 0, 0, 6, -1, 1024, true, time.monotonicMs());
         assertEquals(ErrorCode.UNKNOWN_LEADER_EPOCH, newer.error().code());
         assertEquals(ErrorCode.FENCED_LEADER_EPOCH, leader.checkLeaderForConsumer(3).code());
         assertEquals(ErrorCode.NONE, leader.checkLeaderForConsumer(-1).code());

@@ -36,7 +36,12 @@ final class Checkpoints {
 
     /** fsyncs a directory, so that file creations, renames and deletions in it are durable. */
     static void syncDirectory(Path dir) throws IOException {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+        syncDirectory(dir, FileChannel::open);
+    }
+
+    /** {@link #syncDirectory(Path)} through {@code files} (the environment's test seam). */
+    static void syncDirectory(Path dir, LogEnvironment.FileOpener files) throws IOException {
+        try (FileChannel channel = files.open(dir, StandardOpenOption.READ)) {
             channel.force(true);
         }
     }

@@ -7,6 +7,7 @@ import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
 
 /**
  * Group commit for one log. Appenders ask for their bytes to become durable ({@link
@@ -19,7 +20,15 @@ import java.util.concurrent.RejectedExecutionException;
  *   any -(fsync failed)-> FAILED (every request, present and future, fails)
  * </pre>
  *
- * <p>Thread-safety: all state is guarded by {@code this}; futures are completed outside the lock.
+ * <p>A truncation ({@link #truncatedTo}) starts a new generation: an fsync that started before it
+ * covers nothing once it ends (what it forced may since have been cut off and written again), so
+ * it moves the durable offset nowhere and the requests left wait for the next one.
+ *
+ * <p>Thread-safety: all state is guarded by {@code this}. Futures are completed outside that lock,
+ * and those completed by {@link #markDurable}, {@link #truncatedTo} and {@link #fail} (which the log
+ * calls under its write lock, possibly under a partition's lock too) on the executor: their
+ * callbacks complete waiting requests, which take other partitions' locks, and must never run
+ * under a lock of the thread that truncated or failed the log.
  */
 final class GroupCommit {
 
@@ -40,6 +49,8 @@ final class GroupCommit {
     // Guarded by this.
     private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
     private long durableOffset;
+    /** Bumped by every truncation. */
+    private long generation;
     private boolean scheduled;
     private Throwable failure;
 
@@ -85,13 +96,14 @@ final class GroupCommit {
                 done.add(waiters.poll());
             }
         }
-        done.forEach(w -> w.future().complete(null));
+        completeOnExecutor(done, f -> f.complete(null));
     }
 
     /** The log was truncated to {@code endOffset}: requests past it can never be satisfied. */
     void truncatedTo(long endOffset) {
         List<Waiter> failed = new ArrayList<>();
         synchronized (this) {
+            generation++;
             durableOffset = Math.min(durableOffset, endOffset);
             waiters.removeIf(w -> {
                 if (w.endOffset() > endOffset) {
@@ -103,7 +115,7 @@ final class GroupCommit {
         }
         IllegalStateException e = new IllegalStateException("the log was truncated to " + endOffset
                 + " before these records became durable");
-        failed.forEach(w -> w.future().completeExceptionally(e));
+        completeOnExecutor(failed, f -> f.completeExceptionally(e));
     }
 
     /** Fails every waiting and future request (the log went offline or closed). */
@@ -116,7 +128,20 @@ final class GroupCommit {
             failed = new ArrayList<>(waiters);
             waiters.clear();
         }
-        failed.forEach(w -> w.future().completeExceptionally(cause));
+        completeOnExecutor(failed, f -> f.completeExceptionally(cause));
+    }
+
+    /** Runs completions on the executor, or here when it is shut down (the process is stopping). */
+    private void completeOnExecutor(List<Waiter> waiters, Consumer<CompletableFuture<Void>> completion) {
+        if (waiters.isEmpty()) {
+            return;
+        }
+        Runnable completions = () -> waiters.forEach(w -> completion.accept(w.future()));
+        try {
+            executor.execute(completions);
+        } catch (RejectedExecutionException shutDown) {
+            completions.run();
+        }
     }
 
     private void schedule() {
@@ -128,6 +153,10 @@ final class GroupCommit {
     }
 
     private void run() {
+        long startedIn;
+        synchronized (this) {
+            startedIn = generation;
+        }
         long covered;
         try {
             covered = flush.flushNow();
@@ -138,7 +167,9 @@ final class GroupCommit {
         List<Waiter> done = new ArrayList<>();
         boolean again;
         synchronized (this) {
-            durableOffset = Math.max(durableOffset, covered);
+            if (generation == startedIn) {
+                durableOffset = Math.max(durableOffset, covered);
+            }
             while (!waiters.isEmpty() && waiters.peek().endOffset() <= durableOffset) {
                 done.add(waiters.poll());
             }

@@ -115,7 +115,7 @@ final class LogLoader {
                 clean ? "after a clean shutdown" : "with recovery from offset " + checkpoint[0], segments.size(),
                 logStart, logEnd, recovered);
         return PartitionLog.create(dir, config, env, epochs, producers, segments.toArray(new LogSegment[0]),
-                logStart, recoveryPoint);
+                logStart, recoveryPoint, checkpoint[0]);
     }
 
     /** Deletes every segment after {@code bases.get(i)}; says which, for the load line. */

@@ -6,6 +6,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -23,7 +25,12 @@ import org.slf4j.LoggerFactory;
  * The partition logs of one broker, each in {@code <logsDir>/<topic>-<partition>} with a {@code
  * partition.metadata} file naming the topic id (so that a topic deleted and created again under
  * the same name never reuses the old log). Loads (recovering if need be) every log at start,
- * applies retention periodically, creates and deletes logs as the broker's assignments change.
+ * applies retention periodically, creates and deletes logs as the broker's assignments change,
+ * and deletes stray logs (of topics deleted while the broker was down) once the broker has caught
+ * up with metadata.
+ *
+ * <p>Directory changes are durable before they count: a new partition directory and a rename to
+ * {@code <topic>-<partition>.<uuid>-delete} are followed by an fsync of the logs directory.
  *
  * <p>Thread-safety: the map of logs is concurrent; create and delete are synchronized on this;
  * the retention task runs on the environment's scheduler.
@@ -32,6 +39,8 @@ public final class LogManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LogManager.class);
     static final String PARTITION_METADATA = "partition.metadata";
     private static final String DELETE_SUFFIX = "-delete";
+    /** The longest file name most file systems (ext4, xfs, tmpfs) allow. */
+    static final int MAX_FILE_NAME_BYTES = 255;
 
     private final Path logsDir;
     private final LogEnvironment env;
@@ -51,7 +60,10 @@ public final class LogManager implements AutoCloseable {
      */
     public synchronized void startup(java.util.function.Function<TopicPartition, LogConfig> configFor,
             long retentionCheckIntervalMs) throws IOException {
-        Files.createDirectories(logsDir);
+        if (!Files.isDirectory(logsDir)) {
+            Files.createDirectories(logsDir);
+            Checkpoints.syncDirectory(logsDir.toAbsolutePath().getParent(), env.files());
+        }
         List<Path> dirs;
         try (Stream<Path> list = Files.list(logsDir)) {
             dirs = list.filter(Files::isDirectory).toList();
@@ -83,12 +95,12 @@ public final class LogManager implements AutoCloseable {
         this.highWatermarks = highWatermarks;
     }
 
-    /** The log of a partition, or null. */
     /** The directory that holds one sub-directory per partition log. */
     public Path dir() {
         return logsDir;
     }
 
+    /** The log of a partition, or null. */
     public PartitionLog get(TopicPartition tp) {
         return logs.get(tp);
     }
@@ -104,21 +116,43 @@ public final class LogManager implements AutoCloseable {
 
     /**
      * The log of {@code tp} for topic {@code topicId}, created if need be. A log left by an older
-     * topic of the same name is deleted first.
+     * topic of the same name (open, or a directory on disk whose {@code partition.metadata} names
+     * another topic id or none) is deleted first: a log is never adopted by another topic. An I/O
+     * error is reported to the environment's offline listener before it is thrown.
      */
     public synchronized PartitionLog getOrCreate(TopicPartition tp, UUID topicId, LogConfig config)
             throws IOException {
         PartitionLog existing = logs.get(tp);
-        if (existing != null) {
-            if (topicId.equals(topicIds.get(tp))) {
-                return existing;
-            }
-            LOG.info("[logs] {} holds the log of an older topic {}; deleting it for topic {}", tp,
-                    topicIds.get(tp), topicId);
-            delete(tp);
+        if (existing != null && topicId.equals(topicIds.get(tp))) {
+            return existing;
         }
         Path dir = logsDir.resolve(tp.toString());
-        Files.createDirectories(dir);
+        try {
+            if (existing != null) {
+                LOG.info("[logs] {} holds the log of an older topic {}; deleting it for topic {}", tp,
+                        topicIds.get(tp), topicId);
+                delete(tp);
+            }
+            return create(tp, topicId, config, dir);
+        } catch (IOException e) {
+            // As an I/O error on an open log does: the data directory failed.
+            env.offlineListener().onOffline(dir, e);
+            throw e;
+        }
+    }
+
+    private PartitionLog create(TopicPartition tp, UUID topicId, LogConfig config, Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            UUID onDisk = readTopicIdQuietly(dir);
+            if (!topicId.equals(onDisk)) {
+                LOG.info("[logs] {} on disk belongs to topic {}, not {}; deleting it", dir, onDisk, topicId);
+                deleteDir(dir, tp);
+            }
+        }
+        if (!Files.exists(dir)) {
+            Files.createDirectories(dir);
+            Checkpoints.syncDirectory(logsDir, env.files());
+        }
         Checkpoints.writeAtomically(dir.resolve(PARTITION_METADATA),
                 ByteBuffer.wrap(("version: 0\ntopic_id: " + topicId + "\n").getBytes(StandardCharsets.UTF_8)), true);
         PartitionLog log = PartitionLog.open(dir, config, env);
@@ -140,8 +174,44 @@ public final class LogManager implements AutoCloseable {
         } catch (IOException e) {
             LOG.warn("[logs] closing {} before deleting it: {}", tp, e.toString());
         }
-        Path doomed = log.dir().resolveSibling(log.dir().getFileName() + "." + UUID.randomUUID() + DELETE_SUFFIX);
-        Files.move(log.dir(), doomed);
+        deleteDir(log.dir(), tp);
+        LOG.info("[logs] deleted the log of {}", tp);
+    }
+
+    /**
+     * Deletes every open log that {@code assigned} does not name with the same topic id: logs of
+     * topics deleted, or of replicas moved away, while this broker was down (Kafka's stray logs).
+     * Call once the broker has caught up with metadata, with every partition it holds a replica
+     * of; returns the partitions whose logs went.
+     */
+    public synchronized List<TopicPartition> deleteStrayLogs(Map<TopicPartition, UUID> assigned) {
+        List<TopicPartition> stray = new ArrayList<>();
+        for (Map.Entry<TopicPartition, UUID> entry : Map.copyOf(topicIds).entrySet()) {
+            if (!entry.getValue().equals(assigned.get(entry.getKey()))) {
+                stray.add(entry.getKey());
+            }
+        }
+        for (TopicPartition tp : stray) {
+            LOG.info("[logs] {} (topic id {}) is not assigned to this broker in the metadata; deleting the stray"
+                    + " log", tp, topicIds.get(tp));
+            try {
+                delete(tp);
+            } catch (IOException e) {
+                LOG.error("[logs] could not delete the stray log of {}: {}", tp, e.toString());
+            }
+        }
+        return stray;
+    }
+
+    /**
+     * Renames {@code dir} to a unique {@code -delete} name (durably: the directory is fsynced), so
+     * that no later log of the same partition can see its files, then removes it in the
+     * background; a stop before that finishes leaves a name {@link #startup} removes.
+     */
+    private void deleteDir(Path dir, TopicPartition tp) throws IOException {
+        Path doomed = logsDir.resolve(deleteDirName(tp, UUID.randomUUID()));
+        Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
+        Checkpoints.syncDirectory(logsDir, env.files());
         env.scheduler().execute(() -> {
             try {
                 deleteTree(doomed);
@@ -149,7 +219,17 @@ public final class LogManager implements AutoCloseable {
                 LOG.warn("[logs] could not delete {}: {}", doomed, e.toString());
             }
         });
-        LOG.info("[logs] deleted the log of {}", tp);
+    }
+
+    /**
+     * {@code <topic>-<partition>.<uuid>-delete}, with the topic cut short so that the name fits in
+     * {@link #MAX_FILE_NAME_BYTES} (topic names are ASCII, up to 249 characters), as Kafka names
+     * them.
+     */
+    static String deleteDirName(TopicPartition tp, UUID unique) {
+        String suffix = "-" + tp.partition() + "." + unique.toString().replace("-", "") + DELETE_SUFFIX;
+        String topic = tp.topic();
+        return topic.substring(0, Math.min(topic.length(), MAX_FILE_NAME_BYTES - suffix.length())) + suffix;
     }
 
     /** Runs retention on every log now (also scheduled). */
@@ -194,6 +274,15 @@ public final class LogManager implements AutoCloseable {
         try {
             return new TopicPartition(name.substring(0, dash), Integer.parseInt(name.substring(dash + 1)));
         } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** The topic id in a directory's partition.metadata; null when missing or unreadable. */
+    private static UUID readTopicIdQuietly(Path dir) {
+        try {
+            return readTopicId(dir);
+        } catch (IOException | IllegalArgumentException e) {
             return null;
         }
     }

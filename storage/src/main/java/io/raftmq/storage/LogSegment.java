@@ -75,6 +75,14 @@ final class LogSegment {
         Path file = dir.resolve(fileName(baseOffset, LOG_SUFFIX));
         FileChannel channel = files.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
+        try {
+            // The file's name is durable only once its directory is: an fsync of the file alone may
+            // leave records that were acknowledged as durable in a file a power loss unlinks.
+            Checkpoints.syncDirectory(dir, files);
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
         return new LogSegment(dir, baseOffset, channel, nowMs);
     }
 
@@ -507,10 +515,11 @@ final class LogSegment {
     }
 
     /**
-     * Renames the segment's files to {@code *.deleted} (reads in progress keep the open channel);
-     * {@link #deleteFiles} removes them later.
+     * Renames the segment's files to {@code *.deleted} (reads in progress keep the open channel)
+     * and fsyncs the directory, so that a power loss cannot bring back a segment the log no longer
+     * has (a truncated, divergent tail); {@link #deleteFiles} removes them later.
      */
-    void markDeleted() throws IOException {
+    void markDeleted(LogEnvironment.FileOpener files) throws IOException {
         deleted = true;
         for (String suffix : List.of(LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX)) {
             Path file = dir.resolve(fileName(baseOffset, suffix));
@@ -518,6 +527,7 @@ final class LogSegment {
                 Files.move(file, file.resolveSibling(file.getFileName() + DELETED_SUFFIX));
             }
         }
+        Checkpoints.syncDirectory(dir, files);
     }
 
     /** Whether the segment was taken out of service; its channel may close at any time after. */

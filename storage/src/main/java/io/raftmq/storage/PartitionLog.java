@@ -10,11 +10,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -41,10 +43,18 @@ import org.slf4j.LoggerFactory;
  * reported to {@link LogEnvironment#offlineListener()}, and every later append or read is refused
  * with STORAGE_ERROR. Nothing is retried silently.
  *
+ * <p>Truncation and flushes: a flush that was running when the log was truncated advances neither
+ * the recovery point nor the durable offset (it may have forced bytes that were then cut off and
+ * replaced), and a truncation below the recovery point on disk rewrites the checkpoint at once, so
+ * that recovery re-checks everything written after it. The recovery point and the durable offset
+ * never exceed the log end.
+ *
  * <p>Threads: one writer at a time — every mutation holds {@code writeLock}; fsyncs run on the
- * environment's scheduler without the lock. Readers take no lock: they read the published
- * segment list and offsets (volatile) and positional file reads below each segment's published
- * size.
+ * environment's scheduler without the lock. A roll writes the finished segment's indexes and the
+ * producer snapshot on the scheduler, not on the appending thread (a produce's event loop).
+ * Futures the log completes (durability of appends) complete on the scheduler or the flushing
+ * thread, never under {@code writeLock}. Readers take no lock: they read the published segment
+ * list and offsets (volatile) and positional file reads below each segment's published size.
  */
 public final class PartitionLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionLog.class);
@@ -73,9 +83,18 @@ public final class PartitionLog implements AutoCloseable {
     private volatile long recoveryPoint;
     // Guarded by checkpointLock.
     private long lastCheckpointMs;
+    /** The recovery point in the checkpoint file. Guarded by checkpointLock. */
+    private long checkpointedRecoveryPoint;
+    /** Bumped by every truncation; changed under writeLock and checkpointLock, read under either. */
+    private long truncations;
     // Guarded by writeLock.
     private ScheduledFuture<?> intervalFlush;
+    private final ArrayDeque<PendingRoll> pendingRolls = new ArrayDeque<>();
     private boolean closed;
+
+    /** A roll's deferred file writes: the finished segment's indexes and the producer snapshot. */
+    private record PendingRoll(LogSegment segment, ProducerStateManager.Snapshot producerSnapshot,
+            long truncationsAtRoll) {}
 
     private PartitionLog(Path dir, LogConfig config, LogEnvironment env, LeaderEpochCache epochs,
             ProducerStateManager producers, LogSegment[] segments, long logStartOffset, long recoveryPoint) {
@@ -101,10 +120,20 @@ public final class PartitionLog implements AutoCloseable {
         return LogLoader.load(dir, config, env);
     }
 
+    /**
+     * @param checkpointedRecoveryPoint the recovery point the checkpoint file holds; when recovery
+     *     found less, the file is rewritten at once (else a crash before the next checkpoint would
+     *     skip the CRC check of what is appended from the recovered end on)
+     */
     static PartitionLog create(Path dir, LogConfig config, LogEnvironment env, LeaderEpochCache epochs,
-            ProducerStateManager producers, LogSegment[] segments, long logStartOffset, long recoveryPoint) {
+            ProducerStateManager producers, LogSegment[] segments, long logStartOffset, long recoveryPoint,
+            long checkpointedRecoveryPoint) throws IOException {
         PartitionLog log = new PartitionLog(dir, config, env, epochs, producers, segments, logStartOffset,
                 recoveryPoint);
+        log.checkpointedRecoveryPoint = checkpointedRecoveryPoint;
+        if (checkpointedRecoveryPoint > recoveryPoint) {
+            log.writeCheckpoint();
+        }
         log.scheduleIntervalFlush();
         return log;
     }
@@ -231,20 +260,64 @@ public final class PartitionLog implements AutoCloseable {
     /** Under writeLock: closes the active segment's indexes and starts a new segment at the log end. */
     private LogSegment roll(long nowMs) throws IOException {
         LogSegment old = activeSegment();
-        old.writeIndexes();
         // The producer state at the new segment's base: a restart rebuilds from here, not the log start.
-        producers.takeSnapshot(false);
+        ProducerStateManager.Snapshot producerSnapshot = producers.snapshot();
         LogSegment fresh = LogSegment.create(dir, logEndOffset, env.files(), nowMs);
         LogSegment[] next = Arrays.copyOf(segments, segments.length + 1);
         next[next.length - 1] = fresh;
         segments = next;
         LOG.info("[log {}] rolled a new segment at offset {} ({} bytes in the previous one)", name,
                 fresh.baseOffset, old.size());
-        if (config.flushMode() == FlushMode.OS) {
-            // Nothing else fsyncs in this mode: sync the finished segment once, off the write path.
-            env.scheduler().execute(this::flushQuietly);
+        pendingRolls.add(new PendingRoll(old, producerSnapshot, truncations));
+        try {
+            env.scheduler().execute(this::finishRolls);
+        } catch (RejectedExecutionException shuttingDown) {
+            finishRollsLocked(); // close finishes them too
         }
         return fresh;
+    }
+
+    /**
+     * On the scheduler: writes rolled segments' indexes and the producer snapshots taken at their
+     * rolls (page-cache writes, which the appending thread does not wait for), then, with {@code
+     * flush.mode=os} where nothing else fsyncs, syncs the finished segments once.
+     */
+    private void finishRolls() {
+        writeLock.lock();
+        try {
+            finishRollsLocked();
+        } catch (IOException e) {
+            return; // offline, and said so
+        } finally {
+            writeLock.unlock();
+        }
+        if (config.flushMode() == FlushMode.OS) {
+            flushQuietly();
+        }
+    }
+
+    /**
+     * Under writeLock: the work of every roll not yet finished. Retention and close call it first,
+     * so that a snapshot retention relies on (the one at the first segment kept) is on disk before
+     * segments go. A roll that a truncation came after is skipped: its segment may be active again
+     * (the next roll or close writes its indexes) and its snapshot may describe records that are
+     * gone. A missing index or snapshot (a crash before this ran) costs a rebuild at the next open.
+     */
+    private void finishRollsLocked() throws IOException {
+        PendingRoll roll;
+        while ((roll = pendingRolls.poll()) != null) {
+            if (offlineReason != null || roll.truncationsAtRoll() != truncations
+                    || roll.segment().isDeleted()) {
+                continue;
+            }
+            try {
+                roll.segment().writeIndexes();
+                producers.writeSnapshot(roll.producerSnapshot(), false);
+            } catch (IOException | RuntimeException e) {
+                goOffline("writing the indexes of segment " + roll.segment().baseOffset, e);
+                throw asIoException(e);
+            }
+        }
     }
 
     // ---- truncation and retention ----
@@ -288,7 +361,9 @@ public final class PartitionLog implements AutoCloseable {
             logEndOffset = last.nextOffset();
             epochs.truncateFromEnd(logEndOffset);
             producers.rebuild(segments, logEndOffset);
-            advanceOrLowerRecoveryPoint(Math.min(recoveryPoint, logEndOffset));
+            if (lowerRecoveryPointForTruncation(logEndOffset)) {
+                writeCheckpoint(); // a crash must re-check whatever is written from the new end on
+            }
             groupCommit.truncatedTo(logEndOffset);
             LOG.info("[log {}] truncated to offset {} (was {}; {} bytes removed)", name, logEndOffset, before, removed);
         } catch (IOException | RuntimeException e) {
@@ -342,7 +417,10 @@ public final class PartitionLog implements AutoCloseable {
         logEndOffset = offset;
         epochs.clear();
         producers.clear(offset);
-        advanceOrLowerRecoveryPoint(offset);
+        lowerRecoveryPointForTruncation(offset);
+        synchronized (checkpointLock) {
+            recoveryPoint = offset; // the log is empty: nothing below its start needs recovery
+        }
         groupCommit.truncatedTo(offset);
         writeCheckpoint();
         LOG.info("[log {}] emptied and restarted at offset {}", name, offset);
@@ -365,6 +443,7 @@ public final class PartitionLog implements AutoCloseable {
             if (active.size() > 0 && active.nextOffset() <= highWatermark && expired(active, current, nowMs)) {
                 roll(nowMs); // an idle, expired active segment becomes deletable
             }
+            finishRollsLocked();
             LogSegment[] current0 = segments;
             long total = sizeInBytes();
             int deleted = 0;
@@ -440,7 +519,7 @@ public final class PartitionLog implements AutoCloseable {
 
     /** Under writeLock: takes a segment out of service; its files go after file.delete.delay.ms. */
     private void deleteSegment(LogSegment segment) throws IOException {
-        segment.markDeleted();
+        segment.markDeleted(env.files());
         long delayMs = config.fileDeleteDelayMs();
         Runnable delete = () -> {
             try {
@@ -469,6 +548,10 @@ public final class PartitionLog implements AutoCloseable {
         if (offlineReason != null) {
             throw new IOException("log " + name + " is offline: " + offlineReason);
         }
+        long startedIn;
+        synchronized (checkpointLock) {
+            startedIn = truncations;
+        }
         // Whatever is appended while this fsync runs is left for the next one, which starts as soon
         // as this one ends: appenders and fsyncs overlap (two cohorts), and the disk never idles.
         long target = logEndOffset;
@@ -489,9 +572,16 @@ public final class PartitionLog implements AutoCloseable {
             goOffline("flushing to disk", e);
             throw asIoException(e);
         }
-        advanceOrLowerRecoveryPoint(Math.max(recoveryPoint, target));
+        long durable;
+        synchronized (checkpointLock) {
+            if (truncations == startedIn) {
+                // The log cannot have shrunk below target without a truncation; min() is a guard.
+                recoveryPoint = Math.max(recoveryPoint, Math.min(target, logEndOffset));
+            }
+            durable = recoveryPoint;
+        }
         maybeWriteCheckpoint();
-        return target;
+        return durable;
     }
 
     private void flushQuietly() {
@@ -513,9 +603,16 @@ public final class PartitionLog implements AutoCloseable {
         }
     }
 
-    private void advanceOrLowerRecoveryPoint(long offset) {
+    /**
+     * Under writeLock: the log now ends at {@code endOffset}. Lowers the recovery point to it and
+     * starts a new truncation generation; returns whether the checkpoint on disk now claims more
+     * than the log holds.
+     */
+    private boolean lowerRecoveryPointForTruncation(long endOffset) {
         synchronized (checkpointLock) {
-            recoveryPoint = offset;
+            truncations++;
+            recoveryPoint = Math.min(recoveryPoint, endOffset);
+            return checkpointedRecoveryPoint > recoveryPoint;
         }
     }
 
@@ -531,9 +628,11 @@ public final class PartitionLog implements AutoCloseable {
     /** Writes "recoveryPoint logStartOffset" atomically. */
     private void writeCheckpoint() throws IOException {
         synchronized (checkpointLock) {
-            String text = recoveryPoint + " " + logStartOffset + "\n";
+            long point = recoveryPoint;
+            String text = point + " " + logStartOffset + "\n";
             Checkpoints.writeAtomically(dir.resolve(CHECKPOINT_FILE),
                     ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII)), true);
+            checkpointedRecoveryPoint = point;
             lastCheckpointMs = env.time().milliseconds();
         }
     }
@@ -670,6 +769,20 @@ public final class PartitionLog implements AutoCloseable {
         return recoveryPoint;
     }
 
+    /**
+     * Every offset below it is durable per the flush mode: fsynced with {@code flush.mode=group};
+     * the log end with {@code interval} and {@code os}, which count appends as durable once written
+     * (docs/STORAGE.md). A replica reports this, not its log end, as what it holds.
+     */
+    public long durableOffset() {
+        long end = logEndOffset;
+        if (config.flushMode() != FlushMode.GROUP) {
+            return end;
+        }
+        // Offsets below the log start hold nothing, so there is nothing there to lose.
+        return Math.max(logStartOffset, Math.min(groupCommit.durableOffset(), end));
+    }
+
     public long sizeInBytes() {
         long total = 0;
         for (LogSegment segment : segments) {
@@ -744,6 +857,7 @@ public final class PartitionLog implements AutoCloseable {
                 return;
             }
             try {
+                finishRollsLocked();
                 activeSegment().writeIndexes();
                 producers.takeSnapshot(true);
                 long durable = flushNow();

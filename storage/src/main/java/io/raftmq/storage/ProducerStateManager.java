@@ -275,8 +275,16 @@ final class ProducerStateManager {
 
     // ---- snapshots ----
 
+    /** The state at one offset, serialized for its snapshot file. */
+    record Snapshot(long offset, ByteBuffer bytes) {}
+
     /** Writes the state as the snapshot at {@link #mapEndOffset()}. */
     void takeSnapshot(boolean sync) throws IOException {
+        writeSnapshot(snapshot(), sync);
+    }
+
+    /** The state as the snapshot at {@link #mapEndOffset()}, in memory (no I/O). */
+    Snapshot snapshot() {
         int size = 16;
         for (ProducerEntry entry : producers.values()) {
             size += 11 + entry.batches.size() * 32;
@@ -295,7 +303,12 @@ final class ProducerStateManager {
         crc.update(out.array(), 0, out.position());
         out.putInt((int) crc.getValue());
         out.flip();
-        Checkpoints.writeAtomically(snapshotFile(mapEndOffset), out, sync);
+        return new Snapshot(mapEndOffset, out);
+    }
+
+    /** Writes a snapshot taken earlier; the caller makes sure it still describes the log. */
+    void writeSnapshot(Snapshot snapshot, boolean sync) throws IOException {
+        Checkpoints.writeAtomically(snapshotFile(snapshot.offset()), snapshot.bytes(), sync);
     }
 
     /** Loads the snapshot at {@code offset}; null when it was read, else what is wrong with it. */

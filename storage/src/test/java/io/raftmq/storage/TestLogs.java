@@ -11,12 +11,16 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -24,10 +28,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class TestLogs {
     private TestLogs() {}
 
+    static final String SCHEDULER_THREAD = "test-log-scheduler";
+
     /** An environment whose channels count fsyncs and can be told to fail. */
     static final class Env implements AutoCloseable {
         final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
-            Thread t = new Thread(r, "test-log-scheduler");
+            Thread t = new Thread(r, SCHEDULER_THREAD);
             t.setDaemon(true);
             return t;
         });
@@ -35,11 +41,17 @@ final class TestLogs {
         final AtomicBoolean failWrites = new AtomicBoolean();
         final AtomicBoolean failForces = new AtomicBoolean();
         final List<IOException> offline = new CopyOnWriteArrayList<>();
+        /** Directories fsynced (through the environment's file opener), in order. */
+        final List<Path> directorySyncs = new CopyOnWriteArrayList<>();
+        /** While set, fsyncs on the scheduler's threads wait for it to open (a stalled disk); others pass. */
+        volatile CountDownLatch stallScheduledForces;
+        /** Released once each time a scheduler fsync starts waiting on {@link #stallScheduledForces}. */
+        final Semaphore stalledForces = new Semaphore(0);
         final LogEnvironment environment;
 
         Env(Time time) {
             environment = new LogEnvironment(time, scheduler, (dir, cause) -> offline.add(cause),
-                    (path, options) -> new FaultyChannel(FileChannel.open(path, options), this));
+                    (path, options) -> new FaultyChannel(FileChannel.open(path, options), this, path));
         }
 
         @Override
@@ -99,10 +111,14 @@ final class TestLogs {
     static final class FaultyChannel extends FileChannel {
         private final FileChannel delegate;
         private final Env env;
+        private final boolean directory;
+        private final Path path;
 
-        FaultyChannel(FileChannel delegate, Env env) {
+        FaultyChannel(FileChannel delegate, Env env, Path path) {
             this.delegate = delegate;
             this.env = env;
+            this.path = path;
+            this.directory = Files.isDirectory(path);
         }
 
         private void maybeFailWrite() throws IOException {
@@ -158,10 +174,24 @@ final class TestLogs {
 
         @Override
         public void force(boolean metaData) throws IOException {
+            CountDownLatch stall = env.stallScheduledForces;
+            if (stall != null && Thread.currentThread().getName().startsWith(SCHEDULER_THREAD)) {
+                env.stalledForces.release();
+                try {
+                    stall.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while stalled", e);
+                }
+            }
             if (env.failForces.get()) {
                 throw new IOException("injected fsync failure");
             }
-            env.forces.incrementAndGet();
+            if (directory) {
+                env.directorySyncs.add(path);
+            } else {
+                env.forces.incrementAndGet();
+            }
             delegate.force(metaData);
         }
 

@@ -12,6 +12,7 @@ import io.raftmq.protocol.controller.RegisterBrokerResponse;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -33,6 +34,13 @@ import org.slf4j.LoggerFactory;
  *   any -(STALE_BROKER_EPOCH: another process holds this broker id)-> STOPPED (fault)
  * </pre>
  *
+ * <p>It also keeps the broker's {@link BrokerLease}: every answered registration or heartbeat
+ * renews it from the time it was sent. When the lease runs out (no answer for the session timeout
+ * minus the margin: the broker is cut off from the controller, or was paused) the {@link
+ * LeaseListener} hears {@code leaseExpired}, and the broker stops acting as leader before the
+ * controller fences it; the first answer after that brings {@code leaseRenewed} with the metadata
+ * offset the controller had then, from which the broker may lead again.
+ *
  * <p>When a connection of its {@link ControllerClient} breaks, it heartbeats at once rather than at
  * the next interval: the active controller fences a broker whose heartbeat connection closed unless
  * it heartbeats again within {@code broker.connection.loss.grace.ms}, so a live broker reconnects
@@ -40,7 +48,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: all state is owned by the manager's scheduler thread ("broker-lifecycle-N"); public
  * methods enqueue or read volatile views. One heartbeat is in flight at a time, and at most one is
- * scheduled.
+ * scheduled; likewise one lease check.
  */
 public final class BrokerLifecycleManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerLifecycleManager.class);
@@ -48,11 +56,28 @@ public final class BrokerLifecycleManager implements AutoCloseable {
     public enum State { REGISTERING, FENCED, RUNNING, SHUTTING_DOWN, STOPPED }
 
     /**
+     * Told when the broker's lease ends and when it is renewed after that, on the lifecycle
+     * thread: implementations only enqueue.
+     */
+    public interface LeaseListener {
+        /** No answer from the controller for the lease's duration: stop acting as leader. */
+        void leaseExpired(long silentMs);
+
+        /**
+         * The controller answered again after the lease had expired; the broker may lead again once
+         * its metadata has reached {@code metadataOffset}.
+         */
+        void leaseRenewed(long metadataOffset);
+    }
+
+    /**
      * @param heartbeatIntervalMs time between heartbeats
      * @param sessionTimeoutMs the controller's session timeout; a heartbeat call gives up after it
+     * @param leaseMarginMs how much earlier than the controller's session timeout the broker's
+     *     lease ends (see {@link BrokerLease})
      */
     public record Options(int brokerId, UUID incarnationId, List<Endpoint> endpoints, String rack,
-            long heartbeatIntervalMs, long sessionTimeoutMs) {
+            long heartbeatIntervalMs, long sessionTimeoutMs, long leaseMarginMs) {
         public Options {
             endpoints = List.copyOf(endpoints);
         }
@@ -64,6 +89,8 @@ public final class BrokerLifecycleManager implements AutoCloseable {
     private final Time time;
     private final FaultHandler faultHandler;
     private final ScheduledExecutorService scheduler;
+    private final BrokerLease lease;
+    private final List<LeaseListener> leaseListeners = new CopyOnWriteArrayList<>();
 
     // Owned by the scheduler thread; volatile for readers.
     private volatile State state = State.REGISTERING;
@@ -71,6 +98,9 @@ public final class BrokerLifecycleManager implements AutoCloseable {
     private boolean heartbeatInFlight;
     private ScheduledFuture<?> nextHeartbeat;
     private boolean wantShutDown;
+    private ScheduledFuture<?> leaseCheck;
+    /** Whether listeners were told the lease expired and not yet that it was renewed. */
+    private boolean leaseExpired;
     private final CompletableFuture<Long> registered = new CompletableFuture<>();
     private final CompletableFuture<Void> unfenced = new CompletableFuture<>();
     private final CompletableFuture<Void> shutDown = new CompletableFuture<>();
@@ -82,6 +112,7 @@ public final class BrokerLifecycleManager implements AutoCloseable {
         this.appliedMetadataOffset = appliedMetadataOffset;
         this.time = time;
         this.faultHandler = faultHandler;
+        this.lease = BrokerLease.of(options.sessionTimeoutMs(), options.leaseMarginMs());
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "broker-lifecycle-" + options.brokerId());
             t.setDaemon(true);
@@ -96,6 +127,16 @@ public final class BrokerLifecycleManager implements AutoCloseable {
 
     public State state() {
         return state;
+    }
+
+    /** This broker's lease: whether it may act as leader now. */
+    public BrokerLease lease() {
+        return lease;
+    }
+
+    /** Adds a listener for the lease's expiry and renewal; add it before {@link #start()}. */
+    public void addLeaseListener(LeaseListener listener) {
+        leaseListeners.add(listener);
     }
 
     /** The broker epoch of the current registration, -1 before it registered. */
@@ -165,16 +206,18 @@ public final class BrokerLifecycleManager implements AutoCloseable {
         if (state == State.STOPPED) {
             return;
         }
+        long sentMs = time.monotonicMs();
         RegisterBrokerRequest request = RegisterBrokerRequest.newBuilder()
                 .setBrokerId(options.brokerId())
                 .setIncarnationId(Uuids.toProto(options.incarnationId()))
                 .addAllEndpoints(options.endpoints())
                 .setRack(options.rack() == null ? "" : options.rack())
                 .build();
-        client.registerBroker(request).whenComplete((response, error) -> run(() -> registered(response, error)));
+        client.registerBroker(request).whenComplete((response, error) -> run(() -> registered(sentMs, response,
+                error)));
     }
 
-    private void registered(RegisterBrokerResponse response, Throwable error) {
+    private void registered(long sentMs, RegisterBrokerResponse response, Throwable error) {
         if (state == State.STOPPED) {
             return;
         }
@@ -186,6 +229,8 @@ public final class BrokerLifecycleManager implements AutoCloseable {
             return;
         }
         brokerEpoch = response.getBrokerEpoch();
+        // The registration starts the controller's session for this broker, as a heartbeat does.
+        renewLease(sentMs, response.getRegistrationOffset());
         LOG.info("[broker {}] registered at epoch {} (registration offset {})", options.brokerId(), brokerEpoch,
                 response.getRegistrationOffset());
         changeState(wantShutDown ? State.SHUTTING_DOWN : State.FENCED, "registered");
@@ -259,6 +304,7 @@ public final class BrokerLifecycleManager implements AutoCloseable {
             scheduleHeartbeat(nextInMs);
             return;
         }
+        renewLease(sentMs, response.getMetadataOffset());
         if (response.getShouldShutDown()) {
             changeState(State.STOPPED, "the controller moved every leadership away");
             shutDown.complete(null);
@@ -273,6 +319,45 @@ public final class BrokerLifecycleManager implements AutoCloseable {
             }
         }
         scheduleHeartbeat(nextInMs);
+    }
+
+    /** The controller answered a request sent at {@code sentMs}; its committed offset was {@code metadataOffset}. */
+    private void renewLease(long sentMs, long metadataOffset) {
+        lease.renew(sentMs);
+        long nowMs = time.monotonicMs();
+        if (!lease.isHeld(nowMs)) {
+            return; // answered too late to count: the lease stays as it was
+        }
+        if (leaseExpired) {
+            leaseExpired = false;
+            LOG.info("[broker {}] the controller answered again (metadata offset {}); leading again once metadata"
+                    + " reaches it", options.brokerId(), metadataOffset);
+            leaseListeners.forEach(l -> l.leaseRenewed(metadataOffset));
+        }
+        if (leaseCheck == null) {
+            leaseCheck = schedule(this::checkLease, lease.expiresAtMs() - nowMs);
+        }
+    }
+
+    /** Runs when the lease may have ended; follows the end while answers keep moving it. */
+    private void checkLease() {
+        leaseCheck = null;
+        if (state == State.STOPPED) {
+            return;
+        }
+        long nowMs = time.monotonicMs();
+        if (lease.isHeld(nowMs)) {
+            leaseCheck = schedule(this::checkLease, lease.expiresAtMs() - nowMs);
+            return;
+        }
+        if (!leaseExpired) {
+            leaseExpired = true;
+            long silentMs = nowMs - (lease.expiresAtMs() - lease.durationMs());
+            LOG.info("[broker {}] no answer from the controller to anything sent in the last {} ms (lease {} ms,"
+                    + " session {} ms); acting as leader of nothing until it answers", options.brokerId(),
+                    silentMs, lease.durationMs(), options.sessionTimeoutMs());
+            leaseListeners.forEach(l -> l.leaseExpired(silentMs));
+        }
     }
 
     private void changeState(State next, String why) {

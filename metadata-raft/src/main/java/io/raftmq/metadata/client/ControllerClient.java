@@ -1,5 +1,6 @@
 package io.raftmq.metadata.client;
 
+import io.grpc.ClientInterceptor;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -79,6 +80,7 @@ public final class ControllerClient implements AutoCloseable {
     }
 
     private final Options options;
+    private final List<ClientInterceptor> interceptors;
     private final Map<HostPort, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final List<Runnable> connectionLossListeners = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService retries;
@@ -87,7 +89,13 @@ public final class ControllerClient implements AutoCloseable {
     private volatile HostPort controller;
 
     public ControllerClient(Options options) {
+        this(options, List.of());
+    }
+
+    /** @param interceptors every call passes through these (a test's cut link) */
+    public ControllerClient(Options options, List<ClientInterceptor> interceptors) {
         this.options = options;
+        this.interceptors = List.copyOf(interceptors);
         this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "controller-client-retry");
             t.setDaemon(true);
@@ -284,6 +292,7 @@ public final class ControllerClient implements AutoCloseable {
                     .usePlaintext()
                     .keepAliveTime(10, TimeUnit.SECONDS)
                     .keepAliveTimeout(2, TimeUnit.SECONDS)
+                    .intercept(interceptors)
                     .build();
             watchConnectivity(channel, ConnectivityState.IDLE);
             return channel;

@@ -1,5 +1,6 @@
 package io.raftmq.metadata.client;
 
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
@@ -61,6 +62,7 @@ public final class MetadataWatcher implements AutoCloseable {
     }
 
     private final Options options;
+    private final List<ClientInterceptor> interceptors;
     private final Listener listener;
     private final FaultHandler faultHandler;
     private final Map<HostPort, ManagedChannel> channels = new ConcurrentHashMap<>();
@@ -89,7 +91,14 @@ public final class MetadataWatcher implements AutoCloseable {
      *     image cannot be trusted from then on
      */
     public MetadataWatcher(Options options, Listener listener, FaultHandler faultHandler) {
+        this(options, listener, faultHandler, List.of());
+    }
+
+    /** @param interceptors every call passes through these (a test's cut link) */
+    public MetadataWatcher(Options options, Listener listener, FaultHandler faultHandler,
+            List<ClientInterceptor> interceptors) {
         this.options = options;
+        this.interceptors = List.copyOf(interceptors);
         this.listener = listener;
         this.faultHandler = faultHandler;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -306,6 +315,7 @@ public final class MetadataWatcher implements AutoCloseable {
                 .keepAliveTime(1, TimeUnit.SECONDS)
                 .keepAliveTimeout(2, TimeUnit.SECONDS)
                 .keepAliveWithoutCalls(false)
+                .intercept(interceptors)
                 .build());
     }
 }

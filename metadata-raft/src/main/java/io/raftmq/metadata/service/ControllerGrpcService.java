@@ -112,7 +112,8 @@ public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBa
     @Override
     public void brokerHeartbeat(BrokerHeartbeatRequest request, StreamObserver<BrokerHeartbeatResponse> observer) {
         ClientConnection connection = ClientConnections.current();
-        respond("BrokerHeartbeat", controller.brokerHeartbeat(request, connection), observer, Committed::reply,
+        respond("BrokerHeartbeat", controller.brokerHeartbeat(request, connection), observer,
+                committed -> committed.reply().toBuilder().setMetadataOffset(committed.offset()).build(),
                 (error, hint) -> BrokerHeartbeatResponse.newBuilder()
                         .setError(error).setController(hint).setIsFenced(true).build());
     }

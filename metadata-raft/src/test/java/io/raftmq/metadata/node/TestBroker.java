@@ -30,7 +30,7 @@ public final class TestBroker implements AutoCloseable {
         Endpoint endpoint = Endpoint.newBuilder().setListener("grpc").setHost("127.0.0.1")
                 .setPort(40000 + brokerId).build();
         this.lifecycle = new BrokerLifecycleManager(new BrokerLifecycleManager.Options(brokerId, UUID.randomUUID(),
-                List.of(endpoint), "", heartbeatIntervalMs, sessionTimeoutMs), client,
+                List.of(endpoint), "", heartbeatIntervalMs, sessionTimeoutMs, heartbeatIntervalMs), client,
                 () -> watcher.image().offset(), Time.SYSTEM, faults);
     }
 
