@@ -22,16 +22,38 @@ import java.util.concurrent.TimeUnit;
  * Real raftmq node processes, started from the packaged jar ({@code target/raftmq-node.jar}), in
  * combined mode, on 127.0.0.1 ports chosen free at run time, each with its own data directory and
  * log file under {@code dir}. {@link #close()} stops every process it started, forcibly if need be;
- * {@link #dumpLogs()} prints each node's log (for a failed test).
+ * {@link #dumpLogs()} prints each node's log (for a failed test). A {@link Placement} may put the
+ * nodes elsewhere: each on its own address (a network namespace of its own, entered by a command
+ * prefix such as {@code ip netns exec NS}) or with its data directory on another file system.
  */
 public final class NodeProcessCluster implements AutoCloseable {
     /** The nodes' JVM options: a node that runs out of heap exits, as deployed nodes do. */
     static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-XX:CompileThresholdScaling=0.1", "-XX:+ExitOnOutOfMemoryError");
 
+    /** Where each node runs; the default is 127.0.0.1, no prefix, {@code dir/data-ID}. */
+    public interface Placement {
+        /** The address the node listens on and is reached at. */
+        default String host(int nodeId) {
+            return "127.0.0.1";
+        }
+
+        /** Words put before the java command line (e.g. {@code ip netns exec NS}); they must exec java. */
+        default List<String> commandPrefix(int nodeId) {
+            return List.of();
+        }
+
+        /** The node's data.dir; null for {@code dir/data-ID}. */
+        default Path dataDir(int nodeId) {
+            return null;
+        }
+    }
+
     /** One node: fixed ports and paths; its process while running. */
     public final class Node {
         public final int id;
+        public final String host;
+        public final Path dataDir;
         public final int grpcPort;
         public final int raftPort;
         public final int kafkaPort;
@@ -41,6 +63,9 @@ public final class NodeProcessCluster implements AutoCloseable {
 
         Node(int id) {
             this.id = id;
+            this.host = placement.host(id);
+            Path data = placement.dataDir(id);
+            this.dataDir = data != null ? data : dir.resolve("data-" + id);
             this.grpcPort = FreePorts.next();
             this.raftPort = FreePorts.next();
             this.kafkaPort = FreePorts.next();
@@ -49,11 +74,11 @@ public final class NodeProcessCluster implements AutoCloseable {
         }
 
         public HostPort address() {
-            return new HostPort("127.0.0.1", grpcPort);
+            return new HostPort(host, grpcPort);
         }
 
         public HostPort kafkaAddress() {
-            return new HostPort("127.0.0.1", kafkaPort);
+            return new HostPort(host, kafkaPort);
         }
 
         public boolean alive() {
@@ -66,7 +91,8 @@ public final class NodeProcessCluster implements AutoCloseable {
 
         /** Starts (or restarts) the node's JVM. */
         public void start() throws IOException {
-            List<String> command = new ArrayList<>(List.of(javaBinary()));
+            List<String> command = new ArrayList<>(placement.commandPrefix(id));
+            command.add(javaBinary());
             command.addAll(JVM_OPTIONS);
             command.addAll(List.of("-jar", jar.toString(), config.toString()));
             process = new ProcessBuilder(command)
@@ -108,6 +134,7 @@ public final class NodeProcessCluster implements AutoCloseable {
     }
 
     private final Path dir;
+    private final Placement placement;
     private final Path jar;
     private final List<Node> nodes = new ArrayList<>();
 
@@ -117,7 +144,16 @@ public final class NodeProcessCluster implements AutoCloseable {
 
     /** @param settings extra config lines (key=value) for every node */
     public NodeProcessCluster(int count, Path dir, List<String> settings) throws IOException {
+        this(count, dir, settings, new Placement() {});
+    }
+
+    /**
+     * @param settings extra config lines (key=value) for every node
+     * @param placement each node's address, command prefix and data directory
+     */
+    public NodeProcessCluster(int count, Path dir, List<String> settings, Placement placement) throws IOException {
         this.dir = dir;
+        this.placement = placement;
         String jarProperty = System.getProperty("raftmq.node.jar", "target/raftmq-node.jar");
         this.jar = Path.of(jarProperty).toAbsolutePath();
         if (!Files.isRegularFile(jar)) {
@@ -129,8 +165,8 @@ public final class NodeProcessCluster implements AutoCloseable {
         List<String> voters = new ArrayList<>();
         List<String> bootstrap = new ArrayList<>();
         for (Node n : nodes) {
-            voters.add(n.id + "@127.0.0.1:" + n.raftPort);
-            bootstrap.add("127.0.0.1:" + n.grpcPort);
+            voters.add(n.id + "@" + n.host + ":" + n.raftPort);
+            bootstrap.add(n.host + ":" + n.grpcPort);
         }
         // Extra settings for every node, e.g. -Draftmq.node.extraConfig=controller.max.election.delay.ms=150
         List<String> extra = List.of(System.getProperty("raftmq.node.extraConfig", "").split(";")).stream()
@@ -139,10 +175,10 @@ public final class NodeProcessCluster implements AutoCloseable {
             List<String> lines = new ArrayList<>(List.of(
                     "node.id=" + n.id,
                     "process.roles=broker,controller",
-                    "data.dir=" + dir.resolve("data-" + n.id),
-                    "grpc.listener=127.0.0.1:" + n.grpcPort,
+                    "data.dir=" + n.dataDir,
+                    "grpc.listener=" + n.host + ":" + n.grpcPort,
                     "http.listener=none",
-                    "kafka.listener=127.0.0.1:" + n.kafkaPort,
+                    "kafka.listener=" + n.host + ":" + n.kafkaPort,
                     "controller.quorum.voters=" + String.join(",", voters),
                     "controller.quorum.bootstrap.servers=" + String.join(",", bootstrap)));
             lines.addAll(settings);
