@@ -193,6 +193,11 @@ public final class Partition {
                     pendingIsr = null;
                 }
             }
+            if (transition == Transition.BECAME_LEADER) {
+                // A leader alone in its ISR exposes its durable log at once (as Kafka's makeLeader
+                // does), not only at the next append; with other members it waits for their fetches.
+                maybeAdvanceHighWatermark();
+            }
             return transition;
         } finally {
             lock.unlock();

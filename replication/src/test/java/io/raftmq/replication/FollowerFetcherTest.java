@@ -177,6 +177,8 @@ class FollowerFetcherTest {
 
     @Test
     void whileItsFsyncStallsAFollowerKeepsFetchingButReportsOnlyWhatIsDurable() throws Exception {
+        Partition p = follower(FAULTY, faulty);
+        // The disk stalls from here on (opening the log fsynced its directory).
         faulty.beforeForce = () -> {
             try {
                 disk.await();
@@ -184,7 +186,6 @@ class FollowerFetcherTest {
                 throw new IOException(e);
             }
         };
-        Partition p = follower(FAULTY, faulty);
         startFetcher(p);
         await().atMost(Duration.ofSeconds(10)).until(() -> p.log().logEndOffset() == 5);
 
@@ -199,11 +200,12 @@ class FollowerFetcherTest {
 
     @Test
     void aFollowerWhoseFsyncFailedNeverReportsTheRecordsItCouldNotFlush() throws Exception {
+        Partition healthy = follower(HEALTHY, FileOpenerOf.PLAIN);
+        Partition failing = follower(FAULTY, faulty);
+        // Every fsync fails from here on (opening the log fsynced its directory).
         faulty.beforeForce = () -> {
             throw new IOException("injected fsync failure");
         };
-        Partition healthy = follower(HEALTHY, FileOpenerOf.PLAIN);
-        Partition failing = follower(FAULTY, faulty);
         startFetcher(healthy, failing);
         await().atMost(Duration.ofSeconds(10)).until(() -> failing.log().isOffline());
         int seen = requests.size();

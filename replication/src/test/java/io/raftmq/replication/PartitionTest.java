@@ -170,6 +170,12 @@ class PartitionTest {
     void theHighWatermarkCountsOnlyWhatEachReplicaHasOnDisk() throws Exception {
         FaultyFiles files = new FaultyFiles();
         java.util.concurrent.CountDownLatch disk = new java.util.concurrent.CountDownLatch(1);
+        PartitionLog log = PartitionLog.open(dir.resolve("stalled").resolve(TP.toString()), LogConfig.defaults(),
+                new LogEnvironment(time, scheduler, (d, e) -> { }, files));
+        logs.add(log);
+        Partition leader = new Partition(TP, TOPIC_ID, 1, log);
+        leader.apply(assignment(1, 0, 0, List.of(1, 2), 1), time.monotonicMs());
+        // The disk stalls from here on (opening the log fsynced its directory).
         files.beforeForce = () -> {
             try {
                 disk.await();
@@ -177,11 +183,6 @@ class PartitionTest {
                 throw new java.io.IOException(e);
             }
         };
-        PartitionLog log = PartitionLog.open(dir.resolve("stalled").resolve(TP.toString()), LogConfig.defaults(),
-                new LogEnvironment(time, scheduler, (d, e) -> { }, files));
-        logs.add(log);
-        Partition leader = new Partition(TP, TOPIC_ID, 1, log);
-        leader.apply(assignment(1, 0, 0, List.of(1, 2), 1), time.monotonicMs());
         Partition.LeaderAppend a = leader.appendAsLeader(records(5), 1);
         assertTrue(a.error().isSuccess());
         try {
