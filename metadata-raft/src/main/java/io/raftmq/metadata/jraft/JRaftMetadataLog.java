@@ -19,7 +19,6 @@ import io.raftmq.protocol.metadata.MetadataBatch;
 import io.raftmq.protocol.metadata.MetadataRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -95,13 +94,13 @@ public final class JRaftMetadataLog implements MetadataLog {
     @Override
     public void start(MetadataLogListener listener) throws IOException {
         Path dir = options.dataDir();
-        Files.createDirectories(dir.resolve("log"));
-        Files.createDirectories(dir.resolve("raft_meta"));
-        Files.createDirectories(dir.resolve("snapshot"));
+        MetadataDirectories.createDurably(dir, MetadataDirectories.FSYNC);
 
         RaftOptions raftOptions = new RaftOptions();
         raftOptions.setMaxElectionDelayMs(options.maxElectionDelayMs());
         raftOptions.setSync(options.sync());
+        // With syncMeta JRaft fsyncs raft_meta's directory after each rename of the term and vote,
+        // before it answers a vote, and the snapshot directory after publishing a snapshot.
         raftOptions.setSyncMeta(options.sync());
 
         NodeOptions nodeOptions = new NodeOptions();
