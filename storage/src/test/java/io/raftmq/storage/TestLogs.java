@@ -1,16 +1,13 @@
 package io.raftmq.storage;
 
+import io.raftmq.common.HookedFileChannel;
 import io.raftmq.common.Time;
 import io.raftmq.protocol.record.CompressionType;
 import io.raftmq.protocol.record.RecordBatch;
 import io.raftmq.protocol.record.RecordBatchBuilder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.ReadableByteChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,7 +48,39 @@ final class TestLogs {
 
         Env(Time time) {
             environment = new LogEnvironment(time, scheduler, (dir, cause) -> offline.add(cause),
-                    (path, options) -> new FaultyChannel(FileChannel.open(path, options), this, path));
+                    (path, options) -> {
+                        boolean directory = Files.isDirectory(path);
+                        return new HookedFileChannel(FileChannel.open(path, options), this::beforeWrite,
+                                () -> beforeForce(path, directory));
+                    });
+        }
+
+        private void beforeWrite() throws IOException {
+            if (failWrites.get()) {
+                throw new IOException("injected write failure");
+            }
+        }
+
+        /** Stalls scheduler fsyncs while told to, fails fsyncs when told, and counts the rest. */
+        private void beforeForce(Path path, boolean directory) throws IOException {
+            CountDownLatch stall = stallScheduledForces;
+            if (stall != null && Thread.currentThread().getName().startsWith(SCHEDULER_THREAD)) {
+                stalledForces.release();
+                try {
+                    stall.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while stalled", e);
+                }
+            }
+            if (failForces.get()) {
+                throw new IOException("injected fsync failure");
+            }
+            if (directory) {
+                directorySyncs.add(path);
+            } else {
+                forces.incrementAndGet();
+            }
         }
 
         @Override
@@ -105,137 +134,6 @@ final class TestLogs {
             }
         }
         return out;
-    }
-
-    /** A FileChannel that delegates, counts fsyncs, and fails writes or fsyncs when told. */
-    static final class FaultyChannel extends FileChannel {
-        private final FileChannel delegate;
-        private final Env env;
-        private final boolean directory;
-        private final Path path;
-
-        FaultyChannel(FileChannel delegate, Env env, Path path) {
-            this.delegate = delegate;
-            this.env = env;
-            this.path = path;
-            this.directory = Files.isDirectory(path);
-        }
-
-        private void maybeFailWrite() throws IOException {
-            if (env.failWrites.get()) {
-                throw new IOException("injected write failure");
-            }
-        }
-
-        @Override
-        public int read(ByteBuffer dst) throws IOException {
-            return delegate.read(dst);
-        }
-
-        @Override
-        public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-            return delegate.read(dsts, offset, length);
-        }
-
-        @Override
-        public int write(ByteBuffer src) throws IOException {
-            maybeFailWrite();
-            return delegate.write(src);
-        }
-
-        @Override
-        public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-            maybeFailWrite();
-            return delegate.write(srcs, offset, length);
-        }
-
-        @Override
-        public long position() throws IOException {
-            return delegate.position();
-        }
-
-        @Override
-        public FileChannel position(long newPosition) throws IOException {
-            delegate.position(newPosition);
-            return this;
-        }
-
-        @Override
-        public long size() throws IOException {
-            return delegate.size();
-        }
-
-        @Override
-        public FileChannel truncate(long size) throws IOException {
-            maybeFailWrite();
-            delegate.truncate(size);
-            return this;
-        }
-
-        @Override
-        public void force(boolean metaData) throws IOException {
-            CountDownLatch stall = env.stallScheduledForces;
-            if (stall != null && Thread.currentThread().getName().startsWith(SCHEDULER_THREAD)) {
-                env.stalledForces.release();
-                try {
-                    stall.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted while stalled", e);
-                }
-            }
-            if (env.failForces.get()) {
-                throw new IOException("injected fsync failure");
-            }
-            if (directory) {
-                env.directorySyncs.add(path);
-            } else {
-                env.forces.incrementAndGet();
-            }
-            delegate.force(metaData);
-        }
-
-        @Override
-        public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
-            return delegate.transferTo(position, count, target);
-        }
-
-        @Override
-        public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
-            maybeFailWrite();
-            return delegate.transferFrom(src, position, count);
-        }
-
-        @Override
-        public int read(ByteBuffer dst, long position) throws IOException {
-            return delegate.read(dst, position);
-        }
-
-        @Override
-        public int write(ByteBuffer src, long position) throws IOException {
-            maybeFailWrite();
-            return delegate.write(src, position);
-        }
-
-        @Override
-        public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
-            return delegate.map(mode, position, size);
-        }
-
-        @Override
-        public FileLock lock(long position, long size, boolean shared) throws IOException {
-            return delegate.lock(position, size, shared);
-        }
-
-        @Override
-        public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-            return delegate.tryLock(position, size, shared);
-        }
-
-        @Override
-        protected void implCloseChannel() throws IOException {
-            delegate.close();
-        }
     }
 
 }
