@@ -33,7 +33,11 @@ import org.slf4j.LoggerFactory;
  * way a broker (or any process that is not a voter) follows the metadata log. When the stream
  * breaks it reconnects, to the announced active controller if known or else the next voter, and
  * resumes from the last offset it applied. When a new controller announces itself it moves there,
- * since the leader's applied state is the newest.
+ * since the leader's applied state is the newest. A stream that says nothing for {@code
+ * silenceTimeoutMs} (voters send a heartbeat every {@code MetadataWatchService.HEARTBEAT_INTERVAL_MS}
+ * while they are in touch with the quorum) is given up for another voter: a voter cut off from the
+ * quorum, or cut off from this watcher, would otherwise keep it on a state that no longer advances
+ * until TCP noticed, which under a network cut takes far longer than a failover.
  *
  * <p>Threads: stream callbacks arrive on gRPC threads and reconnects on the watcher's own thread;
  * all state is guarded by {@code this}, except the image, which readers take without a lock (a
@@ -54,10 +58,21 @@ public final class MetadataWatcher implements AutoCloseable {
      * @param watcherId who is watching (a broker id, or -1), for the voters' logs
      * @param voters gRPC addresses of the controller voters
      * @param reconnectBackoffMs wait before reconnecting after a broken stream
+     * @param silenceTimeoutMs a stream with no event for this long is given up for another voter
      */
-    public record Options(int watcherId, List<HostPort> voters, long reconnectBackoffMs) {
+    public record Options(int watcherId, List<HostPort> voters, long reconnectBackoffMs, long silenceTimeoutMs) {
+        /** Five missed voter heartbeats. */
+        public static final long DEFAULT_SILENCE_TIMEOUT_MS = 1_000;
+
         public Options {
             voters = List.copyOf(voters);
+            if (silenceTimeoutMs <= 0) {
+                throw new IllegalArgumentException("silenceTimeoutMs must be positive, got " + silenceTimeoutMs);
+            }
+        }
+
+        public Options(int watcherId, List<HostPort> voters, long reconnectBackoffMs) {
+            this(watcherId, voters, reconnectBackoffMs, DEFAULT_SILENCE_TIMEOUT_MS);
         }
     }
 
@@ -73,6 +88,10 @@ public final class MetadataWatcher implements AutoCloseable {
     // Guarded by this.
     private long generation;
     private HostPort target;
+    /** The voter last given up on (broken or silent stream): not asked first next time. */
+    private HostPort givenUp;
+    /** When (System.nanoTime) the current stream started or last said anything. */
+    private long lastHeardNanos;
     private int nextVoter;
     private ClientCallStreamObserver<WatchMetadataRequest> call;
     private final List<MetadataRecord> snapshotRecords = new ArrayList<>();
@@ -109,6 +128,23 @@ public final class MetadataWatcher implements AutoCloseable {
     }
 
     public synchronized void start() {
+        connect(null);
+        long checkMs = Math.max(1, options.silenceTimeoutMs() / 4);
+        scheduler.scheduleWithFixedDelay(this::checkSilence, checkMs, checkMs, TimeUnit.MILLISECONDS);
+    }
+
+    private synchronized void checkSilence() {
+        if (closed || target == null) {
+            return;
+        }
+        long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastHeardNanos);
+        if (silentMs < options.silenceTimeoutMs()) {
+            return;
+        }
+        LOG.info("[watcher {}] nothing from {} for {} ms (it is out of touch with the metadata quorum, or cut off"
+                + " from here); moving to another voter after offset {}", options.watcherId(), target, silentMs,
+                image.offset());
+        givenUp = target;
         connect(null);
     }
 
@@ -167,6 +203,7 @@ public final class MetadataWatcher implements AutoCloseable {
             call = null;
         }
         target = preferred != null ? preferred : pickVoter();
+        lastHeardNanos = System.nanoTime();
         snapshotRecords.clear();
         ManagedChannel channel = channel(target);
         channel.resetConnectBackoff();
@@ -192,6 +229,7 @@ public final class MetadataWatcher implements AutoCloseable {
             public void onNext(MetadataEvent event) {
                 synchronized (MetadataWatcher.this) {
                     if (gen == generation) {
+                        lastHeardNanos = System.nanoTime();
                         handle(event);
                     }
                 }
@@ -211,14 +249,36 @@ public final class MetadataWatcher implements AutoCloseable {
         });
     }
 
+    /** The announced controller first, then the voters in turn; never the one just given up on if another exists. */
     private HostPort pickVoter() {
         ControllerRegistration announced = image.controller();
         if (announced != null && nextVoter == 0) {
             nextVoter++;
-            return new HostPort(announced.endpoint().getHost(), announced.endpoint().getPort());
+            HostPort controller = new HostPort(announced.endpoint().getHost(), announced.endpoint().getPort());
+            if (!controller.equals(givenUp)) {
+                return controller;
+            }
         }
         List<HostPort> voters = options.voters();
-        return voters.get(Math.floorMod(nextVoter++, voters.size()));
+        HostPort next = voters.get(Math.floorMod(nextVoter++, voters.size()));
+        if (next.equals(givenUp) && voters.size() > 1) {
+            next = voters.get(Math.floorMod(nextVoter++, voters.size()));
+        }
+        return next;
+    }
+
+    /** Moves to the announced controller when streaming from another voter (the leader's state is the newest). */
+    private void followAnnouncedController() {
+        ControllerRegistration announced = image.controller();
+        if (announced == null) {
+            return;
+        }
+        HostPort controller = new HostPort(announced.endpoint().getHost(), announced.endpoint().getPort());
+        if (!controller.equals(target) && !controller.equals(givenUp)) {
+            LOG.info("[watcher {}] node {} is the active controller; following metadata from {}",
+                    options.watcherId(), announced.controllerId(), controller);
+            connect(controller);
+        }
     }
 
     private void handle(MetadataEvent event) {
@@ -237,6 +297,7 @@ public final class MetadataWatcher implements AutoCloseable {
                     }
                     snapshotRecords.clear();
                     publish(loaded, null);
+                    followAnnouncedController();
                 }
             }
             case BATCH -> {
@@ -258,15 +319,11 @@ public final class MetadataWatcher implements AutoCloseable {
                 publish(delta.apply(offset), delta);
                 ControllerRegistration after = image.controller();
                 if (after != null && !after.equals(before)) {
-                    HostPort announced = new HostPort(after.endpoint().getHost(), after.endpoint().getPort());
-                    if (!announced.equals(target)) {
-                        LOG.info("[watcher {}] node {} is the active controller; following metadata from {}",
-                                options.watcherId(), after.controllerId(), announced);
-                        connect(announced);
-                    }
+                    givenUp = null; // a new controller: worth asking whatever was given up on before
+                    followAnnouncedController();
                 }
             }
-            case EVENT_NOT_SET -> { }
+            case HEARTBEAT, EVENT_NOT_SET -> { }
         }
     }
 
@@ -296,6 +353,8 @@ public final class MetadataWatcher implements AutoCloseable {
                     options.watcherId(), from, why, image.offset());
             generation++; // ignore anything else this stream says
             call = null;
+            target = null; // no silence check until the next stream starts
+            givenUp = from;
         }
         try {
             scheduler.schedule(() -> {

@@ -11,15 +11,16 @@ import io.raftmq.metadata.loader.MetadataSubscriber;
 import io.raftmq.protocol.controller.CommittedBatch;
 import io.raftmq.protocol.controller.MetadataEvent;
 import io.raftmq.protocol.controller.SnapshotChunk;
+import io.raftmq.protocol.controller.WatchHeartbeat;
 import io.raftmq.protocol.controller.WatchMetadataRequest;
 import io.raftmq.protocol.metadata.MetadataRecord;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * past that its stream ends with RESOURCE_EXHAUSTED and it reconnects from its last offset. gRPC
  * flow control decides when to send (the stream's onReady).
  *
+ * <p>Liveness: every {@link #HEARTBEAT_INTERVAL_MS} a stream with nothing queued gets a heartbeat,
+ * but only while this voter knows the quorum's leader. A voter cut off from the quorum loses its
+ * leader within an election timeout and falls silent, and its watchers move to another voter
+ * ({@code MetadataWatcher}) instead of following a state that no longer advances.
+ *
  * <p>Threads: all watcher state is owned by one sender thread ("metadata-watch-N"); the apply
  * thread (commits) and gRPC threads (new streams, ready, cancel) only enqueue tasks on it.
  */
@@ -40,11 +46,13 @@ public final class MetadataWatchService implements MetadataSubscriber, AutoClose
     private static final Logger LOG = LoggerFactory.getLogger(MetadataWatchService.class);
     /** Records per snapshot chunk are added until the chunk reaches this many bytes. */
     static final int SNAPSHOT_CHUNK_BYTES = 512 * 1024;
+    /** How often an idle stream hears that this voter is still in touch with the quorum. */
+    public static final long HEARTBEAT_INTERVAL_MS = 200;
 
     private final int nodeId;
     private final MetadataLoader loader;
     private final int maxQueuedBatches;
-    private final ExecutorService sender;
+    private final ScheduledExecutorService sender;
     // Owned by the sender thread.
     private final Set<Watcher> watchers = new HashSet<>();
 
@@ -52,11 +60,13 @@ public final class MetadataWatchService implements MetadataSubscriber, AutoClose
         this.nodeId = nodeId;
         this.loader = loader;
         this.maxQueuedBatches = maxQueuedBatches;
-        this.sender = Executors.newSingleThreadExecutor(r -> {
+        this.sender = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "metadata-watch-" + nodeId);
             t.setDaemon(true);
             return t;
         });
+        sender.scheduleWithFixedDelay(this::heartbeat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_INTERVAL_MS,
+                TimeUnit.MILLISECONDS);
     }
 
     /** Starts a stream (any thread). */
@@ -128,6 +138,18 @@ public final class MetadataWatchService implements MetadataSubscriber, AutoClose
 
     // ---- sender thread ----
 
+    private void heartbeat() {
+        int quorumLeader = loader.leader().leaderId();
+        if (quorumLeader < 0 || watchers.isEmpty()) {
+            return; // out of touch with the quorum: say nothing, so that watchers move on
+        }
+        MetadataEvent event = MetadataEvent.newBuilder().setHeartbeat(WatchHeartbeat.newBuilder()
+                .setAppliedOffset(loader.image().offset()).setQuorumLeaderId(quorumLeader)).build();
+        for (Watcher watcher : List.copyOf(watchers)) {
+            watcher.sendHeartbeat(event);
+        }
+    }
+
     private void start(Watcher watcher, long fromOffset) {
         if (watcher.stream.isCancelled()) {
             return;
@@ -198,6 +220,13 @@ public final class MetadataWatchService implements MetadataSubscriber, AutoClose
             queuedBatches++;
             lastQueuedOffset = offset;
             drain();
+        }
+
+        void sendHeartbeat(MetadataEvent event) {
+            if (!ended && queue.isEmpty()) {
+                queue.add(event);
+                drain();
+            }
         }
 
         void drain() {
