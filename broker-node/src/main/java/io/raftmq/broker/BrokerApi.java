@@ -542,6 +542,16 @@ public final class BrokerApi {
     }
 
     /**
+     * FindCoordinator for a transactional id: there is no transaction coordinator, so the answer
+     * is the refusal a transactional producer gets everywhere here (TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+     * fatal to it at once, where COORDINATOR_NOT_AVAILABLE would have it retry until its timeout).
+     */
+    public static ApiError noTransactionCoordinator(String transactionalId) {
+        return ApiError.of(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "transactional id '%s': transactions are"
+                + " not supported, so there is no transaction coordinator", transactionalId);
+    }
+
+    /**
      * InitProducerId: a new id at epoch 0, whatever id and epoch the request names (as Kafka);
      * transactional ids refused (transactions are not supported).
      */

@@ -113,6 +113,10 @@ public final class BrokerConfig {
             "offsets.retention.check.interval.ms", 600_000L, 1, Long.MAX_VALUE, "How often each group coordinator"
                     + " looks for groups whose offsets expired.");
 
+    public static final ConfigKey<Integer> OFFSET_METADATA_MAX_BYTES = ConfigKey.ofInt("offset.metadata.max.bytes",
+            4096, 0, Integer.MAX_VALUE, "The longest metadata of one committed offset, in UTF-8 bytes; a longer one"
+                    + " is refused with OFFSET_METADATA_TOO_LARGE and not stored.");
+
     /** log.K for every topic-level log config K. */
     static final List<ConfigKey<?>> LOG_DEFAULT_KEYS = LogConfig.KEYS.stream()
             .<ConfigKey<?>>map(k -> k.renamed(LOG_DEFAULT_PREFIX + k.name(), "Default of the topic config " + k.name()
@@ -135,7 +139,7 @@ public final class BrokerConfig {
         keys.addAll(List.of(OFFSETS_TOPIC_NUM_PARTITIONS, OFFSETS_TOPIC_REPLICATION_FACTOR, OFFSETS_TOPIC_SEGMENT_BYTES,
                 OFFSETS_COMMIT_TIMEOUT_MS, OFFSETS_CHECKPOINT_MIN_RECORDS, GROUP_MIN_SESSION_TIMEOUT_MS,
                 GROUP_MAX_SESSION_TIMEOUT_MS, GROUP_INITIAL_REBALANCE_DELAY_MS, GROUP_MAX_SIZE,
-                OFFSETS_RETENTION_MINUTES, OFFSETS_RETENTION_CHECK_INTERVAL_MS));
+                OFFSETS_RETENTION_MINUTES, OFFSETS_RETENTION_CHECK_INTERVAL_MS, OFFSET_METADATA_MAX_BYTES));
         keys.add(QUEUED_MAX_REQUESTS);
         KEYS = List.copyOf(keys);
     }
@@ -200,7 +204,8 @@ public final class BrokerConfig {
                 config.get(OFFSETS_COMMIT_TIMEOUT_MS), config.get(OFFSETS_CHECKPOINT_MIN_RECORDS),
                 config.get(GROUP_MIN_SESSION_TIMEOUT_MS), config.get(GROUP_MAX_SESSION_TIMEOUT_MS),
                 config.get(GROUP_INITIAL_REBALANCE_DELAY_MS), config.get(GROUP_MAX_SIZE),
-                config.get(OFFSETS_RETENTION_MINUTES) * 60_000L, config.get(OFFSETS_RETENTION_CHECK_INTERVAL_MS));
+                config.get(OFFSETS_RETENTION_MINUTES) * 60_000L, config.get(OFFSETS_RETENTION_CHECK_INTERVAL_MS),
+                config.get(OFFSET_METADATA_MAX_BYTES));
         if (groupCoordinator.minSessionTimeoutMs() > groupCoordinator.maxSessionTimeoutMs()) {
             throw new ConfigException(GROUP_MIN_SESSION_TIMEOUT_MS.name(),
                     String.valueOf(groupCoordinator.minSessionTimeoutMs()), "must not exceed "

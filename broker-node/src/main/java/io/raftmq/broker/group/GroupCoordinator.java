@@ -18,6 +18,12 @@ import io.raftmq.protocol.broker.DescribedGroup;
 import io.raftmq.protocol.broker.FindCoordinatorResponse;
 import io.raftmq.protocol.broker.ListGroupsRequest;
 import io.raftmq.protocol.broker.ListGroupsResponse;
+import io.raftmq.protocol.broker.OffsetCommitRequest;
+import io.raftmq.protocol.broker.OffsetCommitResponse;
+import io.raftmq.protocol.broker.OffsetDeleteRequest;
+import io.raftmq.protocol.broker.OffsetDeleteResponse;
+import io.raftmq.protocol.broker.OffsetFetchRequest;
+import io.raftmq.protocol.broker.OffsetFetchResponse;
 import io.raftmq.protocol.common.ConfigEntry;
 import io.raftmq.protocol.common.Endpoint;
 import io.raftmq.protocol.common.ErrorCode;
@@ -58,6 +64,10 @@ import org.slf4j.LoggerFactory;
  *   ReplicaManager --stop leading (p)--> shard closed (waiting calls: NOT_COORDINATOR), dropped
  * </pre>
  *
+ * <p>Every group id a request names is checked first ({@link GroupIds}: INVALID_GROUP_ID). The
+ * public request methods are protocol-neutral: the gRPC service and the Kafka listener both call
+ * them, so a group is one group whichever protocol speaks to it.
+ *
  * <p>Requests for a group whose partition is not led here get NOT_COORDINATOR, and
  * COORDINATOR_LOAD_IN_PROGRESS while it loads, or while {@code queued.max.requests} requests
  * already wait for the loop (back-pressure: nothing of the request is queued; clients retry). A
@@ -80,6 +90,8 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
     static final String OFFSETS_TOPIC = GroupCoordinatorConfig.OFFSETS_TOPIC;
     /** Kafka's queued.max.requests default. */
     static final int DEFAULT_MAX_QUEUED_REQUESTS = 500;
+    /** Kafka's group type of every group here (the classic protocol; KIP-848's "consumer" is not served). */
+    static final String CLASSIC_GROUP_TYPE = "classic";
     /** How long FindCoordinator waits for __consumer_offsets to be created and known here. */
     static final long CREATE_TOPIC_WAIT_MS = 10_000;
 
@@ -272,6 +284,10 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
      */
     <R> CompletableFuture<R> onShard(String groupId, Function<ApiError, R> onError,
             BiConsumer<GroupShard, java.util.function.Consumer<R>> action) {
+        ApiError invalid = GroupIds.check(groupId);
+        if (invalid.isFailure()) {
+            return CompletableFuture.completedFuture(onError.apply(invalid));
+        }
         CompletableFuture<R> answer = new CompletableFuture<>();
         Queued queued = enqueueRequest(() -> {
             TopicImage topic = metadata.get().topic(OFFSETS_TOPIC);
@@ -321,18 +337,45 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
         maybeCheckpoint(partition, slot);
     }
 
-    CompletableFuture<ListGroupsResponse> listGroups(ListGroupsRequest request) {
+    /** Commits offsets (generation -1 with no member id: a consumer without membership). */
+    public CompletableFuture<OffsetCommitResponse> commitOffsets(OffsetCommitRequest request) {
+        return onShard(request.getGroupId(), e -> OffsetCommitResponse.newBuilder().setError(e.toProto()).build(),
+                (shard, respond) -> shard.offsets.commit(request, respond));
+    }
+
+    /** Committed offsets, once every earlier write of the group's partition has committed. */
+    public CompletableFuture<OffsetFetchResponse> fetchOffsets(OffsetFetchRequest request) {
+        return onShard(request.getGroupId(), e -> OffsetFetchResponse.newBuilder().setError(e.toProto()).build(),
+                (shard, respond) -> shard.offsets.fetch(request, respond));
+    }
+
+    /** Deletes committed offsets of topics no member of the group subscribes to. */
+    public CompletableFuture<OffsetDeleteResponse> deleteOffsets(OffsetDeleteRequest request) {
+        return onShard(request.getGroupId(), e -> OffsetDeleteResponse.newBuilder().setError(e.toProto()).build(),
+                (shard, respond) -> shard.offsets.deleteOffsets(request, respond));
+    }
+
+    /**
+     * The groups this broker coordinates now, in the states and of the types asked for (both
+     * case-insensitive; empty: all). Every group is of Kafka's type "classic".
+     */
+    public CompletableFuture<ListGroupsResponse> listGroups(ListGroupsRequest request) {
         Set<String> states = request.getStatesFilterList().stream().map(s -> s.toLowerCase(Locale.ROOT))
                 .collect(Collectors.toSet());
+        boolean classicAsked = request.getTypesFilterList().isEmpty() || request.getTypesFilterList().stream()
+                .anyMatch(CLASSIC_GROUP_TYPE::equalsIgnoreCase);
         CompletableFuture<ListGroupsResponse> answer = new CompletableFuture<>();
         Queued queued = enqueueRequest(() -> {
             ListGroupsResponse.Builder out = ListGroupsResponse.newBuilder().setError(ApiError.NONE.toProto());
-            slots.keySet().stream().sorted().forEach(p -> {
-                GroupShard shard = slots.get(p).shard;
-                if (shard != null) {
-                    out.addAllGroups(shard.listGroups(states));
-                }
-            });
+            if (classicAsked) {
+                slots.keySet().stream().sorted().forEach(p -> {
+                    GroupShard shard = slots.get(p).shard;
+                    if (shard != null) {
+                        shard.listGroups(states).forEach(g -> out.addGroups(g.toBuilder()
+                                .setGroupType(CLASSIC_GROUP_TYPE)));
+                    }
+                });
+            }
             answer.complete(out.build());
         });
         if (queued != Queued.QUEUED) {
@@ -356,7 +399,8 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
         });
     }
 
-    CompletableFuture<DeleteGroupsResponse> deleteGroups(DeleteGroupsRequest request) {
+    /** Deletes groups without members, with their offsets; an error per group. */
+    public CompletableFuture<DeleteGroupsResponse> deleteGroups(DeleteGroupsRequest request) {
         List<CompletableFuture<DeletedGroup>> each = new ArrayList<>();
         for (String groupId : request.getGroupIdsList()) {
             each.add(onShard(groupId, e -> DeletedGroup.newBuilder().setGroupId(groupId).setError(e.toProto())
@@ -371,14 +415,20 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
 
     // ---- FindCoordinator ----
 
-    CompletableFuture<FindCoordinatorResponse> findCoordinator(String groupId) {
-        if (groupId.isEmpty()) {
-            return CompletableFuture.completedFuture(findError(ApiError.of(ErrorCode.INVALID_GROUP_ID,
-                    "the group id is empty")));
+    /**
+     * The coordinator of {@code groupId}: the leader of its __consumer_offsets partition, named by
+     * its endpoint on {@code listener} ({@link BrokerRegistration#GRPC_LISTENER} or {@link
+     * BrokerRegistration#KAFKA_LISTENER}); COORDINATOR_NOT_AVAILABLE while there is none or it has
+     * no such endpoint. Creates __consumer_offsets on first use, once enough brokers are live.
+     */
+    public CompletableFuture<FindCoordinatorResponse> findCoordinator(String groupId, String listener) {
+        ApiError invalid = GroupIds.check(groupId);
+        if (invalid.isFailure()) {
+            return CompletableFuture.completedFuture(findError(invalid));
         }
         MetadataImage image = metadata.get();
         if (image.topic(OFFSETS_TOPIC) != null) {
-            return CompletableFuture.completedFuture(coordinatorOf(image, groupId));
+            return CompletableFuture.completedFuture(coordinatorOf(image, groupId, listener));
         }
         // As Kafka: never created with fewer replicas than asked for. Created with the brokers at
         // hand, it would keep that replication factor for good (nothing adds replicas later).
@@ -391,13 +441,13 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
         }
         return createOffsetsTopic(image)
                 .orTimeout(CREATE_TOPIC_WAIT_MS, TimeUnit.MILLISECONDS)
-                .handle((created, error) -> error == null ? coordinatorOf(created, groupId)
+                .handle((created, error) -> error == null ? coordinatorOf(created, groupId, listener)
                         : findError(ApiError.of(ErrorCode.COORDINATOR_NOT_AVAILABLE, "%s is being created: %s",
                                 OFFSETS_TOPIC, error instanceof java.util.concurrent.CompletionException
                                         && error.getCause() != null ? error.getCause() : error)));
     }
 
-    private FindCoordinatorResponse coordinatorOf(MetadataImage image, String groupId) {
+    private FindCoordinatorResponse coordinatorOf(MetadataImage image, String groupId, String listener) {
         TopicImage topic = image.topic(OFFSETS_TOPIC);
         if (topic == null || topic.numPartitions() == 0) {
             return findError(ApiError.of(ErrorCode.COORDINATOR_NOT_AVAILABLE, "%s is being created", OFFSETS_TOPIC));
@@ -405,10 +455,14 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
         int partition = partitionFor(groupId, topic.numPartitions());
         PartitionRegistration reg = topic.partition(partition);
         BrokerRegistration leader = reg.hasLeader() ? image.broker(reg.leader()) : null;
-        Endpoint endpoint = leader == null ? null : leader.endpoint(BrokerRegistration.GRPC_LISTENER).orElse(null);
-        if (endpoint == null) {
+        if (leader == null) {
             return findError(ApiError.of(ErrorCode.COORDINATOR_NOT_AVAILABLE, "partition %d of %s, which coordinates"
                     + " group '%s', has no leader right now", partition, OFFSETS_TOPIC, groupId));
+        }
+        Endpoint endpoint = leader.endpoint(listener).orElse(null);
+        if (endpoint == null) {
+            return findError(ApiError.of(ErrorCode.COORDINATOR_NOT_AVAILABLE, "broker %d, which coordinates group"
+                    + " '%s', has no %s listener", leader.id(), groupId, listener));
         }
         return FindCoordinatorResponse.newBuilder().setError(ApiError.NONE.toProto()).setNodeId(leader.id())
                 .setHost(endpoint.getHost()).setPort(endpoint.getPort()).build();

@@ -15,11 +15,12 @@ package io.raftmq.broker.group;
  * @param offsetsRetentionMs how long a group without members keeps its offsets after its newest
  *     commit and after it was found empty (offsets.retention.minutes); then it is deleted
  * @param offsetsRetentionCheckIntervalMs how often each coordinator looks for such groups
+ * @param offsetMetadataMaxBytes the longest metadata string of one committed offset, in UTF-8 bytes
  */
 public record GroupCoordinatorConfig(int offsetsTopicPartitions, int offsetsTopicReplicationFactor,
         int offsetsTopicSegmentBytes, int commitTimeoutMs, int checkpointMinRecords, int minSessionTimeoutMs,
         int maxSessionTimeoutMs, int initialRebalanceDelayMs, int maxGroupSize, long offsetsRetentionMs,
-        long offsetsRetentionCheckIntervalMs) {
+        long offsetsRetentionCheckIntervalMs, int offsetMetadataMaxBytes) {
 
     /** Kafka's name, so that tools that know it find it. */
     public static final String OFFSETS_TOPIC = "__consumer_offsets";

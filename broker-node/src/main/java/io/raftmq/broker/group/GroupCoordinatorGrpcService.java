@@ -10,6 +10,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.raftmq.common.ApiError;
+import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.protocol.broker.DeleteGroupsRequest;
 import io.raftmq.protocol.broker.DeleteGroupsResponse;
 import io.raftmq.protocol.broker.DescribeGroupsRequest;
@@ -27,6 +28,8 @@ import io.raftmq.protocol.broker.ListGroupsRequest;
 import io.raftmq.protocol.broker.ListGroupsResponse;
 import io.raftmq.protocol.broker.OffsetCommitRequest;
 import io.raftmq.protocol.broker.OffsetCommitResponse;
+import io.raftmq.protocol.broker.OffsetDeleteRequest;
+import io.raftmq.protocol.broker.OffsetDeleteResponse;
 import io.raftmq.protocol.broker.OffsetFetchRequest;
 import io.raftmq.protocol.broker.OffsetFetchResponse;
 import io.raftmq.protocol.broker.SyncGroupRequest;
@@ -71,7 +74,7 @@ final class GroupCoordinatorGrpcService extends GroupCoordinatorGrpc.GroupCoordi
 
     @Override
     public void findCoordinator(FindCoordinatorRequest request, StreamObserver<FindCoordinatorResponse> observer) {
-        reply(observer, coordinator.findCoordinator(request.getGroupId()),
+        reply(observer, coordinator.findCoordinator(request.getGroupId(), BrokerRegistration.GRPC_LISTENER),
                 e -> FindCoordinatorResponse.newBuilder().setError(e.toProto()).setNodeId(-1).build());
     }
 
@@ -111,16 +114,14 @@ final class GroupCoordinatorGrpcService extends GroupCoordinatorGrpc.GroupCoordi
     public void offsetCommit(OffsetCommitRequest request, StreamObserver<OffsetCommitResponse> observer) {
         Function<ApiError, OffsetCommitResponse> onError = e -> OffsetCommitResponse.newBuilder()
                 .setError(e.toProto()).build();
-        reply(observer, coordinator.onShard(request.getGroupId(), onError,
-                (shard, respond) -> shard.offsets.commit(request, respond)), onError);
+        reply(observer, coordinator.commitOffsets(request), onError);
     }
 
     @Override
     public void offsetFetch(OffsetFetchRequest request, StreamObserver<OffsetFetchResponse> observer) {
         Function<ApiError, OffsetFetchResponse> onError = e -> OffsetFetchResponse.newBuilder().setError(e.toProto())
                 .build();
-        reply(observer, coordinator.onShard(request.getGroupId(), onError,
-                (shard, respond) -> shard.offsets.fetch(request, respond)), onError);
+        reply(observer, coordinator.fetchOffsets(request), onError);
     }
 
     @Override
@@ -139,6 +140,12 @@ final class GroupCoordinatorGrpcService extends GroupCoordinatorGrpc.GroupCoordi
     public void deleteGroups(DeleteGroupsRequest request, StreamObserver<DeleteGroupsResponse> observer) {
         reply(observer, coordinator.deleteGroups(request),
                 e -> DeleteGroupsResponse.newBuilder().setError(e.toProto()).build());
+    }
+
+    @Override
+    public void offsetDelete(OffsetDeleteRequest request, StreamObserver<OffsetDeleteResponse> observer) {
+        reply(observer, coordinator.deleteOffsets(request),
+                e -> OffsetDeleteResponse.newBuilder().setError(e.toProto()).build());
     }
 
     /** Sends the answer when it is ready, unless the caller went away. */

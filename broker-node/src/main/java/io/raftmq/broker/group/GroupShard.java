@@ -74,7 +74,8 @@ final class GroupShard {
     final GroupCoordinatorConfig config;
     final Time time;
     private final Writer writer;
-    private final ToIntFunction<String> partitionCounts;
+    /** A topic's partition count in this broker's metadata, 0 when it has no such topic. */
+    final ToIntFunction<String> partitionCounts;
     private final Supplier<String> memberIdSuffixes;
     private final Map<String, PartitionAssignor> assignors = PartitionAssignor.known();
     final Map<String, ConsumerGroup> groups = new HashMap<>();
@@ -135,6 +136,11 @@ final class GroupShard {
                 ConsumerGroup group = groups.get(oc.groupId());
                 if (group != null) {
                     group.offsets.remove(oc.tp());
+                    // A group that only ever had commits ends with its last one (OffsetDelete), as
+                    // it would after a reload: nothing of it is left in the log.
+                    if (group.offsets.isEmpty() && group.members.isEmpty() && group.persisted == null) {
+                        groups.remove(oc.groupId());
+                    }
                 }
             } else {
                 groupOrNew(oc.groupId()).offsets.put(oc.tp(), oc.value());

@@ -10,6 +10,11 @@ import io.raftmq.protocol.broker.OffsetCommitRequest;
 import io.raftmq.protocol.broker.OffsetCommitResponse;
 import io.raftmq.protocol.broker.OffsetCommitTopic;
 import io.raftmq.protocol.broker.OffsetCommitTopicResponse;
+import io.raftmq.protocol.broker.OffsetDeletePartitionResponse;
+import io.raftmq.protocol.broker.OffsetDeleteRequest;
+import io.raftmq.protocol.broker.OffsetDeleteResponse;
+import io.raftmq.protocol.broker.OffsetDeleteTopic;
+import io.raftmq.protocol.broker.OffsetDeleteTopicResponse;
 import io.raftmq.protocol.broker.OffsetFetchPartitionResponse;
 import io.raftmq.protocol.broker.OffsetFetchRequest;
 import io.raftmq.protocol.broker.OffsetFetchResponse;
@@ -19,26 +24,35 @@ import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.group.OffsetCommitValue;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * OffsetCommit, OffsetFetch and DeleteGroups of one {@link GroupShard}, on its state and its
- * thread. Kafka's rules: a commit with generation -1 and no member id is allowed only while the
- * group has no members (consumers that assign partitions themselves); otherwise it must come from
- * a member of the current generation, and not while the group waits for that generation's
- * assignment to be stored (REBALANCE_IN_PROGRESS). A commit counts as a heartbeat. Groups without
- * members expire with their offsets after offsets.retention.minutes ({@link #expireOffsets}).
+ * OffsetCommit, OffsetFetch, OffsetDelete and DeleteGroups of one {@link GroupShard}, on its state
+ * and its thread. Kafka's rules: a commit with generation -1 and no member id is allowed only while
+ * the group has no members (consumers that assign partitions themselves); otherwise it must come
+ * from a member of the current generation, and not while the group waits for that generation's
+ * assignment to be stored (REBALANCE_IN_PROGRESS). A commit counts as a heartbeat. Each partition
+ * of a commit must exist in this broker's metadata (UNKNOWN_TOPIC_OR_PARTITION) and carry at most
+ * offset.metadata.max.bytes of metadata (OFFSET_METADATA_TOO_LARGE); such a partition is answered
+ * with its error and nothing of it is stored, the others are committed. OffsetDelete removes the
+ * offsets of topics no member subscribes to (GROUP_SUBSCRIBED_TO_TOPIC for the others). Groups
+ * without members expire with their offsets after offsets.retention.minutes ({@link
+ * #expireOffsets}). Group ids are checked by the coordinator before a request reaches a shard
+ * ({@link GroupIds}).
  */
 final class OffsetsAndAdmin {
     private static final Logger LOG = LoggerFactory.getLogger(OffsetsAndAdmin.class);
-    /** Kafka's offset.metadata.max.bytes default. */
-    static final int MAX_METADATA_BYTES = 4096;
+    /** The protocol type of consumers' groups, whose members' subscriptions are known here. */
+    private static final String CONSUMER_PROTOCOL_TYPE = "consumer";
 
     private final GroupShard shard;
 
@@ -48,8 +62,7 @@ final class OffsetsAndAdmin {
 
     void commit(OffsetCommitRequest req, Consumer<OffsetCommitResponse> respond) {
         String groupId = req.getGroupId();
-        ApiError check = groupId.isEmpty() ? ApiError.of(ErrorCode.INVALID_GROUP_ID, "the group id is empty")
-                : checkCommitter(req);
+        ApiError check = checkCommitter(req);
         if (check.isFailure()) {
             respond.accept(answer(req, check, Map.of(), check));
             return;
@@ -57,17 +70,21 @@ final class OffsetsAndAdmin {
         long nowMs = shard.time.milliseconds();
         List<CoordinatorRecord> records = new ArrayList<>();
         Map<TopicPartition, ApiError> invalid = new TreeMap<>(OffsetsAndAdmin::compare);
+        int maxMetadataBytes = shard.config.offsetMetadataMaxBytes();
         for (OffsetCommitTopic t : req.getTopicsList()) {
             for (OffsetCommitPartition p : t.getPartitionsList()) {
                 TopicPartition tp = new TopicPartition(t.getName(), p.getPartition());
-                if (p.getCommittedOffset() < 0) {
+                ApiError exists = checkExists(tp);
+                int metadataBytes = p.getMetadata().getBytes(StandardCharsets.UTF_8).length;
+                if (exists.isFailure()) {
+                    invalid.put(tp, exists);
+                } else if (p.getCommittedOffset() < 0) {
                     invalid.put(tp, ApiError.of(ErrorCode.INVALID_REQUEST, "committed offset %d of %s is negative",
                             p.getCommittedOffset(), tp));
-                } else if (p.getMetadata().getBytes(StandardCharsets.UTF_8).length > MAX_METADATA_BYTES) {
-                    invalid.put(tp, ApiError.of(ErrorCode.INVALID_COMMIT_OFFSET_SIZE, "metadata of the commit of %s"
-                            + " is over %d bytes", tp, MAX_METADATA_BYTES));
-                } else if (t.getName().isEmpty() || p.getPartition() < 0) {
-                    invalid.put(tp, ApiError.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "no such partition: %s", tp));
+                } else if (metadataBytes > maxMetadataBytes) {
+                    invalid.put(tp, ApiError.of(ErrorCode.OFFSET_METADATA_TOO_LARGE, "the metadata of the commit of"
+                            + " %s is %d bytes, more than offset.metadata.max.bytes=%d", tp, metadataBytes,
+                            maxMetadataBytes));
                 } else {
                     records.add(new CoordinatorRecord.OffsetCommit(groupId, tp, OffsetCommitValue.newBuilder()
                             .setCommittedOffset(p.getCommittedOffset())
@@ -131,13 +148,21 @@ final class OffsetsAndAdmin {
         return out.build();
     }
 
+    /** UNKNOWN_TOPIC_OR_PARTITION unless this broker's metadata has the partition (Kafka's rule). */
+    private ApiError checkExists(TopicPartition tp) {
+        int partitions = tp.topic().isEmpty() ? 0 : shard.partitionCounts.applyAsInt(tp.topic());
+        if (partitions <= 0) {
+            return ApiError.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '%s' does not exist", tp.topic());
+        }
+        if (tp.partition() < 0 || tp.partition() >= partitions) {
+            return ApiError.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '%s' has partitions 0..%d; there is no"
+                    + " partition %d", tp.topic(), partitions - 1, tp.partition());
+        }
+        return ApiError.NONE;
+    }
+
     /** Committed offsets as of every write before this call (answered once those committed). */
     void fetch(OffsetFetchRequest req, Consumer<OffsetFetchResponse> respond) {
-        if (req.getGroupId().isEmpty()) {
-            respond.accept(OffsetFetchResponse.newBuilder().setError(ApiError.of(ErrorCode.INVALID_GROUP_ID,
-                    "the group id is empty").toProto()).build());
-            return;
-        }
         shard.afterPendingWrites(() -> {
             if (shard.isClosed()) {
                 respond.accept(OffsetFetchResponse.newBuilder().setError(ApiError.of(ErrorCode.NOT_COORDINATOR,
@@ -248,6 +273,75 @@ final class OffsetsAndAdmin {
         if (error.isFailure()) {
             respond.accept(out.setError(error.toProto()).build());
         }
+    }
+
+    /**
+     * OffsetDelete (Kafka's rules): deletes the group's committed offsets of the partitions asked
+     * for, unless a member subscribes to the topic (GROUP_SUBSCRIBED_TO_TOPIC; its consumers still
+     * use them). A partition without a commit is answered NONE and writes nothing. The whole
+     * request is refused with GROUP_ID_NOT_FOUND for an unknown group, and NON_EMPTY_GROUP for a
+     * group with members whose protocol type is not "consumer" (what they use is unknown).
+     * Answered once the tombstones are committed.
+     */
+    void deleteOffsets(OffsetDeleteRequest req, Consumer<OffsetDeleteResponse> respond) {
+        String groupId = req.getGroupId();
+        ConsumerGroup group = shard.groups.get(groupId);
+        ApiError refused = ApiError.NONE;
+        if (group == null) {
+            refused = ApiError.of(ErrorCode.GROUP_ID_NOT_FOUND, "group '%s' does not exist", groupId);
+        } else if (!group.members.isEmpty() && !CONSUMER_PROTOCOL_TYPE.equals(group.protocolType)) {
+            refused = ApiError.of(ErrorCode.NON_EMPTY_GROUP, "group '%s' has %d member(s) of protocol type '%s',"
+                    + " whose subscriptions are unknown; its offsets can be deleted once it is empty", groupId,
+                    group.members.size(), group.protocolType);
+        }
+        if (refused.isFailure()) {
+            respond.accept(OffsetDeleteResponse.newBuilder().setError(refused.toProto()).build());
+            return;
+        }
+        Set<String> subscribed = group.subscribedTopics();
+        Map<TopicPartition, ApiError> refusedPartitions = new HashMap<>();
+        Set<TopicPartition> deleting = new TreeSet<>(OffsetsAndAdmin::compare);
+        for (OffsetDeleteTopic t : req.getTopicsList()) {
+            for (int partition : t.getPartitionsList()) {
+                TopicPartition tp = new TopicPartition(t.getName(), partition);
+                ApiError exists = checkExists(tp);
+                if (exists.isFailure()) {
+                    refusedPartitions.put(tp, exists);
+                } else if (subscribed.contains(t.getName())) {
+                    refusedPartitions.put(tp, ApiError.of(ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC, "a member of group"
+                            + " '%s' subscribes to topic '%s'; its offsets are kept", groupId, t.getName()));
+                } else if (group.offsets.containsKey(tp)) {
+                    deleting.add(tp);
+                }
+            }
+        }
+        if (deleting.isEmpty()) {
+            respond.accept(deleteAnswer(req, refusedPartitions, ApiError.NONE));
+            return;
+        }
+        List<CoordinatorRecord> tombstones = new ArrayList<>();
+        deleting.forEach(tp -> tombstones.add(new CoordinatorRecord.OffsetCommit(groupId, tp, null)));
+        ApiError error = shard.write(tombstones, committed -> respond.accept(deleteAnswer(req, refusedPartitions,
+                committed)));
+        if (error.isFailure()) {
+            respond.accept(deleteAnswer(req, refusedPartitions, error));
+        }
+    }
+
+    /** Every partition asked for: refused ones with their error, the rest with {@code written}. */
+    private static OffsetDeleteResponse deleteAnswer(OffsetDeleteRequest req, Map<TopicPartition, ApiError> refused,
+            ApiError written) {
+        OffsetDeleteResponse.Builder out = OffsetDeleteResponse.newBuilder().setError(ApiError.NONE.toProto());
+        for (OffsetDeleteTopic t : req.getTopicsList()) {
+            OffsetDeleteTopicResponse.Builder tr = OffsetDeleteTopicResponse.newBuilder().setName(t.getName());
+            for (int partition : t.getPartitionsList()) {
+                ApiError e = refused.getOrDefault(new TopicPartition(t.getName(), partition), written);
+                tr.addPartitions(OffsetDeletePartitionResponse.newBuilder().setPartition(partition)
+                        .setError(e.toProto()));
+            }
+            out.addTopics(tr);
+        }
+        return out.build();
     }
 
     static int compare(TopicPartition a, TopicPartition b) {

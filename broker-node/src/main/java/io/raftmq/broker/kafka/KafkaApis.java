@@ -1,6 +1,7 @@
 package io.raftmq.broker.kafka;
 
 import io.raftmq.broker.BrokerApi;
+import io.raftmq.broker.group.GroupCoordinator;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -17,8 +18,9 @@ import org.apache.kafka.common.protocol.ApiKeys;
  * translate Kafka's messages to the protocol-neutral {@link BrokerApi} and its answers back; they
  * decide nothing themselves.
  *
- * <p>Not served, so not advertised (a client that needs them fails as against a broker without
- * them, and nothing is written): transactions, consumer groups, ACLs, quotas, delegation tokens,
+ * <p>Consumer groups are served by this broker's {@link GroupCoordinator} (the same groups the
+ * SDK uses over gRPC). Not served, so not advertised (a client that needs them fails as against a
+ * broker without them, and nothing is written): transactions, ACLs, quotas, delegation tokens,
  * share groups, SASL, DeleteRecords, reassignments, the quorum and feature APIs.
  *
  * <p>Immutable apart from the fetch session cache, which is thread-safe; handlers are called on
@@ -28,7 +30,7 @@ public final class KafkaApis implements KafkaRequestHandler {
     private final Map<ApiKeys, Function<KafkaRequest, CompletableFuture<KafkaResponse>>> handlers;
     private final List<ApiVersion> apis;
 
-    public KafkaApis(BrokerApi api) {
+    public KafkaApis(BrokerApi api, GroupCoordinator groups) {
         MetadataHandler metadata = new MetadataHandler(api);
         ProduceHandler produce = new ProduceHandler(api);
         FetchHandler fetch = new FetchHandler(api, new FetchSessionCache(api.brokerId(),
@@ -37,6 +39,7 @@ public final class KafkaApis implements KafkaRequestHandler {
         TopicAdminHandler topics = new TopicAdminHandler(api);
         LeaderElectionHandler elections = new LeaderElectionHandler(api);
         ConfigsHandler configs = new ConfigsHandler(api);
+        GroupOffsetsHandler groupOffsets = new GroupOffsetsHandler(api, groups);
         Map<ApiKeys, Function<KafkaRequest, CompletableFuture<KafkaResponse>>> h = new EnumMap<>(ApiKeys.class);
         h.put(ApiKeys.METADATA, metadata::metadata);
         h.put(ApiKeys.DESCRIBE_CLUSTER, metadata::describeCluster);
@@ -53,6 +56,12 @@ public final class KafkaApis implements KafkaRequestHandler {
         h.put(ApiKeys.ALTER_CONFIGS, configs::alterConfigs);
         h.put(ApiKeys.INCREMENTAL_ALTER_CONFIGS, configs::incrementalAlterConfigs);
         h.put(ApiKeys.DESCRIBE_LOG_DIRS, configs::describeLogDirs);
+        h.put(ApiKeys.FIND_COORDINATOR, groupOffsets::findCoordinator);
+        h.put(ApiKeys.OFFSET_COMMIT, groupOffsets::offsetCommit);
+        h.put(ApiKeys.OFFSET_FETCH, groupOffsets::offsetFetch);
+        h.put(ApiKeys.OFFSET_DELETE, groupOffsets::offsetDelete);
+        h.put(ApiKeys.LIST_GROUPS, groupOffsets::listGroups);
+        h.put(ApiKeys.DELETE_GROUPS, groupOffsets::deleteGroups);
         this.handlers = Collections.unmodifiableMap(h);
         List<ApiVersion> list = new ArrayList<>();
         list.add(version(ApiKeys.API_VERSIONS)); // answered by the connection itself

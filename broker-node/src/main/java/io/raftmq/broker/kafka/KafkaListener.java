@@ -22,6 +22,7 @@ import io.netty.util.concurrent.FastThreadLocalThread;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.raftmq.broker.BrokerApi;
+import io.raftmq.broker.group.GroupCoordinator;
 import io.raftmq.common.Time;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -111,9 +112,9 @@ public final class KafkaListener implements AutoCloseable {
     private boolean started;
     private boolean closed;
 
-    /** The listener of a broker: every Kafka API of {@code api}'s broker ({@link KafkaApis}). */
-    public static KafkaListener forBroker(Options options, BrokerApi api) {
-        return new KafkaListener(options, new KafkaApis(api));
+    /** The listener of a broker: every Kafka API of {@code api}'s broker and its {@code groups} ({@link KafkaApis}). */
+    public static KafkaListener forBroker(Options options, BrokerApi api, GroupCoordinator groups) {
+        return new KafkaListener(options, new KafkaApis(api, groups));
     }
 
     /**

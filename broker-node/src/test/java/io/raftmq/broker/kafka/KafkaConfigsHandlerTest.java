@@ -60,7 +60,7 @@ class KafkaConfigsHandlerTest {
         cluster = new InProcessCluster(1, dir, Map.of("log.retention.ms", "3600000"));
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        wire = new KafkaWire(api());
+        wire = new KafkaWire(api(), cluster.node(1).broker().groupCoordinator());
     }
 
     @AfterAll

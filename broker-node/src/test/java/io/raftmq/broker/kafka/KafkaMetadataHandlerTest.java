@@ -56,7 +56,7 @@ class KafkaMetadataHandlerTest {
         cluster = new InProcessCluster(3, dir, Map.of());
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        wire = new KafkaWire(api());
+        wire = new KafkaWire(api(), cluster.node(1).broker().groupCoordinator());
         CreateTopicsRequestData create = new CreateTopicsRequestData().setTimeoutMs(30_000);
         create.topics().add(new CreateTopicsRequestData.CreatableTopic().setName("orders").setNumPartitions(3)
                 .setReplicationFactor((short) 3));

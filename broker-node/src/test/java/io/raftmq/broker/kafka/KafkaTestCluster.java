@@ -87,7 +87,7 @@ final class KafkaTestCluster implements ExtensionContext.Store.CloseableResource
 
     /** A new dispatcher (with its own fetch session cache) on node {@code node}. */
     KafkaApis apis(int node) {
-        return new KafkaApis(api(node));
+        return new KafkaApis(api(node), server(node).broker().groupCoordinator());
     }
 
     /** Creates the topic and waits until the leader of each partition serves it. */

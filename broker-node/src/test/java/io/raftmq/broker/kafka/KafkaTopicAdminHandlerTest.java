@@ -54,7 +54,7 @@ class KafkaTopicAdminHandlerTest {
         cluster = new InProcessCluster(1, dir, Map.of());
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        wire = new KafkaWire(api());
+        wire = new KafkaWire(api(), cluster.node(1).broker().groupCoordinator());
     }
 
     @AfterAll

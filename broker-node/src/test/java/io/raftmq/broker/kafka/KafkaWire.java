@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import io.raftmq.broker.BrokerApi;
+import io.raftmq.broker.group.GroupCoordinator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -36,9 +37,9 @@ final class KafkaWire {
 
     private final KafkaApis apis;
 
-    /** Calls every Kafka API of {@code api}'s broker. */
-    KafkaWire(BrokerApi api) {
-        this.apis = new KafkaApis(api);
+    /** Calls every Kafka API of {@code api}'s broker and its {@code groups}. */
+    KafkaWire(BrokerApi api, GroupCoordinator groups) {
+        this.apis = new KafkaApis(api, groups);
     }
 
     /** The answer to {@code body} sent at {@code version}, as the client parses it. */
