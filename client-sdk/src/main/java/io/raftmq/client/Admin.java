@@ -13,6 +13,11 @@ import io.raftmq.protocol.broker.ListedGroup;
 import io.raftmq.protocol.broker.MetadataRequest;
 import io.raftmq.protocol.broker.MetadataResponse;
 import io.raftmq.protocol.broker.OffsetFetchPartitionResponse;
+import io.raftmq.protocol.broker.OffsetDeletePartitionResponse;
+import io.raftmq.protocol.broker.OffsetDeleteRequest;
+import io.raftmq.protocol.broker.OffsetDeleteResponse;
+import io.raftmq.protocol.broker.OffsetDeleteTopic;
+import io.raftmq.protocol.broker.OffsetDeleteTopicResponse;
 import io.raftmq.protocol.broker.OffsetFetchRequest;
 import io.raftmq.protocol.broker.OffsetFetchResponse;
 import io.raftmq.protocol.broker.OffsetFetchTopicResponse;
@@ -416,6 +421,32 @@ public final class Admin implements AutoCloseable {
             for (DeletedGroup g : r.getGroupsList()) {
                 if (g.getError().getCode() != ErrorCode.NONE) {
                     throw Errors.exception(g.getError());
+                }
+            }
+        }
+    }
+
+    /**
+     * Deletes the group's committed offsets of {@code partitions}. A partition of a topic that a
+     * member of the group subscribes to keeps its offset (GROUP_SUBSCRIBED_TO_TOPIC); a partition
+     * without a commit is not an error.
+     *
+     * @throws GroupIdNotFoundException when the group does not exist
+     */
+    public void deleteConsumerGroupOffsets(String groupId, Collection<TopicPartition> partitions) {
+        Map<String, OffsetDeleteTopic.Builder> byTopic = new TreeMap<>();
+        for (TopicPartition tp : partitions) {
+            byTopic.computeIfAbsent(tp.topic(), t -> OffsetDeleteTopic.newBuilder().setName(t))
+                    .addPartitions(tp.partition());
+        }
+        OffsetDeleteRequest.Builder request = OffsetDeleteRequest.newBuilder().setGroupId(groupId);
+        byTopic.values().forEach(request::addTopics);
+        OffsetDeleteResponse r = coordinatorCall("OffsetDelete", groupId,
+                (b, t) -> channels.group(b, t).offsetDelete(request.build()), OffsetDeleteResponse::getError);
+        for (OffsetDeleteTopicResponse t : r.getTopicsList()) {
+            for (OffsetDeletePartitionResponse p : t.getPartitionsList()) {
+                if (p.getError().getCode() != ErrorCode.NONE) {
+                    throw Errors.exception(p.getError());
                 }
             }
         }
