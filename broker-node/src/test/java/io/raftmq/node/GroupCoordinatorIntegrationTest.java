@@ -143,6 +143,7 @@ class GroupCoordinatorIntegrationTest {
     @Test
     void committedOffsetsSurviveTheCoordinatorsNodeStopping() {
         String g = "survivor";
+        client.createTopic("orders", 4, 3, Map.of()); // commits name partitions that exist
         Map<Integer, Long> offsets = Map.of(0, 10L, 1, 20L, 2, 30L);
         // A consumer that assigns partitions itself: generation -1, no member id.
         assertEquals(ErrorCode.NONE, groups.commit(g, "", -1, "orders", offsets).getTopics(0).getPartitions(0)
@@ -169,6 +170,7 @@ class GroupCoordinatorIntegrationTest {
     @Test
     void checkpointsMoveTheLogStartOnEveryReplicaAndReplayStillGivesTheLatestCommits() {
         String g = "compacted";
+        client.createTopic("orders", 4, 3, Map.of()); // commits name partitions that exist
         Map<Integer, Long> last = new TreeMap<>();
         for (int i = 0; i < 60; i++) {
             assertEquals(ErrorCode.NONE, groups.commit(g, "", -1, "orders", Map.of(i % 3, (long) i)).getTopics(0)
