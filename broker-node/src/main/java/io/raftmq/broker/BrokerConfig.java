@@ -113,6 +113,14 @@ public final class BrokerConfig {
             "offsets.retention.check.interval.ms", 600_000L, 1, Long.MAX_VALUE, "How often each group coordinator"
                     + " looks for groups whose offsets expired.");
 
+    public static final ConfigKey<Integer> GROUP_CONSUMER_SESSION_TIMEOUT_MS = ConfigKey.ofInt(
+            "group.consumer.session.timeout.ms", GroupCoordinatorConfig.DEFAULT_CONSUMER_SESSION_TIMEOUT_MS, 1,
+            Integer.MAX_VALUE, "Consumer-protocol (group.protocol=consumer) groups: a member not heard from for"
+                    + " this long is removed and its partitions reassigned.");
+    public static final ConfigKey<Integer> GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS = ConfigKey.ofInt(
+            "group.consumer.heartbeat.interval.ms", GroupCoordinatorConfig.DEFAULT_CONSUMER_HEARTBEAT_INTERVAL_MS, 1,
+            Integer.MAX_VALUE, "Consumer-protocol groups: how often members are told to heartbeat.");
+
     /** log.K for every topic-level log config K. */
     static final List<ConfigKey<?>> LOG_DEFAULT_KEYS = LogConfig.KEYS.stream()
             .<ConfigKey<?>>map(k -> k.renamed(LOG_DEFAULT_PREFIX + k.name(), "Default of the topic config " + k.name()
@@ -137,6 +145,7 @@ public final class BrokerConfig {
                 GROUP_MAX_SESSION_TIMEOUT_MS, GROUP_INITIAL_REBALANCE_DELAY_MS, GROUP_MAX_SIZE,
                 OFFSETS_RETENTION_MINUTES, OFFSETS_RETENTION_CHECK_INTERVAL_MS));
         keys.add(QUEUED_MAX_REQUESTS);
+        keys.addAll(List.of(GROUP_CONSUMER_SESSION_TIMEOUT_MS, GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS));
         KEYS = List.copyOf(keys);
     }
 
@@ -200,7 +209,8 @@ public final class BrokerConfig {
                 config.get(OFFSETS_COMMIT_TIMEOUT_MS), config.get(OFFSETS_CHECKPOINT_MIN_RECORDS),
                 config.get(GROUP_MIN_SESSION_TIMEOUT_MS), config.get(GROUP_MAX_SESSION_TIMEOUT_MS),
                 config.get(GROUP_INITIAL_REBALANCE_DELAY_MS), config.get(GROUP_MAX_SIZE),
-                config.get(OFFSETS_RETENTION_MINUTES) * 60_000L, config.get(OFFSETS_RETENTION_CHECK_INTERVAL_MS));
+                config.get(OFFSETS_RETENTION_MINUTES) * 60_000L, config.get(OFFSETS_RETENTION_CHECK_INTERVAL_MS),
+                config.get(GROUP_CONSUMER_SESSION_TIMEOUT_MS), config.get(GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS));
         if (groupCoordinator.minSessionTimeoutMs() > groupCoordinator.maxSessionTimeoutMs()) {
             throw new ConfigException(GROUP_MIN_SESSION_TIMEOUT_MS.name(),
                     String.valueOf(groupCoordinator.minSessionTimeoutMs()), "must not exceed "

@@ -256,6 +256,7 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
 
     private GroupShard newShard(int partition, OffsetsPartitionLog log) {
         return new GroupShard(partition, brokerId, config, time, log, this::partitionCount,
+                () -> metadata.get().topics().stream().map(TopicImage::name).toList(),
                 () -> UUID.randomUUID().toString());
     }
 
@@ -319,6 +320,20 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
         }
         rescheduleTimer(partition, slot.shard);
         maybeCheckpoint(partition, slot);
+    }
+
+    // ---- consumer-protocol (KIP-848) groups ----
+
+    /** ConsumerGroupHeartbeat (any thread): answered on the loop once its records are committed. */
+    public CompletableFuture<ConsumerHeartbeatAnswer> consumerGroupHeartbeat(ConsumerHeartbeat heartbeat) {
+        return onShard(heartbeat.groupId(), e -> ConsumerHeartbeatAnswer.failed(e, heartbeat.memberId()),
+                (shard, respond) -> shard.consumerProtocol.heartbeat(heartbeat, respond));
+    }
+
+    /** ConsumerGroupDescribe of one group (any thread). */
+    public CompletableFuture<ConsumerGroupDescription> describeConsumerGroup(String groupId) {
+        return onShard(groupId, e -> ConsumerGroupDescription.failed(e, groupId),
+                (shard, respond) -> shard.consumerProtocol.describe(groupId, respond));
     }
 
     CompletableFuture<ListGroupsResponse> listGroups(ListGroupsRequest request) {

@@ -79,6 +79,8 @@ final class GroupShard {
     private final Map<String, PartitionAssignor> assignors = PartitionAssignor.known();
     final Map<String, ConsumerGroup> groups = new HashMap<>();
     final OffsetsAndAdmin offsets;
+    /** The consumer-protocol (KIP-848) groups of this partition. */
+    final ConsumerGroupHeartbeats consumerProtocol;
 
     private boolean loaded;
     private boolean closed;
@@ -97,6 +99,13 @@ final class GroupShard {
      */
     GroupShard(int partition, int coordinatorId, GroupCoordinatorConfig config, Time time, Writer writer,
             ToIntFunction<String> partitionCounts, Supplier<String> memberIdSuffixes) {
+        this(partition, coordinatorId, config, time, writer, partitionCounts, Set::of, memberIdSuffixes);
+    }
+
+    /** @param topicNames every topic name in this broker's metadata (consumer-protocol regex subscriptions) */
+    GroupShard(int partition, int coordinatorId, GroupCoordinatorConfig config, Time time, Writer writer,
+            ToIntFunction<String> partitionCounts, Supplier<? extends Collection<String>> topicNames,
+            Supplier<String> memberIdSuffixes) {
         this.partition = partition;
         this.coordinatorId = coordinatorId;
         this.logPrefix = "[broker " + coordinatorId + "] [" + GroupCoordinatorConfig.OFFSETS_TOPIC + "-" + partition
@@ -107,6 +116,7 @@ final class GroupShard {
         this.partitionCounts = partitionCounts;
         this.memberIdSuffixes = memberIdSuffixes;
         this.offsets = new OffsetsAndAdmin(this);
+        this.consumerProtocol = new ConsumerGroupHeartbeats(this, partitionCounts, topicNames, memberIdSuffixes);
     }
 
     // ---- loading and replay ----
@@ -130,6 +140,8 @@ final class GroupShard {
             } else {
                 groupOrNew(gm.groupId()).persisted = gm.value();
             }
+        } else if (record instanceof CoordinatorRecord.ConsumerProtocolRecord cp) {
+            consumerProtocol.replay(cp);
         } else if (record instanceof CoordinatorRecord.OffsetCommit oc) {
             if (oc.value() == null) {
                 ConsumerGroup group = groups.get(oc.groupId());
@@ -149,6 +161,7 @@ final class GroupShard {
             group.members.values().forEach(m -> m.heardFrom(nowMs));
             group.assignedPartitionCounts = partitionCountsOf(group.subscribedTopics());
         }
+        consumerProtocol.finishLoad(nowMs);
         nextRetentionCheckMs = nowMs + config.offsetsRetentionCheckIntervalMs();
         loaded = true;
     }
@@ -164,12 +177,13 @@ final class GroupShard {
                     .sorted(Map.Entry.comparingByKey(OffsetsAndAdmin::compare))
                     .forEach(e -> out.add(new CoordinatorRecord.OffsetCommit(group.groupId, e.getKey(), e.getValue())));
         }
+        out.addAll(consumerProtocol.checkpointRecords());
         return out;
     }
 
     /** How many keys a checkpoint would write. */
     int liveKeys() {
-        int n = 0;
+        int n = consumerProtocol.liveKeys();
         for (ConsumerGroup group : groups.values()) {
             n += (group.persisted != null ? 1 : 0) + group.offsets.size();
         }
@@ -227,6 +241,9 @@ final class GroupShard {
         String groupId = req.getGroupId();
         String memberId = req.getMemberId();
         ApiError invalid = validateJoin(req);
+        if (invalid.isSuccess()) {
+            invalid = consumerProtocol.refuseClassicJoin(groupId);
+        }
         if (invalid.isFailure()) {
             respond.accept(joinError(invalid, memberId));
             return;
@@ -595,6 +612,9 @@ final class GroupShard {
             nextRetentionCheckMs = nowMs + config.offsetsRetentionCheckIntervalMs();
             offsets.expireOffsets(time.milliseconds());
         }
+        if (loaded && !closed) {
+            consumerProtocol.poll(nowMs);
+        }
         for (ConsumerGroup group : new ArrayList<>(groups.values())) {
             if (group.is(State.PREPARING_REBALANCE) && nowMs >= group.rebalanceDeadlineMs) {
                 completeJoin(group, nowMs, group.initialDelay ? "initial rebalance delay over"
@@ -611,7 +631,8 @@ final class GroupShard {
     }
 
     long nextDeadlineMs() {
-        long next = loaded && !closed ? nextRetentionCheckMs : Long.MAX_VALUE;
+        long next = loaded && !closed ? Math.min(nextRetentionCheckMs, consumerProtocol.nextDeadlineMs())
+                : Long.MAX_VALUE;
         for (ConsumerGroup group : groups.values()) {
             if (group.is(State.PREPARING_REBALANCE)) {
                 next = Math.min(next, group.rebalanceDeadlineMs);
@@ -627,6 +648,7 @@ final class GroupShard {
 
     /** Metadata changed: groups whose subscribed topics changed partition count rebalance. */
     void onMetadataChanged() {
+        consumerProtocol.onMetadataChanged();
         long nowMs = time.monotonicMs();
         for (ConsumerGroup group : groups.values()) {
             if (!group.is(State.STABLE) && !group.is(State.COMPLETING_REBALANCE)) {
