@@ -1,6 +1,7 @@
 package io.raftmq.broker.kafka;
 
 import io.raftmq.broker.BrokerApi;
+import io.raftmq.broker.group.GroupCoordinator;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -18,7 +19,8 @@ import org.apache.kafka.common.protocol.ApiKeys;
  * decide nothing themselves.
  *
  * <p>Not served, so not advertised (a client that needs them fails as against a broker without
- * them, and nothing is written): transactions, consumer groups, ACLs, quotas, delegation tokens,
+ * them, and nothing is written): transactions, consumer groups (apart from KIP-848's
+ * ConsumerGroupHeartbeat and ConsumerGroupDescribe, {@link ConsumerGroupHandler}), ACLs, quotas, delegation tokens,
  * share groups, SASL, DeleteRecords, reassignments, the quorum and feature APIs.
  *
  * <p>Immutable apart from the fetch session cache, which is thread-safe; handlers are called on
@@ -29,6 +31,11 @@ public final class KafkaApis implements KafkaRequestHandler {
     private final List<ApiVersion> apis;
 
     public KafkaApis(BrokerApi api) {
+        this(api, null);
+    }
+
+    /** @param groups the broker's group coordinator; null serves no group APIs */
+    public KafkaApis(BrokerApi api, GroupCoordinator groups) {
         MetadataHandler metadata = new MetadataHandler(api);
         ProduceHandler produce = new ProduceHandler(api);
         FetchHandler fetch = new FetchHandler(api, new FetchSessionCache(api.brokerId(),
@@ -53,6 +60,11 @@ public final class KafkaApis implements KafkaRequestHandler {
         h.put(ApiKeys.ALTER_CONFIGS, configs::alterConfigs);
         h.put(ApiKeys.INCREMENTAL_ALTER_CONFIGS, configs::incrementalAlterConfigs);
         h.put(ApiKeys.DESCRIBE_LOG_DIRS, configs::describeLogDirs);
+        if (groups != null) {
+            ConsumerGroupHandler consumerGroups = new ConsumerGroupHandler(api, groups);
+            h.put(ApiKeys.CONSUMER_GROUP_HEARTBEAT, consumerGroups::heartbeat);
+            h.put(ApiKeys.CONSUMER_GROUP_DESCRIBE, consumerGroups::describe);
+        }
         this.handlers = Collections.unmodifiableMap(h);
         List<ApiVersion> list = new ArrayList<>();
         list.add(version(ApiKeys.API_VERSIONS)); // answered by the connection itself

@@ -116,6 +116,12 @@ public final class KafkaListener implements AutoCloseable {
         return new KafkaListener(options, new KafkaApis(api));
     }
 
+    /** A listener that also serves the group APIs of {@code groups}. */
+    public static KafkaListener forBroker(Options options, BrokerApi api,
+            io.raftmq.broker.group.GroupCoordinator groups) {
+        return new KafkaListener(options, new KafkaApis(api, groups));
+    }
+
     /**
      * Checks {@code handler.apis()} (once: it is constant) and builds nothing else; {@link #start}
      * binds.
