@@ -123,8 +123,9 @@ final class ConsumerGroupHeartbeats {
             view.remove(joining.replaced);
         }
         view.put(memberId, updated);
-        String why = before == null ? "member " + memberId + " joined"
-                : joining.replaced != null ? null
+        String why = joining.replaced != null ? (updated.subscriptionDiffers(joining.base) ? "static member "
+                + memberId + " replaced " + joining.replaced + " with another subscription" : null)
+                : before == null ? "member " + memberId + " joined"
                 : updated.subscriptionDiffers(before) ? "member " + memberId + " changed its subscription" : null;
         int targetEpoch = group.assignmentEpoch;
         SortedMap<String, SortedSet<Integer>> target = group.target(joining.replaced != null ? joining.replaced
