@@ -116,6 +116,13 @@ public final class BrokerConfig {
     public static final ConfigKey<Integer> OFFSET_METADATA_MAX_BYTES = ConfigKey.ofInt("offset.metadata.max.bytes",
             4096, 0, Integer.MAX_VALUE, "The longest metadata of one committed offset, in UTF-8 bytes; a longer one"
                     + " is refused with OFFSET_METADATA_TOO_LARGE and not stored.");
+    public static final ConfigKey<Integer> GROUP_CONSUMER_SESSION_TIMEOUT_MS = ConfigKey.ofInt(
+            "group.consumer.session.timeout.ms", GroupCoordinatorConfig.DEFAULT_CONSUMER_SESSION_TIMEOUT_MS, 1,
+            Integer.MAX_VALUE, "Consumer-protocol (group.protocol=consumer) groups: a member not heard from for"
+                    + " this long is removed and its partitions reassigned.");
+    public static final ConfigKey<Integer> GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS = ConfigKey.ofInt(
+            "group.consumer.heartbeat.interval.ms", GroupCoordinatorConfig.DEFAULT_CONSUMER_HEARTBEAT_INTERVAL_MS, 1,
+            Integer.MAX_VALUE, "Consumer-protocol groups: how often members are told to heartbeat.");
 
     /** log.K for every topic-level log config K. */
     static final List<ConfigKey<?>> LOG_DEFAULT_KEYS = LogConfig.KEYS.stream()
@@ -141,6 +148,7 @@ public final class BrokerConfig {
                 GROUP_MAX_SESSION_TIMEOUT_MS, GROUP_INITIAL_REBALANCE_DELAY_MS, GROUP_MAX_SIZE,
                 OFFSETS_RETENTION_MINUTES, OFFSETS_RETENTION_CHECK_INTERVAL_MS, OFFSET_METADATA_MAX_BYTES));
         keys.add(QUEUED_MAX_REQUESTS);
+        keys.addAll(List.of(GROUP_CONSUMER_SESSION_TIMEOUT_MS, GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS));
         KEYS = List.copyOf(keys);
     }
 
@@ -205,6 +213,7 @@ public final class BrokerConfig {
                 config.get(GROUP_MIN_SESSION_TIMEOUT_MS), config.get(GROUP_MAX_SESSION_TIMEOUT_MS),
                 config.get(GROUP_INITIAL_REBALANCE_DELAY_MS), config.get(GROUP_MAX_SIZE),
                 config.get(OFFSETS_RETENTION_MINUTES) * 60_000L, config.get(OFFSETS_RETENTION_CHECK_INTERVAL_MS),
+                config.get(GROUP_CONSUMER_SESSION_TIMEOUT_MS), config.get(GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS),
                 config.get(OFFSET_METADATA_MAX_BYTES));
         if (groupCoordinator.minSessionTimeoutMs() > groupCoordinator.maxSessionTimeoutMs()) {
             throw new ConfigException(GROUP_MIN_SESSION_TIMEOUT_MS.name(),

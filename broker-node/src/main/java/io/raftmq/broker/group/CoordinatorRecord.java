@@ -2,6 +2,13 @@ package io.raftmq.broker.group;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.raftmq.protocol.TopicPartition;
+import io.raftmq.protocol.group.ConsumerCurrentValue;
+import io.raftmq.protocol.group.ConsumerGroupKey;
+import io.raftmq.protocol.group.ConsumerGroupValue;
+import io.raftmq.protocol.group.ConsumerMemberKey;
+import io.raftmq.protocol.group.ConsumerMemberValue;
+import io.raftmq.protocol.group.ConsumerTargetEpochValue;
+import io.raftmq.protocol.group.ConsumerTargetValue;
 import io.raftmq.protocol.group.GroupMetadataKey;
 import io.raftmq.protocol.group.GroupMetadataValue;
 import io.raftmq.protocol.group.GroupRecordKey;
@@ -11,7 +18,9 @@ import io.raftmq.protocol.record.Record;
 
 /**
  * One record of __consumer_offsets, decoded ({@code group_records.proto}): an upsert of a group's
- * metadata or of one committed offset; a null value is a tombstone. Immutable.
+ * metadata or of one committed offset, or of one part of a consumer-protocol group (its epoch, a
+ * member's subscription, the target assignment's epoch, a member's target, a member's current
+ * assignment); a null value is a tombstone. Immutable.
  */
 sealed interface CoordinatorRecord {
 
@@ -51,6 +60,85 @@ sealed interface CoordinatorRecord {
         }
     }
 
+    /** A record of a consumer-protocol (KIP-848) group; {@link ConsumerGroupHeartbeats} replays these. */
+    sealed interface ConsumerProtocolRecord extends CoordinatorRecord {}
+
+    /** @param value null: the group is deleted */
+    record ConsumerGroupEpoch(String groupId, ConsumerGroupValue value) implements ConsumerProtocolRecord {
+        @Override
+        public byte[] keyBytes() {
+            return GroupRecordKey.newBuilder().setConsumerGroup(groupKey(groupId)).build().toByteArray();
+        }
+
+        @Override
+        public byte[] valueBytes() {
+            return value == null ? null : value.toByteArray();
+        }
+    }
+
+    /** @param value null: the member left or was fenced */
+    record ConsumerMember(String groupId, String memberId, ConsumerMemberValue value)
+            implements ConsumerProtocolRecord {
+        @Override
+        public byte[] keyBytes() {
+            return GroupRecordKey.newBuilder().setConsumerMember(memberKey(groupId, memberId)).build().toByteArray();
+        }
+
+        @Override
+        public byte[] valueBytes() {
+            return value == null ? null : value.toByteArray();
+        }
+    }
+
+    /** @param value null: the group is deleted */
+    record ConsumerTargetEpoch(String groupId, ConsumerTargetEpochValue value) implements ConsumerProtocolRecord {
+        @Override
+        public byte[] keyBytes() {
+            return GroupRecordKey.newBuilder().setConsumerTargetEpoch(groupKey(groupId)).build().toByteArray();
+        }
+
+        @Override
+        public byte[] valueBytes() {
+            return value == null ? null : value.toByteArray();
+        }
+    }
+
+    /** @param value null: the member is gone */
+    record ConsumerTarget(String groupId, String memberId, ConsumerTargetValue value)
+            implements ConsumerProtocolRecord {
+        @Override
+        public byte[] keyBytes() {
+            return GroupRecordKey.newBuilder().setConsumerTarget(memberKey(groupId, memberId)).build().toByteArray();
+        }
+
+        @Override
+        public byte[] valueBytes() {
+            return value == null ? null : value.toByteArray();
+        }
+    }
+
+    /** @param value null: the member is gone */
+    record ConsumerCurrent(String groupId, String memberId, ConsumerCurrentValue value)
+            implements ConsumerProtocolRecord {
+        @Override
+        public byte[] keyBytes() {
+            return GroupRecordKey.newBuilder().setConsumerCurrent(memberKey(groupId, memberId)).build().toByteArray();
+        }
+
+        @Override
+        public byte[] valueBytes() {
+            return value == null ? null : value.toByteArray();
+        }
+    }
+
+    private static ConsumerGroupKey groupKey(String groupId) {
+        return ConsumerGroupKey.newBuilder().setGroupId(groupId).build();
+    }
+
+    private static ConsumerMemberKey memberKey(String groupId, String memberId) {
+        return ConsumerMemberKey.newBuilder().setGroupId(groupId).setMemberId(memberId).build();
+    }
+
     /** Decodes a stored record; throws {@link IllegalArgumentException} naming the offset when it is not one of ours. */
     static CoordinatorRecord decode(Record record) {
         byte[] key = record.keyBytes();
@@ -68,6 +156,22 @@ sealed interface CoordinatorRecord {
                     OffsetCommitKey o = k.getOffset();
                     return new OffsetCommit(o.getGroupId(), new TopicPartition(o.getTopic(), o.getPartition()),
                             value == null ? null : OffsetCommitValue.parseFrom(value));
+                case CONSUMER_GROUP:
+                    return new ConsumerGroupEpoch(k.getConsumerGroup().getGroupId(),
+                            value == null ? null : ConsumerGroupValue.parseFrom(value));
+                case CONSUMER_MEMBER:
+                    return new ConsumerMember(k.getConsumerMember().getGroupId(), k.getConsumerMember().getMemberId(),
+                            value == null ? null : ConsumerMemberValue.parseFrom(value));
+                case CONSUMER_TARGET_EPOCH:
+                    return new ConsumerTargetEpoch(k.getConsumerTargetEpoch().getGroupId(),
+                            value == null ? null : ConsumerTargetEpochValue.parseFrom(value));
+                case CONSUMER_TARGET:
+                    return new ConsumerTarget(k.getConsumerTarget().getGroupId(), k.getConsumerTarget().getMemberId(),
+                            value == null ? null : ConsumerTargetValue.parseFrom(value));
+                case CONSUMER_CURRENT:
+                    return new ConsumerCurrent(k.getConsumerCurrent().getGroupId(),
+                            k.getConsumerCurrent().getMemberId(),
+                            value == null ? null : ConsumerCurrentValue.parseFrom(value));
                 default:
                     throw new IllegalArgumentException("record at offset " + record.offset()
                             + " has a key of no known kind");

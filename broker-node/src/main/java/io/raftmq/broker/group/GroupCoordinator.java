@@ -268,6 +268,7 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
 
     private GroupShard newShard(int partition, OffsetsPartitionLog log) {
         return new GroupShard(partition, brokerId, config, time, log, this::partitionCount,
+                () -> metadata.get().topics().stream().map(TopicImage::name).toList(),
                 () -> UUID.randomUUID().toString());
     }
 
@@ -337,6 +338,20 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
         maybeCheckpoint(partition, slot);
     }
 
+    // ---- consumer-protocol (KIP-848) groups ----
+
+    /** ConsumerGroupHeartbeat (any thread): answered on the loop once its records are committed. */
+    public CompletableFuture<ConsumerHeartbeatAnswer> consumerGroupHeartbeat(ConsumerHeartbeat heartbeat) {
+        return onShard(heartbeat.groupId(), e -> ConsumerHeartbeatAnswer.failed(e, heartbeat.memberId()),
+                (shard, respond) -> shard.consumerProtocol.heartbeat(heartbeat, respond));
+    }
+
+    /** ConsumerGroupDescribe of one group (any thread). */
+    public CompletableFuture<ConsumerGroupDescription> describeConsumerGroup(String groupId) {
+        return onShard(groupId, e -> ConsumerGroupDescription.failed(e, groupId),
+                (shard, respond) -> shard.consumerProtocol.describe(groupId, respond));
+    }
+
     /** Commits offsets (generation -1 with no member id: a consumer without membership). */
     public CompletableFuture<OffsetCommitResponse> commitOffsets(OffsetCommitRequest request) {
         return onShard(request.getGroupId(), e -> OffsetCommitResponse.newBuilder().setError(e.toProto()).build(),
@@ -357,25 +372,22 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
 
     /**
      * The groups this broker coordinates now, in the states and of the types asked for (both
-     * case-insensitive; empty: all). Every group is of Kafka's type "classic".
+     * case-insensitive; empty: all): type "classic" or "consumer" (KIP-848).
      */
     public CompletableFuture<ListGroupsResponse> listGroups(ListGroupsRequest request) {
         Set<String> states = request.getStatesFilterList().stream().map(s -> s.toLowerCase(Locale.ROOT))
                 .collect(Collectors.toSet());
-        boolean classicAsked = request.getTypesFilterList().isEmpty() || request.getTypesFilterList().stream()
-                .anyMatch(CLASSIC_GROUP_TYPE::equalsIgnoreCase);
+        Set<String> types = request.getTypesFilterList().stream().map(s -> s.toLowerCase(Locale.ROOT))
+                .collect(Collectors.toSet());
         CompletableFuture<ListGroupsResponse> answer = new CompletableFuture<>();
         Queued queued = enqueueRequest(() -> {
             ListGroupsResponse.Builder out = ListGroupsResponse.newBuilder().setError(ApiError.NONE.toProto());
-            if (classicAsked) {
-                slots.keySet().stream().sorted().forEach(p -> {
-                    GroupShard shard = slots.get(p).shard;
-                    if (shard != null) {
-                        shard.listGroups(states).forEach(g -> out.addGroups(g.toBuilder()
-                                .setGroupType(CLASSIC_GROUP_TYPE)));
-                    }
-                });
-            }
+            slots.keySet().stream().sorted().forEach(p -> {
+                GroupShard shard = slots.get(p).shard;
+                if (shard != null) {
+                    out.addAllGroups(shard.listGroups(states, types));
+                }
+            });
             answer.complete(out.build());
         });
         if (queued != Queued.QUEUED) {

@@ -80,6 +80,8 @@ final class GroupShard {
     private final Map<String, PartitionAssignor> assignors = PartitionAssignor.known();
     final Map<String, ConsumerGroup> groups = new HashMap<>();
     final OffsetsAndAdmin offsets;
+    /** The consumer-protocol (KIP-848) groups of this partition. */
+    final ConsumerGroupHeartbeats consumerProtocol;
 
     private boolean loaded;
     private boolean closed;
@@ -98,6 +100,13 @@ final class GroupShard {
      */
     GroupShard(int partition, int coordinatorId, GroupCoordinatorConfig config, Time time, Writer writer,
             ToIntFunction<String> partitionCounts, Supplier<String> memberIdSuffixes) {
+        this(partition, coordinatorId, config, time, writer, partitionCounts, Set::of, memberIdSuffixes);
+    }
+
+    /** @param topicNames every topic name in this broker's metadata (consumer-protocol regex subscriptions) */
+    GroupShard(int partition, int coordinatorId, GroupCoordinatorConfig config, Time time, Writer writer,
+            ToIntFunction<String> partitionCounts, Supplier<? extends Collection<String>> topicNames,
+            Supplier<String> memberIdSuffixes) {
         this.partition = partition;
         this.coordinatorId = coordinatorId;
         this.logPrefix = "[broker " + coordinatorId + "] [" + GroupCoordinatorConfig.OFFSETS_TOPIC + "-" + partition
@@ -108,6 +117,7 @@ final class GroupShard {
         this.partitionCounts = partitionCounts;
         this.memberIdSuffixes = memberIdSuffixes;
         this.offsets = new OffsetsAndAdmin(this);
+        this.consumerProtocol = new ConsumerGroupHeartbeats(this, partitionCounts, topicNames, memberIdSuffixes);
     }
 
     // ---- loading and replay ----
@@ -131,6 +141,8 @@ final class GroupShard {
             } else {
                 groupOrNew(gm.groupId()).persisted = gm.value();
             }
+        } else if (record instanceof CoordinatorRecord.ConsumerProtocolRecord cp) {
+            consumerProtocol.replay(cp);
         } else if (record instanceof CoordinatorRecord.OffsetCommit oc) {
             if (oc.value() == null) {
                 ConsumerGroup group = groups.get(oc.groupId());
@@ -155,6 +167,7 @@ final class GroupShard {
             group.members.values().forEach(m -> m.heardFrom(nowMs));
             group.assignedPartitionCounts = partitionCountsOf(group.subscribedTopics());
         }
+        consumerProtocol.finishLoad(nowMs);
         nextRetentionCheckMs = nowMs + config.offsetsRetentionCheckIntervalMs();
         loaded = true;
     }
@@ -170,12 +183,13 @@ final class GroupShard {
                     .sorted(Map.Entry.comparingByKey(OffsetsAndAdmin::compare))
                     .forEach(e -> out.add(new CoordinatorRecord.OffsetCommit(group.groupId, e.getKey(), e.getValue())));
         }
+        out.addAll(consumerProtocol.checkpointRecords());
         return out;
     }
 
     /** How many keys a checkpoint would write. */
     int liveKeys() {
-        int n = 0;
+        int n = consumerProtocol.liveKeys();
         for (ConsumerGroup group : groups.values()) {
             n += (group.persisted != null ? 1 : 0) + group.offsets.size();
         }
@@ -233,6 +247,9 @@ final class GroupShard {
         String groupId = req.getGroupId();
         String memberId = req.getMemberId();
         ApiError invalid = validateJoin(req);
+        if (invalid.isSuccess()) {
+            invalid = consumerProtocol.refuseClassicJoin(groupId);
+        }
         if (invalid.isFailure()) {
             respond.accept(joinError(invalid, memberId));
             return;
@@ -601,6 +618,9 @@ final class GroupShard {
             nextRetentionCheckMs = nowMs + config.offsetsRetentionCheckIntervalMs();
             offsets.expireOffsets(time.milliseconds());
         }
+        if (loaded && !closed) {
+            consumerProtocol.poll(nowMs);
+        }
         for (ConsumerGroup group : new ArrayList<>(groups.values())) {
             if (group.is(State.PREPARING_REBALANCE) && nowMs >= group.rebalanceDeadlineMs) {
                 completeJoin(group, nowMs, group.initialDelay ? "initial rebalance delay over"
@@ -617,7 +637,8 @@ final class GroupShard {
     }
 
     long nextDeadlineMs() {
-        long next = loaded && !closed ? nextRetentionCheckMs : Long.MAX_VALUE;
+        long next = loaded && !closed ? Math.min(nextRetentionCheckMs, consumerProtocol.nextDeadlineMs())
+                : Long.MAX_VALUE;
         for (ConsumerGroup group : groups.values()) {
             if (group.is(State.PREPARING_REBALANCE)) {
                 next = Math.min(next, group.rebalanceDeadlineMs);
@@ -633,6 +654,7 @@ final class GroupShard {
 
     /** Metadata changed: groups whose subscribed topics changed partition count rebalance. */
     void onMetadataChanged() {
+        consumerProtocol.onMetadataChanged();
         long nowMs = time.monotonicMs();
         for (ConsumerGroup group : groups.values()) {
             if (!group.is(State.STABLE) && !group.is(State.COMPLETING_REBALANCE)) {
@@ -660,16 +682,36 @@ final class GroupShard {
 
     // ---- ListGroups, DescribeGroups ----
 
-    List<ListedGroup> listGroups(Set<String> statesLowerCase) {
-        List<ListedGroup> out = new ArrayList<>();
-        for (ConsumerGroup g : new TreeMap<>(groups).values()) {
-            if (statesLowerCase.isEmpty() || statesLowerCase.contains(g.state().wireName.toLowerCase(
-                    java.util.Locale.ROOT))) {
-                out.add(ListedGroup.newBuilder().setGroupId(g.groupId).setProtocolType(g.protocolType)
-                        .setState(g.state().wireName).setCoordinatorId(coordinatorId).build());
+    /**
+     * The groups of this shard in the states and of the types asked for (lower case; empty: all):
+     * classic groups (type "classic") and KIP-848 groups (type "consumer"). A KIP-848 group's
+     * offsets live in a classic entry of the same id, which is not listed on its own.
+     */
+    List<ListedGroup> listGroups(Set<String> statesLowerCase, Set<String> typesLowerCase) {
+        TreeMap<String, ListedGroup> out = new TreeMap<>();
+        if (typesLowerCase.isEmpty() || typesLowerCase.contains(GroupCoordinator.CLASSIC_GROUP_TYPE)) {
+            for (ConsumerGroup g : groups.values()) {
+                if (!consumerProtocol.isConsumerProtocolGroup(g.groupId) && wanted(statesLowerCase, g.state().wireName)) {
+                    out.put(g.groupId, ListedGroup.newBuilder().setGroupId(g.groupId).setProtocolType(g.protocolType)
+                            .setState(g.state().wireName).setCoordinatorId(coordinatorId)
+                            .setGroupType(GroupCoordinator.CLASSIC_GROUP_TYPE).build());
+                }
             }
         }
-        return out;
+        if (typesLowerCase.isEmpty() || typesLowerCase.contains(ConsumerProtocolGroup.TYPE)) {
+            for (ConsumerProtocolGroup g : consumerProtocol.groups.values()) {
+                if (wanted(statesLowerCase, g.state())) {
+                    out.put(g.groupId, ListedGroup.newBuilder().setGroupId(g.groupId)
+                            .setProtocolType(ConsumerProtocolGroup.TYPE).setState(g.state())
+                            .setCoordinatorId(coordinatorId).setGroupType(ConsumerProtocolGroup.TYPE).build());
+                }
+            }
+        }
+        return new ArrayList<>(out.values());
+    }
+
+    private static boolean wanted(Set<String> statesLowerCase, String state) {
+        return statesLowerCase.isEmpty() || statesLowerCase.contains(state.toLowerCase(java.util.Locale.ROOT));
     }
 
     DescribedGroup describe(String groupId) {

@@ -107,6 +107,10 @@ final class OffsetsAndAdmin {
     }
 
     private ApiError checkCommitter(OffsetCommitRequest req) {
+        if (shard.consumerProtocol.isConsumerProtocolGroup(req.getGroupId())) {
+            return shard.consumerProtocol.validateOffsetCommit(req.getGroupId(), req.getMemberId(),
+                    req.getGenerationId());
+        }
         ConsumerGroup group = shard.groups.get(req.getGroupId());
         boolean standalone = req.getGenerationId() < 0 && req.getMemberId().isEmpty();
         if (group == null) {
@@ -218,7 +222,7 @@ final class OffsetsAndAdmin {
         long retentionMs = shard.config.offsetsRetentionMs();
         List<String> expired = new ArrayList<>();
         for (ConsumerGroup group : shard.groups.values()) {
-            if (!group.members.isEmpty()) {
+            if (!group.members.isEmpty() || shard.consumerProtocol.hasMembers(group.groupId)) {
                 group.emptySinceMs = -1;
                 continue;
             }
@@ -245,8 +249,8 @@ final class OffsetsAndAdmin {
         }
     }
 
-    private static List<CoordinatorRecord> deletionRecords(ConsumerGroup group) {
-        List<CoordinatorRecord> records = new ArrayList<>();
+    private List<CoordinatorRecord> deletionRecords(ConsumerGroup group) {
+        List<CoordinatorRecord> records = new ArrayList<>(shard.consumerProtocol.deletionRecords(group.groupId));
         records.add(new CoordinatorRecord.GroupMetadata(group.groupId, null));
         group.offsets.keySet().stream().sorted(OffsetsAndAdmin::compare)
                 .forEach(tp -> records.add(new CoordinatorRecord.OffsetCommit(group.groupId, tp, null)));
@@ -257,6 +261,14 @@ final class OffsetsAndAdmin {
     void delete(String groupId, Consumer<DeletedGroup> respond) {
         ConsumerGroup group = shard.groups.get(groupId);
         DeletedGroup.Builder out = DeletedGroup.newBuilder().setGroupId(groupId);
+        if (shard.consumerProtocol.hasMembers(groupId)) {
+            respond.accept(out.setError(ApiError.of(ErrorCode.NON_EMPTY_GROUP, "consumer group '%s' has members;"
+                    + " only a group without members can be deleted", groupId).toProto()).build());
+            return;
+        }
+        if (group == null && shard.consumerProtocol.isConsumerProtocolGroup(groupId)) {
+            group = shard.groupOrNew(groupId); // no offsets: the deletion is the consumer-protocol records'
+        }
         if (group == null) {
             respond.accept(out.setError(ApiError.of(ErrorCode.GROUP_ID_NOT_FOUND, "group '%s' does not exist",
                     groupId).toProto()).build());

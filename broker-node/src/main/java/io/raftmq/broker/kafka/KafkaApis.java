@@ -19,7 +19,8 @@ import org.apache.kafka.common.protocol.ApiKeys;
  * decide nothing themselves.
  *
  * <p>Consumer groups are served by this broker's {@link GroupCoordinator} (the same groups the
- * SDK uses over gRPC). Not served, so not advertised (a client that needs them fails as against a
+ * SDK uses over gRPC), including KIP-848's ConsumerGroupHeartbeat and ConsumerGroupDescribe
+ * ({@link ConsumerGroupHandler}). Not served, so not advertised (a client that needs them fails as against a
  * broker without them, and nothing is written): transactions, ACLs, quotas, delegation tokens,
  * share groups, SASL, DeleteRecords, reassignments, the quorum and feature APIs.
  *
@@ -62,6 +63,9 @@ public final class KafkaApis implements KafkaRequestHandler {
         h.put(ApiKeys.OFFSET_DELETE, groupOffsets::offsetDelete);
         h.put(ApiKeys.LIST_GROUPS, groupOffsets::listGroups);
         h.put(ApiKeys.DELETE_GROUPS, groupOffsets::deleteGroups);
+        ConsumerGroupHandler consumerGroups = new ConsumerGroupHandler(api, groups);
+        h.put(ApiKeys.CONSUMER_GROUP_HEARTBEAT, consumerGroups::heartbeat);
+        h.put(ApiKeys.CONSUMER_GROUP_DESCRIBE, consumerGroups::describe);
         this.handlers = Collections.unmodifiableMap(h);
         List<ApiVersion> list = new ArrayList<>();
         list.add(version(ApiKeys.API_VERSIONS)); // answered by the connection itself

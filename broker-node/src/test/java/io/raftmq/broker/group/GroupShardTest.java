@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Test;
  */
 class GroupShardTest {
     static final GroupCoordinatorConfig CONFIG = new GroupCoordinatorConfig(12, 3, 1 << 20, 5000, 10, 100,
-            60_000, 300, 100, 60_000, 1_000, 4096);
+            60_000, 300, 100, 60_000, 1_000);
 
     /** The partition's log in memory: appended records (as stored bytes) and commit callbacks held until {@link #commitAll}. */
     static final class MemoryLog implements GroupShard.Writer {
@@ -217,7 +217,7 @@ class GroupShardTest {
     @Test
     void aJoinPastGroupMaxSizeIsRefused() {
         GroupShard small = new GroupShard(0, 1, new GroupCoordinatorConfig(12, 3, 1 << 20, 5000, 10, 100, 60_000,
-                300, 2, 60_000, 1_000, 4096), time, log, t -> topics.getOrDefault(t, 0), () -> "id" + ids.incrementAndGet());
+                300, 2, 60_000, 1_000), time, log, t -> topics.getOrDefault(t, 0), () -> "id" + ids.incrementAndGet());
         small.finishLoad();
         List<JoinGroupResponse> answers = new ArrayList<>();
         for (String client : List.of("a", "b", "c")) {
