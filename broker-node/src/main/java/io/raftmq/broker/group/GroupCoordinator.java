@@ -12,9 +12,6 @@ import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.broker.DeleteGroupsRequest;
 import io.raftmq.protocol.broker.DeleteGroupsResponse;
 import io.raftmq.protocol.broker.DeletedGroup;
-import io.raftmq.protocol.broker.DescribeGroupsRequest;
-import io.raftmq.protocol.broker.DescribeGroupsResponse;
-import io.raftmq.protocol.broker.DescribedGroup;
 import io.raftmq.protocol.broker.FindCoordinatorResponse;
 import io.raftmq.protocol.broker.ListGroupsRequest;
 import io.raftmq.protocol.broker.ListGroupsResponse;
@@ -142,6 +139,10 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
             return t;
         });
         replicas.addLeadershipListener(this);
+    }
+
+    int brokerId() {
+        return brokerId;
     }
 
     /** The GroupCoordinator gRPC service, for the node's server. */
@@ -273,6 +274,11 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
     <R> CompletableFuture<R> onShard(String groupId, Function<ApiError, R> onError,
             BiConsumer<GroupShard, java.util.function.Consumer<R>> action) {
         CompletableFuture<R> answer = new CompletableFuture<>();
+        ApiError invalid = validateGroupId(groupId);
+        if (invalid.isFailure()) {
+            answer.complete(onError.apply(invalid));
+            return answer;
+        }
         Queued queued = enqueueRequest(() -> {
             TopicImage topic = metadata.get().topic(OFFSETS_TOPIC);
             if (topic == null || topic.numPartitions() == 0) {
@@ -343,17 +349,52 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
         return answer;
     }
 
-    CompletableFuture<DescribeGroupsResponse> describeGroups(DescribeGroupsRequest request) {
-        List<CompletableFuture<DescribedGroup>> each = new ArrayList<>();
-        for (String groupId : request.getGroupIdsList()) {
-            each.add(onShard(groupId, e -> DescribedGroup.newBuilder().setGroupId(groupId).setError(e.toProto())
-                    .build(), (shard, respond) -> respond.accept(shard.describe(groupId))));
+    /** Kafka's rule for a group id: INVALID_GROUP_ID when empty or longer than 255 characters. */
+    static ApiError validateGroupId(String groupId) {
+        if (groupId == null || groupId.isEmpty()) {
+            return ApiError.of(ErrorCode.INVALID_GROUP_ID, "the group id is empty");
         }
-        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            DescribeGroupsResponse.Builder out = DescribeGroupsResponse.newBuilder().setError(ApiError.NONE.toProto());
-            each.forEach(f -> out.addGroups(f.join()));
-            return out.build();
-        });
+        if (groupId.length() > ClassicGroupApi.MAX_GROUP_ID_LENGTH) {
+            return ApiError.of(ErrorCode.INVALID_GROUP_ID, "the group id is %d characters long; the most is %d",
+                    groupId.length(), ClassicGroupApi.MAX_GROUP_ID_LENGTH);
+        }
+        return ApiError.NONE;
+    }
+
+    // ---- classic membership, protocol-neutral (any thread; answered when the coordinator's loop is done) ----
+
+    /** A JoinGroup; answered when the rebalance completes (or at once when refused). */
+    public CompletableFuture<ClassicGroupApi.JoinResult> joinGroup(ClassicGroupApi.JoinRequest request) {
+        return onShard(request.groupId(), e -> ClassicGroupApi.JoinResult.error(e, request.memberId()),
+                (shard, respond) -> shard.join(request, respond));
+    }
+
+    /** A SyncGroup; answered when the generation's assignment is stored (or at once). */
+    public CompletableFuture<ClassicGroupApi.SyncResult> syncGroup(ClassicGroupApi.SyncRequest request) {
+        return onShard(request.groupId(), ClassicGroupApi.SyncResult::error,
+                (shard, respond) -> shard.sync(request, respond));
+    }
+
+    public CompletableFuture<ApiError> heartbeat(ClassicGroupApi.HeartbeatRequest request) {
+        return onShard(request.groupId(), e -> e, (shard, respond) -> respond.accept(shard.heartbeat(request)));
+    }
+
+    /** Members leaving {@code groupId}, each by member id or group instance id. */
+    public CompletableFuture<ClassicGroupApi.LeaveResult> leaveGroup(String groupId,
+            List<ClassicGroupApi.LeavingMember> members) {
+        return onShard(groupId, e -> new ClassicGroupApi.LeaveResult(e, List.of()),
+                (shard, respond) -> respond.accept(shard.leave(groupId, members)));
+    }
+
+    /** Each group as its coordinator (this broker) shows it, in the order asked; errors per group. */
+    public CompletableFuture<List<ClassicGroupApi.GroupDescription>> describeGroups(List<String> groupIds) {
+        List<CompletableFuture<ClassicGroupApi.GroupDescription>> each = new ArrayList<>();
+        for (String groupId : groupIds) {
+            each.add(onShard(groupId, e -> new ClassicGroupApi.GroupDescription(groupId, e, "", "", "", -1, false,
+                    List.of()), (shard, respond) -> respond.accept(shard.describe(groupId))));
+        }
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+                .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
     }
 
     CompletableFuture<DeleteGroupsResponse> deleteGroups(DeleteGroupsRequest request) {
@@ -372,9 +413,9 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
     // ---- FindCoordinator ----
 
     CompletableFuture<FindCoordinatorResponse> findCoordinator(String groupId) {
-        if (groupId.isEmpty()) {
-            return CompletableFuture.completedFuture(findError(ApiError.of(ErrorCode.INVALID_GROUP_ID,
-                    "the group id is empty")));
+        ApiError invalid = validateGroupId(groupId);
+        if (invalid.isFailure()) {
+            return CompletableFuture.completedFuture(findError(invalid));
         }
         MetadataImage image = metadata.get();
         if (image.topic(OFFSETS_TOPIC) != null) {

@@ -47,9 +47,16 @@ final class OffsetsAndAdmin {
     }
 
     void commit(OffsetCommitRequest req, Consumer<OffsetCommitResponse> respond) {
+        commit(req, null, respond);
+    }
+
+    /** @param groupInstanceId the committer's group.instance.id, null when it gave none */
+    void commit(OffsetCommitRequest req, String groupInstanceId, Consumer<OffsetCommitResponse> respond) {
         String groupId = req.getGroupId();
-        ApiError check = groupId.isEmpty() ? ApiError.of(ErrorCode.INVALID_GROUP_ID, "the group id is empty")
-                : checkCommitter(req);
+        ApiError check = GroupCoordinator.validateGroupId(groupId);
+        if (check.isSuccess()) {
+            check = checkCommitter(req, groupInstanceId);
+        }
         if (check.isFailure()) {
             respond.accept(answer(req, check, Map.of(), check));
             return;
@@ -89,7 +96,14 @@ final class OffsetsAndAdmin {
         }
     }
 
-    private ApiError checkCommitter(OffsetCommitRequest req) {
+    /**
+     * Whether the committer may commit now: UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID (a replaced
+     * static member), ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS, or NONE (the commit counts as a
+     * heartbeat).
+     *
+     * @param groupInstanceId the committer's group.instance.id, null when it gave none
+     */
+    ApiError checkCommitter(OffsetCommitRequest req, String groupInstanceId) {
         ConsumerGroup group = shard.groups.get(req.getGroupId());
         boolean standalone = req.getGenerationId() < 0 && req.getMemberId().isEmpty();
         if (group == null) {
@@ -102,11 +116,12 @@ final class OffsetsAndAdmin {
                     + " has %d member(s); a commit without membership (generation -1, no member id) is allowed"
                     + " only while it has none", req.getGroupId(), group.members.size());
         }
-        GroupMember member = group.members.get(req.getMemberId());
-        ApiError check = shard.checkMember(group, member, req.getGroupId(), req.getMemberId(), req.getGenerationId());
+        ApiError check = shard.checkMember(group, req.getGroupId(), req.getMemberId(), groupInstanceId,
+                req.getGenerationId());
         if (check.isFailure()) {
             return check;
         }
+        GroupMember member = group.members.get(req.getMemberId());
         member.heardFrom(shard.time.monotonicMs());
         if (group.is(State.COMPLETING_REBALANCE)) {
             return ApiError.of(ErrorCode.REBALANCE_IN_PROGRESS, "group '%s' is completing a rebalance: sync and"
