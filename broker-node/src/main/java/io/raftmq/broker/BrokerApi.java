@@ -1,5 +1,6 @@
 package io.raftmq.broker;
 
+import io.raftmq.broker.group.GroupCoordinator;
 import io.raftmq.broker.group.GroupCoordinatorConfig;
 import io.raftmq.common.ApiError;
 import io.raftmq.common.Time;
@@ -70,16 +71,19 @@ public final class BrokerApi {
     private final InitProducerIdHandler initProducerId;
     private final BrokerAdmin admin;
     private final BrokerLease lease;
+    private final GroupCoordinator groups;
     private final Time time;
 
     BrokerApi(int brokerId, MetadataWatcher metadata, ReplicaManager replicas, ControllerClient controller,
-            BrokerConfig config, InitProducerIdHandler initProducerId, LogManager logs, BrokerLease lease, Time time) {
+            BrokerConfig config, InitProducerIdHandler initProducerId, LogManager logs, BrokerLease lease,
+            GroupCoordinator groups, Time time) {
         this.brokerId = brokerId;
         this.metadata = metadata;
         this.replicas = replicas;
         this.config = config;
         this.initProducerId = initProducerId;
         this.lease = lease;
+        this.groups = groups;
         this.time = time;
         this.admin = new BrokerAdmin(brokerId, metadata, replicas, controller, config, logs, this::clientView);
     }
@@ -91,6 +95,11 @@ public final class BrokerApi {
     /** Topic administration (forwarded to the controller), configs, log directories. */
     public BrokerAdmin admin() {
         return admin;
+    }
+
+    /** The broker's group coordinator (consumer groups), protocol-neutral. */
+    public GroupCoordinator groups() {
+        return groups;
     }
 
     public BrokerConfig config() {

@@ -187,7 +187,7 @@ public final class BrokerServer implements AutoCloseable {
         this.api = new BrokerApi(id, watcher, replicas, controllerClient, options.config(),
                 new InitProducerIdHandler(new ProducerIdManager(id, lifecycle::brokerEpoch,
                         controllerClient::allocateProducerIds)), logs,
-                lifecycle.lease(), time);
+                lifecycle.lease(), groupCoordinator, time);
         this.kafkaListener = options.kafkaListener() == null ? null : KafkaListener.forBroker(
                 new KafkaListener.Options(id, options.kafkaListener().host(), options.kafkaListener().port(),
                         options.config().socketRequestMaxBytes(), options.config().connectionsMaxIdleMs(),

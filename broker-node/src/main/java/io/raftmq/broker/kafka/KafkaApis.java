@@ -37,6 +37,7 @@ public final class KafkaApis implements KafkaRequestHandler {
         TopicAdminHandler topics = new TopicAdminHandler(api);
         LeaderElectionHandler elections = new LeaderElectionHandler(api);
         ConfigsHandler configs = new ConfigsHandler(api);
+        GroupMembershipHandler membership = new GroupMembershipHandler(api.groups());
         Map<ApiKeys, Function<KafkaRequest, CompletableFuture<KafkaResponse>>> h = new EnumMap<>(ApiKeys.class);
         h.put(ApiKeys.METADATA, metadata::metadata);
         h.put(ApiKeys.DESCRIBE_CLUSTER, metadata::describeCluster);
@@ -53,6 +54,11 @@ public final class KafkaApis implements KafkaRequestHandler {
         h.put(ApiKeys.ALTER_CONFIGS, configs::alterConfigs);
         h.put(ApiKeys.INCREMENTAL_ALTER_CONFIGS, configs::incrementalAlterConfigs);
         h.put(ApiKeys.DESCRIBE_LOG_DIRS, configs::describeLogDirs);
+        h.put(ApiKeys.JOIN_GROUP, membership::joinGroup);
+        h.put(ApiKeys.SYNC_GROUP, membership::syncGroup);
+        h.put(ApiKeys.HEARTBEAT, membership::heartbeat);
+        h.put(ApiKeys.LEAVE_GROUP, membership::leaveGroup);
+        h.put(ApiKeys.DESCRIBE_GROUPS, membership::describeGroups);
         this.handlers = Collections.unmodifiableMap(h);
         List<ApiVersion> list = new ArrayList<>();
         list.add(version(ApiKeys.API_VERSIONS)); // answered by the connection itself
