@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   EMPTY --join--> PREPARING_REBALANCE --every member joined, or timeout--> COMPLETING_REBALANCE
- *   COMPLETING_REBALANCE --assignment stored--> STABLE
+ *   COMPLETING_REBALANCE --the leader's SyncGroup assignment (or, with an SDK leader, the
+ *                          coordinator's) stored--> STABLE
+ *   STABLE --a static member's instance rejoins under a new member id, same protocol--> STABLE
  *   STABLE | COMPLETING_REBALANCE --join with new subscriptions, leave, session expiry,
  *                                    partition count change--> PREPARING_REBALANCE
  *   PREPARING_REBALANCE --no member left--> EMPTY

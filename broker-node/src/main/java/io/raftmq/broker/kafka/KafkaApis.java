@@ -18,7 +18,7 @@ import org.apache.kafka.common.protocol.ApiKeys;
  * decide nothing themselves.
  *
  * <p>Not served, so not advertised (a client that needs them fails as against a broker without
- * them, and nothing is written): transactions, consumer groups, ACLs, quotas, delegation tokens,
+ * them, and nothing is written): transactions, KIP-848 consumer groups (ConsumerGroupHeartbeat), ACLs, quotas, delegation tokens,
  * share groups, SASL, DeleteRecords, reassignments, the quorum and feature APIs.
  *
  * <p>Immutable apart from the fetch session cache, which is thread-safe; handlers are called on
