@@ -73,7 +73,8 @@ public final class BrokerApi {
     private final Time time;
 
     BrokerApi(int brokerId, MetadataWatcher metadata, ReplicaManager replicas, ControllerClient controller,
-            BrokerConfig config, InitProducerIdHandler initProducerId, LogManager logs, BrokerLease lease, Time time) {
+            BrokerConfig config, InitProducerIdHandler initProducerId, LogManager logs, BrokerLease lease,
+            Time time) {
         this.brokerId = brokerId;
         this.metadata = metadata;
         this.replicas = replicas;

@@ -54,7 +54,6 @@ import org.slf4j.LoggerFactory;
 final class ConsumerGroupHeartbeats {
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerGroupHeartbeats.class);
     /** The longest group id accepted (Kafka's limit for consumer-protocol groups). */
-    static final int MAX_GROUP_ID_LENGTH = 255;
 
     private final GroupShard shard;
     private final ToIntFunction<String> partitionCounts;
@@ -271,7 +270,7 @@ final class ConsumerGroupHeartbeats {
     }
 
     private ApiError validate(ConsumerHeartbeat hb) {
-        ApiError groupId = validateGroupId(hb.groupId());
+        ApiError groupId = GroupIds.check(hb.groupId());
         if (groupId.isFailure()) {
             return groupId;
         }
@@ -319,16 +318,6 @@ final class ConsumerGroupHeartbeats {
         return ApiError.NONE;
     }
 
-    static ApiError validateGroupId(String groupId) {
-        if (groupId == null || groupId.isEmpty()) {
-            return ApiError.of(ErrorCode.INVALID_GROUP_ID, "the group id is empty");
-        }
-        if (groupId.length() > MAX_GROUP_ID_LENGTH) {
-            return ApiError.of(ErrorCode.INVALID_GROUP_ID, "the group id has %d characters; at most %d are allowed",
-                    groupId.length(), MAX_GROUP_ID_LENGTH);
-        }
-        return ApiError.NONE;
-    }
 
     // ---- leaving and fencing ----
 
@@ -486,7 +475,7 @@ final class ConsumerGroupHeartbeats {
 
     /** The group as of every write before this call (answered once those committed). */
     void describe(String groupId, Consumer<ConsumerGroupDescription> respond) {
-        ApiError invalid = validateGroupId(groupId);
+        ApiError invalid = GroupIds.check(groupId);
         if (invalid.isFailure()) {
             respond.accept(ConsumerGroupDescription.failed(invalid, groupId));
             return;

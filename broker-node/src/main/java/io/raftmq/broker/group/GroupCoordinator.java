@@ -12,9 +12,6 @@ import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.broker.DeleteGroupsRequest;
 import io.raftmq.protocol.broker.DeleteGroupsResponse;
 import io.raftmq.protocol.broker.DeletedGroup;
-import io.raftmq.protocol.broker.DescribeGroupsRequest;
-import io.raftmq.protocol.broker.DescribeGroupsResponse;
-import io.raftmq.protocol.broker.DescribedGroup;
 import io.raftmq.protocol.broker.FindCoordinatorResponse;
 import io.raftmq.protocol.broker.ListGroupsRequest;
 import io.raftmq.protocol.broker.ListGroupsResponse;
@@ -154,6 +151,10 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
             return t;
         });
         replicas.addLeadershipListener(this);
+    }
+
+    int brokerId() {
+        return brokerId;
     }
 
     /** The GroupCoordinator gRPC service, for the node's server. */
@@ -398,17 +399,40 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
         return answer;
     }
 
-    CompletableFuture<DescribeGroupsResponse> describeGroups(DescribeGroupsRequest request) {
-        List<CompletableFuture<DescribedGroup>> each = new ArrayList<>();
-        for (String groupId : request.getGroupIdsList()) {
-            each.add(onShard(groupId, e -> DescribedGroup.newBuilder().setGroupId(groupId).setError(e.toProto())
-                    .build(), (shard, respond) -> respond.accept(shard.describe(groupId))));
+    // ---- classic membership, protocol-neutral (any thread; answered when the coordinator's loop is done) ----
+
+    /** A JoinGroup; answered when the rebalance completes (or at once when refused). */
+    public CompletableFuture<ClassicGroupApi.JoinResult> joinGroup(ClassicGroupApi.JoinRequest request) {
+        return onShard(request.groupId(), e -> ClassicGroupApi.JoinResult.error(e, request.memberId()),
+                (shard, respond) -> shard.join(request, respond));
+    }
+
+    /** A SyncGroup; answered when the generation's assignment is stored (or at once). */
+    public CompletableFuture<ClassicGroupApi.SyncResult> syncGroup(ClassicGroupApi.SyncRequest request) {
+        return onShard(request.groupId(), ClassicGroupApi.SyncResult::error,
+                (shard, respond) -> shard.sync(request, respond));
+    }
+
+    public CompletableFuture<ApiError> heartbeat(ClassicGroupApi.HeartbeatRequest request) {
+        return onShard(request.groupId(), e -> e, (shard, respond) -> respond.accept(shard.heartbeat(request)));
+    }
+
+    /** Members leaving {@code groupId}, each by member id or group instance id. */
+    public CompletableFuture<ClassicGroupApi.LeaveResult> leaveGroup(String groupId,
+            List<ClassicGroupApi.LeavingMember> members) {
+        return onShard(groupId, e -> new ClassicGroupApi.LeaveResult(e, List.of()),
+                (shard, respond) -> respond.accept(shard.leave(groupId, members)));
+    }
+
+    /** Each group as its coordinator (this broker) shows it, in the order asked; errors per group. */
+    public CompletableFuture<List<ClassicGroupApi.GroupDescription>> describeGroups(List<String> groupIds) {
+        List<CompletableFuture<ClassicGroupApi.GroupDescription>> each = new ArrayList<>();
+        for (String groupId : groupIds) {
+            each.add(onShard(groupId, e -> new ClassicGroupApi.GroupDescription(groupId, e, "", "", "", -1, false,
+                    List.of()), (shard, respond) -> respond.accept(shard.describe(groupId))));
         }
-        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            DescribeGroupsResponse.Builder out = DescribeGroupsResponse.newBuilder().setError(ApiError.NONE.toProto());
-            each.forEach(f -> out.addGroups(f.join()));
-            return out.build();
-        });
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+                .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
     }
 
     /** Deletes groups without members, with their offsets; an error per group. */

@@ -37,12 +37,13 @@ import io.raftmq.protocol.broker.SyncGroupResponse;
 import io.raftmq.protocol.common.ErrorCode;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 /**
- * The GroupCoordinator gRPC service: turns calls into {@link GroupCoordinator} work and answers
- * when it completes. A JoinGroup or SyncGroup is held open without a thread while the rebalance
+ * The GroupCoordinator gRPC service: turns the SDK's calls into {@link GroupCoordinator} work
+ * ({@link SdkGroupMembers} translates membership) and answers when it completes. A JoinGroup or SyncGroup is held open without a thread while the rebalance
  * runs. Stateless; called on gRPC threads.
  */
 final class GroupCoordinatorGrpcService extends GroupCoordinatorGrpc.GroupCoordinatorImplBase {
@@ -81,33 +82,39 @@ final class GroupCoordinatorGrpcService extends GroupCoordinatorGrpc.GroupCoordi
     @Override
     public void joinGroup(JoinGroupRequest request, StreamObserver<JoinGroupResponse> observer) {
         String host = CLIENT_HOST.get();
-        reply(observer, coordinator.onShard(request.getGroupId(), e -> GroupShard.joinError(e, request.getMemberId()),
-                (shard, respond) -> shard.join(request, host == null ? "" : host, respond)),
-                e -> GroupShard.joinError(e, request.getMemberId()));
+        ClassicGroupApi.JoinRequest join = SdkGroupMembers.joinRequest(request, host == null ? "" : host);
+        if (join == null) {
+            reply(observer, CompletableFuture.completedFuture(SdkGroupMembers.joinError(
+                    SdkGroupMembers.unknownAssignors(request), request.getMemberId())), e -> null);
+            return;
+        }
+        reply(observer, coordinator.joinGroup(join).thenApply(SdkGroupMembers::joinResponse),
+                e -> SdkGroupMembers.joinError(e, request.getMemberId()));
     }
 
     @Override
     public void syncGroup(SyncGroupRequest request, StreamObserver<SyncGroupResponse> observer) {
-        Function<ApiError, SyncGroupResponse> onError = e -> SyncGroupResponse.newBuilder().setError(e.toProto())
-                .build();
-        reply(observer, coordinator.onShard(request.getGroupId(), onError,
-                (shard, respond) -> shard.sync(request, respond)), onError);
+        reply(observer, coordinator.syncGroup(SdkGroupMembers.syncRequest(request))
+                .thenApply(SdkGroupMembers::syncResponse),
+                e -> SyncGroupResponse.newBuilder().setError(e.toProto()).build());
     }
 
     @Override
     public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> observer) {
-        Function<ApiError, HeartbeatResponse> onError = e -> HeartbeatResponse.newBuilder().setError(e.toProto())
-                .build();
-        reply(observer, coordinator.onShard(request.getGroupId(), onError,
-                (shard, respond) -> respond.accept(shard.heartbeat(request))), onError);
+        reply(observer, coordinator.heartbeat(new ClassicGroupApi.HeartbeatRequest(request.getGroupId(),
+                request.getMemberId(), null, request.getGenerationId()))
+                .thenApply(e -> HeartbeatResponse.newBuilder().setError(e.toProto()).build()),
+                e -> HeartbeatResponse.newBuilder().setError(e.toProto()).build());
     }
 
     @Override
     public void leaveGroup(LeaveGroupRequest request, StreamObserver<LeaveGroupResponse> observer) {
-        Function<ApiError, LeaveGroupResponse> onError = e -> LeaveGroupResponse.newBuilder().setError(e.toProto())
-                .build();
-        reply(observer, coordinator.onShard(request.getGroupId(), onError,
-                (shard, respond) -> respond.accept(shard.leave(request))), onError);
+        reply(observer, coordinator.leaveGroup(request.getGroupId(), List.of(new ClassicGroupApi.LeavingMember(
+                request.getMemberId(), null, null))).thenApply(r -> {
+                    ApiError error = r.error().isFailure() || r.members().isEmpty() ? r.error()
+                            : r.members().get(0).error();
+                    return LeaveGroupResponse.newBuilder().setError(error.toProto()).build();
+                }), e -> LeaveGroupResponse.newBuilder().setError(e.toProto()).build());
     }
 
     @Override
@@ -132,8 +139,11 @@ final class GroupCoordinatorGrpcService extends GroupCoordinatorGrpc.GroupCoordi
 
     @Override
     public void describeGroups(DescribeGroupsRequest request, StreamObserver<DescribeGroupsResponse> observer) {
-        reply(observer, coordinator.describeGroups(request),
-                e -> DescribeGroupsResponse.newBuilder().setError(e.toProto()).build());
+        reply(observer, coordinator.describeGroups(request.getGroupIdsList()).thenApply(groups -> {
+            DescribeGroupsResponse.Builder out = DescribeGroupsResponse.newBuilder().setError(ApiError.NONE.toProto());
+            groups.forEach(g -> out.addGroups(SdkGroupMembers.describedGroup(g, coordinator.brokerId())));
+            return out.build();
+        }), e -> DescribeGroupsResponse.newBuilder().setError(e.toProto()).build());
     }
 
     @Override

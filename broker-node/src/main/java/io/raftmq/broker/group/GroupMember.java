@@ -1,51 +1,101 @@
 package io.raftmq.broker.group;
 
-import io.raftmq.protocol.broker.JoinGroupResponse;
-import io.raftmq.protocol.broker.SyncGroupResponse;
+import com.google.protobuf.ByteString;
+import io.raftmq.broker.group.ClassicGroupApi.JoinResult;
+import io.raftmq.broker.group.ClassicGroupApi.Protocol;
+import io.raftmq.broker.group.ClassicGroupApi.SyncResult;
 import io.raftmq.protocol.broker.TopicPartitions;
 import io.raftmq.protocol.group.GroupMemberValue;
+import io.raftmq.protocol.group.ProtocolMetadata;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
- * One member of a consumer group: what it asked for in its last JoinGroup, what it was assigned,
- * the JoinGroup or SyncGroup it is waiting on, and when its session expires. Owned by the thread
- * that owns its group's shard.
+ * One member of a classic group: the protocols (with metadata) of its last JoinGroup, its
+ * assignment (opaque bytes), the JoinGroup or SyncGroup it is waiting on, and when its session
+ * expires. Owned by the thread that owns its group's shard.
  */
 final class GroupMember {
+    static final byte[] NO_BYTES = new byte[0];
+
     final String memberId;
+    /** group.instance.id of a static member; null for a dynamic one. */
+    final String groupInstanceId;
     final String clientId;
     final String clientHost;
+    /** The member never computes assignments (an SDK member): when it leads, the coordinator assigns. */
+    final boolean coordinatorAssigns;
     int sessionTimeoutMs;
     int rebalanceTimeoutMs;
+    /** Supported protocols, most preferred first. */
+    List<Protocol> protocols;
+    /** The topics of its consumer-protocol subscription (empty when its metadata is not one). */
     List<String> topics;
-    /** Supported assignors, most preferred first. */
-    List<String> assignors;
-    SortedMap<String, List<Integer>> assignment = new TreeMap<>();
+    /** This generation's assignment; empty when none. */
+    byte[] assignment = NO_BYTES;
     /** The member's JoinGroup, held until the rebalance completes; null when none waits. */
-    Consumer<JoinGroupResponse> pendingJoin;
+    Consumer<JoinResult> pendingJoin;
     /** The member's SyncGroup, held until the generation's assignment is stored; null when none waits. */
-    Consumer<SyncGroupResponse> pendingSync;
+    Consumer<SyncResult> pendingSync;
     /** Monotonic time at which the member is removed unless it is heard from. */
     long sessionDeadlineMs;
 
-    GroupMember(String memberId, String clientId, String clientHost, int sessionTimeoutMs, int rebalanceTimeoutMs,
-            List<String> topics, List<String> assignors) {
+    GroupMember(String memberId, String groupInstanceId, String clientId, String clientHost,
+            boolean coordinatorAssigns, int sessionTimeoutMs, int rebalanceTimeoutMs, List<Protocol> protocols) {
         this.memberId = memberId;
+        this.groupInstanceId = groupInstanceId;
         this.clientId = clientId;
         this.clientHost = clientHost;
+        this.coordinatorAssigns = coordinatorAssigns;
         this.sessionTimeoutMs = sessionTimeoutMs;
         this.rebalanceTimeoutMs = rebalanceTimeoutMs;
-        this.topics = List.copyOf(topics);
-        this.assignors = List.copyOf(assignors);
+        setProtocols(protocols);
     }
 
-    /** Whether a JoinGroup with these subscriptions asks for nothing new. */
-    boolean matches(List<String> otherTopics, List<String> otherAssignors) {
-        return topics.equals(otherTopics) && assignors.equals(otherAssignors);
+    /** A copy under a new member id (a static member replaced by its instance's new incarnation). */
+    GroupMember withMemberId(String newMemberId) {
+        GroupMember m = new GroupMember(newMemberId, groupInstanceId, clientId, clientHost, coordinatorAssigns,
+                sessionTimeoutMs, rebalanceTimeoutMs, protocols);
+        m.assignment = assignment;
+        m.sessionDeadlineMs = sessionDeadlineMs;
+        return m;
+    }
+
+    void setProtocols(List<Protocol> newProtocols) {
+        protocols = List.copyOf(newProtocols);
+        topics = protocols.isEmpty() ? List.of() : ConsumerProtocolBytes.topics(protocols.get(0).metadata());
+    }
+
+    /** Whether a JoinGroup with these protocols asks for nothing new (same names and metadata, same order). */
+    boolean matches(List<Protocol> other) {
+        if (other.size() != protocols.size()) {
+            return false;
+        }
+        for (int i = 0; i < other.size(); i++) {
+            if (!other.get(i).name().equals(protocols.get(i).name())
+                    || !Arrays.equals(other.get(i).metadata(), protocols.get(i).metadata())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    List<String> protocolNames() {
+        return protocols.stream().map(Protocol::name).toList();
+    }
+
+    /** Its metadata for {@code protocolName}; empty when it does not support it. */
+    byte[] metadata(String protocolName) {
+        for (Protocol p : protocols) {
+            if (p.name().equals(protocolName)) {
+                return p.metadata();
+            }
+        }
+        return NO_BYTES;
     }
 
     /** Waiting on a JoinGroup or SyncGroup: the member is alive by definition (its call is open). */
@@ -53,43 +103,58 @@ final class GroupMember {
         return pendingJoin != null || pendingSync != null;
     }
 
+    boolean isStatic() {
+        return groupInstanceId != null;
+    }
+
     void heardFrom(long nowMs) {
         sessionDeadlineMs = nowMs + sessionTimeoutMs;
     }
 
-    List<TopicPartitions> assignmentProto() {
-        return toProto(assignment);
-    }
-
-    static List<TopicPartitions> toProto(SortedMap<String, List<Integer>> assignment) {
-        return assignment.entrySet().stream()
-                .map(e -> TopicPartitions.newBuilder().setTopic(e.getKey()).addAllPartitions(e.getValue()).build())
-                .toList();
-    }
-
     GroupMemberValue toValue() {
-        return GroupMemberValue.newBuilder()
+        GroupMemberValue.Builder b = GroupMemberValue.newBuilder()
                 .setMemberId(memberId)
                 .setClientId(clientId)
                 .setClientHost(clientHost)
                 .setSessionTimeoutMs(sessionTimeoutMs)
                 .setRebalanceTimeoutMs(rebalanceTimeoutMs)
-                .addAllTopics(topics)
-                .addAllAssignors(assignors)
-                .addAllAssignment(assignmentProto())
-                .build();
-    }
-
-    static GroupMember fromValue(GroupMemberValue v) {
-        GroupMember m = new GroupMember(v.getMemberId(), v.getClientId(), v.getClientHost(), v.getSessionTimeoutMs(),
-                v.getRebalanceTimeoutMs(), v.getTopicsList(), v.getAssignorsList());
-        for (TopicPartitions tp : v.getAssignmentList()) {
-            m.assignment.put(tp.getTopic(), List.copyOf(tp.getPartitionsList()));
+                .setGroupInstanceId(groupInstanceId == null ? "" : groupInstanceId)
+                .setAssignmentBytes(ByteString.copyFrom(assignment))
+                .setCoordinatorAssigns(coordinatorAssigns);
+        for (Protocol p : protocols) {
+            b.addProtocols(ProtocolMetadata.newBuilder().setName(p.name())
+                    .setMetadata(ByteString.copyFrom(p.metadata())));
         }
-        return m;
+        return b.build();
     }
 
-    static SortedMap<String, List<Integer>> copyOf(Map<String, List<Integer>> assignment) {
-        return new TreeMap<>(assignment);
+    /**
+     * A stored member. One stored before protocol metadata existed (no protocols) was an SDK
+     * member: its topics and assignors become one consumer-protocol subscription per assignor, its
+     * assignment a consumer-protocol assignment.
+     */
+    static GroupMember fromValue(GroupMemberValue v) {
+        String instanceId = v.getGroupInstanceId().isEmpty() ? null : v.getGroupInstanceId();
+        if (v.getProtocolsCount() > 0) {
+            List<Protocol> protocols = new ArrayList<>();
+            for (ProtocolMetadata p : v.getProtocolsList()) {
+                protocols.add(new Protocol(p.getName(), p.getMetadata().toByteArray()));
+            }
+            GroupMember m = new GroupMember(v.getMemberId(), instanceId, v.getClientId(), v.getClientHost(),
+                    v.getCoordinatorAssigns(), v.getSessionTimeoutMs(), v.getRebalanceTimeoutMs(), protocols);
+            m.assignment = v.getAssignmentBytes().toByteArray();
+            return m;
+        }
+        byte[] subscription = ConsumerProtocolBytes.subscription(v.getTopicsList());
+        List<Protocol> protocols = v.getAssignorsList().stream().map(a -> new Protocol(a, subscription)).toList();
+        GroupMember m = new GroupMember(v.getMemberId(), instanceId, v.getClientId(), v.getClientHost(), true,
+                v.getSessionTimeoutMs(), v.getRebalanceTimeoutMs(), protocols);
+        SortedMap<String, List<Integer>> partitions = new TreeMap<>();
+        for (TopicPartitions tp : v.getAssignmentList()) {
+            partitions.put(tp.getTopic(), List.copyOf(tp.getPartitionsList()));
+        }
+        m.assignment = partitions.isEmpty() ? NO_BYTES
+                : ConsumerProtocolBytes.assignment(partitions, ConsumerProtocolBytes.version(subscription));
+        return m;
     }
 }

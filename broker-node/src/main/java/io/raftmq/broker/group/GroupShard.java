@@ -4,17 +4,7 @@ import io.raftmq.broker.group.ConsumerGroup.State;
 import io.raftmq.common.ApiError;
 import io.raftmq.common.Time;
 import io.raftmq.protocol.broker.DeletedGroup;
-import io.raftmq.protocol.broker.DescribedGroup;
-import io.raftmq.protocol.broker.DescribedGroupMember;
-import io.raftmq.protocol.broker.HeartbeatRequest;
-import io.raftmq.protocol.broker.HeartbeatResponse;
-import io.raftmq.protocol.broker.JoinGroupRequest;
-import io.raftmq.protocol.broker.JoinGroupResponse;
-import io.raftmq.protocol.broker.LeaveGroupRequest;
-import io.raftmq.protocol.broker.LeaveGroupResponse;
 import io.raftmq.protocol.broker.ListedGroup;
-import io.raftmq.protocol.broker.SyncGroupRequest;
-import io.raftmq.protocol.broker.SyncGroupResponse;
 import io.raftmq.protocol.common.ErrorCode;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -34,8 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The groups coordinated by one partition of __consumer_offsets, while this broker leads it:
- * Kafka's classic group membership (join, sync, heartbeat, leave, session expiry, rebalance
- * timeout), with assignments computed here, plus the durable part of the state (each group's last
+ * Kafka's classic group membership ({@link ClassicMembership}: join, sync, heartbeat, leave,
+ * session expiry, rebalance timeout, static members), plus the durable part of the state (each group's last
  * generation and its committed offsets) kept as records in that partition. Offset commits and
  * administration are in {@link OffsetsAndAdmin}, on the same state.
  *
@@ -76,8 +66,7 @@ final class GroupShard {
     private final Writer writer;
     /** A topic's partition count in this broker's metadata, 0 when it has no such topic. */
     final ToIntFunction<String> partitionCounts;
-    private final Supplier<String> memberIdSuffixes;
-    private final Map<String, PartitionAssignor> assignors = PartitionAssignor.known();
+    private final ClassicMembership membership;
     final Map<String, ConsumerGroup> groups = new HashMap<>();
     final OffsetsAndAdmin offsets;
     /** The consumer-protocol (KIP-848) groups of this partition. */
@@ -115,7 +104,7 @@ final class GroupShard {
         this.time = time;
         this.writer = writer;
         this.partitionCounts = partitionCounts;
-        this.memberIdSuffixes = memberIdSuffixes;
+        this.membership = new ClassicMembership(this, memberIdSuffixes);
         this.offsets = new OffsetsAndAdmin(this);
         this.consumerProtocol = new ConsumerGroupHeartbeats(this, partitionCounts, topicNames, memberIdSuffixes);
     }
@@ -240,373 +229,28 @@ final class GroupShard {
         return closed;
     }
 
-    // ---- JoinGroup ----
+    // ---- classic membership ({@link ClassicMembership}) ----
 
-    void join(JoinGroupRequest req, String clientHost, Consumer<JoinGroupResponse> respond) {
-        long nowMs = time.monotonicMs();
-        String groupId = req.getGroupId();
-        String memberId = req.getMemberId();
-        ApiError invalid = validateJoin(req);
-        if (invalid.isSuccess()) {
-            invalid = consumerProtocol.refuseClassicJoin(groupId);
-        }
-        if (invalid.isFailure()) {
-            respond.accept(joinError(invalid, memberId));
-            return;
-        }
-        List<String> memberAssignors = req.getAssignorsList().isEmpty() ? List.of(RangeAssignor.NAME)
-                : req.getAssignorsList().stream().filter(assignors::containsKey).distinct().toList();
-        String protocolType = req.getProtocolType().isEmpty() ? "consumer" : req.getProtocolType();
-        List<String> topics = req.getTopicsList().stream().distinct().sorted().toList();
-        int rebalanceTimeoutMs = req.getRebalanceTimeoutMs() > 0 ? req.getRebalanceTimeoutMs()
-                : req.getSessionTimeoutMs();
-        ConsumerGroup group = groups.get(groupId);
-        if (group == null && !memberId.isEmpty()) {
-            respond.accept(joinError(ApiError.of(ErrorCode.UNKNOWN_MEMBER_ID, "group '%s' has no member '%s' (it"
-                    + " has no members at all); join with an empty member id", groupId, memberId), memberId));
-            return;
-        }
-        if (group != null) {
-            ApiError compatible = checkCompatible(group, memberId, protocolType, memberAssignors);
-            if (compatible.isFailure()) {
-                respond.accept(joinError(compatible, memberId));
-                return;
-            }
-        } else {
-            group = groupOrNew(groupId);
-        }
-        if (memberId.isEmpty()) {
-            if (group.members.size() >= config.maxGroupSize()) {
-                respond.accept(joinError(ApiError.of(ErrorCode.GROUP_MAX_SIZE_REACHED, "group '%s' has %d members,"
-                        + " the most group.max.size allows", groupId, group.members.size()), memberId));
-                return;
-            }
-            String clientId = req.getClientId().isEmpty() ? "consumer" : req.getClientId();
-            GroupMember member = new GroupMember(clientId + "-" + memberIdSuffixes.get(), clientId, clientHost,
-                    req.getSessionTimeoutMs(), rebalanceTimeoutMs, topics, memberAssignors);
-            member.pendingJoin = respond;
-            member.heardFrom(nowMs);
-            group.members.put(member.memberId, member);
-            group.protocolType = protocolType;
-            String reason = "member " + member.memberId + " joined";
-            switch (group.state()) {
-                case EMPTY, STABLE, COMPLETING_REBALANCE -> prepareRebalance(group, nowMs, reason);
-                case PREPARING_REBALANCE -> {
-                    if (group.initialDelay) {
-                        group.rebalanceDeadlineMs = Math.min(nowMs + config.initialRebalanceDelayMs(),
-                                group.initialDelayLimitMs);
-                    }
-                }
-                case DEAD -> throw new IllegalStateException("dead group " + groupId + " still in the shard");
-            }
-        } else {
-            GroupMember member = group.members.get(memberId);
-            if (member == null) {
-                respond.accept(joinError(ApiError.of(ErrorCode.UNKNOWN_MEMBER_ID, "group '%s' has no member '%s';"
-                        + " join with an empty member id", groupId, memberId), memberId));
-                return;
-            }
-            member.heardFrom(nowMs);
-            boolean unchanged = member.matches(topics, memberAssignors);
-            member.sessionTimeoutMs = req.getSessionTimeoutMs();
-            member.rebalanceTimeoutMs = rebalanceTimeoutMs;
-            member.topics = topics;
-            member.assignors = memberAssignors;
-            switch (group.state()) {
-                case PREPARING_REBALANCE -> setPendingJoin(member, respond);
-                case COMPLETING_REBALANCE, STABLE -> {
-                    if (unchanged) {
-                        // A member re-sending its join: it is already in this generation.
-                        respond.accept(joinResponse(group, member.memberId));
-                    } else {
-                        setPendingJoin(member, respond);
-                        prepareRebalance(group, nowMs, "member " + memberId + " changed its subscription");
-                    }
-                }
-                case EMPTY, DEAD -> throw new IllegalStateException("group " + groupId + " is " + group.state()
-                        + " with member " + memberId);
-            }
-        }
-        maybeCompleteJoin(group, nowMs);
+    void join(ClassicGroupApi.JoinRequest req, Consumer<ClassicGroupApi.JoinResult> respond) {
+        membership.join(req, respond);
     }
 
-    private ApiError validateJoin(JoinGroupRequest req) {
-        if (req.getGroupId().isEmpty()) {
-            return ApiError.of(ErrorCode.INVALID_GROUP_ID, "the group id is empty");
-        }
-        int session = req.getSessionTimeoutMs();
-        if (session < config.minSessionTimeoutMs() || session > config.maxSessionTimeoutMs()) {
-            return ApiError.of(ErrorCode.INVALID_SESSION_TIMEOUT, "session timeout %d ms is outside"
-                    + " group.min.session.timeout.ms .. group.max.session.timeout.ms (%d .. %d ms)", session,
-                    config.minSessionTimeoutMs(), config.maxSessionTimeoutMs());
-        }
-        if (!req.getAssignorsList().isEmpty()
-                && req.getAssignorsList().stream().noneMatch(assignors::containsKey)) {
-            return ApiError.of(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, "none of the assignors %s is known to the"
-                    + " coordinator, which has %s", req.getAssignorsList(), new TreeSet<>(assignors.keySet()));
-        }
-        return ApiError.NONE;
+    void sync(ClassicGroupApi.SyncRequest req, Consumer<ClassicGroupApi.SyncResult> respond) {
+        membership.sync(req, respond);
     }
 
-    private static ApiError checkCompatible(ConsumerGroup group, String memberId, String protocolType,
-            List<String> memberAssignors) {
-        boolean others = group.members.keySet().stream().anyMatch(id -> !id.equals(memberId));
-        if (!others) {
-            return ApiError.NONE;
-        }
-        if (!group.protocolType.equals(protocolType)) {
-            return ApiError.of(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, "group '%s' has protocol type '%s', not '%s'",
-                    group.groupId, group.protocolType, protocolType);
-        }
-        Set<String> common = null;
-        for (GroupMember m : group.members.values()) {
-            if (m.memberId.equals(memberId)) {
-                continue;
-            }
-            if (common == null) {
-                common = new TreeSet<>(m.assignors);
-            } else {
-                common.retainAll(m.assignors);
-            }
-        }
-        if (common != null && memberAssignors.stream().noneMatch(common::contains)) {
-            return ApiError.of(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, "group '%s' members all support %s; this"
-                    + " member supports %s", group.groupId, common, memberAssignors);
-        }
-        return ApiError.NONE;
+    ApiError heartbeat(ClassicGroupApi.HeartbeatRequest req) {
+        return membership.heartbeat(req);
     }
 
-    private static void setPendingJoin(GroupMember member, Consumer<JoinGroupResponse> respond) {
-        Consumer<JoinGroupResponse> previous = member.pendingJoin;
-        member.pendingJoin = respond;
-        if (previous != null) {
-            previous.accept(joinError(ApiError.of(ErrorCode.REBALANCE_IN_PROGRESS, "superseded by a newer"
-                    + " JoinGroup from member %s", member.memberId), member.memberId));
-        }
+    ClassicGroupApi.LeaveResult leave(String groupId, List<ClassicGroupApi.LeavingMember> members) {
+        return membership.leave(groupId, members);
     }
 
-    private void prepareRebalance(ConsumerGroup group, long nowMs, String reason) {
-        if (group.is(State.COMPLETING_REBALANCE)) {
-            for (GroupMember m : group.members.values()) {
-                answerSync(m, syncError(ApiError.of(ErrorCode.REBALANCE_IN_PROGRESS, "group '%s' is rebalancing"
-                        + " again: %s", group.groupId, reason)));
-            }
-        }
-        boolean fromEmpty = group.is(State.EMPTY);
-        group.transitionTo(State.PREPARING_REBALANCE, reason);
-        if (fromEmpty && config.initialRebalanceDelayMs() > 0) {
-            group.initialDelay = true;
-            group.initialDelayLimitMs = nowMs + group.maxRebalanceTimeoutMs();
-            group.rebalanceDeadlineMs = Math.min(nowMs + config.initialRebalanceDelayMs(), group.initialDelayLimitMs);
-        } else {
-            group.initialDelay = false;
-            group.rebalanceDeadlineMs = nowMs + group.maxRebalanceTimeoutMs();
-        }
-    }
-
-    private void maybeCompleteJoin(ConsumerGroup group, long nowMs) {
-        if (group.is(State.PREPARING_REBALANCE)
-                && (group.members.isEmpty() || (!group.initialDelay && group.allMembersJoined()))) {
-            completeJoin(group, nowMs, group.members.isEmpty() ? "no members left" : "every member joined");
-        }
-    }
-
-    /** Ends the join phase: members that did not rejoin leave; the rest get the next generation. */
-    private void completeJoin(ConsumerGroup group, long nowMs, String reason) {
-        for (GroupMember m : new ArrayList<>(group.members.values())) {
-            if (m.pendingJoin == null) {
-                LOG.info("{} group '{}': member {} did not rejoin within the rebalance timeout; removed", logPrefix,
-                        group.groupId, m.memberId);
-                group.members.remove(m.memberId);
-                answerSync(m, syncError(unknownMember(group, m.memberId)));
-            }
-        }
-        group.initialDelay = false;
-        group.generationId++;
-        if (group.members.isEmpty()) {
-            group.assignor = "";
-            group.leaderId = "";
-            group.assignedPartitionCounts = Map.of();
-            group.transitionTo(State.EMPTY, reason);
-            ApiError error = write(List.of(new CoordinatorRecord.GroupMetadata(group.groupId,
-                    group.toValue(time.milliseconds()))), committed -> { });
-            if (error.isFailure()) {
-                LOG.warn("{} group '{}': storing the empty generation {} failed: {}", logPrefix, group.groupId,
-                        group.generationId, error);
-            }
-            return;
-        }
-        group.assignor = group.selectAssignor();
-        if (!group.members.containsKey(group.leaderId)) {
-            group.leaderId = group.members.firstKey();
-        }
-        Map<String, List<String>> subscriptions = new TreeMap<>();
-        group.members.values().forEach(m -> subscriptions.put(m.memberId, m.topics));
-        Map<String, Integer> counts = partitionCountsOf(group.subscribedTopics());
-        SortedMap<String, SortedMap<String, List<Integer>>> assignment = assignors.get(group.assignor)
-                .assign(subscriptions, t -> counts.getOrDefault(t, 0));
-        group.assignedPartitionCounts = counts;
-        for (GroupMember m : group.members.values()) {
-            m.assignment = assignment.get(m.memberId);
-        }
-        group.transitionTo(State.COMPLETING_REBALANCE, reason + "; generation " + group.generationId + " with "
-                + group.assignor + " assignor");
-        int generation = group.generationId;
-        for (GroupMember m : group.members.values()) {
-            Consumer<JoinGroupResponse> pending = m.pendingJoin;
-            m.pendingJoin = null;
-            m.heardFrom(nowMs);
-            pending.accept(joinResponse(group, m.memberId));
-        }
-        ApiError error = write(List.of(new CoordinatorRecord.GroupMetadata(group.groupId,
-                group.toValue(time.milliseconds()))), committed -> onGenerationStored(group, generation, committed));
-        if (error.isFailure()) {
-            onGenerationStored(group, generation, error);
-        }
-    }
-
-    private void onGenerationStored(ConsumerGroup group, int generation, ApiError error) {
-        if (closed || groups.get(group.groupId) != group || group.generationId != generation
-                || !group.is(State.COMPLETING_REBALANCE)) {
-            return;
-        }
-        if (error.isSuccess()) {
-            group.transitionTo(State.STABLE, "assignment of generation " + generation + " stored");
-            for (GroupMember m : group.members.values()) {
-                answerSync(m, SyncGroupResponse.newBuilder().setError(ApiError.NONE.toProto())
-                        .addAllAssignment(m.assignmentProto()).build());
-            }
-        } else {
-            for (GroupMember m : group.members.values()) {
-                answerSync(m, syncError(error));
-            }
-            prepareRebalance(group, time.monotonicMs(), "storing generation " + generation + " failed: " + error);
-        }
-    }
-
-    private static JoinGroupResponse joinResponse(ConsumerGroup group, String memberId) {
-        return JoinGroupResponse.newBuilder()
-                .setError(ApiError.NONE.toProto())
-                .setGenerationId(group.generationId)
-                .setMemberId(memberId)
-                .setLeaderId(group.leaderId)
-                .setAssignor(group.assignor)
-                .build();
-    }
-
-    static JoinGroupResponse joinError(ApiError error, String memberId) {
-        return JoinGroupResponse.newBuilder().setError(error.toProto()).setGenerationId(-1).setMemberId(memberId)
-                .build();
-    }
-
-    // ---- SyncGroup, Heartbeat, LeaveGroup ----
-
-    void sync(SyncGroupRequest req, Consumer<SyncGroupResponse> respond) {
-        ConsumerGroup group = groups.get(req.getGroupId());
-        GroupMember member = group == null ? null : group.members.get(req.getMemberId());
-        ApiError check = checkMember(group, member, req.getGroupId(), req.getMemberId(), req.getGenerationId());
-        if (check.isFailure()) {
-            respond.accept(syncError(check));
-            return;
-        }
-        member.heardFrom(time.monotonicMs());
-        switch (group.state()) {
-            case PREPARING_REBALANCE -> respond.accept(syncError(rebalancing(group)));
-            case COMPLETING_REBALANCE -> {
-                answerSync(member, syncError(ApiError.of(ErrorCode.REBALANCE_IN_PROGRESS, "superseded by a newer"
-                        + " SyncGroup from member %s", member.memberId)));
-                member.pendingSync = respond;
-            }
-            case STABLE -> respond.accept(SyncGroupResponse.newBuilder().setError(ApiError.NONE.toProto())
-                    .addAllAssignment(member.assignmentProto()).build());
-            case EMPTY, DEAD -> respond.accept(syncError(unknownMember(group, member.memberId)));
-        }
-    }
-
-    HeartbeatResponse heartbeat(HeartbeatRequest req) {
-        ConsumerGroup group = groups.get(req.getGroupId());
-        GroupMember member = group == null ? null : group.members.get(req.getMemberId());
-        ApiError error = checkMember(group, member, req.getGroupId(), req.getMemberId(), req.getGenerationId());
-        if (error.isSuccess()) {
-            member.heardFrom(time.monotonicMs());
-            if (group.is(State.PREPARING_REBALANCE)) {
-                error = rebalancing(group);
-            }
-        }
-        return HeartbeatResponse.newBuilder().setError(error.toProto()).build();
-    }
-
-    LeaveGroupResponse leave(LeaveGroupRequest req) {
-        ConsumerGroup group = groups.get(req.getGroupId());
-        GroupMember member = group == null ? null : group.members.get(req.getMemberId());
-        if (member == null) {
-            return LeaveGroupResponse.newBuilder().setError(unknownMember(group, req.getMemberId(),
-                    req.getGroupId()).toProto()).build();
-        }
-        removeMember(group, member, "member " + member.memberId + " left the group");
-        return LeaveGroupResponse.newBuilder().setError(ApiError.NONE.toProto()).build();
-    }
-
-    /** UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, or NONE for a member of the group's current generation. */
-    ApiError checkMember(ConsumerGroup group, GroupMember member, String groupId, String memberId, int generation) {
-        if (member == null) {
-            return unknownMember(group, memberId, groupId);
-        }
-        if (generation != group.generationId) {
-            return ApiError.of(ErrorCode.ILLEGAL_GENERATION, "generation %d of group '%s' is over; the current"
-                    + " generation is %d: join again", generation, groupId, group.generationId);
-        }
-        return ApiError.NONE;
-    }
-
-    private static ApiError unknownMember(ConsumerGroup group, String memberId) {
-        return unknownMember(group, memberId, group.groupId);
-    }
-
-    static ApiError unknownMember(ConsumerGroup group, String memberId, String groupId) {
-        return group == null
-                ? ApiError.of(ErrorCode.UNKNOWN_MEMBER_ID, "group '%s' has no members; join with an empty member"
-                        + " id", groupId)
-                : ApiError.of(ErrorCode.UNKNOWN_MEMBER_ID, "member '%s' is not in group '%s' (removed after a"
-                        + " leave, a session timeout or a missed rebalance); join with an empty member id",
-                        memberId, groupId);
-    }
-
-    private static ApiError rebalancing(ConsumerGroup group) {
-        return ApiError.of(ErrorCode.REBALANCE_IN_PROGRESS, "group '%s' is rebalancing: join again",
-                group.groupId);
-    }
-
-    private static SyncGroupResponse syncError(ApiError error) {
-        return SyncGroupResponse.newBuilder().setError(error.toProto()).build();
-    }
-
-    private static void answerSync(GroupMember m, SyncGroupResponse response) {
-        Consumer<SyncGroupResponse> pending = m.pendingSync;
-        m.pendingSync = null;
-        if (pending != null) {
-            pending.accept(response);
-        }
-    }
-
-    private void removeMember(ConsumerGroup group, GroupMember member, String reason) {
-        ApiError gone = ApiError.of(ErrorCode.UNKNOWN_MEMBER_ID, "member '%s' was removed from group '%s': %s",
-                member.memberId, group.groupId, reason);
-        Consumer<JoinGroupResponse> join = member.pendingJoin;
-        member.pendingJoin = null;
-        if (join != null) {
-            join.accept(joinError(gone, member.memberId));
-        }
-        answerSync(member, syncError(gone));
-        group.members.remove(member.memberId);
-        if (member.memberId.equals(group.leaderId)) {
-            group.leaderId = group.members.isEmpty() ? "" : group.members.firstKey();
-        }
-        long nowMs = time.monotonicMs();
-        if (group.is(State.STABLE) || group.is(State.COMPLETING_REBALANCE)) {
-            prepareRebalance(group, nowMs, reason);
-        }
-        maybeCompleteJoin(group, nowMs);
+    /** UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID, ILLEGAL_GENERATION, or NONE for a member of the current generation. */
+    ApiError checkMember(ConsumerGroup group, String groupId, String memberId, String groupInstanceId,
+            int generation) {
+        return membership.checkMember(group, groupId, memberId, groupInstanceId, generation);
     }
 
     // ---- timers and metadata ----
@@ -621,38 +265,21 @@ final class GroupShard {
         if (loaded && !closed) {
             consumerProtocol.poll(nowMs);
         }
-        for (ConsumerGroup group : new ArrayList<>(groups.values())) {
-            if (group.is(State.PREPARING_REBALANCE) && nowMs >= group.rebalanceDeadlineMs) {
-                completeJoin(group, nowMs, group.initialDelay ? "initial rebalance delay over"
-                        : "rebalance timeout of " + group.maxRebalanceTimeoutMs() + " ms over");
-            }
-            for (GroupMember m : new ArrayList<>(group.members.values())) {
-                if (!m.isAwaiting() && nowMs >= m.sessionDeadlineMs && group.members.containsKey(m.memberId)) {
-                    removeMember(group, m, "session timeout of " + m.sessionTimeoutMs + " ms of member "
-                            + m.memberId + " expired");
-                }
-            }
-        }
+        membership.poll(nowMs);
         return nextDeadlineMs();
     }
 
     long nextDeadlineMs() {
         long next = loaded && !closed ? Math.min(nextRetentionCheckMs, consumerProtocol.nextDeadlineMs())
                 : Long.MAX_VALUE;
-        for (ConsumerGroup group : groups.values()) {
-            if (group.is(State.PREPARING_REBALANCE)) {
-                next = Math.min(next, group.rebalanceDeadlineMs);
-            }
-            for (GroupMember m : group.members.values()) {
-                if (!m.isAwaiting()) {
-                    next = Math.min(next, m.sessionDeadlineMs);
-                }
-            }
-        }
-        return next;
+        return Math.min(next, ClassicMembership.nextDeadlineMs(groups.values()));
     }
 
-    /** Metadata changed: groups whose subscribed topics changed partition count rebalance. */
+    /**
+     * Metadata changed: groups whose assignment the coordinator computed (an SDK leader) rebalance
+     * when a subscribed topic changed partition count. A Kafka leader watches the metadata itself
+     * and rejoins.
+     */
     void onMetadataChanged() {
         consumerProtocol.onMetadataChanged();
         long nowMs = time.monotonicMs();
@@ -660,11 +287,15 @@ final class GroupShard {
             if (!group.is(State.STABLE) && !group.is(State.COMPLETING_REBALANCE)) {
                 continue;
             }
+            GroupMember leader = group.members.get(group.leaderId);
+            if (leader == null || !leader.coordinatorAssigns) {
+                continue;
+            }
             for (String topic : group.subscribedTopics()) {
                 int now = partitionCounts.applyAsInt(topic);
                 int before = group.assignedPartitionCounts.getOrDefault(topic, 0);
                 if (now != before) {
-                    prepareRebalance(group, nowMs, "topic '" + topic + "' has " + now + " partition(s), " + before
+                    membership.prepareRebalance(group, nowMs, "topic '" + topic + "' has " + now + " partition(s), " + before
                             + " when the assignment was made");
                     break;
                 }
@@ -672,7 +303,7 @@ final class GroupShard {
         }
     }
 
-    private Map<String, Integer> partitionCountsOf(Collection<String> topics) {
+    Map<String, Integer> partitionCountsOf(Collection<String> topics) {
         Map<String, Integer> counts = new TreeMap<>();
         for (String t : topics) {
             counts.put(t, Math.max(0, partitionCounts.applyAsInt(t)));
@@ -714,25 +345,23 @@ final class GroupShard {
         return statesLowerCase.isEmpty() || statesLowerCase.contains(state.toLowerCase(java.util.Locale.ROOT));
     }
 
-    DescribedGroup describe(String groupId) {
+    ClassicGroupApi.GroupDescription describe(String groupId) {
         ConsumerGroup g = groups.get(groupId);
-        DescribedGroup.Builder out = DescribedGroup.newBuilder().setGroupId(groupId).setCoordinatorId(coordinatorId);
         if (g == null) {
-            return out.setError(ApiError.of(ErrorCode.GROUP_ID_NOT_FOUND, "group '%s' does not exist", groupId)
-                    .toProto()).setState(State.DEAD.wireName).build();
+            return new ClassicGroupApi.GroupDescription(groupId, ApiError.of(ErrorCode.GROUP_ID_NOT_FOUND,
+                    "group '%s' does not exist", groupId), State.DEAD.wireName, "", "", -1, false, List.of());
         }
-        out.setError(ApiError.NONE.toProto()).setState(g.state().wireName).setProtocolType(g.protocolType)
-                .setAssignor(g.assignor).setGenerationId(g.generationId);
-        boolean assigned = g.is(State.STABLE) || g.is(State.COMPLETING_REBALANCE);
+        boolean assigned = g.is(State.STABLE) || (g.is(State.COMPLETING_REBALANCE)
+                && g.members.containsKey(g.leaderId) && g.members.get(g.leaderId).coordinatorAssigns);
+        List<ClassicGroupApi.MemberDescription> members = new ArrayList<>();
         for (GroupMember m : g.members.values()) {
-            DescribedGroupMember.Builder d = DescribedGroupMember.newBuilder().setMemberId(m.memberId)
-                    .setClientId(m.clientId).setClientHost(m.clientHost).addAllSubscribedTopics(m.topics);
-            if (assigned) {
-                d.addAllAssignment(m.assignmentProto());
-            }
-            out.addMembers(d);
+            byte[] metadata = !g.protocolName.isEmpty() ? m.metadata(g.protocolName)
+                    : m.protocols.isEmpty() ? GroupMember.NO_BYTES : m.protocols.get(0).metadata();
+            members.add(new ClassicGroupApi.MemberDescription(m.memberId, m.groupInstanceId, m.clientId, m.clientHost,
+                    metadata, assigned ? m.assignment : GroupMember.NO_BYTES));
         }
-        return out.build();
+        return new ClassicGroupApi.GroupDescription(groupId, ApiError.NONE, g.state().wireName, g.protocolType,
+                g.protocolName, g.generationId, assigned, members);
     }
 
     void delete(String groupId, Consumer<DeletedGroup> respond) {
@@ -746,16 +375,7 @@ final class GroupShard {
         closed = true;
         ApiError notCoordinator = ApiError.of(ErrorCode.NOT_COORDINATOR, "broker %d no longer coordinates the"
                 + " groups of %s-%d: %s", coordinatorId, GroupCoordinatorConfig.OFFSETS_TOPIC, partition, reason);
-        for (ConsumerGroup g : groups.values()) {
-            for (GroupMember m : g.members.values()) {
-                Consumer<JoinGroupResponse> join = m.pendingJoin;
-                m.pendingJoin = null;
-                if (join != null) {
-                    join.accept(joinError(notCoordinator, m.memberId));
-                }
-                answerSync(m, syncError(notCoordinator));
-            }
-        }
+        ClassicMembership.answerAll(groups.values(), notCoordinator);
         while (!waitingReads.isEmpty()) {
             waitingReads.poll().read().run();
         }

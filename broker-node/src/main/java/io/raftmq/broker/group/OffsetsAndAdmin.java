@@ -60,9 +60,15 @@ final class OffsetsAndAdmin {
         this.shard = shard;
     }
 
+    /** A commit whose group.instance.id, if any, is the request's own. */
     void commit(OffsetCommitRequest req, Consumer<OffsetCommitResponse> respond) {
+        commit(req, req.getGroupInstanceId().isEmpty() ? null : req.getGroupInstanceId(), respond);
+    }
+
+    /** @param groupInstanceId the committer's group.instance.id, null when it gave none */
+    void commit(OffsetCommitRequest req, String groupInstanceId, Consumer<OffsetCommitResponse> respond) {
         String groupId = req.getGroupId();
-        ApiError check = checkCommitter(req);
+        ApiError check = checkCommitter(req, groupInstanceId);
         if (check.isFailure()) {
             respond.accept(answer(req, check, Map.of(), check));
             return;
@@ -106,7 +112,14 @@ final class OffsetsAndAdmin {
         }
     }
 
-    private ApiError checkCommitter(OffsetCommitRequest req) {
+    /**
+     * Whether the committer may commit now: UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID (a replaced
+     * static member), ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS, or NONE (the commit counts as a
+     * heartbeat).
+     *
+     * @param groupInstanceId the committer's group.instance.id, null when it gave none
+     */
+    ApiError checkCommitter(OffsetCommitRequest req, String groupInstanceId) {
         if (shard.consumerProtocol.isConsumerProtocolGroup(req.getGroupId())) {
             return shard.consumerProtocol.validateOffsetCommit(req.getGroupId(), req.getMemberId(),
                     req.getGenerationId());
@@ -123,11 +136,12 @@ final class OffsetsAndAdmin {
                     + " has %d member(s); a commit without membership (generation -1, no member id) is allowed"
                     + " only while it has none", req.getGroupId(), group.members.size());
         }
-        GroupMember member = group.members.get(req.getMemberId());
-        ApiError check = shard.checkMember(group, member, req.getGroupId(), req.getMemberId(), req.getGenerationId());
+        ApiError check = shard.checkMember(group, req.getGroupId(), req.getMemberId(), groupInstanceId,
+                req.getGenerationId());
         if (check.isFailure()) {
             return check;
         }
+        GroupMember member = group.members.get(req.getMemberId());
         member.heardFrom(shard.time.monotonicMs());
         if (group.is(State.COMPLETING_REBALANCE)) {
             return ApiError.of(ErrorCode.REBALANCE_IN_PROGRESS, "group '%s' is completing a rebalance: sync and"

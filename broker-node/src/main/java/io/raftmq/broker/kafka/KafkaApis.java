@@ -41,6 +41,7 @@ public final class KafkaApis implements KafkaRequestHandler {
         LeaderElectionHandler elections = new LeaderElectionHandler(api);
         ConfigsHandler configs = new ConfigsHandler(api);
         GroupOffsetsHandler groupOffsets = new GroupOffsetsHandler(api, groups);
+        GroupMembershipHandler membership = new GroupMembershipHandler(groups);
         Map<ApiKeys, Function<KafkaRequest, CompletableFuture<KafkaResponse>>> h = new EnumMap<>(ApiKeys.class);
         h.put(ApiKeys.METADATA, metadata::metadata);
         h.put(ApiKeys.DESCRIBE_CLUSTER, metadata::describeCluster);
@@ -66,6 +67,11 @@ public final class KafkaApis implements KafkaRequestHandler {
         ConsumerGroupHandler consumerGroups = new ConsumerGroupHandler(api, groups);
         h.put(ApiKeys.CONSUMER_GROUP_HEARTBEAT, consumerGroups::heartbeat);
         h.put(ApiKeys.CONSUMER_GROUP_DESCRIBE, consumerGroups::describe);
+        h.put(ApiKeys.JOIN_GROUP, membership::joinGroup);
+        h.put(ApiKeys.SYNC_GROUP, membership::syncGroup);
+        h.put(ApiKeys.HEARTBEAT, membership::heartbeat);
+        h.put(ApiKeys.LEAVE_GROUP, membership::leaveGroup);
+        h.put(ApiKeys.DESCRIBE_GROUPS, membership::describeGroups);
         this.handlers = Collections.unmodifiableMap(h);
         List<ApiVersion> list = new ArrayList<>();
         list.add(version(ApiKeys.API_VERSIONS)); // answered by the connection itself

@@ -45,6 +45,10 @@ final class KafkaClusterView {
             AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS, AclOperation.IDEMPOTENT_WRITE,
             AclOperation.ALTER, AclOperation.DESCRIBE);
 
+    /** A group's operations without an authorizer (AclEntry.supportedOperations(GROUP)). */
+    static final int GROUP_OPERATIONS = bitField(AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE,
+            AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS);
+
     /** A broker Kafka clients can reach, with its Kafka endpoint. */
     record KafkaBroker(BrokerRegistration registration, Endpoint endpoint) {
         int id() {

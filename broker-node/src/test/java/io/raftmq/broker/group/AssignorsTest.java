@@ -72,12 +72,16 @@ class AssignorsTest {
     @Test
     void assignorChoiceFollowsTheMembersVotes() {
         ConsumerGroup g = new ConsumerGroup("g", "[test]");
-        g.members.put("a", new GroupMember("a", "a", "", 10_000, 10_000, List.of("t"), List.of("roundrobin",
-                "range")));
-        g.members.put("b", new GroupMember("b", "b", "", 10_000, 10_000, List.of("t"), List.of("range")));
-        assertEquals("range", g.selectAssignor()); // only range is common
-        g.members.get("b").assignors = List.of("roundrobin", "range");
-        assertEquals("roundrobin", g.selectAssignor());
+        g.addMember(new GroupMember("a", null, "a", "", true, 10_000, 10_000, protocols("roundrobin", "range")));
+        g.addMember(new GroupMember("b", null, "b", "", true, 10_000, 10_000, protocols("range")));
+        assertEquals("range", g.selectProtocol()); // only range is common
+        g.members.get("b").setProtocols(protocols("roundrobin", "range"));
+        assertEquals("roundrobin", g.selectProtocol());
+    }
+
+    private static List<ClassicGroupApi.Protocol> protocols(String... names) {
+        byte[] subscription = ConsumerProtocolBytes.subscription(List.of("t"));
+        return java.util.Arrays.stream(names).map(n -> new ClassicGroupApi.Protocol(n, subscription)).toList();
     }
 
     @Test

@@ -302,16 +302,18 @@ class ConsumerGroupHeartbeatsTest {
     void classicAndConsumerProtocolGroupsDoNotMix() {
         join("a", List.of("t"));
         AtomicReference<JoinGroupResponse> classic = new AtomicReference<>();
-        shard.join(JoinGroupRequest.newBuilder().setGroupId("g").setClientId("x").setSessionTimeoutMs(10_000)
+        shard.join(SdkGroupMembers.joinRequest(JoinGroupRequest.newBuilder().setGroupId("g").setClientId("x").setSessionTimeoutMs(10_000)
                 .setRebalanceTimeoutMs(5_000).setProtocolType("consumer").addTopics("t").addAssignors("range")
-                .build(), "h", classic::set);
+                .build(), "h"),
+                r -> classic.set(SdkGroupMembers.joinResponse(r)));
         assertEquals(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, classic.get().getError().getCode());
         send(new ConsumerHeartbeat("g", "a", -1, null, null, -1, null, null, null, null, "c", "h"));
         // Empty now: a classic member takes the id over.
         AtomicReference<JoinGroupResponse> second = new AtomicReference<>();
-        shard.join(JoinGroupRequest.newBuilder().setGroupId("g").setClientId("x").setSessionTimeoutMs(10_000)
+        shard.join(SdkGroupMembers.joinRequest(JoinGroupRequest.newBuilder().setGroupId("g").setClientId("x").setSessionTimeoutMs(10_000)
                 .setRebalanceTimeoutMs(5_000).setProtocolType("consumer").addTopics("t").addAssignors("range")
-                .build(), "h", second::set);
+                .build(), "h"),
+                r -> second.set(SdkGroupMembers.joinResponse(r)));
         log.settle();
         assertNull(group());
         assertEquals(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, join("z", List.of("t")).error().code());

@@ -9,10 +9,8 @@ import io.raftmq.common.ApiError;
 import io.raftmq.common.MockTime;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.broker.DeletedGroup;
-import io.raftmq.protocol.broker.HeartbeatRequest;
 import io.raftmq.protocol.broker.JoinGroupRequest;
 import io.raftmq.protocol.broker.JoinGroupResponse;
-import io.raftmq.protocol.broker.LeaveGroupRequest;
 import io.raftmq.protocol.broker.OffsetCommitPartition;
 import io.raftmq.protocol.broker.OffsetCommitRequest;
 import io.raftmq.protocol.broker.OffsetCommitResponse;
@@ -102,24 +100,24 @@ class GroupShardTest {
 
     private AtomicReference<JoinGroupResponse> join(String memberId, String clientId, int sessionMs) {
         AtomicReference<JoinGroupResponse> out = new AtomicReference<>();
-        shard.join(JoinGroupRequest.newBuilder().setGroupId("g").setMemberId(memberId).setClientId(clientId)
-                .setSessionTimeoutMs(sessionMs).setRebalanceTimeoutMs(5_000).setProtocolType("consumer")
-                .addTopics("t").addAssignors("range").build(), "10.0.0.1", out::set);
+        shard.join(SdkGroupMembers.joinRequest(JoinGroupRequest.newBuilder().setGroupId("g").setMemberId(memberId)
+                .setClientId(clientId).setSessionTimeoutMs(sessionMs).setRebalanceTimeoutMs(5_000)
+                .setProtocolType("consumer").addTopics("t").addAssignors("range").build(), "10.0.0.1"),
+                r -> out.set(SdkGroupMembers.joinResponse(r)));
         log.settle();
         return out;
     }
 
     private AtomicReference<SyncGroupResponse> sync(String memberId, int generation) {
         AtomicReference<SyncGroupResponse> out = new AtomicReference<>();
-        shard.sync(SyncGroupRequest.newBuilder().setGroupId("g").setMemberId(memberId).setGenerationId(generation)
-                .build(), out::set);
+        shard.sync(SdkGroupMembers.syncRequest(SyncGroupRequest.newBuilder().setGroupId("g").setMemberId(memberId)
+                .setGenerationId(generation).build()), r -> out.set(SdkGroupMembers.syncResponse(r)));
         log.settle();
         return out;
     }
 
     private ErrorCode heartbeat(String memberId, int generation) {
-        return shard.heartbeat(HeartbeatRequest.newBuilder().setGroupId("g").setMemberId(memberId)
-                .setGenerationId(generation).build()).getError().getCode();
+        return shard.heartbeat(new ClassicGroupApi.HeartbeatRequest("g", memberId, null, generation)).code();
     }
 
     private ErrorCode commit(String memberId, int generation, int partition, long offset) {
@@ -163,7 +161,7 @@ class GroupShardTest {
         assertEquals(ErrorCode.UNKNOWN_MEMBER_ID, heartbeat("nobody", 1));
 
         // B leaves: A must rejoin; no initial delay this time, it completes as soon as A is back.
-        shard.leave(LeaveGroupRequest.newBuilder().setGroupId("g").setMemberId(mb).build());
+        shard.leave("g", List.of(new ClassicGroupApi.LeavingMember(mb, null, null)));
         log.settle();
         assertEquals(ErrorCode.REBALANCE_IN_PROGRESS, heartbeat(ma, 1));
         assertEquals(ErrorCode.NONE, commit(ma, 1, 0, 7), "commits of the current generation while rebalancing");
@@ -221,9 +219,10 @@ class GroupShardTest {
         small.finishLoad();
         List<JoinGroupResponse> answers = new ArrayList<>();
         for (String client : List.of("a", "b", "c")) {
-            small.join(JoinGroupRequest.newBuilder().setGroupId("g").setClientId(client).setSessionTimeoutMs(10_000)
-                    .setRebalanceTimeoutMs(5_000).setProtocolType("consumer").addTopics("t").addAssignors("range")
-                    .build(), "10.0.0.1", answers::add);
+            small.join(SdkGroupMembers.joinRequest(JoinGroupRequest.newBuilder().setGroupId("g").setClientId(client)
+                    .setSessionTimeoutMs(10_000).setRebalanceTimeoutMs(5_000).setProtocolType("consumer")
+                    .addTopics("t").addAssignors("range").build(), "10.0.0.1"),
+                    r -> answers.add(SdkGroupMembers.joinResponse(r)));
         }
         assertEquals(1, answers.size(), "a and b wait for the rebalance; c is answered at once");
         assertEquals(ErrorCode.GROUP_MAX_SIZE_REACHED, answers.get(0).getError().getCode());
@@ -249,7 +248,7 @@ class GroupShardTest {
         }
         assertTrue(shard.groups.containsKey("g"), "a group with members keeps its offsets");
 
-        shard.leave(LeaveGroupRequest.newBuilder().setGroupId("g").setMemberId(a.get().getMemberId()).build());
+        shard.leave("g", List.of(new ClassicGroupApi.LeavingMember(a.get().getMemberId(), null, null)));
         log.settle();
         advance(1_000); // first pass that sees it empty
         advance(58_000);
@@ -331,9 +330,9 @@ class GroupShardTest {
         log.records().forEach(fromLog::replay);
         fromLog.finishLoad();
         assertSameDurableState(shard, fromLog);
-        assertEquals("Stable", fromLog.describe("g").getState());
-        assertEquals(ErrorCode.NONE, fromLog.heartbeat(HeartbeatRequest.newBuilder().setGroupId("g")
-                .setMemberId(ma).setGenerationId(1).build()).getError().getCode(), "members survive a reload");
+        assertEquals("Stable", fromLog.describe("g").state());
+        assertEquals(ErrorCode.NONE, fromLog.heartbeat(new ClassicGroupApi.HeartbeatRequest("g", ma, null, 1)).code(),
+                "members survive a reload");
 
         List<CoordinatorRecord> checkpoint = shard.checkpointRecords();
         assertEquals(shard.liveKeys(), checkpoint.size());

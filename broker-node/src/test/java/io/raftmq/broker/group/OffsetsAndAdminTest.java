@@ -158,9 +158,10 @@ class OffsetsAndAdminTest {
     void offsetDeleteRemovesOffsetsOfUnsubscribedTopicsAndKeepsSubscribedOnes() {
         commit("g", topic("t", offset(0, 5), offset(1, 6)), topic("u", offset(0, 7)));
         AtomicReference<JoinGroupResponse> joined = new AtomicReference<>();
-        shard.join(JoinGroupRequest.newBuilder().setGroupId("g").setClientId("c").setSessionTimeoutMs(10_000)
+        shard.join(SdkGroupMembers.joinRequest(JoinGroupRequest.newBuilder().setGroupId("g").setClientId("c").setSessionTimeoutMs(10_000)
                 .setRebalanceTimeoutMs(5_000).setProtocolType("consumer").addTopics("t").addAssignors("range")
-                .build(), "10.0.0.1", joined::set);
+                .build(), "10.0.0.1"),
+                r -> joined.set(SdkGroupMembers.joinResponse(r)));
         log.settle();
 
         int before = log.records().size();
@@ -189,9 +190,9 @@ class OffsetsAndAdminTest {
     @Test
     void offsetDeleteOfAGroupWithMembersOfAnotherProtocolTypeIsNonEmptyGroup() {
         AtomicReference<JoinGroupResponse> joined = new AtomicReference<>();
-        shard.join(JoinGroupRequest.newBuilder().setGroupId("c").setClientId("c").setSessionTimeoutMs(10_000)
-                .setRebalanceTimeoutMs(5_000).setProtocolType("connect").addAssignors("range").build(), "h",
-                joined::set);
+        shard.join(SdkGroupMembers.joinRequest(JoinGroupRequest.newBuilder().setGroupId("c").setClientId("c").setSessionTimeoutMs(10_000)
+                .setRebalanceTimeoutMs(5_000).setProtocolType("connect").addAssignors("range").build(), "h"),
+                r -> joined.set(SdkGroupMembers.joinResponse(r)));
         log.settle();
         assertEquals(ErrorCode.NON_EMPTY_GROUP, deleteOffsets("c", "u", 0).getError().getCode());
     }
