@@ -3,7 +3,9 @@
 #   1. the kafka-python demo raftmq's users start from (deploy/seed-demo/, unchanged): the consumer
 #      (no group, reads from the end) prints every message the producer sent; topic `test` is
 #      created by the clients' own Metadata requests (auto.create.topics.enable);
-#   2. kcat (librdkafka): cluster metadata, keyed produce, consume from the beginning.
+#   2. kcat (librdkafka): cluster metadata, keyed produce, consume from the beginning;
+#   3. consumer groups: kcat -G and kafka-python's KafkaConsumer(group_id=...) read a topic, commit,
+#      and a second run of each resumes with exactly the records produced since.
 # Needs /usr/bin/python3 with kafka-python (Debian python3-kafka) and kcat; .ci/kafka-clients-test.sh
 # installs them. Used by .ci/kafka-clients-test.sh (deploy/cluster.sh) and .ci/compose-test.sh.
 #
@@ -91,4 +93,54 @@ timeout 60 kcat -b "$BOOTSTRAP" -t "$topic" -C -o beginning -e -q -f '%k=%s\n' >
 sed 's/^/    /' "$WORK/consume.out"
 [[ "$(sort "$WORK/consume.out" | tr '\n' ' ')" == "k1=v1 k2=v2 k3=v3 " ]] \
   || die "kcat read back '$(tr '\n' ' ' < "$WORK/consume.out")', expected k1=v1 k2=v2 k3=v3"
-log "PASSED: the seed demo and kcat work against $BOOTSTRAP"
+# --- 3. consumer groups: kcat -G and kafka-python with group_id --------------------------------------
+gtopic="groups-$(date +%s)-$$"
+seq 0 29 | sed 's/^/m-/' | kcat -b "$BOOTSTRAP" -t "$gtopic" -P -X request.required.acks=-1 >"$WORK/gproduce.out" 2>&1 \
+  || { cat "$WORK/gproduce.out" >&2; die "kcat -P to $gtopic failed"; }
+# kcat -G: a balanced consumer in group kcat-$$, committing as it goes and when it closes.
+kcat_group() {
+  timeout 60 kcat -b "$BOOTSTRAP" -G "kcat-$$" -X auto.offset.reset=earliest -c "$1" -q -f '%s\n' "$gtopic" \
+    >"$WORK/$2.out" 2>"$WORK/$2.err" || { cat "$WORK/$2.err" >&2; die "kcat -G ($2) failed"; }
+}
+log "kcat -G kcat-$$: reads the 30 messages of $gtopic and commits"
+kcat_group 30 kcat-group1
+[[ "$(wc -l < "$WORK/kcat-group1.out")" -eq 30 ]] || die "kcat -G read $(wc -l < "$WORK/kcat-group1.out") of 30"
+seq 30 39 | sed 's/^/m-/' | kcat -b "$BOOTSTRAP" -t "$gtopic" -P -X request.required.acks=-1 >"$WORK/gproduce.out" 2>&1 \
+  || { cat "$WORK/gproduce.out" >&2; die "kcat -P to $gtopic failed"; }
+log "kcat -G kcat-$$ again: resumes with exactly the 10 new messages"
+kcat_group 10 kcat-group2
+[[ "$(sort -t- -k2 -n "$WORK/kcat-group2.out" | tr '\n' ' ')" == "$(seq 30 39 | sed 's/^/m-/' | tr '\n' ' ')" ]] \
+  || die "the second kcat -G run read '$(tr '\n' ' ' < "$WORK/kcat-group2.out")', expected m-30 .. m-39"
+
+# kafka-python: KafkaConsumer(group_id=...), commit, close; a second consumer of the group resumes.
+cat >"$WORK/group_consumer.py" <<'PY'
+import os, sys
+from kafka import KafkaConsumer
+want = int(sys.argv[1])
+consumer = KafkaConsumer(os.environ['TOPIC'], bootstrap_servers=os.environ['BOOTSTRAP'].split(','),
+                         group_id=os.environ['GROUP'], auto_offset_reset='earliest', enable_auto_commit=False,
+                         consumer_timeout_ms=30000)
+got = []
+for msg in consumer:
+    got.append(msg.value.decode())
+    if len(got) == want:
+        break
+consumer.commit()
+consumer.close()
+print('\n'.join(got))
+PY
+py_group() {
+  TOPIC="$gtopic" GROUP="py-$$" BOOTSTRAP="$BOOTSTRAP" timeout 90 /usr/bin/python3 "$WORK/group_consumer.py" "$1" \
+    >"$WORK/$2.out" 2>"$WORK/$2.err" || { cat "$WORK/$2.err" >&2; die "kafka-python group consumer ($2) failed"; }
+}
+log "kafka-python KafkaConsumer(group_id='py-$$'): reads the 40 messages, commits"
+py_group 40 py-group1
+[[ "$(grep -c '^m-' "$WORK/py-group1.out")" -eq 40 ]] || die "kafka-python read $(grep -c '^m-' "$WORK/py-group1.out") of 40"
+seq 40 44 | sed 's/^/m-/' | kcat -b "$BOOTSTRAP" -t "$gtopic" -P -X request.required.acks=-1 >"$WORK/gproduce.out" 2>&1 \
+  || { cat "$WORK/gproduce.out" >&2; die "kcat -P to $gtopic failed"; }
+log "kafka-python again: resumes with exactly the 5 new messages"
+py_group 5 py-group2
+[[ "$(grep '^m-' "$WORK/py-group2.out" | sort -t- -k2 -n | tr '\n' ' ')" == "$(seq 40 44 | sed 's/^/m-/' | tr '\n' ' ')" ]] \
+  || die "the second kafka-python consumer read '$(tr '\n' ' ' < "$WORK/py-group2.out")', expected m-40 .. m-44"
+
+log "PASSED: the seed demo, kcat (also -G) and kafka-python groups work against $BOOTSTRAP"

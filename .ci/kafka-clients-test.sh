@@ -2,7 +2,9 @@
 # Kafka's own clients against the local cluster of deploy/cluster.sh (Kafka listeners on 9092, 9192,
 # 9292): installs Debian's python3-kafka and kcat when missing (needs root then), starts a fresh
 # cluster in a temporary RAFTMQ_HOME, runs .ci/kafka-clients-check.sh (the kafka-python seed demo,
-# kcat metadata / keyed produce / consume), and stops and deletes the cluster whatever happens.
+# kcat metadata / keyed produce / consume, kcat -G and kafka-python groups) and
+# .ci/kafka-tools-check.sh (Kafka 4.4's command-line tools, resolved with Maven), and stops and
+# deletes the cluster whatever happens.
 # Run by .ci/run after the Maven tests, or on its own: .ci/kafka-clients-test.sh
 set -euo pipefail
 
@@ -46,3 +48,4 @@ trap cleanup EXIT
 
 deploy/cluster.sh start
 .ci/kafka-clients-check.sh 127.0.0.1:9092,127.0.0.1:9192,127.0.0.1:9292 8080,8180,8280
+.ci/kafka-tools-check.sh 127.0.0.1:9092,127.0.0.1:9192,127.0.0.1:9292
