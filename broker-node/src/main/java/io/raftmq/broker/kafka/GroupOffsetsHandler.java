@@ -81,9 +81,10 @@ import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
  *
  * <p>OffsetFetch's requireStable (v7+) needs no wait here: without transactions every committed
  * offset is stable, and the coordinator already answers only once earlier commits are replicated.
- * OffsetFetch's member id and epoch (v9+) belong to KIP-848 groups, which are not served; they are
- * ignored, as Kafka ignores them for classic groups. OffsetCommit's retention time (v2-4) is
- * ignored: offsets.retention.minutes applies.
+ * OffsetFetch's member id and epoch (v9+) are not checked: every caller reads the committed
+ * offsets (Kafka ignores them for classic groups, and answers a KIP-848 member with a stale epoch
+ * STALE_MEMBER_EPOCH). OffsetCommit's retention time (v2-4) is ignored: offsets.retention.minutes
+ * applies.
  *
  * <p>Stateless; called on connection event loops, never blocks: answers are built on the
  * connection's loop when the coordinator completes ({@link KafkaRequest#onLoop}).

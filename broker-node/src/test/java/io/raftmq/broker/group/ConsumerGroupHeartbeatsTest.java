@@ -9,6 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.raftmq.common.MockTime;
 import io.raftmq.protocol.broker.JoinGroupRequest;
 import io.raftmq.protocol.broker.JoinGroupResponse;
+import io.raftmq.protocol.broker.OffsetCommitPartition;
+import io.raftmq.protocol.broker.OffsetCommitRequest;
+import io.raftmq.protocol.broker.OffsetCommitResponse;
+import io.raftmq.protocol.broker.OffsetCommitTopic;
+import io.raftmq.protocol.broker.OffsetFetchRequest;
+import io.raftmq.protocol.broker.OffsetFetchResponse;
 import io.raftmq.protocol.common.ErrorCode;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -26,7 +32,8 @@ import org.junit.jupiter.api.Test;
  * The consumer protocol (KIP-848) on a shard with a clock the test moves and an in-memory log:
  * members joining and reconciling (a partition moves only after its holder revoked it), leaving,
  * session expiry, partition count changes, rebalance-timeout fencing, static members, OffsetCommit
- * epochs, and the state rebuilt from the records equal to the state that wrote them.
+ * epochs, members' commits kept after they leave, and the state rebuilt from the records equal to
+ * the state that wrote them.
  */
 class ConsumerGroupHeartbeatsTest {
     static final int REBALANCE_TIMEOUT_MS = 10_000;
@@ -168,6 +175,64 @@ class ConsumerGroupHeartbeatsTest {
                 .assigned());
         assertEquals(parts("t", 0, 1, 2, 3, 4, 5), a.assignment());
         assertEquals(ErrorCode.UNKNOWN_MEMBER_ID, beat("b", epoch, Map.of()).error().code());
+    }
+
+    /** An OffsetCommit of {@code partitions} of "t" from {@code member} at {@code epoch}: its one error. */
+    private ErrorCode commit(GroupShard on, String member, int epoch, long offset, int... partitions) {
+        OffsetCommitTopic.Builder t = OffsetCommitTopic.newBuilder().setName("t");
+        for (int p : partitions) {
+            t.addPartitions(OffsetCommitPartition.newBuilder().setPartition(p).setCommittedOffset(offset)
+                    .setCommittedLeaderEpoch(-1));
+        }
+        AtomicReference<OffsetCommitResponse> out = new AtomicReference<>();
+        on.offsets.commit(OffsetCommitRequest.newBuilder().setGroupId("g").setMemberId(member).setGenerationId(epoch)
+                .addTopics(t).build(), out::set);
+        log.settle();
+        Set<ErrorCode> errors = new HashSet<>();
+        out.get().getTopicsList().forEach(r -> r.getPartitionsList().forEach(pr -> errors.add(pr.getError()
+                .getCode())));
+        assertEquals(1, errors.size(), "one error for the whole commit: " + errors);
+        return errors.iterator().next();
+    }
+
+    /** What OffsetFetch (every committed partition) answers: "topic-partition" -> offset. */
+    private static Map<String, Long> committed(GroupShard on) {
+        AtomicReference<OffsetFetchResponse> out = new AtomicReference<>();
+        on.offsets.fetch(OffsetFetchRequest.newBuilder().setGroupId("g").build(), out::set);
+        Map<String, Long> offsets = new TreeMap<>();
+        out.get().getTopicsList().forEach(t -> t.getPartitionsList().forEach(p -> offsets.put(t.getName() + "-"
+                + p.getPartition(), p.getCommittedOffset())));
+        return offsets;
+    }
+
+    @Test
+    void membersCommitsOutliveTheirLeaveTheEmptyGroupAndAReload() {
+        join("a", List.of("t"));
+        ConsumerHeartbeatAnswer b = join("b", List.of("t"));
+        ConsumerHeartbeatAnswer a = settle("a", beat("a", 1, group().members.get("a").assigned()));
+        b = settle("b", b);
+        assertEquals(a.memberEpoch(), b.memberEpoch());
+        assertEquals(ErrorCode.NONE, commit(shard, "a", a.memberEpoch(), 10, 0, 1, 2));
+        assertEquals(ErrorCode.NONE, commit(shard, "b", b.memberEpoch(), 10, 3, 4, 5));
+        // A refused commit stores nothing.
+        assertEquals(ErrorCode.STALE_MEMBER_EPOCH, commit(shard, "b", b.memberEpoch() - 1, 99, 3));
+        assertEquals(ErrorCode.UNKNOWN_MEMBER_ID, commit(shard, "", -1, 99, 3));
+        Map<String, Long> all = Map.of("t-0", 10L, "t-1", 10L, "t-2", 10L, "t-3", 10L, "t-4", 10L, "t-5", 10L);
+        assertEquals(all, committed(shard));
+
+        send(new ConsumerHeartbeat("g", "b", -1, null, null, -1, null, null, null, null, "c", "h"));
+        assertEquals(all, committed(shard), "b's commits after b left");
+        send(new ConsumerHeartbeat("g", "a", -1, null, null, -1, null, null, null, null, "c", "h"));
+        assertEquals("Empty", group().state());
+        assertEquals(all, committed(shard), "the commits of an empty group");
+
+        GroupShard replayed = newShard(new GroupShardTest.MemoryLog());
+        log.records().forEach(replayed::replay);
+        replayed.finishLoad();
+        assertEquals(all, committed(replayed), "the commits rebuilt from the log");
+        // Without members, a commit without membership is accepted again.
+        assertEquals(ErrorCode.NONE, commit(shard, "", -1, 11, 3));
+        assertEquals(11L, committed(shard).get("t-3"));
     }
 
     @Test
