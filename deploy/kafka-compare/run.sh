@@ -17,6 +17,29 @@
 # trials; VICTIM=leader (default: a partition leader that is not the active controller) or
 # VICTIM=leader-and-controller. KAFKA_FAILOVER_TIMEOUTS=1 gives Kafka raftmq's failover timeouts (heartbeat 100 ms,
 # session 600 ms, election timeout 300 ms, fetch timeout 600 ms) instead of its defaults.
+#
+# STEPS=groups TRIALS=5 deploy/kafka-compare/run.sh   (and TARGET=raftmq STEPS=groups TRIALS=5 ...)
+# runs, instead of the perf tools, consumer-group rebalances with kafka-clients 4.4 (the same code
+# against both brokers): GroupRebalanceBenchmark (src/) on topic group-bench (6 partitions, RF 3), a
+# fresh group per trial, each member polling in its own thread, times from its
+# ConsumerRebalanceListener callbacks: join (2 members balanced, a 3rd subscribes: until all 3 hold 2
+# partitions each), leave (that member's close(): until the 2 survivors hold 3 each), crash (a member
+# in a child JVM gets SIGKILL, a record is produced to one of its partitions: until a survivor reads
+# it); for group.protocol=classic (client's default assignors) and group.protocol=consumer (KIP-848),
+# median/min/max over TRIALS (default 5). First with Kafka's default timeouts (classic: the
+# consumer's session.timeout.ms 45000, heartbeat.interval.ms 3000; consumer: the broker's
+# group.consumer.session.timeout.ms 45000, group.consumer.heartbeat.interval.ms 5000), then the
+# nodes are restarted with group.consumer.session.timeout.ms=GROUP_SHORT_SESSION_MS (default 6000,
+# Kafka's and raftmq's group.min.session.timeout.ms) and group.consumer.heartbeat.interval.ms=
+# GROUP_SHORT_HEARTBEAT_MS (default 2000), and the classic consumers ask for the same two values.
+# Broker settings: Kafka's in server.properties (with group.consumer.min.session.timeout.ms and
+# group.consumer.min.heartbeat.interval.ms lowered to match), raftmq's as RAFTMQ_* environment
+# variables of deploy/cluster.sh's nodes. Both brokers get group.initial.rebalance.delay.ms=
+# GROUP_INITIAL_REBALANCE_DELAY_MS (default 0, as Kafka's config/server.properties template; the
+# broker defaults are Kafka 3000, raftmq 300): it delays only a classic group's first rebalance,
+# i.e. ConsumerPerformance's. Before the rebalances, ConsumerPerformance (kafka-consumer-perf-test)
+# with --group reads NUM_RECORDS x RECORD_SIZE records that ProducerPerformance (acks=all) wrote to
+# topic group-perf (3 partitions, RF 3), once per group.protocol: MB.sec and rebalance.time.ms.
 # Env:     TARGET (default kafka), NUM_RECORDS (default 1000000), RECORD_SIZE (default 100),
 #          E2E_RECORDS (default 10000), START_TIMEOUT (s, default 120), KEEP_DATA=1 (do not delete
 #          the data dir)
@@ -111,10 +134,28 @@ for n in "${NODES[@]}"; do
 done
 
 if [ ! -e "$WORK/classes/WaitForBrokers.class" ] || [ ! -e "$WORK/classes/AssignedConsumerPerformance.class" ] \
+    || [ ! -e "$WORK/classes/GroupRebalanceBenchmark.class" ] \
     || [ -n "$(find "$BASE/src" -newer "$WORK/classes/AssignedConsumerPerformance.class" -print -quit)" ]; then
   mkdir -p "$WORK/classes"
   javac -cp "$CP" -d "$WORK/classes" "$BASE"/src/*.java
 fi
+
+# ---- consumer-group settings (STEPS=groups only; the other steps run with the brokers' defaults) ---
+GROUP_SHORT_SESSION_MS="${GROUP_SHORT_SESSION_MS:-6000}"
+GROUP_SHORT_HEARTBEAT_MS="${GROUP_SHORT_HEARTBEAT_MS:-2000}"
+GROUP_INITIAL_REBALANCE_DELAY_MS="${GROUP_INITIAL_REBALANCE_DELAY_MS:-0}"
+GROUP_PROPS=""     # Kafka: lines of server.properties
+RAFTMQ_GROUP_ENV=() # raftmq: environment of deploy/cluster.sh's nodes
+group_config() { # group_config SESSION_MS HEARTBEAT_MS: the brokers' consumer-protocol timeouts
+  GROUP_PROPS="group.initial.rebalance.delay.ms=$GROUP_INITIAL_REBALANCE_DELAY_MS
+group.consumer.session.timeout.ms=$1
+group.consumer.min.session.timeout.ms=$1
+group.consumer.heartbeat.interval.ms=$2
+group.consumer.min.heartbeat.interval.ms=$2"
+  RAFTMQ_GROUP_ENV=("RAFTMQ_GROUP_INITIAL_REBALANCE_DELAY_MS=$GROUP_INITIAL_REBALANCE_DELAY_MS"
+    "RAFTMQ_GROUP_CONSUMER_SESSION_TIMEOUT_MS=$1" "RAFTMQ_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS=$2")
+}
+[ "${STEPS:-perf}" = groups ] && group_config 45000 5000
 
 RUN_ID="$(date +%Y%m%d-%H%M%S)-$$"
 DATA="$WORK/data-$RUN_ID"
@@ -188,7 +229,8 @@ if [ "$TARGET" = raftmq ]; then
   # ---- raftmq: deploy/cluster.sh in a fresh data dir ----------------------------------------------
   log "raftmq (deploy/cluster.sh), data $DATA, logs $LOGS"
   t_start=$(date +%s.%N)
-  RAFTMQ_HOME="$DATA" "$ROOT/deploy/cluster.sh" start >"$LOGS/cluster-start.out" 2>&1 \
+  env RAFTMQ_HOME="$DATA" ${RAFTMQ_GROUP_ENV[@]+"${RAFTMQ_GROUP_ENV[@]}"} "$ROOT/deploy/cluster.sh" start \
+    >"$LOGS/cluster-start.out" 2>&1 \
     || { cat "$LOGS/cluster-start.out" >&2; die "the raftmq cluster did not start"; }
   run_tool -Xmx256M "$LOGS/wait.out" WaitForBrokers "$BOOTSTRAP" 3 "$START_TIMEOUT" \
     || { cat "$LOGS/wait.out" >&2; die "the Kafka listeners did not list 3 brokers within ${START_TIMEOUT} s"; }
@@ -239,6 +281,7 @@ log.retention.hours=168
 log.segment.bytes=1073741824
 log.retention.check.interval.ms=300000
 $FAILOVER_PROPS
+$GROUP_PROPS
 EOF
   # shellcheck disable=SC2086
   cat >"$LOGS/node$n/start.sh" <<EOF
@@ -316,6 +359,95 @@ if [ "${STEPS:-perf}" = failover ]; then
   grep -E '^(trial|  )' "$out" || tail -n 20 "$out"
   echo
   [ -z "${FAILED_TRIAL:-}" ] || die "a trial lost, duplicated or misplaced an acknowledged record (see $out)"
+  exit 0
+fi
+
+# ---- consumer-group rebalances instead of the perf tools ----------------------------------------------
+# Restarts all nodes with the group settings group_config last set (data kept).
+restart_nodes() {
+  local t0=$SECONDS
+  if [ "$TARGET" = raftmq ]; then
+    RAFTMQ_HOME="$DATA" "$ROOT/deploy/cluster.sh" stop >>"$LOGS/cluster-restart.out" 2>&1
+    env RAFTMQ_HOME="$DATA" "${RAFTMQ_GROUP_ENV[@]}" "$ROOT/deploy/cluster.sh" start >>"$LOGS/cluster-restart.out" 2>&1 \
+      || { tail -n 30 "$LOGS/cluster-restart.out" >&2; die "the raftmq cluster did not restart"; }
+  else
+    node_pids
+    local n p
+    for n in "${NODES[@]}"; do kill -TERM "${NODE_PID[$n]}" 2>/dev/null || true; done
+    for n in "${NODES[@]}"; do
+      p="${NODE_PID[$n]}"
+      while kill -0 "$p" 2>/dev/null && [ $((SECONDS - t0)) -lt 30 ]; do sleep 0.2; done
+      if kill -0 "$p" 2>/dev/null; then log "node $n (pid $p) still up after 30 s: SIGKILL"; kill -9 "$p" 2>/dev/null || true; fi
+      while kill -0 "$p" 2>/dev/null; do sleep 0.1; done
+    done
+    for n in "${NODES[@]}"; do
+      sed -i '/^group\./d' "$LOGS/node$n/server.properties"
+      printf '%s\n' "$GROUP_PROPS" >>"$LOGS/node$n/server.properties"
+      bash "$LOGS/node$n/start.sh"
+    done
+    node_pids
+  fi
+  run_tool -Xmx256M "$LOGS/wait-restart.out" WaitForBrokers "$BOOTSTRAP" 3 "$START_TIMEOUT" \
+    || { cat "$LOGS/wait-restart.out" >&2; die "the brokers did not all register again within ${START_TIMEOUT} s"; }
+  log "nodes restarted in $((SECONDS - t0)) s: $(cat "$LOGS/wait-restart.out")"
+}
+
+if [ "${STEPS:-perf}" = groups ]; then
+  TRIALS="${TRIALS:-5}"
+  GROUP_ROWS=()
+  PERF_ROWS=()
+  GROUP_FAILED=""
+  # 5. ConsumerPerformance with a group, once per group.protocol, over ProducerPerformance's records.
+  run_tool -Xmx256M "$LOGS/group-perf-topic.out" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
+    --create --topic group-perf --partitions 3 --replication-factor 3 --config min.insync.replicas=2 \
+    || { cat "$LOGS/group-perf-topic.out" >&2; die "topic creation failed"; }
+  out="$LOGS/group-perf-producer.out"
+  log "producer perf: acks=all, $NUM_RECORDS x $RECORD_SIZE B to group-perf"
+  run_tool -Xmx512M "$out" org.apache.kafka.tools.ProducerPerformance --topic group-perf \
+    --num-records "$NUM_RECORDS" --record-size "$RECORD_SIZE" --throughput -1 \
+    --producer-props "bootstrap.servers=$BOOTSTRAP" acks=all \
+    || { tail -n 30 "$out" >&2; die "producer perf test failed"; }
+  for proto in classic consumer; do
+    out="$LOGS/group-perf-consumer-$proto.out"
+    log "consumer perf with --group, group.protocol=$proto: $NUM_RECORDS records"
+    if run_tool -Xmx512M "$out" org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" \
+        --topic group-perf --num-records "$NUM_RECORDS" --group "perf-$proto-$RUN_ID" --timeout 60000 \
+        --command-property "group.protocol=$proto"; then
+      # start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec,
+      # rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+      PERF_ROWS+=("$(awk -F', *' -v p="$proto" 'NF >= 10 && $4 ~ /^[0-9.]+$/ { line = sprintf("  %-8s %10d records  MB.sec %9s  rebalance.time.ms %6s  fetch.MB.sec %9s", p, $5, $4, $7, $9) } END { print line }' "$out")")
+    else
+      tail -n 20 "$out" >&2; GROUP_FAILED=1; PERF_ROWS+=("  $proto: FAILED (see $out)")
+    fi
+  done
+  # 1-4. Rebalances: Kafka's default timeouts, then the short ones after a restart.
+  group_bench() { # group_bench PHASE PROTOCOL SESSION_MS HEARTBEAT_MS
+    local out="$LOGS/groups-$1-$2.out"
+    log "rebalances, group.protocol=$2, $1 timeouts (session $3 ms, heartbeat $4 ms; 0 = client default), $TRIALS trials"
+    run_tool -Xmx512M "$out" GroupRebalanceBenchmark "$BOOTSTRAP" "$2" "$3" "$4" "$TRIALS" || GROUP_FAILED=1
+    grep -E '^\[' "$out" | sed 's/^/    /' || true
+    local rows; rows="$(grep -E '^(classic|consumer) ' "$out" || true)"
+    [ -n "$rows" ] || { tail -n 20 "$out" >&2; GROUP_FAILED=1; return 0; }
+    GROUP_ROWS+=("$rows")
+  }
+  group_bench default classic 0 0
+  group_bench default consumer 45000 5000
+  log "restarting the nodes with group.consumer.session.timeout.ms=$GROUP_SHORT_SESSION_MS, group.consumer.heartbeat.interval.ms=$GROUP_SHORT_HEARTBEAT_MS"
+  group_config "$GROUP_SHORT_SESSION_MS" "$GROUP_SHORT_HEARTBEAT_MS"
+  restart_nodes
+  group_bench short classic "$GROUP_SHORT_SESSION_MS" "$GROUP_SHORT_HEARTBEAT_MS"
+  group_bench short consumer "$GROUP_SHORT_SESSION_MS" "$GROUP_SHORT_HEARTBEAT_MS"
+
+  echo
+  echo "=== $([ "$TARGET" = raftmq ] && echo "raftmq (Kafka listener)" || echo "Kafka 4.4.0"), 3 nodes combined, consumer groups through kafka-clients 4.4; brokers: group.initial.rebalance.delay.ms=$GROUP_INITIAL_REBALANCE_DELAY_MS"
+  echo "Rebalances: topic group-bench (6 partitions, RF 3), a fresh group per trial, $TRIALS trials; session/heartbeat:"
+  echo "classic = the consumer's session.timeout.ms/heartbeat.interval.ms, consumer = the broker's group.consumer.*"
+  java -cp "$WORK/classes:$CP" GroupRebalanceBenchmark --header
+  for r in "${GROUP_ROWS[@]}"; do echo "$r"; done
+  echo "ConsumerPerformance --group (kafka-consumer-perf-test), group-perf: 3 partitions, RF 3, $NUM_RECORDS x $RECORD_SIZE B (acks=all):"
+  for r in "${PERF_ROWS[@]}"; do echo "$r"; done
+  echo
+  [ -z "$GROUP_FAILED" ] || die "a group trial or tool failed (logs in $LOGS)"
   exit 0
 fi
 
