@@ -4,7 +4,8 @@
 # process.roles=broker,controller; raftmq: deploy/cluster.sh, built from this repository), Kafka's
 # ProducerPerformance (= kafka-producer-perf-test) and EndToEndLatency (= kafka-e2e-latency), and
 # AssignedConsumerPerformance (src/: Kafka's consumer with ConsumerPerformance's settings, assign()
-# instead of a group, which raftmq's listener does not serve yet) on the workload of `raftmq perf`.
+# instead of a group, so that the fetch rate is measured without a group's join) on the workload of
+# `raftmq perf`.
 # The same client, tools and properties against both brokers: run them one after the other.
 #
 # Usage:   [TARGET=kafka|raftmq] deploy/kafka-compare/run.sh [PRODUCER_PROP=VALUE ...]

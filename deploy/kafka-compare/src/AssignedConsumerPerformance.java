@@ -10,8 +10,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Kafka's consumer reading a topic from the beginning, as ConsumerPerformance
- * (kafka-consumer-perf-test) does, but with assign() instead of a consumer group: Kafka's own tool
- * subscribes, and raftmq's Kafka listener does not serve the group APIs yet. The consumer's
+ * (kafka-consumer-perf-test) does, but with assign() instead of a consumer group, so that the
+ * rate measured is the fetch rate without a group's join (STEPS=groups runs Kafka's own tool, which
+ * subscribes). The consumer's
  * settings are ConsumerPerformance's (Kafka's defaults; byte-array deserializers, the bytes are not
  * decoded), so both brokers are measured with the same client doing the same work. Reports the
  * fetch-only rate: from the first poll to the last record, as ConsumerPerformance's fetch.MB.sec.
