@@ -69,7 +69,8 @@ public final class GrpcServers {
             List<ServerTransportFilter> transportFilters) throws IOException {
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
-                // Metadata watchers ping every second to notice a voter that stopped answering.
+                // Clients may ping often (gRPC clamps their keepalive to 10 s or more); a voter that
+                // falls silent is noticed by the watchers' own silence check, not by pings.
                 .permitKeepAliveTime(500, TimeUnit.MILLISECONDS)
                 .permitKeepAliveWithoutCalls(true)
                 // Every callback arrives on the transport thread, in order; the interceptor moves
