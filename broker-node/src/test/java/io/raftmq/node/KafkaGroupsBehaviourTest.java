@@ -318,6 +318,42 @@ class KafkaGroupsBehaviourTest {
     }
 
     @Test
+    void aPatternSubscriptionPicksUpANewMatchingTopic() throws Exception {
+        String group = "pattern-readers";
+        createTopic("metrics-cpu", 2);
+        createTopic("logs-app", 1); // does not match
+        Map<String, Object> fastMetadata = Map.of(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 500);
+        Set<String> seen = new HashSet<>();
+        try (KafkaConsumer<String, String> c1 = consumer(group, fastMetadata);
+                KafkaConsumer<String, String> c2 = consumer(group, fastMetadata)) {
+            c1.subscribe(java.util.regex.Pattern.compile("metrics-.*"));
+            c2.subscribe(java.util.regex.Pattern.compile("metrics-.*"));
+            produce("metrics-cpu", 2, 10, "cpu");
+            produce("logs-app", 1, 5, "log");
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                pollAndCommit(c1, seen);
+                pollAndCommit(c2, seen);
+                return c1.assignment().size() == 1 && c2.assignment().size() == 1 && seen.containsAll(values("cpu", 10));
+            });
+
+            // A topic created later that matches: the members see it in their metadata, rejoin, and share it too.
+            createTopic("metrics-disk", 2);
+            produce("metrics-disk", 2, 10, "disk");
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                pollAndCommit(c1, seen);
+                pollAndCommit(c2, seen);
+                Set<TopicPartition> union = new HashSet<>(c1.assignment());
+                union.addAll(c2.assignment());
+                Set<TopicPartition> expected = partitions("metrics-cpu", 2);
+                expected.addAll(partitions("metrics-disk", 2));
+                return union.equals(expected) && c1.assignment().size() == 2 && c2.assignment().size() == 2
+                        && seen.containsAll(values("disk", 10));
+            });
+            assertTrue(seen.stream().noneMatch(v -> v.startsWith("log")), "a topic the pattern does not match was read");
+        }
+    }
+
+    @Test
     void twoGroupsOnOneTopicEachReadEveryRecord() throws Exception {
         String topic = "fanout";
         createTopic(topic, 3);
