@@ -53,18 +53,29 @@ import java.util.concurrent.TimeUnit;
  * (the metadata publisher withholds this broker's leaderships), which answers waiting requests;
  * the check here is on the clock, so it holds from the lease's end even before that.
  *
- * <p>Stateless apart from its collaborators; called from any thread (gRPC threads, the Kafka
- * listener's event loops). Nothing here waits: long polls, acks=all produces and forwarded admin
- * calls complete their futures later. A produce writes to the log (the page cache; fsyncs run on
+ * <p>A produced batch whose producer id lies beyond the blocks this broker's metadata knows of
+ * may come from a producer that another broker just gave an id from a block this broker's image
+ * has not applied yet: such a produce waits, at most {@link #PRODUCER_ID_METADATA_WAIT_MS}, for the
+ * image to cover the id before it is checked ({@link ProducerIdCheck}), and every produce that
+ * arrives meanwhile waits behind it, so that appends keep their arrival order.
+ *
+ * <p>Stateless apart from its collaborators and that wait's chain; called from any thread (gRPC
+ * threads, the Kafka listener's event loops). Nothing here waits: long polls, acks=all produces,
+ * produces waiting for producer ids and forwarded admin calls complete their futures later. A produce writes to the log (the page cache; fsyncs run on
  * the log's flush threads) and a list-offsets by time reads segment headers, on the caller's
  * thread, as the gRPC front end has always done on its transport threads.
  */
 public final class BrokerApi {
     /** How long a Metadata answer waits for the topics it auto-creates. */
     static final long AUTO_CREATE_WAIT_MS = 2_000;
+    /** The longest a produce waits for this broker's metadata to learn of its producer id's block. */
+    static final long PRODUCER_ID_METADATA_WAIT_MS = 2_000;
 
     private final int brokerId;
     private final MetadataWatcher metadata;
+    private final Object producerIdWaitLock = new Object();
+    /** The last produce waiting for its producer id's block to reach the image; guarded by producerIdWaitLock. */
+    private CompletableFuture<Void> producerIdWait = CompletableFuture.completedFuture(null);
     private final ReplicaManager replicas;
     private final BrokerConfig config;
     private final InitProducerIdHandler initProducerId;
@@ -301,6 +312,51 @@ public final class BrokerApi {
      * @param transactionalId null for a non-transactional producer (Kafka's Produce carries it)
      */
     public CompletableFuture<ProduceAnswer> produce(String transactionalId, int acks, long timeoutMs,
+            List<PartitionRecords> partitions) {
+        long highestProducerId = -1;
+        for (PartitionRecords data : partitions) {
+            highestProducerId = Math.max(highestProducerId, ProducerIdCheck.highestProducerId(data.records()));
+        }
+        synchronized (producerIdWaitLock) {
+            boolean behindAWait = !producerIdWait.isDone();
+            if (!behindAWait && highestProducerId < allocatedProducerIdEnd(metadata.image())) {
+                return produceNow(transactionalId, acks, timeoutMs, partitions);
+            }
+            long id = highestProducerId;
+            long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PRODUCER_ID_METADATA_WAIT_MS);
+            CompletableFuture<ProduceAnswer> answer = new CompletableFuture<>();
+            producerIdWait = producerIdWait.thenCompose(ignored -> untilProducerIdKnown(id, deadlineNs))
+                    .thenRun(() -> produceNow(transactionalId, acks, timeoutMs, partitions).whenComplete((a, e) -> {
+                        if (e != null) {
+                            answer.completeExceptionally(e);
+                        } else {
+                            answer.complete(a);
+                        }
+                    }))
+                    .exceptionally(e -> {
+                        answer.completeExceptionally(e);
+                        return null;
+                    });
+            return answer;
+        }
+    }
+
+    /**
+     * Completes once this broker's image covers {@code producerId} or the deadline passes (the
+     * produce is then checked, and refused if the id is still unknown).
+     */
+    private CompletableFuture<Void> untilProducerIdKnown(long producerId, long deadlineNs) {
+        MetadataImage image = metadata.image();
+        long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
+        if (producerId < allocatedProducerIdEnd(image) || leftMs <= 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return metadata.whenApplied(image.offset() + 1).orTimeout(leftMs, TimeUnit.MILLISECONDS)
+                .handle((applied, timedOut) -> null)
+                .thenCompose(ignored -> untilProducerIdKnown(producerId, deadlineNs));
+    }
+
+    private CompletableFuture<ProduceAnswer> produceNow(String transactionalId, int acks, long timeoutMs,
             List<PartitionRecords> partitions) {
         if (acks != 0 && acks != 1 && acks != -1) {
             return CompletableFuture.completedFuture(new ProduceAnswer(ApiError.of(ErrorCode.INVALID_REQUIRED_ACKS,

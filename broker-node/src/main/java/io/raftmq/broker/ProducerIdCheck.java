@@ -22,6 +22,28 @@ final class ProducerIdCheck {
     private ProducerIdCheck() {}
 
     /**
+     * The highest producer id of {@code records}' non-transactional batches, -1 when none has one
+     * (read from the headers; stops at a batch it cannot frame, which the log's validation refuses).
+     */
+    static long highestProducerId(ByteBuffer records) {
+        long highest = -1;
+        int position = records.position();
+        while (records.limit() - position >= RecordBatch.RECORDS_OFFSET) {
+            boolean transactional = (records.getShort(position + RecordBatch.ATTRIBUTES_OFFSET)
+                    & TRANSACTIONAL_MASK) != 0;
+            if (!transactional) {
+                highest = Math.max(highest, records.getLong(position + RecordBatch.PRODUCER_ID_OFFSET));
+            }
+            int length = records.getInt(position + RecordBatch.LENGTH_OFFSET);
+            if (length <= 0 || length > records.limit() - position - RecordBatch.LOG_OVERHEAD) {
+                break;
+            }
+            position += RecordBatch.LOG_OVERHEAD + length;
+        }
+        return highest;
+    }
+
+    /**
      * @param records one partition's batches, not consumed
      * @param allocatedEnd the first producer id no block has covered yet
      */

@@ -51,6 +51,13 @@ class ProducerIdCheckTest {
     }
 
     @Test
+    void theHighestProducerIdOfAnAppendIsFoundWhateverItsBatchOrder() {
+        assertEquals(7_000, ProducerIdCheck.highestProducerId(concat(batch(12), batch(7_000), batch(-1))));
+        assertEquals(-1, ProducerIdCheck.highestProducerId(batch(-1)), "no producer id at all");
+        assertEquals(-1, ProducerIdCheck.highestProducerId(ByteBuffer.allocate(10)), "too short to frame");
+    }
+
+    @Test
     void aTruncatedOrMalformedBufferIsLeftToTheBatchValidation() {
         ByteBuffer first = batch(5);
         ByteBuffer truncated = concat(first, ByteBuffer.wrap(new byte[20]));
