@@ -20,6 +20,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -170,5 +172,44 @@ class IdempotentProduceTest {
         assertEquals(sequence - 2, retried.baseOffset(), "the original offset, from the new leader");
         assertEquals(sequence, produceUntilAnswered("failover", batch(pid, 0, sequence, 1)).baseOffset());
         assertEquals(sequence + 1, values("failover").size(), "every record once");
+    }
+
+    /**
+     * A producer id handed out by one broker a moment ago, produced to a leader whose metadata has
+     * not yet applied the block holding it: the leader waits for that metadata instead of refusing
+     * the id as never handed out (which failed the producer's first batch, and lost its records).
+     */
+    @Test
+    void aLeaderBehindOnMetadataWaitsForTheBlockThatHandedTheIdOut() {
+        client.createTopic("behind", 3, 3, Map.of());
+        // InitProducerId goes to node 1: produce to a partition another node leads.
+        int partition = -1;
+        for (int p = 0; p < 3 && partition < 0; p++) {
+            if (client.partition("behind", p).getLeader() != 1) {
+                partition = p;
+            }
+        }
+        assertTrue(partition >= 0, "some partition has a leader other than node 1");
+        int leader = client.partition("behind", partition).getLeader();
+        ControllerLinkCut link = cluster.controllerLink(leader);
+        long pid;
+        TestBrokerClient.ProduceOutcome first;
+        link.cut();
+        try {
+            // Node 1's first InitProducerId takes a new block, which the cut-off leader cannot see.
+            pid = newProducer().getProducerId();
+            // The link heals while the produce is at the leader, before its lease (500 ms) runs out.
+            CompletableFuture.delayedExecutor(250, TimeUnit.MILLISECONDS).execute(link::heal);
+            first = client.produceOnce("behind", partition, -1, 10_000, batch(pid, 0, 0, 2));
+        } finally {
+            link.heal();
+        }
+        assertEquals(ErrorCode.NONE, first.error(), first.message());
+        assertEquals(leader, first.broker());
+        assertEquals(0, first.baseOffset());
+        assertEquals(List.of("seq-0", "seq-1"), client.readAll("behind", partition, 0).stream()
+                .map(Record::value)
+                .map(v -> StandardCharsets.UTF_8.decode(v.duplicate()).toString())
+                .toList());
     }
 }
