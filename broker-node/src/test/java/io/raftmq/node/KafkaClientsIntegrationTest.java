@@ -15,13 +15,11 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -66,27 +64,21 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(240)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class KafkaClientsIntegrationTest {
+    private KafkaClientCluster kafka;
     private InProcessCluster cluster;
     private Admin admin;
 
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
-        cluster = new InProcessCluster(3, dir, Map.of("auto.create.topics.enable", "true", "num.partitions", "2"));
-        cluster.startAll();
-        cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.kafkaBootstrap());
-        admin = Admin.create(props);
+        kafka = KafkaClientCluster.start(dir, Map.of("auto.create.topics.enable", "true", "num.partitions", "2"));
+        cluster = kafka.cluster;
+        admin = kafka.admin;
     }
 
     @AfterAll
     void stop() {
-        if (admin != null) {
-            admin.close(Duration.ofSeconds(10));
-        }
-        if (cluster != null) {
-            cluster.close();
-            cluster.assertNoFaults();
+        if (kafka != null) {
+            kafka.close();
         }
     }
 

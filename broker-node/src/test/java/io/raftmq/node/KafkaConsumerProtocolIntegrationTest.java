@@ -12,12 +12,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ConsumerGroupListing;
 import org.apache.kafka.clients.admin.GroupListing;
@@ -32,11 +29,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.GroupType;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -49,10 +44,6 @@ import org.junit.jupiter.api.io.TempDir;
  * between them and together read every record, commit, and after one leaves the other owns every
  * partition and goes on from the leaver's commits. Kafka's Admin lists the group as a consumer
  * group (type consumer) and describes it.
- *
- * <p>The consumer also needs FindCoordinator, OffsetFetch and OffsetCommit on the Kafka listener;
- * while the listener does not serve them (the probe in {@link #start} gets
- * UnsupportedVersionException) the test is skipped, not failed.
  */
 @Timeout(240)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -60,35 +51,22 @@ class KafkaConsumerProtocolIntegrationTest {
     private static final String TOPIC = "kip848";
     private static final int PARTITIONS = 6;
     private static final int RECORDS_PER_PARTITION = 10;
+    private KafkaClientCluster kafka;
     private InProcessCluster cluster;
     private Admin admin;
-    private boolean groupApisServed;
 
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
-        cluster = new InProcessCluster(3, dir, Map.of("group.consumer.heartbeat.interval.ms", "500"));
-        cluster.startAll();
-        cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.kafkaBootstrap());
-        admin = Admin.create(props);
-        try {
-            admin.listConsumerGroupOffsets("probe").partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
-            groupApisServed = true;
-        } catch (ExecutionException e) {
-            groupApisServed = !(e.getCause() instanceof UnsupportedVersionException);
-        }
+        kafka = KafkaClientCluster.start(dir, Map.of("group.consumer.heartbeat.interval.ms", "500"));
+        cluster = kafka.cluster;
+        admin = kafka.admin;
         admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3))).all().get(30, TimeUnit.SECONDS);
     }
 
     @AfterAll
     void stop() {
-        if (admin != null) {
-            admin.close(Duration.ofSeconds(10));
-        }
-        if (cluster != null) {
-            cluster.close();
-            cluster.assertNoFaults();
+        if (kafka != null) {
+            kafka.close();
         }
     }
 
@@ -120,8 +98,6 @@ class KafkaConsumerProtocolIntegrationTest {
 
     @Test
     void twoConsumersSplitTheTopicAndOneTakesOverWhenTheOtherLeaves() throws Exception {
-        Assumptions.assumeTrue(groupApisServed, "the Kafka listener does not serve FindCoordinator/OffsetFetch/"
-                + "OffsetCommit yet (another branch adds them)");
         Map<String, Object> p = new HashMap<>();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.kafkaBootstrap());
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
@@ -176,7 +152,6 @@ class KafkaConsumerProtocolIntegrationTest {
     @Test
     @SuppressWarnings("removal") // listConsumerGroups: what tools still call; listGroups succeeds it
     void adminListsAndDescribesTheGroupAsAConsumerGroup() throws Exception {
-        Assumptions.assumeTrue(groupApisServed, "the Kafka listener does not serve the group APIs yet");
         try (KafkaConsumer<String, String> consumer = consumer("g848-admin")) {
             consumer.subscribe(List.of(TOPIC));
             await().atMost(Duration.ofSeconds(60)).until(() -> {

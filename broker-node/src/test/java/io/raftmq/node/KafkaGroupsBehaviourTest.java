@@ -14,25 +14,21 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.consumer.RangeAssignor;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -56,45 +52,27 @@ class KafkaGroupsBehaviourTest {
     private static final int SESSION_TIMEOUT_MS = 3_000;
     private static final int HEARTBEAT_INTERVAL_MS = 300;
 
+    private KafkaClientCluster kafka;
     private InProcessCluster cluster;
     private Admin admin;
 
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
-        cluster = new InProcessCluster(3, dir, Map.of("replica.lag.time.max.ms", "2000",
+        kafka = KafkaClientCluster.start(dir, Map.of("replica.lag.time.max.ms", "2000",
                 "group.min.session.timeout.ms", "1000"));
-        cluster.startAll();
-        cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.kafkaBootstrap());
-        admin = Admin.create(props);
+        cluster = kafka.cluster;
+        admin = kafka.admin;
     }
 
     @AfterAll
     void stop() {
-        if (admin != null) {
-            admin.close(Duration.ofSeconds(10));
-        }
-        if (cluster != null) {
-            cluster.close();
-            cluster.assertNoFaults();
+        if (kafka != null) {
+            kafka.close();
         }
     }
 
     private KafkaConsumer<String, String> consumer(String group, Map<String, Object> overrides) {
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.kafkaBootstrap());
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
-        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_TIMEOUT_MS);
-        props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, HEARTBEAT_INTERVAL_MS);
-        props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName());
-        props.putAll(overrides);
-        return new KafkaConsumer<>(props);
+        return kafka.classicConsumer(group, SESSION_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, overrides);
     }
 
     private void createTopic(String name, int partitions) throws Exception {
