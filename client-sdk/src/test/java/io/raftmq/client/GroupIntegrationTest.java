@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,10 +59,14 @@ class GroupIntegrationTest {
     private void produce(int from, int to) throws Exception {
         try (Producer<String, String> p = new Producer<>(fixture.producerConfig().build(), Serdes.stringSerializer(),
                 Serdes.stringSerializer())) {
+            List<Future<RecordMetadata>> sends = new ArrayList<>();
             for (int i = from; i < to; i++) {
-                p.send(new ProducerRecord<>("events", "k" + i, "v" + i));
+                sends.add(p.send(new ProducerRecord<>("events", "k" + i, "v" + i)));
             }
             p.flush();
+            for (Future<RecordMetadata> send : sends) {
+                send.get(30, TimeUnit.SECONDS); // a lost send would show up later as a record never read
+            }
         }
     }
 
