@@ -115,6 +115,13 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
     private final ControllerDecisions decisions;
     private final Time time;
     private final FaultHandler faultHandler;
+    /**
+     * Requests that may wait for the event loop before it decides them (with Kafka's
+     * queued.max.requests default); beyond, a request fails at once with {@link
+     * ControllerBusyException}, answered REQUEST_TIMED_OUT. The log's own events are not bounded.
+     */
+    static final int MAX_QUEUED_REQUESTS = 500;
+
     private final EventLoop loop;
 
     // ---- owned by the event-loop thread ----
@@ -304,7 +311,10 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
     private <T> CompletableFuture<Committed<T>> submit(Supplier<ControllerResult<T>> decision) {
         CompletableFuture<Committed<T>> future = new CompletableFuture<>();
         try {
-            loop.execute(() -> decideAndAppend(decision, future));
+            if (!loop.offer(() -> decideAndAppend(decision, future), MAX_QUEUED_REQUESTS)) {
+                future.completeExceptionally(new ControllerBusyException("the controller has " + MAX_QUEUED_REQUESTS
+                        + " events waiting for its event loop (Kafka's queued.max.requests); retry shortly"));
+            }
         } catch (RejectedExecutionException closed) {
             future.completeExceptionally(new NotControllerException(
                     "node " + options.nodeId() + " is shutting down", ControllerHint.newBuilder()

@@ -132,6 +132,42 @@ class QuorumControllerTest {
     }
 
     @Test
+    void requestsBeyondTheQueueBoundFailAtOnceWithControllerBusy() throws Exception {
+        start(3);
+        quorum.cluster.electLeader(1);
+        LocalQuorum.Voter leader = quorum.voter(1);
+        await().atMost(Duration.ofSeconds(5)).until(leader.controller::isActive);
+        registerAndUnfence(leader.controller, leader, 3);
+
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        leader.log.holdAppends(gate);
+        List<CompletableFuture<Committed<CreateTopicsResponse>>> accepted = new java.util.ArrayList<>();
+        List<CompletableFuture<Committed<CreateTopicsResponse>>> refused = new java.util.ArrayList<>();
+        try {
+            // The first request holds the loop inside its append; at most MAX_QUEUED_REQUESTS wait behind it.
+            for (int i = 0; i < QuorumController.MAX_QUEUED_REQUESTS + 10; i++) {
+                CompletableFuture<Committed<CreateTopicsResponse>> f = leader.controller.createTopics(CreateTopicsRequest
+                        .newBuilder().addTopics(CreatableTopic.newBuilder().setName("t" + i).setNumPartitions(1)
+                                .setReplicationFactor(1)).build());
+                (f.isCompletedExceptionally() ? refused : accepted).add(f);
+            }
+        } finally {
+            gate.countDown();
+            leader.log.holdAppends(null);
+        }
+        assertTrue(refused.size() >= 9, refused.size() + " requests refused past the bound");
+        for (CompletableFuture<Committed<CreateTopicsResponse>> f : refused) {
+            ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> f.get(1, TimeUnit.SECONDS));
+            assertInstanceOf(ControllerBusyException.class, e.getCause());
+        }
+        // The ones that waited are decided once the loop is free again.
+        for (CompletableFuture<Committed<CreateTopicsResponse>> f : accepted) {
+            assertEquals(ErrorCode.NONE, get(f).getTopics(0).getError().getCode());
+        }
+    }
+
+    @Test
     void nonLeaderAnswersNotControllerWithHint() throws Exception {
         start(3);
         quorum.cluster.electLeader(2);

@@ -54,8 +54,24 @@ public final class LocalMetadataLog implements MetadataLog {
         thread.start();
     }
 
+    /** While set, appends wait for it on the caller's thread (a test holds the controller's loop). */
+    private volatile java.util.concurrent.CountDownLatch appendGate;
+
+    /** Makes every append wait until {@code gate} opens (null: no wait). */
+    public void holdAppends(java.util.concurrent.CountDownLatch gate) {
+        this.appendGate = gate;
+    }
+
     @Override
     public CompletableFuture<Long> append(long epoch, List<MetadataRecord> records) {
+        java.util.concurrent.CountDownLatch gate = appendGate;
+        if (gate != null) {
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         CompletableFuture<Long> future = new CompletableFuture<>();
         if (closed) {
             future.completeExceptionally(new IllegalStateException("metadata log of node " + nodeId + " is closed"));
