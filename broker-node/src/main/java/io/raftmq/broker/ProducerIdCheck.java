@@ -48,21 +48,10 @@ final class ProducerIdCheck {
      * @param allocatedEnd the first producer id no block has covered yet
      */
     static ApiError check(ByteBuffer records, long allocatedEnd) {
-        int position = records.position();
-        while (records.limit() - position >= RecordBatch.RECORDS_OFFSET) {
-            long producerId = records.getLong(position + RecordBatch.PRODUCER_ID_OFFSET);
-            boolean transactional = (records.getShort(position + RecordBatch.ATTRIBUTES_OFFSET)
-                    & TRANSACTIONAL_MASK) != 0;
-            // A transactional batch is refused by the batch validation with its own error.
-            if (producerId >= allocatedEnd && !transactional) {
-                return ApiError.of(ErrorCode.UNKNOWN_PRODUCER_ID, "producer id %d was never handed out by this cluster"
-                        + " (ids below %d were); ask InitProducerId for one", producerId, allocatedEnd);
-            }
-            int length = records.getInt(position + RecordBatch.LENGTH_OFFSET);
-            if (length <= 0 || length > records.limit() - position - RecordBatch.LOG_OVERHEAD) {
-                break;
-            }
-            position += RecordBatch.LOG_OVERHEAD + length;
+        long producerId = highestProducerId(records);
+        if (producerId >= allocatedEnd) {
+            return ApiError.of(ErrorCode.UNKNOWN_PRODUCER_ID, "producer id %d was never handed out by this cluster"
+                    + " (ids below %d were); ask InitProducerId for one", producerId, allocatedEnd);
         }
         return ApiError.NONE;
     }

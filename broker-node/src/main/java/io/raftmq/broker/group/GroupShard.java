@@ -19,8 +19,6 @@ import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The groups coordinated by one partition of __consumer_offsets, while this broker leads it:
@@ -44,7 +42,6 @@ import org.slf4j.LoggerFactory;
  * {@link OffsetsAndAdmin#expireOffsets}) and returns the next deadline; the owner calls it again then.
  */
 final class GroupShard {
-    private static final Logger LOG = LoggerFactory.getLogger(GroupShard.class);
 
     /** Appends records to this shard's partition as its leader. */
     interface Writer {
