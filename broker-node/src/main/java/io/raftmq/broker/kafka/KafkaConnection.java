@@ -24,6 +24,7 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -298,7 +299,7 @@ final class KafkaConnection extends ChannelDuplexHandler {
         CompletableFuture<KafkaResponse> answer;
         try {
             answer = handler.handle(new KafkaRequest(header, body, connectionId, clientAddress, receivedNs,
-                    ctx.channel().eventLoop()));
+                    ctx.channel().eventLoop(), KafkaPrincipal.ANONYMOUS));
             if (answer == null) {
                 answer = CompletableFuture.failedFuture(new NullPointerException("the handler returned no future"));
             }

@@ -7,6 +7,7 @@ import java.util.function.Function;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
  * One Kafka request as its connection parsed it.
@@ -18,14 +19,16 @@ import org.apache.kafka.common.requests.RequestHeader;
  * @param connectionId the connection's id in this listener's logs ("127.0.0.1:51234-7")
  * @param receivedNs {@link System#nanoTime()} when the whole frame had arrived
  * @param loop the connection's event loop, where the answer is built ({@link #onLoop})
+ * @param principal who the connection authenticated as ({@link KafkaPrincipal#ANONYMOUS} on a
+ *     listener without authentication)
  */
 record KafkaRequest(RequestHeader header, ApiMessage body, String connectionId, InetSocketAddress clientAddress,
-        long receivedNs, Executor loop) {
+        long receivedNs, Executor loop, KafkaPrincipal principal) {
 
-    /** A request handled on the calling thread (tests). */
+    /** A request handled on the calling thread (tests), from an anonymous client. */
     KafkaRequest(RequestHeader header, ApiMessage body, String connectionId, InetSocketAddress clientAddress,
             long receivedNs) {
-        this(header, body, connectionId, clientAddress, receivedNs, Runnable::run);
+        this(header, body, connectionId, clientAddress, receivedNs, Runnable::run, KafkaPrincipal.ANONYMOUS);
     }
 
     /**
