@@ -5,6 +5,7 @@ import io.raftmq.common.HostPort;
 import io.raftmq.common.config.Config;
 import io.raftmq.common.config.ConfigException;
 import io.raftmq.common.config.ConfigKey;
+import io.raftmq.common.tls.NodeTls;
 import io.raftmq.metadata.log.Voter;
 import io.raftmq.metadata.node.ControllerConfig;
 import java.net.InetAddress;
@@ -90,6 +91,7 @@ public final class NodeConfig {
     /** Every key a node reads. */
     public static List<ConfigKey<?>> allKeys() {
         List<ConfigKey<?>> all = new ArrayList<>(NODE_KEYS);
+        all.addAll(NodeTls.KEYS);
         all.addAll(ControllerConfig.KEYS);
         all.addAll(BrokerConfig.KEYS);
         return List.copyOf(all);
