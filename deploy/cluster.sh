@@ -141,7 +141,7 @@ wait_ready() {
       echo "cluster ready: $(controller_line)"
       echo "bootstrap servers: 127.0.0.1:9093,127.0.0.1:9193,127.0.0.1:9293 (raftmq CLI and SDK)"
       echo "Kafka bootstrap servers: 127.0.0.1:9092,127.0.0.1:9192,127.0.0.1:9292 (Kafka clients and tools)"
-      echo "data and logs: $HOME_DIR"
+      echo "data and logs: $HOME_DIR; TLS certificates and stores: $TLS_DIR"
       return 0
     fi
     sleep 0.2
