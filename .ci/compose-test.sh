@@ -61,7 +61,7 @@ cleanup() {
   if ((CLUSTER_UP)); then
     if ((FAILED)); then
       log "the last 150 log lines of each node:"
-      docker-compose logs --no-color --tail=150 node1 node2 node3 2>&1 | sed 's/^/    /'
+      docker-compose logs --no-color --tail=150 certs node1 node2 node3 2>&1 | sed 's/^/    /'
     fi
     if [[ "${RAFTMQ_KEEP_CLUSTER:-0}" == 1 ]]; then
       log "RAFTMQ_KEEP_CLUSTER=1: the cluster keeps running; to stop it: DOCKER_HOST=${DOCKER_HOST:-} \\"

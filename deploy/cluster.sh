@@ -11,13 +11,17 @@
 #   deploy/cluster.sh kill N         kill -9 node N (to watch failover)
 #   deploy/cluster.sh restart N      start node N again (after kill or stop)
 #   deploy/cluster.sh logs N         follow node N's log
-#   deploy/cluster.sh clean          stop all nodes and delete all data
+#   deploy/cluster.sh clean          stop all nodes and delete all data (and the certificates)
 #
-# Data and logs live under $RAFTMQ_HOME (default: ./run/cluster in the repository).
+# Data and logs live under $RAFTMQ_HOME (default: ./run/cluster in the repository). The Raft port
+# always uses mutual TLS: start makes the certificates with deploy/certs.sh into $RAFTMQ_HOME/tls
+# when they are missing (a CA, node-1..3.p12, truststore.p12, and client-admin.* for clients) and
+# gives every node its keystore and the truststore (ssl.* keys in node-N.properties).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HOME_DIR="${RAFTMQ_HOME:-$ROOT/run/cluster}"
+TLS_DIR="$HOME_DIR/tls"
 JAR="$ROOT/broker-node/target/raftmq-node.jar"
 NODES=(1 2 3)
 # C1 only (TieredStopAtLevel=1): on a small machine C2's compile threads took a third of each
@@ -52,13 +56,30 @@ build_if_missing() {
   fi
 }
 
+# The TLS material every node needs, made by deploy/certs.sh if any of it is missing (it keeps what
+# exists, so a CA made earlier, or certificates put there by hand, stay).
+ensure_certs() {
+  local files=(store-password ca.crt truststore.p12) missing=0 f m
+  for m in "${NODES[@]}"; do files+=("node-$m.p12"); done
+  for f in "${files[@]}"; do
+    [[ -f "$TLS_DIR/$f" ]] || missing=1
+  done
+  if ((missing)); then
+    echo "making the cluster's TLS certificates in $TLS_DIR (deploy/certs.sh)..."
+    "$ROOT/deploy/certs.sh" "$TLS_DIR" --nodes "$(IFS=,; echo "${NODES[*]}")" --clients admin
+  fi
+}
+
 write_config() {
-  local n=$1 voters="" bootstrap=""
+  local n=$1 voters="" bootstrap="" password
   for m in "${NODES[@]}"; do
     voters+="${voters:+,}$m@127.0.0.1:$(raft_port "$m")"
     bootstrap+="${bootstrap:+,}127.0.0.1:$(grpc_port "$m")"
   done
+  password="$(cat "$TLS_DIR/store-password")"
   mkdir -p "$HOME_DIR"
+  # It holds the store password: readable by this user only.
+  (umask 077; : > "$HOME_DIR/node-$n.properties")
   cat > "$HOME_DIR/node-$n.properties" <<EOF
 node.id=$n
 process.roles=broker,controller
@@ -68,6 +89,12 @@ kafka.listener=127.0.0.1:$(kafka_port "$n")
 http.listener=127.0.0.1:$(http_port "$n")
 controller.quorum.voters=$voters
 controller.quorum.bootstrap.servers=$bootstrap
+ssl.keystore.location=$TLS_DIR/node-$n.p12
+ssl.keystore.password=$password
+ssl.keystore.type=PKCS12
+ssl.truststore.location=$TLS_DIR/truststore.p12
+ssl.truststore.password=$password
+ssl.truststore.type=PKCS12
 EOF
 }
 
@@ -77,6 +104,7 @@ start_node() {
     echo "node $n already runs (pid $(cat "$(pid_file "$n")"))"
     return
   fi
+  ensure_certs
   write_config "$n"
   # Readiness is judged on what this start writes, not on earlier runs' lines in the same log.
   stat -c %s "$(log_file "$n")" 2>/dev/null > "$HOME_DIR/node-$n.logstart" || echo 0 > "$HOME_DIR/node-$n.logstart"
@@ -113,7 +141,7 @@ wait_ready() {
       echo "cluster ready: $(controller_line)"
       echo "bootstrap servers: 127.0.0.1:9093,127.0.0.1:9193,127.0.0.1:9293 (raftmq CLI and SDK)"
       echo "Kafka bootstrap servers: 127.0.0.1:9092,127.0.0.1:9192,127.0.0.1:9292 (Kafka clients and tools)"
-      echo "data and logs: $HOME_DIR"
+      echo "data and logs: $HOME_DIR; TLS certificates and stores: $TLS_DIR"
       return 0
     fi
     sleep 0.2
@@ -199,7 +227,7 @@ case "$cmd" in
     echo "deleted $HOME_DIR"
     ;;
   *)
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

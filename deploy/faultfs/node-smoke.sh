@@ -85,6 +85,9 @@ log "faultfs mounted on $MNT (backing $BACKING, dirsync-mode $MODE)"
 dd if=/dev/zero of="$MNT/dd.test" bs=1M count=32 conv=fsync 2>&1 | tail -1 | sed 's/^/[node-smoke] faultfs write throughput (dd bs=1M count=32 conv=fsync): /'
 rm -f "$MNT/dd.test"
 
+# The Raft port is mutual TLS only: the node's stores, made outside the faultfs mount.
+"$ROOT/deploy/certs.sh" "$WORK/tls" --nodes 1 >/dev/null || die "deploy/certs.sh failed"
+STORE_PASSWORD="$(cat "$WORK/tls/store-password")"
 cat > "$WORK/node.properties" <<EOF
 node.id=1
 process.roles=broker,controller
@@ -94,6 +97,10 @@ kafka.listener=127.0.0.1:$KAFKA
 http.listener=none
 controller.quorum.voters=1@127.0.0.1:$RAFT
 controller.quorum.bootstrap.servers=$BOOTSTRAP
+ssl.keystore.location=$WORK/tls/node-1.p12
+ssl.keystore.password=$STORE_PASSWORD
+ssl.truststore.location=$WORK/tls/truststore.p12
+ssl.truststore.password=$STORE_PASSWORD
 EOF
 
 start_node() {

@@ -379,10 +379,11 @@ public final class BrokerApi {
                         "%s appears twice in one produce request", tp), Map.of()));
             }
             order.add(tp);
-            if (tp.topic().equals(GroupCoordinatorConfig.OFFSETS_TOPIC)) {
+            if (TopicNames.isInternal(tp.topic())) {
                 // Only the group coordinator writes it (through the replica manager, not here).
+                // Kafka's words (ReplicaManager).
                 refused.put(tp, new ProduceResult(ApiError.of(ErrorCode.INVALID_TOPIC,
-                        "%s is an internal topic; clients cannot produce to it", tp.topic()), -1, -1, -1, -1, -1));
+                        "Cannot append to internal topic %s", tp.topic()), -1, -1, -1, -1, -1));
             } else if (!leading) {
                 PartitionRegistration p = partition(image, tp);
                 refused.put(tp, new ProduceResult(cutOff(tp), -1, -1, -1, -1, p == null ? -1 : p.leaderEpoch()));

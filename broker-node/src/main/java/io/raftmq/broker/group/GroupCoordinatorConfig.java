@@ -1,5 +1,7 @@
 package io.raftmq.broker.group;
 
+import io.raftmq.metadata.controller.TopicNames;
+
 /**
  * The group coordinator's settings (keys and documentation in {@code BrokerConfig}). Immutable.
  *
@@ -28,7 +30,7 @@ public record GroupCoordinatorConfig(int offsetsTopicPartitions, int offsetsTopi
         int offsetMetadataMaxBytes) {
 
     /** Kafka's name, so that tools that know it find it. */
-    public static final String OFFSETS_TOPIC = "__consumer_offsets";
+    public static final String OFFSETS_TOPIC = TopicNames.OFFSETS_TOPIC;
     /** Kafka's group.consumer.session.timeout.ms default. */
     public static final int DEFAULT_CONSUMER_SESSION_TIMEOUT_MS = 45_000;
     /** Kafka's group.consumer.heartbeat.interval.ms default. */

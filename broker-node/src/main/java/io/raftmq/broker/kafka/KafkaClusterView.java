@@ -1,7 +1,7 @@
 package io.raftmq.broker.kafka;
 
 import io.raftmq.broker.BrokerApi;
-import io.raftmq.broker.group.GroupCoordinatorConfig;
+import io.raftmq.metadata.controller.TopicNames;
 import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.ControllerRegistration;
 import io.raftmq.metadata.image.MetadataImage;
@@ -103,7 +103,7 @@ final class KafkaClusterView {
     }
 
     static boolean isInternal(String topic) {
-        return GroupCoordinatorConfig.OFFSETS_TOPIC.equals(topic);
+        return TopicNames.isInternal(topic);
     }
 
     /**

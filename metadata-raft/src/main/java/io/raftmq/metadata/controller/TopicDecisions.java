@@ -43,7 +43,8 @@ import java.util.function.Supplier;
  * Decisions about topics: create, delete, add partitions, alter configs. Pure functions of the
  * image, the request and the injected defaults and id source. Every bad input gets a typed error
  * naming the problem and produces no record for that item; other items of the same request are
- * decided on their own.
+ * decided on their own. An internal topic ({@link TopicNames#isInternal}) cannot be deleted, grown
+ * or reconfigured: these requests come only from clients (the group coordinator only creates it).
  *
  * <p>Replicas of new partitions are placed by {@link ReplicaPlacer}, or given by the request
  * (checked by {@link ReplicaAssignments}). A new partition's ISR is its replicas that are eligible,
@@ -268,6 +269,8 @@ final class TopicDecisions {
             if (topic == null) {
                 result.setError(ApiError.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '%s' does not exist", name)
                         .toProto());
+            } else if (TopicNames.isInternal(name)) {
+                result.setTopicId(Uuids.toProto(topic.id())).setError(internalTopic("delete", name).toProto());
             } else if (!deleted.add(topic.id())) {
                 result.setError(ApiError.of(ErrorCode.INVALID_REQUEST, "topic '%s' appears more than once in the"
                         + " request", name).toProto());
@@ -283,6 +286,8 @@ final class TopicDecisions {
             TopicImage topic = image.topic(id);
             if (topic == null) {
                 result.setError(ApiError.of(ErrorCode.UNKNOWN_TOPIC_ID, "no topic has id %s", id).toProto());
+            } else if (TopicNames.isInternal(topic.name())) {
+                result.setName(topic.name()).setError(internalTopic("delete", topic.name()).toProto());
             } else if (!deleted.add(id)) {
                 result.setName(topic.name()).setError(ApiError.of(ErrorCode.INVALID_REQUEST,
                         "topic '%s' (%s) appears more than once in the request", topic.name(), id).toProto());
@@ -293,6 +298,16 @@ final class TopicDecisions {
             reply.addTopics(result);
         }
         return ControllerResult.of(records, reply.build());
+    }
+
+    /**
+     * INVALID_TOPIC for a client's change to an internal topic, worded as Kafka words its refusals
+     * of internal topics ("Cannot append to internal topic ...", "Cannot delete records of internal
+     * topic ..."). Kafka itself lets a client delete, grow or reconfigure {@code __consumer_offsets}
+     * (with the ACL to); here nobody may: the group coordinator owns it.
+     */
+    private static ApiError internalTopic(String action, String name) {
+        return ApiError.of(ErrorCode.INVALID_TOPIC, "Cannot %s internal topic %s", action, name);
     }
 
     private static MetadataRecord deleteTopicRecord(UUID id) {
@@ -318,6 +333,8 @@ final class TopicDecisions {
                 error = ApiError.of(ErrorCode.INVALID_REQUEST, "topic '%s' appears more than once in the request", name);
             } else if (topic == null) {
                 error = ApiError.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '%s' does not exist", name);
+            } else if (TopicNames.isInternal(name)) {
+                error = internalTopic("add partitions to", name);
             } else if (wanted.getCount() == topic.numPartitions()) {
                 error = ApiError.of(ErrorCode.INVALID_PARTITIONS, "topic '%s' already has %d partitions", name,
                         topic.numPartitions());
@@ -391,6 +408,9 @@ final class TopicDecisions {
         if (topic == null) {
             return ApiError.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '%s' does not exist",
                     resource.getResourceName());
+        }
+        if (TopicNames.isInternal(topic.name())) {
+            return internalTopic("alter the configs of", topic.name());
         }
         Map<String, String> after = new HashMap<>(topic.configs());
         Set<String> seen = new HashSet<>();

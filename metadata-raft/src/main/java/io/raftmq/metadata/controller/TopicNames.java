@@ -6,10 +6,13 @@ import io.raftmq.protocol.common.ErrorCode;
 /**
  * Kafka's topic naming rules: ASCII letters, digits, '.', '_' and '-'; at most 249 characters;
  * not "." or "..". Names that differ only by '.' versus '_' collide (they map to the same metric
- * names), so the second one is refused.
+ * names), so the second one is refused. And which topics are internal: written only by the
+ * cluster itself, never deleted, altered or produced to by clients.
  */
 public final class TopicNames {
     public static final int MAX_LENGTH = 249;
+    /** The group coordinator's topic (Kafka's name, so that tools that know it find it). */
+    public static final String OFFSETS_TOPIC = "__consumer_offsets";
 
     private TopicNames() {}
 
@@ -42,5 +45,13 @@ public final class TopicNames {
     /** The name with '.' replaced by '_': two topics with the same collision key may not coexist. */
     public static String collisionKey(String name) {
         return name.replace('.', '_');
+    }
+
+    /**
+     * Whether {@code name} is an internal topic: {@value #OFFSETS_TOPIC}, the one raftmq has
+     * (Kafka's {@code __transaction_state} and {@code __share_group_state} are not used here).
+     */
+    public static boolean isInternal(String name) {
+        return OFFSETS_TOPIC.equals(name);
     }
 }

@@ -7,6 +7,7 @@ import static io.raftmq.metadata.controller.TestImages.unfencedBrokers;
 import static io.raftmq.metadata.controller.TestImages.withTopic;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftmq.common.Uuids;
@@ -272,5 +273,37 @@ class TopicDecisionsTest {
                 set("max.message.bytes", "-1"));
         assertError(ErrorCode.INVALID_CONFIG, partlyBad.reply().getResources(0).getError(), "max.message.bytes");
         assertTrue(partlyBad.records().isEmpty(), "a resource is altered wholly or not at all");
+    }
+
+    @Test
+    void theInternalTopicCannotBeDeletedGrownOrReconfigured() {
+        MetadataImage image = withTopic(withTopic(threeBrokers, decisions, TopicNames.OFFSETS_TOPIC, 4, 3), decisions,
+                "t", 1, 1);
+        UUID offsetsId = image.topic(TopicNames.OFFSETS_TOPIC).id();
+
+        ControllerResult<DeleteTopicsResponse> deleted = decisions.deleteTopics(image, DeleteTopicsRequest.newBuilder()
+                .addNames(TopicNames.OFFSETS_TOPIC).addNames("t").build());
+        assertError(ErrorCode.INVALID_TOPIC, deleted.reply().getTopics(0).getError(),
+                "Cannot delete internal topic __consumer_offsets");
+        assertEquals(ErrorCode.NONE, deleted.reply().getTopics(1).getError().getCode(), "other topics are deleted");
+        MetadataImage after = apply(image, deleted.records());
+        assertEquals(offsetsId, after.topic(TopicNames.OFFSETS_TOPIC).id());
+        assertNull(after.topic("t"));
+        ControllerResult<DeleteTopicsResponse> byId = decisions.deleteTopics(image, DeleteTopicsRequest.newBuilder()
+                .addTopicIds(Uuids.toProto(offsetsId)).build());
+        assertError(ErrorCode.INVALID_TOPIC, byId.reply().getTopics(0).getError(), "Cannot delete internal topic");
+        assertEquals(TopicNames.OFFSETS_TOPIC, byId.reply().getTopics(0).getName());
+        assertTrue(byId.records().isEmpty());
+
+        ControllerResult<CreatePartitionsResponse> grown = addPartitions(image, TopicNames.OFFSETS_TOPIC, 8);
+        assertError(ErrorCode.INVALID_TOPIC, grown.reply().getTopics(0).getError(),
+                "Cannot add partitions to internal topic __consumer_offsets");
+        assertTrue(grown.records().isEmpty());
+
+        ControllerResult<AlterConfigsResponse> altered = alter(image, TopicNames.OFFSETS_TOPIC,
+                set("min.insync.replicas", "1"));
+        assertError(ErrorCode.INVALID_TOPIC, altered.reply().getResources(0).getError(),
+                "Cannot alter the configs of internal topic __consumer_offsets");
+        assertTrue(altered.records().isEmpty());
     }
 }
