@@ -13,10 +13,14 @@ import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
+import io.raftmq.protocol.controller.CreateAclsRequest;
+import io.raftmq.protocol.controller.CreateAclsResponse;
 import io.raftmq.protocol.controller.CreatePartitionsRequest;
 import io.raftmq.protocol.controller.CreatePartitionsResponse;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
+import io.raftmq.protocol.controller.DeleteAclsRequest;
+import io.raftmq.protocol.controller.DeleteAclsResponse;
 import io.raftmq.protocol.controller.DeleteTopicsRequest;
 import io.raftmq.protocol.controller.DeleteTopicsResponse;
 import io.raftmq.protocol.controller.DescribeClusterRequest;
@@ -96,6 +100,18 @@ public final class BrokerAdmin {
     public CompletableFuture<AlterConfigsResponse> alterConfigs(AlterConfigsRequest request) {
         return forward(controller.alterConfigs(request), AlterConfigsResponse::getError,
                 AlterConfigsResponse::getMetadataOffset, e -> AlterConfigsResponse.newBuilder().setError(e).build());
+    }
+
+    /** ACLs added by the controller; answered once this broker's metadata has them. */
+    public CompletableFuture<CreateAclsResponse> createAcls(CreateAclsRequest request) {
+        return forward(controller.createAcls(request), CreateAclsResponse::getError,
+                CreateAclsResponse::getMetadataOffset, e -> CreateAclsResponse.newBuilder().setError(e).build());
+    }
+
+    /** ACLs matching the filters removed by the controller; answered once this broker's metadata has it. */
+    public CompletableFuture<DeleteAclsResponse> deleteAcls(DeleteAclsRequest request) {
+        return forward(controller.deleteAcls(request), DeleteAclsResponse::getError,
+                DeleteAclsResponse::getMetadataOffset, e -> DeleteAclsResponse.newBuilder().setError(e).build());
     }
 
     /**

@@ -7,6 +7,7 @@ import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.protocol.broker.DeleteGroupsRequest;
+import io.raftmq.protocol.broker.DeleteGroupsResponse;
 import io.raftmq.protocol.broker.DeletedGroup;
 import io.raftmq.protocol.broker.FindCoordinatorResponse;
 import io.raftmq.protocol.broker.ListGroupsRequest;
@@ -34,7 +35,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.DeleteGroupsResponseData;
 import org.apache.kafka.common.message.DeleteGroupsResponseData.DeletableGroupResult;
@@ -79,6 +82,13 @@ import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
  * everywhere here ({@link BrokerApi#noTransactionCoordinator}) and a share-group key
  * INVALID_REQUEST, as Kafka answers while share groups are off.
  *
+ * <p>Authorization as Kafka's KafkaApis: FindCoordinator needs DESCRIBE on the group; OffsetCommit
+ * READ on the group (else nothing is committed, GROUP_AUTHORIZATION_FAILED on every partition) and
+ * on each topic (TOPIC_AUTHORIZATION_FAILED, not committed); OffsetFetch DESCRIBE on the group and
+ * on each topic asked for (every committed topic: only those the principal may describe);
+ * OffsetDelete DELETE on the group and READ on each topic; ListGroups lists every group to who may
+ * DESCRIBE the cluster, else the groups one may DESCRIBE; DeleteGroups DELETE on each group.
+ *
  * <p>OffsetFetch's requireStable (v7+) needs no wait here: without transactions every committed
  * offset is stable, and the coordinator already answers only once earlier commits are replicated.
  * OffsetFetch's member id and epoch (v9+) are not checked: every caller reads the committed
@@ -92,10 +102,12 @@ import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 final class GroupOffsetsHandler {
     private final BrokerApi api;
     private final GroupCoordinator groups;
+    private final KafkaAuthorization authz;
 
-    GroupOffsetsHandler(BrokerApi api, GroupCoordinator groups) {
+    GroupOffsetsHandler(BrokerApi api, GroupCoordinator groups, KafkaAuthorization authz) {
         this.api = api;
         this.groups = groups;
+        this.authz = authz;
     }
 
     // ---- FindCoordinator ----
@@ -107,7 +119,10 @@ final class GroupOffsetsHandler {
         List<String> keys = version >= 4 ? data.coordinatorKeys() : List.of(data.key());
         List<CompletableFuture<FindCoordinatorResponseData.Coordinator>> each = new ArrayList<>();
         for (String key : keys) {
-            each.add(coordinator(version, keyType, key));
+            each.add(keyType == CoordinatorType.GROUP.id() && !authz.allowedOnGroup(request, AclOperation.DESCRIBE, key)
+                    ? CompletableFuture.completedFuture(noCoordinator(key,
+                            KafkaAuthorization.groupDenied(request, AclOperation.DESCRIBE, key)))
+                    : coordinator(version, keyType, key));
         }
         return request.onLoop(CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)), done -> {
             List<FindCoordinatorResponseData.Coordinator> found = each.stream().map(CompletableFuture::join).toList();
@@ -163,6 +178,9 @@ final class GroupOffsetsHandler {
         OffsetCommitRequestData data = (OffsetCommitRequestData) request.body();
         short version = request.apiVersion();
         TopicNames names = new TopicNames(api.image(), version >= 10);
+        ApiError groupDenied = authz.allowedOnGroup(request, AclOperation.READ, data.groupId()) ? null
+                : KafkaAuthorization.groupDenied(request, AclOperation.READ, data.groupId());
+        Map<String, Boolean> readable = new HashMap<>();
         OffsetCommitRequest.Builder commit = OffsetCommitRequest.newBuilder()
                 .setGroupId(data.groupId())
                 .setGenerationId(data.generationIdOrMemberEpoch())
@@ -172,8 +190,9 @@ final class GroupOffsetsHandler {
         }
         for (OffsetCommitRequestTopic t : data.topics()) {
             String name = names.of(t.name(), t.topicId());
-            if (name == null) {
-                continue; // UNKNOWN_TOPIC_ID, answered below
+            if (name == null || groupDenied != null || !readable.computeIfAbsent(name,
+                    n -> authz.allowedOnTopic(request, AclOperation.READ, n))) {
+                continue; // UNKNOWN_TOPIC_ID or an authorization failure, answered below
             }
             OffsetCommitTopic.Builder topic = OffsetCommitTopic.newBuilder().setName(name);
             for (OffsetCommitRequestPartition p : t.partitions()) {
@@ -204,7 +223,9 @@ final class GroupOffsetsHandler {
                 OffsetCommitResponseTopic topic = version >= 10 ? new OffsetCommitResponseTopic()
                         .setTopicId(t.topicId()) : new OffsetCommitResponseTopic().setName(t.name());
                 for (OffsetCommitRequestPartition p : t.partitions()) {
-                    ApiError error = name == null ? unknownTopicId(t.topicId())
+                    ApiError error = groupDenied != null ? groupDenied
+                            : name == null ? unknownTopicId(t.topicId())
+                            : !readable.get(name) ? KafkaAuthorization.topicDenied(request, AclOperation.READ, name)
                             : errors.getOrDefault(name, Map.of()).getOrDefault(p.partitionIndex(), whole);
                     topic.partitions().add(new OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex())
                             .setErrorCode(KafkaErrors.code(error)));
@@ -237,7 +258,9 @@ final class GroupOffsetsHandler {
         TopicNames names = new TopicNames(api.image(), version >= 10);
         List<CompletableFuture<OffsetFetchResponseGroup>> each = new ArrayList<>();
         for (GroupFetch g : asked) {
-            each.add(fetchGroup(g, names));
+            each.add(authz.allowedOnGroup(request, AclOperation.DESCRIBE, g.groupId()) ? fetchGroup(request, g, names)
+                    : CompletableFuture.completedFuture(new OffsetFetchResponseGroup().setGroupId(g.groupId())
+                            .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())));
         }
         return request.onLoop(CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)), done -> {
             List<OffsetFetchResponseGroup> answered = each.stream().map(CompletableFuture::join).toList();
@@ -249,12 +272,16 @@ final class GroupOffsetsHandler {
     }
 
     /** One group's answer, in the v8+ shape (topics by name, or by id where {@code names} uses ids). */
-    private CompletableFuture<OffsetFetchResponseGroup> fetchGroup(GroupFetch g, TopicNames names) {
+    private CompletableFuture<OffsetFetchResponseGroup> fetchGroup(KafkaRequest request, GroupFetch g,
+            TopicNames names) {
         OffsetFetchRequest.Builder fetch = OffsetFetchRequest.newBuilder().setGroupId(g.groupId());
+        Map<String, Boolean> describable = new HashMap<>();
+        Predicate<String> mayDescribe = n -> describable.computeIfAbsent(n,
+                x -> authz.allowedOnTopic(request, AclOperation.DESCRIBE, x));
         if (g.topics() != null) {
             for (OffsetFetchRequestTopics t : g.topics()) {
                 String name = names.of(t.name(), t.topicId());
-                if (name != null) {
+                if (name != null && mayDescribe.test(name)) {
                     fetch.addTopics(OffsetFetchTopic.newBuilder().setName(name)
                             .addAllPartitions(t.partitionIndexes()));
                 }
@@ -281,6 +308,9 @@ final class GroupOffsetsHandler {
                     if (names.byId() && id == null) {
                         continue; // a committed topic deleted since: v10 names topics by id only
                     }
+                    if (!mayDescribe.test(t.getName())) {
+                        continue; // as Kafka: every committed topic means every one the principal may describe
+                    }
                     OffsetFetchResponseTopics topic = topicOf(names, t.getName(), id);
                     t.getPartitionsList().forEach(p -> topic.partitions().add(partition(p.getPartition(), p, null)));
                     out.topics().add(topic);
@@ -292,6 +322,8 @@ final class GroupOffsetsHandler {
                 OffsetFetchResponseTopics topic = topicOf(names, t.name(), t.topicId());
                 for (int p : t.partitionIndexes()) {
                     topic.partitions().add(name == null ? partition(p, null, unknownTopicId(t.topicId()))
+                            : !mayDescribe.test(name) ? partition(p, null,
+                                    KafkaAuthorization.topicDenied(request, AclOperation.DESCRIBE, name))
                             : partition(p, committed.getOrDefault(name, Map.of()).get(p), null));
                 }
                 out.topics().add(topic);
@@ -355,8 +387,17 @@ final class GroupOffsetsHandler {
 
     CompletableFuture<KafkaResponse> offsetDelete(KafkaRequest request) {
         OffsetDeleteRequestData data = (OffsetDeleteRequestData) request.body();
+        if (!authz.allowedOnGroup(request, AclOperation.DELETE, data.groupId())) {
+            return CompletableFuture.completedFuture(KafkaResponse.send(new OffsetDeleteResponseData()
+                    .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())));
+        }
         OffsetDeleteRequest.Builder delete = OffsetDeleteRequest.newBuilder().setGroupId(data.groupId());
+        List<OffsetDeleteRequestTopic> unreadable = new ArrayList<>();
         for (OffsetDeleteRequestTopic t : data.topics()) {
+            if (!authz.allowedOnTopic(request, AclOperation.READ, t.name())) {
+                unreadable.add(t);
+                continue;
+            }
             OffsetDeleteTopic.Builder topic = OffsetDeleteTopic.newBuilder().setName(t.name());
             t.partitions().forEach(p -> topic.addPartitions(p.partitionIndex()));
             delete.addTopics(topic);
@@ -366,6 +407,20 @@ final class GroupOffsetsHandler {
             OffsetDeleteResponseData response = new OffsetDeleteResponseData().setErrorCode(KafkaErrors.code(whole));
             if (whole.isFailure()) {
                 return KafkaResponse.send(response);
+            }
+            for (OffsetDeleteRequestTopic t : unreadable) {
+                OffsetDeleteResponseTopic topic = response.topics().find(t.name());
+                if (topic == null) {
+                    topic = new OffsetDeleteResponseTopic().setName(t.name());
+                    response.topics().add(topic);
+                }
+                for (OffsetDeleteRequestPartition p : t.partitions()) {
+                    if (topic.partitions().find(p.partitionIndex()) == null) {
+                        topic.partitions().add(new OffsetDeleteResponsePartition()
+                                .setPartitionIndex(p.partitionIndex())
+                                .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
+                    }
+                }
             }
             for (OffsetDeleteTopicResponse t : answer.getTopicsList()) {
                 OffsetDeleteResponseTopic topic = response.topics().find(t.getName());
@@ -396,10 +451,14 @@ final class GroupOffsetsHandler {
         if (version >= 5) {
             list.addAllTypesFilter(data.typesFilter());
         }
+        boolean everyGroup = authz.allowedOnCluster(request, AclOperation.DESCRIBE);
         return request.onLoop(groups.listGroups(list.build()), answer -> {
             ListGroupsResponseData response = new ListGroupsResponseData()
                     .setErrorCode(KafkaErrors.code(ApiError.fromProto(answer.getError())));
             for (ListedGroup g : answer.getGroupsList()) {
+                if (!everyGroup && !authz.allowedOnGroup(request, AclOperation.DESCRIBE, g.getGroupId())) {
+                    continue; // as Kafka: DESCRIBE on the cluster lists all, else the groups one may describe
+                }
                 response.groups().add(new ListGroupsResponseData.ListedGroup().setGroupId(g.getGroupId())
                         .setProtocolType(g.getProtocolType()).setGroupState(g.getState())
                         .setGroupType(g.getGroupType()));
@@ -413,10 +472,21 @@ final class GroupOffsetsHandler {
         short version = request.apiVersion();
         // Results are keyed by group id: a group named twice is deleted and answered once.
         List<String> groupIds = List.copyOf(new LinkedHashSet<>(data.groupsNames()));
-        return request.onLoop(groups.deleteGroups(DeleteGroupsRequest.newBuilder().addAllGroupIds(groupIds).build()),
+        Map<String, ApiError> denied = new HashMap<>();
+        for (String groupId : groupIds) {
+            if (!authz.allowedOnGroup(request, AclOperation.DELETE, groupId)) {
+                denied.put(groupId, KafkaAuthorization.groupDenied(request, AclOperation.DELETE, groupId));
+            }
+        }
+        List<String> deletable = groupIds.stream().filter(g -> !denied.containsKey(g)).toList();
+        CompletableFuture<DeleteGroupsResponse> deleted = deletable.isEmpty()
+                ? CompletableFuture.completedFuture(DeleteGroupsResponse.newBuilder()
+                        .setError(ApiError.NONE.toProto()).build())
+                : groups.deleteGroups(DeleteGroupsRequest.newBuilder().addAllGroupIds(deletable).build());
+        return request.onLoop(deleted,
                 answer -> {
                     ApiError whole = ApiError.fromProto(answer.getError());
-                    Map<String, ApiError> byGroup = new HashMap<>();
+                    Map<String, ApiError> byGroup = new HashMap<>(denied);
                     for (DeletedGroup g : answer.getGroupsList()) {
                         byGroup.put(g.getGroupId(), ApiError.fromProto(g.getError()));
                     }
