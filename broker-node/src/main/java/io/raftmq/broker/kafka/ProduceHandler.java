@@ -76,15 +76,16 @@ final class ProduceHandler {
                 unresolved = t != null ? null : ApiError.of(ErrorCode.UNKNOWN_TOPIC_ID, "no topic has id %s",
                         topic.topicId());
             }
+            ApiError denied = name == null || authz.allowedOnTopic(request, AclOperation.WRITE, name) ? null
+                    : KafkaAuthorization.topicDenied(request, AclOperation.WRITE, name);
             for (PartitionProduceData p : topic.partitionData()) {
                 if (name == null) {
                     slots.add(new Slot(p.index(), null, unresolved));
                     continue;
                 }
                 TopicPartition tp = new TopicPartition(name, p.index());
-                if (!authz.allowedOnTopic(request, AclOperation.WRITE, name)) {
-                    slots.add(new Slot(p.index(), tp, KafkaAuthorization.topicDenied(request, AclOperation.WRITE,
-                            name)));
+                if (denied != null) {
+                    slots.add(new Slot(p.index(), tp, denied));
                     continue;
                 }
                 ByteBuffer records = buffer(p.records());
