@@ -21,6 +21,36 @@ import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.message.ConsumerGroupDescribeRequestData;
+import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
+import org.apache.kafka.common.message.CreatePartitionsRequestData;
+import org.apache.kafka.common.message.CreatePartitionsResponseData;
+import org.apache.kafka.common.message.DeleteGroupsRequestData;
+import org.apache.kafka.common.message.DeleteGroupsResponseData;
+import org.apache.kafka.common.message.DescribeConfigsRequestData;
+import org.apache.kafka.common.message.DescribeConfigsResponseData;
+import org.apache.kafka.common.message.DescribeGroupsRequestData;
+import org.apache.kafka.common.message.DescribeGroupsResponseData;
+import org.apache.kafka.common.message.DescribeLogDirsRequestData;
+import org.apache.kafka.common.message.DescribeLogDirsResponseData;
+import org.apache.kafka.common.message.ElectLeadersRequestData;
+import org.apache.kafka.common.message.ElectLeadersResponseData;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.HeartbeatRequestData;
+import org.apache.kafka.common.message.HeartbeatResponseData;
+import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
+import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData;
+import org.apache.kafka.common.message.InitProducerIdRequestData;
+import org.apache.kafka.common.message.InitProducerIdResponseData;
+import org.apache.kafka.common.message.JoinGroupRequestData;
+import org.apache.kafka.common.message.JoinGroupResponseData;
+import org.apache.kafka.common.message.ListOffsetsRequestData;
+import org.apache.kafka.common.message.ListOffsetsResponseData;
+import org.apache.kafka.common.message.OffsetDeleteRequestData;
+import org.apache.kafka.common.message.OffsetDeleteResponseData;
 import org.apache.kafka.common.message.CreateAclsRequestData;
 import org.apache.kafka.common.message.CreateAclsResponseData;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
@@ -301,6 +331,120 @@ class KafkaAuthorizationTest {
         MetadataResponseData r = wire.call(ALICE, (short) 12, named);
         assertEquals(Errors.TOPIC_AUTHORIZATION_FAILED.code(), r.topics().find("listed-hidden").errorCode());
         assertEquals(Errors.TOPIC_AUTHORIZATION_FAILED.code(), r.topics().find("never-created").errorCode());
+    }
+
+    /**
+     * Each handler without its ACL: Kafka's error for the resource, and (where the request would
+     * change something) nothing changed.
+     */
+    @Test
+    void everyHandlerRefusesWithKafkasErrorAndChangesNothing() {
+        String t = "untouchable";
+        assertEquals(Errors.NONE, createTopic(ADMIN, t));
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> logEnd(t) == 0);
+        short topicDenied = Errors.TOPIC_AUTHORIZATION_FAILED.code();
+        short groupDenied = Errors.GROUP_AUTHORIZATION_FAILED.code();
+        short clusterDenied = Errors.CLUSTER_AUTHORIZATION_FAILED.code();
+
+        FetchRequestData fetch = new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(0)
+                .setMaxBytes(1 << 20).setSessionId(0).setSessionEpoch(-1);
+        fetch.topics().add(new FetchRequestData.FetchTopic().setTopic(t).setPartitions(List.of(
+                new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(0).setPartitionMaxBytes(1 << 20))));
+        FetchResponseData fetched = wire.call(ALICE, (short) 12, fetch);
+        assertEquals(topicDenied, fetched.responses().get(0).partitions().get(0).errorCode());
+
+        ListOffsetsResponseData offsets = wire.call(ALICE, (short) 7, new ListOffsetsRequestData().setReplicaId(-1)
+                .setTopics(List.of(new ListOffsetsRequestData.ListOffsetsTopic().setName(t).setPartitions(List.of(
+                        new ListOffsetsRequestData.ListOffsetsPartition().setPartitionIndex(0).setTimestamp(-1))))));
+        assertEquals(topicDenied, offsets.topics().get(0).partitions().get(0).errorCode());
+
+        CreatePartitionsRequestData addPartitions = new CreatePartitionsRequestData().setTimeoutMs(30_000);
+        addPartitions.topics().add(new CreatePartitionsRequestData.CreatePartitionsTopic().setName(t).setCount(2)
+                .setAssignments(null));
+        CreatePartitionsResponseData added = wire.call(ALICE, (short) 3, addPartitions);
+        assertEquals(topicDenied, added.results().get(0).errorCode());
+        assertEquals(1, api().image().topic(t).numPartitions(), "no partition added");
+
+        IncrementalAlterConfigsRequestData alter = new IncrementalAlterConfigsRequestData();
+        IncrementalAlterConfigsRequestData.AlterConfigsResource resource = new IncrementalAlterConfigsRequestData
+                .AlterConfigsResource().setResourceType((byte) 2).setResourceName(t);
+        resource.configs().add(new IncrementalAlterConfigsRequestData.AlterableConfig().setName("retention.ms")
+                .setConfigOperation((byte) 0).setValue("1000"));
+        alter.resources().add(resource);
+        IncrementalAlterConfigsResponseData altered = wire.call(ALICE, (short) 1, alter);
+        assertEquals(topicDenied, altered.responses().get(0).errorCode());
+        assertTrue(api().image().topic(t).configs().isEmpty(), "no config changed");
+
+        DescribeConfigsRequestData describeConfigs = new DescribeConfigsRequestData();
+        describeConfigs.resources().add(new DescribeConfigsRequestData.DescribeConfigsResource()
+                .setResourceType((byte) 2).setResourceName(t).setConfigurationKeys(null));
+        describeConfigs.resources().add(new DescribeConfigsRequestData.DescribeConfigsResource()
+                .setResourceType((byte) 4).setResourceName("1").setConfigurationKeys(null));
+        DescribeConfigsResponseData configs = wire.call(ALICE, (short) 4, describeConfigs);
+        assertEquals(topicDenied, configs.results().get(0).errorCode());
+        assertEquals(clusterDenied, configs.results().get(1).errorCode());
+        assertTrue(configs.results().get(0).configs().isEmpty() && configs.results().get(1).configs().isEmpty());
+
+        ElectLeadersRequestData elect = new ElectLeadersRequestData().setElectionType((byte) 0).setTimeoutMs(30_000);
+        elect.topicPartitions().add(new ElectLeadersRequestData.TopicPartitions().setTopic(t)
+                .setPartitions(List.of(0)));
+        ElectLeadersResponseData elected = wire.call(ALICE, (short) 2, elect);
+        assertEquals(clusterDenied, elected.errorCode());
+
+        DescribeLogDirsResponseData dirs = wire.call(ALICE, (short) 4, new DescribeLogDirsRequestData()
+                .setTopics(null));
+        assertEquals(clusterDenied, dirs.errorCode());
+        assertTrue(dirs.results().isEmpty());
+
+        InitProducerIdResponseData producerId = wire.call(ALICE, (short) 4, new InitProducerIdRequestData()
+                .setTransactionalId(null).setTransactionTimeoutMs(-1).setProducerId(-1).setProducerEpoch((short) -1));
+        assertEquals(clusterDenied, producerId.errorCode());
+
+        String g = "g-none";
+        FindCoordinatorResponseData coordinator = wire.call(ALICE, (short) 3, new FindCoordinatorRequestData()
+                .setKey(g).setKeyType((byte) 0));
+        assertEquals(groupDenied, coordinator.errorCode());
+        JoinGroupRequestData join = new JoinGroupRequestData().setGroupId(g).setMemberId("").setProtocolType(
+                "consumer").setSessionTimeoutMs(10_000).setRebalanceTimeoutMs(10_000);
+        join.protocols().add(new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range")
+                .setMetadata(new byte[0]));
+        JoinGroupResponseData joined = wire.call(ALICE, (short) 9, join);
+        assertEquals(groupDenied, joined.errorCode());
+        HeartbeatResponseData heartbeat = wire.call(ALICE, (short) 4, new HeartbeatRequestData().setGroupId(g)
+                .setMemberId("m").setGenerationId(1));
+        assertEquals(groupDenied, heartbeat.errorCode());
+        DescribeGroupsResponseData describedGroups = wire.call(ALICE, (short) 5, new DescribeGroupsRequestData()
+                .setGroups(List.of(g)));
+        assertEquals(groupDenied, describedGroups.groups().get(0).errorCode());
+        DeleteGroupsResponseData deletedGroups = wire.call(ALICE, (short) 2, new DeleteGroupsRequestData()
+                .setGroupsNames(List.of(g)));
+        assertEquals(groupDenied, deletedGroups.results().find(g).errorCode());
+        OffsetDeleteRequestData offsetDelete = new OffsetDeleteRequestData().setGroupId(g);
+        OffsetDeleteRequestData.OffsetDeleteRequestTopic deleteTopic = new OffsetDeleteRequestData
+                .OffsetDeleteRequestTopic().setName(t);
+        deleteTopic.partitions().add(new OffsetDeleteRequestData.OffsetDeleteRequestPartition().setPartitionIndex(0));
+        offsetDelete.topics().add(deleteTopic);
+        OffsetDeleteResponseData offsetDeleted = wire.call(ALICE, (short) 0, offsetDelete);
+        assertEquals(groupDenied, offsetDeleted.errorCode());
+        OffsetFetchResponseData offsetFetch = wire.call(ALICE, (short) 7, new OffsetFetchRequestData().setGroupId(g)
+                .setTopics(null));
+        assertEquals(groupDenied, offsetFetch.errorCode());
+
+        ConsumerGroupHeartbeatRequestData consumerHeartbeat = new ConsumerGroupHeartbeatRequestData().setGroupId(g)
+                .setMemberId("member-1").setMemberEpoch(0).setRebalanceTimeoutMs(10_000)
+                .setSubscribedTopicNames(List.of(t)).setTopicPartitions(List.of());
+        ConsumerGroupHeartbeatResponseData beat = wire.call(ALICE, (short) 1, consumerHeartbeat);
+        assertEquals(groupDenied, beat.errorCode());
+        // READ on the group, but the subscribed topic may not be described.
+        grant(allow(ResourceType.GROUP, "g-cgh", PatternType.LITERAL, ALICE, AclOperation.READ));
+        ConsumerGroupHeartbeatResponseData beatTopic = wire.call(ALICE, (short) 1, consumerHeartbeat.duplicate()
+                .setGroupId("g-cgh"));
+        assertEquals(topicDenied, beatTopic.errorCode());
+        assertTrue(beatTopic.errorMessage().contains(t), beatTopic.errorMessage());
+        ConsumerGroupDescribeResponseData consumerDescribe = wire.call(ALICE, (short) 0,
+                new ConsumerGroupDescribeRequestData().setGroupIds(List.of(g)));
+        assertEquals(groupDenied, consumerDescribe.groups().get(0).errorCode());
+        assertEquals(0, logEnd(t), "nothing written to the topic by any of it");
     }
 
     @Test
