@@ -6,57 +6,34 @@ import io.raftmq.common.ApiError;
 import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.TopicImage;
-import io.raftmq.protocol.broker.DeleteGroupsRequest;
-import io.raftmq.protocol.broker.DeleteGroupsResponse;
-import io.raftmq.protocol.broker.DeletedGroup;
 import io.raftmq.protocol.broker.FindCoordinatorResponse;
-import io.raftmq.protocol.broker.ListGroupsRequest;
-import io.raftmq.protocol.broker.ListedGroup;
 import io.raftmq.protocol.broker.OffsetCommitPartition;
 import io.raftmq.protocol.broker.OffsetCommitPartitionResponse;
 import io.raftmq.protocol.broker.OffsetCommitRequest;
 import io.raftmq.protocol.broker.OffsetCommitResponse;
 import io.raftmq.protocol.broker.OffsetCommitTopic;
 import io.raftmq.protocol.broker.OffsetCommitTopicResponse;
-import io.raftmq.protocol.broker.OffsetDeletePartitionResponse;
-import io.raftmq.protocol.broker.OffsetDeleteRequest;
-import io.raftmq.protocol.broker.OffsetDeleteResponse;
-import io.raftmq.protocol.broker.OffsetDeleteTopic;
-import io.raftmq.protocol.broker.OffsetDeleteTopicResponse;
 import io.raftmq.protocol.broker.OffsetFetchPartitionResponse;
 import io.raftmq.protocol.broker.OffsetFetchRequest;
-import io.raftmq.protocol.broker.OffsetFetchResponse;
 import io.raftmq.protocol.broker.OffsetFetchTopic;
 import io.raftmq.protocol.broker.OffsetFetchTopicResponse;
 import io.raftmq.protocol.common.ErrorCode;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.acl.AclOperation;
-import org.apache.kafka.common.message.DeleteGroupsRequestData;
-import org.apache.kafka.common.message.DeleteGroupsResponseData;
-import org.apache.kafka.common.message.DeleteGroupsResponseData.DeletableGroupResult;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
-import org.apache.kafka.common.message.ListGroupsRequestData;
-import org.apache.kafka.common.message.ListGroupsResponseData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestPartition;
 import org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestTopic;
 import org.apache.kafka.common.message.OffsetCommitResponseData;
 import org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponsePartition;
 import org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponseTopic;
-import org.apache.kafka.common.message.OffsetDeleteRequestData;
-import org.apache.kafka.common.message.OffsetDeleteRequestData.OffsetDeleteRequestPartition;
-import org.apache.kafka.common.message.OffsetDeleteRequestData.OffsetDeleteRequestTopic;
-import org.apache.kafka.common.message.OffsetDeleteResponseData;
-import org.apache.kafka.common.message.OffsetDeleteResponseData.OffsetDeleteResponsePartition;
-import org.apache.kafka.common.message.OffsetDeleteResponseData.OffsetDeleteResponseTopic;
 import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.OffsetFetchRequestData.OffsetFetchRequestGroup;
 import org.apache.kafka.common.message.OffsetFetchRequestData.OffsetFetchRequestTopics;
@@ -70,8 +47,7 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 
 /**
- * FindCoordinator (v0-6), OffsetCommit (v2-10), OffsetFetch (v1-10), OffsetDelete (v0),
- * ListGroups (v0-5) and DeleteGroups (v0-3): Kafka's messages translated to the protocol-neutral
+ * FindCoordinator (v0-6), OffsetCommit (v2-10) and OffsetFetch (v1-10): Kafka's messages translated to the protocol-neutral
  * calls of this broker's {@link GroupCoordinator} (the groups the SDK uses over gRPC) and its
  * answers back, per version: single or batched coordinator keys (v4+), topic names or ids (v10 of
  * OffsetCommit and OffsetFetch, resolved through this broker's metadata; an unknown id is
@@ -85,9 +61,8 @@ import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
  * <p>Authorization as Kafka's KafkaApis: FindCoordinator needs DESCRIBE on the group; OffsetCommit
  * READ on the group (else nothing is committed, GROUP_AUTHORIZATION_FAILED on every partition) and
  * on each topic (TOPIC_AUTHORIZATION_FAILED, not committed); OffsetFetch DESCRIBE on the group and
- * on each topic asked for (every committed topic: only those the principal may describe);
- * OffsetDelete DELETE on the group and READ on each topic; ListGroups lists every group to who may
- * DESCRIBE the cluster, else the groups one may DESCRIBE; DeleteGroups DELETE on each group.
+ * on each topic asked for (every committed topic: only those the principal may describe). The
+ * group administration APIs are {@link GroupAdminHandler}'s.
  *
  * <p>OffsetFetch's requireStable (v7+) needs no wait here: without transactions every committed
  * offset is stable, and the coordinator already answers only once earlier commits are replicated.
@@ -381,124 +356,6 @@ final class GroupOffsetsHandler {
             out.topics().add(topic);
         }
         return out;
-    }
-
-    // ---- OffsetDelete ----
-
-    CompletableFuture<KafkaResponse> offsetDelete(KafkaRequest request) {
-        OffsetDeleteRequestData data = (OffsetDeleteRequestData) request.body();
-        if (!authz.allowedOnGroup(request, AclOperation.DELETE, data.groupId())) {
-            return CompletableFuture.completedFuture(KafkaResponse.send(new OffsetDeleteResponseData()
-                    .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())));
-        }
-        OffsetDeleteRequest.Builder delete = OffsetDeleteRequest.newBuilder().setGroupId(data.groupId());
-        List<OffsetDeleteRequestTopic> unreadable = new ArrayList<>();
-        for (OffsetDeleteRequestTopic t : data.topics()) {
-            if (!authz.allowedOnTopic(request, AclOperation.READ, t.name())) {
-                unreadable.add(t);
-                continue;
-            }
-            OffsetDeleteTopic.Builder topic = OffsetDeleteTopic.newBuilder().setName(t.name());
-            t.partitions().forEach(p -> topic.addPartitions(p.partitionIndex()));
-            delete.addTopics(topic);
-        }
-        return request.onLoop(groups.deleteOffsets(delete.build()), answer -> {
-            ApiError whole = ApiError.fromProto(answer.getError());
-            OffsetDeleteResponseData response = new OffsetDeleteResponseData().setErrorCode(KafkaErrors.code(whole));
-            if (whole.isFailure()) {
-                return KafkaResponse.send(response);
-            }
-            for (OffsetDeleteRequestTopic t : unreadable) {
-                OffsetDeleteResponseTopic topic = response.topics().find(t.name());
-                if (topic == null) {
-                    topic = new OffsetDeleteResponseTopic().setName(t.name());
-                    response.topics().add(topic);
-                }
-                for (OffsetDeleteRequestPartition p : t.partitions()) {
-                    if (topic.partitions().find(p.partitionIndex()) == null) {
-                        topic.partitions().add(new OffsetDeleteResponsePartition()
-                                .setPartitionIndex(p.partitionIndex())
-                                .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
-                    }
-                }
-            }
-            for (OffsetDeleteTopicResponse t : answer.getTopicsList()) {
-                OffsetDeleteResponseTopic topic = response.topics().find(t.getName());
-                if (topic == null) {
-                    topic = new OffsetDeleteResponseTopic().setName(t.getName());
-                    response.topics().add(topic);
-                }
-                for (OffsetDeletePartitionResponse p : t.getPartitionsList()) {
-                    if (topic.partitions().find(p.getPartition()) == null) {
-                        topic.partitions().add(new OffsetDeleteResponsePartition().setPartitionIndex(p.getPartition())
-                                .setErrorCode(KafkaErrors.code(ApiError.fromProto(p.getError()))));
-                    }
-                }
-            }
-            return KafkaResponse.send(response);
-        });
-    }
-
-    // ---- ListGroups, DeleteGroups ----
-
-    CompletableFuture<KafkaResponse> listGroups(KafkaRequest request) {
-        ListGroupsRequestData data = (ListGroupsRequestData) request.body();
-        short version = request.apiVersion();
-        ListGroupsRequest.Builder list = ListGroupsRequest.newBuilder();
-        if (version >= 4) {
-            list.addAllStatesFilter(data.statesFilter());
-        }
-        if (version >= 5) {
-            list.addAllTypesFilter(data.typesFilter());
-        }
-        boolean everyGroup = authz.allowedOnCluster(request, AclOperation.DESCRIBE);
-        return request.onLoop(groups.listGroups(list.build()), answer -> {
-            ListGroupsResponseData response = new ListGroupsResponseData()
-                    .setErrorCode(KafkaErrors.code(ApiError.fromProto(answer.getError())));
-            for (ListedGroup g : answer.getGroupsList()) {
-                if (!everyGroup && !authz.allowedOnGroup(request, AclOperation.DESCRIBE, g.getGroupId())) {
-                    continue; // as Kafka: DESCRIBE on the cluster lists all, else the groups one may describe
-                }
-                response.groups().add(new ListGroupsResponseData.ListedGroup().setGroupId(g.getGroupId())
-                        .setProtocolType(g.getProtocolType()).setGroupState(g.getState())
-                        .setGroupType(g.getGroupType()));
-            }
-            return KafkaResponse.send(response);
-        });
-    }
-
-    CompletableFuture<KafkaResponse> deleteGroups(KafkaRequest request) {
-        DeleteGroupsRequestData data = (DeleteGroupsRequestData) request.body();
-        short version = request.apiVersion();
-        // Results are keyed by group id: a group named twice is deleted and answered once.
-        List<String> groupIds = List.copyOf(new LinkedHashSet<>(data.groupsNames()));
-        Map<String, ApiError> denied = new HashMap<>();
-        for (String groupId : groupIds) {
-            if (!authz.allowedOnGroup(request, AclOperation.DELETE, groupId)) {
-                denied.put(groupId, KafkaAuthorization.groupDenied(request, AclOperation.DELETE, groupId));
-            }
-        }
-        List<String> deletable = groupIds.stream().filter(g -> !denied.containsKey(g)).toList();
-        CompletableFuture<DeleteGroupsResponse> deleted = deletable.isEmpty()
-                ? CompletableFuture.completedFuture(DeleteGroupsResponse.newBuilder()
-                        .setError(ApiError.NONE.toProto()).build())
-                : groups.deleteGroups(DeleteGroupsRequest.newBuilder().addAllGroupIds(deletable).build());
-        return request.onLoop(deleted,
-                answer -> {
-                    ApiError whole = ApiError.fromProto(answer.getError());
-                    Map<String, ApiError> byGroup = new HashMap<>(denied);
-                    for (DeletedGroup g : answer.getGroupsList()) {
-                        byGroup.put(g.getGroupId(), ApiError.fromProto(g.getError()));
-                    }
-                    DeleteGroupsResponseData response = new DeleteGroupsResponseData();
-                    for (String groupId : groupIds) {
-                        ApiError error = byGroup.getOrDefault(groupId, whole);
-                        response.results().add(new DeletableGroupResult().setGroupId(groupId)
-                                .setErrorCode(KafkaErrors.code(error))
-                                .setErrorMessage(version >= 3 ? KafkaErrors.message(error) : null));
-                    }
-                    return KafkaResponse.send(response);
-                });
     }
 
     // ---- topics by name or id ----

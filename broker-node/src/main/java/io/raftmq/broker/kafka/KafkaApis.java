@@ -68,9 +68,10 @@ public final class KafkaApis implements KafkaRequestHandler {
         h.put(ApiKeys.FIND_COORDINATOR, groupOffsets::findCoordinator);
         h.put(ApiKeys.OFFSET_COMMIT, groupOffsets::offsetCommit);
         h.put(ApiKeys.OFFSET_FETCH, groupOffsets::offsetFetch);
-        h.put(ApiKeys.OFFSET_DELETE, groupOffsets::offsetDelete);
-        h.put(ApiKeys.LIST_GROUPS, groupOffsets::listGroups);
-        h.put(ApiKeys.DELETE_GROUPS, groupOffsets::deleteGroups);
+        GroupAdminHandler groupAdmin = new GroupAdminHandler(groups, authz);
+        h.put(ApiKeys.OFFSET_DELETE, groupAdmin::offsetDelete);
+        h.put(ApiKeys.LIST_GROUPS, groupAdmin::listGroups);
+        h.put(ApiKeys.DELETE_GROUPS, groupAdmin::deleteGroups);
         h.put(ApiKeys.CREATE_ACLS, acls::createAcls);
         h.put(ApiKeys.DESCRIBE_ACLS, acls::describeAcls);
         h.put(ApiKeys.DELETE_ACLS, acls::deleteAcls);

@@ -85,11 +85,12 @@ public final class AclsImage {
 
     /**
      * The ACLs whose pattern applies to the resource {@code type} named {@code name}, whoever they
-     * are for: LITERAL with this name or "*", and PREFIXED with a prefix of the name.
+     * are for: LITERAL with this name or "*", and PREFIXED with a prefix of the name. None for a
+     * null name (a request that names no resource).
      */
     public List<AclBinding> applying(ResourceType type, String name) {
         Section section = sections.get(type);
-        if (section == null) {
+        if (section == null || name == null) {
             return List.of();
         }
         List<AclBinding> out = new ArrayList<>();
