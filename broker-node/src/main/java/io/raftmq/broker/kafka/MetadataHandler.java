@@ -1,6 +1,7 @@
 package io.raftmq.broker.kafka;
 
 import io.raftmq.broker.BrokerApi;
+import io.raftmq.broker.group.GroupCoordinatorConfig;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.TopicImage;
 import java.util.ArrayList;
@@ -72,6 +73,7 @@ final class MetadataHandler {
                     continue;
                 }
                 if (allowAutoCreate && api.config().autoCreateTopicsEnable() && image.topic(name) == null
+                        && !name.equals(GroupCoordinatorConfig.OFFSETS_TOPIC) // never auto-created
                         && !authz.allowedOnCluster(request, AclOperation.CREATE)
                         && !authz.allowedOnTopic(request, AclOperation.CREATE, name)) {
                     // It would be auto-created, and the principal may not create it.
