@@ -5,6 +5,7 @@ import io.grpc.StatusRuntimeException;
 import io.raftmq.common.ApiError;
 import io.raftmq.metadata.client.ControllerClient;
 import io.raftmq.metadata.client.MetadataWatcher;
+import io.raftmq.metadata.image.Acls;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.metadata.service.TopicDescriptions;
@@ -13,10 +14,16 @@ import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
+import io.raftmq.protocol.controller.CreateAclsRequest;
+import io.raftmq.protocol.controller.CreateAclsResponse;
 import io.raftmq.protocol.controller.CreatePartitionsRequest;
 import io.raftmq.protocol.controller.CreatePartitionsResponse;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
+import io.raftmq.protocol.controller.DeleteAclsRequest;
+import io.raftmq.protocol.controller.DeleteAclsResponse;
+import io.raftmq.protocol.controller.DescribeAclsRequest;
+import io.raftmq.protocol.controller.DescribeAclsResponse;
 import io.raftmq.protocol.controller.DeleteTopicsRequest;
 import io.raftmq.protocol.controller.DeleteTopicsResponse;
 import io.raftmq.protocol.controller.DescribeClusterRequest;
@@ -98,6 +105,18 @@ public final class BrokerAdmin {
                 AlterConfigsResponse::getMetadataOffset, e -> AlterConfigsResponse.newBuilder().setError(e).build());
     }
 
+    /** ACLs added by the controller; answered once this broker's metadata has them. */
+    public CompletableFuture<CreateAclsResponse> createAcls(CreateAclsRequest request) {
+        return forward(controller.createAcls(request), CreateAclsResponse::getError,
+                CreateAclsResponse::getMetadataOffset, e -> CreateAclsResponse.newBuilder().setError(e).build());
+    }
+
+    /** ACLs matching the filters removed by the controller; answered once this broker's metadata has it. */
+    public CompletableFuture<DeleteAclsResponse> deleteAcls(DeleteAclsRequest request) {
+        return forward(controller.deleteAcls(request), DeleteAclsResponse::getError,
+                DeleteAclsResponse::getMetadataOffset, e -> DeleteAclsResponse.newBuilder().setError(e).build());
+    }
+
     /**
      * Preferred or unclean leader election for the listed partitions (none listed: all), decided
      * by the controller; answered once this broker's metadata has the new leaders.
@@ -129,6 +148,26 @@ public final class BrokerAdmin {
                                 METADATA_CATCH_UP_MS).toProto()).build();
                     }
                     return TopicDescriptions.of(clientView.apply(image), request.getNamesList()).build();
+                });
+    }
+
+    /** The ACLs matching the request's filter, from this broker's metadata once it has {@code min_metadata_offset}. */
+    public CompletableFuture<DescribeAclsResponse> describeAcls(DescribeAclsRequest request) {
+        long minOffset = request.getMinMetadataOffset();
+        return metadata.whenApplied(minOffset)
+                .orTimeout(METADATA_CATCH_UP_MS, TimeUnit.MILLISECONDS)
+                .handle((image, error) -> {
+                    if (error != null) {
+                        return DescribeAclsResponse.newBuilder().setError(ApiError.of(ErrorCode.REQUEST_TIMED_OUT,
+                                "broker %d has applied metadata up to offset %d; the request asked for %d and it did"
+                                        + " not arrive within %d ms", brokerId, metadata.image().offset(), minOffset,
+                                METADATA_CATCH_UP_MS).toProto()).build();
+                    }
+                    DescribeAclsResponse.Builder out = DescribeAclsResponse.newBuilder()
+                            .setError(ApiError.NONE.toProto()).setMetadataOffset(image.offset());
+                    Acls.matching(image.acls(), Acls.toFilter(request.getFilter()))
+                            .forEach(a -> out.addAcls(Acls.toEntry(a)));
+                    return out.build();
                 });
     }
 

@@ -7,6 +7,7 @@ import io.raftmq.metadata.client.BrokerLease;
 import io.raftmq.metadata.client.ControllerClient;
 import io.raftmq.metadata.client.MetadataWatcher;
 import io.raftmq.metadata.controller.TopicNames;
+import io.raftmq.metadata.image.AclsImage;
 import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.PartitionRegistration;
@@ -116,6 +117,14 @@ public final class BrokerApi {
      */
     public MetadataImage image() {
         return clientView(metadata.image());
+    }
+
+    /**
+     * The cluster's ACLs as this broker's metadata has them (read on every authorized request: the
+     * image's own, without building a client view).
+     */
+    public AclsImage acls() {
+        return metadata.image().acls();
     }
 
     private MetadataImage clientView(MetadataImage image) {

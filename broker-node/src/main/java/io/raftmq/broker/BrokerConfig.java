@@ -5,6 +5,7 @@ import io.raftmq.common.ApiError;
 import io.raftmq.common.config.Config;
 import io.raftmq.common.config.ConfigException;
 import io.raftmq.common.config.ConfigKey;
+import io.raftmq.metadata.authorizer.AclAuthorizer;
 import io.raftmq.metadata.controller.TopicConfigs;
 import io.raftmq.replication.ReplicationConfig;
 import io.raftmq.storage.LogConfig;
@@ -15,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -65,6 +67,18 @@ public final class BrokerConfig {
     public static final ConfigKey<Integer> MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS = ConfigKey.ofInt(
             "max.incremental.fetch.session.cache.slots", 1000, 0, 1_000_000, "Kafka fetch sessions this broker"
                     + " keeps; a client without one sends every partition in every fetch.");
+
+    // ---- authorization ----
+
+    public static final ConfigKey<Boolean> AUTHORIZER_ENABLED = ConfigKey.ofBoolean("authorizer.enabled", false,
+            "Whether Kafka requests are checked against the cluster's ACLs (Kafka's StandardAuthorizer). Off:"
+                    + " every request is allowed and the ACL APIs answer SECURITY_DISABLED, as Kafka without"
+                    + " authorizer.class.name.");
+    public static final ConfigKey<String> SUPER_USERS = ConfigKey.ofString("super.users", "", "Principals allowed"
+            + " everything whatever the ACLs say, separated by semicolons: User:admin;User:ops.");
+    public static final ConfigKey<Boolean> ALLOW_EVERYONE_IF_NO_ACL_FOUND = ConfigKey.ofBoolean(
+            "allow.everyone.if.no.acl.found", false, "With the authorizer on, whether an operation on a resource"
+                    + " that no ACL names is allowed.");
 
     // ---- group coordinator ----
 
@@ -148,6 +162,7 @@ public final class BrokerConfig {
                 GROUP_MAX_SESSION_TIMEOUT_MS, GROUP_INITIAL_REBALANCE_DELAY_MS, GROUP_MAX_SIZE,
                 OFFSETS_RETENTION_MINUTES, OFFSETS_RETENTION_CHECK_INTERVAL_MS, OFFSET_METADATA_MAX_BYTES));
         keys.add(QUEUED_MAX_REQUESTS);
+        keys.addAll(List.of(AUTHORIZER_ENABLED, SUPER_USERS, ALLOW_EVERYONE_IF_NO_ACL_FOUND));
         keys.addAll(List.of(GROUP_CONSUMER_SESSION_TIMEOUT_MS, GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS));
         KEYS = List.copyOf(keys);
     }
@@ -171,6 +186,7 @@ public final class BrokerConfig {
     private final int fetchSessionCacheSlots;
     private final GroupCoordinatorConfig groupCoordinator;
     private final int queuedMaxRequests;
+    private final AclAuthorizer authorizer;
 
     public BrokerConfig(Config config) {
         this.replication = new ReplicationConfig(config);
@@ -207,6 +223,14 @@ public final class BrokerConfig {
         this.fetchMaxBytes = config.get(FETCH_MAX_BYTES);
         this.fetchSessionCacheSlots = config.get(MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS);
         this.queuedMaxRequests = config.get(QUEUED_MAX_REQUESTS);
+        Set<String> superUsers;
+        try {
+            superUsers = AclAuthorizer.parseSuperUsers(config.get(SUPER_USERS));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(SUPER_USERS.name(), config.get(SUPER_USERS), e.getMessage());
+        }
+        this.authorizer = config.get(AUTHORIZER_ENABLED)
+                ? new AclAuthorizer(superUsers, config.get(ALLOW_EVERYONE_IF_NO_ACL_FOUND)) : null;
         this.groupCoordinator = new GroupCoordinatorConfig(config.get(OFFSETS_TOPIC_NUM_PARTITIONS),
                 config.get(OFFSETS_TOPIC_REPLICATION_FACTOR), config.get(OFFSETS_TOPIC_SEGMENT_BYTES),
                 config.get(OFFSETS_COMMIT_TIMEOUT_MS), config.get(OFFSETS_CHECKPOINT_MIN_RECORDS),
@@ -307,6 +331,11 @@ public final class BrokerConfig {
 
     public int queuedMaxRequests() {
         return queuedMaxRequests;
+    }
+
+    /** The authorizer Kafka requests pass, or null when authorizer.enabled is off (everything allowed). */
+    public AclAuthorizer authorizer() {
+        return authorizer;
     }
 
     public GroupCoordinatorConfig groupCoordinator() {

@@ -43,7 +43,13 @@ import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
 import io.raftmq.protocol.controller.CreatePartitionsRequest;
 import io.raftmq.protocol.controller.CreatePartitionsResponse;
+import io.raftmq.protocol.controller.CreateAclsRequest;
+import io.raftmq.protocol.controller.CreateAclsResponse;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
+import io.raftmq.protocol.controller.DeleteAclsRequest;
+import io.raftmq.protocol.controller.DeleteAclsResponse;
+import io.raftmq.protocol.controller.DescribeAclsRequest;
+import io.raftmq.protocol.controller.DescribeAclsResponse;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
 import io.raftmq.protocol.controller.DeleteTopicsRequest;
 import io.raftmq.protocol.controller.DeleteTopicsResponse;
@@ -292,6 +298,24 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
     public void electLeaders(ElectLeadersRequest request, StreamObserver<ElectLeadersResponse> observer) {
         replyLater(observer, api.admin().electLeaders(request), r -> r,
                 e -> ElectLeadersResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
+    }
+
+    @Override
+    public void createAcls(CreateAclsRequest request, StreamObserver<CreateAclsResponse> observer) {
+        replyLater(observer, api.admin().createAcls(request), r -> r,
+                e -> CreateAclsResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
+    }
+
+    @Override
+    public void deleteAcls(DeleteAclsRequest request, StreamObserver<DeleteAclsResponse> observer) {
+        replyLater(observer, api.admin().deleteAcls(request), r -> r,
+                e -> DeleteAclsResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
+    }
+
+    @Override
+    public void describeAcls(DescribeAclsRequest request, StreamObserver<DescribeAclsResponse> observer) {
+        replyLater(observer, api.admin().describeAcls(request), r -> r,
+                e -> DescribeAclsResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.raftmq.cli;
 
+import io.raftmq.client.Acl;
 import io.raftmq.client.Admin;
 import io.raftmq.client.AdminConfig;
 import io.raftmq.client.Consumer;
@@ -38,6 +39,20 @@ final class AdminCalls implements AutoCloseable {
         p.put(AdminConfig.CLIENT_ID, "raftmq-cli");
         p.put(AdminConfig.DEFAULT_API_TIMEOUT_MS, API_TIMEOUT_MS);
         this.admin = new Admin(p);
+    }
+
+    // ---- ACLs ----
+
+    void createAcls(List<Acl> acls) {
+        admin.createAcls(acls);
+    }
+
+    List<Acl> describeAcls(Acl.Filter filter) {
+        return admin.describeAcls(filter);
+    }
+
+    List<Acl> deleteAcls(Acl.Filter filter) {
+        return admin.deleteAcls(filter);
     }
 
     // ---- topics ----

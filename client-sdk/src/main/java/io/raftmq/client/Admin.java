@@ -28,7 +28,16 @@ import io.raftmq.protocol.common.ConfigEntry;
 import io.raftmq.protocol.common.Endpoint;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.common.Uuid;
+import io.raftmq.protocol.controller.AclFilter;
 import io.raftmq.protocol.controller.BrokerDescription;
+import io.raftmq.protocol.controller.CreateAclsRequest;
+import io.raftmq.protocol.controller.CreateAclsResponse;
+import io.raftmq.protocol.controller.DeleteAclsFilterResult;
+import io.raftmq.protocol.controller.DeleteAclsRequest;
+import io.raftmq.protocol.controller.DeleteAclsResponse;
+import io.raftmq.protocol.controller.DescribeAclsRequest;
+import io.raftmq.protocol.controller.DescribeAclsResponse;
+import io.raftmq.protocol.metadata.AclEntry;
 import io.raftmq.protocol.controller.CreatableReplicaAssignment;
 import io.raftmq.protocol.controller.CreatableTopic;
 import io.raftmq.protocol.controller.CreatableTopicResult;
@@ -61,7 +70,7 @@ import java.util.TreeSet;
 import java.util.UUID;
 
 /**
- * Administers topics, the cluster view and consumer groups. Every method blocks until the cluster
+ * Administers topics, the cluster view, consumer groups and ACLs. Every method blocks until the cluster
  * answered (retrying retriable errors, e.g. a controller change, up to default.api.timeout.ms) and
  * reports failures as typed {@link RaftmqException}s carrying the broker's message. Thread-safe.
  */
@@ -471,6 +480,76 @@ public final class Admin implements AutoCloseable {
             }
         }
         return List.copyOf(out);
+    }
+
+    // ---- ACLs ----
+
+    /**
+     * Adds the ACLs (an ACL that exists already is left as it is). Throws the first one's error
+     * (a {@link RaftmqException} with code INVALID_REQUEST naming what is wrong with it); the others were
+     * added.
+     */
+    public void createAcls(Collection<Acl> acls) {
+        CreateAclsRequest.Builder request = CreateAclsRequest.newBuilder();
+        acls.forEach(a -> request.addAcls(entry(a)));
+        CreateAclsResponse response = rpc.callAny("CreateAcls", (b, t) -> channels.broker(b, t)
+                .createAcls(request.build()), CreateAclsResponse::getError, deadline());
+        for (io.raftmq.protocol.common.Error e : response.getResultsList()) {
+            if (e.getCode() != ErrorCode.NONE) {
+                throw Errors.exception(e);
+            }
+        }
+    }
+
+    /** The ACLs the filter matches, as a broker's metadata has them. */
+    public List<Acl> describeAcls(Acl.Filter filter) {
+        DescribeAclsResponse response = rpc.callAny("DescribeAcls", (b, t) -> channels.broker(b, t)
+                .describeAcls(DescribeAclsRequest.newBuilder().setFilter(filter(filter)).setMinMetadataOffset(-1)
+                        .build()), DescribeAclsResponse::getError, deadline());
+        return response.getAclsList().stream().map(Admin::acl).toList();
+    }
+
+    /** Removes every ACL the filter matches; returns them. */
+    public List<Acl> deleteAcls(Acl.Filter filter) {
+        DeleteAclsResponse response = rpc.callAny("DeleteAcls", (b, t) -> channels.broker(b, t)
+                .deleteAcls(DeleteAclsRequest.newBuilder().addFilters(filter(filter)).build()),
+                DeleteAclsResponse::getError, deadline());
+        DeleteAclsFilterResult result = response.getResults(0);
+        if (result.getError().getCode() != ErrorCode.NONE) {
+            throw Errors.exception(result.getError());
+        }
+        return result.getRemovedList().stream().map(Admin::acl).toList();
+    }
+
+    private static AclEntry entry(Acl a) {
+        return AclEntry.newBuilder().setResourceType(a.resourceType().code()).setResourceName(a.resourceName())
+                .setPatternType(a.patternType().code()).setPrincipal(a.principal()).setHost(a.host())
+                .setOperation(a.operation().code()).setPermissionType(a.permission().code()).build();
+    }
+
+    private static AclFilter filter(Acl.Filter f) {
+        AclFilter.Builder out = AclFilter.newBuilder()
+                .setResourceType(f.resourceType() == null ? Acl.ANY : f.resourceType().code())
+                .setPatternType(f.patternType() == null ? Acl.ANY : f.patternType().code())
+                .setOperation(f.operation() == null ? Acl.ANY : f.operation().code())
+                .setPermissionType(f.permission() == null ? Acl.ANY : f.permission().code());
+        if (f.resourceName() != null) {
+            out.setResourceName(f.resourceName());
+        }
+        if (f.principal() != null) {
+            out.setPrincipal(f.principal());
+        }
+        if (f.host() != null) {
+            out.setHost(f.host());
+        }
+        return out.build();
+    }
+
+    private static Acl acl(AclEntry e) {
+        return new Acl(Acl.fromCode(Acl.ResourceType.class, e.getResourceType()), e.getResourceName(),
+                Acl.fromCode(Acl.PatternType.class, e.getPatternType()), e.getPrincipal(), e.getHost(),
+                Acl.fromCode(Acl.Operation.class, e.getOperation()),
+                Acl.fromCode(Acl.Permission.class, e.getPermissionType()));
     }
 
     private static UUID uuid(Uuid id) {

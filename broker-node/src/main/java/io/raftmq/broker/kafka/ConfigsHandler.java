@@ -23,6 +23,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.AlterConfigsResponseData;
@@ -38,6 +39,7 @@ import org.apache.kafka.common.message.DescribeLogDirsResponseData.DescribeLogDi
 import org.apache.kafka.common.message.DescribeLogDirsResponseData.DescribeLogDirsTopic;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
 import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData;
+import org.apache.kafka.common.protocol.Errors;
 
 /**
  * DescribeConfigs (v1-4), AlterConfigs (v0-2), IncrementalAlterConfigs (v0-1) and DescribeLogDirs
@@ -49,14 +51,34 @@ import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData;
  * are described for this broker's id and refused for change, as Kafka refuses a read-only config.
  * BROKER_LOGGER, GROUP and CLIENT_METRICS resources are refused as unsupported.
  *
+ * <p>Authorization as Kafka's: DESCRIBE_CONFIGS / ALTER_CONFIGS on the topic for a TOPIC resource
+ * (TOPIC_AUTHORIZATION_FAILED), on the cluster for a BROKER one (CLUSTER_AUTHORIZATION_FAILED); a
+ * refused resource is not forwarded. DescribeLogDirs needs DESCRIBE on the cluster.
+ *
  * <p>Stateless apart from the API; called on connection event loops, never blocks (alterations
  * complete on the thread that completes the forwarded call).
  */
 final class ConfigsHandler {
     private final BrokerApi api;
+    private final KafkaAuthorization authz;
 
-    ConfigsHandler(BrokerApi api) {
+    ConfigsHandler(BrokerApi api, KafkaAuthorization authz) {
         this.api = api;
+        this.authz = authz;
+    }
+
+    /**
+     * Kafka's check for {@code op} (DESCRIBE_CONFIGS or ALTER_CONFIGS) on a config resource: on the
+     * topic for a TOPIC, on the cluster for a BROKER; NONE for other types (refused as unsupported).
+     */
+    private ApiError authorize(KafkaRequest request, AclOperation op, ConfigResource.Type type, String name) {
+        if (type == ConfigResource.Type.TOPIC && !authz.allowedOnTopic(request, op, name)) {
+            return KafkaAuthorization.topicDenied(request, op, name);
+        }
+        if (type == ConfigResource.Type.BROKER && !authz.allowedOnCluster(request, op)) {
+            return KafkaAuthorization.clusterDenied(request, op);
+        }
+        return ApiError.NONE;
     }
 
     // ---- DescribeConfigs ----
@@ -73,7 +95,10 @@ final class ConfigsHandler {
             List<ConfigDescriptions.Described> described = List.of();
             ApiError error = ApiError.NONE;
             ConfigResource.Type type = ConfigResource.Type.forId(r.resourceType());
-            if (type == ConfigResource.Type.TOPIC) {
+            ApiError denied = authorize(request, AclOperation.DESCRIBE_CONFIGS, type, r.resourceName());
+            if (denied.isFailure()) {
+                error = denied;
+            } else if (type == ConfigResource.Type.TOPIC) {
                 described = api.admin().describeTopicConfigs(r.resourceName());
                 if (described == null) {
                     described = List.of();
@@ -132,7 +157,10 @@ final class ConfigsHandler {
         for (AlterConfigsRequestData.AlterConfigsResource r : data.resources()) {
             ConfigResource.Type type = ConfigResource.Type.forId(r.resourceType());
             List<String> keys = r.configs().stream().map(AlterConfigsRequestData.AlterableConfig::name).toList();
-            if (type == ConfigResource.Type.TOPIC) {
+            ApiError denied = authorize(request, AclOperation.ALTER_CONFIGS, type, r.resourceName());
+            if (denied.isFailure()) {
+                alterations.refuse(denied);
+            } else if (type == ConfigResource.Type.TOPIC) {
                 List<String> nulls = r.configs().stream().filter(c -> c.value() == null)
                         .map(AlterConfigsRequestData.AlterableConfig::name).toList();
                 if (!nulls.isEmpty()) {
@@ -175,7 +203,10 @@ final class ConfigsHandler {
         Alterations alterations = new Alterations(data.validateOnly());
         for (IncrementalAlterConfigsRequestData.AlterConfigsResource r : data.resources()) {
             ConfigResource.Type type = ConfigResource.Type.forId(r.resourceType());
-            if (type == ConfigResource.Type.TOPIC) {
+            ApiError denied = authorize(request, AclOperation.ALTER_CONFIGS, type, r.resourceName());
+            if (denied.isFailure()) {
+                alterations.refuse(denied);
+            } else if (type == ConfigResource.Type.TOPIC) {
                 List<AlterConfigOp> ops = new ArrayList<>();
                 ApiError error = topicOps(r, ops);
                 if (error.isFailure()) {
@@ -371,6 +402,11 @@ final class ConfigsHandler {
 
     CompletableFuture<KafkaResponse> describeLogDirs(KafkaRequest request) {
         DescribeLogDirsRequestData data = (DescribeLogDirsRequestData) request.body();
+        if (!authz.allowedOnCluster(request, AclOperation.DESCRIBE)) {
+            // As Kafka: no directories, and (v3+) the error.
+            return CompletableFuture.completedFuture(KafkaResponse.send(new DescribeLogDirsResponseData()
+                    .setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code())));
+        }
         Set<TopicPartition> wanted = null; // null: every partition
         if (data.topics() != null) {
             wanted = new HashSet<>();

@@ -15,11 +15,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.ConsumerGroupDescribeRequestData;
 import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * Kafka ConsumerGroupHeartbeat v0-1 and ConsumerGroupDescribe v0-1 (KIP-848, group.protocol=consumer),
@@ -30,7 +33,11 @@ import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
  * broker's metadata (owned partitions of a topic id it does not know are left out, as are assigned
  * partitions of a topic it no longer knows); a v1 heartbeat must carry a member id the client made
  * up (KIP-1082: INVALID_REQUEST otherwise), while v0 may leave it empty for the coordinator to
- * choose; SubscribedTopicRegex exists from v1 on. Authorized operations are not reported (no ACLs).
+ * choose; SubscribedTopicRegex exists from v1 on.
+ *
+ * <p>Authorization as Kafka's: a heartbeat needs READ on the group and DESCRIBE on every topic it
+ * names in its subscription (topics a regex resolves to are not filtered by ACLs); a describe
+ * needs DESCRIBE on the group and on every topic its members subscribe to or are assigned.
  *
  * <p>Stateless; called on a connection's event loop. Answers come once the coordinator's records
  * are committed.
@@ -38,10 +45,12 @@ import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
 final class ConsumerGroupHandler {
     private final BrokerApi api;
     private final GroupCoordinator coordinator;
+    private final KafkaAuthorization authz;
 
-    ConsumerGroupHandler(BrokerApi api, GroupCoordinator coordinator) {
+    ConsumerGroupHandler(BrokerApi api, GroupCoordinator coordinator, KafkaAuthorization authz) {
         this.api = api;
         this.coordinator = coordinator;
+        this.authz = authz;
     }
 
     CompletableFuture<KafkaResponse> heartbeat(KafkaRequest request) {
@@ -49,6 +58,19 @@ final class ConsumerGroupHandler {
         if (request.apiVersion() >= 1 && req.memberId().isEmpty()) {
             return CompletableFuture.completedFuture(KafkaResponse.send(heartbeatResponse(null, ApiError.of(ErrorCode.INVALID_REQUEST, "MemberId is empty: from"
                             + " ConsumerGroupHeartbeat v1 on the client makes up its member id"), req.memberId())));
+        }
+        if (!authz.allowedOnGroup(request, AclOperation.READ, req.groupId())) {
+            return CompletableFuture.completedFuture(KafkaResponse.send(heartbeatResponse(null,
+                    KafkaAuthorization.groupDenied(request, AclOperation.READ, req.groupId()), req.memberId())));
+        }
+        if (req.subscribedTopicNames() != null) {
+            List<String> denied = req.subscribedTopicNames().stream()
+                    .filter(t -> !authz.allowedOnTopic(request, AclOperation.DESCRIBE, t)).sorted().toList();
+            if (!denied.isEmpty()) {
+                return CompletableFuture.completedFuture(KafkaResponse.send(heartbeatResponse(null, ApiError.of(
+                        ErrorCode.TOPIC_AUTHORIZATION_FAILED, "%s may not DESCRIBE the subscribed topic(s) %s",
+                        request.principal(), denied), req.memberId())));
+            }
         }
         MetadataImage image = api.image();
         Map<String, Set<Integer>> owned = null;
@@ -98,17 +120,52 @@ final class ConsumerGroupHandler {
         ConsumerGroupDescribeRequestData req = (ConsumerGroupDescribeRequestData) request.body();
         List<CompletableFuture<ConsumerGroupDescription>> each = new ArrayList<>();
         for (String groupId : req.groupIds()) {
-            each.add(coordinator.describeConsumerGroup(groupId));
+            each.add(authz.allowedOnGroup(request, AclOperation.DESCRIBE, groupId)
+                    ? coordinator.describeConsumerGroup(groupId) : null);
         }
-        CompletableFuture<Void> all = CompletableFuture.allOf(each.toArray(CompletableFuture[]::new));
+        CompletableFuture<Void> all = CompletableFuture.allOf(each.stream().filter(f -> f != null)
+                .toArray(CompletableFuture[]::new));
         return request.onLoop(all, done -> {
             MetadataImage image = api.image();
             ConsumerGroupDescribeResponseData out = new ConsumerGroupDescribeResponseData();
-            for (CompletableFuture<ConsumerGroupDescription> f : each) {
-                out.groups().add(describedGroup(f.join(), image));
+            for (int i = 0; i < each.size(); i++) {
+                String groupId = req.groupIds().get(i);
+                if (each.get(i) == null) {
+                    ApiError denied = KafkaAuthorization.groupDenied(request, AclOperation.DESCRIBE, groupId);
+                    out.groups().add(new ConsumerGroupDescribeResponseData.DescribedGroup().setGroupId(groupId)
+                            .setErrorCode(KafkaErrors.code(denied)).setErrorMessage(KafkaErrors.message(denied)));
+                    continue;
+                }
+                ConsumerGroupDescription g = each.get(i).join();
+                List<String> hidden = topicsNotDescribable(request, g);
+                if (!hidden.isEmpty()) {
+                    // As Kafka: a group whose members read topics the caller may not describe is not shown.
+                    ApiError denied = ApiError.of(ErrorCode.TOPIC_AUTHORIZATION_FAILED, "%s may not DESCRIBE the"
+                            + " topic(s) %s of group '%s'", request.principal(), hidden, groupId);
+                    out.groups().add(new ConsumerGroupDescribeResponseData.DescribedGroup().setGroupId(groupId)
+                            .setErrorCode(KafkaErrors.code(denied)).setErrorMessage(KafkaErrors.message(denied)));
+                    continue;
+                }
+                ConsumerGroupDescribeResponseData.DescribedGroup described = describedGroup(g, image);
+                if (req.includeAuthorizedOperations() && g.error().isSuccess()) {
+                    described.setAuthorizedOperations(authz.authorizedOperations(request, ResourceType.GROUP, groupId,
+                            KafkaClusterView.GROUP_OPERATIONS));
+                }
+                out.groups().add(described);
             }
             return KafkaResponse.send(out);
         });
+    }
+
+    /** The topics the group's members subscribe to or are assigned that the principal may not DESCRIBE. */
+    private List<String> topicsNotDescribable(KafkaRequest request, ConsumerGroupDescription g) {
+        Set<String> topics = new TreeSet<>();
+        for (ConsumerGroupDescription.Member m : g.members()) {
+            topics.addAll(m.subscribedTopicNames());
+            topics.addAll(m.assignment().keySet());
+            topics.addAll(m.targetAssignment().keySet());
+        }
+        return topics.stream().filter(t -> !authz.allowedOnTopic(request, AclOperation.DESCRIBE, t)).toList();
     }
 
     private static ConsumerGroupDescribeResponseData.DescribedGroup describedGroup(ConsumerGroupDescription g,

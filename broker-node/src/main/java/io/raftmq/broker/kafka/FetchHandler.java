@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
 import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
@@ -35,7 +36,8 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
  * Kafka Fetch v4-18 from consumers, translated to {@link BrokerApi#fetch} and back, within the
  * fetch session protocol of {@link FetchSessionCache}. Topics are named (v4-12) or given by id
  * (v13+, resolved in this broker's metadata: an unknown id is UNKNOWN_TOPIC_ID and, as the API
- * does for a partition it cannot serve, the fetch is answered without waiting).
+ * does for a partition it cannot serve, the fetch is answered without waiting). A partition of a
+ * topic the principal may not READ is TOPIC_AUTHORIZATION_FAILED, also answered without waiting.
  *
  * <p>Per partition: fetch offset, partition max bytes, current leader epoch (v9+), last fetched
  * epoch (v12+: a divergence is answered as diverging epoch); the log start offset followers send
@@ -63,10 +65,12 @@ final class FetchHandler {
     private final BrokerApi api;
 
     private final FetchSessionCache sessions;
+    private final KafkaAuthorization authz;
 
-    FetchHandler(BrokerApi api, FetchSessionCache sessions) {
+    FetchHandler(BrokerApi api, FetchSessionCache sessions, KafkaAuthorization authz) {
         this.api = api;
         this.sessions = sessions;
+        this.authz = authz;
     }
 
     FetchSessionCache sessions() {
@@ -104,11 +108,16 @@ final class FetchHandler {
         List<PartitionFetch> toFetch = context.partitions();
         Map<FetchKey, TopicPartition> names = new HashMap<>();
         List<BrokerApi.FetchPartition> partitions = new ArrayList<>(toFetch.size());
-        boolean unknownIds = false;
+        Map<String, Boolean> readable = new HashMap<>();
+        Map<FetchKey, Short> refused = new HashMap<>();
         for (PartitionFetch p : toFetch) {
             TopicPartition tp = resolve(image, p.key());
             if (tp == null) {
-                unknownIds = true;
+                refused.put(p.key(), Errors.UNKNOWN_TOPIC_ID.code());
+                continue;
+            }
+            if (!readable.computeIfAbsent(tp.topic(), t -> authz.allowedOnTopic(request, AclOperation.READ, t))) {
+                refused.put(p.key(), Errors.TOPIC_AUTHORIZATION_FAILED.code());
                 continue;
             }
             names.put(p.key(), tp);
@@ -116,12 +125,12 @@ final class FetchHandler {
                     p.currentLeaderEpoch(), p.lastFetchedEpoch())));
         }
         boolean readCommitted = data.isolationLevel() == IsolationLevel.READ_COMMITTED.id();
-        CompletableFuture<BrokerApi.FetchAnswer> fetched = api.fetch(unknownIds ? 0 : data.maxWaitMs(),
+        CompletableFuture<BrokerApi.FetchAnswer> fetched = api.fetch(refused.isEmpty() ? data.maxWaitMs() : 0,
                 data.minBytes(), data.maxBytes(), partitions)
                 .exceptionally(e -> new BrokerApi.FetchAnswer(BrokerApi.internal(e), Map.of()));
         return request.onLoop(fetched, answer -> KafkaResponse.send(answer.error().isFailure()
                 ? refusedWhole(version, toFetch, KafkaErrors.code(answer.error()))
-                : response(version, context, toFetch, names, answer, readCommitted)));
+                : response(version, context, toFetch, names, refused, answer, readCommitted)));
     }
 
     private static CompletableFuture<KafkaResponse> completed(FetchResponseData response) {
@@ -142,12 +151,13 @@ final class FetchHandler {
     }
 
     private FetchResponseData response(short version, FetchSessionCache.Context context, List<PartitionFetch> toFetch,
-            Map<FetchKey, TopicPartition> names, BrokerApi.FetchAnswer answer, boolean readCommitted) {
+            Map<FetchKey, TopicPartition> names, Map<FetchKey, Short> refused, BrokerApi.FetchAnswer answer,
+            boolean readCommitted) {
         List<PartitionAnswer> answers = new ArrayList<>(toFetch.size());
         for (PartitionFetch p : toFetch) {
             TopicPartition tp = names.get(p.key());
             if (tp == null) {
-                answers.add(new PartitionAnswer(p.key(), errorData(p.key(), Errors.UNKNOWN_TOPIC_ID.code()), false));
+                answers.add(new PartitionAnswer(p.key(), errorData(p.key(), refused.get(p.key())), false));
                 continue;
             }
             FetchResult r = answer.results().get(tp);

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData.DescribedGroup;
@@ -27,6 +28,7 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.JoinGroupRequest;
 import org.apache.kafka.common.requests.LeaveGroupResponse;
 import org.apache.kafka.common.requests.SyncGroupRequest;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * Kafka's classic consumer-group membership: JoinGroup, SyncGroup, Heartbeat, LeaveGroup and
@@ -40,20 +42,39 @@ import org.apache.kafka.common.requests.SyncGroupRequest;
  * not have are left at their defaults. DescribeGroups shows members' metadata and assignments
  * only while the group is Stable, as Kafka does.
  *
+ * <p>Authorization as Kafka's: JoinGroup, SyncGroup, Heartbeat and LeaveGroup need READ on the
+ * group (else GROUP_AUTHORIZATION_FAILED and the coordinator is not asked); DescribeGroups
+ * DESCRIBE on each group.
+ *
  * <p>Stateless; called on a connection's event loop. JoinGroup and SyncGroup answers are held
  * open (on the coordinator, no thread waits) until the rebalance gets there; answers are built on
  * the connection's loop.
  */
 final class GroupMembershipHandler {
     private final GroupCoordinator groups;
+    private final KafkaAuthorization authz;
 
-    GroupMembershipHandler(GroupCoordinator groups) {
+    GroupMembershipHandler(GroupCoordinator groups, KafkaAuthorization authz) {
         this.groups = groups;
+        this.authz = authz;
+    }
+
+    private boolean mayRead(KafkaRequest request, String groupId) {
+        return authz.allowedOnGroup(request, AclOperation.READ, groupId);
     }
 
     CompletableFuture<KafkaResponse> joinGroup(KafkaRequest request) {
         JoinGroupRequestData data = (JoinGroupRequestData) request.body();
         short version = request.apiVersion();
+        if (!mayRead(request, data.groupId())) {
+            JoinGroupResponseData denied = new JoinGroupResponseData().setThrottleTimeMs(0)
+                    .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code()).setGenerationId(-1).setLeader("")
+                    .setMemberId(data.memberId());
+            if (version < 7) {
+                denied.setProtocolName("");
+            }
+            return CompletableFuture.completedFuture(KafkaResponse.send(denied));
+        }
         List<ClassicGroupApi.Protocol> protocols = new ArrayList<>();
         for (JoinGroupRequestProtocol p : data.protocols()) {
             protocols.add(new ClassicGroupApi.Protocol(p.name(), p.metadata()));
@@ -102,6 +123,10 @@ final class GroupMembershipHandler {
             return CompletableFuture.completedFuture(KafkaResponse.send(new SyncGroupResponseData()
                     .setThrottleTimeMs(0).setErrorCode(Errors.INCONSISTENT_GROUP_PROTOCOL.code())));
         }
+        if (!mayRead(request, data.groupId())) {
+            return CompletableFuture.completedFuture(KafkaResponse.send(new SyncGroupResponseData()
+                    .setThrottleTimeMs(0).setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())));
+        }
         Map<String, byte[]> assignments = new LinkedHashMap<>();
         for (SyncGroupRequestAssignment a : data.assignments()) {
             assignments.put(a.memberId(), a.assignment());
@@ -122,6 +147,10 @@ final class GroupMembershipHandler {
 
     CompletableFuture<KafkaResponse> heartbeat(KafkaRequest request) {
         HeartbeatRequestData data = (HeartbeatRequestData) request.body();
+        if (!mayRead(request, data.groupId())) {
+            return CompletableFuture.completedFuture(KafkaResponse.send(new HeartbeatResponseData()
+                    .setThrottleTimeMs(0).setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())));
+        }
         ClassicGroupApi.HeartbeatRequest heartbeat = new ClassicGroupApi.HeartbeatRequest(data.groupId(),
                 data.memberId(), data.groupInstanceId(), data.generationId());
         return request.onLoop(groups.heartbeat(heartbeat), e -> KafkaResponse.send(new HeartbeatResponseData()
@@ -131,6 +160,10 @@ final class GroupMembershipHandler {
     CompletableFuture<KafkaResponse> leaveGroup(KafkaRequest request) {
         LeaveGroupRequestData data = (LeaveGroupRequestData) request.body();
         short version = request.apiVersion();
+        if (!mayRead(request, data.groupId())) {
+            return CompletableFuture.completedFuture(KafkaResponse.send(new LeaveGroupResponse(List.of(),
+                    Errors.GROUP_AUTHORIZATION_FAILED, 0, version).data()));
+        }
         List<ClassicGroupApi.LeavingMember> leaving = new ArrayList<>();
         if (version < 3) {
             leaving.add(new ClassicGroupApi.LeavingMember(data.memberId(), null, null));
@@ -155,21 +188,37 @@ final class GroupMembershipHandler {
         DescribeGroupsRequestData data = (DescribeGroupsRequestData) request.body();
         short version = request.apiVersion();
         boolean operations = version >= 3 && data.includeAuthorizedOperations();
-        return request.onLoop(groups.describeGroups(data.groups()), described -> {
+        List<String> describable = data.groups().stream()
+                .filter(g -> authz.allowedOnGroup(request, AclOperation.DESCRIBE, g)).toList();
+        CompletableFuture<List<ClassicGroupApi.GroupDescription>> described = describable.isEmpty()
+                ? CompletableFuture.completedFuture(List.of()) : groups.describeGroups(describable);
+        return request.onLoop(described, found -> {
+            Map<String, ClassicGroupApi.GroupDescription> byId = new LinkedHashMap<>();
+            found.forEach(g -> byId.putIfAbsent(g.groupId(), g));
             DescribeGroupsResponseData out = new DescribeGroupsResponseData().setThrottleTimeMs(0);
-            for (ClassicGroupApi.GroupDescription g : described) {
-                out.groups().add(describedGroup(g, version, operations));
+            for (String groupId : data.groups()) {
+                ClassicGroupApi.GroupDescription g = byId.get(groupId);
+                if (g == null) {
+                    // Not described: who may not describe it learns nothing about it (Kafka's answer).
+                    out.groups().add(new DescribedGroup().setGroupId(groupId)
+                            .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code()).setGroupState("")
+                            .setProtocolType("").setProtocolData(""));
+                    continue;
+                }
+                int allowedOps = operations ? authz.authorizedOperations(request, ResourceType.GROUP, groupId,
+                        KafkaClusterView.GROUP_OPERATIONS) : KafkaClusterView.OPERATIONS_NOT_ASKED;
+                out.groups().add(describedGroup(g, version, allowedOps));
             }
             return KafkaResponse.send(out);
         });
     }
 
     private static DescribedGroup describedGroup(ClassicGroupApi.GroupDescription g, short version,
-            boolean operations) {
+            int authorizedOperations) {
         DescribedGroup out = new DescribedGroup().setGroupId(g.groupId()).setGroupState(g.state())
                 .setProtocolType(g.protocolType()).setProtocolData("");
-        if (operations) {
-            out.setAuthorizedOperations(KafkaClusterView.GROUP_OPERATIONS);
+        if (authorizedOperations != KafkaClusterView.OPERATIONS_NOT_ASKED) {
+            out.setAuthorizedOperations(authorizedOperations);
         }
         short code = KafkaErrors.code(g.error());
         if (code == Errors.GROUP_ID_NOT_FOUND.code() && version < 6) {

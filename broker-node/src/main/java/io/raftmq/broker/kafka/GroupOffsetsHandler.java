@@ -6,54 +6,34 @@ import io.raftmq.common.ApiError;
 import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.TopicImage;
-import io.raftmq.protocol.broker.DeleteGroupsRequest;
-import io.raftmq.protocol.broker.DeletedGroup;
 import io.raftmq.protocol.broker.FindCoordinatorResponse;
-import io.raftmq.protocol.broker.ListGroupsRequest;
-import io.raftmq.protocol.broker.ListedGroup;
 import io.raftmq.protocol.broker.OffsetCommitPartition;
 import io.raftmq.protocol.broker.OffsetCommitPartitionResponse;
 import io.raftmq.protocol.broker.OffsetCommitRequest;
 import io.raftmq.protocol.broker.OffsetCommitResponse;
 import io.raftmq.protocol.broker.OffsetCommitTopic;
 import io.raftmq.protocol.broker.OffsetCommitTopicResponse;
-import io.raftmq.protocol.broker.OffsetDeletePartitionResponse;
-import io.raftmq.protocol.broker.OffsetDeleteRequest;
-import io.raftmq.protocol.broker.OffsetDeleteResponse;
-import io.raftmq.protocol.broker.OffsetDeleteTopic;
-import io.raftmq.protocol.broker.OffsetDeleteTopicResponse;
 import io.raftmq.protocol.broker.OffsetFetchPartitionResponse;
 import io.raftmq.protocol.broker.OffsetFetchRequest;
-import io.raftmq.protocol.broker.OffsetFetchResponse;
 import io.raftmq.protocol.broker.OffsetFetchTopic;
 import io.raftmq.protocol.broker.OffsetFetchTopicResponse;
 import io.raftmq.protocol.common.ErrorCode;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.message.DeleteGroupsRequestData;
-import org.apache.kafka.common.message.DeleteGroupsResponseData;
-import org.apache.kafka.common.message.DeleteGroupsResponseData.DeletableGroupResult;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
-import org.apache.kafka.common.message.ListGroupsRequestData;
-import org.apache.kafka.common.message.ListGroupsResponseData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestPartition;
 import org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestTopic;
 import org.apache.kafka.common.message.OffsetCommitResponseData;
 import org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponsePartition;
 import org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponseTopic;
-import org.apache.kafka.common.message.OffsetDeleteRequestData;
-import org.apache.kafka.common.message.OffsetDeleteRequestData.OffsetDeleteRequestPartition;
-import org.apache.kafka.common.message.OffsetDeleteRequestData.OffsetDeleteRequestTopic;
-import org.apache.kafka.common.message.OffsetDeleteResponseData;
-import org.apache.kafka.common.message.OffsetDeleteResponseData.OffsetDeleteResponsePartition;
-import org.apache.kafka.common.message.OffsetDeleteResponseData.OffsetDeleteResponseTopic;
 import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.OffsetFetchRequestData.OffsetFetchRequestGroup;
 import org.apache.kafka.common.message.OffsetFetchRequestData.OffsetFetchRequestTopics;
@@ -67,8 +47,7 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 
 /**
- * FindCoordinator (v0-6), OffsetCommit (v2-10), OffsetFetch (v1-10), OffsetDelete (v0),
- * ListGroups (v0-5) and DeleteGroups (v0-3): Kafka's messages translated to the protocol-neutral
+ * FindCoordinator (v0-6), OffsetCommit (v2-10) and OffsetFetch (v1-10): Kafka's messages translated to the protocol-neutral
  * calls of this broker's {@link GroupCoordinator} (the groups the SDK uses over gRPC) and its
  * answers back, per version: single or batched coordinator keys (v4+), topic names or ids (v10 of
  * OffsetCommit and OffsetFetch, resolved through this broker's metadata; an unknown id is
@@ -78,6 +57,12 @@ import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
  * coordinator's Kafka endpoint; a transactional id gets the refusal transactional producers get
  * everywhere here ({@link BrokerApi#noTransactionCoordinator}) and a share-group key
  * INVALID_REQUEST, as Kafka answers while share groups are off.
+ *
+ * <p>Authorization as Kafka's KafkaApis: FindCoordinator needs DESCRIBE on the group; OffsetCommit
+ * READ on the group (else nothing is committed, GROUP_AUTHORIZATION_FAILED on every partition) and
+ * on each topic (TOPIC_AUTHORIZATION_FAILED, not committed); OffsetFetch DESCRIBE on the group and
+ * on each topic asked for (every committed topic: only those the principal may describe). The
+ * group administration APIs are {@link GroupAdminHandler}'s.
  *
  * <p>OffsetFetch's requireStable (v7+) needs no wait here: without transactions every committed
  * offset is stable, and the coordinator already answers only once earlier commits are replicated.
@@ -92,10 +77,12 @@ import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 final class GroupOffsetsHandler {
     private final BrokerApi api;
     private final GroupCoordinator groups;
+    private final KafkaAuthorization authz;
 
-    GroupOffsetsHandler(BrokerApi api, GroupCoordinator groups) {
+    GroupOffsetsHandler(BrokerApi api, GroupCoordinator groups, KafkaAuthorization authz) {
         this.api = api;
         this.groups = groups;
+        this.authz = authz;
     }
 
     // ---- FindCoordinator ----
@@ -107,7 +94,10 @@ final class GroupOffsetsHandler {
         List<String> keys = version >= 4 ? data.coordinatorKeys() : List.of(data.key());
         List<CompletableFuture<FindCoordinatorResponseData.Coordinator>> each = new ArrayList<>();
         for (String key : keys) {
-            each.add(coordinator(version, keyType, key));
+            each.add(keyType == CoordinatorType.GROUP.id() && !authz.allowedOnGroup(request, AclOperation.DESCRIBE, key)
+                    ? CompletableFuture.completedFuture(noCoordinator(key,
+                            KafkaAuthorization.groupDenied(request, AclOperation.DESCRIBE, key)))
+                    : coordinator(version, keyType, key));
         }
         return request.onLoop(CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)), done -> {
             List<FindCoordinatorResponseData.Coordinator> found = each.stream().map(CompletableFuture::join).toList();
@@ -163,6 +153,9 @@ final class GroupOffsetsHandler {
         OffsetCommitRequestData data = (OffsetCommitRequestData) request.body();
         short version = request.apiVersion();
         TopicNames names = new TopicNames(api.image(), version >= 10);
+        ApiError groupDenied = authz.allowedOnGroup(request, AclOperation.READ, data.groupId()) ? null
+                : KafkaAuthorization.groupDenied(request, AclOperation.READ, data.groupId());
+        Map<String, Boolean> readable = new HashMap<>();
         OffsetCommitRequest.Builder commit = OffsetCommitRequest.newBuilder()
                 .setGroupId(data.groupId())
                 .setGenerationId(data.generationIdOrMemberEpoch())
@@ -172,8 +165,9 @@ final class GroupOffsetsHandler {
         }
         for (OffsetCommitRequestTopic t : data.topics()) {
             String name = names.of(t.name(), t.topicId());
-            if (name == null) {
-                continue; // UNKNOWN_TOPIC_ID, answered below
+            if (name == null || groupDenied != null || !readable.computeIfAbsent(name,
+                    n -> authz.allowedOnTopic(request, AclOperation.READ, n))) {
+                continue; // UNKNOWN_TOPIC_ID or an authorization failure, answered below
             }
             OffsetCommitTopic.Builder topic = OffsetCommitTopic.newBuilder().setName(name);
             for (OffsetCommitRequestPartition p : t.partitions()) {
@@ -204,7 +198,9 @@ final class GroupOffsetsHandler {
                 OffsetCommitResponseTopic topic = version >= 10 ? new OffsetCommitResponseTopic()
                         .setTopicId(t.topicId()) : new OffsetCommitResponseTopic().setName(t.name());
                 for (OffsetCommitRequestPartition p : t.partitions()) {
-                    ApiError error = name == null ? unknownTopicId(t.topicId())
+                    ApiError error = groupDenied != null ? groupDenied
+                            : name == null ? unknownTopicId(t.topicId())
+                            : !readable.get(name) ? KafkaAuthorization.topicDenied(request, AclOperation.READ, name)
                             : errors.getOrDefault(name, Map.of()).getOrDefault(p.partitionIndex(), whole);
                     topic.partitions().add(new OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex())
                             .setErrorCode(KafkaErrors.code(error)));
@@ -237,7 +233,9 @@ final class GroupOffsetsHandler {
         TopicNames names = new TopicNames(api.image(), version >= 10);
         List<CompletableFuture<OffsetFetchResponseGroup>> each = new ArrayList<>();
         for (GroupFetch g : asked) {
-            each.add(fetchGroup(g, names));
+            each.add(authz.allowedOnGroup(request, AclOperation.DESCRIBE, g.groupId()) ? fetchGroup(request, g, names)
+                    : CompletableFuture.completedFuture(new OffsetFetchResponseGroup().setGroupId(g.groupId())
+                            .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())));
         }
         return request.onLoop(CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)), done -> {
             List<OffsetFetchResponseGroup> answered = each.stream().map(CompletableFuture::join).toList();
@@ -249,12 +247,16 @@ final class GroupOffsetsHandler {
     }
 
     /** One group's answer, in the v8+ shape (topics by name, or by id where {@code names} uses ids). */
-    private CompletableFuture<OffsetFetchResponseGroup> fetchGroup(GroupFetch g, TopicNames names) {
+    private CompletableFuture<OffsetFetchResponseGroup> fetchGroup(KafkaRequest request, GroupFetch g,
+            TopicNames names) {
         OffsetFetchRequest.Builder fetch = OffsetFetchRequest.newBuilder().setGroupId(g.groupId());
+        Map<String, Boolean> describable = new HashMap<>();
+        Predicate<String> mayDescribe = n -> describable.computeIfAbsent(n,
+                x -> authz.allowedOnTopic(request, AclOperation.DESCRIBE, x));
         if (g.topics() != null) {
             for (OffsetFetchRequestTopics t : g.topics()) {
                 String name = names.of(t.name(), t.topicId());
-                if (name != null) {
+                if (name != null && mayDescribe.test(name)) {
                     fetch.addTopics(OffsetFetchTopic.newBuilder().setName(name)
                             .addAllPartitions(t.partitionIndexes()));
                 }
@@ -281,6 +283,9 @@ final class GroupOffsetsHandler {
                     if (names.byId() && id == null) {
                         continue; // a committed topic deleted since: v10 names topics by id only
                     }
+                    if (!mayDescribe.test(t.getName())) {
+                        continue; // as Kafka: every committed topic means every one the principal may describe
+                    }
                     OffsetFetchResponseTopics topic = topicOf(names, t.getName(), id);
                     t.getPartitionsList().forEach(p -> topic.partitions().add(partition(p.getPartition(), p, null)));
                     out.topics().add(topic);
@@ -292,6 +297,8 @@ final class GroupOffsetsHandler {
                 OffsetFetchResponseTopics topic = topicOf(names, t.name(), t.topicId());
                 for (int p : t.partitionIndexes()) {
                     topic.partitions().add(name == null ? partition(p, null, unknownTopicId(t.topicId()))
+                            : !mayDescribe.test(name) ? partition(p, null,
+                                    KafkaAuthorization.topicDenied(request, AclOperation.DESCRIBE, name))
                             : partition(p, committed.getOrDefault(name, Map.of()).get(p), null));
                 }
                 out.topics().add(topic);
@@ -349,86 +356,6 @@ final class GroupOffsetsHandler {
             out.topics().add(topic);
         }
         return out;
-    }
-
-    // ---- OffsetDelete ----
-
-    CompletableFuture<KafkaResponse> offsetDelete(KafkaRequest request) {
-        OffsetDeleteRequestData data = (OffsetDeleteRequestData) request.body();
-        OffsetDeleteRequest.Builder delete = OffsetDeleteRequest.newBuilder().setGroupId(data.groupId());
-        for (OffsetDeleteRequestTopic t : data.topics()) {
-            OffsetDeleteTopic.Builder topic = OffsetDeleteTopic.newBuilder().setName(t.name());
-            t.partitions().forEach(p -> topic.addPartitions(p.partitionIndex()));
-            delete.addTopics(topic);
-        }
-        return request.onLoop(groups.deleteOffsets(delete.build()), answer -> {
-            ApiError whole = ApiError.fromProto(answer.getError());
-            OffsetDeleteResponseData response = new OffsetDeleteResponseData().setErrorCode(KafkaErrors.code(whole));
-            if (whole.isFailure()) {
-                return KafkaResponse.send(response);
-            }
-            for (OffsetDeleteTopicResponse t : answer.getTopicsList()) {
-                OffsetDeleteResponseTopic topic = response.topics().find(t.getName());
-                if (topic == null) {
-                    topic = new OffsetDeleteResponseTopic().setName(t.getName());
-                    response.topics().add(topic);
-                }
-                for (OffsetDeletePartitionResponse p : t.getPartitionsList()) {
-                    if (topic.partitions().find(p.getPartition()) == null) {
-                        topic.partitions().add(new OffsetDeleteResponsePartition().setPartitionIndex(p.getPartition())
-                                .setErrorCode(KafkaErrors.code(ApiError.fromProto(p.getError()))));
-                    }
-                }
-            }
-            return KafkaResponse.send(response);
-        });
-    }
-
-    // ---- ListGroups, DeleteGroups ----
-
-    CompletableFuture<KafkaResponse> listGroups(KafkaRequest request) {
-        ListGroupsRequestData data = (ListGroupsRequestData) request.body();
-        short version = request.apiVersion();
-        ListGroupsRequest.Builder list = ListGroupsRequest.newBuilder();
-        if (version >= 4) {
-            list.addAllStatesFilter(data.statesFilter());
-        }
-        if (version >= 5) {
-            list.addAllTypesFilter(data.typesFilter());
-        }
-        return request.onLoop(groups.listGroups(list.build()), answer -> {
-            ListGroupsResponseData response = new ListGroupsResponseData()
-                    .setErrorCode(KafkaErrors.code(ApiError.fromProto(answer.getError())));
-            for (ListedGroup g : answer.getGroupsList()) {
-                response.groups().add(new ListGroupsResponseData.ListedGroup().setGroupId(g.getGroupId())
-                        .setProtocolType(g.getProtocolType()).setGroupState(g.getState())
-                        .setGroupType(g.getGroupType()));
-            }
-            return KafkaResponse.send(response);
-        });
-    }
-
-    CompletableFuture<KafkaResponse> deleteGroups(KafkaRequest request) {
-        DeleteGroupsRequestData data = (DeleteGroupsRequestData) request.body();
-        short version = request.apiVersion();
-        // Results are keyed by group id: a group named twice is deleted and answered once.
-        List<String> groupIds = List.copyOf(new LinkedHashSet<>(data.groupsNames()));
-        return request.onLoop(groups.deleteGroups(DeleteGroupsRequest.newBuilder().addAllGroupIds(groupIds).build()),
-                answer -> {
-                    ApiError whole = ApiError.fromProto(answer.getError());
-                    Map<String, ApiError> byGroup = new HashMap<>();
-                    for (DeletedGroup g : answer.getGroupsList()) {
-                        byGroup.put(g.getGroupId(), ApiError.fromProto(g.getError()));
-                    }
-                    DeleteGroupsResponseData response = new DeleteGroupsResponseData();
-                    for (String groupId : groupIds) {
-                        ApiError error = byGroup.getOrDefault(groupId, whole);
-                        response.results().add(new DeletableGroupResult().setGroupId(groupId)
-                                .setErrorCode(KafkaErrors.code(error))
-                                .setErrorMessage(version >= 3 ? KafkaErrors.message(error) : null));
-                    }
-                    return KafkaResponse.send(response);
-                });
     }
 
     // ---- topics by name or id ----

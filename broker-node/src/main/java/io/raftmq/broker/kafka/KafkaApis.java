@@ -21,8 +21,13 @@ import org.apache.kafka.common.protocol.ApiKeys;
  * <p>Consumer groups are served by this broker's {@link GroupCoordinator} (the same groups the
  * SDK uses over gRPC), including KIP-848's ConsumerGroupHeartbeat and ConsumerGroupDescribe
  * ({@link ConsumerGroupHandler}). Not served, so not advertised (a client that needs them fails as against a
- * broker without them, and nothing is written): transactions, ACLs, quotas, delegation tokens,
+ * broker without them, and nothing is written): transactions, quotas, delegation tokens,
  * share groups, SASL, DeleteRecords, reassignments, the quorum and feature APIs.
+ *
+ * <p>Every handler checks what Kafka's KafkaApis checks with the authorizer ({@link
+ * KafkaAuthorization}; with {@code authorizer.enabled=false} everything is allowed), before it
+ * changes anything; the ACLs themselves are managed with CreateAcls, DescribeAcls and DeleteAcls
+ * ({@link AclsHandler}).
  *
  * <p>Immutable apart from the fetch session cache, which is thread-safe; handlers are called on
  * the connections' event loops and never block.
@@ -32,16 +37,18 @@ public final class KafkaApis implements KafkaRequestHandler {
     private final List<ApiVersion> apis;
 
     public KafkaApis(BrokerApi api, GroupCoordinator groups) {
-        MetadataHandler metadata = new MetadataHandler(api);
-        ProduceHandler produce = new ProduceHandler(api);
+        KafkaAuthorization authz = new KafkaAuthorization(api.config().authorizer(), api::acls);
+        MetadataHandler metadata = new MetadataHandler(api, authz);
+        ProduceHandler produce = new ProduceHandler(api, authz);
         FetchHandler fetch = new FetchHandler(api, new FetchSessionCache(api.brokerId(),
-                api.config().fetchSessionCacheSlots()));
-        OffsetsHandler offsets = new OffsetsHandler(api);
-        TopicAdminHandler topics = new TopicAdminHandler(api);
-        LeaderElectionHandler elections = new LeaderElectionHandler(api);
-        ConfigsHandler configs = new ConfigsHandler(api);
-        GroupOffsetsHandler groupOffsets = new GroupOffsetsHandler(api, groups);
-        GroupMembershipHandler membership = new GroupMembershipHandler(groups);
+                api.config().fetchSessionCacheSlots()), authz);
+        OffsetsHandler offsets = new OffsetsHandler(api, authz);
+        TopicAdminHandler topics = new TopicAdminHandler(api, authz);
+        LeaderElectionHandler elections = new LeaderElectionHandler(api, authz);
+        ConfigsHandler configs = new ConfigsHandler(api, authz);
+        GroupOffsetsHandler groupOffsets = new GroupOffsetsHandler(api, groups, authz);
+        GroupMembershipHandler membership = new GroupMembershipHandler(groups, authz);
+        AclsHandler acls = new AclsHandler(api, authz);
         Map<ApiKeys, Function<KafkaRequest, CompletableFuture<KafkaResponse>>> h = new EnumMap<>(ApiKeys.class);
         h.put(ApiKeys.METADATA, metadata::metadata);
         h.put(ApiKeys.DESCRIBE_CLUSTER, metadata::describeCluster);
@@ -61,10 +68,14 @@ public final class KafkaApis implements KafkaRequestHandler {
         h.put(ApiKeys.FIND_COORDINATOR, groupOffsets::findCoordinator);
         h.put(ApiKeys.OFFSET_COMMIT, groupOffsets::offsetCommit);
         h.put(ApiKeys.OFFSET_FETCH, groupOffsets::offsetFetch);
-        h.put(ApiKeys.OFFSET_DELETE, groupOffsets::offsetDelete);
-        h.put(ApiKeys.LIST_GROUPS, groupOffsets::listGroups);
-        h.put(ApiKeys.DELETE_GROUPS, groupOffsets::deleteGroups);
-        ConsumerGroupHandler consumerGroups = new ConsumerGroupHandler(api, groups);
+        GroupAdminHandler groupAdmin = new GroupAdminHandler(groups, authz);
+        h.put(ApiKeys.OFFSET_DELETE, groupAdmin::offsetDelete);
+        h.put(ApiKeys.LIST_GROUPS, groupAdmin::listGroups);
+        h.put(ApiKeys.DELETE_GROUPS, groupAdmin::deleteGroups);
+        h.put(ApiKeys.CREATE_ACLS, acls::createAcls);
+        h.put(ApiKeys.DESCRIBE_ACLS, acls::describeAcls);
+        h.put(ApiKeys.DELETE_ACLS, acls::deleteAcls);
+        ConsumerGroupHandler consumerGroups = new ConsumerGroupHandler(api, groups, authz);
         h.put(ApiKeys.CONSUMER_GROUP_HEARTBEAT, consumerGroups::heartbeat);
         h.put(ApiKeys.CONSUMER_GROUP_DESCRIBE, consumerGroups::describe);
         h.put(ApiKeys.JOIN_GROUP, membership::joinGroup);

@@ -13,6 +13,7 @@ import io.raftmq.protocol.controller.ElectLeadersRequest;
 import io.raftmq.protocol.controller.ElectionResult;
 import io.raftmq.protocol.controller.ElectionTopic;
 import org.apache.kafka.common.ElectionType;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.ElectLeadersRequestData;
 import org.apache.kafka.common.message.ElectLeadersRequestData.TopicPartitions;
 import org.apache.kafka.common.message.ElectLeadersResponseData;
@@ -45,14 +46,21 @@ final class LeaderElectionHandler {
     record ElectionAnswer(ApiError error, Map<TopicPartition, ApiError> results) {}
 
     private final BrokerApi api;
+    private final KafkaAuthorization authz;
 
-    LeaderElectionHandler(BrokerApi api) {
+    LeaderElectionHandler(BrokerApi api, KafkaAuthorization authz) {
         this.api = api;
+        this.authz = authz;
     }
 
     CompletableFuture<KafkaResponse> electLeaders(KafkaRequest request) {
         ElectLeadersRequestData data = (ElectLeadersRequestData) request.body();
         short version = request.apiVersion();
+        if (!authz.allowedOnCluster(request, AclOperation.ALTER)) {
+            // As Kafka: ALTER on the cluster, else the error on every partition named.
+            return CompletableFuture.completedFuture(KafkaResponse.send(response(version, data, new ElectionAnswer(
+                    KafkaAuthorization.clusterDenied(request, AclOperation.ALTER), Map.of()))));
+        }
         ElectionType type;
         try {
             type = version == 0 ? ElectionType.PREFERRED : ElectionType.valueOf(data.electionType());

@@ -1,6 +1,7 @@
 package io.raftmq.broker.kafka;
 
 import io.raftmq.broker.BrokerApi;
+import io.raftmq.broker.group.GroupCoordinatorConfig;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.TopicImage;
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.admin.EndpointType;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
 import org.apache.kafka.common.message.DescribeClusterResponseData;
 import org.apache.kafka.common.message.DescribeClusterResponseData.DescribeClusterBroker;
@@ -19,20 +21,29 @@ import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseBroker;
 import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseTopic;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * Metadata (v0-13) and DescribeCluster (v0-2): which topics a request asks for, translated to
  * {@link BrokerApi#topics} (which auto-creates where allowed), and the answer built from this
  * broker's metadata image as Kafka clients see it ({@link KafkaClusterView}).
  *
+ * <p>Authorization as Kafka's: a topic named in the request needs DESCRIBE (else
+ * TOPIC_AUTHORIZATION_FAILED, whether or not it exists), and one it would auto-create CREATE on the
+ * cluster or on the topic (else TOPIC_AUTHORIZATION_FAILED, not created); "every topic" lists the
+ * topics the principal may DESCRIBE. Authorized operations, when asked for, are the principal's.
+ * DescribeCluster needs no permission, as in Kafka.
+ *
  * <p>Stateless apart from the API; called on connection event loops, never blocks (an
  * auto-creation completes the answer later, on the thread that applied the new metadata).
  */
 final class MetadataHandler {
     private final BrokerApi api;
+    private final KafkaAuthorization authz;
 
-    MetadataHandler(BrokerApi api) {
+    MetadataHandler(BrokerApi api, KafkaAuthorization authz) {
         this.api = api;
+        this.authz = authz;
     }
 
     CompletableFuture<KafkaResponse> metadata(KafkaRequest request) {
@@ -43,20 +54,36 @@ final class MetadataHandler {
         boolean allTopics = data.topics() == null || (version == 0 && data.topics().isEmpty());
         List<MetadataResponseTopic> refused = new ArrayList<>();
         List<String> names = null;
-        if (!allTopics) {
-            Set<String> distinct = new LinkedHashSet<>(); // Kafka treats the list as a set
-            for (MetadataRequestTopic t : data.topics()) {
-                String name = nameOf(version, image, t, refused);
-                if (name != null) {
-                    distinct.add(name);
-                }
-            }
-            names = List.copyOf(distinct);
-        }
         // Auto-creation is asked for from v4 and implied before; never for "every topic", nor for
         // topics asked by id (a name resolved from an id and deleted since must not be re-created).
         boolean byId = !allTopics && data.topics().stream().anyMatch(t -> !t.topicId().equals(Uuid.ZERO_UUID));
         boolean allowAutoCreate = !allTopics && !byId && (version < 4 || data.allowAutoTopicCreation());
+        if (!allTopics) {
+            Set<String> distinct = new LinkedHashSet<>(); // Kafka treats the list as a set
+            for (MetadataRequestTopic t : data.topics()) {
+                String name = nameOf(version, image, t, refused);
+                if (name == null) {
+                    continue;
+                }
+                if (!authz.allowedOnTopic(request, AclOperation.DESCRIBE, name)) {
+                    // As Kafka: whether it exists is not disclosed (nor its name, when asked by id).
+                    boolean askedById = !t.topicId().equals(Uuid.ZERO_UUID);
+                    refused.add(refusal(version, askedById ? null : name, askedById ? t.topicId() : Uuid.ZERO_UUID,
+                            Errors.TOPIC_AUTHORIZATION_FAILED));
+                    continue;
+                }
+                if (allowAutoCreate && api.config().autoCreateTopicsEnable() && image.topic(name) == null
+                        && !name.equals(GroupCoordinatorConfig.OFFSETS_TOPIC) // never auto-created
+                        && !authz.allowedOnCluster(request, AclOperation.CREATE)
+                        && !authz.allowedOnTopic(request, AclOperation.CREATE, name)) {
+                    // It would be auto-created, and the principal may not create it.
+                    refused.add(refusal(version, name, Uuid.ZERO_UUID, Errors.TOPIC_AUTHORIZATION_FAILED));
+                    continue;
+                }
+                distinct.add(name);
+            }
+            names = List.copyOf(distinct);
+        }
         boolean topicOperations = version >= 8 && data.includeTopicAuthorizedOperations();
         boolean clusterOperations = version >= 8 && version <= 10 && data.includeClusterAuthorizedOperations();
         return request.onLoop(api.topics(names, allowAutoCreate), lookups -> {
@@ -75,14 +102,19 @@ final class MetadataHandler {
                 response.topics().add(t);
             }
             for (BrokerApi.TopicLookup lookup : lookups) {
+                if (allTopics && !authz.allowedOnTopic(request, AclOperation.DESCRIBE, lookup.name())) {
+                    continue; // every topic: every topic the principal may describe
+                }
                 MetadataResponseTopic t = topic(version, now, lookup);
                 if (topicOperations) {
-                    t.setTopicAuthorizedOperations(KafkaClusterView.TOPIC_OPERATIONS);
+                    t.setTopicAuthorizedOperations(authz.authorizedOperations(request, ResourceType.TOPIC,
+                            lookup.name(), KafkaClusterView.TOPIC_OPERATIONS));
                 }
                 response.topics().add(t);
             }
             if (clusterOperations) {
-                response.setClusterAuthorizedOperations(KafkaClusterView.CLUSTER_OPERATIONS);
+                response.setClusterAuthorizedOperations(authz.authorizedOperations(request, ResourceType.CLUSTER,
+                        KafkaAuthorization.CLUSTER_NAME, KafkaClusterView.CLUSTER_OPERATIONS));
             }
             return KafkaResponse.send(response);
         });
@@ -141,8 +173,12 @@ final class MetadataHandler {
 
     CompletableFuture<KafkaResponse> describeCluster(KafkaRequest request) {
         DescribeClusterRequestData data = (DescribeClusterRequestData) request.body();
-        return CompletableFuture.completedFuture(KafkaResponse.send(describeCluster(request.apiVersion(), data,
-                api.image())));
+        DescribeClusterResponseData response = describeCluster(request.apiVersion(), data, api.image());
+        if (response.clusterAuthorizedOperations() != KafkaClusterView.OPERATIONS_NOT_ASKED) {
+            response.setClusterAuthorizedOperations(authz.authorizedOperations(request, ResourceType.CLUSTER,
+                    KafkaAuthorization.CLUSTER_NAME, KafkaClusterView.CLUSTER_OPERATIONS));
+        }
+        return CompletableFuture.completedFuture(KafkaResponse.send(response));
     }
 
     /**

@@ -4,10 +4,12 @@ import io.raftmq.broker.BrokerApi;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.replication.ReplicaManager;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.message.InitProducerIdResponseData;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
@@ -23,6 +25,7 @@ import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData.EpochEndOffset;
 import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData.OffsetForLeaderTopicResult;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * Kafka ListOffsets v1-11, OffsetForLeaderEpoch v2-4 and InitProducerId v0-6, translated to
@@ -40,6 +43,10 @@ import org.apache.kafka.common.protocol.Errors;
  * transactions feature (a transactional id itself is refused by the broker API with
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
  *
+ * <p>Authorization as Kafka's: ListOffsets and OffsetForLeaderEpoch need DESCRIBE on the topic
+ * (else TOPIC_AUTHORIZATION_FAILED, and its log is not read); an idempotent InitProducerId needs
+ * IDEMPOTENT_WRITE on the cluster or WRITE on some topic (else CLUSTER_AUTHORIZATION_FAILED).
+ *
  * <p>Stateless; called on a connection's event loop. ListOffsets and OffsetForLeaderEpoch answer
  * at once; InitProducerId may wait for a block of producer ids from the controller.
  */
@@ -54,9 +61,11 @@ final class OffsetsHandler {
             ReplicaManager.EARLIEST_PENDING_UPLOAD_TIMESTAMP, (short) 11);
 
     private final BrokerApi api;
+    private final KafkaAuthorization authz;
 
-    OffsetsHandler(BrokerApi api) {
+    OffsetsHandler(BrokerApi api, KafkaAuthorization authz) {
         this.api = api;
+        this.authz = authz;
     }
 
     CompletableFuture<KafkaResponse> listOffsets(KafkaRequest request) {
@@ -64,7 +73,12 @@ final class OffsetsHandler {
         short version = request.apiVersion();
         boolean fromReplica = data.replicaId() >= 0;
         List<BrokerApi.OffsetQuery> queries = new ArrayList<>();
+        Map<String, Boolean> describable = new HashMap<>();
         for (ListOffsetsTopic topic : data.topics()) {
+            if (!describable.computeIfAbsent(topic.name(),
+                    t -> authz.allowedOnTopic(request, AclOperation.DESCRIBE, t))) {
+                continue;
+            }
             for (ListOffsetsPartition p : topic.partitions()) {
                 // A timestamp this version may not ask for is refused below; no log is read for it.
                 long timestamp = supported(p.timestamp(), version) ? p.timestamp() : ReplicaManager.LATEST_TIMESTAMP;
@@ -82,9 +96,12 @@ final class OffsetsHandler {
                         .setPartitionIndex(p.partitionIndex())
                         .setTimestamp(-1)
                         .setOffset(-1);
-                ReplicaManager.ListOffsetResult r = results == null ? null : results.next();
+                boolean allowed = describable.get(topic.name());
+                ReplicaManager.ListOffsetResult r = results == null || !allowed ? null : results.next();
                 if (fromReplica) {
                     out.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+                } else if (!allowed) {
+                    out.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
                 } else if (!supported(p.timestamp(), version)) {
                     out.setErrorCode(Errors.UNSUPPORTED_VERSION.code());
                 } else if (r.error().isFailure()) {
@@ -120,6 +137,8 @@ final class OffsetsHandler {
                         .setEndOffset(-1);
                 if (fromReplica) {
                     out.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+                } else if (!authz.allowedOnTopic(request, AclOperation.DESCRIBE, topic.topic())) {
+                    out.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
                 } else {
                     ReplicaManager.EpochEndResult r = api.offsetForLeaderEpoch(new TopicPartition(topic.topic(),
                             p.partition()), p.currentLeaderEpoch(), p.leaderEpoch());
@@ -139,6 +158,14 @@ final class OffsetsHandler {
             return CompletableFuture.completedFuture(KafkaResponse.send(new InitProducerIdResponseData()
                     .setThrottleTimeMs(0).setErrorCode(Errors.INVALID_REQUEST.code()).setProducerId(-1)
                     .setProducerEpoch((short) -1)));
+        }
+        boolean transactional = data.transactionalId() != null && !data.transactionalId().isEmpty();
+        if (!transactional && !authz.allowedOnCluster(request, AclOperation.IDEMPOTENT_WRITE)
+                && !authz.allowedOnSome(request, AclOperation.WRITE, ResourceType.TOPIC)) {
+            // Kafka: an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic.
+            return CompletableFuture.completedFuture(KafkaResponse.send(new InitProducerIdResponseData()
+                    .setThrottleTimeMs(0).setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code())
+                    .setProducerId(-1).setProducerEpoch((short) -1)));
         }
         // v0-2 have no producer id or epoch: the defaults (-1, -1) ask for a new id.
         return request.onLoop(api.initProducerId(data.transactionalId(), data.producerId(), data.producerEpoch()),

@@ -15,6 +15,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
 import org.apache.kafka.common.message.ProduceRequestData.TopicProduceData;
@@ -35,7 +36,8 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
  * writable buffer, handed on without a copy. A request-level refusal (invalid acks, a partition
  * twice, a transactional produce) is answered on every partition. acks=0 gets no answer, unless a
  * partition failed: then the connection is closed, as Kafka does, so that the producer notices and
- * refreshes its metadata. v10+ answers name the current leader beside NOT_LEADER_OR_FOLLOWER with
+ * refreshes its metadata. A partition of a topic the principal may not WRITE is not written:
+ * TOPIC_AUTHORIZATION_FAILED. v10+ answers name the current leader beside NOT_LEADER_OR_FOLLOWER with
  * its Kafka endpoint.
  *
  * <p>Stateless; called on a connection's event loop. The answer completes there (acks 0 and 1) or
@@ -43,9 +45,11 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
  */
 final class ProduceHandler {
     private final BrokerApi api;
+    private final KafkaAuthorization authz;
 
-    ProduceHandler(BrokerApi api) {
+    ProduceHandler(BrokerApi api, KafkaAuthorization authz) {
         this.api = api;
+        this.authz = authz;
     }
 
     /** The first Produce version that may carry zstd batches (KIP-110). */
@@ -72,12 +76,18 @@ final class ProduceHandler {
                 unresolved = t != null ? null : ApiError.of(ErrorCode.UNKNOWN_TOPIC_ID, "no topic has id %s",
                         topic.topicId());
             }
+            ApiError denied = name == null || authz.allowedOnTopic(request, AclOperation.WRITE, name) ? null
+                    : KafkaAuthorization.topicDenied(request, AclOperation.WRITE, name);
             for (PartitionProduceData p : topic.partitionData()) {
                 if (name == null) {
                     slots.add(new Slot(p.index(), null, unresolved));
                     continue;
                 }
                 TopicPartition tp = new TopicPartition(name, p.index());
+                if (denied != null) {
+                    slots.add(new Slot(p.index(), tp, denied));
+                    continue;
+                }
                 ByteBuffer records = buffer(p.records());
                 if (version < MIN_ZSTD_PRODUCE_VERSION && containsZstd(records)) {
                     slots.add(new Slot(p.index(), tp, ApiError.of(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,

@@ -28,7 +28,11 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import io.raftmq.metadata.image.MetadataImage;
+import io.raftmq.metadata.image.TopicImage;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
 import org.apache.kafka.common.message.CreatePartitionsResponseData;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
@@ -46,6 +50,11 @@ import org.apache.kafka.common.message.DeleteTopicsResponseData;
  * what our request cannot carry (a topic named both by name and id) and bounds the wait by the
  * request's timeoutMs.
  *
+ * <p>Authorization as Kafka's, before anything is forwarded: creating a topic needs CREATE on the
+ * cluster or on the topic (and showing its configs DESCRIBE_CONFIGS on it), deleting one DELETE on
+ * it, adding partitions ALTER on it; a topic refused gets TOPIC_AUTHORIZATION_FAILED and is not
+ * sent to the controller.
+ *
  * <p>Kafka answers one result per topic name, also for a name the request repeats (the controller
  * refuses repeats with INVALID_REQUEST).
  *
@@ -54,9 +63,11 @@ import org.apache.kafka.common.message.DeleteTopicsResponseData;
  */
 final class TopicAdminHandler {
     private final BrokerApi api;
+    private final KafkaAuthorization authz;
 
-    TopicAdminHandler(BrokerApi api) {
+    TopicAdminHandler(BrokerApi api, KafkaAuthorization authz) {
         this.api = api;
+        this.authz = authz;
     }
 
     // ---- CreateTopics ----
@@ -66,7 +77,13 @@ final class TopicAdminHandler {
         short version = request.apiVersion();
         CreateTopicsRequest.Builder forward = CreateTopicsRequest.newBuilder().setValidateOnly(data.validateOnly());
         Map<String, Map<String, String>> requestedConfigs = new HashMap<>();
+        Map<String, ApiError> denied = new HashMap<>();
+        boolean createAny = authz.allowedOnCluster(request, AclOperation.CREATE);
         for (CreateTopicsRequestData.CreatableTopic t : data.topics()) {
+            if (!createAny && !authz.allowedOnTopic(request, AclOperation.CREATE, t.name())) {
+                denied.put(t.name(), KafkaAuthorization.topicDenied(request, AclOperation.CREATE, t.name()));
+                continue;
+            }
             CreatableTopic.Builder topic = CreatableTopic.newBuilder().setName(t.name());
             for (CreateTopicsRequestData.CreatableReplicaAssignment a : t.assignments()) {
                 topic.addAssignments(CreatableReplicaAssignment.newBuilder().setPartitionIndex(a.partitionIndex())
@@ -101,7 +118,8 @@ final class TopicAdminHandler {
                     continue;
                 }
                 CreatableTopicResult result = results.get(t.name());
-                ApiError error = outcome(r.getError(), result == null ? null : result.getError(), t.name());
+                ApiError error = denied.containsKey(t.name()) ? denied.get(t.name())
+                        : outcome(r.getError(), result == null ? null : result.getError(), t.name());
                 CreateTopicsResponseData.CreatableTopicResult out = new CreateTopicsResponseData.CreatableTopicResult()
                         .setName(t.name())
                         .setErrorCode(KafkaErrors.code(error))
@@ -110,7 +128,10 @@ final class TopicAdminHandler {
                     out.setTopicId(KafkaIds.toKafka(Uuids.fromProto(result.getTopicId())))
                             .setNumPartitions(result.getNumPartitions())
                             .setReplicationFactor((short) result.getReplicationFactor());
-                    if (version >= 5) {
+                    if (version >= 5 && !authz.allowedOnTopic(request, AclOperation.DESCRIBE_CONFIGS, t.name())) {
+                        // As Kafka: created, but its configs are not shown to who may not describe them.
+                        out.setTopicConfigErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                    } else if (version >= 5) {
                         out.setConfigs(configs(t.name(), data.validateOnly(), requestedConfigs.get(t.name())));
                     }
                 }
@@ -144,8 +165,13 @@ final class TopicAdminHandler {
         DeleteTopicsRequestData data = (DeleteTopicsRequestData) request.body();
         DeleteTopicsResponseData response = new DeleteTopicsResponseData();
         DeleteTopicsRequest.Builder forward = DeleteTopicsRequest.newBuilder();
+        MetadataImage image = api.image();
         if (request.apiVersion() < 6) {
-            forward.addAllNames(data.topicNames());
+            for (String name : data.topicNames()) {
+                if (deletable(request, name, Uuid.ZERO_UUID, response)) {
+                    forward.addNames(name);
+                }
+            }
         } else {
             for (DeleteTopicState t : data.topics()) {
                 boolean byId = !t.topicId().equals(Uuid.ZERO_UUID);
@@ -153,9 +179,14 @@ final class TopicAdminHandler {
                     response.responses().add(deleteResult(t.name(), t.topicId(), ApiError.of(ErrorCode.INVALID_REQUEST,
                             "give topic '%s' by its name or by its id (%s), not both", t.name(), t.topicId())));
                 } else if (byId) {
-                    forward.addTopicIds(Uuids.toProto(KafkaIds.fromKafka(t.topicId())));
+                    TopicImage known = image.topic(KafkaIds.fromKafka(t.topicId()));
+                    if (known == null || deletable(request, known.name(), t.topicId(), response)) {
+                        forward.addTopicIds(Uuids.toProto(KafkaIds.fromKafka(t.topicId())));
+                    }
                 } else if (t.name() != null) {
-                    forward.addNames(t.name());
+                    if (deletable(request, t.name(), Uuid.ZERO_UUID, response)) {
+                        forward.addNames(t.name());
+                    }
                 } else {
                     response.responses().add(deleteResult(null, Uuid.ZERO_UUID, ApiError.of(ErrorCode.INVALID_REQUEST,
                             "a topic to delete needs a name or an id; neither was given")));
@@ -186,6 +217,21 @@ final class TopicAdminHandler {
                 });
     }
 
+    /**
+     * Whether the principal may DELETE the topic; if not, its TOPIC_AUTHORIZATION_FAILED is added to
+     * {@code response} (named only to who may DESCRIBE it, when it was asked for by id).
+     */
+    private boolean deletable(KafkaRequest request, String name, Uuid id, DeleteTopicsResponseData response) {
+        if (authz.allowedOnTopic(request, AclOperation.DELETE, name)) {
+            return true;
+        }
+        boolean byId = !id.equals(Uuid.ZERO_UUID);
+        String shown = !byId || authz.allowedOnTopic(request, AclOperation.DESCRIBE, name) ? name : null;
+        response.responses().add(deleteResult(shown, id, KafkaAuthorization.topicDenied(request, AclOperation.DELETE,
+                shown == null ? id.toString() : name)));
+        return false;
+    }
+
     private static DeleteTopicsResponseData.DeletableTopicResult deleteResult(String name, Uuid id, ApiError error) {
         return new DeleteTopicsResponseData.DeletableTopicResult()
                 .setName(name)
@@ -200,7 +246,12 @@ final class TopicAdminHandler {
         CreatePartitionsRequestData data = (CreatePartitionsRequestData) request.body();
         CreatePartitionsRequest.Builder forward = CreatePartitionsRequest.newBuilder()
                 .setValidateOnly(data.validateOnly());
+        Map<String, ApiError> denied = new HashMap<>();
         for (CreatePartitionsRequestData.CreatePartitionsTopic t : data.topics()) {
+            if (!authz.allowedOnTopic(request, AclOperation.ALTER, t.name())) {
+                denied.put(t.name(), KafkaAuthorization.topicDenied(request, AclOperation.ALTER, t.name()));
+                continue;
+            }
             CreatePartitionsTopic.Builder topic = CreatePartitionsTopic.newBuilder().setName(t.name())
                     .setCount(t.count());
             if (t.assignments() != null) {
@@ -224,7 +275,7 @@ final class TopicAdminHandler {
                     continue;
                 }
                 CreatePartitionsTopicResult result = results.get(t.name());
-                ApiError error = outcome(r.getError(), result == null ? null : result.getError(), t.name());
+                ApiError error = denied.containsKey(t.name()) ? denied.get(t.name()) : outcome(r.getError(), result == null ? null : result.getError(), t.name());
                 response.results().add(new CreatePartitionsResponseData.CreatePartitionsTopicResult()
                         .setName(t.name())
                         .setErrorCode(KafkaErrors.code(error))

@@ -172,7 +172,7 @@ class KafkaFetchHandlerTest {
 
     /** A fetch handler on {@code node} with a cache of its own (ten sessions). */
     private static FetchHandler handler(int node) {
-        return new FetchHandler(cluster.api(node), new FetchSessionCache(node, 10));
+        return new FetchHandler(cluster.api(node), new FetchSessionCache(node, 10), KafkaAuthorization.allowAll());
     }
 
     @Test
@@ -297,7 +297,7 @@ class KafkaFetchHandlerTest {
         int leader = cluster.leader(tp);
         MockTime time = new MockTime();
         FetchHandler handler = new FetchHandler(cluster.api(leader), new FetchSessionCache(leader, 1, 1_000, time,
-                new SplittableRandom(42)));
+                new SplittableRandom(42)), KafkaAuthorization.allowAll());
         FetchRequestData newSession = request(0, 0, 0, 1, topic((short) 16, tp.topic(), part(0, 0)));
         int a = sessionId(handler, newSession);
         assertNotEquals(0, a);
@@ -310,7 +310,8 @@ class KafkaFetchHandlerTest {
         assertEquals(Errors.FETCH_SESSION_ID_NOT_FOUND.code(), evicted.errorCode());
         assertEquals(b, fetchWith(handler, (short) 16, request(b, 1, 0, 1)).sessionId());
 
-        FetchHandler off = new FetchHandler(cluster.api(leader), new FetchSessionCache(leader, 0));
+        FetchHandler off = new FetchHandler(cluster.api(leader), new FetchSessionCache(leader, 0),
+                KafkaAuthorization.allowAll());
         assertEquals(0, sessionId(off, newSession), "no slots: the client fetches in full");
     }
 

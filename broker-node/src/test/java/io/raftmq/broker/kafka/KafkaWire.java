@@ -19,6 +19,7 @@ import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.ObjectSerializationCache;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
  * The Kafka wire, in process: requests are written at their version and parsed back before a
@@ -47,12 +48,24 @@ final class KafkaWire {
         return call(apis, ApiKeys.forId(body.apiKey()), version, body);
     }
 
+    /** The answer to {@code body} sent at {@code version} by a connection authenticated as {@code principal}. */
+    @SuppressWarnings("unchecked")
+    <R extends ApiMessage> R call(KafkaPrincipal principal, short version, ApiMessage body) {
+        ApiKeys key = ApiKeys.forId(body.apiKey());
+        return (R) sent(key, version, await(apis.handle(request(key, version, body, principal))));
+    }
+
     /** {@code body} as the listener would hand it over: written at {@code version}, parsed back. */
     static KafkaRequest request(ApiKeys key, short version, ApiMessage body) {
+        return request(key, version, body, KafkaPrincipal.ANONYMOUS);
+    }
+
+    /** {@code body} as the listener would hand it over from a connection authenticated as {@code principal}. */
+    static KafkaRequest request(ApiKeys key, short version, ApiMessage body, KafkaPrincipal principal) {
         ApiMessage parsed = key.messageType.newRequest();
         parsed.read(new ByteBufferAccessor(write(body, version)), version);
         return new KafkaRequest(new RequestHeader(key, version, "test", CORRELATION.incrementAndGet()), parsed,
-                "test-conn", CLIENT, System.nanoTime());
+                "test-conn", CLIENT, System.nanoTime(), Runnable::run, principal);
     }
 
     /** Handles the request and returns the response as a client parses it (fails on no answer). */

@@ -20,10 +20,16 @@ import io.raftmq.protocol.controller.BrokerHeartbeatRequest;
 import io.raftmq.protocol.controller.BrokerHeartbeatResponse;
 import io.raftmq.protocol.controller.ControllerGrpc;
 import io.raftmq.protocol.controller.ControllerHint;
+import io.raftmq.protocol.controller.CreateAclsRequest;
+import io.raftmq.protocol.controller.CreateAclsResponse;
 import io.raftmq.protocol.controller.CreatePartitionsRequest;
 import io.raftmq.protocol.controller.CreatePartitionsResponse;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
+import io.raftmq.protocol.controller.DeleteAclsRequest;
+import io.raftmq.protocol.controller.DeleteAclsResponse;
+import io.raftmq.protocol.controller.DescribeAclsRequest;
+import io.raftmq.protocol.controller.DescribeAclsResponse;
 import io.raftmq.protocol.controller.DeleteTopicsRequest;
 import io.raftmq.protocol.controller.DeleteTopicsResponse;
 import io.raftmq.protocol.controller.DescribeClusterRequest;
@@ -154,7 +160,22 @@ public final class ControllerClient implements AutoCloseable {
                 ElectLeadersResponse::getError, ElectLeadersResponse::getController);
     }
 
+    public CompletableFuture<CreateAclsResponse> createAcls(CreateAclsRequest request) {
+        return callController((stub, obs) -> stub.createAcls(request, obs),
+                CreateAclsResponse::getError, CreateAclsResponse::getController);
+    }
+
+    public CompletableFuture<DeleteAclsResponse> deleteAcls(DeleteAclsRequest request) {
+        return callController((stub, obs) -> stub.deleteAcls(request, obs),
+                DeleteAclsResponse::getError, DeleteAclsResponse::getController);
+    }
+
     // ---- reads (any voter) ----
+
+    public CompletableFuture<DescribeAclsResponse> describeAcls(DescribeAclsRequest request) {
+        return call(false, options.callTimeoutMs(), (stub, obs) -> stub.describeAcls(request, obs),
+                DescribeAclsResponse::getError, DescribeAclsResponse::getController);
+    }
 
     public CompletableFuture<DescribeClusterResponse> describeCluster(DescribeClusterRequest request) {
         return call(false, options.callTimeoutMs(), (stub, obs) -> stub.describeCluster(request, obs),

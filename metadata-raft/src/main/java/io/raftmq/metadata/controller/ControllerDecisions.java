@@ -7,6 +7,10 @@ import io.raftmq.protocol.controller.AllocateProducerIdsResponse;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
 import io.raftmq.protocol.controller.AlterPartitionRequest;
+import io.raftmq.protocol.controller.CreateAclsRequest;
+import io.raftmq.protocol.controller.CreateAclsResponse;
+import io.raftmq.protocol.controller.DeleteAclsRequest;
+import io.raftmq.protocol.controller.DeleteAclsResponse;
 import io.raftmq.protocol.controller.AlterPartitionResponse;
 import io.raftmq.protocol.controller.BrokerHeartbeatRequest;
 import io.raftmq.protocol.controller.BrokerHeartbeatResponse;
@@ -39,13 +43,14 @@ import java.util.function.Supplier;
  */
 public final class ControllerDecisions {
     private final TopicDecisions topics;
+    private final AclDecisions acls;
     private final Supplier<UUID> clusterIds;
 
     /**
      * @param defaultPartitions partitions of a topic created without a count (num.partitions)
      * @param defaultReplicationFactor replication factor of a topic created without one
      *     (default.replication.factor), capped at the number of eligible brokers
-     * @param topicIds source of new topic ids
+     * @param topicIds source of new topic ids (and ACL ids)
      * @param clusterIds source of the cluster id, asked once in the cluster's life ({@link
      *     ClusterIds#random} in production)
      */
@@ -58,6 +63,7 @@ public final class ControllerDecisions {
     public ControllerDecisions(int defaultPartitions, int defaultReplicationFactor, TopicLimits limits,
             Supplier<UUID> topicIds, Supplier<UUID> clusterIds) {
         this.topics = new TopicDecisions(defaultPartitions, defaultReplicationFactor, limits, topicIds);
+        this.acls = new AclDecisions(topicIds);
         this.clusterIds = clusterIds;
     }
 
@@ -133,5 +139,15 @@ public final class ControllerDecisions {
 
     public ControllerResult<AlterConfigsResponse> alterConfigs(MetadataImage image, AlterConfigsRequest request) {
         return topics.alterConfigs(image, request);
+    }
+
+    /** CreateAcls: each valid ACL added unless it exists ({@link AclDecisions}). */
+    public ControllerResult<CreateAclsResponse> createAcls(MetadataImage image, CreateAclsRequest request) {
+        return acls.createAcls(image, request);
+    }
+
+    /** DeleteAcls: every ACL a filter matches removed, and reported per filter ({@link AclDecisions}). */
+    public ControllerResult<DeleteAclsResponse> deleteAcls(MetadataImage image, DeleteAclsRequest request) {
+        return acls.deleteAcls(image, request);
     }
 }

@@ -1,6 +1,7 @@
 package io.raftmq.metadata.controller;
 
 import io.raftmq.common.Uuids;
+import io.raftmq.metadata.image.Acls;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
@@ -15,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * One log line per committed metadata state change, written by the active controller (so the
  * cluster logs each change once): broker registered, fenced, unfenced, shutting down; topic
  * created or deleted; partitions added; leader elected; ISR shrunk or expanded; config changed;
- * cluster id set.
+ * cluster id set; ACL added or removed.
  */
 final class MetadataChangeLog {
     private static final Logger LOG = LoggerFactory.getLogger(MetadataChangeLog.class);
@@ -84,6 +85,12 @@ final class MetadataChangeLog {
                     + (record.getProducerIds().getNextProducerId() - 1) + " given to broker "
                     + record.getProducerIds().getBrokerId();
             case CLUSTER_ID -> "cluster id set to " + record.getClusterId().getClusterId();
+            case ACCESS_CONTROL_ENTRY -> "ACL " + Uuids.fromProto(record.getAccessControlEntry().getId()) + " added: "
+                    + Acls.toBinding(record.getAccessControlEntry().getAcl());
+            case REMOVE_ACCESS_CONTROL_ENTRY -> {
+                UUID id = Uuids.fromProto(record.getRemoveAccessControlEntry().getId());
+                yield "ACL " + id + " removed: " + before.acls().byId().get(id);
+            }
             case CREATE_TOPIC, PARTITION, RECORD_NOT_SET -> null;
         };
     }

@@ -20,10 +20,14 @@ import io.raftmq.protocol.controller.AlterPartitionResponse;
 import io.raftmq.protocol.controller.BrokerHeartbeatRequest;
 import io.raftmq.protocol.controller.BrokerHeartbeatResponse;
 import io.raftmq.protocol.controller.ControllerHint;
+import io.raftmq.protocol.controller.CreateAclsRequest;
+import io.raftmq.protocol.controller.CreateAclsResponse;
 import io.raftmq.protocol.controller.CreatePartitionsRequest;
 import io.raftmq.protocol.controller.CreatePartitionsResponse;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
+import io.raftmq.protocol.controller.DeleteAclsRequest;
+import io.raftmq.protocol.controller.DeleteAclsResponse;
 import io.raftmq.protocol.controller.DeleteTopicsRequest;
 import io.raftmq.protocol.controller.DeleteTopicsResponse;
 import io.raftmq.protocol.controller.ElectLeadersRequest;
@@ -257,6 +261,14 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
 
     public CompletableFuture<Committed<AlterConfigsResponse>> alterConfigs(AlterConfigsRequest request) {
         return submit(() -> decisions.alterConfigs(pending, request));
+    }
+
+    public CompletableFuture<Committed<CreateAclsResponse>> createAcls(CreateAclsRequest request) {
+        return submit(() -> decisions.createAcls(pending, request));
+    }
+
+    public CompletableFuture<Committed<DeleteAclsResponse>> deleteAcls(DeleteAclsRequest request) {
+        return submit(() -> decisions.deleteAcls(pending, request));
     }
 
     /** Elections an administrator asks for; the new leaders commit in one batch (logged as they commit). */

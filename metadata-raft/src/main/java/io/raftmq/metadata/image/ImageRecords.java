@@ -2,6 +2,7 @@ package io.raftmq.metadata.image;
 
 import io.raftmq.common.Uuids;
 import io.raftmq.protocol.common.ConfigEntry;
+import io.raftmq.protocol.metadata.AccessControlEntryRecord;
 import io.raftmq.protocol.metadata.BrokerControlledShutdownRecord;
 import io.raftmq.protocol.metadata.ClusterIdRecord;
 import io.raftmq.protocol.metadata.ControllerChangeRecord;
@@ -14,11 +15,13 @@ import io.raftmq.protocol.metadata.UnfenceBrokerRecord;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.common.acl.AclBinding;
 
 /**
  * Writes a {@link MetadataImage} as the records that rebuild it ({@link
  * MetadataDelta#loadSnapshot}): the content of snapshots and of the first part of a metadata watch.
- * The order is deterministic (brokers by id, topics by name, partitions by id), so equal images
+ * The order is deterministic (brokers by id, topics by name, partitions by id, ACLs by content), so equal images
  * give equal records and byte-identical snapshots.
  */
 public final class ImageRecords {
@@ -82,6 +85,11 @@ public final class ImageRecords {
                     .setBrokerId(-1)
                     .setBrokerEpoch(-1)
                     .setNextProducerId(image.nextProducerId())).build());
+        }
+        for (Map.Entry<UUID, AclBinding> acl : image.acls().sorted()) {
+            out.add(MetadataRecord.newBuilder().setAccessControlEntry(AccessControlEntryRecord.newBuilder()
+                    .setId(Uuids.toProto(acl.getKey()))
+                    .setAcl(Acls.toEntry(acl.getValue()))).build());
         }
         return out;
     }

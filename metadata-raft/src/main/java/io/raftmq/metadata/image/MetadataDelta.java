@@ -2,6 +2,7 @@ package io.raftmq.metadata.image;
 
 import io.raftmq.common.Uuids;
 import io.raftmq.protocol.common.ConfigEntry;
+import io.raftmq.protocol.metadata.AccessControlEntryRecord;
 import io.raftmq.protocol.metadata.BrokerControlledShutdownRecord;
 import io.raftmq.protocol.metadata.ClusterIdRecord;
 import io.raftmq.protocol.metadata.ConfigChangeRecord;
@@ -15,6 +16,7 @@ import io.raftmq.protocol.metadata.PartitionChangeRecord;
 import io.raftmq.protocol.metadata.PartitionRecord;
 import io.raftmq.protocol.metadata.ProducerIdsRecord;
 import io.raftmq.protocol.metadata.RegisterBrokerRecord;
+import io.raftmq.protocol.metadata.RemoveAccessControlEntryRecord;
 import io.raftmq.protocol.metadata.UnfenceBrokerRecord;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -27,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import org.apache.kafka.common.acl.AclBinding;
 
 /**
  * Replays metadata records onto a base {@link MetadataImage} and produces the next image. This is
@@ -48,6 +51,8 @@ public final class MetadataDelta {
     private boolean controllerChanged;
     private long nextProducerId;
     private String clusterId;
+    /** The ACLs as changed by this delta, or null while unchanged (the base's apply). */
+    private Map<UUID, AclBinding> acls;
 
     public MetadataDelta(MetadataImage base) {
         this.base = base;
@@ -97,6 +102,8 @@ public final class MetadataDelta {
             case CONTROLLER_CHANGE -> replay(record.getControllerChange());
             case PRODUCER_IDS -> replay(record.getProducerIds());
             case CLUSTER_ID -> replay(record.getClusterId());
+            case ACCESS_CONTROL_ENTRY -> replay(record.getAccessControlEntry());
+            case REMOVE_ACCESS_CONTROL_ENTRY -> replay(record.getRemoveAccessControlEntry());
             case RECORD_NOT_SET -> throw new MetadataReplayException(
                     "metadata record at offset " + offset + " has no record set (written by a newer version?)");
         }
@@ -118,7 +125,8 @@ public final class MetadataDelta {
             topics.put(topic.id, topic.build());
             names.put(topic.name, topic.id);
         }
-        return new MetadataImage(offset, brokers, topics, names, controller, nextProducerId, clusterId);
+        AclsImage aclsImage = acls == null ? base.acls() : new AclsImage(acls);
+        return new MetadataImage(offset, brokers, topics, names, controller, nextProducerId, clusterId, aclsImage);
     }
 
     /** Ids of brokers registered or changed by the replayed records. */
@@ -140,6 +148,11 @@ public final class MetadataDelta {
 
     public boolean controllerChanged() {
         return controllerChanged;
+    }
+
+    /** Whether the replayed records added or removed ACLs. */
+    public boolean aclsChanged() {
+        return acls != null;
     }
 
     // ---- the current state, as of the records replayed so far ----
@@ -351,6 +364,44 @@ public final class MetadataDelta {
                     + ", but the cluster id is already " + clusterId + " (it never changes)");
         }
         clusterId = r.getClusterId();
+    }
+
+    private Map<UUID, AclBinding> aclsForChange() {
+        if (acls == null) {
+            acls = new HashMap<>(base.acls().byId());
+        }
+        return acls;
+    }
+
+    private void replay(AccessControlEntryRecord r) {
+        UUID id = Uuids.fromProto(r.getId());
+        if (id.equals(Uuids.ZERO)) {
+            throw new MetadataReplayException("AccessControlEntry " + r.getAcl() + " has the zero id");
+        }
+        AclBinding binding;
+        try {
+            binding = Acls.toBinding(r.getAcl());
+        } catch (IllegalArgumentException e) {
+            throw new MetadataReplayException("AccessControlEntry " + id + " is not a valid ACL: " + e.getMessage());
+        }
+        if (binding.isUnknown()) {
+            throw new MetadataReplayException("AccessControlEntry " + id + " has a value this version does not know: "
+                    + binding);
+        }
+        Map<UUID, AclBinding> current = aclsForChange();
+        AclBinding existing = current.get(id);
+        if (existing != null) {
+            throw new MetadataReplayException("AccessControlEntry " + id + " (" + binding + ") with an id in use by "
+                    + existing);
+        }
+        current.put(id, binding);
+    }
+
+    private void replay(RemoveAccessControlEntryRecord r) {
+        UUID id = Uuids.fromProto(r.getId());
+        if (aclsForChange().remove(id) == null) {
+            throw new MetadataReplayException("RemoveAccessControlEntry for unknown ACL id " + id);
+        }
     }
 
     /** A topic being changed by this delta: mutable copies of its parts. */

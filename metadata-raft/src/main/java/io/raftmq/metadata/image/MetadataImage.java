@@ -21,6 +21,7 @@ import java.util.UUID;
  * @param nextProducerId the first producer id no broker has been given yet (0 before any)
  * @param clusterId the cluster's id (Kafka's 22-character base64 form), or null before the first
  *     active controller's ClusterIdRecord; once set it never changes
+ * @param acls the cluster's ACLs
  */
 public record MetadataImage(
         long offset,
@@ -29,17 +30,20 @@ public record MetadataImage(
         Map<String, UUID> topicIdsByName,
         ControllerRegistration controller,
         long nextProducerId,
-        String clusterId) {
+        String clusterId,
+        AclsImage acls) {
 
     /** Offset of state not committed yet. Larger than every real offset. */
     public static final long PENDING_OFFSET = Long.MAX_VALUE;
 
-    public static final MetadataImage EMPTY = new MetadataImage(-1, Map.of(), Map.of(), Map.of(), null, 0, null);
+    public static final MetadataImage EMPTY = new MetadataImage(-1, Map.of(), Map.of(), Map.of(), null, 0, null,
+            AclsImage.EMPTY);
 
     public MetadataImage {
         brokers = Map.copyOf(brokers);
         topicsById = Map.copyOf(topicsById);
         topicIdsByName = Map.copyOf(topicIdsByName);
+        acls = acls == null ? AclsImage.EMPTY : acls;
     }
 
     /** The broker, or null when no broker with this id ever registered. */
@@ -93,12 +97,12 @@ public record MetadataImage(
     /** This image with another offset (the active controller's pending image, or a snapshot load). */
     public MetadataImage withOffset(long newOffset) {
         return new MetadataImage(newOffset, brokers, topicsById, topicIdsByName, controller, nextProducerId,
-                clusterId);
+                clusterId, acls);
     }
 
     @Override
     public String toString() {
         return "MetadataImage(offset=" + offset + ", clusterId=" + clusterId + ", brokers=" + brokers.size()
-                + ", topics=" + topicsById.size() + ")";
+                + ", topics=" + topicsById.size() + ", acls=" + acls.size() + ")";
     }
 }

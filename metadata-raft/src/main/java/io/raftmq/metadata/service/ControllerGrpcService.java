@@ -9,6 +9,7 @@ import io.raftmq.metadata.controller.ControllerBusyException;
 import io.raftmq.metadata.controller.ControllerHints;
 import io.raftmq.metadata.controller.NotControllerException;
 import io.raftmq.metadata.controller.QuorumController;
+import io.raftmq.metadata.image.Acls;
 import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.TopicImage;
@@ -30,10 +31,16 @@ import io.raftmq.protocol.controller.BrokerHeartbeatResponse;
 import io.raftmq.protocol.controller.BrokerState;
 import io.raftmq.protocol.controller.ControllerGrpc;
 import io.raftmq.protocol.controller.ControllerHint;
+import io.raftmq.protocol.controller.CreateAclsRequest;
+import io.raftmq.protocol.controller.CreateAclsResponse;
 import io.raftmq.protocol.controller.CreatePartitionsRequest;
 import io.raftmq.protocol.controller.CreatePartitionsResponse;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
+import io.raftmq.protocol.controller.DeleteAclsRequest;
+import io.raftmq.protocol.controller.DeleteAclsResponse;
+import io.raftmq.protocol.controller.DescribeAclsRequest;
+import io.raftmq.protocol.controller.DescribeAclsResponse;
 import io.raftmq.protocol.controller.DeleteTopicsRequest;
 import io.raftmq.protocol.controller.DeleteTopicsResponse;
 import io.raftmq.protocol.controller.DescribeClusterRequest;
@@ -159,6 +166,20 @@ public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBa
                 (error, hint) -> AlterConfigsResponse.newBuilder().setError(error).setController(hint).build());
     }
 
+    @Override
+    public void createAcls(CreateAclsRequest request, StreamObserver<CreateAclsResponse> observer) {
+        respond("CreateAcls", controller.createAcls(request), observer,
+                c -> c.reply().toBuilder().setMetadataOffset(c.offset()).build(),
+                (error, hint) -> CreateAclsResponse.newBuilder().setError(error).setController(hint).build());
+    }
+
+    @Override
+    public void deleteAcls(DeleteAclsRequest request, StreamObserver<DeleteAclsResponse> observer) {
+        respond("DeleteAcls", controller.deleteAcls(request), observer,
+                c -> c.reply().toBuilder().setMetadataOffset(c.offset()).build(),
+                (error, hint) -> DeleteAclsResponse.newBuilder().setError(error).setController(hint).build());
+    }
+
     /**
      * The offset of the batch with the new leaders, or -1 when no election succeeded: a successful
      * election always writes a record, so then nothing was written.
@@ -256,6 +277,18 @@ public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBa
         read(request.getMinMetadataOffset(), observer, image -> TopicDescriptions.of(image, request.getNamesList())
                         .setController(ControllerHints.of(loader.leader(), image)).build(),
                 (error, hint) -> DescribeTopicsResponse.newBuilder().setError(error).setController(hint).build());
+    }
+
+    @Override
+    public void describeAcls(DescribeAclsRequest request, StreamObserver<DescribeAclsResponse> observer) {
+        read(request.getMinMetadataOffset(), observer, image -> {
+            DescribeAclsResponse.Builder out = DescribeAclsResponse.newBuilder()
+                    .setError(ApiError.NONE.toProto())
+                    .setController(ControllerHints.of(loader.leader(), image))
+                    .setMetadataOffset(image.offset());
+            Acls.matching(image.acls(), Acls.toFilter(request.getFilter())).forEach(a -> out.addAcls(Acls.toEntry(a)));
+            return out.build();
+        }, (error, hint) -> DescribeAclsResponse.newBuilder().setError(error).setController(hint).build());
     }
 
     private <R> void read(long minOffset, StreamObserver<R> observer, Function<MetadataImage, R> answer,

@@ -1,0 +1,86 @@
+package io.raftmq.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raftmq.common.HostPort;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code raftmq acls add|list|remove} against one combined node with the authorizer on. */
+@Timeout(120)
+class CliAclsTest {
+    @TempDir
+    static Path dir;
+
+    private static InProcessCluster cluster;
+    private static String bootstrap;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Map<String, String> config = new HashMap<>(CliRun.STEADY_CLUSTER);
+        config.put("authorizer.enabled", "true");
+        cluster = new InProcessCluster(1, dir, config);
+        cluster.startAll();
+        cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
+        bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cluster != null) {
+            cluster.close();
+            cluster.assertNoFaults();
+        }
+    }
+
+    private CliRun raftmq(String... args) {
+        String[] full = Arrays.copyOf(args, args.length + 2);
+        full[args.length] = "--bootstrap-server";
+        full[args.length + 1] = bootstrap;
+        return CliRun.run("", full);
+    }
+
+    @Test
+    void addListRemove() {
+        CliRun added = raftmq("acls", "add", "--principal", "User:ANONYMOUS", "--operation", "Write", "--operation",
+                "read", "--topic", "orders");
+        assertEquals(0, added.exitCode(), added::toString);
+        assertTrue(added.out().contains("Added 2 ACL(s)"), added::toString);
+        CliRun prefixed = raftmq("acls", "add", "--principal", "User:*", "--operation", "All", "--deny", "--topic",
+                "secret-", "--prefixed");
+        assertEquals(0, prefixed.exitCode(), prefixed::toString);
+        assertEquals(3, cluster.node(1).broker().api().image().acls().size(), "in the broker's metadata");
+
+        CliRun refused = raftmq("acls", "add", "--principal", "alice", "--operation", "Read", "--topic", "orders");
+        assertEquals(1, refused.exitCode(), refused::toString);
+        assertTrue(refused.err().contains("invalid principal 'alice'"), refused::toString);
+
+        CliRun listed = raftmq("acls", "list", "--topic", "orders");
+        assertEquals(0, listed.exitCode(), listed::toString);
+        assertTrue(listed.out().contains("User:ANONYMOUS") && listed.out().contains("WRITE")
+                && listed.out().contains("READ"), listed::toString);
+        assertFalse(listed.out().contains("secret-"), listed::toString);
+        CliRun all = raftmq("acls", "list");
+        assertTrue(all.out().contains("secret-") && all.out().contains("DENY") && all.out().contains("PREFIXED"),
+                all::toString);
+
+        CliRun removed = raftmq("acls", "remove", "--topic", "orders", "--operation", "write", "--principal",
+                "User:ANONYMOUS");
+        assertEquals(0, removed.exitCode(), removed::toString);
+        assertTrue(removed.out().contains("Removed 1 ACL(s)") && removed.out().contains("WRITE"), removed::toString);
+        CliRun after = raftmq("acls", "list", "--topic", "orders");
+        assertFalse(after.out().contains("WRITE"), after::toString);
+        assertTrue(after.out().contains("READ"), after::toString);
+    }
+}
