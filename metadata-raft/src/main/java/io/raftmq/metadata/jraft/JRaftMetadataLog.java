@@ -195,6 +195,19 @@ public final class JRaftMetadataLog implements MetadataLog {
         return leader;
     }
 
+    /**
+     * The voters in this node's Raft configuration (node ids, sorted), as JRaft's node has it.
+     *
+     * @throws IllegalStateException unless this voter leads the quorum
+     */
+    public List<Integer> raftVoterIds() {
+        Node current = node;
+        if (current == null || !current.isLeader()) {
+            throw new IllegalStateException("node " + options.nodeId() + " does not lead the metadata quorum");
+        }
+        return current.listPeers().stream().map(peers::nodeIdOf).sorted().toList();
+    }
+
     /** Saves a snapshot now (normally JRaft does this every snapshotIntervalSecs). */
     public CompletableFuture<Void> snapshot() {
         CompletableFuture<Void> future = new CompletableFuture<>();
