@@ -1,10 +1,12 @@
 package io.raftmq.metadata.jraft;
 
+import io.raftmq.common.config.ConfigException;
 import io.raftmq.common.tls.NodeTls;
 import io.raftmq.metadata.log.Voter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How a voter runs the metadata quorum on SOFAJRaft.
@@ -39,6 +41,12 @@ public record JRaftOptions(
     public JRaftOptions {
         voters = List.copyOf(voters);
         Objects.requireNonNull(tls, "tls");
+        if (!NodeTls.nodeIdOf(tls.certificate()).equals(Optional.of(nodeId))) {
+            // The other voters would refuse it at every handshake; say why once, at start.
+            throw new ConfigException(NodeTls.KEYSTORE_LOCATION.name(), tls.certificate().getSubjectX500Principal()
+                    .getName(), "is not node " + nodeId + "'s certificate: a voter's certificate has the subject"
+                    + " CN=" + NodeTls.commonNameOfNode(nodeId));
+        }
         if (voters.stream().noneMatch(v -> v.nodeId() == nodeId)) {
             throw new IllegalArgumentException("node " + nodeId + " is not among the voters " + voters);
         }

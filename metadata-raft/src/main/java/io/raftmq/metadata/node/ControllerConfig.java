@@ -109,7 +109,6 @@ public final class ControllerConfig {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(QUORUM_VOTERS.name(), config.get(QUORUM_VOTERS), e.getMessage());
         }
-        this.raftTls = NodeTls.load(config);
         this.electionTimeoutMs = config.get(ELECTION_TIMEOUT_MS);
         this.maxElectionDelayMs = config.get(MAX_ELECTION_DELAY_MS);
         this.heartbeatIntervalMs = config.get(BROKER_HEARTBEAT_INTERVAL_MS);
@@ -143,6 +142,8 @@ public final class ControllerConfig {
         this.leaderImbalanceCheckIntervalMs = config.get(AUTO_LEADER_REBALANCE_ENABLE)
                 ? config.get(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS) * 1000L : 0;
         this.leaderImbalancePercentage = config.get(LEADER_IMBALANCE_PER_BROKER_PERCENTAGE);
+        // Last: a mistake in the settings above is reported before the stores are opened.
+        this.raftTls = NodeTls.load(config);
     }
 
     /** How often leaderships move back to preferred replicas; 0 when auto.leader.rebalance.enable is false. */
