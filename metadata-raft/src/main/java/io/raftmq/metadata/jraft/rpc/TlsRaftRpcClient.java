@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
@@ -62,7 +63,15 @@ final class TlsRaftRpcClient implements RpcClient {
                     + " node with " + RaftTransportNodeOptions.class.getSimpleName() + ", not "
                     + (rpcOptions == null ? "null" : rpcOptions.getClass().getSimpleName()));
         }
-        this.options = nodeOptions.transport();
+        RaftTransportOptions transport = nodeOptions.transport();
+        this.options = transport;
+        // Connect to every other voter now: an election should not wait for TLS handshakes between
+        // followers that have not spoken yet.
+        transport.voters().forEach((id, endpoint) -> {
+            if (id != transport.nodeId()) {
+                channel(endpoint).getState(true);
+            }
+        });
         return true;
     }
 
@@ -136,13 +145,13 @@ final class TlsRaftRpcClient implements RpcClient {
         MethodDescriptor<Message, Message> method = request instanceof Message
                 ? RaftMessages.method(request.getClass().getName()).orElse(null) : null;
         if (method == null) {
-            executor.execute(() -> callback.complete(null, new RemotingException("the Raft transport does not carry "
+            deliver(executor, () -> callback.complete(null, new RemotingException("the Raft transport does not carry "
                     + request.getClass().getName())));
             return;
         }
         ManagedChannel channel = channel(endpoint);
         if (channel == null) {
-            executor.execute(() -> callback.complete(null, new RemotingException(endpoint
+            deliver(executor, () -> callback.complete(null, new RemotingException(endpoint
                     + " is not a voter's Raft endpoint")));
             return;
         }
@@ -153,7 +162,7 @@ final class TlsRaftRpcClient implements RpcClient {
                 TimeUnit.MILLISECONDS)), (Message) request, new StreamObserver<>() {
                     @Override
                     public void onNext(Message response) {
-                        executor.execute(() -> callback.complete(response, null));
+                        deliver(executor, () -> callback.complete(response, null));
                     }
 
                     @Override
@@ -165,7 +174,7 @@ final class TlsRaftRpcClient implements RpcClient {
                         RemotingException failure = status.getCode() == Status.Code.DEADLINE_EXCEEDED
                                 ? new InvokeTimeoutException(endpoint + ": " + status)
                                 : new RemotingException(endpoint + ": " + status, error);
-                        executor.execute(() -> callback.complete(null, failure));
+                        deliver(executor, () -> callback.complete(null, failure));
                     }
 
                     @Override
@@ -173,6 +182,15 @@ final class TlsRaftRpcClient implements RpcClient {
                         // the answer came with onNext
                     }
                 });
+    }
+
+    /** Runs an answer's callback on its executor; JRaft's executors refuse once the node is stopping. */
+    private void deliver(Executor executor, Runnable completion) {
+        try {
+            executor.execute(completion);
+        } catch (RejectedExecutionException stopping) {
+            LOG.debug("[node {}] Raft answer dropped, its node is stopping: {}", options.nodeId(), stopping.toString());
+        }
     }
 
     /** The channel to the voter at {@code endpoint}, made on first use; null if no voter is there. */
@@ -194,6 +212,8 @@ final class TlsRaftRpcClient implements RpcClient {
                     .sslContext(RaftTlsContexts.client(current, peer))
                     .directExecutor()
                     .disableRetry() // Raft retries itself, with the state it knows
+                    // Followers may not call each other for hours; keep their connections for the next election.
+                    .idleTimeout(1, TimeUnit.DAYS)
                     .maxInboundMessageSize(TlsRaftRpcServer.MAX_MESSAGE_BYTES)
                     .build();
             watch(channel, endpoint, ConnectivityState.IDLE);

@@ -134,7 +134,9 @@ public final class TlsRaftRpcServer implements RpcServer {
                 Thread.currentThread().interrupt();
             }
         }
-        handlers.shutdownNow();
+        // Never interrupt a request in progress: JRaft may be fsyncing its term and vote on that
+        // thread, and an interrupted FileChannel.force is an I/O error that stops the node.
+        handlers.shutdown();
     }
 
     @Override
