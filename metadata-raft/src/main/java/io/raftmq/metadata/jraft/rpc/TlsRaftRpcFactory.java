@@ -52,7 +52,10 @@ public final class TlsRaftRpcFactory implements RaftRpcFactory {
         return RaftResponseFactory.INSTANCE;
     }
 
-    /** Answers on one connection may be sent in any order: the server keeps AppendEntries in order per peer. */
+    /**
+     * The leader may pipeline AppendEntries: the server hands them, in arrival order, to the one
+     * executor JRaft selects per (leader, follower) pair.
+     */
     @Override
     public boolean isReplicatorPipelineEnabled() {
         return true;
