@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.alipay.sofa.jraft.rpc.CliRequests;
 import com.alipay.sofa.jraft.rpc.RpcRequests;
@@ -24,7 +25,13 @@ import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.log.LeaderAndEpoch;
+import io.raftmq.metadata.client.ControllerClient;
+import io.raftmq.metadata.node.TestBroker;
 import io.raftmq.metadata.node.TestQuorum;
+import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.controller.CreatableTopic;
+import io.raftmq.protocol.controller.CreateTopicsRequest;
+import io.raftmq.protocol.controller.CreateTopicsResponse;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -183,6 +190,38 @@ class RaftTransportSecurityTest {
         RpcRequests.RequestVoteResponse vote = (RpcRequests.RequestVoteResponse) response;
         assertEquals(false, vote.getGranted());
         assertEquals(epoch, vote.getTerm());
+    }
+
+    @Test
+    void aVoterBehindTheLeadersSnapshotsCatchesUpByCopyingOne() throws Exception {
+        TestQuorum.Voter leader = quorum.activeController().orElseThrow();
+        TestQuorum.Voter lagging = quorum.voters().stream().filter(v -> v != leader).findFirst().orElseThrow();
+        quorum.stop(lagging.nodeId);
+        try (TestBroker broker = new TestBroker(1, quorum.addresses(), 150, 900).start();
+                ControllerClient client = quorum.client()) {
+            await().atMost(WAIT).until(() -> leader.server.loader().image().isEligible(broker.brokerId));
+            // Two snapshots with entries between: JRaft then drops its log up to the first one, so
+            // the stopped voter can only catch up by InstallSnapshot and GetFile.
+            createTopic(client, "before-first-snapshot");
+            leader.server.log().snapshot().get(20, TimeUnit.SECONDS);
+            createTopic(client, "before-second-snapshot");
+            leader.server.log().snapshot().get(20, TimeUnit.SECONDS);
+            createTopic(client, "after-the-snapshots");
+        }
+        quorum.start(lagging.nodeId);
+        await().atMost(WAIT).until(() -> lagging.server.loader().image().topic("after-the-snapshots") != null);
+        assertNotNull(lagging.server.loader().image().topic("before-first-snapshot"));
+        // It took no snapshot itself (every 600 s): the one it has was copied from the leader.
+        try (var files = Files.walk(lagging.dir.resolve("metadata").resolve("snapshot"))) {
+            assertTrue(files.anyMatch(file -> file.getFileName().toString().equals("metadata.snapshot")));
+        }
+    }
+
+    private static void createTopic(ControllerClient client, String name) throws Exception {
+        CreateTopicsResponse response = client.createTopics(CreateTopicsRequest.newBuilder()
+                .addTopics(CreatableTopic.newBuilder().setName(name).setNumPartitions(1).setReplicationFactor(1))
+                .build()).get(20, TimeUnit.SECONDS);
+        assertEquals(ErrorCode.NONE, response.getTopics(0).getError().getCode(), response.toString());
     }
 
     /** Each voter's view of the leader and epoch. */
