@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.raftmq.common.FreePorts;
 import io.raftmq.common.HostPort;
+import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.common.MockFaultHandler;
 import io.raftmq.common.Time;
 import io.raftmq.common.config.Config;
@@ -63,6 +64,7 @@ public final class InProcessCluster implements AutoCloseable {
             c.put("kafka.listener", kafkaAddresses.get(id - 1).toString());
             c.put("controller.quorum.voters", String.join(",", voters));
             c.put("controller.quorum.bootstrap.servers", bootstrap);
+            c.putAll(TestCertificates.shared().nodeConfig(id)); // the Raft port's mutual TLS
             c.putAll(overrides);
             configs.put(id, c);
             controllerLinks.put(id, new ControllerLinkCut());

@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftmq.common.HostPort;
 import io.raftmq.common.config.ConfigException;
+import io.raftmq.common.tls.TestCertificates;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -19,10 +21,26 @@ class NodeConfigTest {
     @TempDir
     Path dir;
 
+    /** A config file of these lines, plus the ssl.* settings a controller needs (node 1's certificate). */
     private Path file(String... lines) throws Exception {
+        List<String> all = new ArrayList<>(List.of(lines));
+        TestCertificates.shared().nodeConfig(1).forEach((key, value) -> all.add(key + "=" + value));
         Path path = dir.resolve("node.properties");
-        Files.writeString(path, String.join("\n", lines) + "\n");
+        Files.writeString(path, String.join("\n", all) + "\n");
         return path;
+    }
+
+    @Test
+    void aControllerWithoutItsCertificateDoesNotStart() throws Exception {
+        Path path = dir.resolve("plain.properties");
+        Files.writeString(path, "node.id=1\ndata.dir=/d\ncontroller.quorum.voters=1@h:9095\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> RaftmqNode.load(path, Map.of()));
+        assertTrue(e.getMessage().contains("ssl.keystore.location") && e.getMessage().contains("deploy/certs.sh"),
+                e.getMessage());
+        // A broker alone has no Raft port.
+        Files.writeString(path, "node.id=1\ndata.dir=/d\nprocess.roles=broker\ncontroller.quorum.bootstrap.servers="
+                + "h:9093\n");
+        assertFalse(RaftmqNode.load(path, Map.of()).isController());
     }
 
     @Test

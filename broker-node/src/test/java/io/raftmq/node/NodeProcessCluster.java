@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.raftmq.common.FreePorts;
 import io.raftmq.common.HostPort;
+import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.metadata.client.ControllerClient;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.BrokerState;
@@ -181,6 +182,8 @@ public final class NodeProcessCluster implements AutoCloseable {
                     "kafka.listener=" + n.host + ":" + n.kafkaPort,
                     "controller.quorum.voters=" + String.join(",", voters),
                     "controller.quorum.bootstrap.servers=" + String.join(",", bootstrap)));
+            // The Raft port's mutual TLS: node n's certificate from the test CA.
+            TestCertificates.shared().nodeConfig(n.id).forEach((key, value) -> lines.add(key + "=" + value));
             lines.addAll(settings);
             lines.addAll(extra);
             Files.writeString(n.config, String.join("\n", lines) + "\n", StandardCharsets.UTF_8);

@@ -8,9 +8,11 @@ import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.entity.Task;
 import com.alipay.sofa.jraft.option.NodeOptions;
 import com.alipay.sofa.jraft.option.RaftOptions;
-import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
 import com.alipay.sofa.jraft.rpc.RpcServer;
 import io.raftmq.common.FaultHandler;
+import io.raftmq.metadata.jraft.rpc.RaftTransportNodeOptions;
+import io.raftmq.metadata.jraft.rpc.RaftTransportOptions;
+import io.raftmq.metadata.jraft.rpc.TlsRaftRpcServer;
 import io.raftmq.metadata.log.LeaderAndEpoch;
 import io.raftmq.metadata.log.MetadataLog;
 import io.raftmq.metadata.log.MetadataLogListener;
@@ -28,8 +30,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The metadata log on SOFAJRaft: one Raft group of the controller voters, using JRaft's default
- * transport (SOFABolt) on each voter's Raft port and its RocksDB log storage under {@code dataDir}.
+ * The metadata log on SOFAJRaft: one Raft group of the controller voters, on raftmq's Raft
+ * transport (gRPC with mutual TLS between voters, {@link TlsRaftRpcServer}) on each voter's Raft
+ * port, and JRaft's RocksDB log storage under {@code dataDir}.
  * One committed Raft entry is one {@link MetadataBatch}; its Raft index is the batch's offset and
  * its Raft term the leader's epoch.
  *
@@ -41,20 +44,15 @@ public final class JRaftMetadataLog implements MetadataLog {
     static final String GROUP_ID = "raftmq-metadata";
 
     static {
-        // bolt logs through sofa-common-tools, which, when it finds logback, sets up its own log
-        // files under ~/logs. JRaft logs what matters through SLF4J; keep bolt out of the home
-        // directory. Must be set before bolt's classes load (they load when a node starts).
+        // sofa-common-tools (a JRaft dependency), when it finds logback, sets up its own log files
+        // under ~/logs. JRaft logs what matters through SLF4J; keep them out of the home directory.
+        // Must be set before its classes load (they load when a node starts).
         if (System.getProperty("sofa.middleware.log.disable") == null) {
             System.setProperty("sofa.middleware.log.disable", "true");
             // ...and keep it from printing a warning about exactly that on standard error.
             if (System.getProperty("sofa.middleware.log.internal.level") == null) {
                 System.setProperty("sofa.middleware.log.internal.level", "ERROR");
             }
-        }
-        // JRaft's replicator pipeline needs bolt to dispatch message lists itself; when the property
-        // is unset JRaft sets it and logs a WARN on every start that tells an operator nothing.
-        if (System.getProperty("bolt.rpc.dispatch-msg-list-in-default-executor") == null) {
-            System.setProperty("bolt.rpc.dispatch-msg-list-in-default-executor", "false");
         }
     }
 
@@ -103,7 +101,9 @@ public final class JRaftMetadataLog implements MetadataLog {
         // before it answers a vote, and the snapshot directory after publishing a snapshot.
         raftOptions.setSyncMeta(options.sync());
 
-        NodeOptions nodeOptions = new NodeOptions();
+        RaftTransportOptions transport = new RaftTransportOptions(options.nodeId(), peers.endpoints(),
+                options.tls());
+        NodeOptions nodeOptions = new RaftTransportNodeOptions(transport);
         nodeOptions.setElectionTimeoutMs(options.electionTimeoutMs());
         nodeOptions.setRaftOptions(raftOptions);
         nodeOptions.setInitialConf(peers.configuration());
@@ -127,7 +127,7 @@ public final class JRaftMetadataLog implements MetadataLog {
         // inside init() (always, with a single voter): the controller appends from onLeaderStart,
         // so the node must be reachable through this.node before init() runs.
         PeerId self = peers.peerOf(options.nodeId());
-        RpcServer server = RaftRpcServerFactory.createRaftRpcServer(self.getEndpoint());
+        RpcServer server = TlsRaftRpcServer.forQuorum(transport);
         NodeManager.getInstance().addAddress(self.getEndpoint());
         rpcServer = server;
         Node created = RaftServiceFactory.createRaftNode(GROUP_ID, self);
@@ -145,9 +145,8 @@ public final class JRaftMetadataLog implements MetadataLog {
     }
 
     /**
-     * Starts the Raft RPC server. bolt closes a server's socket asynchronously, so right after a
-     * restart (or a kill of the previous process) the port can still be held for a moment: retry
-     * for a few seconds before giving up.
+     * Starts the Raft RPC server. Right after a restart (or a kill of the previous process) the
+     * port can still be held for a moment: retry for a few seconds before giving up.
      */
     private void listen(RpcServer server) throws IOException {
         long deadlineMs = System.currentTimeMillis() + 3_000;
@@ -196,6 +195,19 @@ public final class JRaftMetadataLog implements MetadataLog {
         return leader;
     }
 
+    /**
+     * The voters in this node's Raft configuration (node ids, sorted), as JRaft's node has it.
+     *
+     * @throws IllegalStateException unless this voter leads the quorum
+     */
+    public List<Integer> raftVoterIds() {
+        Node current = node;
+        if (current == null || !current.isLeader()) {
+            throw new IllegalStateException("node " + options.nodeId() + " does not lead the metadata quorum");
+        }
+        return current.listPeers().stream().map(peers::nodeIdOf).sorted().toList();
+    }
+
     /** Saves a snapshot now (normally JRaft does this every snapshotIntervalSecs). */
     public CompletableFuture<Void> snapshot() {
         CompletableFuture<Void> future = new CompletableFuture<>();
@@ -224,10 +236,9 @@ public final class JRaftMetadataLog implements MetadataLog {
         if (server != null) {
             try {
                 server.shutdown();
-            } catch (RuntimeException neverStarted) {
-                // bolt refuses to shut down a server that never listened ("this component has
-                // closed"): the Raft node below must still be stopped, or it keeps the data directory.
-                LOG.debug("[node {}] Raft RPC server: {}", options.nodeId(), neverStarted.toString());
+            } catch (RuntimeException failed) {
+                // The Raft node below must still be stopped, or it keeps the data directory.
+                LOG.warn("[node {}] Raft RPC server did not stop cleanly: {}", options.nodeId(), failed.toString());
             }
         }
         Node current = node;

@@ -1,8 +1,12 @@
 package io.raftmq.metadata.jraft;
 
+import io.raftmq.common.config.ConfigException;
+import io.raftmq.common.tls.NodeTls;
 import io.raftmq.metadata.log.Voter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How a voter runs the metadata quorum on SOFAJRaft.
@@ -20,6 +24,8 @@ import java.util.List;
  *     to the previous snapshot, so a voter that lags by less than one snapshot interval catches up
  *     from the log rather than by a snapshot transfer.
  * @param sync fsync the Raft log before acknowledging (keep true: metadata must not be lost)
+ * @param tls this voter's certificate ({@code CN=node-<nodeId>}) and the CA it trusts: the Raft port
+ *     speaks only mutual TLS between voters
  */
 public record JRaftOptions(
         int nodeId,
@@ -29,10 +35,18 @@ public record JRaftOptions(
         int maxElectionDelayMs,
         int snapshotIntervalSecs,
         int snapshotLogIndexMargin,
-        boolean sync) {
+        boolean sync,
+        NodeTls tls) {
 
     public JRaftOptions {
         voters = List.copyOf(voters);
+        Objects.requireNonNull(tls, "tls");
+        if (!NodeTls.nodeIdOf(tls.certificate()).equals(Optional.of(nodeId))) {
+            // The other voters would refuse it at every handshake; say why once, at start.
+            throw new ConfigException(NodeTls.KEYSTORE_LOCATION.name(), tls.certificate().getSubjectX500Principal()
+                    .getName(), "is not node " + nodeId + "'s certificate: a voter's certificate has the subject"
+                    + " CN=" + NodeTls.commonNameOfNode(nodeId));
+        }
         if (voters.stream().noneMatch(v -> v.nodeId() == nodeId)) {
             throw new IllegalArgumentException("node " + nodeId + " is not among the voters " + voters);
         }

@@ -2,6 +2,7 @@ package io.raftmq.metadata.jraft;
 
 import com.alipay.sofa.jraft.conf.Configuration;
 import com.alipay.sofa.jraft.entity.PeerId;
+import com.alipay.sofa.jraft.util.Endpoint;
 import io.raftmq.metadata.log.LeaderAndEpoch;
 import io.raftmq.metadata.log.Voter;
 import java.util.HashMap;
@@ -31,6 +32,13 @@ final class PeerIds {
             return LeaderAndEpoch.NO_LEADER;
         }
         return nodeIdsByAddress.getOrDefault(peer.getEndpoint().toString(), LeaderAndEpoch.NO_LEADER);
+    }
+
+    /** Every voter's Raft endpoint, by node id. */
+    Map<Integer, Endpoint> endpoints() {
+        Map<Integer, Endpoint> endpoints = new HashMap<>();
+        peersByNodeId.forEach((id, peer) -> endpoints.put(id, peer.getEndpoint()));
+        return endpoints;
     }
 
     Configuration configuration() {

@@ -3,6 +3,7 @@ package io.raftmq.metadata.node;
 import io.raftmq.common.config.Config;
 import io.raftmq.common.config.ConfigException;
 import io.raftmq.common.config.ConfigKey;
+import io.raftmq.common.tls.NodeTls;
 import io.raftmq.metadata.controller.TopicLimits;
 import io.raftmq.metadata.log.Voter;
 import java.util.List;
@@ -10,6 +11,10 @@ import java.util.List;
 /**
  * Configuration of the metadata quorum and the controller: every key with its unit, default and
  * meaning. Values are checked when this is built, and an error names the key.
+ *
+ * <p>A voter's Raft port speaks only mutual TLS, so this also loads the node's TLS identity from
+ * the node-level {@link NodeTls#KEYS} (the {@link Config} must define them): a controller without
+ * {@code ssl.keystore.location} and {@code ssl.truststore.location} does not start.
  */
 public final class ControllerConfig {
     public static final ConfigKey<String> QUORUM_VOTERS = ConfigKey.ofString("controller.quorum.voters", "",
@@ -79,6 +84,7 @@ public final class ControllerConfig {
             LEADER_IMBALANCE_PER_BROKER_PERCENTAGE);
 
     private final List<Voter> voters;
+    private final NodeTls raftTls;
     private final int electionTimeoutMs;
     private final int maxElectionDelayMs;
     private final long heartbeatIntervalMs;
@@ -136,6 +142,8 @@ public final class ControllerConfig {
         this.leaderImbalanceCheckIntervalMs = config.get(AUTO_LEADER_REBALANCE_ENABLE)
                 ? config.get(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS) * 1000L : 0;
         this.leaderImbalancePercentage = config.get(LEADER_IMBALANCE_PER_BROKER_PERCENTAGE);
+        // Last: a mistake in the settings above is reported before the stores are opened.
+        this.raftTls = NodeTls.load(config);
     }
 
     /** How often leaderships move back to preferred replicas; 0 when auto.leader.rebalance.enable is false. */
@@ -149,6 +157,11 @@ public final class ControllerConfig {
 
     public List<Voter> voters() {
         return voters;
+    }
+
+    /** This node's certificate and the CA it trusts, for the Raft port's mutual TLS. */
+    public NodeTls raftTls() {
+        return raftTls;
     }
 
     public int electionTimeoutMs() {

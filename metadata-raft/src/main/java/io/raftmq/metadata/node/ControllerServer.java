@@ -54,7 +54,7 @@ public final class ControllerServer implements AutoCloseable {
         this.nodeId = nodeId;
         this.log = new JRaftMetadataLog(new JRaftOptions(nodeId, config.voters(), metadataDir,
                 config.electionTimeoutMs(), config.maxElectionDelayMs(), config.snapshotIntervalSecs(),
-                SNAPSHOT_LOG_MARGIN, true), faultHandler);
+                SNAPSHOT_LOG_MARGIN, true, config.raftTls()), faultHandler);
         this.loader = new MetadataLoader(nodeId, faultHandler);
         SecureRandom random = new SecureRandom();
         ControllerDecisions decisions = new ControllerDecisions(config.numPartitions(),

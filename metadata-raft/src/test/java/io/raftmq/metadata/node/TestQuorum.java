@@ -8,6 +8,9 @@ import io.raftmq.common.HostPort;
 import io.raftmq.common.MockFaultHandler;
 import io.raftmq.common.Time;
 import io.raftmq.common.config.Config;
+import io.raftmq.common.config.ConfigKey;
+import io.raftmq.common.tls.NodeTls;
+import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.metadata.client.ControllerClient;
 import io.raftmq.protocol.common.Endpoint;
 import java.nio.file.Path;
@@ -21,7 +24,8 @@ import java.util.Set;
 
 /**
  * A metadata quorum of real voters in this JVM: each a {@link ControllerServer} (SOFAJRaft on its
- * own Raft port) with its own gRPC server, on 127.0.0.1 ports chosen free at run time, data under
+ * own Raft port, mutual TLS with its own certificate from {@link TestCertificates#shared()}) with
+ * its own gRPC server, on 127.0.0.1 ports chosen free at run time, data under
  * a directory of the test. Voters can be stopped and started again on the same ports and data.
  */
 public final class TestQuorum implements AutoCloseable {
@@ -80,14 +84,18 @@ public final class TestQuorum implements AutoCloseable {
         return start(count, baseDir, Map.of());
     }
 
-    public ControllerConfig config() {
-        Map<String, String> raw = new HashMap<>(overrides);
+    /** Voter {@code nodeId}'s config: the quorum's, with its own certificate ({@link TestCertificates#shared()}). */
+    public ControllerConfig config(int nodeId) {
+        Map<String, String> raw = new HashMap<>(TestCertificates.shared().nodeConfig(nodeId));
+        raw.putAll(overrides);
         List<String> list = new ArrayList<>();
         for (Voter v : voters) {
             list.add(v.nodeId + "@127.0.0.1:" + v.raftPort);
         }
         raw.put(ControllerConfig.QUORUM_VOTERS.name(), String.join(",", list));
-        return new ControllerConfig(new Config(raw, ControllerConfig.KEYS));
+        List<ConfigKey<?>> keys = new ArrayList<>(ControllerConfig.KEYS);
+        keys.addAll(NodeTls.KEYS);
+        return new ControllerConfig(new Config(raw, keys));
     }
 
     public Voter voter(int nodeId) {
@@ -108,7 +116,7 @@ public final class TestQuorum implements AutoCloseable {
         voter.faults = new MockFaultHandler("node " + nodeId);
         Endpoint endpoint = Endpoint.newBuilder().setListener("grpc").setHost("127.0.0.1")
                 .setPort(voter.grpcPort).build();
-        voter.server = new ControllerServer(nodeId, voter.dir.resolve("metadata"), endpoint, config(),
+        voter.server = new ControllerServer(nodeId, voter.dir.resolve("metadata"), endpoint, config(nodeId),
                 Time.SYSTEM, voter.faults);
         voter.server.start();
         voter.grpc = GrpcServers.start("127.0.0.1", voter.grpcPort, voter.server.services(), Set.of(),
