@@ -14,9 +14,11 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
 import io.raftmq.common.HostPort;
 import io.raftmq.common.Uuids;
 import io.raftmq.common.config.Config;
+import io.raftmq.common.tls.NodeChannelCredentials;
 import io.raftmq.common.tls.NodeTls;
 import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.metadata.image.BrokerRegistration;
@@ -38,6 +40,7 @@ import io.raftmq.protocol.controller.WatchMetadataRequest;
 import io.raftmq.protocol.record.Record;
 import io.raftmq.protocol.replica.ReplicaFetchPartition;
 import io.raftmq.protocol.replica.ReplicaFetchRequest;
+import io.raftmq.protocol.replica.ReplicaFetchResponse;
 import io.raftmq.protocol.replica.ReplicaGrpc;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -46,6 +49,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -183,6 +187,47 @@ class GrpcTlsIntegrationTest {
         assertEquals(before.brokerEpochs, after.brokerEpochs, "broker epochs");
         assertEquals(before.highWatermark, after.highWatermark, "high watermark");
         assertTrue(after.noneShuttingDown, "no broker in controlled shutdown: " + after);
+    }
+
+    @Test
+    void aNodeCannotOpenAFetchStreamAsAnotherBroker() throws Exception {
+        State before = State.now();
+        CompletableFuture<Status> ended = new CompletableFuture<>();
+        StreamObserver<ReplicaFetchRequest> stream = ReplicaGrpc.newStub(channel(before.partition.leader(),
+                tlsAs(CERTS.nodeKeystore(2)))).replicaFetchStream(new StreamObserver<ReplicaFetchResponse>() {
+                    @Override
+                    public void onNext(ReplicaFetchResponse value) {
+                        ended.completeExceptionally(new AssertionError("answered: " + value));
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        ended.complete(Status.fromThrowable(t));
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        ended.complete(Status.OK);
+                    }
+                });
+        stream.onNext(replicaFetch(3, before.brokerEpochs.get(3), before.topicId, before.partition.leaderEpoch(),
+                before.highWatermark + 1_000));
+        Status status = ended.get(10, TimeUnit.SECONDS);
+        assertEquals(Status.Code.PERMISSION_DENIED, status.getCode(), status.toString());
+        assertTrue(status.getDescription().contains("ReplicaFetchStream claims broker 3"), status.toString());
+        assertEquals(before.highWatermark, State.now().highWatermark, "high watermark");
+    }
+
+    @Test
+    void aNodeDiallingNode3TakesOnlyNode3sCertificate() {
+        NodeChannelCredentials node2 = NodeChannelCredentials.tls(NodeTls.load(new Config(CERTS.nodeConfig(2),
+                NodeTls.KEYS)));
+        DescribeClusterRequest request = DescribeClusterRequest.getDefaultInstance();
+        assertEquals(3, controller(3, node2.toNode(3)).describeCluster(request).getBrokersCount());
+        assertEquals(3, controller(1, node2.toAnyNode()).describeCluster(request).getBrokersCount());
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                () -> controller(1, node2.toNode(3)).describeCluster(request));
+        assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
     }
 
     @Test
