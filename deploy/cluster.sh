@@ -16,7 +16,11 @@
 # Data and logs live under $RAFTMQ_HOME (default: ./run/cluster in the repository). The Raft port
 # always uses mutual TLS: start makes the certificates with deploy/certs.sh into $RAFTMQ_HOME/tls
 # when they are missing (a CA, node-1..3.p12, truststore.p12, and client-admin.* for clients) and
-# gives every node its keystore and the truststore (ssl.* keys in node-N.properties).
+# gives every node its keystore and the truststore (ssl.* keys in node-N.properties), and writes
+# $RAFTMQ_HOME/tls/client-admin.properties, the settings of a client with the admin certificate.
+# The gRPC port is PLAINTEXT by default; RAFTMQ_GRPC_LISTENER_SECURITY_PROTOCOL=SSL in start's
+# environment makes it TLS on every node (the raftmq CLI then takes --command-config
+# $RAFTMQ_HOME/tls/client-admin.properties).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -70,6 +74,22 @@ ensure_certs() {
   fi
 }
 
+# The SDK and CLI settings of a client holding the admin certificate, for a gRPC port with TLS
+# (raftmq ... --command-config FILE); it holds the store password: readable by this user only.
+write_client_config() {
+  local password
+  [[ -f "$TLS_DIR/client-admin.p12" ]] || return 0
+  password="$(cat "$TLS_DIR/store-password")"
+  (umask 077; : > "$TLS_DIR/client-admin.properties")
+  cat > "$TLS_DIR/client-admin.properties" <<EOF
+security.protocol=SSL
+ssl.truststore.location=$TLS_DIR/truststore.p12
+ssl.truststore.password=$password
+ssl.keystore.location=$TLS_DIR/client-admin.p12
+ssl.keystore.password=$password
+EOF
+}
+
 write_config() {
   local n=$1 voters="" bootstrap="" password
   for m in "${NODES[@]}"; do
@@ -105,6 +125,7 @@ start_node() {
     return
   fi
   ensure_certs
+  write_client_config
   write_config "$n"
   # Readiness is judged on what this start writes, not on earlier runs' lines in the same log.
   stat -c %s "$(log_file "$n")" 2>/dev/null > "$HOME_DIR/node-$n.logstart" || echo 0 > "$HOME_DIR/node-$n.logstart"

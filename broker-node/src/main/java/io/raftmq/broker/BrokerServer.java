@@ -8,6 +8,7 @@ import io.raftmq.broker.kafka.KafkaListenerStats;
 import io.raftmq.common.FaultHandler;
 import io.raftmq.common.HostPort;
 import io.raftmq.common.Time;
+import io.raftmq.common.tls.NodeChannelCredentials;
 import io.raftmq.metadata.client.BrokerLifecycleManager;
 import io.raftmq.metadata.client.ControllerClient;
 import io.raftmq.metadata.client.MetadataWatcher;
@@ -118,13 +119,22 @@ public final class BrokerServer implements AutoCloseable {
      */
     public BrokerServer(Options options, Time time, FaultHandler faultHandler, LogEnvironment.FileOpener files,
             ClientInterceptor controllerLink) {
+        this(options, time, faultHandler, files, controllerLink, NodeChannelCredentials.plaintext());
+    }
+
+    /**
+     * As above, with the channels this broker opens to other nodes (the controllers, the leaders it
+     * follows) secured by {@code nodeChannels} (grpc.listener.security.protocol).
+     */
+    public BrokerServer(Options options, Time time, FaultHandler faultHandler, LogEnvironment.FileOpener files,
+            ClientInterceptor controllerLink, NodeChannelCredentials nodeChannels) {
         this.options = options;
         int id = options.brokerId();
         List<ClientInterceptor> link = controllerLink == null ? List.of() : List.of(controllerLink);
         this.ioScheduler = scheduler("log-io-" + id, 4);
         this.scheduler = scheduler("broker-scheduler-" + id, 1);
         this.controllerClient = new ControllerClient(new ControllerClient.Options(options.controllerBootstrap(),
-                options.sessionTimeoutMs() * 10, Math.max(500, options.sessionTimeoutMs()), 20), link);
+                options.sessionTimeoutMs() * 10, Math.max(500, options.sessionTimeoutMs()), 20), link, nodeChannels);
         this.logDirFailures = new LogDirFailureHandler(id, this::leaveAfterLogDirFailure);
         this.logs = new LogManager(options.dataDir().resolve("logs"), new LogEnvironment(time, ioScheduler,
                 logDirFailures, files));
@@ -149,7 +159,7 @@ public final class BrokerServer implements AutoCloseable {
                 controllerClient, this::appliedMetadataOffset, time, faultHandler);
         this.replicas = new ReplicaManager(id, lifecycle::brokerEpoch, this::currentEpoch, this::isEligible, logs,
                 options.config().replication(), new ControllerAlterPartitionClient(id, lifecycle::brokerEpoch,
-                        controllerClient), time, scheduler);
+                        controllerClient), time, scheduler, nodeChannels);
         // FindCoordinator answers from what clients may be told: a broker cut off from the
         // controller names no coordinator.
         this.groupCoordinator = new GroupCoordinator(id, options.config().groupCoordinator(), replicas,
@@ -171,7 +181,7 @@ public final class BrokerServer implements AutoCloseable {
                     metadataListeners.forEach(l -> l.accept(image));
                 });
         this.watcher = new MetadataWatcher(new MetadataWatcher.Options(id, options.controllerBootstrap(), 50),
-                publisher, faultHandler, link);
+                publisher, faultHandler, link, nodeChannels);
         // A broker the controller stopped answering stops leading before the controller fences it.
         lifecycle.addLeaseListener(new BrokerLifecycleManager.LeaseListener() {
             @Override

@@ -83,10 +83,23 @@ public final class NodeConfig {
                     + " other voters (README: Recovering a wiped node). Without it such a node refuses to start."
                     + " Set it for one start, while the other voters are up, then remove it.");
 
+    /** {@link #GRPC_LISTENER_SECURITY_PROTOCOL}'s values (as parsed: lower case). */
+    public static final String GRPC_PLAINTEXT = "plaintext";
+    public static final String GRPC_SSL = "ssl";
+    public static final ConfigKey<String> GRPC_LISTENER_SECURITY_PROTOCOL = ConfigKey.ofChoice(
+            "grpc.listener.security.protocol", GRPC_PLAINTEXT, List.of(GRPC_PLAINTEXT, GRPC_SSL),
+            "Security of the gRPC port and of the connections nodes open to each other's gRPC ports. PLAINTEXT"
+                    + " (default): anyone who reaches the port may call anything, including the RPCs meant for"
+                    + " brokers only. SSL: TLS with the ssl.keystore.* / ssl.truststore.* stores; a client may"
+                    + " present a certificate (it becomes its principal, User:<subject>); the node-only RPCs"
+                    + " (broker registration, heartbeats, AlterPartition, replica fetch, ...) require a node's"
+                    + " certificate (CN=node-<id>) naming the broker id the request claims. One value for the"
+                    + " whole cluster: an SSL node and a PLAINTEXT node cannot talk.");
+
     static final List<ConfigKey<?>> NODE_KEYS = List.of(NODE_ID, PROCESS_ROLES, DATA_DIR, GRPC_LISTENER,
             GRPC_ADVERTISED_LISTENER, HTTP_LISTENER, HTTP_READ_TIMEOUT_MS, HTTP_MAX_CONNECTIONS, KAFKA_LISTENER,
             KAFKA_ADVERTISED_LISTENER, CONTROLLER_BOOTSTRAP, BROKER_RACK, CONTROLLED_SHUTDOWN_TIMEOUT_MS,
-            METADATA_RECOVERY_ALLOW_EMPTY, BROKER_LEASE_MARGIN_MS);
+            METADATA_RECOVERY_ALLOW_EMPTY, BROKER_LEASE_MARGIN_MS, GRPC_LISTENER_SECURITY_PROTOCOL);
 
     /** Every key a node reads. */
     public static List<ConfigKey<?>> allKeys() {
@@ -102,6 +115,8 @@ public final class NodeConfig {
     private final Path dataDir;
     private final HostPort listener;
     private final HostPort advertisedListener;
+    /** The gRPC port's TLS identity and trust; null with PLAINTEXT. */
+    private final NodeTls grpcTls;
     private final HostPort httpListener;
     private final long httpReadTimeoutMs;
     private final int httpMaxConnections;
@@ -126,6 +141,7 @@ public final class NodeConfig {
         String advertised = config.get(GRPC_ADVERTISED_LISTENER);
         this.advertisedListener = advertised.isBlank() ? defaultAdvertised(GRPC_ADVERTISED_LISTENER, listener)
                 : hostPort(GRPC_ADVERTISED_LISTENER, advertised);
+        this.grpcTls = config.get(GRPC_LISTENER_SECURITY_PROTOCOL).equals(GRPC_SSL) ? NodeTls.load(config) : null;
         String http = config.get(HTTP_LISTENER);
         this.httpListener = http.equalsIgnoreCase(NO_HTTP_LISTENER) ? null : hostPort(HTTP_LISTENER, http);
         this.httpReadTimeoutMs = config.get(HTTP_READ_TIMEOUT_MS);
@@ -259,6 +275,11 @@ public final class NodeConfig {
 
     public HostPort advertisedListener() {
         return advertisedListener;
+    }
+
+    /** The gRPC port's TLS identity and trust (grpc.listener.security.protocol=SSL), or null for PLAINTEXT. */
+    public NodeTls grpcTls() {
+        return grpcTls;
     }
 
     /** Where the health and metrics HTTP server binds, or null when it is turned off. */

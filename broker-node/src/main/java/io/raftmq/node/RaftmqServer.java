@@ -14,6 +14,7 @@ import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.loader.MetadataSubscriber;
 import io.raftmq.metadata.node.ControllerServer;
 import io.raftmq.metadata.node.GrpcServers;
+import io.raftmq.node.grpc.GrpcListenerSecurity;
 import io.raftmq.protocol.broker.BrokerGrpc;
 import io.raftmq.protocol.common.Endpoint;
 import io.raftmq.protocol.metadata.MetadataRecord;
@@ -84,11 +85,13 @@ public final class RaftmqServer implements AutoCloseable {
     public void start() throws Exception {
         lock = DataDirLock.acquire(config.dataDir());
         DataDirIdentity identity = new DataDirIdentity(config.nodeId(), config.dataDir(), faultHandler);
+        GrpcListenerSecurity grpcSecurity = GrpcListenerSecurity.of(config.grpcTls());
         List<HostPort> otherVoters = config.controllerBootstrap().stream()
                 .filter(a -> !a.equals(config.advertisedListener()) && !a.equals(config.listener())).toList();
         try {
             identity.verifyAtStart(config.isController(), config.isBroker(), config.dataDir().resolve("metadata"),
-                    config.metadataRecoveryAllowEmpty(), VoterProbe.grpc(otherVoters, VOTER_PROBE_TIMEOUT_MS));
+                    config.metadataRecoveryAllowEmpty(), VoterProbe.grpc(otherVoters, VOTER_PROBE_TIMEOUT_MS,
+                            grpcSecurity.nodeChannels()));
         } catch (IOException e) {
             lock.close();
             lock = null;
@@ -125,7 +128,7 @@ public final class RaftmqServer implements AutoCloseable {
                     config.kafkaListener(), config.kafkaAdvertisedListener(), config.controllerBootstrap(),
                     config.rack(), config.heartbeatIntervalMs(), config.sessionTimeoutMs(), config.leaseMarginMs(),
                     config.controlledShutdownTimeoutMs(), config.dataDir(), config.brokerConfig()), time, faultHandler,
-                    logFiles, controllerLink);
+                    logFiles, controllerLink, grpcSecurity.nodeChannels());
             broker.addMetadataListener(identity::onImage);
             services.addAll(broker.services());
         }
@@ -133,10 +136,12 @@ public final class RaftmqServer implements AutoCloseable {
             // Produce (unary and stream) runs inline so that a producer's pipelined requests are
             // appended in the order sent; followers' fetch streams run inline to save a thread hop
             // per fetch (a fetch reads recent records, from the page cache, or parks in the purgatory).
-            grpc = GrpcServers.start(config.listener().host(), config.listener().port(), services,
+            grpc = GrpcServers.start(config.listener().host(), config.listener().port(),
+                    grpcSecurity.serverCredentials(), services,
                     broker == null ? Set.of() : Set.of(BrokerGrpc.getProduceMethod().getFullMethodName(),
                             BrokerGrpc.getProduceStreamMethod().getFullMethodName(),
-                            ReplicaGrpc.getReplicaFetchStreamMethod().getFullMethodName()), transportFilters);
+                            ReplicaGrpc.getReplicaFetchStreamMethod().getFullMethodName()), transportFilters,
+                    grpcSecurity.interceptors());
         } catch (IOException e) {
             throw new IOException("cannot listen on " + config.listener() + " (grpc.listener): " + e.getMessage(), e);
         }

@@ -4,6 +4,7 @@ import com.google.common.util.concurrent.ListenableFuture;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.raftmq.common.HostPort;
+import io.raftmq.common.tls.NodeChannelCredentials;
 import io.raftmq.protocol.controller.ControllerGrpc;
 import io.raftmq.protocol.controller.DescribeClusterRequest;
 import io.raftmq.protocol.controller.DescribeClusterResponse;
@@ -22,15 +23,15 @@ interface VoterProbe {
 
     /**
      * DescribeCluster at each address at once, each call bounded by {@code timeoutMs}; addresses
-     * that refuse or do not answer in time are skipped.
+     * that refuse or do not answer in time are skipped. Channels secured by {@code credentials}.
      */
-    static VoterProbe grpc(List<HostPort> addresses, long timeoutMs) {
+    static VoterProbe grpc(List<HostPort> addresses, long timeoutMs, NodeChannelCredentials credentials) {
         return () -> {
             List<ManagedChannel> channels = new ArrayList<>();
             List<ListenableFuture<DescribeClusterResponse>> calls = new ArrayList<>();
             for (HostPort address : addresses) {
-                ManagedChannel channel = NettyChannelBuilder.forAddress(address.host(), address.port())
-                        .usePlaintext().build();
+                ManagedChannel channel = NettyChannelBuilder.forAddress(address.host(), address.port(),
+                        credentials.toAnyNode()).build();
                 channels.add(channel);
                 calls.add(ControllerGrpc.newFutureStub(channel).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
                         .describeCluster(DescribeClusterRequest.getDefaultInstance()));

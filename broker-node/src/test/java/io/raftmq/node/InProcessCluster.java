@@ -72,7 +72,7 @@ public final class InProcessCluster implements AutoCloseable {
     }
 
     /** Sets one node's config key for its next start. */
-    void set(int id, String key, String value) {
+    public void set(int id, String key, String value) {
         configs.get(id).put(key, value);
     }
 

@@ -3,6 +3,8 @@ package io.raftmq.node;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
@@ -69,20 +71,26 @@ public final class TestBrokerClient implements AutoCloseable {
     private final Map<HostPort, ManagedChannel> channels = new ConcurrentHashMap<>();
     private volatile MetadataResponse metadata = MetadataResponse.getDefaultInstance();
     private final long callTimeoutMs;
+    private final ChannelCredentials credentials;
 
     public TestBrokerClient(List<HostPort> bootstrap) {
         this(bootstrap, 10_000);
     }
 
     public TestBrokerClient(List<HostPort> bootstrap, long callTimeoutMs) {
+        this(bootstrap, callTimeoutMs, InsecureChannelCredentials.create());
+    }
+
+    /** @param credentials how the channels are secured (TLS for a cluster with grpc.listener.security.protocol=SSL) */
+    public TestBrokerClient(List<HostPort> bootstrap, long callTimeoutMs, ChannelCredentials credentials) {
         this.bootstrap = List.copyOf(bootstrap);
         this.callTimeoutMs = callTimeoutMs;
+        this.credentials = credentials;
     }
 
     private BrokerGrpc.BrokerBlockingStub stub(HostPort address) {
         ManagedChannel channel = channels.computeIfAbsent(address, a -> NettyChannelBuilder
-                .forAddress(a.host(), a.port())
-                .usePlaintext()
+                .forAddress(a.host(), a.port(), credentials)
                 .maxInboundMessageSize(64 << 20)
                 .build());
         channel.resetConnectBackoff();

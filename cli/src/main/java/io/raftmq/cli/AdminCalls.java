@@ -32,9 +32,11 @@ final class AdminCalls implements AutoCloseable {
     private final String bootstrapServers;
     private final Admin admin;
 
-    AdminCalls(String bootstrapServers) {
+    /** @param clientSettings further client settings (--command-config: TLS) */
+    AdminCalls(String bootstrapServers, Map<String, String> clientSettings) {
         this.bootstrapServers = bootstrapServers;
         Properties p = new Properties();
+        p.putAll(clientSettings);
         p.put(AdminConfig.BOOTSTRAP_SERVERS, bootstrapServers);
         p.put(AdminConfig.CLIENT_ID, "raftmq-cli");
         p.put(AdminConfig.DEFAULT_API_TIMEOUT_MS, API_TIMEOUT_MS);
@@ -87,8 +89,9 @@ final class AdminCalls implements AutoCloseable {
      *
      * @throws CliException naming the topic when it does not exist
      */
-    static List<TopicPartition> partitionsOf(String bootstrapServers, String topic) {
-        try (AdminCalls admin = new AdminCalls(bootstrapServers)) {
+    static List<TopicPartition> partitionsOf(String bootstrapServers, Map<String, String> clientSettings,
+            String topic) {
+        try (AdminCalls admin = new AdminCalls(bootstrapServers, clientSettings)) {
             return admin.partitionsOf(topic);
         }
     }

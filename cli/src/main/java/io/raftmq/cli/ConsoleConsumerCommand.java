@@ -90,6 +90,7 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
         long startOffset = parseOffset();
         Map<String, String> config = KeyValues.parse(consumerProperties, "--consumer-property");
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS, connection.bootstrapServer);
+        connection.clientSettings().forEach(config::putIfAbsent);
         config.putIfAbsent(ConsumerConfig.CLIENT_ID, "console-consumer");
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT, "false");
         config.put(ConsumerConfig.AUTO_OFFSET_RESET, fromBeginning ? "earliest" : "latest");
@@ -99,7 +100,7 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
 
         // The topic's partitions, before anything is consumed: a topic that does not exist is said at
         // once (with --group too, rather than after the group's join wait).
-        List<TopicPartition> all = AdminCalls.partitionsOf(connection.bootstrapServer, topic);
+        List<TopicPartition> all = AdminCalls.partitionsOf(connection.bootstrapServer, connection.clientSettings(), topic);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         long printed = 0;

@@ -67,12 +67,13 @@ final class ConsoleProducerCommand implements Callable<Integer> {
 
         Map<String, String> config = KeyValues.parse(producerProperties, "--producer-property");
         config.put(ProducerConfig.BOOTSTRAP_SERVERS, connection.bootstrapServer);
+        connection.clientSettings().forEach(config::putIfAbsent);
         config.put(ProducerConfig.ACKS, acks);
         config.putIfAbsent(ProducerConfig.LINGER_MS, "0");
         config.putIfAbsent(ProducerConfig.CLIENT_ID, "console-producer");
 
         // An unknown topic is said before the first line is read, not after max.block.ms.
-        AdminCalls.partitionsOf(connection.bootstrapServer, topic);
+        AdminCalls.partitionsOf(connection.bootstrapServer, connection.clientSettings(), topic);
         PrintWriter err = spec.commandLine().getErr();
         AtomicLong failed = new AtomicLong();
         try (Producer<String, String> producer = new Producer<>(KeyValues.properties(config),

@@ -105,11 +105,12 @@ final class FailoverDemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         String runId = UUID.randomUUID().toString().substring(0, 8);
         TopicPartition tp = new TopicPartition(topic, PARTITION);
-        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer)) {
+        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer, connection.clientSettings())) {
             ensureTopic(admin, out);
 
             Map<String, String> pc = KeyValues.parse(producerProperties, "--producer-property");
             pc.put(ProducerConfig.BOOTSTRAP_SERVERS, connection.bootstrapServer);
+            connection.clientSettings().forEach(pc::putIfAbsent);
             pc.put(ProducerConfig.ACKS, "all");
             pc.putIfAbsent(ProducerConfig.CLIENT_ID, "failover-demo-producer");
             pc.putIfAbsent(ProducerConfig.LINGER_MS, "0");
@@ -117,6 +118,7 @@ final class FailoverDemoCommand implements Callable<Integer> {
             pc.putIfAbsent(ProducerConfig.RETRY_BACKOFF_MS, "20");
             Map<String, String> cc = new HashMap<>();
             cc.put(ConsumerConfig.BOOTSTRAP_SERVERS, connection.bootstrapServer);
+            connection.clientSettings().forEach(cc::putIfAbsent);
             cc.put(ConsumerConfig.CLIENT_ID, "failover-demo-consumer");
             cc.put(ConsumerConfig.ENABLE_AUTO_COMMIT, "false");
             cc.put(ConsumerConfig.REQUEST_TIMEOUT_MS, "5000");
@@ -230,7 +232,7 @@ final class FailoverDemoCommand implements Callable<Integer> {
     }
 
     private Timeline killLeader(AdminCalls admin, PrintWriter out) throws Exception {
-        try (LeaderView leaders = LeaderView.of(connection.bootstrapServer, admin)) {
+        try (LeaderView leaders = LeaderView.of(connection.bootstrapServer, connection.clientSettings(), admin)) {
             return killLeader(admin, leaders, out);
         }
     }
@@ -317,6 +319,7 @@ final class FailoverDemoCommand implements Callable<Integer> {
         if (!all.isEmpty()) {
             Map<String, String> cc = new HashMap<>();
             cc.put(ConsumerConfig.BOOTSTRAP_SERVERS, connection.bootstrapServer);
+            connection.clientSettings().forEach(cc::putIfAbsent);
             cc.put(ConsumerConfig.CLIENT_ID, "failover-demo-verifier");
             cc.put(ConsumerConfig.ENABLE_AUTO_COMMIT, "false");
             try (Consumer<String, String> reader = new Consumer<>(KeyValues.properties(cc),

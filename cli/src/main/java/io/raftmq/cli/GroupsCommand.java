@@ -43,7 +43,7 @@ final class GroupsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer)) {
+        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer, connection.clientSettings())) {
             if (action.list) {
                 for (Views.Group g : admin.listGroups()) {
                     out.println(g.groupId());

@@ -44,16 +44,23 @@ final class LeaderView implements AutoCloseable {
 
     /** @param addresses gRPC host:port of brokers to ask (duplicates ignored) */
     LeaderView(List<String> addresses) {
+        this(addresses, Map.of());
+    }
+
+    /** @param clientSettings further client settings (--command-config: TLS) */
+    LeaderView(List<String> addresses, Map<String, String> clientSettings) {
         Set<String> distinct = new LinkedHashSet<>(addresses);
         for (String address : distinct) {
-            perBroker.put(address, new Admin(AdminConfig.builder().bootstrapServers(address)
+            AdminConfig.Builder config = AdminConfig.builder();
+            clientSettings.forEach(config::set);
+            perBroker.put(address, new Admin(config.bootstrapServers(address)
                     .clientId("raftmq-cli-leader-view").defaultApiTimeoutMs(Integer.parseInt(PER_BROKER_TIMEOUT_MS))
                     .build()));
         }
     }
 
     /** The brokers in {@code bootstrapServers} and those the controller lists (their gRPC endpoints). */
-    static LeaderView of(String bootstrapServers, AdminCalls admin) {
+    static LeaderView of(String bootstrapServers, Map<String, String> clientSettings, AdminCalls admin) {
         List<String> addresses = new ArrayList<>(List.of(bootstrapServers.split(",")));
         for (Views.Broker b : admin.describeCluster().brokers()) {
             for (String endpoint : b.endpoints().split(", ")) {
@@ -62,7 +69,8 @@ final class LeaderView implements AutoCloseable {
                 }
             }
         }
-        return new LeaderView(addresses.stream().map(String::strip).filter(a -> !a.isEmpty()).toList());
+        return new LeaderView(addresses.stream().map(String::strip).filter(a -> !a.isEmpty()).toList(),
+                clientSettings);
     }
 
     /** The highest-epoch answer for the partition; (-1, -1) when no broker answered. */

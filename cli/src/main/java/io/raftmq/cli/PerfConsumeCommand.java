@@ -66,6 +66,7 @@ final class PerfConsumeCommand implements Callable<Integer> {
         }
         Map<String, String> config = KeyValues.parse(consumerProps, "--consumer-props");
         config.putIfAbsent(ConsumerConfig.BOOTSTRAP_SERVERS, connection.bootstrapServer);
+        connection.clientSettings().forEach(config::putIfAbsent);
         config.putIfAbsent(ConsumerConfig.CLIENT_ID, "perf-consumer");
         config.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET, "earliest");
         config.putIfAbsent(ConsumerConfig.ENABLE_AUTO_COMMIT, "false");
@@ -76,7 +77,7 @@ final class PerfConsumeCommand implements Callable<Integer> {
         long count = 0;
         long bytes = 0;
         // Checked with --group too: a topic that does not exist is said at once, not after --timeout.
-        List<TopicPartition> partitions = AdminCalls.partitionsOf(connection.bootstrapServer, topic);
+        List<TopicPartition> partitions = AdminCalls.partitionsOf(connection.bootstrapServer, connection.clientSettings(), topic);
         long startMs;
         long endMs;
         long firstRecordMs = -1;

@@ -68,11 +68,13 @@ final class PerfEndToEndCommand implements Callable<Integer> {
         }
         Map<String, String> pc = KeyValues.parse(producerProps, "--producer-props");
         pc.putIfAbsent(ProducerConfig.BOOTSTRAP_SERVERS, connection.bootstrapServer);
+        connection.clientSettings().forEach(pc::putIfAbsent);
         pc.putIfAbsent(ProducerConfig.CLIENT_ID, "e2e-producer");
         pc.putIfAbsent(ProducerConfig.LINGER_MS, "0");
         pc.put(ProducerConfig.ACKS, acks);
         Map<String, String> cc = new java.util.HashMap<>();
         cc.put(ConsumerConfig.BOOTSTRAP_SERVERS, connection.bootstrapServer);
+        connection.clientSettings().forEach(cc::putIfAbsent);
         cc.put(ConsumerConfig.CLIENT_ID, "e2e-consumer");
         cc.put(ConsumerConfig.ENABLE_AUTO_COMMIT, "false");
         cc.put(ConsumerConfig.FETCH_MAX_WAIT_MS, "500");
@@ -87,7 +89,7 @@ final class PerfEndToEndCommand implements Callable<Integer> {
                 Serdes.byteArraySerializer());
                 Consumer<byte[], byte[]> consumer = new Consumer<>(KeyValues.properties(cc),
                         Serdes.byteArrayDeserializer(), Serdes.byteArrayDeserializer())) {
-            List<TopicPartition> partitions = AdminCalls.partitionsOf(connection.bootstrapServer, topic);
+            List<TopicPartition> partitions = AdminCalls.partitionsOf(connection.bootstrapServer, connection.clientSettings(), topic);
             consumer.assign(partitions);
             consumer.seekToEnd(partitions);
             for (TopicPartition tp : partitions) {

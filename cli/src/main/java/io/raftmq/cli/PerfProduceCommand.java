@@ -62,12 +62,13 @@ final class PerfProduceCommand implements Callable<Integer> {
         }
         Map<String, String> config = KeyValues.parse(producerProps, "--producer-props");
         config.putIfAbsent(ProducerConfig.BOOTSTRAP_SERVERS, connection.bootstrapServer);
+        connection.clientSettings().forEach(config::putIfAbsent);
         config.putIfAbsent(ProducerConfig.CLIENT_ID, "perf-producer");
         if (acks != null) {
             config.put(ProducerConfig.ACKS, acks);
         }
         // As perf consume and e2e do: an unknown topic is said at once, not after max.block.ms per record.
-        AdminCalls.partitionsOf(config.get(ProducerConfig.BOOTSTRAP_SERVERS), topic);
+        AdminCalls.partitionsOf(config.get(ProducerConfig.BOOTSTRAP_SERVERS), connection.clientSettings(), topic);
         PrintWriter out = spec.commandLine().getOut();
         byte[] payload = new byte[recordSize];
         Random random = new Random(); // the payload's content does not matter; random like Kafka's

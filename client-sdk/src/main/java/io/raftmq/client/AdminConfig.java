@@ -11,6 +11,16 @@ public final class AdminConfig {
     public static final String BOOTSTRAP_SERVERS = CommonConfigs.BOOTSTRAP_SERVERS;
     public static final String CLIENT_ID = CommonConfigs.CLIENT_ID;
     public static final String REQUEST_TIMEOUT_MS = CommonConfigs.REQUEST_TIMEOUT_MS;
+    /** PLAINTEXT (default) or SSL: TLS to a cluster with grpc.listener.security.protocol=SSL. */
+    public static final String SECURITY_PROTOCOL = CommonConfigs.SECURITY_PROTOCOL;
+    public static final String SSL_TRUSTSTORE_LOCATION = CommonConfigs.SSL_TRUSTSTORE_LOCATION;
+    public static final String SSL_TRUSTSTORE_PASSWORD = CommonConfigs.SSL_TRUSTSTORE_PASSWORD;
+    public static final String SSL_TRUSTSTORE_TYPE = CommonConfigs.SSL_TRUSTSTORE_TYPE;
+    /** Optional: this client's certificate for mutual TLS. */
+    public static final String SSL_KEYSTORE_LOCATION = CommonConfigs.SSL_KEYSTORE_LOCATION;
+    public static final String SSL_KEYSTORE_PASSWORD = CommonConfigs.SSL_KEYSTORE_PASSWORD;
+    public static final String SSL_KEYSTORE_TYPE = CommonConfigs.SSL_KEYSTORE_TYPE;
+    public static final String SSL_KEY_PASSWORD = CommonConfigs.SSL_KEY_PASSWORD;
     public static final String DEFAULT_API_TIMEOUT_MS = "default.api.timeout.ms";
 
     static final ConfigDef DEF = CommonConfigs.define(new ConfigDef())

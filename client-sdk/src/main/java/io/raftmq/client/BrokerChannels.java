@@ -4,6 +4,7 @@ import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.raftmq.protocol.broker.BrokerGrpc;
@@ -24,6 +25,7 @@ final class BrokerChannels implements AutoCloseable {
 
     private final Map<BrokerAddress, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final String clientId;
+    private final ChannelCredentials credentials;
     private volatile boolean closed;
     /** Test seam: wraps every channel created after it is set (fault injection). */
     volatile io.grpc.ClientInterceptor interceptor;
@@ -34,8 +36,15 @@ final class BrokerChannels implements AutoCloseable {
      */
     static final int FLOW_CONTROL_WINDOW_BYTES = 8 * 1024 * 1024;
 
+    /** Plaintext channels. */
     BrokerChannels(String clientId) {
+        this(clientId, io.grpc.InsecureChannelCredentials.create());
+    }
+
+    /** @param credentials plaintext or TLS, as {@link ClientTls#credentials} makes them */
+    BrokerChannels(String clientId, ChannelCredentials credentials) {
         this.clientId = clientId;
+        this.credentials = credentials;
     }
 
     ManagedChannel channel(BrokerAddress address) {
@@ -43,8 +52,7 @@ final class BrokerChannels implements AutoCloseable {
             throw new IllegalStateException("client " + clientId + " is closed");
         }
         return channels.computeIfAbsent(address, a -> {
-            NettyChannelBuilder builder = NettyChannelBuilder.forAddress(a.host(), a.port())
-                    .usePlaintext()
+            NettyChannelBuilder builder = NettyChannelBuilder.forAddress(a.host(), a.port(), credentials)
                     .maxInboundMessageSize(MAX_INBOUND_BYTES)
                     .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
                     .userAgent("raftmq-java/" + clientId)

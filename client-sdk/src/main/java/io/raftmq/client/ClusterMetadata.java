@@ -158,6 +158,9 @@ final class ClusterMetadata {
                 } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
                     updateRequested = true;
                     last = Errors.fromThrowable(e);
+                    if (last instanceof SslAuthenticationException tls) {
+                        throw tls; // another try or another broker will not trust it either
+                    }
                     attempt++;
                 }
                 if (clockMs.getAsLong() + retryBackoffMs >= deadlineMs) {

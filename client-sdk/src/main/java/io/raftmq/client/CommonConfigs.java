@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 
 /** Keys every client kind shares, and the host:port parsing of bootstrap.servers. */
 final class CommonConfigs {
@@ -13,6 +14,14 @@ final class CommonConfigs {
     static final String REQUEST_TIMEOUT_MS = "request.timeout.ms";
     static final String RETRY_BACKOFF_MS = "retry.backoff.ms";
     static final String METADATA_MAX_AGE_MS = "metadata.max.age.ms";
+    static final String SECURITY_PROTOCOL = "security.protocol";
+    static final String SSL_TRUSTSTORE_LOCATION = "ssl.truststore.location";
+    static final String SSL_TRUSTSTORE_PASSWORD = "ssl.truststore.password";
+    static final String SSL_TRUSTSTORE_TYPE = "ssl.truststore.type";
+    static final String SSL_KEYSTORE_LOCATION = "ssl.keystore.location";
+    static final String SSL_KEYSTORE_PASSWORD = "ssl.keystore.password";
+    static final String SSL_KEYSTORE_TYPE = "ssl.keystore.type";
+    static final String SSL_KEY_PASSWORD = "ssl.key.password";
 
     private CommonConfigs() {
     }
@@ -25,7 +34,21 @@ final class CommonConfigs {
                         "how long one request to a broker may take before it counts as failed")
                 .define(RETRY_BACKOFF_MS, Type.LONG, 100L, 0, Long.MAX_VALUE, "wait before retrying a failed request")
                 .define(METADATA_MAX_AGE_MS, Type.LONG, 300_000L, 0, Long.MAX_VALUE,
-                        "metadata older than this is refreshed even without an error");
+                        "metadata older than this is refreshed even without an error")
+                .defineChoice(SECURITY_PROTOCOL, ClientTls.PLAINTEXT, Set.of(ClientTls.PLAINTEXT, ClientTls.SSL),
+                        "PLAINTEXT, or SSL for a cluster whose gRPC port speaks TLS"
+                                + " (grpc.listener.security.protocol=SSL)")
+                .define(SSL_TRUSTSTORE_LOCATION, Type.STRING, "",
+                        "with SSL: truststore holding the CA the brokers' certificates chain to (required)")
+                .define(SSL_TRUSTSTORE_PASSWORD, Type.STRING, "", "password of ssl.truststore.location")
+                .define(SSL_TRUSTSTORE_TYPE, Type.STRING, "PKCS12", "PKCS12 or JKS")
+                .define(SSL_KEYSTORE_LOCATION, Type.STRING, "",
+                        "with SSL: keystore holding this client's key and certificate, shown to the brokers"
+                                + " (mutual TLS; the principal is User:<subject>); empty: none")
+                .define(SSL_KEYSTORE_PASSWORD, Type.STRING, "", "password of ssl.keystore.location")
+                .define(SSL_KEYSTORE_TYPE, Type.STRING, "PKCS12", "PKCS12 or JKS")
+                .define(SSL_KEY_PASSWORD, Type.STRING, "", "password of the key in the keystore; default: the"
+                        + " keystore's");
     }
 
     /** bootstrap.servers as host/port pairs; fails naming the entry that is not host:port. */

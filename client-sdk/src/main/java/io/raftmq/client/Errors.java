@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.function.BiFunction;
+import javax.net.ssl.SSLException;
 
 /**
  * The one table from wire {@link ErrorCode} to exception type, and from gRPC transport failures to
@@ -125,6 +126,12 @@ final class Errors {
         if (cause instanceof RaftmqException r) {
             return r;
         }
+        SSLException handshake = sslFailure(cause);
+        if (handshake != null) {
+            return new SslAuthenticationException("TLS handshake with a broker failed: " + handshake.getMessage()
+                    + " (does ssl.truststore.location hold the CA that signed the brokers' certificates, and do they"
+                    + " name the host dialled? does the broker trust ssl.keystore.location's certificate?)", cause);
+        }
         ErrorCode code = codeOf(cause);
         String message;
         if (cause instanceof StatusRuntimeException s) {
@@ -136,6 +143,16 @@ final class Errors {
         RaftmqException e = exception(code, message);
         e.initCause(cause);
         return e;
+    }
+
+    /** The TLS failure among {@code t}'s causes (a failed handshake under a gRPC UNAVAILABLE), or null. */
+    private static SSLException sslFailure(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof SSLException ssl) {
+                return ssl;
+            }
+        }
+        return null;
     }
 
     static Throwable unwrap(Throwable t) {

@@ -2,6 +2,7 @@ package io.raftmq.replication;
 
 import io.raftmq.common.HostPort;
 import io.raftmq.common.Time;
+import io.raftmq.common.tls.NodeChannelCredentials;
 import io.raftmq.protocol.TopicPartition;
 import java.util.HashMap;
 import java.util.Map;
@@ -19,6 +20,7 @@ final class FetcherManager {
     private final LongSupplier brokerEpoch;
     private final ReplicationConfig config;
     private final Time time;
+    private final NodeChannelCredentials credentials;
     /** A partition followed from a leader at an epoch. */
     private record Follow(Partition partition, int leaderId, int leaderEpoch) {}
 
@@ -26,11 +28,13 @@ final class FetcherManager {
     private final Map<Integer, FollowerFetcher> fetchers = new HashMap<>();
     private final Map<TopicPartition, Follow> follows = new HashMap<>();
 
-    FetcherManager(int localBrokerId, LongSupplier brokerEpoch, ReplicationConfig config, Time time) {
+    FetcherManager(int localBrokerId, LongSupplier brokerEpoch, ReplicationConfig config, Time time,
+            NodeChannelCredentials credentials) {
         this.localBrokerId = localBrokerId;
         this.brokerEpoch = brokerEpoch;
         this.config = config;
         this.time = time;
+        this.credentials = credentials;
     }
 
     /** Fetches {@code partition} from {@code leaderId} at {@code leaderEpoch} from now on. */
@@ -51,7 +55,8 @@ final class FetcherManager {
             fetcher = null;
         }
         if (fetcher == null) {
-            fetcher = new FollowerFetcher(localBrokerId, brokerEpoch, leaderId, endpoint, config, time);
+            fetcher = new FollowerFetcher(localBrokerId, brokerEpoch, leaderId, endpoint, config, time,
+                    credentials);
             fetchers.put(leaderId, fetcher);
             for (Follow f : follows.values()) {
                 if (f.leaderId() == leaderId) {

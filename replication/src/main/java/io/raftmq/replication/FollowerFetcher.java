@@ -9,6 +9,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.raftmq.common.HostPort;
 import io.raftmq.common.Time;
+import io.raftmq.common.tls.NodeChannelCredentials;
 import io.raftmq.common.Uuids;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.common.ErrorCode;
@@ -95,14 +96,19 @@ final class FollowerFetcher {
 
     FollowerFetcher(int localBrokerId, LongSupplier brokerEpoch, int leaderId, HostPort endpoint,
             ReplicationConfig config, Time time) {
+        this(localBrokerId, brokerEpoch, leaderId, endpoint, config, time, NodeChannelCredentials.plaintext());
+    }
+
+    /** @param credentials how the channel to the leader is secured: with TLS, it must be node {@code leaderId} */
+    FollowerFetcher(int localBrokerId, LongSupplier brokerEpoch, int leaderId, HostPort endpoint,
+            ReplicationConfig config, Time time, NodeChannelCredentials credentials) {
         this.localBrokerId = localBrokerId;
         this.brokerEpoch = brokerEpoch;
         this.leaderId = leaderId;
         this.endpoint = endpoint;
         this.config = config;
         this.time = time;
-        this.channel = NettyChannelBuilder.forAddress(endpoint.host(), endpoint.port())
-                .usePlaintext()
+        this.channel = NettyChannelBuilder.forAddress(endpoint.host(), endpoint.port(), credentials.toNode(leaderId))
                 .maxInboundMessageSize(Integer.MAX_VALUE)
                 // An answer of up to replica.fetch.response.max.bytes streams in without waiting for
                 // HTTP/2 window updates (gRPC's default window is 1 MiB).

@@ -2,6 +2,7 @@ package io.raftmq.replication;
 
 import io.raftmq.common.ApiError;
 import io.raftmq.common.Time;
+import io.raftmq.common.tls.NodeChannelCredentials;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.storage.EpochEndOffset;
@@ -110,6 +111,14 @@ public final class ReplicaManager implements AutoCloseable {
     public ReplicaManager(int brokerId, LongSupplier brokerEpoch, IntToLongFunction currentBrokerEpochs,
             IntPredicate brokerEligible, LogManager logs, ReplicationConfig config, AlterPartitionClient alterPartition, Time time,
             ScheduledExecutorService scheduler) {
+        this(brokerId, brokerEpoch, currentBrokerEpochs, brokerEligible, logs, config, alterPartition, time, scheduler,
+                NodeChannelCredentials.plaintext());
+    }
+
+    /** As above, with the followers' channels to their leaders secured by {@code fetcherCredentials}. */
+    public ReplicaManager(int brokerId, LongSupplier brokerEpoch, IntToLongFunction currentBrokerEpochs,
+            IntPredicate brokerEligible, LogManager logs, ReplicationConfig config, AlterPartitionClient alterPartition, Time time,
+            ScheduledExecutorService scheduler, NodeChannelCredentials fetcherCredentials) {
         this.brokerId = brokerId;
         this.brokerEpoch = brokerEpoch;
         this.currentBrokerEpochs = currentBrokerEpochs;
@@ -119,7 +128,7 @@ public final class ReplicaManager implements AutoCloseable {
         this.alterPartition = alterPartition;
         this.time = time;
         this.scheduler = scheduler;
-        this.fetchers = new FetcherManager(brokerId, brokerEpoch, config, time);
+        this.fetchers = new FetcherManager(brokerId, brokerEpoch, config, time, fetcherCredentials);
         this.produceWaits = new Purgatory<>("produce", scheduler);
         this.fetchWaits = new Purgatory<>("fetch", scheduler);
         this.replicaFetchWaits = new Purgatory<>("replica-fetch", scheduler);

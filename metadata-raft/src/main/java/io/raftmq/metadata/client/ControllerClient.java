@@ -8,6 +8,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.raftmq.common.HostPort;
+import io.raftmq.common.tls.NodeChannelCredentials;
 import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
@@ -87,6 +88,7 @@ public final class ControllerClient implements AutoCloseable {
 
     private final Options options;
     private final List<ClientInterceptor> interceptors;
+    private final NodeChannelCredentials credentials;
     private final Map<HostPort, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final List<Runnable> connectionLossListeners = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService retries;
@@ -100,8 +102,18 @@ public final class ControllerClient implements AutoCloseable {
 
     /** @param interceptors every call passes through these (a test's cut link) */
     public ControllerClient(Options options, List<ClientInterceptor> interceptors) {
+        this(options, interceptors, NodeChannelCredentials.plaintext());
+    }
+
+    /**
+     * @param interceptors every call passes through these (a test's cut link)
+     * @param credentials how the channels to the voters are secured (a node's own TLS identity)
+     */
+    public ControllerClient(Options options, List<ClientInterceptor> interceptors,
+            NodeChannelCredentials credentials) {
         this.options = options;
         this.interceptors = List.copyOf(interceptors);
+        this.credentials = credentials;
         this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "controller-client-retry");
             t.setDaemon(true);
@@ -309,8 +321,7 @@ public final class ControllerClient implements AutoCloseable {
 
     private ManagedChannel channel(HostPort address) {
         return channels.computeIfAbsent(address, a -> {
-            ManagedChannel channel = NettyChannelBuilder.forAddress(a.host(), a.port())
-                    .usePlaintext()
+            ManagedChannel channel = NettyChannelBuilder.forAddress(a.host(), a.port(), credentials.toAnyNode())
                     .keepAliveTime(10, TimeUnit.SECONDS)
                     .keepAliveTimeout(2, TimeUnit.SECONDS)
                     .intercept(interceptors)

@@ -8,6 +8,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.raftmq.common.FaultHandler;
 import io.raftmq.common.HostPort;
+import io.raftmq.common.tls.NodeChannelCredentials;
 import io.raftmq.metadata.image.ControllerRegistration;
 import io.raftmq.metadata.image.MetadataDelta;
 import io.raftmq.metadata.image.MetadataImage;
@@ -80,6 +81,7 @@ public final class MetadataWatcher implements AutoCloseable {
     private final List<ClientInterceptor> interceptors;
     private final Listener listener;
     private final FaultHandler faultHandler;
+    private final NodeChannelCredentials credentials;
     private final Map<HostPort, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scheduler;
 
@@ -116,8 +118,18 @@ public final class MetadataWatcher implements AutoCloseable {
     /** @param interceptors every call passes through these (a test's cut link) */
     public MetadataWatcher(Options options, Listener listener, FaultHandler faultHandler,
             List<ClientInterceptor> interceptors) {
+        this(options, listener, faultHandler, interceptors, NodeChannelCredentials.plaintext());
+    }
+
+    /**
+     * @param interceptors every call passes through these (a test's cut link)
+     * @param credentials how the channels to the voters are secured (a node's own TLS identity)
+     */
+    public MetadataWatcher(Options options, Listener listener, FaultHandler faultHandler,
+            List<ClientInterceptor> interceptors, NodeChannelCredentials credentials) {
         this.options = options;
         this.interceptors = List.copyOf(interceptors);
+        this.credentials = credentials;
         this.listener = listener;
         this.faultHandler = faultHandler;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -368,8 +380,8 @@ public final class MetadataWatcher implements AutoCloseable {
     }
 
     private ManagedChannel channel(HostPort address) {
-        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forAddress(a.host(), a.port())
-                .usePlaintext()
+        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forAddress(a.host(), a.port(),
+                        credentials.toAnyNode())
                 // Notice a voter that stopped answering (paused, cut off) within a few seconds.
                 .keepAliveTime(1, TimeUnit.SECONDS)
                 .keepAliveTimeout(2, TimeUnit.SECONDS)

@@ -5,10 +5,12 @@ import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.grpc.BindableService;
 import io.grpc.Context;
 import io.grpc.ForwardingServerCallListener;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerTransportFilter;
 import io.grpc.netty.NettyServerBuilder;
@@ -67,7 +69,19 @@ public final class GrpcServers {
      */
     public static Server start(String host, int port, List<BindableService> services, Set<String> inlineMethods,
             List<ServerTransportFilter> transportFilters) throws IOException {
-        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+        return start(host, port, InsecureServerCredentials.create(), services, inlineMethods, transportFilters,
+                List.of());
+    }
+
+    /**
+     * As {@link #start(String, int, List, Set, List)}, secured by {@code credentials} (plaintext or
+     * TLS), with every call passing through {@code interceptors} first (in list order, before the
+     * move to the handler pool; on the transport thread, so they must not block).
+     */
+    public static Server start(String host, int port, ServerCredentials credentials, List<BindableService> services,
+            Set<String> inlineMethods, List<ServerTransportFilter> transportFilters,
+            List<ServerInterceptor> interceptors) throws IOException {
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
                 // Clients may ping often (gRPC clamps their keepalive to 10 s or more); a voter that
                 // falls silent is noticed by the watchers' own silence check, not by pings.
@@ -77,6 +91,10 @@ public final class GrpcServers {
                 // those of non-inline methods to the pool.
                 .directExecutor()
                 .intercept(new OffloadingInterceptor(inlineMethods, HANDLERS));
+        // The interceptor added last runs first.
+        for (int i = interceptors.size() - 1; i >= 0; i--) {
+            builder.intercept(interceptors.get(i));
+        }
         services.forEach(builder::addService);
         transportFilters.forEach(builder::addTransportFilter);
         return builder.build().start();

@@ -1,0 +1,121 @@
+package io.raftmq.node.grpc;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.raftmq.common.tls.NodeTls;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.Optional;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
+
+/**
+ * The gate of a TLS gRPC port: puts the caller's principal in the call's Context ({@link
+ * GrpcPrincipal}) and lets a node-only method ({@link NodeOnlyMethods}) through only for a caller
+ * whose verified certificate is a node's ({@code CN=node-<id>}) and, when the request names a broker
+ * id (a heartbeat's broker_id, a replica fetch's replica_id), only for that node. Anything else is
+ * answered PERMISSION_DENIED, naming the method and the principal, before the service sees the
+ * request, so nothing changes.
+ *
+ * <p>The TLS layer has already checked the certificate chains to the truststore's CA (the server
+ * requests a client certificate, so a node always shows its own; a client may show one).
+ *
+ * <p>Runs on the transport thread, before the call moves to the handler pool: it does no I/O.
+ * Stateless per server; each call's refusal flag is confined to that call's (serialized) callbacks.
+ */
+public final class NodeOnlyInterceptor implements ServerInterceptor {
+    private final NodeOnlyMethods methods;
+
+    NodeOnlyInterceptor(NodeOnlyMethods methods) {
+        this.methods = methods;
+    }
+
+    /** With the standard list of node-only methods. */
+    public static NodeOnlyInterceptor standard() {
+        return new NodeOnlyInterceptor(NodeOnlyMethods.standard());
+    }
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+            ServerCallHandler<Q, R> next) {
+        X509Certificate peer = peerCertificate(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+        KafkaPrincipal principal = GrpcPrincipal.of(peer);
+        Context context = GrpcPrincipal.withPrincipal(Context.current(), principal);
+        String method = call.getMethodDescriptor().getFullMethodName();
+        if (methods.isClientMethod(method)) {
+            return Contexts.interceptCall(context, call, headers, next);
+        }
+        Optional<Integer> nodeId = peer == null ? Optional.empty() : NodeTls.nodeIdOf(peer);
+        if (nodeId.isEmpty()) {
+            call.close(Status.PERMISSION_DENIED.withDescription(method + " is for cluster nodes only (a certificate"
+                    + " with CN=node-<id>); the caller is " + principal), new Metadata());
+            return new ServerCall.Listener<>() {};
+        }
+        return new ClaimCheck<>(Contexts.interceptCall(context, call, headers, next), call, method, nodeId.get(),
+                principal);
+    }
+
+    private static X509Certificate peerCertificate(SSLSession session) {
+        if (session == null) {
+            return null;
+        }
+        try {
+            Certificate[] chain = session.getPeerCertificates();
+            return chain.length > 0 && chain[0] instanceof X509Certificate x509 ? x509 : null;
+        } catch (SSLPeerUnverifiedException noCertificate) {
+            return null;
+        }
+    }
+
+    /**
+     * Passes each request of a node-only call on only if the broker id it names (if any) is the
+     * caller's node id; closes the call PERMISSION_DENIED at the first that is not. Callbacks of
+     * one call are serialized by gRPC, so {@code refused} needs no lock.
+     */
+    private final class ClaimCheck<Q, R> extends ForwardingServerCallListener.SimpleForwardingServerCallListener<Q> {
+        private final ServerCall<Q, R> call;
+        private final String method;
+        private final int nodeId;
+        private final KafkaPrincipal principal;
+        private boolean refused;
+
+        ClaimCheck(ServerCall.Listener<Q> delegate, ServerCall<Q, R> call, String method, int nodeId,
+                KafkaPrincipal principal) {
+            super(delegate);
+            this.call = call;
+            this.method = method;
+            this.nodeId = nodeId;
+            this.principal = principal;
+        }
+
+        @Override
+        public void onMessage(Q message) {
+            if (refused) {
+                return;
+            }
+            int claimed = methods.claimedNodeId(method, message);
+            if (claimed != NodeOnlyMethods.NO_CLAIM && claimed != nodeId) {
+                refused = true;
+                call.close(Status.PERMISSION_DENIED.withDescription(method + " claims broker " + claimed
+                        + ", but the caller is " + principal + " (node " + nodeId + ")"), new Metadata());
+                return;
+            }
+            super.onMessage(message);
+        }
+
+        @Override
+        public void onHalfClose() {
+            if (!refused) {
+                super.onHalfClose();
+            }
+        }
+    }
+}
