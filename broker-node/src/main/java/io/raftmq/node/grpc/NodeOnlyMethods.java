@@ -59,6 +59,9 @@ final class NodeOnlyMethods {
         methods.node(ControllerGrpc.getElectLeadersMethod(), r -> NO_CLAIM);
         methods.node(ControllerGrpc.getDescribeClusterMethod(), r -> NO_CLAIM);
         methods.node(ControllerGrpc.getDescribeTopicsMethod(), r -> NO_CLAIM);
+        methods.node(ControllerGrpc.getCreateAclsMethod(), r -> NO_CLAIM);
+        methods.node(ControllerGrpc.getDeleteAclsMethod(), r -> NO_CLAIM);
+        methods.node(ControllerGrpc.getDescribeAclsMethod(), r -> NO_CLAIM);
 
         methods.node(ReplicaGrpc.getReplicaFetchMethod(), ReplicaFetchRequest::getReplicaId);
         methods.node(ReplicaGrpc.getReplicaFetchStreamMethod(), ReplicaFetchRequest::getReplicaId);
