@@ -6,6 +6,7 @@ import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.protocol.metadata.MetadataRecord;
 import io.raftmq.protocol.metadata.PartitionChangeRecord;
+import io.raftmq.protocol.metadata.ScramMechanism;
 import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -84,6 +85,11 @@ final class MetadataChangeLog {
                     + (record.getProducerIds().getNextProducerId() - 1) + " given to broker "
                     + record.getProducerIds().getBrokerId();
             case CLUSTER_ID -> "cluster id set to " + record.getClusterId().getClusterId();
+            case USER_SCRAM_CREDENTIAL -> "user '" + record.getUserScramCredential().getName() + "' "
+                    + mechanismName(record.getUserScramCredential().getMechanism()) + " credential set ("
+                    + record.getUserScramCredential().getIterations() + " iterations)";
+            case REMOVE_USER_SCRAM_CREDENTIAL -> "user '" + record.getRemoveUserScramCredential().getName() + "' "
+                    + mechanismName(record.getRemoveUserScramCredential().getMechanism()) + " credential deleted";
             case CREATE_TOPIC, PARTITION, RECORD_NOT_SET -> null;
         };
     }
@@ -110,6 +116,11 @@ final class MetadataChangeLog {
                     .append(now.isr());
         }
         return line.toString();
+    }
+
+    /** Kafka's name of a mechanism: SCRAM-SHA-256. */
+    static String mechanismName(ScramMechanism mechanism) {
+        return mechanism.name().replace('_', '-');
     }
 
     private static String leaderName(int leader) {

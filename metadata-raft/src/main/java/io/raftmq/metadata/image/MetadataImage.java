@@ -1,14 +1,17 @@
 package io.raftmq.metadata.image;
 
+import io.raftmq.protocol.metadata.ScramMechanism;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.UUID;
 
 /**
  * The cluster's metadata at one offset of the metadata log: the cluster id, brokers, topics with
- * their partitions, and the last announced controller. Immutable: readers hold a reference and need no
+ * their partitions, the last announced controller, and the users' SCRAM credentials. Immutable: readers hold a reference and need no
  * lock; a change produces a new image through {@link MetadataDelta}.
  *
  * @param offset the metadata offset of the last batch replayed into this image, {@code -1} for
@@ -21,6 +24,7 @@ import java.util.UUID;
  * @param nextProducerId the first producer id no broker has been given yet (0 before any)
  * @param clusterId the cluster's id (Kafka's 22-character base64 form), or null before the first
  *     active controller's ClusterIdRecord; once set it never changes
+ * @param scramCredentials each user's SCRAM credentials by mechanism; a user without any is absent
  */
 public record MetadataImage(
         long offset,
@@ -29,17 +33,37 @@ public record MetadataImage(
         Map<String, UUID> topicIdsByName,
         ControllerRegistration controller,
         long nextProducerId,
-        String clusterId) {
+        String clusterId,
+        Map<String, Map<ScramMechanism, ScramCredentialData>> scramCredentials) {
 
     /** Offset of state not committed yet. Larger than every real offset. */
     public static final long PENDING_OFFSET = Long.MAX_VALUE;
 
-    public static final MetadataImage EMPTY = new MetadataImage(-1, Map.of(), Map.of(), Map.of(), null, 0, null);
+    public static final MetadataImage EMPTY = new MetadataImage(-1, Map.of(), Map.of(), Map.of(), null, 0, null,
+            Map.of());
 
     public MetadataImage {
         brokers = Map.copyOf(brokers);
         topicsById = Map.copyOf(topicsById);
         topicIdsByName = Map.copyOf(topicIdsByName);
+        scramCredentials = Map.copyOf(scramCredentials);
+    }
+
+    /** An image without SCRAM credentials. */
+    public MetadataImage(long offset, Map<Integer, BrokerRegistration> brokers, Map<UUID, TopicImage> topicsById,
+            Map<String, UUID> topicIdsByName, ControllerRegistration controller, long nextProducerId,
+            String clusterId) {
+        this(offset, brokers, topicsById, topicIdsByName, controller, nextProducerId, clusterId, Map.of());
+    }
+
+    /** The user's SCRAM credentials by mechanism; empty when the user has none. */
+    public Map<ScramMechanism, ScramCredentialData> scramCredentials(String user) {
+        return scramCredentials.getOrDefault(user, Map.of());
+    }
+
+    /** Users with a SCRAM credential, sorted, each with its credentials by mechanism. */
+    public SortedMap<String, Map<ScramMechanism, ScramCredentialData>> scramUsersSorted() {
+        return new TreeMap<>(scramCredentials);
     }
 
     /** The broker, or null when no broker with this id ever registered. */
@@ -93,12 +117,12 @@ public record MetadataImage(
     /** This image with another offset (the active controller's pending image, or a snapshot load). */
     public MetadataImage withOffset(long newOffset) {
         return new MetadataImage(newOffset, brokers, topicsById, topicIdsByName, controller, nextProducerId,
-                clusterId);
+                clusterId, scramCredentials);
     }
 
     @Override
     public String toString() {
         return "MetadataImage(offset=" + offset + ", clusterId=" + clusterId + ", brokers=" + brokers.size()
-                + ", topics=" + topicsById.size() + ")";
+                + ", topics=" + topicsById.size() + ", scramUsers=" + scramCredentials.size() + ")";
     }
 }
