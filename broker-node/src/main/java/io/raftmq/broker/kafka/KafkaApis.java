@@ -10,10 +10,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
-import org.apache.kafka.common.message.SaslAuthenticateResponseData;
-import org.apache.kafka.common.message.SaslHandshakeResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
-import org.apache.kafka.common.protocol.Errors;
 
 /**
  * The broker's Kafka APIs: which keys and versions it serves (what ApiVersions advertises: every
@@ -75,13 +72,6 @@ public final class KafkaApis implements KafkaRequestHandler {
         h.put(ApiKeys.HEARTBEAT, membership::heartbeat);
         h.put(ApiKeys.LEAVE_GROUP, membership::leaveGroup);
         h.put(ApiKeys.DESCRIBE_GROUPS, membership::describeGroups);
-        // The SASL exchange itself is the connection's (SaslAuthenticator); these reach the handler
-        // only after it, or on a listener without SASL, and are refused as Kafka's KafkaApis does.
-        h.put(ApiKeys.SASL_HANDSHAKE, request -> CompletableFuture.completedFuture(KafkaResponse.send(
-                new SaslHandshakeResponseData().setErrorCode(Errors.ILLEGAL_SASL_STATE.code()))));
-        h.put(ApiKeys.SASL_AUTHENTICATE, request -> CompletableFuture.completedFuture(KafkaResponse.send(
-                new SaslAuthenticateResponseData().setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
-                        .setErrorMessage("SaslAuthenticate request received after successful authentication"))));
         this.handlers = Collections.unmodifiableMap(h);
         List<ApiVersion> list = new ArrayList<>();
         list.add(version(ApiKeys.API_VERSIONS)); // answered by the connection itself

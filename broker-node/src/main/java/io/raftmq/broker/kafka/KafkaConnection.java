@@ -25,9 +25,12 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.message.SaslAuthenticateResponseData;
+import org.apache.kafka.common.message.SaslHandshakeResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.apache.kafka.common.security.auth.SslAuthenticationContext;
@@ -337,6 +340,10 @@ final class KafkaConnection extends ChannelDuplexHandler {
             answerApiVersions(header, buffer);
             return;
         }
+        if ((key == ApiKeys.SASL_HANDSHAKE || key == ApiKeys.SASL_AUTHENTICATE) && key.isVersionSupported(version)) {
+            answerSaslOutOfTurn(header);
+            return;
+        }
         if (!apis.isHandled(key, version)) {
             refuse("received request api key " + key.id + " (" + key.name + ") with version " + version
                     + " which is not enabled");
@@ -366,6 +373,20 @@ final class KafkaConnection extends ChannelDuplexHandler {
         if (!answer.isDone()) {
             answer.whenComplete((response, error) -> answerReady());
         }
+    }
+
+    /**
+     * SaslHandshake or SaslAuthenticate on a listener without SASL or after authentication:
+     * ILLEGAL_SASL_STATE, as Kafka's KafkaApis answers (the body is not needed for that).
+     */
+    private void answerSaslOutOfTurn(RequestHeader header) {
+        ApiMessage answer = header.apiKey() == ApiKeys.SASL_HANDSHAKE
+                ? new SaslHandshakeResponseData().setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
+                : new SaslAuthenticateResponseData().setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
+                        .setErrorMessage("SaslAuthenticate request received after successful authentication");
+        stats.requestHandled(header.apiKey());
+        inFlight.add(new InFlight(header.correlationId(), header.apiKey(), header.apiVersion(),
+                CompletableFuture.completedFuture(KafkaResponse.send(answer))));
     }
 
     private boolean authenticating() {
