@@ -72,6 +72,9 @@ public final class KafkaApis implements KafkaRequestHandler {
         h.put(ApiKeys.HEARTBEAT, membership::heartbeat);
         h.put(ApiKeys.LEAVE_GROUP, membership::leaveGroup);
         h.put(ApiKeys.DESCRIBE_GROUPS, membership::describeGroups);
+        ScramCredentialsHandler credentials = new ScramCredentialsHandler(api);
+        h.put(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, credentials::alterUserScramCredentials);
+        h.put(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, credentials::describeUserScramCredentials);
         this.handlers = Collections.unmodifiableMap(h);
         List<ApiVersion> list = new ArrayList<>();
         list.add(version(ApiKeys.API_VERSIONS)); // answered by the connection itself

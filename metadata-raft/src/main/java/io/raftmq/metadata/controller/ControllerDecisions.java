@@ -8,6 +8,8 @@ import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
 import io.raftmq.protocol.controller.AlterPartitionRequest;
 import io.raftmq.protocol.controller.AlterPartitionResponse;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsRequest;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.BrokerHeartbeatRequest;
 import io.raftmq.protocol.controller.BrokerHeartbeatResponse;
 import io.raftmq.protocol.controller.CreatePartitionsRequest;
@@ -133,5 +135,11 @@ public final class ControllerDecisions {
 
     public ControllerResult<AlterConfigsResponse> alterConfigs(MetadataImage image, AlterConfigsRequest request) {
         return topics.alterConfigs(image, request);
+    }
+
+    /** Sets and deletes users' SCRAM credentials ({@link ScramCredentialDecisions}). */
+    public ControllerResult<AlterUserScramCredentialsResponse> alterUserScramCredentials(MetadataImage image,
+            AlterUserScramCredentialsRequest request) {
+        return ScramCredentialDecisions.alter(image, request);
     }
 }

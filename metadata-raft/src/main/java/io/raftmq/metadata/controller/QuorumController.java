@@ -13,6 +13,8 @@ import io.raftmq.metadata.log.NotLeaderException;
 import io.raftmq.protocol.common.Endpoint;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsRequest;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.AllocateProducerIdsRequest;
 import io.raftmq.protocol.controller.AllocateProducerIdsResponse;
 import io.raftmq.protocol.controller.AlterPartitionRequest;
@@ -257,6 +259,11 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
 
     public CompletableFuture<Committed<AlterConfigsResponse>> alterConfigs(AlterConfigsRequest request) {
         return submit(() -> decisions.alterConfigs(pending, request));
+    }
+
+    public CompletableFuture<Committed<AlterUserScramCredentialsResponse>> alterUserScramCredentials(
+            AlterUserScramCredentialsRequest request) {
+        return submit(() -> decisions.alterUserScramCredentials(pending, request));
     }
 
     /** Elections an administrator asks for; the new leaders commit in one batch (logged as they commit). */
