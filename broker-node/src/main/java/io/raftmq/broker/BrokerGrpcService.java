@@ -47,10 +47,14 @@ import io.raftmq.protocol.controller.CreateTopicsRequest;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
 import io.raftmq.protocol.controller.DeleteTopicsRequest;
 import io.raftmq.protocol.controller.DeleteTopicsResponse;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsRequest;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.DescribeClusterRequest;
 import io.raftmq.protocol.controller.DescribeClusterResponse;
 import io.raftmq.protocol.controller.DescribeTopicsRequest;
 import io.raftmq.protocol.controller.DescribeTopicsResponse;
+import io.raftmq.protocol.controller.DescribeUserScramCredentialsRequest;
+import io.raftmq.protocol.controller.DescribeUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.ElectLeadersRequest;
 import io.raftmq.protocol.controller.ElectLeadersResponse;
 import io.raftmq.protocol.rpc.InOrderAnswers;
@@ -292,6 +296,20 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
     public void electLeaders(ElectLeadersRequest request, StreamObserver<ElectLeadersResponse> observer) {
         replyLater(observer, api.admin().electLeaders(request), r -> r,
                 e -> ElectLeadersResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
+    }
+
+    @Override
+    public void alterUserScramCredentials(AlterUserScramCredentialsRequest request,
+            StreamObserver<AlterUserScramCredentialsResponse> observer) {
+        replyLater(observer, api.admin().alterUserScramCredentials(request), r -> r,
+                e -> AlterUserScramCredentialsResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
+    }
+
+    @Override
+    public void describeUserScramCredentials(DescribeUserScramCredentialsRequest request,
+            StreamObserver<DescribeUserScramCredentialsResponse> observer) {
+        observer.onNext(api.admin().describeUserScramCredentials(request.getUsersList()));
+        observer.onCompleted();
     }
 
     @Override
