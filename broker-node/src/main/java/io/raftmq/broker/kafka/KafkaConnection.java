@@ -6,7 +6,6 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -25,15 +24,11 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
-import org.apache.kafka.common.message.SaslAuthenticateResponseData;
-import org.apache.kafka.common.message.SaslHandshakeResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
-import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
-import org.apache.kafka.common.security.auth.SslAuthenticationContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,7 +93,7 @@ final class KafkaConnection extends ChannelDuplexHandler {
     private final ScramCredentials credentials;
 
     private ChannelHandlerContext ctx;
-    /** Who the connection is: ANONYMOUS until TLS or SASL says otherwise; null until SASL completes. */
+    /** Who the connection is: ANONYMOUS without TLS or SASL; null until the TLS handshake or SASL sets it. */
     private KafkaPrincipal principal;
     /** The SASL exchange on a SASL listener; null elsewhere. */
     private SaslAuthenticator authenticator;
@@ -193,14 +188,14 @@ final class KafkaConnection extends ChannelDuplexHandler {
         if (event instanceof SslHandshakeCompletionEvent handshake) {
             if (handshake.isSuccess()) {
                 if (authenticator == null) {
-                    principal = tlsPrincipal();
+                    principal = security.tlsPrincipal(tlsSession().orElseThrow(), clientAddress.getAddress());
                     LOG.debug("{} connection {} from {} is {}", logPrefix, connectionId, clientAddress, principal);
                 }
             } else {
                 tlsFailed = true;
                 stats.authenticationFailed();
                 LOG.info("{} TLS handshake with {} (connection {}) failed: {}; closing it", logPrefix, clientAddress,
-                        connectionId, rootMessage(handshake.cause()));
+                        connectionId, ListenerSecurity.tlsFailure(handshake.cause()));
                 closeNow();
             }
             return;
@@ -221,7 +216,8 @@ final class KafkaConnection extends ChannelDuplexHandler {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (tlsFailed || cause instanceof SSLException || cause.getCause() instanceof SSLException) {
             // A TLS failure: the handshake event logged it, or the client broke the session.
-            LOG.debug("{} connection {}: TLS: {}; closing it", logPrefix, connectionId, rootMessage(cause));
+            LOG.debug("{} connection {}: TLS: {}; closing it", logPrefix, connectionId,
+                    ListenerSecurity.tlsFailure(cause));
         } else if (cause instanceof IOException) {
             LOG.debug("{} connection {}: {}; closing it", logPrefix, connectionId, cause.toString());
         } else {
@@ -380,10 +376,7 @@ final class KafkaConnection extends ChannelDuplexHandler {
      * ILLEGAL_SASL_STATE, as Kafka's KafkaApis answers (the body is not needed for that).
      */
     private void answerSaslOutOfTurn(RequestHeader header) {
-        ApiMessage answer = header.apiKey() == ApiKeys.SASL_HANDSHAKE
-                ? new SaslHandshakeResponseData().setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
-                : new SaslAuthenticateResponseData().setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
-                        .setErrorMessage("SaslAuthenticate request received after successful authentication");
+        ApiMessage answer = SaslAuthenticator.outOfTurnAnswer(header.apiKey());
         stats.requestHandled(header.apiKey());
         inFlight.add(new InFlight(header.correlationId(), header.apiKey(), header.apiVersion(),
                 CompletableFuture.completedFuture(KafkaResponse.send(answer))));
@@ -445,23 +438,6 @@ final class KafkaConnection extends ChannelDuplexHandler {
     private Optional<SSLSession> tlsSession() {
         SslHandler tls = ctx.pipeline().get(SslHandler.class);
         return tls == null ? Optional.empty() : Optional.of(tls.engine().getSession());
-    }
-
-    /** Kafka's principal of a TLS client: User:<mapped subject DN>, or ANONYMOUS without a certificate. */
-    private KafkaPrincipal tlsPrincipal() {
-        return security.principals().build(new SslAuthenticationContext(tlsSession().orElseThrow(),
-                clientAddress.getAddress(), security.protocol().name));
-    }
-
-    private static String rootMessage(Throwable cause) {
-        Throwable root = cause;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        if (root instanceof NotSslRecordException) {
-            return "the client does not speak TLS (a plaintext client?)";
-        }
-        return root.getClass().getSimpleName() + ": " + root.getMessage();
     }
 
     /**

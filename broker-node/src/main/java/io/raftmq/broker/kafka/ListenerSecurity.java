@@ -1,6 +1,7 @@
 package io.raftmq.broker.kafka;
 
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -8,12 +9,16 @@ import io.raftmq.common.config.Config;
 import io.raftmq.common.config.ConfigException;
 import io.raftmq.common.config.ConfigKey;
 import io.raftmq.common.tls.NodeTls;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.apache.kafka.common.security.auth.KafkaPrincipalBuilder;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
+import org.apache.kafka.common.security.auth.SslAuthenticationContext;
 import org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder;
 import org.apache.kafka.common.security.plain.internals.PlainSaslServer;
 import org.apache.kafka.common.security.scram.internals.ScramMechanism;
@@ -175,5 +180,22 @@ public final class ListenerSecurity {
     /** Kafka's principal builder, with this listener's ssl.principal.mapping.rules. */
     KafkaPrincipalBuilder principals() {
         return principals;
+    }
+
+    /** Kafka's principal of a TLS client: User:<mapped subject DN>, or ANONYMOUS without a certificate. */
+    KafkaPrincipal tlsPrincipal(SSLSession session, InetAddress client) {
+        return principals.build(new SslAuthenticationContext(session, client, protocol.name));
+    }
+
+    /** One line on why a TLS handshake or session failed: its root cause. */
+    static String tlsFailure(Throwable cause) {
+        Throwable root = cause;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root instanceof NotSslRecordException) {
+            return "the client does not speak TLS (a plaintext client?)";
+        }
+        return root.getClass().getSimpleName() + ": " + root.getMessage();
     }
 }

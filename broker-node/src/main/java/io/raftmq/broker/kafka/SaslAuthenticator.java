@@ -104,8 +104,15 @@ final class SaslAuthenticator {
         this.tlsSession = tlsSession;
     }
 
-    State state() {
-        return state;
+    /**
+     * Kafka's answer (its KafkaApis') to SaslHandshake or SaslAuthenticate on a listener without
+     * SASL or after authentication: ILLEGAL_SASL_STATE.
+     */
+    static ApiMessage outOfTurnAnswer(ApiKeys key) {
+        return key == ApiKeys.SASL_HANDSHAKE
+                ? new SaslHandshakeResponseData().setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
+                : new SaslAuthenticateResponseData().setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
+                        .setErrorMessage("SaslAuthenticate request received after successful authentication");
     }
 
     boolean isComplete() {
