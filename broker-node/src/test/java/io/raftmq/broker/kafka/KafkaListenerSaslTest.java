@@ -154,6 +154,17 @@ class KafkaListenerSaslTest {
     }
 
     @Test
+    void aFrameAboveKafkasBoundBeforeAuthenticationCloses() throws Exception {
+        try (Stub stub = Stub.start(sasl(SecurityProtocol.SASL_PLAINTEXT, ListenerSecurity.SUPPORTED_MECHANISMS),
+                USERS); KafkaWireClient client = KafkaWireClient.connect(stub.listener().boundAddress())) {
+            // sasl.server.max.receive.size: a size alone is enough; nothing is allocated for it.
+            client.sendRaw(ByteBuffer.allocate(4).putInt(SaslAuthenticator.MAX_RECEIVE_BYTES + 1).array());
+            assertTrue(client.isClosedWithin(Duration.ofSeconds(10)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> stub.listener().stats().authenticationsFailed() == 1);
+        }
+    }
+
+    @Test
     void otherRequestInsteadOfSaslAuthenticateGetsIllegalSaslStateAndCloses() throws Exception {
         try (Stub stub = Stub.start(sasl(SecurityProtocol.SASL_PLAINTEXT, ListenerSecurity.SUPPORTED_MECHANISMS),
                 USERS); KafkaWireClient client = KafkaWireClient.connect(stub.listener().boundAddress())) {
