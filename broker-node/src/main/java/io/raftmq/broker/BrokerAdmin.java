@@ -8,6 +8,7 @@ import io.raftmq.metadata.client.MetadataWatcher;
 import io.raftmq.metadata.image.Acls;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.TopicImage;
+import io.raftmq.metadata.service.ScramCredentialDescriptions;
 import io.raftmq.metadata.service.TopicDescriptions;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.common.Error;
@@ -16,6 +17,8 @@ import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
 import io.raftmq.protocol.controller.CreateAclsRequest;
 import io.raftmq.protocol.controller.CreateAclsResponse;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsRequest;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.CreatePartitionsRequest;
 import io.raftmq.protocol.controller.CreatePartitionsResponse;
 import io.raftmq.protocol.controller.CreateTopicsRequest;
@@ -30,6 +33,7 @@ import io.raftmq.protocol.controller.DescribeClusterRequest;
 import io.raftmq.protocol.controller.DescribeClusterResponse;
 import io.raftmq.protocol.controller.DescribeTopicsRequest;
 import io.raftmq.protocol.controller.DescribeTopicsResponse;
+import io.raftmq.protocol.controller.DescribeUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.ElectLeadersRequest;
 import io.raftmq.protocol.controller.ElectLeadersResponse;
 import io.raftmq.replication.ReplicaManager;
@@ -115,6 +119,22 @@ public final class BrokerAdmin {
     public CompletableFuture<DeleteAclsResponse> deleteAcls(DeleteAclsRequest request) {
         return forward(controller.deleteAcls(request), DeleteAclsResponse::getError,
                 DeleteAclsResponse::getMetadataOffset, e -> DeleteAclsResponse.newBuilder().setError(e).build());
+    }
+
+    /**
+     * Sets and deletes users' SCRAM credentials, decided by the controller; answered once this
+     * broker's metadata has them, so that the client's next connection here authenticates with them.
+     */
+    public CompletableFuture<AlterUserScramCredentialsResponse> alterUserScramCredentials(
+            AlterUserScramCredentialsRequest request) {
+        return forward(controller.alterUserScramCredentials(request), AlterUserScramCredentialsResponse::getError,
+                AlterUserScramCredentialsResponse::getMetadataOffset,
+                e -> AlterUserScramCredentialsResponse.newBuilder().setError(e).build());
+    }
+
+    /** Users' SCRAM mechanisms and iterations from this broker's metadata (every user when none is named). */
+    public DescribeUserScramCredentialsResponse describeUserScramCredentials(List<String> users) {
+        return ScramCredentialDescriptions.of(metadata.image(), users);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.raftmq.broker;
 
 import io.raftmq.broker.group.GroupCoordinatorConfig;
+import io.raftmq.broker.kafka.ListenerSecurity;
 import io.raftmq.common.ApiError;
 import io.raftmq.common.config.Config;
 import io.raftmq.common.config.ConfigException;
@@ -157,6 +158,7 @@ public final class BrokerConfig {
         keys.addAll(List.of(SOCKET_REQUEST_MAX_BYTES, CONNECTIONS_MAX_IDLE_MS, KAFKA_MAX_INFLIGHT_REQUESTS,
                 KAFKA_NETWORK_THREADS, AUTO_CREATE_TOPICS_ENABLE, FETCH_MAX_BYTES,
                 MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS));
+        keys.addAll(ListenerSecurity.KEYS);
         keys.addAll(List.of(OFFSETS_TOPIC_NUM_PARTITIONS, OFFSETS_TOPIC_REPLICATION_FACTOR, OFFSETS_TOPIC_SEGMENT_BYTES,
                 OFFSETS_COMMIT_TIMEOUT_MS, OFFSETS_CHECKPOINT_MIN_RECORDS, GROUP_MIN_SESSION_TIMEOUT_MS,
                 GROUP_MAX_SESSION_TIMEOUT_MS, GROUP_INITIAL_REBALANCE_DELAY_MS, GROUP_MAX_SIZE,
@@ -181,6 +183,7 @@ public final class BrokerConfig {
     private final long connectionsMaxIdleMs;
     private final int kafkaMaxInflightRequests;
     private final int kafkaNetworkThreads;
+    private final ListenerSecurity listenerSecurity;
     private final boolean autoCreateTopicsEnable;
     private final int fetchMaxBytes;
     private final int fetchSessionCacheSlots;
@@ -219,6 +222,7 @@ public final class BrokerConfig {
         this.connectionsMaxIdleMs = config.get(CONNECTIONS_MAX_IDLE_MS);
         this.kafkaMaxInflightRequests = config.get(KAFKA_MAX_INFLIGHT_REQUESTS);
         this.kafkaNetworkThreads = config.get(KAFKA_NETWORK_THREADS);
+        this.listenerSecurity = ListenerSecurity.from(config);
         this.autoCreateTopicsEnable = config.get(AUTO_CREATE_TOPICS_ENABLE);
         this.fetchMaxBytes = config.get(FETCH_MAX_BYTES);
         this.fetchSessionCacheSlots = config.get(MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS);
@@ -315,6 +319,11 @@ public final class BrokerConfig {
 
     public int kafkaNetworkThreads() {
         return kafkaNetworkThreads;
+    }
+
+    /** TLS and authentication of the Kafka listener (its security protocol and Kafka's ssl.* / sasl.* settings). */
+    public ListenerSecurity listenerSecurity() {
+        return listenerSecurity;
     }
 
     public boolean autoCreateTopicsEnable() {

@@ -53,10 +53,14 @@ import io.raftmq.protocol.controller.DescribeAclsResponse;
 import io.raftmq.protocol.controller.CreateTopicsResponse;
 import io.raftmq.protocol.controller.DeleteTopicsRequest;
 import io.raftmq.protocol.controller.DeleteTopicsResponse;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsRequest;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.DescribeClusterRequest;
 import io.raftmq.protocol.controller.DescribeClusterResponse;
 import io.raftmq.protocol.controller.DescribeTopicsRequest;
 import io.raftmq.protocol.controller.DescribeTopicsResponse;
+import io.raftmq.protocol.controller.DescribeUserScramCredentialsRequest;
+import io.raftmq.protocol.controller.DescribeUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.ElectLeadersRequest;
 import io.raftmq.protocol.controller.ElectLeadersResponse;
 import io.raftmq.protocol.rpc.InOrderAnswers;
@@ -316,6 +320,20 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
     public void describeAcls(DescribeAclsRequest request, StreamObserver<DescribeAclsResponse> observer) {
         replyLater(observer, api.admin().describeAcls(request), r -> r,
                 e -> DescribeAclsResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
+    }
+
+    @Override
+    public void alterUserScramCredentials(AlterUserScramCredentialsRequest request,
+            StreamObserver<AlterUserScramCredentialsResponse> observer) {
+        replyLater(observer, api.admin().alterUserScramCredentials(request), r -> r,
+                e -> AlterUserScramCredentialsResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
+    }
+
+    @Override
+    public void describeUserScramCredentials(DescribeUserScramCredentialsRequest request,
+            StreamObserver<DescribeUserScramCredentialsResponse> observer) {
+        observer.onNext(api.admin().describeUserScramCredentials(request.getUsersList()));
+        observer.onCompleted();
     }
 
     @Override

@@ -201,8 +201,8 @@ public final class BrokerServer implements AutoCloseable {
         this.kafkaListener = options.kafkaListener() == null ? null : KafkaListener.forBroker(
                 new KafkaListener.Options(id, options.kafkaListener().host(), options.kafkaListener().port(),
                         options.config().socketRequestMaxBytes(), options.config().connectionsMaxIdleMs(),
-                        options.config().kafkaMaxInflightRequests(), options.config().kafkaNetworkThreads()), api,
-                groupCoordinator);
+                        options.config().kafkaMaxInflightRequests(), options.config().kafkaNetworkThreads()),
+                options.config().listenerSecurity(), api, groupCoordinator);
         this.services = List.of(
                 new BrokerGrpcService(api),
                 new ReplicaGrpcService(replicas, options.config().fetchMaxWaitCapMs()),

@@ -43,6 +43,6 @@ final class CutOffView {
             topics.put(topic.id(), new TopicImage(topic.name(), topic.id(), topic.configs(), partitions));
         }
         return new MetadataImage(image.offset(), brokers, topics, image.topicIdsByName(), image.controller(),
-                image.nextProducerId(), image.clusterId(), image.acls());
+                image.nextProducerId(), image.clusterId(), image.acls(), image.scramCredentials());
     }
 }

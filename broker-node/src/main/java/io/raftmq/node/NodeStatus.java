@@ -178,6 +178,9 @@ final class NodeStatus {
                         .append(api).append("\"} ").append(n).append('\n'));
                 counter(out, "raftmq_kafka_requests_failed_total", "Kafka requests the broker failed to handle"
                         + " (the connection was closed; the log says why).", kafka.requestsFailed());
+                counter(out, "raftmq_kafka_authentications_failed_total", "Kafka connections closed because"
+                        + " authentication failed (TLS handshake or SASL exchange; the log says why).",
+                        kafka.authenticationsFailed());
             }
         }
         return out.toString();

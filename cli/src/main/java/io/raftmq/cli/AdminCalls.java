@@ -180,6 +180,24 @@ final class AdminCalls implements AutoCloseable {
         admin.deleteGroups(List.of(groupId));
     }
 
+    // ---- SCRAM users ----
+
+    void upsertScramCredential(String user, String mechanism, int iterations, String password) {
+        admin.upsertScramCredential(user, mechanism, iterations, password);
+    }
+
+    void deleteScramCredential(String user, String mechanism) {
+        admin.deleteScramCredential(user, mechanism);
+    }
+
+    /** By user: each credential as {mechanism, iterations}. */
+    Map<String, List<String[]>> describeScramCredentials(Collection<String> users) {
+        Map<String, List<String[]>> out = new LinkedHashMap<>();
+        admin.describeScramCredentials(users).forEach((user, infos) -> out.put(user, infos.stream()
+                .map(i -> new String[] {i.mechanism(), String.valueOf(i.iterations())}).toList()));
+        return out;
+    }
+
     /** Kafka prints topic ids as URL-safe base64 of the 16 bytes, without padding. */
     private static String topicId(UUID id) {
         ByteBuffer b = ByteBuffer.allocate(16).putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits());

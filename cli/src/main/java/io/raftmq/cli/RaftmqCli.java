@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "raftmq", mixinStandardHelpOptions = true, versionProvider = RaftmqCli.Version.class,
         description = "Command line for a raftmq cluster (Kafka's tools and flags).",
         subcommands = {TopicsCommand.class, ConsoleProducerCommand.class, ConsoleConsumerCommand.class,
-            GroupsCommand.class, ClusterCommand.class, AclsCommand.class, PerfCommand.class, DemoCommand.class, HelpCommand.class})
+            GroupsCommand.class, ClusterCommand.class, AclsCommand.class, UsersCommand.class, PerfCommand.class,
+            DemoCommand.class, HelpCommand.class})
 public final class RaftmqCli implements Runnable {
     static final int EXIT_ERROR = 1;
 

@@ -1,10 +1,13 @@
 package io.raftmq.node;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftmq.common.HostPort;
+import io.raftmq.metadata.image.ScramCredentialData;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -13,6 +16,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.apache.kafka.common.security.scram.internals.ScramFormatter;
+import org.apache.kafka.common.security.scram.internals.ScramMechanism;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -220,5 +225,46 @@ class CliCommandsTest {
         }
         assertTrue(Pattern.compile("(?m)^\\s+described\\s+1\\s+[1-3]\\s+\\d+\\s+[1-3],[1-3],[1-3]\\s+[1-3](,[1-3])*$")
                 .matcher(out).find(), described::toString);
+    }
+
+    @Test
+    void usersAddListDelete() throws Exception {
+        CliRun added = raftmqWithInput("alice-secret\n", "users", "add", "--user", "alice");
+        assertOk(added);
+        assertEquals("Set the SCRAM-SHA-256 credential of user alice (4096 iterations).\n"
+                + "Set the SCRAM-SHA-512 credential of user alice (4096 iterations).\n", added.out());
+        assertOk(raftmq("users", "add", "--user", "bob", "--password", "bob-secret", "--mechanism", "SCRAM-SHA-512",
+                "--iterations", "8192"));
+
+        CliRun listed = raftmq("users", "list");
+        assertOk(listed);
+        assertEquals(List.of("USER   MECHANISM      ITERATIONS", "alice  SCRAM-SHA-256  4096",
+                "alice  SCRAM-SHA-512  4096", "bob    SCRAM-SHA-512  8192"), List.of(listed.out().split("\n")));
+
+        // What the client salted is what Kafka's SCRAM server checks: the stored key of the password.
+        await().atMost(Duration.ofSeconds(10)).until(() -> !cluster.node(1).broker().image()
+                .scramCredentials("bob").isEmpty());
+        ScramCredentialData bob = cluster.node(1).broker().image().scramCredentials("bob")
+                .get(io.raftmq.protocol.metadata.ScramMechanism.SCRAM_SHA_512);
+        ScramFormatter formatter = new ScramFormatter(ScramMechanism.SCRAM_SHA_512);
+        byte[] salted = formatter.saltedPassword("bob-secret", bob.salt(), bob.iterations());
+        assertArrayEquals(formatter.storedKey(formatter.clientKey(salted)), bob.storedKey());
+        assertArrayEquals(formatter.serverKey(salted), bob.serverKey());
+
+        assertUserError(raftmq("users", "add", "--user", "carol", "--password", "x", "--iterations", "100"),
+                "Too few iterations: 100");
+        assertUserError(raftmq("users", "add", "--user", "carol", "--password", "x", "--mechanism", "MD5"),
+                "unknown SCRAM mechanism 'MD5'");
+        assertUserError(raftmq("users", "list", "--user", "carol"), "does not exist: carol");
+
+        CliRun deleted = raftmq("users", "delete", "--user", "alice");
+        assertOk(deleted);
+        assertEquals("Deleted the SCRAM-SHA-256 credential of user alice.\n"
+                + "Deleted the SCRAM-SHA-512 credential of user alice.\n", deleted.out());
+        assertUserError(raftmq("users", "delete", "--user", "bob", "--mechanism", "SCRAM-SHA-256"),
+                "does not exist");
+        CliRun after = raftmq("users", "list");
+        assertEquals(List.of("USER  MECHANISM      ITERATIONS", "bob   SCRAM-SHA-512  8192"),
+                List.of(after.out().split("\n")), after::toString);
     }
 }

@@ -12,12 +12,12 @@ import io.raftmq.protocol.broker.ListGroupsResponse;
 import io.raftmq.protocol.broker.ListedGroup;
 import io.raftmq.protocol.broker.MetadataRequest;
 import io.raftmq.protocol.broker.MetadataResponse;
-import io.raftmq.protocol.broker.OffsetFetchPartitionResponse;
 import io.raftmq.protocol.broker.OffsetDeletePartitionResponse;
 import io.raftmq.protocol.broker.OffsetDeleteRequest;
 import io.raftmq.protocol.broker.OffsetDeleteResponse;
 import io.raftmq.protocol.broker.OffsetDeleteTopic;
 import io.raftmq.protocol.broker.OffsetDeleteTopicResponse;
+import io.raftmq.protocol.broker.OffsetFetchPartitionResponse;
 import io.raftmq.protocol.broker.OffsetFetchRequest;
 import io.raftmq.protocol.broker.OffsetFetchResponse;
 import io.raftmq.protocol.broker.OffsetFetchTopicResponse;
@@ -29,6 +29,8 @@ import io.raftmq.protocol.common.Endpoint;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.common.Uuid;
 import io.raftmq.protocol.controller.AclFilter;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsRequest;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.BrokerDescription;
 import io.raftmq.protocol.controller.CreateAclsRequest;
 import io.raftmq.protocol.controller.CreateAclsResponse;
@@ -54,8 +56,12 @@ import io.raftmq.protocol.controller.DescribeClusterRequest;
 import io.raftmq.protocol.controller.DescribeClusterResponse;
 import io.raftmq.protocol.controller.DescribeTopicsRequest;
 import io.raftmq.protocol.controller.DescribeTopicsResponse;
+import io.raftmq.protocol.controller.DescribeUserScramCredentialsRequest;
+import io.raftmq.protocol.controller.DescribeUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.PartitionState;
 import io.raftmq.protocol.controller.TopicDescription;
+import io.raftmq.protocol.controller.UserScramCredentialResult;
+import io.raftmq.protocol.controller.UserScramCredentialsDescription;
 import io.raftmq.protocol.controller.VoterDescription;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -314,6 +320,63 @@ public final class Admin implements AutoCloseable {
                 throw Errors.exception(r.getError());
             }
         }
+    }
+
+    // ---- SCRAM users (the Kafka listener's SASL users) ----
+
+    /**
+     * Sets {@code user}'s credential of {@code mechanism} (SCRAM-SHA-256 or SCRAM-SHA-512) to
+     * {@code password}, salted and hashed here with {@code iterations} (4096..16384): only the
+     * salted password is sent.
+     *
+     * @throws RaftmqException the controller's refusal (UNACCEPTABLE_CREDENTIAL,
+     *     UNSUPPORTED_SASL_MECHANISM) with its message
+     */
+    public void upsertScramCredential(String user, String mechanism, int iterations, String password) {
+        alterScramCredentials(AlterUserScramCredentialsRequest.newBuilder()
+                .addUpsertions(ScramUsers.upsertion(user, mechanism, iterations, password)).build());
+    }
+
+    /** @throws RaftmqException RESOURCE_NOT_FOUND when the user has no credential of {@code mechanism} */
+    public void deleteScramCredential(String user, String mechanism) {
+        alterScramCredentials(AlterUserScramCredentialsRequest.newBuilder()
+                .addDeletions(ScramUsers.deletion(user, mechanism)).build());
+    }
+
+    private void alterScramCredentials(AlterUserScramCredentialsRequest request) {
+        AlterUserScramCredentialsResponse response = rpc.callAny("AlterUserScramCredentials",
+                (b, t) -> channels.broker(b, t).alterUserScramCredentials(request),
+                AlterUserScramCredentialsResponse::getError, deadline());
+        for (UserScramCredentialResult r : response.getResultsList()) {
+            if (r.getError().getCode() != ErrorCode.NONE) {
+                throw Errors.exception(r.getError());
+            }
+        }
+    }
+
+    /** A user's credential: its mechanism's Kafka name and its iterations (never a key). */
+    public record ScramCredentialInfo(String mechanism, int iterations) {}
+
+    /**
+     * The credentials of {@code users} (every user with one when empty), by user in the order
+     * answered.
+     *
+     * @throws RaftmqException RESOURCE_NOT_FOUND for a named user without credentials
+     */
+    public Map<String, List<ScramCredentialInfo>> describeScramCredentials(Collection<String> users) {
+        DescribeUserScramCredentialsResponse response = rpc.callAny("DescribeUserScramCredentials",
+                (b, t) -> channels.broker(b, t).describeUserScramCredentials(DescribeUserScramCredentialsRequest
+                        .newBuilder().addAllUsers(users).build()),
+                DescribeUserScramCredentialsResponse::getError, deadline());
+        Map<String, List<ScramCredentialInfo>> out = new LinkedHashMap<>();
+        for (UserScramCredentialsDescription user : response.getUsersList()) {
+            if (user.getError().getCode() != ErrorCode.NONE) {
+                throw Errors.exception(user.getError());
+            }
+            out.put(user.getUser(), user.getCredentialsList().stream().map(c -> new ScramCredentialInfo(
+                    ScramUsers.name(c.getMechanism()), c.getIterations())).toList());
+        }
+        return out;
     }
 
     // ---- cluster ----

@@ -20,9 +20,11 @@ import org.apache.kafka.common.protocol.ApiKeys;
  *
  * <p>Consumer groups are served by this broker's {@link GroupCoordinator} (the same groups the
  * SDK uses over gRPC), including KIP-848's ConsumerGroupHeartbeat and ConsumerGroupDescribe
- * ({@link ConsumerGroupHandler}). Not served, so not advertised (a client that needs them fails as against a
- * broker without them, and nothing is written): transactions, quotas, delegation tokens,
- * share groups, SASL, DeleteRecords, reassignments, the quorum and feature APIs.
+ * ({@link ConsumerGroupHandler}). SCRAM credentials are managed with AlterUserScramCredentials and
+ * DescribeUserScramCredentials ({@link ScramCredentialsHandler}); DescribeClientQuotas answers that
+ * there are none. Not served, so not advertised (a client that needs them fails as against a
+ * broker without them, and nothing is written): transactions, setting quotas, delegation
+ * tokens, share groups, DeleteRecords, reassignments, the quorum and feature APIs.
  *
  * <p>Every handler checks what Kafka's KafkaApis checks with the authorizer ({@link
  * KafkaAuthorization}; with {@code authorizer.enabled=false} everything is allowed), before it
@@ -83,6 +85,10 @@ public final class KafkaApis implements KafkaRequestHandler {
         h.put(ApiKeys.HEARTBEAT, membership::heartbeat);
         h.put(ApiKeys.LEAVE_GROUP, membership::leaveGroup);
         h.put(ApiKeys.DESCRIBE_GROUPS, membership::describeGroups);
+        ScramCredentialsHandler credentials = new ScramCredentialsHandler(api);
+        h.put(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, credentials::alterUserScramCredentials);
+        h.put(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, credentials::describeUserScramCredentials);
+        h.put(ApiKeys.DESCRIBE_CLIENT_QUOTAS, new ClientQuotasHandler()::describeClientQuotas);
         this.handlers = Collections.unmodifiableMap(h);
         List<ApiVersion> list = new ArrayList<>();
         list.add(version(ApiKeys.API_VERSIONS)); // answered by the connection itself

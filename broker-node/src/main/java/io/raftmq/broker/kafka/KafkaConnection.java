@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.common.Time;
@@ -14,10 +15,13 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -43,6 +47,13 @@ import org.slf4j.LoggerFactory;
  *   CLOSING -(the answers written are flushed)-> closed
  *   any -(idle with nothing in flight, I/O error, listener closed)-> closed at once
  * </pre>
+ *
+ * <p>Authentication ({@link ListenerSecurity}): on a TLS listener the {@link SslHandler} before
+ * this handler completes the handshake first (a client that fails it, plaintext or with a
+ * certificate the truststore does not accept, is closed with one INFO line); the client
+ * certificate, if any, names the principal. On a SASL listener every frame goes to the {@link
+ * SaslAuthenticator} until the exchange completes; its principal then stamps every request. A
+ * failed authentication is counted ({@link KafkaListenerStats#authenticationsFailed()}).
  *
  * <p>Bad input (a size out of bounds, a header or body that does not parse, an API or version not
  * served) is refused as Kafka does, with one WARN line and the connection closed; nothing more is
@@ -78,8 +89,16 @@ final class KafkaConnection extends ChannelDuplexHandler {
     private final long idleMs;
     private final KafkaListenerStats stats;
     private final Time time;
+    private final ListenerSecurity security;
+    private final ScramCredentials credentials;
 
     private ChannelHandlerContext ctx;
+    /** Who the connection is: ANONYMOUS without TLS or SASL; null until the TLS handshake or SASL sets it. */
+    private KafkaPrincipal principal;
+    /** The SASL exchange on a SASL listener; null elsewhere. */
+    private SaslAuthenticator authenticator;
+    /** The TLS handshake failed and was logged: the exception that follows is not logged again. */
+    private boolean tlsFailed;
     private InetSocketAddress clientAddress;
     private boolean copySlices;
     /** Bytes read but not cut into frames yet (requests waiting for room); null when none. */
@@ -99,7 +118,8 @@ final class KafkaConnection extends ChannelDuplexHandler {
     private boolean closing;
 
     KafkaConnection(int brokerId, String connectionId, ListenerApis apis, KafkaRequestHandler handler,
-            KafkaListener.Options options, KafkaListenerStats stats, Time time) {
+            KafkaListener.Options options, KafkaListenerStats stats, Time time, ListenerSecurity security,
+            ScramCredentials credentials) {
         this.logPrefix = "[broker " + brokerId + "]";
         this.connectionId = connectionId;
         this.apis = apis;
@@ -109,6 +129,8 @@ final class KafkaConnection extends ChannelDuplexHandler {
         this.idleMs = options.connectionsMaxIdleMs();
         this.stats = stats;
         this.time = time;
+        this.security = security;
+        this.credentials = credentials;
     }
 
     @Override
@@ -120,6 +142,11 @@ final class KafkaConnection extends ChannelDuplexHandler {
     public void channelActive(ChannelHandlerContext ctx) {
         clientAddress = (InetSocketAddress) ctx.channel().remoteAddress();
         copySlices = ctx.pipeline().get(SslHandler.class) != null;
+        if (security.usesSasl()) {
+            authenticator = new SaslAuthenticator(security, credentials, clientAddress.getAddress(), this::tlsSession);
+        } else if (security.sslContext() == null) {
+            principal = KafkaPrincipal.ANONYMOUS;
+        }
         stats.connectionOpened();
         LOG.debug("{} connection {} from {} opened", logPrefix, connectionId, clientAddress);
         ctx.fireChannelActive();
@@ -158,6 +185,21 @@ final class KafkaConnection extends ChannelDuplexHandler {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof SslHandshakeCompletionEvent handshake) {
+            if (handshake.isSuccess()) {
+                if (authenticator == null) {
+                    principal = security.tlsPrincipal(tlsSession().orElseThrow(), clientAddress.getAddress());
+                    LOG.debug("{} connection {} from {} is {}", logPrefix, connectionId, clientAddress, principal);
+                }
+            } else {
+                tlsFailed = true;
+                stats.authenticationFailed();
+                LOG.info("{} TLS handshake with {} (connection {}) failed: {}; closing it", logPrefix, clientAddress,
+                        connectionId, ListenerSecurity.tlsFailure(handshake.cause()));
+                closeNow();
+            }
+            return;
+        }
         if (event instanceof IdleStateEvent) {
             // A request in flight (a long poll, an acks=all produce) is not idleness. A connection
             // already closing (its last answers not taken by the client) has nothing in flight.
@@ -172,7 +214,11 @@ final class KafkaConnection extends ChannelDuplexHandler {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException) {
+        if (tlsFailed || cause instanceof SSLException || cause.getCause() instanceof SSLException) {
+            // A TLS failure: the handshake event logged it, or the client broke the session.
+            LOG.debug("{} connection {}: TLS: {}; closing it", logPrefix, connectionId,
+                    ListenerSecurity.tlsFailure(cause));
+        } else if (cause instanceof IOException) {
             LOG.debug("{} connection {}: {}; closing it", logPrefix, connectionId, cause.toString());
         } else {
             // Not the client's doing: a fault here or in Netty, worth its stack trace.
@@ -250,6 +296,11 @@ final class KafkaConnection extends ChannelDuplexHandler {
                         : "request size " + size + " is above socket.request.max.bytes " + maxRequestBytes);
                 return;
             }
+            if (authenticating() && size > SaslAuthenticator.MAX_RECEIVE_BYTES) {
+                failAuthentication("a frame of " + size + " bytes before authentication (at most "
+                        + SaslAuthenticator.MAX_RECEIVE_BYTES + ")");
+                return;
+            }
             frame = new byte[size];
             frameFilled = 0;
         }
@@ -267,6 +318,10 @@ final class KafkaConnection extends ChannelDuplexHandler {
 
     private void onFrame(byte[] bytes) {
         long receivedNs = time.nanoseconds();
+        if (authenticating()) {
+            onAuthenticationFrame(bytes);
+            return;
+        }
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         RequestHeader header;
         try {
@@ -279,6 +334,10 @@ final class KafkaConnection extends ChannelDuplexHandler {
         short version = header.apiVersion();
         if (key == ApiKeys.API_VERSIONS) {
             answerApiVersions(header, buffer);
+            return;
+        }
+        if ((key == ApiKeys.SASL_HANDSHAKE || key == ApiKeys.SASL_AUTHENTICATE) && key.isVersionSupported(version)) {
+            answerSaslOutOfTurn(header);
             return;
         }
         if (!apis.isHandled(key, version)) {
@@ -299,7 +358,7 @@ final class KafkaConnection extends ChannelDuplexHandler {
         CompletableFuture<KafkaResponse> answer;
         try {
             answer = handler.handle(new KafkaRequest(header, body, connectionId, clientAddress, receivedNs,
-                    ctx.channel().eventLoop(), KafkaPrincipal.ANONYMOUS));
+                    ctx.channel().eventLoop(), principal()));
             if (answer == null) {
                 answer = CompletableFuture.failedFuture(new NullPointerException("the handler returned no future"));
             }
@@ -310,6 +369,75 @@ final class KafkaConnection extends ChannelDuplexHandler {
         if (!answer.isDone()) {
             answer.whenComplete((response, error) -> answerReady());
         }
+    }
+
+    /**
+     * SaslHandshake or SaslAuthenticate on a listener without SASL or after authentication:
+     * ILLEGAL_SASL_STATE, as Kafka's KafkaApis answers (the body is not needed for that).
+     */
+    private void answerSaslOutOfTurn(RequestHeader header) {
+        ApiMessage answer = SaslAuthenticator.outOfTurnAnswer(header.apiKey());
+        stats.requestHandled(header.apiKey());
+        inFlight.add(new InFlight(header.correlationId(), header.apiKey(), header.apiVersion(),
+                CompletableFuture.completedFuture(KafkaResponse.send(answer))));
+    }
+
+    private boolean authenticating() {
+        return authenticator != null && !authenticator.isComplete();
+    }
+
+    /** A frame before the SASL exchange completed: the authenticator decides. */
+    private void onAuthenticationFrame(byte[] bytes) {
+        SaslAuthenticator.Outcome outcome = authenticator.onFrame(bytes);
+        if (outcome.apiVersions()) {
+            ByteBuffer buffer = ByteBuffer.wrap(bytes);
+            answerApiVersions(RequestHeader.parse(buffer), buffer);
+            return;
+        }
+        if (outcome.answer() != null) {
+            stats.requestHandled(outcome.key());
+            inFlight.add(new InFlight(outcome.correlationId(), outcome.key(), outcome.version(),
+                    CompletableFuture.completedFuture(outcome.answer())));
+        }
+        if (outcome.failure() != null) {
+            failAuthentication(outcome.failure());
+        } else if (authenticator.isComplete()) {
+            principal = authenticator.principal();
+            LOG.debug("{} connection {} from {} authenticated with {} as {}", logPrefix, connectionId, clientAddress,
+                    authenticator.mechanism(), principal);
+        }
+    }
+
+    /**
+     * Kafka's end of a failed authentication: one INFO line, the answers queued so far (the
+     * error answer) written, then the connection closed; nothing more is read.
+     */
+    private void failAuthentication(String why) {
+        stats.authenticationFailed();
+        LOG.info("{} failed authentication of {} (connection {}{}): {}; closing it", logPrefix, clientAddress,
+                connectionId, authenticator == null || authenticator.mechanism() == null ? ""
+                        : ", " + authenticator.mechanism(), why);
+        refused = true;
+        frame = null;
+        releaseHeld();
+        if (ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(false);
+        }
+        inFlight.add(REFUSAL);
+    }
+
+    /** The principal requests carry: set by TLS or SASL once the connection is authenticated. */
+    private KafkaPrincipal principal() {
+        if (principal == null) {
+            // A TLS listener's handshake event comes before any decrypted byte; never null then.
+            throw new IllegalStateException("connection " + connectionId + " has no principal yet");
+        }
+        return principal;
+    }
+
+    private Optional<SSLSession> tlsSession() {
+        SslHandler tls = ctx.pipeline().get(SslHandler.class);
+        return tls == null ? Optional.empty() : Optional.of(tls.engine().getSession());
     }
 
     /**
@@ -367,6 +495,12 @@ final class KafkaConnection extends ChannelDuplexHandler {
             }
             if (response instanceof KafkaResponse.Send send) {
                 write(head, send);
+            } else if (response instanceof KafkaResponse.SaslToken token) {
+                ByteBuf out = ctx.alloc().ioBuffer(SIZE_FIELD_BYTES + token.token().length);
+                out.writeInt(token.token().length).writeBytes(token.token());
+                stats.bytesOut(out.readableBytes());
+                ctx.write(out, ctx.voidPromise());
+                needsFlush = true;
             } else if (response instanceof KafkaResponse.Close close) {
                 LOG.info("{} closing connection {} after {} (correlation id {}): {}", logPrefix, connectionId,
                         head.apiKey().name, head.correlationId(), close.reason());

@@ -99,6 +99,8 @@ public final class KafkaListener implements AutoCloseable {
     private final Time time;
     private final boolean allowEpoll;
     private final String logPrefix;
+    private final ListenerSecurity security;
+    private final ScramCredentials credentials;
     private final KafkaListenerStats stats = new KafkaListenerStats();
     private final AtomicLong connectionCount = new AtomicLong();
     /** Set by close(), read by the network threads as they register accepted connections. */
@@ -112,9 +114,15 @@ public final class KafkaListener implements AutoCloseable {
     private boolean started;
     private boolean closed;
 
-    /** The listener of a broker: every Kafka API of {@code api}'s broker and its {@code groups} ({@link KafkaApis}). */
-    public static KafkaListener forBroker(Options options, BrokerApi api, GroupCoordinator groups) {
-        return new KafkaListener(options, new KafkaApis(api, groups));
+    /**
+     * The listener of a broker: every Kafka API of {@code api}'s broker and its {@code groups}
+     * ({@link KafkaApis}), secured as {@code security} says; SASL checks the SCRAM credentials of
+     * the broker's metadata.
+     */
+    public static KafkaListener forBroker(Options options, ListenerSecurity security, BrokerApi api,
+            GroupCoordinator groups) {
+        return new KafkaListener(options, new KafkaApis(api, groups), security,
+                new ImageScramCredentials(api::image), Time.SYSTEM, true);
     }
 
     /**
@@ -125,7 +133,7 @@ public final class KafkaListener implements AutoCloseable {
      *     define
      */
     KafkaListener(Options options, KafkaRequestHandler handler) {
-        this(options, handler, Time.SYSTEM, true);
+        this(options, handler, ListenerSecurity.PLAINTEXT, ScramCredentials.NONE, Time.SYSTEM, true);
     }
 
     /**
@@ -133,7 +141,18 @@ public final class KafkaListener implements AutoCloseable {
      * @param allowEpoll false to use NIO even where epoll loads (tests of both transports)
      */
     KafkaListener(Options options, KafkaRequestHandler handler, Time time, boolean allowEpoll) {
+        this(options, handler, ListenerSecurity.PLAINTEXT, ScramCredentials.NONE, time, allowEpoll);
+    }
+
+    /**
+     * @param security TLS and authentication of the connections
+     * @param credentials what SASL authentication checks (SASL listeners only)
+     */
+    KafkaListener(Options options, KafkaRequestHandler handler, ListenerSecurity security,
+            ScramCredentials credentials, Time time, boolean allowEpoll) {
         this.options = options;
+        this.security = security;
+        this.credentials = credentials;
         this.handler = handler;
         this.apis = new ListenerApis(handler.apis());
         this.time = time;
@@ -182,11 +201,16 @@ public final class KafkaListener implements AutoCloseable {
                         InetSocketAddress client = channel.remoteAddress();
                         String connectionId = (client == null ? "?" : hostPort(client)) + "-"
                                 + connectionCount.incrementAndGet();
+                        if (security.sslContext() != null) {
+                            // Fetched batches are copied into the stream then (KafkaConnection):
+                            // sendfile cannot pass through the TLS engine.
+                            channel.pipeline().addLast("tls", security.sslContext().newHandler(channel.alloc()));
+                        }
                         channel.pipeline()
                                 .addLast("idle", new IdleStateHandler(true, 0, 0, options.connectionsMaxIdleMs(),
                                         TimeUnit.MILLISECONDS))
                                 .addLast("kafka", new KafkaConnection(id, connectionId, apis, handler, options, stats,
-                                        time));
+                                        time, security, credentials));
                     }
                 });
         ChannelFuture bind = bootstrap.bind(new InetSocketAddress(options.host(), options.port()));
@@ -198,8 +222,9 @@ public final class KafkaListener implements AutoCloseable {
                     + (cause == null ? "bind not done after " + SHUTDOWN_TIMEOUT_MS + " ms" : cause.toString()), cause);
         }
         serverChannel = bind.channel();
-        LOG.info("{} Kafka listener on {} ({})", logPrefix, hostPort((InetSocketAddress) serverChannel.localAddress()),
-                epoll ? "epoll" : "nio");
+        LOG.info("{} Kafka listener on {} ({}, {}{})", logPrefix,
+                hostPort((InetSocketAddress) serverChannel.localAddress()), security.protocol(),
+                epoll ? "epoll" : "nio", security.usesSasl() ? ", SASL " + security.saslMechanisms() : "");
     }
 
     /** The address bound (with the actual port when {@code port} was 0). */

@@ -19,6 +19,7 @@ public final class KafkaListenerStats {
     private final LongAdder bytesOut = new LongAdder();
     private final LongAdder connectionsClosedForBadInput = new LongAdder();
     private final LongAdder requestsFailed = new LongAdder();
+    private final LongAdder authenticationsFailed = new LongAdder();
     /** Requests handled per API key id (Kafka's ids are below 128). */
     private final LongAdder[] requestsByApi = new LongAdder[128];
 
@@ -80,6 +81,15 @@ public final class KafkaListenerStats {
         return requestsFailed.sum();
     }
 
+    /**
+     * Connections closed because authentication failed: a TLS handshake (a plaintext client, a
+     * certificate not trusted or expired) or a SASL exchange (wrong password, unknown user or
+     * mechanism, a request before authentication).
+     */
+    public long authenticationsFailed() {
+        return authenticationsFailed.sum();
+    }
+
     void connectionOpened() {
         connectionsAccepted.increment();
         connectionsOpen.increment();
@@ -108,6 +118,10 @@ public final class KafkaListenerStats {
         connectionsClosedForBadInput.increment();
     }
 
+    void authenticationFailed() {
+        authenticationsFailed.increment();
+    }
+
     void requestFailed() {
         requestsFailed.increment();
     }
@@ -117,6 +131,6 @@ public final class KafkaListenerStats {
         return "KafkaListenerStats(open " + connectionsOpen() + ", accepted " + connectionsAccepted() + ", requests "
                 + requestsHandled() + ", bytes in " + bytesIn() + ", bytes out " + bytesOut()
                 + ", closed for bad input " + connectionsClosedForBadInput() + ", failed requests " + requestsFailed()
-                + ")";
+                + ", failed authentications " + authenticationsFailed() + ")";
     }
 }

@@ -6,7 +6,8 @@ import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
 
 /**
  * The broker's Kafka APIs, as the listener's connections call them. The connection parses the
- * header and body, answers ApiVersions itself (from {@link #apis()}), refuses what {@link #apis()}
+ * header and body, answers ApiVersions (from {@link #apis()}), SaslHandshake and SaslAuthenticate
+ * itself, refuses what {@link #apis()}
  * does not list as Kafka does (the connection is closed), and hands every other request here.
  *
  * <p>Callers' obligations: call {@link #handle} on the connection's event-loop thread, in the
@@ -27,7 +28,7 @@ interface KafkaRequestHandler {
     List<ApiVersion> apis();
 
     /**
-     * Handles a request whose key and version are among {@link #apis()} (never ApiVersions). A
+     * Handles a request whose key and version are among {@link #apis()} (never ApiVersions or SASL). A
      * future that fails is answered by the connection as an unexpected error: it logs the cause
      * and closes the connection (once the answers before it are written). If the connection
      * closes first, the future's outcome is ignored when it comes; the future is not cancelled.

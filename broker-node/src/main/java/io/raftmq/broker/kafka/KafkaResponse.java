@@ -21,6 +21,12 @@ sealed interface KafkaResponse {
      */
     record Close(String reason) implements KafkaResponse {}
 
+    /**
+     * Sends {@code token} as a bare size-prefixed frame: a SASL token of a client that did its
+     * handshake at version 0. Only the connection's authenticator answers so; handlers never do.
+     */
+    record SaslToken(byte[] token) implements KafkaResponse {}
+
     static KafkaResponse send(ApiMessage body) {
         return new Send(body);
     }

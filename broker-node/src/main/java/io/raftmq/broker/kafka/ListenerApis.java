@@ -14,14 +14,24 @@ import org.apache.kafka.common.requests.ApiVersionsRequest;
 
 /**
  * The APIs a listener serves: the handler's {@link KafkaRequestHandler#apis()}, checked once, plus
- * ApiVersions, which the connections answer themselves over every version this Kafka release knows
- * (an ApiVersions entry in the handler's list is replaced by that range). Immutable; shared by all
- * connections of a listener.
+ * the ones the connections answer themselves over every version this Kafka release knows (an entry
+ * for them in the handler's list is replaced by that range): ApiVersions, SaslHandshake and
+ * SaslAuthenticate, advertised on every listener as Kafka does (on one without SASL, or after
+ * authentication, they are answered ILLEGAL_SASL_STATE). Immutable; shared by all connections of
+ * a listener.
  */
 final class ListenerApis {
     /** ApiVersions' own entry: 0 to the newest version kafka-clients can parse. */
-    static final ApiVersion API_VERSIONS_RANGE = new ApiVersion().setApiKey(ApiKeys.API_VERSIONS.id)
-            .setMinVersion(ApiKeys.API_VERSIONS.oldestVersion()).setMaxVersion(ApiKeys.API_VERSIONS.latestVersion());
+    static final ApiVersion API_VERSIONS_RANGE = range(ApiKeys.API_VERSIONS);
+
+    /** The keys the connection answers itself: never handed to the handler. */
+    static boolean isConnectionLevel(ApiKeys key) {
+        return key == ApiKeys.API_VERSIONS || key == ApiKeys.SASL_HANDSHAKE || key == ApiKeys.SASL_AUTHENTICATE;
+    }
+
+    private static ApiVersion range(ApiKeys key) {
+        return new ApiVersion().setApiKey(key.id).setMinVersion(key.oldestVersion()).setMaxVersion(key.latestVersion());
+    }
 
     private final List<ApiVersion> advertised;
     // By api key id; -1 where the key is not served.
@@ -49,7 +59,7 @@ final class ListenerApis {
                         + " does not define");
             }
             ApiKeys key = ApiKeys.forId(id);
-            if (key == ApiKeys.API_VERSIONS) {
+            if (isConnectionLevel(key)) {
                 continue;
             }
             if (minVersion[id] >= 0) {
@@ -67,13 +77,15 @@ final class ListenerApis {
             list.add(new ApiVersion().setApiKey(id).setMinVersion(api.minVersion()).setMaxVersion(api.maxVersion()));
         }
         list.add(API_VERSIONS_RANGE.duplicate());
+        list.add(range(ApiKeys.SASL_HANDSHAKE));
+        list.add(range(ApiKeys.SASL_AUTHENTICATE));
         list.sort(Comparator.comparingInt(ApiVersion::apiKey));
         advertised = List.copyOf(list);
     }
 
-    /** Whether requests of {@code key} at {@code version} go to the handler (never ApiVersions). */
+    /** Whether requests of {@code key} at {@code version} go to the handler (never a connection-level key). */
     boolean isHandled(ApiKeys key, short version) {
-        return key != ApiKeys.API_VERSIONS && version >= 0 && minVersion[key.id] >= 0 && version >= minVersion[key.id]
+        return !isConnectionLevel(key) && version >= 0 && minVersion[key.id] >= 0 && version >= minVersion[key.id]
                 && version <= maxVersion[key.id];
     }
 

@@ -13,6 +13,8 @@ import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsRequest;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.AllocateProducerIdsRequest;
 import io.raftmq.protocol.controller.AllocateProducerIdsResponse;
 import io.raftmq.protocol.controller.AlterPartitionRequest;
@@ -161,6 +163,12 @@ public final class ControllerClient implements AutoCloseable {
     public CompletableFuture<AlterConfigsResponse> alterConfigs(AlterConfigsRequest request) {
         return callController((stub, obs) -> stub.alterConfigs(request, obs),
                 AlterConfigsResponse::getError, AlterConfigsResponse::getController);
+    }
+
+    public CompletableFuture<AlterUserScramCredentialsResponse> alterUserScramCredentials(
+            AlterUserScramCredentialsRequest request) {
+        return callController((stub, obs) -> stub.alterUserScramCredentials(request, obs),
+                AlterUserScramCredentialsResponse::getError, AlterUserScramCredentialsResponse::getController);
     }
 
     /**

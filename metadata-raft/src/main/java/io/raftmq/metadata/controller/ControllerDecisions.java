@@ -12,6 +12,8 @@ import io.raftmq.protocol.controller.CreateAclsResponse;
 import io.raftmq.protocol.controller.DeleteAclsRequest;
 import io.raftmq.protocol.controller.DeleteAclsResponse;
 import io.raftmq.protocol.controller.AlterPartitionResponse;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsRequest;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.BrokerHeartbeatRequest;
 import io.raftmq.protocol.controller.BrokerHeartbeatResponse;
 import io.raftmq.protocol.controller.CreatePartitionsRequest;
@@ -149,5 +151,11 @@ public final class ControllerDecisions {
     /** DeleteAcls: every ACL a filter matches removed, and reported per filter ({@link AclDecisions}). */
     public ControllerResult<DeleteAclsResponse> deleteAcls(MetadataImage image, DeleteAclsRequest request) {
         return acls.deleteAcls(image, request);
+    }
+
+    /** Sets and deletes users' SCRAM credentials ({@link ScramCredentialDecisions}). */
+    public ControllerResult<AlterUserScramCredentialsResponse> alterUserScramCredentials(MetadataImage image,
+            AlterUserScramCredentialsRequest request) {
+        return ScramCredentialDecisions.alter(image, request);
     }
 }

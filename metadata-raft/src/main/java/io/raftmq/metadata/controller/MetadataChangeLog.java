@@ -7,6 +7,7 @@ import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.protocol.metadata.MetadataRecord;
 import io.raftmq.protocol.metadata.PartitionChangeRecord;
+import io.raftmq.protocol.metadata.ScramMechanism;
 import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -91,6 +92,11 @@ final class MetadataChangeLog {
                 UUID id = Uuids.fromProto(record.getRemoveAccessControlEntry().getId());
                 yield "ACL " + id + " removed: " + before.acls().byId().get(id);
             }
+            case USER_SCRAM_CREDENTIAL -> "user '" + record.getUserScramCredential().getName() + "' "
+                    + mechanismName(record.getUserScramCredential().getMechanism()) + " credential set ("
+                    + record.getUserScramCredential().getIterations() + " iterations)";
+            case REMOVE_USER_SCRAM_CREDENTIAL -> "user '" + record.getRemoveUserScramCredential().getName() + "' "
+                    + mechanismName(record.getRemoveUserScramCredential().getMechanism()) + " credential deleted";
             case CREATE_TOPIC, PARTITION, RECORD_NOT_SET -> null;
         };
     }
@@ -117,6 +123,11 @@ final class MetadataChangeLog {
                     .append(now.isr());
         }
         return line.toString();
+    }
+
+    /** Kafka's name of a mechanism: SCRAM-SHA-256. */
+    static String mechanismName(ScramMechanism mechanism) {
+        return mechanism.name().replace('_', '-');
     }
 
     private static String leaderName(int leader) {

@@ -13,6 +13,8 @@ import io.raftmq.metadata.log.NotLeaderException;
 import io.raftmq.protocol.common.Endpoint;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsRequest;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.AllocateProducerIdsRequest;
 import io.raftmq.protocol.controller.AllocateProducerIdsResponse;
 import io.raftmq.protocol.controller.AlterPartitionRequest;
@@ -269,6 +271,11 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
 
     public CompletableFuture<Committed<DeleteAclsResponse>> deleteAcls(DeleteAclsRequest request) {
         return submit(() -> decisions.deleteAcls(pending, request));
+    }
+
+    public CompletableFuture<Committed<AlterUserScramCredentialsResponse>> alterUserScramCredentials(
+            AlterUserScramCredentialsRequest request) {
+        return submit(() -> decisions.alterUserScramCredentials(pending, request));
     }
 
     /** Elections an administrator asks for; the new leaders commit in one batch (logged as they commit). */

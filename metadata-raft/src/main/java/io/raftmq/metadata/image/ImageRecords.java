@@ -1,5 +1,6 @@
 package io.raftmq.metadata.image;
 
+import com.google.protobuf.ByteString;
 import io.raftmq.common.Uuids;
 import io.raftmq.protocol.common.ConfigEntry;
 import io.raftmq.protocol.metadata.AccessControlEntryRecord;
@@ -11,17 +12,21 @@ import io.raftmq.protocol.metadata.MetadataRecord;
 import io.raftmq.protocol.metadata.PartitionRecord;
 import io.raftmq.protocol.metadata.ProducerIdsRecord;
 import io.raftmq.protocol.metadata.RegisterBrokerRecord;
+import io.raftmq.protocol.metadata.ScramMechanism;
 import io.raftmq.protocol.metadata.UnfenceBrokerRecord;
+import io.raftmq.protocol.metadata.UserScramCredentialRecord;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.common.acl.AclBinding;
+import java.util.TreeMap;
 
 /**
  * Writes a {@link MetadataImage} as the records that rebuild it ({@link
  * MetadataDelta#loadSnapshot}): the content of snapshots and of the first part of a metadata watch.
- * The order is deterministic (brokers by id, topics by name, partitions by id, ACLs by content), so equal images
+ * The order is deterministic (brokers by id, topics by name, partitions by id, ACLs by content, SCRAM
+ * credentials by user and mechanism), so equal images
  * give equal records and byte-identical snapshots.
  */
 public final class ImageRecords {
@@ -90,6 +95,18 @@ public final class ImageRecords {
             out.add(MetadataRecord.newBuilder().setAccessControlEntry(AccessControlEntryRecord.newBuilder()
                     .setId(Uuids.toProto(acl.getKey()))
                     .setAcl(Acls.toEntry(acl.getValue()))).build());
+        }
+        for (Map.Entry<String, Map<ScramMechanism, ScramCredentialData>> user : image.scramUsersSorted().entrySet()) {
+            for (Map.Entry<ScramMechanism, ScramCredentialData> credential : new TreeMap<>(user.getValue()).entrySet()) {
+                ScramCredentialData data = credential.getValue();
+                out.add(MetadataRecord.newBuilder().setUserScramCredential(UserScramCredentialRecord.newBuilder()
+                        .setName(user.getKey())
+                        .setMechanism(credential.getKey())
+                        .setSalt(ByteString.copyFrom(data.salt()))
+                        .setStoredKey(ByteString.copyFrom(data.storedKey()))
+                        .setServerKey(ByteString.copyFrom(data.serverKey()))
+                        .setIterations(data.iterations())).build());
+            }
         }
         return out;
     }

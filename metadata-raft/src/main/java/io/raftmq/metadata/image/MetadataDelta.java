@@ -17,9 +17,13 @@ import io.raftmq.protocol.metadata.PartitionRecord;
 import io.raftmq.protocol.metadata.ProducerIdsRecord;
 import io.raftmq.protocol.metadata.RegisterBrokerRecord;
 import io.raftmq.protocol.metadata.RemoveAccessControlEntryRecord;
+import io.raftmq.protocol.metadata.RemoveUserScramCredentialRecord;
+import io.raftmq.protocol.metadata.ScramMechanism;
 import io.raftmq.protocol.metadata.UnfenceBrokerRecord;
+import io.raftmq.protocol.metadata.UserScramCredentialRecord;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -53,6 +57,8 @@ public final class MetadataDelta {
     private String clusterId;
     /** The ACLs as changed by this delta, or null while unchanged (the base's apply). */
     private Map<UUID, AclBinding> acls;
+    /** Users whose credentials the replayed records changed: their whole new set (empty: none left). */
+    private final Map<String, Map<ScramMechanism, ScramCredentialData>> changedScramUsers = new LinkedHashMap<>();
 
     public MetadataDelta(MetadataImage base) {
         this.base = base;
@@ -104,6 +110,8 @@ public final class MetadataDelta {
             case CLUSTER_ID -> replay(record.getClusterId());
             case ACCESS_CONTROL_ENTRY -> replay(record.getAccessControlEntry());
             case REMOVE_ACCESS_CONTROL_ENTRY -> replay(record.getRemoveAccessControlEntry());
+            case USER_SCRAM_CREDENTIAL -> replay(record.getUserScramCredential());
+            case REMOVE_USER_SCRAM_CREDENTIAL -> replay(record.getRemoveUserScramCredential());
             case RECORD_NOT_SET -> throw new MetadataReplayException(
                     "metadata record at offset " + offset + " has no record set (written by a newer version?)");
         }
@@ -126,7 +134,16 @@ public final class MetadataDelta {
             names.put(topic.name, topic.id);
         }
         AclsImage aclsImage = acls == null ? base.acls() : new AclsImage(acls);
-        return new MetadataImage(offset, brokers, topics, names, controller, nextProducerId, clusterId, aclsImage);
+        Map<String, Map<ScramMechanism, ScramCredentialData>> scram = new HashMap<>(base.scramCredentials());
+        changedScramUsers.forEach((user, credentials) -> {
+            if (credentials.isEmpty()) {
+                scram.remove(user);
+            } else {
+                scram.put(user, Collections.unmodifiableMap(new EnumMap<>(credentials)));
+            }
+        });
+        return new MetadataImage(offset, brokers, topics, names, controller, nextProducerId, clusterId, aclsImage,
+                scram);
     }
 
     /** Ids of brokers registered or changed by the replayed records. */
@@ -401,6 +418,39 @@ public final class MetadataDelta {
         UUID id = Uuids.fromProto(r.getId());
         if (aclsForChange().remove(id) == null) {
             throw new MetadataReplayException("RemoveAccessControlEntry for unknown ACL id " + id);
+        }
+    }
+
+    /** The user's credentials as of the records replayed so far, to change (a copy of the base's). */
+    private Map<ScramMechanism, ScramCredentialData> scramUserForChange(String user) {
+        return changedScramUsers.computeIfAbsent(user, u -> {
+            Map<ScramMechanism, ScramCredentialData> copy = new EnumMap<>(ScramMechanism.class);
+            copy.putAll(base.scramCredentials(u));
+            return copy;
+        });
+    }
+
+    private void replay(UserScramCredentialRecord r) {
+        if (r.getName().isEmpty()) {
+            throw new MetadataReplayException("UserScramCredential with an empty user name");
+        }
+        if (r.getMechanism() != ScramMechanism.SCRAM_SHA_256 && r.getMechanism() != ScramMechanism.SCRAM_SHA_512) {
+            throw new MetadataReplayException("UserScramCredential for user '" + r.getName()
+                    + "' with unknown mechanism " + r.getMechanism());
+        }
+        if (r.getIterations() <= 0 || r.getSalt().isEmpty() || r.getStoredKey().isEmpty()
+                || r.getServerKey().isEmpty()) {
+            throw new MetadataReplayException("UserScramCredential " + r.getMechanism() + " for user '" + r.getName()
+                    + "' lacks its salt, keys or iterations (" + r.getIterations() + ")");
+        }
+        scramUserForChange(r.getName()).put(r.getMechanism(), new ScramCredentialData(r.getSalt().toByteArray(),
+                r.getStoredKey().toByteArray(), r.getServerKey().toByteArray(), r.getIterations()));
+    }
+
+    private void replay(RemoveUserScramCredentialRecord r) {
+        if (scramUserForChange(r.getName()).remove(r.getMechanism()) == null) {
+            throw new MetadataReplayException("RemoveUserScramCredential " + r.getMechanism() + " for user '"
+                    + r.getName() + "', who has no such credential");
         }
     }
 

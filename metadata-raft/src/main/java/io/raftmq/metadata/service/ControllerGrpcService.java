@@ -21,6 +21,8 @@ import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsRequest;
+import io.raftmq.protocol.controller.AlterUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.AllocateProducerIdsRequest;
 import io.raftmq.protocol.controller.AllocateProducerIdsResponse;
 import io.raftmq.protocol.controller.AlterPartitionRequest;
@@ -46,6 +48,8 @@ import io.raftmq.protocol.controller.DeleteTopicsResponse;
 import io.raftmq.protocol.controller.DescribeClusterRequest;
 import io.raftmq.protocol.controller.DescribeClusterResponse;
 import io.raftmq.protocol.controller.DescribeTopicsRequest;
+import io.raftmq.protocol.controller.DescribeUserScramCredentialsRequest;
+import io.raftmq.protocol.controller.DescribeUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.DescribeTopicsResponse;
 import io.raftmq.protocol.controller.ElectLeadersRequest;
 import io.raftmq.protocol.controller.ElectLeadersResponse;
@@ -178,6 +182,28 @@ public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBa
         respond("DeleteAcls", controller.deleteAcls(request), observer,
                 c -> c.reply().toBuilder().setMetadataOffset(c.offset()).build(),
                 (error, hint) -> DeleteAclsResponse.newBuilder().setError(error).setController(hint).build());
+    }
+
+    /**
+     * Answered once the changes commit (the offset of their batch; 0 when every user was refused).
+     * Any client of this port may call it: the gRPC port is not authenticated yet, which is how
+     * the first user of a SASL-only cluster is made ({@code raftmq users add}).
+     */
+    @Override
+    public void alterUserScramCredentials(AlterUserScramCredentialsRequest request,
+            StreamObserver<AlterUserScramCredentialsResponse> observer) {
+        respond("AlterUserScramCredentials", controller.alterUserScramCredentials(request), observer,
+                c -> c.reply().toBuilder().setMetadataOffset(c.reply().getResultsList().stream()
+                        .anyMatch(r -> r.getError().getCode() == ErrorCode.NONE) ? c.offset() : 0).build(),
+                (error, hint) -> AlterUserScramCredentialsResponse.newBuilder().setError(error).setController(hint)
+                        .build());
+    }
+
+    @Override
+    public void describeUserScramCredentials(DescribeUserScramCredentialsRequest request,
+            StreamObserver<DescribeUserScramCredentialsResponse> observer) {
+        read(0, observer, image -> ScramCredentialDescriptions.of(image, request.getUsersList()),
+                (error, hint) -> DescribeUserScramCredentialsResponse.newBuilder().setError(error).build());
     }
 
     /**

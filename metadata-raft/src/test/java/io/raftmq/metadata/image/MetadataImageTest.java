@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import io.raftmq.common.Uuids;
 import io.raftmq.protocol.common.ConfigEntry;
 import io.raftmq.protocol.common.Endpoint;
@@ -19,8 +20,11 @@ import io.raftmq.protocol.metadata.MetadataRecord;
 import io.raftmq.protocol.metadata.PartitionChangeRecord;
 import io.raftmq.protocol.metadata.PartitionRecord;
 import io.raftmq.protocol.metadata.RegisterBrokerRecord;
+import io.raftmq.protocol.metadata.RemoveUserScramCredentialRecord;
 import io.raftmq.protocol.metadata.ReplicaList;
+import io.raftmq.protocol.metadata.ScramMechanism;
 import io.raftmq.protocol.metadata.UnfenceBrokerRecord;
+import io.raftmq.protocol.metadata.UserScramCredentialRecord;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -209,5 +213,52 @@ class MetadataImageTest {
         MetadataReplayException e = assertThrows(MetadataReplayException.class, () -> MetadataDelta.replayBatch(
                 MetadataImage.EMPTY, 1, List.of(clusterId("first"), clusterId("second"))));
         assertTrue(e.getMessage().contains("second") && e.getMessage().contains("already first"), e.getMessage());
+    }
+
+    static MetadataRecord credential(String user, ScramMechanism mechanism, int iterations, int keyByte) {
+        return MetadataRecord.newBuilder().setUserScramCredential(UserScramCredentialRecord.newBuilder()
+                .setName(user).setMechanism(mechanism).setIterations(iterations)
+                .setSalt(ByteString.copyFrom(new byte[] {1, 2, 3}))
+                .setStoredKey(ByteString.copyFrom(new byte[] {(byte) keyByte, 4}))
+                .setServerKey(ByteString.copyFrom(new byte[] {(byte) keyByte, 5}))).build();
+    }
+
+    static MetadataRecord removeCredential(String user, ScramMechanism mechanism) {
+        return MetadataRecord.newBuilder().setRemoveUserScramCredential(RemoveUserScramCredentialRecord.newBuilder()
+                .setName(user).setMechanism(mechanism)).build();
+    }
+
+    @Test
+    void scramCredentialsReplaySnapshotAndDeletion() {
+        MetadataImage image = MetadataDelta.replayBatch(richImage(), 13, List.of(
+                credential("bob", ScramMechanism.SCRAM_SHA_512, 8192, 7),
+                credential("alice", ScramMechanism.SCRAM_SHA_256, 4096, 1),
+                credential("alice", ScramMechanism.SCRAM_SHA_512, 4096, 2)));
+        // A later upsertion replaces the user's credential of that mechanism.
+        image = MetadataDelta.replayBatch(image, 14, List.of(credential("alice", ScramMechanism.SCRAM_SHA_256,
+                5000, 3)));
+        assertEquals(List.of("alice", "bob"), List.copyOf(image.scramUsersSorted().keySet()));
+        ScramCredentialData alice256 = image.scramCredentials("alice").get(ScramMechanism.SCRAM_SHA_256);
+        assertEquals(5000, alice256.iterations());
+        assertEquals(new ScramCredentialData(new byte[] {1, 2, 3}, new byte[] {3, 4}, new byte[] {3, 5}, 5000),
+                alice256);
+        assertTrue(image.scramCredentials("carol").isEmpty());
+
+        List<MetadataRecord> records = ImageRecords.of(image);
+        MetadataImage loaded = MetadataDelta.loadSnapshot(image.offset(), records);
+        assertEquals(image, loaded, "credentials survive a snapshot");
+        assertEquals(records, ImageRecords.of(loaded), "deterministic order");
+
+        image = MetadataDelta.replayBatch(image, 15, List.of(removeCredential("bob", ScramMechanism.SCRAM_SHA_512),
+                removeCredential("alice", ScramMechanism.SCRAM_SHA_256)));
+        assertEquals(List.of("alice"), List.copyOf(image.scramUsersSorted().keySet()), "a user without any is gone");
+        assertEquals(java.util.Set.of(ScramMechanism.SCRAM_SHA_512), image.scramCredentials("alice").keySet());
+        assertEquals(image, MetadataDelta.loadSnapshot(15, ImageRecords.of(image)));
+
+        assertRejected(image, removeCredential("bob", ScramMechanism.SCRAM_SHA_512), "'bob'", "no such credential");
+        assertRejected(image, credential("", ScramMechanism.SCRAM_SHA_256, 4096, 1), "empty user name");
+        assertRejected(image, credential("dave", ScramMechanism.SCRAM_MECHANISM_UNSPECIFIED, 4096, 1), "'dave'",
+                "unknown mechanism");
+        assertRejected(image, credential("dave", ScramMechanism.SCRAM_SHA_256, 0, 1), "'dave'", "iterations (0)");
     }
 }
