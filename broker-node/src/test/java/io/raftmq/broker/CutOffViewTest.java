@@ -30,7 +30,7 @@ class CutOffViewTest {
                 new PartitionRegistration(List.of(1, 2, 3), List.of(1, 2, 3), 1, 4, 9),
                 new PartitionRegistration(List.of(2, 3, 1), List.of(2, 3), 2, 7, 8)));
         MetadataImage image = new MetadataImage(42, Map.of(1, broker(1), 2, broker(2), 3, broker(3)),
-                Map.of(id, topic), Map.of("t", id), null, 0, "cluster", null);
+                Map.of(id, topic), Map.of("t", id), null, 0, "cluster");
 
         MetadataImage told = CutOffView.of(image, 1);
 

@@ -85,7 +85,7 @@ public final class KafkaApis implements KafkaRequestHandler {
         h.put(ApiKeys.HEARTBEAT, membership::heartbeat);
         h.put(ApiKeys.LEAVE_GROUP, membership::leaveGroup);
         h.put(ApiKeys.DESCRIBE_GROUPS, membership::describeGroups);
-        ScramCredentialsHandler credentials = new ScramCredentialsHandler(api);
+        ScramCredentialsHandler credentials = new ScramCredentialsHandler(api, authz);
         h.put(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, credentials::alterUserScramCredentials);
         h.put(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, credentials::describeUserScramCredentials);
         h.put(ApiKeys.DESCRIBE_CLIENT_QUOTAS, new ClientQuotasHandler()::describeClientQuotas);

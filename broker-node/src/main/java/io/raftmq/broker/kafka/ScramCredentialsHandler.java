@@ -15,6 +15,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.AlterUserScramCredentialsRequestData;
 import org.apache.kafka.common.message.AlterUserScramCredentialsResponseData;
 import org.apache.kafka.common.message.AlterUserScramCredentialsResponseData.AlterUserScramCredentialsResult;
@@ -22,28 +23,30 @@ import org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData;
 import org.apache.kafka.common.message.DescribeUserScramCredentialsResponseData;
 import org.apache.kafka.common.message.DescribeUserScramCredentialsResponseData.CredentialInfo;
 import org.apache.kafka.common.message.DescribeUserScramCredentialsResponseData.DescribeUserScramCredentialsResult;
-import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
  * AlterUserScramCredentials (forwarded to the controller, which validates and stores them salted
  * and hashed) and DescribeUserScramCredentials (answered from this broker's metadata): what
  * {@code kafka-configs --entity-type users --alter --add-config 'SCRAM-SHA-256=[password=...]'} and
  * {@code Admin.alterUserScramCredentials} send. The client salts and hashes the password itself;
- * the password never reaches the broker.
+ * the password never reaches the broker. With the authorizer on, altering needs ALTER and
+ * describing DESCRIBE on the cluster, as in Kafka (CLUSTER_AUTHORIZATION_FAILED otherwise).
  *
  * <p>Stateless; called on the connections' event loops.
  */
 final class ScramCredentialsHandler {
     private final BrokerApi api;
+    private final KafkaAuthorization authz;
 
-    ScramCredentialsHandler(BrokerApi api) {
+    ScramCredentialsHandler(BrokerApi api, KafkaAuthorization authz) {
         this.api = api;
+        this.authz = authz;
     }
 
     CompletableFuture<KafkaResponse> alterUserScramCredentials(KafkaRequest request) {
         AlterUserScramCredentialsRequestData data = (AlterUserScramCredentialsRequestData) request.body();
-        ApiError denied = authorizeAlterCredentials(request.principal());
-        if (denied.isFailure()) {
+        if (!authz.allowedOnCluster(request, AclOperation.ALTER)) {
+            ApiError denied = KafkaAuthorization.clusterDenied(request, AclOperation.ALTER);
             return CompletableFuture.completedFuture(KafkaResponse.send(everyUser(data, denied)));
         }
         AlterUserScramCredentialsRequest.Builder forward = AlterUserScramCredentialsRequest.newBuilder();
@@ -71,17 +74,6 @@ final class ScramCredentialsHandler {
         });
     }
 
-    /**
-     * Whether {@code principal} may set and delete credentials: NONE, or the error every user of
-     * the request is answered with. Any principal while the authorizer is off (as Kafka without
-     * an authorizer), which is how the first user of a SASL-only cluster can be made over the
-     * Kafka protocol too. The one place for the authorizer's check: ALTER on CLUSTER, else
-     * CLUSTER_AUTHORIZATION_FAILED.
-     */
-    private ApiError authorizeAlterCredentials(KafkaPrincipal principal) {
-        return ApiError.NONE;
-    }
-
     /** {@code error} for each user of the request, once each, as Kafka's getErrorResponse answers. */
     private static AlterUserScramCredentialsResponseData everyUser(AlterUserScramCredentialsRequestData data,
             ApiError error) {
@@ -98,6 +90,11 @@ final class ScramCredentialsHandler {
 
     CompletableFuture<KafkaResponse> describeUserScramCredentials(KafkaRequest request) {
         DescribeUserScramCredentialsRequestData data = (DescribeUserScramCredentialsRequestData) request.body();
+        if (!authz.allowedOnCluster(request, AclOperation.DESCRIBE)) {
+            ApiError denied = KafkaAuthorization.clusterDenied(request, AclOperation.DESCRIBE);
+            return CompletableFuture.completedFuture(KafkaResponse.send(new DescribeUserScramCredentialsResponseData()
+                    .setErrorCode(KafkaErrors.code(denied)).setErrorMessage(KafkaErrors.message(denied))));
+        }
         List<String> users = new ArrayList<>();
         if (data.users() != null) {
             data.users().forEach(u -> users.add(u.name()));

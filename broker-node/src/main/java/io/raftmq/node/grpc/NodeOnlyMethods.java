@@ -62,6 +62,8 @@ final class NodeOnlyMethods {
         methods.node(ControllerGrpc.getCreateAclsMethod(), r -> NO_CLAIM);
         methods.node(ControllerGrpc.getDeleteAclsMethod(), r -> NO_CLAIM);
         methods.node(ControllerGrpc.getDescribeAclsMethod(), r -> NO_CLAIM);
+        methods.node(ControllerGrpc.getAlterUserScramCredentialsMethod(), r -> NO_CLAIM);
+        methods.node(ControllerGrpc.getDescribeUserScramCredentialsMethod(), r -> NO_CLAIM);
 
         methods.node(ReplicaGrpc.getReplicaFetchMethod(), ReplicaFetchRequest::getReplicaId);
         methods.node(ReplicaGrpc.getReplicaFetchStreamMethod(), ReplicaFetchRequest::getReplicaId);

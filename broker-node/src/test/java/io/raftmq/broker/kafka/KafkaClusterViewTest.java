@@ -56,7 +56,7 @@ class KafkaClusterViewTest {
         brokers.forEach(b -> byId.put(b.id(), b));
         TopicImage topic = new TopicImage("orders", TOPIC_ID, new TreeMap<>(), partitions);
         return new MetadataImage(100, byId, Map.of(TOPIC_ID, topic), Map.of("orders", TOPIC_ID), controller, 0,
-                CLUSTER_ID, null);
+                CLUSTER_ID);
     }
 
     private static ControllerRegistration controller(int id) {

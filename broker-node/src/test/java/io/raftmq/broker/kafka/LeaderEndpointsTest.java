@@ -29,7 +29,7 @@ class LeaderEndpointsTest {
         MetadataImage image = new MetadataImage(7, Map.of(
                 1, broker(1, "", endpoint("grpc", "h1", 9000), endpoint("kafka", "h1", 9092)),
                 2, broker(2, "rack-b", endpoint("kafka", "h2", 19092)),
-                3, broker(3, "", endpoint("grpc", "h3", 9000))), Map.of(), Map.of(), null, 0, null, null);
+                3, broker(3, "", endpoint("grpc", "h3", 9000))), Map.of(), Map.of(), null, 0, null);
         LeaderEndpoints leaders = new LeaderEndpoints(image);
         leaders.add(2);
         leaders.add(3); // no Kafka listener
