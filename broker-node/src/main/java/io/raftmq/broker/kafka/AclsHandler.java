@@ -56,7 +56,9 @@ final class AclsHandler {
             return ApiError.of(ErrorCode.SECURITY_DISABLED, "No Authorizer is configured on the broker"
                     + " (authorizer.enabled=false)");
         }
-        if (!authz.allowedOnCluster(request, needed)) {
+        boolean allowed = needed == AclOperation.DESCRIBE ? authz.rules().mayDescribeAcls(KafkaAuthorization.caller(request))
+                : authz.rules().mayAlterAcls(KafkaAuthorization.caller(request));
+        if (!allowed) {
             return KafkaAuthorization.clusterDenied(request, needed);
         }
         return null;

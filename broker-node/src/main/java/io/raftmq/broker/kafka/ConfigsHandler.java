@@ -72,10 +72,10 @@ final class ConfigsHandler {
      * topic for a TOPIC, on the cluster for a BROKER; NONE for other types (refused as unsupported).
      */
     private ApiError authorize(KafkaRequest request, AclOperation op, ConfigResource.Type type, String name) {
-        if (type == ConfigResource.Type.TOPIC && !authz.allowedOnTopic(request, op, name)) {
+        if (type == ConfigResource.Type.TOPIC && !authz.rules().mayConfigs(KafkaAuthorization.caller(request), op, name)) {
             return KafkaAuthorization.topicDenied(request, op, name);
         }
-        if (type == ConfigResource.Type.BROKER && !authz.allowedOnCluster(request, op)) {
+        if (type == ConfigResource.Type.BROKER && !authz.rules().mayConfigs(KafkaAuthorization.caller(request), op, null)) {
             return KafkaAuthorization.clusterDenied(request, op);
         }
         return ApiError.NONE;

@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
 import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
@@ -116,7 +115,7 @@ final class FetchHandler {
                 refused.put(p.key(), Errors.UNKNOWN_TOPIC_ID.code());
                 continue;
             }
-            if (!readable.computeIfAbsent(tp.topic(), t -> authz.allowedOnTopic(request, AclOperation.READ, t))) {
+            if (!readable.computeIfAbsent(tp.topic(), t -> authz.rules().mayFetch(KafkaAuthorization.caller(request), t))) {
                 refused.put(p.key(), Errors.TOPIC_AUTHORIZATION_FAILED.code());
                 continue;
             }

@@ -60,7 +60,7 @@ final class GroupMembershipHandler {
     }
 
     private boolean mayRead(KafkaRequest request, String groupId) {
-        return authz.allowedOnGroup(request, AclOperation.READ, groupId);
+        return authz.rules().mayUseGroup(KafkaAuthorization.caller(request), groupId);
     }
 
     CompletableFuture<KafkaResponse> joinGroup(KafkaRequest request) {
@@ -189,7 +189,7 @@ final class GroupMembershipHandler {
         short version = request.apiVersion();
         boolean operations = version >= 3 && data.includeAuthorizedOperations();
         List<String> describable = data.groups().stream()
-                .filter(g -> authz.allowedOnGroup(request, AclOperation.DESCRIBE, g)).toList();
+                .filter(g -> authz.rules().mayDescribeGroup(KafkaAuthorization.caller(request), g)).toList();
         CompletableFuture<List<ClassicGroupApi.GroupDescription>> described = describable.isEmpty()
                 ? CompletableFuture.completedFuture(List.of()) : groups.describeGroups(describable);
         return request.onLoop(described, found -> {

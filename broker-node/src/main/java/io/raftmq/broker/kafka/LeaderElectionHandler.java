@@ -56,7 +56,7 @@ final class LeaderElectionHandler {
     CompletableFuture<KafkaResponse> electLeaders(KafkaRequest request) {
         ElectLeadersRequestData data = (ElectLeadersRequestData) request.body();
         short version = request.apiVersion();
-        if (!authz.allowedOnCluster(request, AclOperation.ALTER)) {
+        if (!authz.rules().mayElectLeaders(KafkaAuthorization.caller(request))) {
             // As Kafka: ALTER on the cluster, else the error on every partition named.
             return CompletableFuture.completedFuture(KafkaResponse.send(response(version, data, new ElectionAnswer(
                     KafkaAuthorization.clusterDenied(request, AclOperation.ALTER), Map.of()))));

@@ -76,7 +76,7 @@ final class ProduceHandler {
                 unresolved = t != null ? null : ApiError.of(ErrorCode.UNKNOWN_TOPIC_ID, "no topic has id %s",
                         topic.topicId());
             }
-            ApiError denied = name == null || authz.allowedOnTopic(request, AclOperation.WRITE, name) ? null
+            ApiError denied = name == null || authz.rules().mayProduce(KafkaAuthorization.caller(request), name) ? null
                     : KafkaAuthorization.topicDenied(request, AclOperation.WRITE, name);
             for (PartitionProduceData p : topic.partitionData()) {
                 if (name == null) {

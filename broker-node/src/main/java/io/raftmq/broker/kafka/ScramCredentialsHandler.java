@@ -45,7 +45,7 @@ final class ScramCredentialsHandler {
 
     CompletableFuture<KafkaResponse> alterUserScramCredentials(KafkaRequest request) {
         AlterUserScramCredentialsRequestData data = (AlterUserScramCredentialsRequestData) request.body();
-        if (!authz.allowedOnCluster(request, AclOperation.ALTER)) {
+        if (!authz.rules().mayAlterScramCredentials(KafkaAuthorization.caller(request))) {
             ApiError denied = KafkaAuthorization.clusterDenied(request, AclOperation.ALTER);
             return CompletableFuture.completedFuture(KafkaResponse.send(everyUser(data, denied)));
         }
@@ -90,7 +90,7 @@ final class ScramCredentialsHandler {
 
     CompletableFuture<KafkaResponse> describeUserScramCredentials(KafkaRequest request) {
         DescribeUserScramCredentialsRequestData data = (DescribeUserScramCredentialsRequestData) request.body();
-        if (!authz.allowedOnCluster(request, AclOperation.DESCRIBE)) {
+        if (!authz.rules().mayDescribeScramCredentials(KafkaAuthorization.caller(request))) {
             ApiError denied = KafkaAuthorization.clusterDenied(request, AclOperation.DESCRIBE);
             return CompletableFuture.completedFuture(KafkaResponse.send(new DescribeUserScramCredentialsResponseData()
                     .setErrorCode(KafkaErrors.code(denied)).setErrorMessage(KafkaErrors.message(denied))));
