@@ -92,8 +92,8 @@ import org.apache.kafka.common.acl.AclOperation;
  *
  * <p>Each call first asks the broker's {@link Authorization} rules, for the caller {@link
  * GrpcCallers} names, what the Kafka listener asks for the same request: a produce needs WRITE on
- * its topics, a fetch READ, metadata and list offsets DESCRIBE (a listing of every topic shows only
- * those), topic administration CREATE / DELETE / ALTER, configs ALTER_CONFIGS, ElectLeaders and the
+ * its topics, a fetch READ, metadata, list offsets and describe topics DESCRIBE (a listing of every
+ * topic shows only those; config overrides only with DESCRIBE_CONFIGS), topic administration CREATE / DELETE / ALTER, configs ALTER_CONFIGS, ElectLeaders and the
  * ACL and SCRAM calls ALTER or DESCRIBE on the cluster, an idempotent producer id IDEMPOTENT_WRITE
  * or WRITE on some topic. A produce refuses the partitions of the topics it may not write (the
  * others are appended); any other call that names a resource the caller may not use is refused as
@@ -484,10 +484,14 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
             refuse(observer, denied, e -> DescribeTopicsResponse.newBuilder().setError(e).build());
             return;
         }
-        // Every topic asked for (no names): only those the caller may describe, as Kafka lists them.
+        // Every topic asked for (no names): only those the caller may describe, as Kafka lists them;
+        // a topic's config overrides only to who may DESCRIBE_CONFIGS it.
         replyLater(observer, api.admin().describeTopics(request), r -> r.toBuilder().clearTopics()
                         .addAllTopics(r.getTopicsList().stream()
-                                .filter(t -> api.authorization().mayDescribeTopic(caller, t.getName())).toList())
+                                .filter(t -> api.authorization().mayDescribeTopic(caller, t.getName()))
+                                .map(t -> api.authorization().mayConfigs(caller, AclOperation.DESCRIBE_CONFIGS,
+                                        t.getName()) ? t : t.toBuilder().clearConfigs().build())
+                                .toList())
                         .build(),
                 e -> DescribeTopicsResponse.newBuilder().setError(BrokerApi.internal(e).toProto()).build());
     }

@@ -221,6 +221,7 @@ class GrpcAuthorizationTest {
     private static Producer<String, String> producer(String who) {
         Properties p = clientProperties(who);
         p.setProperty("max.block.ms", "10000");
+        p.setProperty("request.timeout.ms", "5000");
         p.setProperty("delivery.timeout.ms", "10000");
         return new Producer<>(p, Serdes.stringSerializer(), Serdes.stringSerializer());
     }
