@@ -124,13 +124,8 @@ class GrpcAuthorizationTest {
             producer.send(new ProducerRecord<>(topic, "k", "from admin")).get();
         }
 
-        try (Producer<String, String> producer = producer("alice")) {
-            ExecutionException refused = assertThrows(ExecutionException.class,
-                    () -> producer.send(new ProducerRecord<>(topic, "k", "from alice")).get());
-            assertInstanceOf(RaftmqException.class, refused.getCause());
-            assertTrue(refused.getCause() instanceof TopicAuthorizationException
-                    || refused.getCause() instanceof ClusterAuthorizationException, refused.getCause().toString());
-        }
+        // No ACL: alice may not even see the topic, nor use the group.
+        assertProduceRefused(topic);
         try (Consumer<String, String> consumer = consumer("alice", group)) {
             consumer.subscribe(List.of(topic));
             assertThrows(GroupAuthorizationException.class, () -> consumer.poll(Duration.ofSeconds(10)));
@@ -143,16 +138,53 @@ class GrpcAuthorizationTest {
         assertEquals(1, readAll("admin", "admin-check-1", topic).size());
         assertTrue(admin.listConsumerGroupOffsets(group).isEmpty());
 
-        admin.createAcls(List.of(allow(Acl.ResourceType.TOPIC, topic, Acl.PatternType.LITERAL, Acl.Operation.WRITE),
-                allow(Acl.ResourceType.TOPIC, topic, Acl.PatternType.LITERAL, Acl.Operation.READ),
+        // READ on the topic and the group: alice consumes and commits, but still may not write.
+        admin.createAcls(List.of(allow(Acl.ResourceType.TOPIC, topic, Acl.PatternType.LITERAL, Acl.Operation.READ),
                 allow(Acl.ResourceType.GROUP, group, Acl.PatternType.LITERAL, Acl.Operation.READ)));
+        List<String> read = new ArrayList<>();
+        awaitAllowed(() -> read.addAll(readAll("alice", group, topic)));
+        assertEquals(List.of("from admin"), read);
+        assertEquals(1, admin.listConsumerGroupOffsets(group).get(new TopicPartition(topic, 0)).offset());
+        // Refused by the produce itself now (every broker has the READ ACL, so metadata answers), not by metadata.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            TopicAuthorizationException write = assertProduceRefused(topic);
+            assertTrue(write.getMessage().contains("may not WRITE topic 'orders'"), write.getMessage());
+        });
+        assertEquals(1, readAll("admin", "admin-check-2", topic).size(), "the refused produce appended nothing");
+
+        // WRITE too: alice's (idempotent) producer writes.
+        admin.createAcls(List.of(allow(Acl.ResourceType.TOPIC, topic, Acl.PatternType.LITERAL,
+                Acl.Operation.WRITE)));
         try (Producer<String, String> producer = producer("alice")) {
             awaitAllowed(() -> producer.send(new ProducerRecord<>(topic, "k", "from alice")).get());
         }
-        List<String> read = readAll("alice", group, topic);
-        assertTrue(read.contains("from alice") && read.contains("from admin"), read.toString());
-        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group);
-        assertEquals(read.size(), committed.get(new TopicPartition(topic, 0)).offset(), committed.toString());
+        List<String> more = readAll("alice", group, topic);
+        assertEquals(List.of("from alice"), more);
+        assertEquals(2, admin.listConsumerGroupOffsets(group).get(new TopicPartition(topic, 0)).offset());
+    }
+
+    /** alice's producer (not idempotent: no InitProducerId first) fails with TopicAuthorizationException. */
+    private static TopicAuthorizationException assertProduceRefused(String topic) {
+        Properties p = clientProperties("alice");
+        p.setProperty("enable.idempotence", "false");
+        p.setProperty("max.block.ms", "10000");
+        p.setProperty("request.timeout.ms", "5000");
+        p.setProperty("delivery.timeout.ms", "10000");
+        try (Producer<String, String> producer = new Producer<>(p, Serdes.stringSerializer(),
+                Serdes.stringSerializer())) {
+            Throwable refused;
+            try {
+                producer.send(new ProducerRecord<>(topic, "k", "from alice")).get();
+                throw new AssertionError("alice's produce to " + topic + " was accepted");
+            } catch (ExecutionException e) {
+                refused = e.getCause();
+            } catch (RaftmqException e) {
+                refused = e;
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            return assertInstanceOf(TopicAuthorizationException.class, refused);
+        }
     }
 
     @Test
