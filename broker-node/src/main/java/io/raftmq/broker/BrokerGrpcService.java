@@ -93,8 +93,9 @@ import org.apache.kafka.common.acl.AclOperation;
  * <p>Each call first asks the broker's {@link Authorization} rules, for the caller {@link
  * GrpcCallers} names, what the Kafka listener asks for the same request: a produce needs WRITE on
  * its topics, a fetch READ, metadata, list offsets and describe topics DESCRIBE (a listing of every
- * topic shows only those; config overrides only with DESCRIBE_CONFIGS), topic administration CREATE / DELETE / ALTER, configs ALTER_CONFIGS, ElectLeaders and the
- * ACL and SCRAM calls ALTER or DESCRIBE on the cluster, an idempotent producer id IDEMPOTENT_WRITE
+ * topic shows only those; config overrides only with DESCRIBE_CONFIGS), topic administration
+ * CREATE / DELETE / ALTER, configs ALTER_CONFIGS, ElectLeaders and the ACL and SCRAM calls ALTER
+ * or DESCRIBE on the cluster, an idempotent producer id IDEMPOTENT_WRITE
  * or WRITE on some topic. A produce refuses the partitions of the topics it may not write (the
  * others are appended); any other call that names a resource the caller may not use is refused as
  * a whole, with TOPIC_/CLUSTER_AUTHORIZATION_FAILED naming it, before anything changes.
@@ -401,7 +402,8 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
 
     @Override
     public void electLeaders(ElectLeadersRequest request, StreamObserver<ElectLeadersResponse> observer) {
-        ApiError denied = clusterRefusal(api.authorization().mayElectLeaders(GrpcCallers.current()), AclOperation.ALTER);
+        ApiError denied = clusterRefusal(api.authorization().mayElectLeaders(GrpcCallers.current()),
+                AclOperation.ALTER);
         if (denied != null) {
             refuse(observer, denied, e -> ElectLeadersResponse.newBuilder().setError(e).build());
             return;
@@ -434,7 +436,8 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
 
     @Override
     public void describeAcls(DescribeAclsRequest request, StreamObserver<DescribeAclsResponse> observer) {
-        ApiError denied = clusterRefusal(api.authorization().mayDescribeAcls(GrpcCallers.current()), AclOperation.DESCRIBE);
+        ApiError denied = clusterRefusal(api.authorization().mayDescribeAcls(GrpcCallers.current()),
+                AclOperation.DESCRIBE);
         if (denied != null) {
             refuse(observer, denied, e -> DescribeAclsResponse.newBuilder().setError(e).build());
             return;

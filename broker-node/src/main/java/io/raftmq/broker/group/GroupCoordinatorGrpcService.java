@@ -230,7 +230,7 @@ final class GroupCoordinatorGrpcService extends GroupCoordinatorGrpc.GroupCoordi
                 e -> OffsetDeleteResponse.newBuilder().setError(e.toProto()).build());
     }
 
-    /** Refuses the call (answers {@code onFailure} of GROUP_AUTHORIZATION_FAILED) when the caller may not READ the group. */
+    /** Answers {@code onFailure} of GROUP_AUTHORIZATION_FAILED, and true, when the caller may not READ the group. */
     private <R> boolean refusedGroupRead(Authorization.Caller caller, String group, StreamObserver<R> observer,
             Function<ApiError, R> onFailure) {
         if (authz.mayUseGroup(caller, group)) {

@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
 import io.raftmq.broker.Authorization;
 import io.raftmq.broker.group.GroupCoordinator;
 import io.raftmq.common.ApiError;
@@ -58,14 +60,14 @@ final class GroupAdminHandler {
 
     CompletableFuture<KafkaResponse> offsetDelete(KafkaRequest request) {
         OffsetDeleteRequestData data = (OffsetDeleteRequestData) request.body();
-        if (!authz.rules().mayDeleteGroup(KafkaAuthorization.caller(request), data.groupId())) {
+        if (!authz.rules().mayDeleteGroup(caller(request), data.groupId())) {
             return CompletableFuture.completedFuture(KafkaResponse.send(new OffsetDeleteResponseData()
                     .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())));
         }
         OffsetDeleteRequest.Builder delete = OffsetDeleteRequest.newBuilder().setGroupId(data.groupId());
         List<OffsetDeleteRequestTopic> unreadable = new ArrayList<>();
         for (OffsetDeleteRequestTopic t : data.topics()) {
-            if (!authz.rules().mayCommitOffset(KafkaAuthorization.caller(request), t.name())) {
+            if (!authz.rules().mayCommitOffset(caller(request), t.name())) {
                 unreadable.add(t);
                 continue;
             }
@@ -122,7 +124,7 @@ final class GroupAdminHandler {
         if (version >= 5) {
             list.addAllTypesFilter(data.typesFilter());
         }
-        Authorization.Caller caller = KafkaAuthorization.caller(request);
+        Authorization.Caller caller = caller(request);
         return request.onLoop(groups.listGroups(list.build()), answer -> {
             ListGroupsResponseData response = new ListGroupsResponseData()
                     .setErrorCode(KafkaErrors.code(ApiError.fromProto(answer.getError())));
@@ -145,7 +147,7 @@ final class GroupAdminHandler {
         List<String> groupIds = List.copyOf(new LinkedHashSet<>(data.groupsNames()));
         Map<String, ApiError> denied = new HashMap<>();
         for (String groupId : groupIds) {
-            if (!authz.rules().mayDeleteGroup(KafkaAuthorization.caller(request), groupId)) {
+            if (!authz.rules().mayDeleteGroup(caller(request), groupId)) {
                 denied.put(groupId, KafkaAuthorization.groupDenied(request, AclOperation.DELETE, groupId));
             }
         }

@@ -84,7 +84,7 @@ final class KafkaAuthorization {
         return Authorization.clusterDenied(caller(request), op);
     }
 
-    /** The request's caller: a Kafka listener's principal is never a node's (brokers do not talk Kafka to each other). */
+    /** The request's caller; never a node (brokers do not talk Kafka to each other). */
     static Authorization.Caller caller(KafkaRequest request) {
         InetSocketAddress address = request.clientAddress();
         String host = address == null || address.getAddress() == null ? "" : address.getAddress().getHostAddress();

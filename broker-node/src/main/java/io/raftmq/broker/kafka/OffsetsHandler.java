@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.replication.ReplicaManager;
@@ -74,7 +76,7 @@ final class OffsetsHandler {
         Map<String, Boolean> describable = new HashMap<>();
         for (ListOffsetsTopic topic : data.topics()) {
             if (!describable.computeIfAbsent(topic.name(),
-                    t -> authz.rules().mayDescribeTopic(KafkaAuthorization.caller(request), t))) {
+                    t -> authz.rules().mayDescribeTopic(caller(request), t))) {
                 continue;
             }
             for (ListOffsetsPartition p : topic.partitions()) {
@@ -135,7 +137,7 @@ final class OffsetsHandler {
                         .setEndOffset(-1);
                 if (fromReplica) {
                     out.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
-                } else if (!authz.rules().mayDescribeTopic(KafkaAuthorization.caller(request), topic.topic())) {
+                } else if (!authz.rules().mayDescribeTopic(caller(request), topic.topic())) {
                     out.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
                 } else {
                     ReplicaManager.EpochEndResult r = api.offsetForLeaderEpoch(new TopicPartition(topic.topic(),
@@ -158,7 +160,7 @@ final class OffsetsHandler {
                     .setProducerEpoch((short) -1)));
         }
         boolean transactional = data.transactionalId() != null && !data.transactionalId().isEmpty();
-        if (!transactional && !authz.rules().mayInitIdempotentProducer(KafkaAuthorization.caller(request))) {
+        if (!transactional && !authz.rules().mayInitIdempotentProducer(caller(request))) {
             // Kafka: an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic.
             return CompletableFuture.completedFuture(KafkaResponse.send(new InitProducerIdResponseData()
                     .setThrottleTimeMs(0).setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code())

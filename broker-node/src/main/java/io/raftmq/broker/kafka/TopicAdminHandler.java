@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
 import io.raftmq.broker.Authorization;
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.broker.ConfigDescriptions;
@@ -79,7 +81,7 @@ final class TopicAdminHandler {
         CreateTopicsRequest.Builder forward = CreateTopicsRequest.newBuilder().setValidateOnly(data.validateOnly());
         Map<String, Map<String, String>> requestedConfigs = new HashMap<>();
         Map<String, ApiError> denied = new HashMap<>();
-        Authorization.Caller caller = KafkaAuthorization.caller(request);
+        Authorization.Caller caller = caller(request);
         for (CreateTopicsRequestData.CreatableTopic t : data.topics()) {
             if (!authz.rules().mayCreateTopic(caller, t.name())) {
                 denied.put(t.name(), KafkaAuthorization.topicDenied(request, AclOperation.CREATE, t.name()));
@@ -223,11 +225,11 @@ final class TopicAdminHandler {
      * {@code response} (named only to who may DESCRIBE it, when it was asked for by id).
      */
     private boolean deletable(KafkaRequest request, String name, Uuid id, DeleteTopicsResponseData response) {
-        if (authz.rules().mayDeleteTopic(KafkaAuthorization.caller(request), name)) {
+        if (authz.rules().mayDeleteTopic(caller(request), name)) {
             return true;
         }
         boolean byId = !id.equals(Uuid.ZERO_UUID);
-        String shown = !byId || authz.rules().mayDescribeTopic(KafkaAuthorization.caller(request), name) ? name : null;
+        String shown = !byId || authz.rules().mayDescribeTopic(caller(request), name) ? name : null;
         response.responses().add(deleteResult(shown, id, KafkaAuthorization.topicDenied(request, AclOperation.DELETE,
                 shown == null ? id.toString() : name)));
         return false;
@@ -249,7 +251,7 @@ final class TopicAdminHandler {
                 .setValidateOnly(data.validateOnly());
         Map<String, ApiError> denied = new HashMap<>();
         for (CreatePartitionsRequestData.CreatePartitionsTopic t : data.topics()) {
-            if (!authz.rules().mayAlterTopic(KafkaAuthorization.caller(request), t.name())) {
+            if (!authz.rules().mayAlterTopic(caller(request), t.name())) {
                 denied.put(t.name(), KafkaAuthorization.topicDenied(request, AclOperation.ALTER, t.name()));
                 continue;
             }

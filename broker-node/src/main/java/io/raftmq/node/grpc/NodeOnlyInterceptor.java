@@ -19,8 +19,8 @@ import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
  * The gate of a TLS gRPC port: puts the caller's principal, and whether it is a node's, in the
- * call's Context ({@link GrpcPrincipal}) and lets a node-only method ({@link NodeOnlyMethods}) through only for a caller
- * whose verified certificate is a node's ({@code CN=node-<id>}) and, when the request names a broker
+ * call's Context ({@link GrpcPrincipal}) and lets a node-only method ({@link NodeOnlyMethods})
+ * through only for a caller whose verified certificate is a node's ({@code CN=node-<id>}) and, when the request names a broker
  * id (a heartbeat's broker_id, a replica fetch's replica_id), only for that node. Anything else is
  * answered PERMISSION_DENIED, naming the method and the principal, before the service sees the
  * request, so nothing changes.
