@@ -81,6 +81,7 @@ public final class BrokerApi {
     private final BrokerConfig config;
     private final InitProducerIdHandler initProducerId;
     private final BrokerAdmin admin;
+    private final Authorization authorization;
     private final BrokerLease lease;
     private final Time time;
 
@@ -95,6 +96,7 @@ public final class BrokerApi {
         this.lease = lease;
         this.time = time;
         this.admin = new BrokerAdmin(brokerId, metadata, replicas, controller, config, logs, this::clientView);
+        this.authorization = new Authorization(config.authorizer(), this::acls);
     }
 
     public int brokerId() {
@@ -108,6 +110,11 @@ public final class BrokerApi {
 
     public BrokerConfig config() {
         return config;
+    }
+
+    /** The authorization rules both front ends ask, over this broker's ACLs and config. */
+    public Authorization authorization() {
+        return authorization;
     }
 
     /**

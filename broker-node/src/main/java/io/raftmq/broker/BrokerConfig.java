@@ -72,8 +72,8 @@ public final class BrokerConfig {
     // ---- authorization ----
 
     public static final ConfigKey<Boolean> AUTHORIZER_ENABLED = ConfigKey.ofBoolean("authorizer.enabled", false,
-            "Whether Kafka requests are checked against the cluster's ACLs (Kafka's StandardAuthorizer). Off:"
-                    + " every request is allowed and the ACL APIs answer SECURITY_DISABLED, as Kafka without"
+            "Whether client requests, Kafka and gRPC, are checked against the cluster's ACLs (Kafka's"
+                    + " StandardAuthorizer). Off: every request is allowed and the ACL APIs answer SECURITY_DISABLED, as Kafka without"
                     + " authorizer.class.name.");
     public static final ConfigKey<String> SUPER_USERS = ConfigKey.ofString("super.users", "", "Principals allowed"
             + " everything whatever the ACLs say, separated by semicolons: User:admin;User:ops.");

@@ -204,9 +204,9 @@ public final class BrokerServer implements AutoCloseable {
                         options.config().kafkaMaxInflightRequests(), options.config().kafkaNetworkThreads()),
                 options.config().listenerSecurity(), api, groupCoordinator);
         this.services = List.of(
-                new BrokerGrpcService(api),
+                BrokerGrpcService.bindable(api),
                 new ReplicaGrpcService(replicas, options.config().fetchMaxWaitCapMs()),
-                groupCoordinator.grpcService());
+                groupCoordinator.grpcService(api.authorization()));
     }
 
     // Read through methods: the replica manager and the lifecycle each need the other.

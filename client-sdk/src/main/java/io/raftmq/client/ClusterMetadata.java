@@ -177,6 +177,7 @@ final class ClusterMetadata {
      *
      * @throws TimeoutException when the topic did not appear before the deadline
      * @throws InvalidTopicException when the broker says the name is invalid
+     * @throws TopicAuthorizationException when the broker says the caller may not describe the topic
      */
     MetadataSnapshot awaitTopic(String topic, long deadlineMs) {
         long startMs = clockMs.getAsLong();
@@ -186,6 +187,10 @@ final class ClusterMetadata {
             ErrorCode error = s.topicErrors().get(topic);
             if (error == ErrorCode.INVALID_TOPIC) {
                 throw new InvalidTopicException("invalid topic name '" + topic + "'");
+            }
+            if (error == ErrorCode.TOPIC_AUTHORIZATION_FAILED) {
+                throw new TopicAuthorizationException("not authorized to describe topic '" + topic
+                        + "' (an ACL allowing DESCRIBE, READ or WRITE on it is missing for this client's principal)");
             }
             long now = clockMs.getAsLong();
             if (now >= deadlineMs) {

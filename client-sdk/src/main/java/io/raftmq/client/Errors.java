@@ -78,6 +78,9 @@ final class Errors {
         TABLE.put(ErrorCode.UNKNOWN_MEMBER_ID, CommitFailedException::new);
         TABLE.put(ErrorCode.NON_EMPTY_GROUP, GroupNotEmptyException::new);
         TABLE.put(ErrorCode.GROUP_ID_NOT_FOUND, GroupIdNotFoundException::new);
+        TABLE.put(ErrorCode.TOPIC_AUTHORIZATION_FAILED, TopicAuthorizationException::new);
+        TABLE.put(ErrorCode.GROUP_AUTHORIZATION_FAILED, GroupAuthorizationException::new);
+        TABLE.put(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, ClusterAuthorizationException::new);
     }
 
     private Errors() {

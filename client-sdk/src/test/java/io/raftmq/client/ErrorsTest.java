@@ -36,7 +36,10 @@ class ErrorsTest {
                 Map.entry(ErrorCode.INVALID_CONFIG, InvalidConfigException.class),
                 Map.entry(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, LeaderNotAvailableException.class),
                 Map.entry(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, LeaderNotAvailableException.class),
-                Map.entry(ErrorCode.ELECTION_NOT_NEEDED, ElectionNotNeededException.class));
+                Map.entry(ErrorCode.ELECTION_NOT_NEEDED, ElectionNotNeededException.class),
+                Map.entry(ErrorCode.TOPIC_AUTHORIZATION_FAILED, TopicAuthorizationException.class),
+                Map.entry(ErrorCode.GROUP_AUTHORIZATION_FAILED, GroupAuthorizationException.class),
+                Map.entry(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, ClusterAuthorizationException.class));
         expected.forEach((code, type) -> {
             RaftmqException e = Errors.exception(code, "broker says " + code);
             assertInstanceOf(type, e, code.name());
@@ -56,6 +59,7 @@ class ErrorsTest {
         assertTrue(Errors.isRetriable(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE), "as Kafka's InvalidMetadataException");
         assertFalse(Errors.exception(ErrorCode.ELECTION_NOT_NEEDED, "x").isRetriable(), "nothing to retry");
         assertFalse(Errors.exception(ErrorCode.INVALID_REQUEST, "x").isRetriable());
+        assertFalse(Errors.exception(ErrorCode.TOPIC_AUTHORIZATION_FAILED, "x").isRetriable(), "until the ACLs change");
         assertEquals(RaftmqException.class, Errors.exception(ErrorCode.INVALID_REQUEST, "x").getClass());
     }
 

@@ -1,6 +1,7 @@
 package io.raftmq.broker.group;
 
 import io.grpc.BindableService;
+import io.raftmq.broker.Authorization;
 import io.raftmq.common.ApiError;
 import io.raftmq.common.EventLoop;
 import io.raftmq.common.Time;
@@ -157,9 +158,9 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
         return brokerId;
     }
 
-    /** The GroupCoordinator gRPC service, for the node's server. */
-    public BindableService grpcService() {
-        return GroupCoordinatorGrpcService.bindable(this);
+    /** The GroupCoordinator gRPC service, for the node's server, checking callers with {@code authorization}. */
+    public BindableService grpcService(Authorization authorization) {
+        return GroupCoordinatorGrpcService.bindable(this, authorization);
     }
 
     public void start() {

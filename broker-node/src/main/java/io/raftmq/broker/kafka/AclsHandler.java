@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.common.ApiError;
 import io.raftmq.metadata.image.Acls;
@@ -56,7 +58,9 @@ final class AclsHandler {
             return ApiError.of(ErrorCode.SECURITY_DISABLED, "No Authorizer is configured on the broker"
                     + " (authorizer.enabled=false)");
         }
-        if (!authz.allowedOnCluster(request, needed)) {
+        boolean allowed = needed == AclOperation.DESCRIBE ? authz.rules().mayDescribeAcls(caller(request))
+                : authz.rules().mayAlterAcls(caller(request));
+        if (!allowed) {
             return KafkaAuthorization.clusterDenied(request, needed);
         }
         return null;

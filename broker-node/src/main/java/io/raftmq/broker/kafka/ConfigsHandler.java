@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
 import io.raftmq.broker.BrokerAdmin;
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.broker.ConfigDescriptions;
@@ -72,10 +74,10 @@ final class ConfigsHandler {
      * topic for a TOPIC, on the cluster for a BROKER; NONE for other types (refused as unsupported).
      */
     private ApiError authorize(KafkaRequest request, AclOperation op, ConfigResource.Type type, String name) {
-        if (type == ConfigResource.Type.TOPIC && !authz.allowedOnTopic(request, op, name)) {
+        if (type == ConfigResource.Type.TOPIC && !authz.rules().mayConfigs(caller(request), op, name)) {
             return KafkaAuthorization.topicDenied(request, op, name);
         }
-        if (type == ConfigResource.Type.BROKER && !authz.allowedOnCluster(request, op)) {
+        if (type == ConfigResource.Type.BROKER && !authz.rules().mayConfigs(caller(request), op, null)) {
             return KafkaAuthorization.clusterDenied(request, op);
         }
         return ApiError.NONE;

@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.broker.group.ConsumerGroupDescription;
 import io.raftmq.broker.group.ConsumerHeartbeat;
@@ -59,13 +61,13 @@ final class ConsumerGroupHandler {
             return CompletableFuture.completedFuture(KafkaResponse.send(heartbeatResponse(null, ApiError.of(ErrorCode.INVALID_REQUEST, "MemberId is empty: from"
                             + " ConsumerGroupHeartbeat v1 on the client makes up its member id"), req.memberId())));
         }
-        if (!authz.allowedOnGroup(request, AclOperation.READ, req.groupId())) {
+        if (!authz.rules().mayUseGroup(caller(request), req.groupId())) {
             return CompletableFuture.completedFuture(KafkaResponse.send(heartbeatResponse(null,
                     KafkaAuthorization.groupDenied(request, AclOperation.READ, req.groupId()), req.memberId())));
         }
         if (req.subscribedTopicNames() != null) {
             List<String> denied = req.subscribedTopicNames().stream()
-                    .filter(t -> !authz.allowedOnTopic(request, AclOperation.DESCRIBE, t)).sorted().toList();
+                    .filter(t -> !authz.rules().mayDescribeTopic(caller(request), t)).sorted().toList();
             if (!denied.isEmpty()) {
                 return CompletableFuture.completedFuture(KafkaResponse.send(heartbeatResponse(null, ApiError.of(
                         ErrorCode.TOPIC_AUTHORIZATION_FAILED, "%s may not DESCRIBE the subscribed topic(s) %s",
@@ -120,7 +122,7 @@ final class ConsumerGroupHandler {
         ConsumerGroupDescribeRequestData req = (ConsumerGroupDescribeRequestData) request.body();
         List<CompletableFuture<ConsumerGroupDescription>> each = new ArrayList<>();
         for (String groupId : req.groupIds()) {
-            each.add(authz.allowedOnGroup(request, AclOperation.DESCRIBE, groupId)
+            each.add(authz.rules().mayDescribeGroup(caller(request), groupId)
                     ? coordinator.describeConsumerGroup(groupId) : null);
         }
         CompletableFuture<Void> all = CompletableFuture.allOf(each.stream().filter(f -> f != null)
@@ -165,7 +167,7 @@ final class ConsumerGroupHandler {
             topics.addAll(m.assignment().keySet());
             topics.addAll(m.targetAssignment().keySet());
         }
-        return topics.stream().filter(t -> !authz.allowedOnTopic(request, AclOperation.DESCRIBE, t)).toList();
+        return topics.stream().filter(t -> !authz.rules().mayDescribeTopic(caller(request), t)).toList();
     }
 
     private static ConsumerGroupDescribeResponseData.DescribedGroup describedGroup(ConsumerGroupDescription g,

@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.broker.kafka.FetchSessionCache.FetchKey;
 import io.raftmq.broker.kafka.FetchSessionCache.PartitionAnswer;
@@ -18,7 +20,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
 import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
@@ -116,7 +117,7 @@ final class FetchHandler {
                 refused.put(p.key(), Errors.UNKNOWN_TOPIC_ID.code());
                 continue;
             }
-            if (!readable.computeIfAbsent(tp.topic(), t -> authz.allowedOnTopic(request, AclOperation.READ, t))) {
+            if (!readable.computeIfAbsent(tp.topic(), t -> authz.rules().mayFetch(caller(request), t))) {
                 refused.put(p.key(), Errors.TOPIC_AUTHORIZATION_FAILED.code());
                 continue;
             }

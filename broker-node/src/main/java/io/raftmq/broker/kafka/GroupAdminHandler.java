@@ -1,5 +1,8 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
+import io.raftmq.broker.Authorization;
 import io.raftmq.broker.group.GroupCoordinator;
 import io.raftmq.common.ApiError;
 import io.raftmq.protocol.broker.DeleteGroupsRequest;
@@ -57,14 +60,14 @@ final class GroupAdminHandler {
 
     CompletableFuture<KafkaResponse> offsetDelete(KafkaRequest request) {
         OffsetDeleteRequestData data = (OffsetDeleteRequestData) request.body();
-        if (!authz.allowedOnGroup(request, AclOperation.DELETE, data.groupId())) {
+        if (!authz.rules().mayDeleteGroup(caller(request), data.groupId())) {
             return CompletableFuture.completedFuture(KafkaResponse.send(new OffsetDeleteResponseData()
                     .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())));
         }
         OffsetDeleteRequest.Builder delete = OffsetDeleteRequest.newBuilder().setGroupId(data.groupId());
         List<OffsetDeleteRequestTopic> unreadable = new ArrayList<>();
         for (OffsetDeleteRequestTopic t : data.topics()) {
-            if (!authz.allowedOnTopic(request, AclOperation.READ, t.name())) {
+            if (!authz.rules().mayCommitOffset(caller(request), t.name())) {
                 unreadable.add(t);
                 continue;
             }
@@ -121,12 +124,12 @@ final class GroupAdminHandler {
         if (version >= 5) {
             list.addAllTypesFilter(data.typesFilter());
         }
-        boolean everyGroup = authz.allowedOnCluster(request, AclOperation.DESCRIBE);
+        Authorization.Caller caller = caller(request);
         return request.onLoop(groups.listGroups(list.build()), answer -> {
             ListGroupsResponseData response = new ListGroupsResponseData()
                     .setErrorCode(KafkaErrors.code(ApiError.fromProto(answer.getError())));
             for (ListedGroup g : answer.getGroupsList()) {
-                if (!everyGroup && !authz.allowedOnGroup(request, AclOperation.DESCRIBE, g.getGroupId())) {
+                if (!authz.rules().mayListGroup(caller, g.getGroupId())) {
                     continue; // as Kafka: DESCRIBE on the cluster lists all, else the groups one may describe
                 }
                 response.groups().add(new ListGroupsResponseData.ListedGroup().setGroupId(g.getGroupId())
@@ -144,7 +147,7 @@ final class GroupAdminHandler {
         List<String> groupIds = List.copyOf(new LinkedHashSet<>(data.groupsNames()));
         Map<String, ApiError> denied = new HashMap<>();
         for (String groupId : groupIds) {
-            if (!authz.allowedOnGroup(request, AclOperation.DELETE, groupId)) {
+            if (!authz.rules().mayDeleteGroup(caller(request), groupId)) {
                 denied.put(groupId, KafkaAuthorization.groupDenied(request, AclOperation.DELETE, groupId));
             }
         }

@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
 import io.raftmq.broker.group.ClassicGroupApi;
 import io.raftmq.broker.group.GroupCoordinator;
 import java.util.ArrayList;
@@ -60,7 +62,7 @@ final class GroupMembershipHandler {
     }
 
     private boolean mayRead(KafkaRequest request, String groupId) {
-        return authz.allowedOnGroup(request, AclOperation.READ, groupId);
+        return authz.rules().mayUseGroup(caller(request), groupId);
     }
 
     CompletableFuture<KafkaResponse> joinGroup(KafkaRequest request) {
@@ -189,7 +191,7 @@ final class GroupMembershipHandler {
         short version = request.apiVersion();
         boolean operations = version >= 3 && data.includeAuthorizedOperations();
         List<String> describable = data.groups().stream()
-                .filter(g -> authz.allowedOnGroup(request, AclOperation.DESCRIBE, g)).toList();
+                .filter(g -> authz.rules().mayDescribeGroup(caller(request), g)).toList();
         CompletableFuture<List<ClassicGroupApi.GroupDescription>> described = describable.isEmpty()
                 ? CompletableFuture.completedFuture(List.of()) : groups.describeGroups(describable);
         return request.onLoop(described, found -> {

@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.broker.group.GroupCoordinator;
 import io.raftmq.common.ApiError;
@@ -94,7 +96,7 @@ final class GroupOffsetsHandler {
         List<String> keys = version >= 4 ? data.coordinatorKeys() : List.of(data.key());
         List<CompletableFuture<FindCoordinatorResponseData.Coordinator>> each = new ArrayList<>();
         for (String key : keys) {
-            each.add(keyType == CoordinatorType.GROUP.id() && !authz.allowedOnGroup(request, AclOperation.DESCRIBE, key)
+            each.add(keyType == CoordinatorType.GROUP.id() && !authz.rules().mayDescribeGroup(caller(request), key)
                     ? CompletableFuture.completedFuture(noCoordinator(key,
                             KafkaAuthorization.groupDenied(request, AclOperation.DESCRIBE, key)))
                     : coordinator(version, keyType, key));
@@ -153,7 +155,7 @@ final class GroupOffsetsHandler {
         OffsetCommitRequestData data = (OffsetCommitRequestData) request.body();
         short version = request.apiVersion();
         TopicNames names = new TopicNames(api.image(), version >= 10);
-        ApiError groupDenied = authz.allowedOnGroup(request, AclOperation.READ, data.groupId()) ? null
+        ApiError groupDenied = authz.rules().mayUseGroup(caller(request), data.groupId()) ? null
                 : KafkaAuthorization.groupDenied(request, AclOperation.READ, data.groupId());
         Map<String, Boolean> readable = new HashMap<>();
         OffsetCommitRequest.Builder commit = OffsetCommitRequest.newBuilder()
@@ -166,7 +168,7 @@ final class GroupOffsetsHandler {
         for (OffsetCommitRequestTopic t : data.topics()) {
             String name = names.of(t.name(), t.topicId());
             if (name == null || groupDenied != null || !readable.computeIfAbsent(name,
-                    n -> authz.allowedOnTopic(request, AclOperation.READ, n))) {
+                    n -> authz.rules().mayCommitOffset(caller(request), n))) {
                 continue; // UNKNOWN_TOPIC_ID or an authorization failure, answered below
             }
             OffsetCommitTopic.Builder topic = OffsetCommitTopic.newBuilder().setName(name);
@@ -233,7 +235,7 @@ final class GroupOffsetsHandler {
         TopicNames names = new TopicNames(api.image(), version >= 10);
         List<CompletableFuture<OffsetFetchResponseGroup>> each = new ArrayList<>();
         for (GroupFetch g : asked) {
-            each.add(authz.allowedOnGroup(request, AclOperation.DESCRIBE, g.groupId()) ? fetchGroup(request, g, names)
+            each.add(authz.rules().mayDescribeGroup(caller(request), g.groupId()) ? fetchGroup(request, g, names)
                     : CompletableFuture.completedFuture(new OffsetFetchResponseGroup().setGroupId(g.groupId())
                             .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())));
         }
@@ -252,7 +254,7 @@ final class GroupOffsetsHandler {
         OffsetFetchRequest.Builder fetch = OffsetFetchRequest.newBuilder().setGroupId(g.groupId());
         Map<String, Boolean> describable = new HashMap<>();
         Predicate<String> mayDescribe = n -> describable.computeIfAbsent(n,
-                x -> authz.allowedOnTopic(request, AclOperation.DESCRIBE, x));
+                x -> authz.rules().mayDescribeTopic(caller(request), x));
         if (g.topics() != null) {
             for (OffsetFetchRequestTopics t : g.topics()) {
                 String name = names.of(t.name(), t.topicId());

@@ -39,7 +39,7 @@ public final class KafkaApis implements KafkaRequestHandler {
     private final List<ApiVersion> apis;
 
     public KafkaApis(BrokerApi api, GroupCoordinator groups) {
-        KafkaAuthorization authz = new KafkaAuthorization(api.config().authorizer(), api::acls);
+        KafkaAuthorization authz = new KafkaAuthorization(api.authorization());
         MetadataHandler metadata = new MetadataHandler(api, authz);
         ProduceHandler produce = new ProduceHandler(api, authz);
         FetchHandler fetch = new FetchHandler(api, new FetchSessionCache(api.brokerId(),

@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.common.ApiError;
 import io.raftmq.protocol.TopicPartition;
@@ -56,7 +58,7 @@ final class LeaderElectionHandler {
     CompletableFuture<KafkaResponse> electLeaders(KafkaRequest request) {
         ElectLeadersRequestData data = (ElectLeadersRequestData) request.body();
         short version = request.apiVersion();
-        if (!authz.allowedOnCluster(request, AclOperation.ALTER)) {
+        if (!authz.rules().mayElectLeaders(caller(request))) {
             // As Kafka: ALTER on the cluster, else the error on every partition named.
             return CompletableFuture.completedFuture(KafkaResponse.send(response(version, data, new ElectionAnswer(
                     KafkaAuthorization.clusterDenied(request, AclOperation.ALTER), Map.of()))));

@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.broker.group.GroupCoordinatorConfig;
 import io.raftmq.metadata.image.MetadataImage;
@@ -65,7 +67,7 @@ final class MetadataHandler {
                 if (name == null) {
                     continue;
                 }
-                if (!authz.allowedOnTopic(request, AclOperation.DESCRIBE, name)) {
+                if (!authz.rules().mayDescribeTopic(caller(request), name)) {
                     // As Kafka: whether it exists is not disclosed (nor its name, when asked by id).
                     boolean askedById = !t.topicId().equals(Uuid.ZERO_UUID);
                     refused.add(refusal(version, askedById ? null : name, askedById ? t.topicId() : Uuid.ZERO_UUID,
@@ -74,8 +76,7 @@ final class MetadataHandler {
                 }
                 if (allowAutoCreate && api.config().autoCreateTopicsEnable() && image.topic(name) == null
                         && !name.equals(GroupCoordinatorConfig.OFFSETS_TOPIC) // never auto-created
-                        && !authz.allowedOnCluster(request, AclOperation.CREATE)
-                        && !authz.allowedOnTopic(request, AclOperation.CREATE, name)) {
+                        && !authz.rules().mayCreateTopic(caller(request), name)) {
                     // It would be auto-created, and the principal may not create it.
                     refused.add(refusal(version, name, Uuid.ZERO_UUID, Errors.TOPIC_AUTHORIZATION_FAILED));
                     continue;
@@ -102,7 +103,7 @@ final class MetadataHandler {
                 response.topics().add(t);
             }
             for (BrokerApi.TopicLookup lookup : lookups) {
-                if (allTopics && !authz.allowedOnTopic(request, AclOperation.DESCRIBE, lookup.name())) {
+                if (allTopics && !authz.rules().mayDescribeTopic(caller(request), lookup.name())) {
                     continue; // every topic: every topic the principal may describe
                 }
                 MetadataResponseTopic t = topic(version, now, lookup);

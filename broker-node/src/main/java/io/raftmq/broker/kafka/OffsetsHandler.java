@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.replication.ReplicaManager;
@@ -9,7 +11,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.message.InitProducerIdResponseData;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
@@ -25,7 +26,6 @@ import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData.EpochEndOffset;
 import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData.OffsetForLeaderTopicResult;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * Kafka ListOffsets v1-11, OffsetForLeaderEpoch v2-4 and InitProducerId v0-6, translated to
@@ -76,7 +76,7 @@ final class OffsetsHandler {
         Map<String, Boolean> describable = new HashMap<>();
         for (ListOffsetsTopic topic : data.topics()) {
             if (!describable.computeIfAbsent(topic.name(),
-                    t -> authz.allowedOnTopic(request, AclOperation.DESCRIBE, t))) {
+                    t -> authz.rules().mayDescribeTopic(caller(request), t))) {
                 continue;
             }
             for (ListOffsetsPartition p : topic.partitions()) {
@@ -137,7 +137,7 @@ final class OffsetsHandler {
                         .setEndOffset(-1);
                 if (fromReplica) {
                     out.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
-                } else if (!authz.allowedOnTopic(request, AclOperation.DESCRIBE, topic.topic())) {
+                } else if (!authz.rules().mayDescribeTopic(caller(request), topic.topic())) {
                     out.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
                 } else {
                     ReplicaManager.EpochEndResult r = api.offsetForLeaderEpoch(new TopicPartition(topic.topic(),
@@ -160,8 +160,7 @@ final class OffsetsHandler {
                     .setProducerEpoch((short) -1)));
         }
         boolean transactional = data.transactionalId() != null && !data.transactionalId().isEmpty();
-        if (!transactional && !authz.allowedOnCluster(request, AclOperation.IDEMPOTENT_WRITE)
-                && !authz.allowedOnSome(request, AclOperation.WRITE, ResourceType.TOPIC)) {
+        if (!transactional && !authz.rules().mayInitIdempotentProducer(caller(request))) {
             // Kafka: an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic.
             return CompletableFuture.completedFuture(KafkaResponse.send(new InitProducerIdResponseData()
                     .setThrottleTimeMs(0).setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code())

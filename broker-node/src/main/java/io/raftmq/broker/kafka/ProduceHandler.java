@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.common.ApiError;
 import io.raftmq.metadata.image.MetadataImage;
@@ -76,7 +78,7 @@ final class ProduceHandler {
                 unresolved = t != null ? null : ApiError.of(ErrorCode.UNKNOWN_TOPIC_ID, "no topic has id %s",
                         topic.topicId());
             }
-            ApiError denied = name == null || authz.allowedOnTopic(request, AclOperation.WRITE, name) ? null
+            ApiError denied = name == null || authz.rules().mayProduce(caller(request), name) ? null
                     : KafkaAuthorization.topicDenied(request, AclOperation.WRITE, name);
             for (PartitionProduceData p : topic.partitionData()) {
                 if (name == null) {

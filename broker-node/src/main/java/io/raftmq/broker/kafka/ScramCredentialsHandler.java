@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
 import com.google.protobuf.ByteString;
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.common.ApiError;
@@ -45,7 +47,7 @@ final class ScramCredentialsHandler {
 
     CompletableFuture<KafkaResponse> alterUserScramCredentials(KafkaRequest request) {
         AlterUserScramCredentialsRequestData data = (AlterUserScramCredentialsRequestData) request.body();
-        if (!authz.allowedOnCluster(request, AclOperation.ALTER)) {
+        if (!authz.rules().mayAlterScramCredentials(caller(request))) {
             ApiError denied = KafkaAuthorization.clusterDenied(request, AclOperation.ALTER);
             return CompletableFuture.completedFuture(KafkaResponse.send(everyUser(data, denied)));
         }
@@ -90,7 +92,7 @@ final class ScramCredentialsHandler {
 
     CompletableFuture<KafkaResponse> describeUserScramCredentials(KafkaRequest request) {
         DescribeUserScramCredentialsRequestData data = (DescribeUserScramCredentialsRequestData) request.body();
-        if (!authz.allowedOnCluster(request, AclOperation.DESCRIBE)) {
+        if (!authz.rules().mayDescribeScramCredentials(caller(request))) {
             ApiError denied = KafkaAuthorization.clusterDenied(request, AclOperation.DESCRIBE);
             return CompletableFuture.completedFuture(KafkaResponse.send(new DescribeUserScramCredentialsResponseData()
                     .setErrorCode(KafkaErrors.code(denied)).setErrorMessage(KafkaErrors.message(denied))));

@@ -1,5 +1,8 @@
 package io.raftmq.broker.kafka;
 
+import static io.raftmq.broker.kafka.KafkaAuthorization.caller;
+
+import io.raftmq.broker.Authorization;
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.broker.ConfigDescriptions;
 import io.raftmq.common.ApiError;
@@ -78,9 +81,9 @@ final class TopicAdminHandler {
         CreateTopicsRequest.Builder forward = CreateTopicsRequest.newBuilder().setValidateOnly(data.validateOnly());
         Map<String, Map<String, String>> requestedConfigs = new HashMap<>();
         Map<String, ApiError> denied = new HashMap<>();
-        boolean createAny = authz.allowedOnCluster(request, AclOperation.CREATE);
+        Authorization.Caller caller = caller(request);
         for (CreateTopicsRequestData.CreatableTopic t : data.topics()) {
-            if (!createAny && !authz.allowedOnTopic(request, AclOperation.CREATE, t.name())) {
+            if (!authz.rules().mayCreateTopic(caller, t.name())) {
                 denied.put(t.name(), KafkaAuthorization.topicDenied(request, AclOperation.CREATE, t.name()));
                 continue;
             }
@@ -128,7 +131,7 @@ final class TopicAdminHandler {
                     out.setTopicId(KafkaIds.toKafka(Uuids.fromProto(result.getTopicId())))
                             .setNumPartitions(result.getNumPartitions())
                             .setReplicationFactor((short) result.getReplicationFactor());
-                    if (version >= 5 && !authz.allowedOnTopic(request, AclOperation.DESCRIBE_CONFIGS, t.name())) {
+                    if (version >= 5 && !authz.rules().mayConfigs(caller, AclOperation.DESCRIBE_CONFIGS, t.name())) {
                         // As Kafka: created, but its configs are not shown to who may not describe them.
                         out.setTopicConfigErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
                     } else if (version >= 5) {
@@ -222,11 +225,11 @@ final class TopicAdminHandler {
      * {@code response} (named only to who may DESCRIBE it, when it was asked for by id).
      */
     private boolean deletable(KafkaRequest request, String name, Uuid id, DeleteTopicsResponseData response) {
-        if (authz.allowedOnTopic(request, AclOperation.DELETE, name)) {
+        if (authz.rules().mayDeleteTopic(caller(request), name)) {
             return true;
         }
         boolean byId = !id.equals(Uuid.ZERO_UUID);
-        String shown = !byId || authz.allowedOnTopic(request, AclOperation.DESCRIBE, name) ? name : null;
+        String shown = !byId || authz.rules().mayDescribeTopic(caller(request), name) ? name : null;
         response.responses().add(deleteResult(shown, id, KafkaAuthorization.topicDenied(request, AclOperation.DELETE,
                 shown == null ? id.toString() : name)));
         return false;
@@ -248,7 +251,7 @@ final class TopicAdminHandler {
                 .setValidateOnly(data.validateOnly());
         Map<String, ApiError> denied = new HashMap<>();
         for (CreatePartitionsRequestData.CreatePartitionsTopic t : data.topics()) {
-            if (!authz.allowedOnTopic(request, AclOperation.ALTER, t.name())) {
+            if (!authz.rules().mayAlterTopic(caller(request), t.name())) {
                 denied.put(t.name(), KafkaAuthorization.topicDenied(request, AclOperation.ALTER, t.name()));
                 continue;
             }

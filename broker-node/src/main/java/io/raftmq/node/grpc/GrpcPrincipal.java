@@ -17,6 +17,7 @@ import org.apache.kafka.common.security.ssl.SslPrincipalMapper;
 public final class GrpcPrincipal {
     private static final Context.Key<KafkaPrincipal> KEY = Context.keyWithDefault("raftmq-principal",
             KafkaPrincipal.ANONYMOUS);
+    private static final Context.Key<Boolean> NODE = Context.keyWithDefault("raftmq-node-caller", false);
     private static final SslPrincipalMapper KAFKA_DEFAULT_MAPPING = SslPrincipalMapper.fromRules("DEFAULT");
 
     private GrpcPrincipal() {}
@@ -26,9 +27,23 @@ public final class GrpcPrincipal {
         return KEY.get();
     }
 
+    /**
+     * Whether the call's verified certificate is a cluster node's ({@code CN=node-<id>}): nodes are
+     * implicitly super users on the gRPC port (what brokers forward to each other is not subject to
+     * ACLs), as Kafka's broker principals are through {@code super.users}.
+     */
+    public static boolean isNode() {
+        return NODE.get();
+    }
+
     /** {@code context} with {@code principal} as the call's principal. */
     static Context withPrincipal(Context context, KafkaPrincipal principal) {
         return context.withValue(KEY, principal);
+    }
+
+    /** {@code context} with {@code principal}, a node's certificate's, as the call's principal. */
+    static Context withNode(Context context, KafkaPrincipal principal) {
+        return context.withValue(KEY, principal).withValue(NODE, true);
     }
 
     /** The principal a verified client certificate stands for; ANONYMOUS for null (no certificate). */

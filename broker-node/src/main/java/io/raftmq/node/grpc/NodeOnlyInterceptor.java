@@ -18,9 +18,9 @@ import javax.net.ssl.SSLSession;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
- * The gate of a TLS gRPC port: puts the caller's principal in the call's Context ({@link
- * GrpcPrincipal}) and lets a node-only method ({@link NodeOnlyMethods}) through only for a caller
- * whose verified certificate is a node's ({@code CN=node-<id>}) and, when the request names a broker
+ * The gate of a TLS gRPC port: puts the caller's principal, and whether it is a node's, in the
+ * call's Context ({@link GrpcPrincipal}) and lets a node-only method ({@link NodeOnlyMethods})
+ * through only for a caller whose verified certificate is a node's ({@code CN=node-<id>}) and, when the request names a broker
  * id (a heartbeat's broker_id, a replica fetch's replica_id), only for that node. Anything else is
  * answered PERMISSION_DENIED, naming the method and the principal, before the service sees the
  * request, so nothing changes.
@@ -48,12 +48,13 @@ public final class NodeOnlyInterceptor implements ServerInterceptor {
             ServerCallHandler<Q, R> next) {
         X509Certificate peer = peerCertificate(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
         KafkaPrincipal principal = GrpcPrincipal.of(peer);
-        Context context = GrpcPrincipal.withPrincipal(Context.current(), principal);
+        Optional<Integer> nodeId = peer == null ? Optional.empty() : NodeTls.nodeIdOf(peer);
+        Context context = nodeId.isPresent() ? GrpcPrincipal.withNode(Context.current(), principal)
+                : GrpcPrincipal.withPrincipal(Context.current(), principal);
         String method = call.getMethodDescriptor().getFullMethodName();
         if (methods.isClientMethod(method)) {
             return Contexts.interceptCall(context, call, headers, next);
         }
-        Optional<Integer> nodeId = peer == null ? Optional.empty() : NodeTls.nodeIdOf(peer);
         if (nodeId.isEmpty()) {
             call.close(Status.PERMISSION_DENIED.withDescription(method + " is for cluster nodes only (a certificate"
                     + " with CN=node-<id>); the caller is " + principal), new Metadata());

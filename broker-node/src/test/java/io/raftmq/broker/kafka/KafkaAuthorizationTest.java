@@ -21,6 +21,8 @@ import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.message.AlterUserScramCredentialsRequestData;
+import org.apache.kafka.common.message.AlterUserScramCredentialsResponseData;
 import org.apache.kafka.common.message.ConsumerGroupDescribeRequestData;
 import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
@@ -34,6 +36,8 @@ import org.apache.kafka.common.message.DescribeConfigsResponseData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData;
 import org.apache.kafka.common.message.DescribeLogDirsRequestData;
+import org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData;
+import org.apache.kafka.common.message.DescribeUserScramCredentialsResponseData;
 import org.apache.kafka.common.message.DescribeLogDirsResponseData;
 import org.apache.kafka.common.message.ElectLeadersRequestData;
 import org.apache.kafka.common.message.ElectLeadersResponseData;
@@ -88,7 +92,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The authorizer on the Kafka protocol, against one combined node with authorizer.enabled and
- * super.users=User:admin: the ACL APIs, and for the important handlers that a request without its
+ * super.users=User:admin: the ACL APIs, the SCRAM credential APIs (ALTER / DESCRIBE on the cluster), and for the important handlers that a request without its
  * ACL gets Kafka's *_AUTHORIZATION_FAILED and changes nothing, and succeeds once the ACL exists.
  * Requests carry the principal a listener would have authenticated (alice, or the super user).
  */
@@ -445,6 +449,53 @@ class KafkaAuthorizationTest {
                 new ConsumerGroupDescribeRequestData().setGroupIds(List.of(g)));
         assertEquals(groupDenied, consumerDescribe.groups().get(0).errorCode());
         assertEquals(0, logEnd(t), "nothing written to the topic by any of it");
+    }
+
+    @Test
+    void scramCredentialApisNeedAlterAndDescribeOnTheCluster() {
+        KafkaPrincipal bob = new KafkaPrincipal("User", "scram-bob");
+        AlterUserScramCredentialsRequestData upsert = new AlterUserScramCredentialsRequestData();
+        upsert.upsertions().add(new AlterUserScramCredentialsRequestData.ScramCredentialUpsertion()
+                .setName("scram-carol").setMechanism((byte) 1).setIterations(4096).setSalt(new byte[16])
+                .setSaltedPassword(new byte[32]));
+        short alterVersion = ApiKeys.ALTER_USER_SCRAM_CREDENTIALS.latestVersion();
+        short describeVersion = ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS.latestVersion();
+        DescribeUserScramCredentialsRequestData describeCarol = new DescribeUserScramCredentialsRequestData()
+                .setUsers(List.of(new DescribeUserScramCredentialsRequestData.UserName().setName("scram-carol")));
+
+        // Without ALTER on the cluster: refused for each user, and nothing stored.
+        AlterUserScramCredentialsResponseData refused = wire.call(bob, alterVersion, upsert.duplicate());
+        assertEquals(Errors.CLUSTER_AUTHORIZATION_FAILED.code(), refused.results().get(0).errorCode());
+        assertEquals("scram-carol", refused.results().get(0).user());
+        assertTrue(refused.results().get(0).errorMessage().contains("User:scram-bob"),
+                refused.results().get(0).errorMessage());
+        DescribeUserScramCredentialsResponseData asAdmin = wire.call(ADMIN, describeVersion, describeCarol.duplicate());
+        assertEquals(Errors.RESOURCE_NOT_FOUND.code(), asAdmin.results().get(0).errorCode(), "nothing stored");
+        // Without DESCRIBE on the cluster: refused as a whole.
+        DescribeUserScramCredentialsResponseData describeRefused = wire.call(bob, describeVersion,
+                describeCarol.duplicate());
+        assertEquals(Errors.CLUSTER_AUTHORIZATION_FAILED.code(), describeRefused.errorCode());
+        assertTrue(describeRefused.results().isEmpty());
+
+        // DESCRIBE alone lets bob list credentials but not change them.
+        grant(allow(ResourceType.CLUSTER, "kafka-cluster", PatternType.LITERAL, bob, AclOperation.DESCRIBE));
+        DescribeUserScramCredentialsResponseData described = wire.call(bob, describeVersion,
+                describeCarol.duplicate());
+        assertEquals(Errors.NONE.code(), described.errorCode());
+        assertEquals(Errors.RESOURCE_NOT_FOUND.code(), described.results().get(0).errorCode());
+        assertEquals(Errors.CLUSTER_AUTHORIZATION_FAILED.code(),
+                ((AlterUserScramCredentialsResponseData) wire.call(bob, alterVersion, upsert.duplicate()))
+                        .results().get(0).errorCode());
+
+        // With ALTER on the cluster the credential is stored.
+        grant(allow(ResourceType.CLUSTER, "kafka-cluster", PatternType.LITERAL, bob, AclOperation.ALTER));
+        AlterUserScramCredentialsResponseData altered = wire.call(bob, alterVersion, upsert.duplicate());
+        assertEquals(Errors.NONE.code(), altered.results().get(0).errorCode(), altered.results().get(0).errorMessage());
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            DescribeUserScramCredentialsResponseData now = wire.call(bob, describeVersion, describeCarol.duplicate());
+            assertEquals(Errors.NONE.code(), now.results().get(0).errorCode());
+            assertEquals(4096, now.results().get(0).credentialInfos().get(0).iterations());
+        });
     }
 
     @Test
