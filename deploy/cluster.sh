@@ -51,10 +51,14 @@ NODES=(1 2 3)
 # RAFTMQ_JAVA_OPTS says) rather than keep its leaderships with threads that died mid-request.
 JAVA_OPTS="${RAFTMQ_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.1}"
 
-kafka_port() { echo $((9092 + 100 * ($1 - 1))); }
-grpc_port() { echo $((9093 + 100 * ($1 - 1))); }
-raft_port() { echo $((9095 + 100 * ($1 - 1))); }
-http_port() { echo $((8080 + 100 * ($1 - 1))); }
+# RAFTMQ_PORT_OFFSET moves every port by that much (e.g. 20000: Kafka on 29092, 29192, 29292), to run
+# a second cluster beside one on the usual ports.
+PORT_OFFSET="${RAFTMQ_PORT_OFFSET:-0}"
+[[ "$PORT_OFFSET" =~ ^[0-9]{1,5}$ ]] || { echo "RAFTMQ_PORT_OFFSET must be a whole number, got '$PORT_OFFSET'" >&2; exit 2; }
+kafka_port() { echo $((PORT_OFFSET + 9092 + 100 * ($1 - 1))); }
+grpc_port() { echo $((PORT_OFFSET + 9093 + 100 * ($1 - 1))); }
+raft_port() { echo $((PORT_OFFSET + 9095 + 100 * ($1 - 1))); }
+http_port() { echo $((PORT_OFFSET + 8080 + 100 * ($1 - 1))); }
 kafka_bootstrap() { local n out=""; for n in "${NODES[@]}"; do out+="${out:+,}127.0.0.1:$(kafka_port "$n")"; done; echo "$out"; }
 grpc_bootstrap() { local n out=""; for n in "${NODES[@]}"; do out+="${out:+,}127.0.0.1:$(grpc_port "$n")"; done; echo "$out"; }
 
