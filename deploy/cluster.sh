@@ -258,7 +258,7 @@ print_secure_usage() {
     cat <<EOF
 Kafka listener SASL_SSL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; client certificates requested).
   user admin, password in $TLS_DIR/admin-password
-  Kafka tools and kafka-clients (--command-config, --producer.config, --consumer.config):
+  Kafka tools and kafka-clients (--command-config FILE):
     kafka-topics.sh --bootstrap-server $kb --command-config $TLS_DIR/kafka-admin-sasl.properties --list
   kcat (SCRAM needs librdkafka 2.6.1 or later; with an older one use -X sasl.mechanisms=PLAIN):
     kcat -b $kb -X security.protocol=SASL_SSL -X sasl.mechanisms=SCRAM-SHA-512 \\
@@ -267,7 +267,7 @@ EOF
   else
     cat <<EOF
 Kafka listener SSL, client certificates required (the admin certificate is principal User:CN=admin).
-  Kafka tools and kafka-clients (--command-config, --producer.config, --consumer.config):
+  Kafka tools and kafka-clients (--command-config FILE):
     kafka-topics.sh --bootstrap-server $kb --command-config $TLS_DIR/kafka-admin-mtls.properties --list
   kcat:
     kcat -b $kb -X security.protocol=SSL -X ssl.ca.location=$TLS_DIR/ca.crt \\
