@@ -387,6 +387,7 @@ case "$cmd" in
       fi
     done
     echo "$(controller_line), as the running nodes last logged it"
+    if [[ -f "$MODE_FILE" ]]; then echo "security: $(cat "$MODE_FILE") (made with 'deploy/cluster.sh $(mode_flag "$(cat "$MODE_FILE")")', $MODE_FILE)"; fi
     ;;
   kill)
     n="$(node_arg "${2:-}" kill)"
