@@ -70,15 +70,21 @@ MODE=""
 SUPER_USERS="User:admin;User:CN=admin"
 
 # The mode this start runs in: the one asked for (start --secure[=...]), else the one remembered.
-# A home whose data was made before modes were remembered ran plaintext.
+# A home whose data was made before modes were remembered ran plaintext. Another mode than the
+# remembered one is refused while the home holds data (a failed first start holds none).
 select_mode() {
-  local asked="$1" remembered=""
+  local asked="$1" remembered="" has_data=0
+  compgen -G "$HOME_DIR/data-*" >/dev/null && has_data=1
   if [[ -f "$MODE_FILE" ]]; then
     remembered="$(cat "$MODE_FILE")"
-  elif compgen -G "$HOME_DIR/data-*" >/dev/null; then
+  elif ((has_data)); then
     remembered=plaintext
   fi
-  if [[ -n "$asked" && -n "$remembered" && "$asked" != "$remembered" ]]; then
+  if ((!has_data)); then
+    # A new cluster: its metadata has no user yet, whatever an earlier one had.
+    rm -f "$TLS_DIR/admin-password.created"
+  fi
+  if [[ -n "$asked" && -n "$remembered" && "$asked" != "$remembered" ]] && ((has_data)); then
     echo "$HOME_DIR holds a cluster made with '$(mode_flag "$remembered")'; it is not switched to" \
       "'$(mode_flag "$asked")' silently: start it as it was made, or run 'deploy/cluster.sh clean'" \
       "first (deletes its data), or use another RAFTMQ_HOME" >&2
