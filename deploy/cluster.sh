@@ -33,7 +33,8 @@
 # the client files tls/kafka-admin-sasl.properties (or kafka-admin-mtls.properties) and
 # tls/client-admin.properties. The mode is remembered in $RAFTMQ_HOME/security-mode: a later start
 # or restart without --secure starts the cluster secured again (and says so); start with another
-# mode than the remembered one is refused (clean first, or use another RAFTMQ_HOME).
+# mode than the remembered one is refused while the home holds data (clean first, or use another
+# RAFTMQ_HOME).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
