@@ -4,7 +4,8 @@
 # cluster in a temporary RAFTMQ_HOME, runs .ci/kafka-clients-check.sh (the kafka-python seed demo,
 # kcat metadata / keyed produce / consume, kcat -G and kafka-python groups) and
 # .ci/kafka-tools-check.sh (Kafka 4.4's command-line tools, resolved with Maven), and stops and
-# deletes the cluster whatever happens.
+# deletes the cluster whatever happens; then .ci/security-check.sh (the secured cluster of
+# deploy/cluster.sh start --secure, with kcat and Kafka's tools over SASL_SSL and mTLS).
 # Run by .ci/run after the Maven tests, or on its own: .ci/kafka-clients-test.sh
 set -euo pipefail
 
@@ -49,3 +50,6 @@ trap cleanup EXIT
 deploy/cluster.sh start
 .ci/kafka-clients-check.sh 127.0.0.1:9092,127.0.0.1:9192,127.0.0.1:9292 8080,8180,8280
 .ci/kafka-tools-check.sh 127.0.0.1:9092,127.0.0.1:9192,127.0.0.1:9292
+# The secured cluster uses the same ports: this one goes first.
+deploy/cluster.sh clean >/dev/null
+.ci/security-check.sh

@@ -6,6 +6,9 @@
 # publishes, so only one of the two runs at a time.
 #
 #   deploy/cluster.sh start          build the jar if missing, start all nodes, wait until ready
+#   deploy/cluster.sh start --secure the same, secured: Kafka listener SASL_SSL, gRPC TLS, ACLs on,
+#                                    a first SCRAM user `admin`; --secure=mtls: the Kafka listener
+#                                    SSL with client certificates required instead of SASL_SSL
 #   deploy/cluster.sh stop           stop all nodes cleanly (SIGTERM: controlled shutdown)
 #   deploy/cluster.sh status         which nodes run, and which one is the active controller
 #   deploy/cluster.sh kill N         kill -9 node N (to watch failover)
@@ -21,6 +24,17 @@
 # The gRPC port is PLAINTEXT by default; RAFTMQ_GRPC_LISTENER_SECURITY_PROTOCOL=SSL in start's
 # environment makes it TLS on every node (the raftmq CLI then takes --command-config
 # $RAFTMQ_HOME/tls/client-admin.properties).
+#
+# start --secure (README: "Secure local cluster") also sets, on every node: the Kafka listener
+# SASL_SSL with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 and ssl.client.auth=requested (--secure=mtls:
+# SSL with ssl.client.auth=required), the gRPC port SSL, authorizer.enabled=true and
+# super.users=User:admin;User:CN=admin. Once the cluster is up it makes the SCRAM user admin with a
+# generated password ($RAFTMQ_HOME/tls/admin-password) through the gRPC port as CN=admin, and writes
+# the client files tls/kafka-admin-sasl.properties (or kafka-admin-mtls.properties) and
+# tls/client-admin.properties. The mode is remembered in $RAFTMQ_HOME/security-mode: a later start
+# or restart without --secure starts the cluster secured again (and says so); start with another
+# mode than the remembered one is refused while the home holds data (clean first, or use another
+# RAFTMQ_HOME).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,10 +52,71 @@ NODES=(1 2 3)
 # RAFTMQ_JAVA_OPTS says) rather than keep its leaderships with threads that died mid-request.
 JAVA_OPTS="${RAFTMQ_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.1}"
 
-kafka_port() { echo $((9092 + 100 * ($1 - 1))); }
-grpc_port() { echo $((9093 + 100 * ($1 - 1))); }
-raft_port() { echo $((9095 + 100 * ($1 - 1))); }
-http_port() { echo $((8080 + 100 * ($1 - 1))); }
+# RAFTMQ_PORT_OFFSET moves every port by that much (e.g. 20000: Kafka on 29092, 29192, 29292), to run
+# a second cluster beside one on the usual ports.
+PORT_OFFSET="${RAFTMQ_PORT_OFFSET:-0}"
+[[ "$PORT_OFFSET" =~ ^[0-9]{1,5}$ ]] || { echo "RAFTMQ_PORT_OFFSET must be a whole number, got '$PORT_OFFSET'" >&2; exit 2; }
+kafka_port() { echo $((PORT_OFFSET + 9092 + 100 * ($1 - 1))); }
+grpc_port() { echo $((PORT_OFFSET + 9093 + 100 * ($1 - 1))); }
+raft_port() { echo $((PORT_OFFSET + 9095 + 100 * ($1 - 1))); }
+http_port() { echo $((PORT_OFFSET + 8080 + 100 * ($1 - 1))); }
+kafka_bootstrap() { local n out=""; for n in "${NODES[@]}"; do out+="${out:+,}127.0.0.1:$(kafka_port "$n")"; done; echo "$out"; }
+grpc_bootstrap() { local n out=""; for n in "${NODES[@]}"; do out+="${out:+,}127.0.0.1:$(grpc_port "$n")"; done; echo "$out"; }
+
+# The security mode: plaintext (the quickstart: Kafka listener and gRPC PLAINTEXT, no authorizer),
+# sasl (Kafka listener SASL_SSL) or mtls (Kafka listener SSL, client certificates required); both
+# secure modes have gRPC TLS and the authorizer on. Set by select_mode, remembered in MODE_FILE.
+MODE_FILE="$HOME_DIR/security-mode"
+MODE=""
+SUPER_USERS="User:admin;User:CN=admin"
+
+# The mode this start runs in: the one asked for (start --secure[=...]), else the one remembered.
+# A home whose data was made before modes were remembered ran plaintext. Another mode than the
+# remembered one is refused while the home holds data (a failed first start holds none).
+select_mode() {
+  local asked="$1" remembered="" has_data=0
+  compgen -G "$HOME_DIR/data-*" >/dev/null && has_data=1
+  if [[ -f "$MODE_FILE" ]]; then
+    remembered="$(cat "$MODE_FILE")"
+  elif ((has_data)); then
+    remembered=plaintext
+  fi
+  if ((!has_data)); then
+    # A new cluster: its metadata has no user yet, whatever an earlier one had.
+    rm -f "$TLS_DIR/admin-password.created"
+  fi
+  if [[ -n "$asked" && -n "$remembered" && "$asked" != "$remembered" ]] && ((has_data)); then
+    echo "$HOME_DIR holds a cluster made with '$(mode_flag "$remembered")'; it is not switched to" \
+      "'$(mode_flag "$asked")' silently: start it as it was made, or run 'deploy/cluster.sh clean'" \
+      "first (deletes its data), or use another RAFTMQ_HOME" >&2
+    exit 2
+  fi
+  MODE="${asked:-${remembered:-plaintext}}"
+  if [[ -z "$asked" && "$MODE" != plaintext ]]; then
+    echo "$HOME_DIR was made with '$(mode_flag "$MODE")': starting it secured again ($MODE_FILE)"
+  fi
+  mkdir -p "$HOME_DIR"
+  echo "$MODE" > "$MODE_FILE"
+}
+
+mode_flag() {
+  case "$1" in
+    plaintext) echo "start" ;;
+    sasl) echo "start --secure" ;;
+    mtls) echo "start --secure=mtls" ;;
+    *) echo "unknown mode '$1'" ;;
+  esac
+}
+
+# start's options: nothing, --secure (= --secure=sasl) or --secure=mtls.
+parse_secure() {
+  case "${1:-}" in
+    "") echo "" ;;
+    --secure|--secure=sasl) echo sasl ;;
+    --secure=mtls) echo mtls ;;
+    *) echo "usage: $0 start [--secure | --secure=mtls]   (unknown option '$1')" >&2; exit 2 ;;
+  esac
+}
 pid_file() { echo "$HOME_DIR/node-$1.pid"; }
 log_file() { echo "$HOME_DIR/node-$1.log"; }
 
@@ -116,6 +191,100 @@ ssl.truststore.location=$TLS_DIR/truststore.p12
 ssl.truststore.password=$password
 ssl.truststore.type=PKCS12
 EOF
+  if [[ "$MODE" != plaintext ]]; then
+    local protocol=SASL_SSL client_auth=requested
+    if [[ "$MODE" == mtls ]]; then protocol=SSL; client_auth=required; fi
+    cat >> "$HOME_DIR/node-$n.properties" <<EOF
+kafka.listener.security.protocol=$protocol
+ssl.client.auth=$client_auth
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+grpc.listener.security.protocol=SSL
+authorizer.enabled=true
+super.users=$SUPER_USERS
+EOF
+  fi
+}
+
+# Secure modes, once the cluster is up: the SCRAM user admin with a generated password (kept in
+# tls/admin-password, mode 600), made once over the gRPC port with the admin certificate (CN=admin, a
+# super user; tls/admin-password.created marks it done); then the Kafka clients' settings files.
+secure_setup() {
+  [[ "$MODE" != plaintext ]] || return 0
+  local password_file="$TLS_DIR/admin-password"
+  if [[ ! -s "$password_file" ]]; then
+    (umask 077; head -c 24 /dev/urandom | base64 | tr '+/' '-_' > "$password_file")
+  fi
+  if [[ ! -f "$password_file.created" ]]; then
+    echo "making the SCRAM user admin (password in $password_file) with raftmq users add, over gRPC as CN=admin"
+    "$ROOT/bin/raftmq" users add --user admin --bootstrap-server "$(grpc_bootstrap)" \
+      --command-config "$TLS_DIR/client-admin.properties" < "$password_file" \
+      || { echo "could not make the SCRAM user admin (see above)" >&2; return 1; }
+    : > "$password_file.created"
+  fi
+  write_kafka_client_config
+  print_secure_usage
+}
+
+# The Kafka clients' settings (kafka-clients' names) of the admin: SASL_SSL with SCRAM-SHA-512 in
+# mode sasl, SSL with the admin certificate in mode mtls. They hold passwords: readable by this user only.
+write_kafka_client_config() {
+  local store_password admin_password file
+  store_password="$(cat "$TLS_DIR/store-password")"
+  admin_password="$(cat "$TLS_DIR/admin-password")"
+  if [[ "$MODE" == sasl ]]; then
+    file="$TLS_DIR/kafka-admin-sasl.properties"
+    (umask 077; : > "$file")
+    cat > "$file" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin_password";
+ssl.truststore.location=$TLS_DIR/truststore.p12
+ssl.truststore.password=$store_password
+ssl.truststore.type=PKCS12
+EOF
+  else
+    file="$TLS_DIR/kafka-admin-mtls.properties"
+    (umask 077; : > "$file")
+    cat > "$file" <<EOF
+security.protocol=SSL
+ssl.truststore.location=$TLS_DIR/truststore.p12
+ssl.truststore.password=$store_password
+ssl.truststore.type=PKCS12
+ssl.keystore.location=$TLS_DIR/client-admin.p12
+ssl.keystore.password=$store_password
+ssl.keystore.type=PKCS12
+EOF
+  fi
+}
+
+print_secure_usage() {
+  local kb; kb="$(kafka_bootstrap)"
+  echo
+  echo "secured ('$(mode_flag "$MODE")'): authorizer on, super users $SUPER_USERS; gRPC TLS"
+  if [[ "$MODE" == sasl ]]; then
+    cat <<EOF
+Kafka listener SASL_SSL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; client certificates requested).
+  user admin, password in $TLS_DIR/admin-password
+  Kafka tools and kafka-clients (--command-config FILE):
+    kafka-topics.sh --bootstrap-server $kb --command-config $TLS_DIR/kafka-admin-sasl.properties --list
+  kcat (SCRAM needs librdkafka 2.6.1 or later; with an older one use -X sasl.mechanisms=PLAIN):
+    kcat -b $kb -X security.protocol=SASL_SSL -X sasl.mechanisms=SCRAM-SHA-512 \\
+      -X sasl.username=admin -X sasl.password="\$(cat $TLS_DIR/admin-password)" -X ssl.ca.location=$TLS_DIR/ca.crt -L
+EOF
+  else
+    cat <<EOF
+Kafka listener SSL, client certificates required (the admin certificate is principal User:CN=admin).
+  Kafka tools and kafka-clients (--command-config FILE):
+    kafka-topics.sh --bootstrap-server $kb --command-config $TLS_DIR/kafka-admin-mtls.properties --list
+  kcat:
+    kcat -b $kb -X security.protocol=SSL -X ssl.ca.location=$TLS_DIR/ca.crt \\
+      -X ssl.certificate.location=$TLS_DIR/client-admin.crt -X ssl.key.location=$TLS_DIR/client-admin.key -L
+EOF
+  fi
+  cat <<EOF
+  raftmq CLI (gRPC TLS as CN=admin):
+    bin/raftmq topics --list --bootstrap-server $(grpc_bootstrap) --command-config $TLS_DIR/client-admin.properties
+EOF
 }
 
 start_node() {
@@ -160,8 +329,8 @@ wait_ready() {
     done
     if ((ready)); then
       echo "cluster ready: $(controller_line)"
-      echo "bootstrap servers: 127.0.0.1:9093,127.0.0.1:9193,127.0.0.1:9293 (raftmq CLI and SDK)"
-      echo "Kafka bootstrap servers: 127.0.0.1:9092,127.0.0.1:9192,127.0.0.1:9292 (Kafka clients and tools)"
+      echo "bootstrap servers: $(grpc_bootstrap) (raftmq CLI and SDK)"
+      echo "Kafka bootstrap servers: $(kafka_bootstrap) (Kafka clients and tools)"
       echo "data and logs: $HOME_DIR; TLS certificates and stores: $TLS_DIR"
       return 0
     fi
@@ -198,9 +367,13 @@ node_arg() {
 cmd="${1:-}"
 case "$cmd" in
   start)
+    [[ $# -le 2 ]] || { echo "usage: $0 start [--secure | --secure=mtls]" >&2; exit 2; }
+    asked="$(parse_secure "${2:-}")"
+    select_mode "$asked"
     build_if_missing
     for n in "${NODES[@]}"; do start_node "$n"; done
     wait_ready
+    secure_setup
     ;;
   stop)
     for n in "${NODES[@]}"; do
@@ -221,6 +394,7 @@ case "$cmd" in
       fi
     done
     echo "$(controller_line), as the running nodes last logged it"
+    if [[ -f "$MODE_FILE" ]]; then echo "security: $(cat "$MODE_FILE") (made with 'deploy/cluster.sh $(mode_flag "$(cat "$MODE_FILE")")', $MODE_FILE)"; fi
     ;;
   kill)
     n="$(node_arg "${2:-}" kill)"
@@ -234,6 +408,7 @@ case "$cmd" in
     ;;
   restart)
     n="$(node_arg "${2:-}" restart)"
+    select_mode ""
     build_if_missing
     start_node "$n"
     wait_ready
@@ -248,7 +423,7 @@ case "$cmd" in
     echo "deleted $HOME_DIR"
     ;;
   *)
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     exit 2
     ;;
 esac
