@@ -17,7 +17,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code raftmq acls add|list|remove} against one combined node with the authorizer on. */
+/**
+ * {@code raftmq acls add|list|remove} against one combined node with the authorizer on. Its gRPC port
+ * is PLAINTEXT, so the CLI is User:ANONYMOUS, made a super user here (GrpcAuthorizationTest covers
+ * the refusals over mutual TLS).
+ */
 @Timeout(120)
 class CliAclsTest {
     @TempDir
@@ -30,6 +34,7 @@ class CliAclsTest {
     static void start() throws Exception {
         Map<String, String> config = new HashMap<>(CliRun.STEADY_CLUSTER);
         config.put("authorizer.enabled", "true");
+        config.put("super.users", "User:ANONYMOUS");
         cluster = new InProcessCluster(1, dir, config);
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
