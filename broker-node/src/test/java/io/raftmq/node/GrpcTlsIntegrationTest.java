@@ -81,10 +81,6 @@ class GrpcTlsIntegrationTest {
         cluster = new InProcessCluster(3, dir, Map.of("grpc.listener.security.protocol", "SSL",
                 "broker.session.timeout.ms", "6000", "broker.heartbeat.interval.ms", "200",
                 "controller.election.timeout.ms", "1000", "replica.lag.time.max.ms", "30000"));
-        for (int id = 1; id <= 3; id++) {
-            int node = id;
-            CERTS.nodeConfig(node).forEach((key, value) -> cluster.set(node, key, value));
-        }
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(30));
         alice = new TestBrokerClient(cluster.addresses(), 10_000, tlsAs(CERTS.clientKeystore("alice")));

@@ -80,11 +80,6 @@ class KafkaSaslIntegrationTest {
     static void start() throws Exception {
         cluster = new InProcessCluster(3, dir, Map.of("kafka.listener.security.protocol", "SASL_SSL",
                 "metadata.snapshot.interval.secs", "2", "offsets.topic.replication.factor", "3"));
-        for (int id = 1; id <= 3; id++) {
-            for (Map.Entry<String, String> e : CERTS.nodeConfig(id).entrySet()) {
-                cluster.set(id, e.getKey(), e.getValue());
-            }
-        }
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
     }

@@ -61,11 +61,6 @@ class KafkaTlsIntegrationTest {
     static void start() throws Exception {
         cluster = new InProcessCluster(3, dir, Map.of("kafka.listener.security.protocol", "SSL",
                 "ssl.client.auth", "requested"));
-        for (int id = 1; id <= 3; id++) {
-            for (Map.Entry<String, String> e : CERTS.nodeConfig(id).entrySet()) {
-                cluster.set(id, e.getKey(), e.getValue());
-            }
-        }
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
     }

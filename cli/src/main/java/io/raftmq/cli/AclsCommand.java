@@ -138,7 +138,7 @@ final class AclsCommand implements Runnable {
                         entry.deny ? Acl.Permission.DENY : Acl.Permission.ALLOW));
             }
             PrintWriter out = spec.commandLine().getOut();
-            try (AdminCalls admin = new AdminCalls(connection.bootstrapServer, connection.clientSettings())) {
+            try (AdminCalls admin = connection.admin()) {
                 admin.createAcls(acls);
             }
             out.println("Added " + acls.size() + " ACL(s):");
@@ -161,7 +161,7 @@ final class AclsCommand implements Runnable {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            try (AdminCalls admin = new AdminCalls(connection.bootstrapServer, connection.clientSettings())) {
+            try (AdminCalls admin = connection.admin()) {
                 print(out, admin.describeAcls(entry.filter(spec, false)));
             }
             out.flush();
@@ -183,7 +183,7 @@ final class AclsCommand implements Runnable {
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             List<Acl> removed;
-            try (AdminCalls admin = new AdminCalls(connection.bootstrapServer, connection.clientSettings())) {
+            try (AdminCalls admin = connection.admin()) {
                 removed = admin.deleteAcls(entry.filter(spec, true));
             }
             out.println("Removed " + removed.size() + " ACL(s):");

@@ -37,7 +37,7 @@ final class ClusterCommand implements Runnable {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            try (AdminCalls admin = new AdminCalls(connection.bootstrapServer, connection.clientSettings())) {
+            try (AdminCalls admin = connection.admin()) {
                 Views.Cluster cluster = admin.describeCluster();
                 List<Views.Topic> topics = admin.describeTopics(List.of());
                 print(out, cluster, topics);

@@ -28,6 +28,11 @@ final class ConnectionOptions {
 
     private Map<String, String> clientSettings;
 
+    /** An admin client for these options (the caller closes it). */
+    AdminCalls admin() {
+        return new AdminCalls(bootstrapServer, clientSettings());
+    }
+
     /** The settings of {@code --command-config} (empty without it), for every client a command makes. */
     Map<String, String> clientSettings() {
         if (clientSettings == null) {

@@ -105,7 +105,7 @@ final class FailoverDemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         String runId = UUID.randomUUID().toString().substring(0, 8);
         TopicPartition tp = new TopicPartition(topic, PARTITION);
-        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer, connection.clientSettings())) {
+        try (AdminCalls admin = connection.admin()) {
             ensureTopic(admin, out);
 
             Map<String, String> pc = KeyValues.parse(producerProperties, "--producer-property");

@@ -43,7 +43,7 @@ final class GroupsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer, connection.clientSettings())) {
+        try (AdminCalls admin = connection.admin()) {
             if (action.list) {
                 for (Views.Group g : admin.listGroups()) {
                     out.println(g.groupId());

@@ -59,7 +59,7 @@ final class TopicsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        try (AdminCalls admin = new AdminCalls(connection.bootstrapServer, connection.clientSettings())) {
+        try (AdminCalls admin = connection.admin()) {
             if (action.create) {
                 Map<String, String> config = KeyValues.parse(configs, "--config");
                 admin.createTopic(requireTopic("--create"), partitions == null ? -1 : partitions,

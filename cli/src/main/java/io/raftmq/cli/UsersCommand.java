@@ -72,7 +72,7 @@ final class UsersCommand implements Runnable {
                         + " line on standard input");
             }
             PrintWriter out = spec.commandLine().getOut();
-            try (AdminCalls admin = new AdminCalls(connection.bootstrapServer, connection.clientSettings())) {
+            try (AdminCalls admin = connection.admin()) {
                 // One request per mechanism: a request may alter a user once (Kafka's rule).
                 for (String mechanism : mechanisms == null ? MECHANISMS : mechanisms) {
                     admin.upsertScramCredential(user, mechanism, iterations, secret);
@@ -108,7 +108,7 @@ final class UsersCommand implements Runnable {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            try (AdminCalls admin = new AdminCalls(connection.bootstrapServer, connection.clientSettings())) {
+            try (AdminCalls admin = connection.admin()) {
                 Map<String, List<String[]>> described = admin.describeScramCredentials(
                         only == null ? List.of() : only);
                 TableWriter table = new TableWriter("", "USER", "MECHANISM", "ITERATIONS");
@@ -139,7 +139,7 @@ final class UsersCommand implements Runnable {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            try (AdminCalls admin = new AdminCalls(connection.bootstrapServer, connection.clientSettings())) {
+            try (AdminCalls admin = connection.admin()) {
                 List<String> which = mechanisms != null ? mechanisms : admin
                         .describeScramCredentials(List.of(user)).getOrDefault(user, List.of())
                         .stream().map(c -> c[0]).toList();

@@ -64,10 +64,6 @@ class GrpcAuthorizationTest {
     static void startCluster() throws Exception {
         cluster = new InProcessCluster(3, dir.resolve("cluster"), Map.of("grpc.listener.security.protocol", "SSL",
                 "authorizer.enabled", "true", "super.users", "User:CN=admin"));
-        for (int id = 1; id <= 3; id++) {
-            int node = id;
-            CERTS.nodeConfig(node).forEach((key, value) -> cluster.set(node, key, value));
-        }
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
         bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));

@@ -25,10 +25,6 @@ class TlsCommandConfigTest {
     void topicsCommandsWorkOverMutualTlsWithCommandConfig(@TempDir Path dir) throws Exception {
         try (InProcessCluster cluster = new InProcessCluster(3, dir.resolve("cluster"),
                 Map.of("grpc.listener.security.protocol", "SSL"))) {
-            for (int id = 1; id <= 3; id++) {
-                int node = id;
-                CERTS.nodeConfig(node).forEach((key, value) -> cluster.set(node, key, value));
-            }
             cluster.startAll();
             cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
             String bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));

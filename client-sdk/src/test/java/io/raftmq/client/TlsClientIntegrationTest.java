@@ -37,10 +37,6 @@ class TlsClientIntegrationTest {
     static void startCluster() throws Exception {
         cluster = new InProcessCluster(3, dir, Map.of("grpc.listener.security.protocol", "SSL",
                 "replica.lag.time.max.ms", "5000"));
-        for (int id = 1; id <= 3; id++) {
-            int node = id;
-            CERTS.nodeConfig(node).forEach((key, value) -> cluster.set(node, key, value));
-        }
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
         bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
