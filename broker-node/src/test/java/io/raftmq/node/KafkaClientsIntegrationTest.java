@@ -269,8 +269,10 @@ class KafkaClientsIntegrationTest {
                 .all().get(30, TimeUnit.SECONDS).get(resource).get("retention.ms").value()));
 
         admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(5))).all().get(30, TimeUnit.SECONDS);
-        assertEquals(5, admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic)
-                .partitions().size());
+        // The answering broker has applied the change; the broker the next request goes to may trail
+        // it for a moment, as in Kafka.
+        await().atMost(Duration.ofSeconds(10)).until(() -> admin.describeTopics(List.of(topic)).allTopicNames()
+                .get(30, TimeUnit.SECONDS).get(topic).partitions().size() == 5);
         ExecutionException decrease = assertThrows(ExecutionException.class, () -> admin.createPartitions(
                 Map.of(topic, NewPartitions.increaseTo(2))).all().get(30, TimeUnit.SECONDS));
         assertInstanceOf(InvalidPartitionsException.class, decrease.getCause());

@@ -123,7 +123,8 @@ class KafkaProduceHandlerTest {
     void aTopicIsWritableOnItsLeaderTheMomentCreateTopicsIsAnswered() {
         // CreateTopics is answered once the answering broker has applied the change to its
         // replicas; the leader may be another broker, still applying it: that one answers a
-        // retriable NOT_LEADER_OR_FOLLOWER saying so, never one that names itself as the leader.
+        // retriable NOT_LEADER_OR_FOLLOWER saying so (or, before its metadata has the topic,
+        // UNKNOWN_TOPIC_OR_PARTITION), never one that names itself as the leader.
         for (int i = 0; i < 10; i++) {
             String name = "produce-at-once-" + i;
             int via = 1 + i % KafkaTestCluster.NODES;
@@ -139,9 +140,11 @@ class KafkaProduceHandlerTest {
                 PartitionProduceResponse answer = produceOne(leader, (short) 12, -1, tp, batch("x"));
                 if (leader == via) {
                     assertEquals(Errors.NONE.code(), answer.errorCode(), answer.errorMessage());
-                } else if (answer.errorCode() != Errors.NONE.code()) {
-                    assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(), answer.errorCode(), answer.errorMessage());
+                } else if (answer.errorCode() == Errors.NOT_LEADER_OR_FOLLOWER.code()) {
                     assertTrue(answer.errorMessage().contains("becoming the leader"), answer.errorMessage());
+                } else if (answer.errorCode() != Errors.NONE.code()) {
+                    // A leader whose metadata does not have the topic yet: retriable, and names no leader.
+                    assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), answer.errorCode(), answer.errorMessage());
                 }
             }
         }
