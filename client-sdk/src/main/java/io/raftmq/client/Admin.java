@@ -74,6 +74,7 @@ import java.util.Properties;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Administers topics, the cluster view, consumer groups and ACLs. Every method blocks until the cluster
@@ -135,6 +136,12 @@ public final class Admin implements AutoCloseable {
     private final CoordinatorLookup coordinators;
     private final OffsetLookup offsets;
     private final long apiTimeoutMs;
+    /**
+     * The highest metadata offset any answer to this admin has carried (-1: none yet). Reads pass
+     * it as their minimum, so one admin never sees the cluster older than it already has, its own
+     * changes included, whichever broker or voter answers. Any thread (atomic).
+     */
+    private final AtomicLong seenMetadataOffset = new AtomicLong(-1);
 
     public Admin(AdminConfig config) {
         this.config = config;
@@ -157,6 +164,10 @@ public final class Admin implements AutoCloseable {
 
     private long deadline() {
         return rpc.now() + apiTimeoutMs;
+    }
+
+    private void saw(long metadataOffset) {
+        seenMetadataOffset.accumulateAndGet(metadataOffset, Math::max);
     }
 
     // ---- topics ----
@@ -189,6 +200,7 @@ public final class Admin implements AutoCloseable {
         CreateTopicsResponse response = rpc.callAny("CreateTopics",
                 (b, timeout) -> channels.broker(b, timeout).createTopics(request.build()),
                 CreateTopicsResponse::getError, deadline());
+        saw(response.getMetadataOffset());
         List<CreatedTopic> out = new ArrayList<>();
         for (CreatableTopicResult r : response.getTopicsList()) {
             if (r.getError().getCode() != ErrorCode.NONE) {
@@ -242,8 +254,10 @@ public final class Admin implements AutoCloseable {
         DescribeTopicsResponse response;
         try {
             response = rpc.callAny("DescribeTopics", (b, t) -> channels.broker(b, t).describeTopics(
-                    DescribeTopicsRequest.newBuilder().addAllNames(names).setMinMetadataOffset(-1).build()),
+                    DescribeTopicsRequest.newBuilder().addAllNames(names).setMinMetadataOffset(seenMetadataOffset.get())
+                            .build()),
                     DescribeTopicsResponse::getError, deadline());
+            saw(response.getMetadataOffset());
         } catch (RaftmqException e) {
             if (e.code() != ErrorCode.UNSUPPORTED_VERSION) {
                 throw e;
@@ -302,6 +316,7 @@ public final class Admin implements AutoCloseable {
         CreatePartitionsResponse response = rpc.callAny("CreatePartitions",
                 (b, t) -> channels.broker(b, t).createPartitions(request.build()),
                 CreatePartitionsResponse::getError, deadline());
+        saw(response.getMetadataOffset());
         for (CreatePartitionsTopicResult r : response.getTopicsList()) {
             if (r.getError().getCode() != ErrorCode.NONE) {
                 throw Errors.exception(r.getError());
@@ -315,6 +330,7 @@ public final class Admin implements AutoCloseable {
                 (b, t) -> channels.broker(b, t).deleteTopics(DeleteTopicsRequest.newBuilder().addAllNames(names)
                         .build()),
                 DeleteTopicsResponse::getError, deadline());
+        saw(response.getMetadataOffset());
         for (DeletableTopicResult r : response.getTopicsList()) {
             if (r.getError().getCode() != ErrorCode.NONE) {
                 throw Errors.exception(r.getError());
@@ -347,6 +363,7 @@ public final class Admin implements AutoCloseable {
         AlterUserScramCredentialsResponse response = rpc.callAny("AlterUserScramCredentials",
                 (b, t) -> channels.broker(b, t).alterUserScramCredentials(request),
                 AlterUserScramCredentialsResponse::getError, deadline());
+        saw(response.getMetadataOffset());
         for (UserScramCredentialResult r : response.getResultsList()) {
             if (r.getError().getCode() != ErrorCode.NONE) {
                 throw Errors.exception(r.getError());
@@ -384,8 +401,9 @@ public final class Admin implements AutoCloseable {
     public ClusterInfo describeCluster() {
         DescribeClusterResponse r = rpc.callAny("DescribeCluster",
                 (b, t) -> channels.broker(b, t).describeCluster(DescribeClusterRequest.newBuilder()
-                        .setMinMetadataOffset(-1).build()),
+                        .setMinMetadataOffset(seenMetadataOffset.get()).build()),
                 DescribeClusterResponse::getError, deadline());
+        saw(r.getMetadataOffset());
         List<Voter> voters = new ArrayList<>();
         for (VoterDescription v : r.getVotersList()) {
             voters.add(new Voter(v.getNodeId(), v.getRaftHost(), v.getRaftPort(), v.getIsLeader()));
@@ -557,6 +575,7 @@ public final class Admin implements AutoCloseable {
         acls.forEach(a -> request.addAcls(entry(a)));
         CreateAclsResponse response = rpc.callAny("CreateAcls", (b, t) -> channels.broker(b, t)
                 .createAcls(request.build()), CreateAclsResponse::getError, deadline());
+        saw(response.getMetadataOffset());
         for (io.raftmq.protocol.common.Error e : response.getResultsList()) {
             if (e.getCode() != ErrorCode.NONE) {
                 throw Errors.exception(e);
@@ -567,8 +586,10 @@ public final class Admin implements AutoCloseable {
     /** The ACLs the filter matches, as a broker's metadata has them. */
     public List<Acl> describeAcls(Acl.Filter filter) {
         DescribeAclsResponse response = rpc.callAny("DescribeAcls", (b, t) -> channels.broker(b, t)
-                .describeAcls(DescribeAclsRequest.newBuilder().setFilter(filter(filter)).setMinMetadataOffset(-1)
-                        .build()), DescribeAclsResponse::getError, deadline());
+                .describeAcls(DescribeAclsRequest.newBuilder().setFilter(filter(filter))
+                        .setMinMetadataOffset(seenMetadataOffset.get()).build()), DescribeAclsResponse::getError,
+                deadline());
+        saw(response.getMetadataOffset());
         return response.getAclsList().stream().map(Admin::acl).toList();
     }
 
@@ -577,6 +598,7 @@ public final class Admin implements AutoCloseable {
         DeleteAclsResponse response = rpc.callAny("DeleteAcls", (b, t) -> channels.broker(b, t)
                 .deleteAcls(DeleteAclsRequest.newBuilder().addFilters(filter(filter)).build()),
                 DeleteAclsResponse::getError, deadline());
+        saw(response.getMetadataOffset());
         DeleteAclsFilterResult result = response.getResults(0);
         if (result.getError().getCode() != ErrorCode.NONE) {
             throw Errors.exception(result.getError());
