@@ -47,8 +47,11 @@ final class Checker {
     }
 
     /**
-     * A time in which no acks=all acknowledgement of {@code partition} may arrive, because no
-     * follower could receive its records ({@code why}).
+     * A time in which no follower of {@code partition} could receive anything ({@code why}), from
+     * the moment every cut was in force: a record sent in it cannot have a second copy before it
+     * ends, so no acks=all acknowledgement of such a record may arrive in it. (A record sent
+     * earlier may have reached a follower before the cut and be acknowledged later, when a
+     * lagging follower leaves the ISR: that is not one copy.)
      */
     record NoAckWindow(int partition, long fromNanos, long toNanos, String why) {}
 
@@ -118,15 +121,15 @@ final class Checker {
                 underReplicated, tailLost, List.copyOf(problems));
     }
 
-    /** 7. acks=all with min.insync.replicas=2 is never answered while no follower can copy the record. */
+    /** 7. acks=all with min.insync.replicas=2 is never answered while no follower can have copied the record. */
     private long underReplicated() {
         long count = 0;
         for (NoAckWindow w : noAckWindows) {
             for (History.Ack a : history.acks) {
-                if (a.partition() == w.partition() && a.nanos() > w.fromNanos() && a.nanos() < w.toNanos()) {
+                if (a.partition() == w.partition() && a.sentNanos() > w.fromNanos() && a.nanos() < w.toNanos()) {
                     count++;
-                    problem("one copy: " + a.id() + " acknowledged at " + a.partition() + "@" + a.offset() + " "
-                            + at(a.nanos()) + ", while " + w.why());
+                    problem("one copy: " + a.id() + " sent " + at(a.sentNanos()) + " and acknowledged at "
+                            + a.partition() + "@" + a.offset() + " " + at(a.nanos()) + ", while " + w.why());
                 }
             }
         }

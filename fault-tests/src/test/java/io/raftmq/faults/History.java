@@ -17,7 +17,12 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class History {
     /** A record some producer had acknowledged: {@code id} is its value, unique in the run. */
-    record Ack(String producer, boolean idempotent, String id, int partition, long offset, long nanos) {}
+    /**
+     * An acknowledged record: {@code sentNanos} when the application called send() (before any
+     * append of it, retries included), {@code nanos} when the acknowledgement arrived.
+     */
+    record Ack(String producer, boolean idempotent, String id, int partition, long offset, long sentNanos,
+            long nanos) {}
 
     /** One event in a consumer's life, in the order its thread saw them. */
     sealed interface ConsumerEvent {}

@@ -87,13 +87,14 @@ final class Workload {
                     continue;
                 }
                 sent.incrementAndGet();
+                long sentNanos = System.nanoTime();
                 producer.send(new ProducerRecord<>(topic, partition, id, id), (metadata, error) -> {
                     inFlight.release();
                     if (error != null) {
                         failures.incrementAndGet();
                     } else {
                         history.acks.add(new History.Ack(name, idempotent, id, metadata.partition(),
-                                metadata.offset(), System.nanoTime()));
+                                metadata.offset(), sentNanos, System.nanoTime()));
                     }
                 });
                 Thread.sleep(SEND_PAUSE_MS);
