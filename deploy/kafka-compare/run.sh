@@ -41,6 +41,13 @@
 # i.e. ConsumerPerformance's. Before the rebalances, ConsumerPerformance (kafka-consumer-perf-test)
 # with --group reads NUM_RECORDS x RECORD_SIZE records that ProducerPerformance (acks=all) wrote to
 # topic group-perf (3 partitions, RF 3), once per group.protocol: MB.sec and rebalance.time.ms.
+# SECURITY=SSL deploy/kafka-compare/run.sh batch.size=131072   (and TARGET=raftmq SECURITY=SSL ...)
+# runs the perf steps with TLS on every connection, certificates from deploy/certs.sh in the data
+# dir. Kafka: the client/inter-broker listener SSL (ssl.client.auth=requested) and the controller
+# listener SSL with client certificates required; raftmq: the Kafka listener SSL, the gRPC port SSL
+# (node-to-node replication and metadata, node certificates); its Raft port is mutual TLS in every
+# mode. The tools trust the CA (security.protocol=SSL, ssl.truststore.*), no client certificate.
+# Default SECURITY=PLAINTEXT: Kafka all plaintext; raftmq plaintext but for the Raft port.
 # Env:     TARGET (default kafka), NUM_RECORDS (default 1000000), RECORD_SIZE (default 100),
 #          E2E_RECORDS (default 10000), START_TIMEOUT (s, default 120), KEEP_DATA=1 (do not delete
 #          the data dir)
@@ -83,6 +90,7 @@ START_TIMEOUT="${START_TIMEOUT:-120}"
 TOPIC=perf-bench
 NODES=(1 2 3)
 TARGET="${TARGET:-kafka}"
+SECURITY="${SECURITY:-PLAINTEXT}"
 ROOT="$(cd "$BASE/../.." && pwd)"
 case "$TARGET" in
   kafka)
@@ -95,6 +103,13 @@ case "$TARGET" in
     BOOTSTRAP="127.0.0.1:9092,127.0.0.1:9192,127.0.0.1:9292" ;;
   *) echo "TARGET must be kafka or raftmq, not '$TARGET'" >&2; exit 2 ;;
 esac
+case "$SECURITY" in
+  PLAINTEXT|SSL) ;;
+  *) echo "SECURITY must be PLAINTEXT or SSL, not '$SECURITY'" >&2; exit 2 ;;
+esac
+if [ "$SECURITY" = SSL ] && [ "${STEPS:-perf}" != perf ]; then
+  echo "SECURITY=SSL is for the perf steps (STEPS unset), not STEPS=$STEPS" >&2; exit 2
+fi
 VOTERS="1@127.0.0.1:19192,2@127.0.0.1:19193,3@127.0.0.1:19194"
 
 PERF_OPTS="-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true"
@@ -163,6 +178,25 @@ DATA="$WORK/data-$RUN_ID"
 LOGS="$WORK/logs/run-$RUN_ID"
 mkdir -p "$DATA" "$LOGS"
 
+# ---- TLS (SECURITY=SSL): certificates in $DATA/tls, the tools' settings in $CLIENT_CONFIG ---------
+# raftmq's deploy/cluster.sh makes its certificates in $RAFTMQ_HOME/tls (= $DATA/tls) at start;
+# for Kafka this script makes them the same way before the configs are written.
+TLS_DIR="$DATA/tls"
+CLIENT_CONFIG="$DATA/client.properties"
+: >"$CLIENT_CONFIG"
+CLIENT_PROPS=() # the same settings as key=value arguments
+write_client_config() {
+  [ "$SECURITY" = SSL ] || return 0
+  [ -s "$TLS_DIR/store-password" ] || die "no TLS material in $TLS_DIR"
+  cat >"$CLIENT_CONFIG" <<EOF
+security.protocol=SSL
+ssl.truststore.location=$TLS_DIR/truststore.p12
+ssl.truststore.password=$(cat "$TLS_DIR/store-password")
+ssl.truststore.type=PKCS12
+EOF
+  mapfile -t CLIENT_PROPS <"$CLIENT_CONFIG"
+}
+
 # ---- cleanup: always stop what we started and delete the data dir --------------------------------
 # Kafka nodes are started by $LOGS/nodeN/start.sh, which writes $DATA/node-N.pid (a trial restarts
 # a killed node the same way), so the current pid of each node is in that file.
@@ -230,10 +264,14 @@ if [ "$TARGET" = raftmq ]; then
   # ---- raftmq: deploy/cluster.sh in a fresh data dir ----------------------------------------------
   log "raftmq (deploy/cluster.sh), data $DATA, logs $LOGS"
   t_start=$(date +%s.%N)
-  env RAFTMQ_HOME="$DATA" ${RAFTMQ_GROUP_ENV[@]+"${RAFTMQ_GROUP_ENV[@]}"} "$ROOT/deploy/cluster.sh" start \
-    >"$LOGS/cluster-start.out" 2>&1 \
+  RAFTMQ_TLS_ENV=()
+  [ "$SECURITY" = SSL ] && RAFTMQ_TLS_ENV=(RAFTMQ_KAFKA_LISTENER_SECURITY_PROTOCOL=SSL
+    RAFTMQ_SSL_CLIENT_AUTH=none RAFTMQ_GRPC_LISTENER_SECURITY_PROTOCOL=SSL)
+  env RAFTMQ_HOME="$DATA" ${RAFTMQ_GROUP_ENV[@]+"${RAFTMQ_GROUP_ENV[@]}"} ${RAFTMQ_TLS_ENV[@]+"${RAFTMQ_TLS_ENV[@]}"} \
+    "$ROOT/deploy/cluster.sh" start >"$LOGS/cluster-start.out" 2>&1 \
     || { cat "$LOGS/cluster-start.out" >&2; die "the raftmq cluster did not start"; }
-  run_tool -Xmx256M "$LOGS/wait.out" WaitForBrokers "$BOOTSTRAP" 3 "$START_TIMEOUT" \
+  write_client_config
+  run_tool -Xmx256M "$LOGS/wait.out" WaitForBrokers "$BOOTSTRAP" 3 "$START_TIMEOUT" ${CLIENT_PROPS[@]+"${CLIENT_PROPS[@]}"} \
     || { cat "$LOGS/wait.out" >&2; die "the Kafka listeners did not list 3 brokers within ${START_TIMEOUT} s"; }
   log "$(cat "$LOGS/wait.out"); start (launch -> 3 brokers registered): $(elapsed "$t_start") s"
 else
@@ -253,6 +291,29 @@ controller.quorum.fetch.timeout.ms=600"
 else
   FAILOVER_PROPS=""
 fi
+if [ "$SECURITY" = SSL ]; then
+  "$ROOT/deploy/certs.sh" "$TLS_DIR" --nodes "$(IFS=,; echo "${NODES[*]}")" >"$LOGS/certs.out" 2>&1 \
+    || { cat "$LOGS/certs.out" >&2; die "deploy/certs.sh failed"; }
+  write_client_config
+  CLIENT_LISTENER=SSL
+else
+  CLIENT_LISTENER=PLAINTEXT
+fi
+kafka_tls_props() { # kafka_tls_props N: node N's TLS settings (SECURITY=SSL), else nothing
+  [ "$SECURITY" = SSL ] || return 0
+  local password; password="$(cat "$TLS_DIR/store-password")"
+  cat <<EOF
+ssl.keystore.location=$TLS_DIR/node-$1.p12
+ssl.keystore.password=$password
+ssl.key.password=$password
+ssl.keystore.type=PKCS12
+ssl.truststore.location=$TLS_DIR/truststore.p12
+ssl.truststore.password=$password
+ssl.truststore.type=PKCS12
+ssl.client.auth=requested
+listener.name.controller.ssl.client.auth=required
+EOF
+}
 for n in "${NODES[@]}"; do
   mkdir -p "$LOGS/node$n"
   cat >"$LOGS/node$n/server.properties" <<EOF
@@ -260,11 +321,12 @@ for n in "${NODES[@]}"; do
 process.roles=broker,controller
 node.id=$n
 controller.quorum.voters=$VOTERS
-listeners=PLAINTEXT://127.0.0.1:$(client_port "$n"),CONTROLLER://127.0.0.1:$(controller_port "$n")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(client_port "$n")
-inter.broker.listener.name=PLAINTEXT
+listeners=$CLIENT_LISTENER://127.0.0.1:$(client_port "$n"),CONTROLLER://127.0.0.1:$(controller_port "$n")
+advertised.listeners=$CLIENT_LISTENER://127.0.0.1:$(client_port "$n")
+inter.broker.listener.name=$CLIENT_LISTENER
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:$CLIENT_LISTENER,$CLIENT_LISTENER:$CLIENT_LISTENER
+$(kafka_tls_props "$n")
 log.dirs=$DATA/node$n
 num.network.threads=3
 num.io.threads=8
@@ -320,7 +382,7 @@ node_pids
 log "started node pids: 1=${NODE_PID[1]} 2=${NODE_PID[2]} 3=${NODE_PID[3]}"
 
 # Wait until DescribeCluster lists 3 brokers (registered and unfenced); fail fast if a node dies.
-start_tool -Xmx256M "$LOGS/wait.out" WaitForBrokers "$BOOTSTRAP" 3 "$START_TIMEOUT"
+start_tool -Xmx256M "$LOGS/wait.out" WaitForBrokers "$BOOTSTRAP" 3 "$START_TIMEOUT" ${CLIENT_PROPS[@]+"${CLIENT_PROPS[@]}"}
 while kill -0 "$TOOL_PID" 2>/dev/null; do
   for n in "${NODES[@]}"; do
     if ! kill -0 "${NODE_PID[$n]}" 2>/dev/null; then
@@ -454,7 +516,7 @@ fi
 
 # ---- topic ---------------------------------------------------------------------------------------
 run_tool -Xmx256M "$LOGS/topic-create.out" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
-  --create --topic "$TOPIC" --partitions 3 --replication-factor 3 --config min.insync.replicas=2 \
+  --command-config "$CLIENT_CONFIG" --create --topic "$TOPIC" --partitions 3 --replication-factor 3 --config min.insync.replicas=2 \
   || { cat "$LOGS/topic-create.out" >&2; die "topic creation failed"; }
 log "$(head -n1 "$LOGS/topic-create.out")"
 
@@ -466,6 +528,7 @@ for acks in all 1; do
   before="$(nodes_cpu "$CPU_PID_DIR")"
   run_tool -Xmx512M "$out" org.apache.kafka.tools.ProducerPerformance --topic "$TOPIC" \
     --num-records "$NUM_RECORDS" --record-size "$RECORD_SIZE" --throughput -1 \
+    --producer.config "$CLIENT_CONFIG" \
     --producer-props "bootstrap.servers=$BOOTSTRAP" "acks=$acks" ${EXTRA_PROPS[@]+"${EXTRA_PROPS[@]}"} \
     || { tail -n 30 "$out" >&2; die "producer perf test (acks=$acks) failed"; }
   line="$(grep -E 'records sent, .* 50th' "$out" | tail -n1 || true)"
@@ -477,20 +540,22 @@ out="$LOGS/consumer.out"
 log "consumer perf: $((2 * NUM_RECORDS)) records (what the two producer runs wrote), assign()"
 before="$(nodes_cpu "$CPU_PID_DIR")"
 run_tool -Xmx512M "$out" AssignedConsumerPerformance "$BOOTSTRAP" "$TOPIC" "$((2 * NUM_RECORDS))" 60000 \
+  ${CLIENT_PROPS[@]+"${CLIENT_PROPS[@]}"} \
   || { tail -n 30 "$out" >&2; }
 SUMMARY+=("consume: $(tail -n1 "$out") $(cpu_line "$out" "$before")")
 
 # ---- end-to-end latency: one record at a time, acks=all, on a 1-partition RF 3 topic ------------------
 run_tool -Xmx256M "$LOGS/e2e-topic-create.out" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
-  --create --topic e2e-bench --partitions 1 --replication-factor 3 --config min.insync.replicas=2 \
+  --command-config "$CLIENT_CONFIG" --create --topic e2e-bench --partitions 1 --replication-factor 3 --config min.insync.replicas=2 \
   || { cat "$LOGS/e2e-topic-create.out" >&2; die "topic creation failed"; }
 out="$LOGS/e2e.out"
 log "end-to-end latency: ${E2E_RECORDS:-10000} records, acks=all"
 run_tool -Xmx512M "$out" org.apache.kafka.tools.EndToEndLatency --bootstrap-server "$BOOTSTRAP" --topic e2e-bench \
-  --num-records "${E2E_RECORDS:-10000}" --producer-acks all --record-size "$RECORD_SIZE" || { tail -n 30 "$out" >&2; }
+  --num-records "${E2E_RECORDS:-10000}" --producer-acks all --record-size "$RECORD_SIZE" \
+  --command-config "$CLIENT_CONFIG" || { tail -n 30 "$out" >&2; }
 SUMMARY+=("e2e: $(grep -E 'Avg latency|Percentiles' "$out" | tr '\n' ' ')")
 
 echo
-echo "=== $([ "$TARGET" = raftmq ] && echo "raftmq (Kafka listener)" || echo "Kafka 4.4.0"), 3 nodes combined, topic $TOPIC (3 partitions, RF 3, min.insync.replicas=2), extra props: ${EXTRA_PROPS[*]:-none}"
+echo "=== $([ "$TARGET" = raftmq ] && echo "raftmq (Kafka listener)" || echo "Kafka 4.4.0"), SECURITY=$SECURITY, 3 nodes combined, topic $TOPIC (3 partitions, RF 3, min.insync.replicas=2), extra props: ${EXTRA_PROPS[*]:-none}"
 for s in "${SUMMARY[@]}"; do echo "$s"; done
 echo

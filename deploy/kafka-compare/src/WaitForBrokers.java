@@ -6,7 +6,8 @@ import org.apache.kafka.common.Node;
 
 /**
  * Polls DescribeCluster (which lists registered, unfenced brokers) until at least WANT brokers
- * are there. Usage: WaitForBrokers BOOTSTRAP WANT TIMEOUT_SECONDS. Exit 0 when ready, 1 on timeout.
+ * are there. Usage: WaitForBrokers BOOTSTRAP WANT TIMEOUT_SECONDS [admin.prop=value ...] (e.g. the
+ * TLS settings). Exit 0 when ready, 1 on timeout.
  */
 public class WaitForBrokers {
     public static void main(String[] args) throws Exception {
@@ -21,6 +22,10 @@ public class WaitForBrokers {
         p.put("retry.backoff.max.ms", "200");
         p.put("reconnect.backoff.ms", "50");
         p.put("reconnect.backoff.max.ms", "200");
+        for (int i = 3; i < args.length; i++) {
+            String[] kv = args[i].split("=", 2);
+            p.put(kv[0], kv[1]);
+        }
         String last = "none";
         try (Admin admin = Admin.create(p)) {
             while (true) {
