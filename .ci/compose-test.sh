@@ -3,7 +3,11 @@
 # run the Kafka clients' check (.ci/kafka-clients-check.sh: the kafka-python seed demo and kcat)
 # against the published Kafka ports, and through the published gRPC ports create an RF 3 topic, produce with acks=all without pause, kill the
 # partition leader's container, check that production resumes and that every acknowledged record is
-# read back, start the container again, tear everything down.
+# read back, start the container again. Then the secured variant (docker-compose.secure.yml over a
+# fresh set of volumes): once `up -d` returns (every node healthy and the SCRAM user admin made),
+# kcat produces and consumes over SASL_SSL as admin, a plaintext client and a wrong password are
+# refused, and the raftmq CLI lists the users over gRPC TLS with the admin certificate. Tear
+# everything down.
 #
 # Runs on a machine that can reach no image registry: it installs Debian's docker.io and
 # docker-compose if missing, starts its own dockerd (and stops it afterwards) unless one already
@@ -181,14 +185,16 @@ fi
 
 # --- the jar, the check's classpath, the node image ----------------------------------------------
 phase "maven: jar and test classpath"
+# The CLI jar too: the secured compose file's admin-user service runs it from cli/target.
 # After `mvn -B verify` (as in .ci/run) the jar and the test classes are there and current: Maven
 # then only writes the classpath (compilation skipped). Otherwise, or when a source is newer, build.
 built=broker-node/target/test-classes/io/raftmq/node/ComposeCheck.class
 # The check runs from broker-node's test classes (TestBrokerClient, ContinuousProducer,
 # PartitionFailover); Maven writes their classpath.
 goals=(-DskipTests package)
-if [[ -f broker-node/target/raftmq-node.jar && -f "$built" ]] \
+if [[ -f broker-node/target/raftmq-node.jar && -f "$built" && -f cli/target/raftmq-cli.jar ]] \
     && [[ -z "$(find . -path '*/src/*' -newer broker-node/target/raftmq-node.jar -print -quit)" ]] \
+    && [[ -z "$(find . -path '*/src/*' -newer cli/target/raftmq-cli.jar -print -quit)" ]] \
     && [[ -z "$(find . -path '*/src/*' -newer "$built" -print -quit)" ]]; then
   goals=(-Dmaven.main.skip=true -Dmaven.test.skip=true test-compile)
   log "the node jar and the test classes are up to date"
@@ -196,7 +202,7 @@ else
   log "building the node jar and the test classes"
 fi
 # shellcheck disable=SC2086 # MVN_FLAGS is a list of flags
-mvn -B -q $MVN_FLAGS -pl broker-node -am "${goals[@]}" dependency:build-classpath -Dmdep.includeScope=test \
+mvn -B -q $MVN_FLAGS -pl broker-node,cli -am "${goals[@]}" dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile=target/compose-check.classpath >"$STATE_LOG_DIR/maven.log" 2>&1 \
   || { tail -40 "$STATE_LOG_DIR/maven.log" >&2; die "building the jar or the check's classpath failed"; }
 CHECK_CP="broker-node/target/test-classes:broker-node/target/classes:$(cat broker-node/target/compose-check.classpath)"
@@ -283,4 +289,51 @@ until healthy node1 && healthy node2 && healthy node3; do
   sleep 1
 done
 log "all three nodes healthy"
+
+# --- the secured variant -------------------------------------------------------------------------
+phase "secured: docker-compose up with docker-compose.secure.yml"
+timeout 120 docker-compose down -v -t 20 >/dev/null 2>&1 || die "docker-compose down (before the secured run) failed"
+export COMPOSE_FILE="$ROOT/docker-compose.yml:$ROOT/docker-compose.secure.yml"
+docker-compose config -q || die "docker-compose.yml + docker-compose.secure.yml is not valid"
+up_start=$SECONDS
+timeout 300 docker-compose up -d || die "docker-compose up (secured) failed (a node not healthy, or admin-user failed?)"
+for n in 1 2 3; do healthy "node$n" || die "node$n is not healthy after docker-compose up (secured)"; done
+log "secured: all three nodes healthy and the admin user made $((SECONDS - up_start)) s after docker-compose up"
+TLS_COPY="$STATE_LOG_DIR/tls"
+rm -rf "$TLS_COPY"
+mkdir -p -m 700 "$TLS_COPY"
+docker-compose run -T --rm --no-deps --entrypoint tar certs -C /var/lib/raftmq-tls -cf - . | tar -xf - -C "$TLS_COPY" \
+  || die "could not copy the tls volume out"
+admin_password="$(cat "$TLS_COPY/admin-password")"
+store_password="$(cat "$TLS_COPY/store-password")"
+
+phase "secured: kcat SASL_SSL, refusals, CLI over gRPC TLS"
+kcat_sasl() { # kcat_sasl USER PASSWORD kcat-args...: kcat over SASL_SSL PLAIN (see .ci/security-check.sh on SCRAM)
+  local user=$1 password=$2; shift 2
+  timeout 30 kcat -b "$KAFKA_BOOTSTRAP" -X security.protocol=SASL_SSL -X sasl.mechanisms=PLAIN \
+    -X sasl.username="$user" -X sasl.password="$password" -X ssl.ca.location="$TLS_COPY/ca.crt" "$@"
+}
+secured_topic=compose-secure
+records="$(seq 1 20 | sed 's/^/secured-/')"
+printf '%s\n' "$records" | kcat_sasl admin "$admin_password" -P -t "$secured_topic" -X topic.request.required.acks=-1 \
+  || die "kcat could not produce over SASL_SSL as admin"
+read_back="$(kcat_sasl admin "$admin_password" -C -t "$secured_topic" -o beginning -e -q -c 20)" \
+  || die "kcat could not consume over SASL_SSL as admin"
+[[ "$read_back" == "$records" ]] || die "kcat read back '$read_back', not the 20 records it wrote"
+log "kcat SASL_SSL (PLAIN) as admin: 20 records written with acks=all and read back"
+if kcat_sasl admin "not-the-password" -L -t "$secured_topic" >"$STATE_LOG_DIR/wrong-password.out" 2>&1; then
+  die "a wrong password was let in: $(cat "$STATE_LOG_DIR/wrong-password.out")"
+fi
+if timeout 20 kcat -b "$KAFKA_BOOTSTRAP" -X security.protocol=PLAINTEXT -L -m 5 >"$STATE_LOG_DIR/plaintext.out" 2>&1; then
+  die "a plaintext client was let in: $(cat "$STATE_LOG_DIR/plaintext.out")"
+fi
+log "refused: a wrong password, a plaintext client"
+printf '%s\n' security.protocol=SSL "ssl.truststore.location=$TLS_COPY/truststore.p12" \
+  "ssl.truststore.password=$store_password" "ssl.keystore.location=$TLS_COPY/client-admin.p12" \
+  "ssl.keystore.password=$store_password" >"$TLS_COPY/client-admin.properties"
+users="$(timeout 60 java -Xmx128m -jar cli/target/raftmq-cli.jar users list --bootstrap-server "$BOOTSTRAP" \
+  --command-config "$TLS_COPY/client-admin.properties" 2>&1)" || die "raftmq users list over gRPC TLS failed: $users"
+grep -q admin <<< "$users" || die "raftmq users list does not show admin: $users"
+log "the raftmq CLI over gRPC TLS (CN=admin) lists the users: $(tr '\n' ' ' <<< "$users")"
+rm -rf "$TLS_COPY"
 FAILED=0
