@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import io.raftmq.broker.sasl.SaslCallbacks;
+import io.raftmq.broker.sasl.ScramCredentials;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
