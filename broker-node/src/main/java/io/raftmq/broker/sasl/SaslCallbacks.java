@@ -49,7 +49,7 @@ final class SaslCallbacks implements CallbackHandler {
     }
 
     /** Whether {@code password} gives the stored key of the strongest credential. */
-    public static boolean passwordMatches(Map<ScramMechanism, ScramCredential> stored, char[] password) {
+    static boolean passwordMatches(Map<ScramMechanism, ScramCredential> stored, char[] password) {
         ScramMechanism strongest = stored.containsKey(ScramMechanism.SCRAM_SHA_512) ? ScramMechanism.SCRAM_SHA_512
                 : stored.containsKey(ScramMechanism.SCRAM_SHA_256) ? ScramMechanism.SCRAM_SHA_256 : null;
         if (strongest == null) {
