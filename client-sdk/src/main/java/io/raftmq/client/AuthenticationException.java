@@ -10,6 +10,10 @@ import io.raftmq.protocol.common.ErrorCode;
 public class AuthenticationException extends RaftmqException {
     private static final long serialVersionUID = 1L;
 
+    public AuthenticationException(ErrorCode code, String message) {
+        super(code, message);
+    }
+
     public AuthenticationException(ErrorCode code, String message, Throwable cause) {
         super(code, message, cause);
     }

@@ -12,7 +12,7 @@ public class SaslAuthenticationException extends AuthenticationException {
     private static final long serialVersionUID = 1L;
 
     public SaslAuthenticationException(ErrorCode code, String message) {
-        super(code, message, null);
+        super(code, message);
     }
 
     public SaslAuthenticationException(ErrorCode code, String message, Throwable cause) {
