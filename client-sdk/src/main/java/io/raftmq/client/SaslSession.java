@@ -80,10 +80,11 @@ final class SaslSession {
             return CompletableFuture.completedFuture(token);
         }
         if (pending == null) {
-            long startedMs = clockMs.getAsLong();
-            CompletableFuture<String> exchange = new Exchange().start(channel, startedMs);
+            CompletableFuture<String> exchange = new Exchange().start(channel, clockMs.getAsLong());
             pending = exchange;
+            // May run at once (and clear pending) when the exchange failed before any answer.
             exchange.whenComplete((t, failure) -> finished(exchange));
+            return exchange;
         }
         return pending;
     }
