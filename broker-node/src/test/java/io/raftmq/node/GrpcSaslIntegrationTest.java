@@ -186,6 +186,19 @@ class GrpcSaslIntegrationTest {
         assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
     }
 
+    @Test
+    void theExchangeIsBounded() throws Exception {
+        SaslAuthenticateResponse tooLarge = last(exchange(1, "PLAIN", new byte[64 * 1024]));
+        assertEquals(ErrorCode.INVALID_REQUEST, tooLarge.getError().getCode(), tooLarge.toString());
+        assertTrue(tooLarge.getError().getMessage().contains("65536 bytes"), tooLarge.getError().getMessage());
+        // A SCRAM exchange that repeats its first message: the second names a mechanism again.
+        byte[] clientFirst = "n,,n=alice,r=abcdefgh".getBytes(StandardCharsets.UTF_8);
+        List<SaslAuthenticateResponse> answers = exchange(1, "SCRAM-SHA-512", clientFirst, clientFirst);
+        SaslAuthenticateResponse refused = last(answers);
+        assertEquals(ErrorCode.ILLEGAL_SASL_STATE, refused.getError().getCode(), answers.toString());
+        assertFalse(refused.getComplete());
+    }
+
     /** A complete PLAIN exchange with node {@code node} as alice: its session token. */
     private String token(int node) throws Exception {
         SaslAuthenticateResponse done = last(exchange(node, "PLAIN", plain("alice", "alice-secret")));
@@ -193,8 +206,12 @@ class GrpcSaslIntegrationTest {
         return done.getSessionToken();
     }
 
-    /** One SaslAuthenticate stream with a single client message; every answer until the server ends it. */
-    private List<SaslAuthenticateResponse> exchange(int node, String mechanism, byte[] token) throws Exception {
+    /**
+     * One SaslAuthenticate stream: the first message names {@code mechanism} and carries the first
+     * token, each further token goes with the mechanism named again (out of order unless there is
+     * only one); every answer until the server ends the stream.
+     */
+    private List<SaslAuthenticateResponse> exchange(int node, String mechanism, byte[]... tokens) throws Exception {
         List<SaslAuthenticateResponse> answers = new ArrayList<>();
         CompletableFuture<Void> ended = new CompletableFuture<>();
         StreamObserver<SaslAuthenticateRequest> requests = AuthenticationGrpc.newStub(channel(node, trustOnly()))
@@ -216,8 +233,10 @@ class GrpcSaslIntegrationTest {
                         ended.complete(null);
                     }
                 });
-        requests.onNext(SaslAuthenticateRequest.newBuilder().setMechanism(mechanism)
-                .setToken(ByteString.copyFrom(token)).build());
+        for (byte[] token : tokens) {
+            requests.onNext(SaslAuthenticateRequest.newBuilder().setMechanism(mechanism)
+                    .setToken(ByteString.copyFrom(token)).build());
+        }
         ended.get(30, TimeUnit.SECONDS);
         synchronized (answers) {
             return List.copyOf(answers);
