@@ -3,7 +3,7 @@
 # follows the README's "Secure local cluster": starts it in a temporary RAFTMQ_HOME, checks, stops
 # and deletes it whatever happens. Prints one PASS or FAIL line per check and exits 1 if any failed.
 #
-#   start --secure (Kafka listener SASL_SSL, gRPC TLS, authorizer on):
+#   start --secure (Kafka listener and gRPC port SASL_SSL, authorizer on):
 #     - kcat SASL_SSL produces and consumes as admin (PLAIN: this machine's librdkafka 2.0.2 repeats
 #       the client nonce in SCRAM's last message, which Kafka 4's broker and raftmq refuse; with
 #       librdkafka 2.6.1 or later SCRAM-SHA-512 is checked to work instead of to be refused)
@@ -11,7 +11,8 @@
 #     - refused: a plaintext client, a wrong password, an unknown user
 #     - user alice (made with kafka-configs) without ACLs cannot write (TOPIC_AUTHORIZATION_FAILED) and
 #       nothing is stored; after kafka-acls --add --allow-principal User:alice --operation Write she can
-#     - the raftmq CLI over gRPC TLS (client-admin.properties) lists the users
+#     - the raftmq CLI over gRPC SASL_SSL as admin (client-admin.properties) lists the users; without
+#       SASL settings it is refused
 #     - stop, then start without --secure: the cluster comes back secured (the mode is remembered) and
 #       admin still authenticates; start --secure=mtls on the same home is refused
 #   start --secure=mtls (Kafka listener SSL, client certificates required), a second temporary home:
@@ -272,13 +273,13 @@ else
   show alice-allowed; fail "after alice's allowed write $TOPIC holds '$(topic_records)', expected from-alice v1 v2 v3"
 fi
 
-log "raftmq users list over gRPC TLS as CN=admin (client-admin.properties)"
+log "raftmq users list over gRPC SASL_SSL as admin (client-admin.properties)"
 if timeout 60 bin/raftmq users list --bootstrap-server "$GRPC_BOOTSTRAP" --command-config "$TLS/client-admin.properties" \
       >"$WORK/users-list.out" 2>&1 \
     && grep -Eq '^admin +SCRAM-SHA-512' "$WORK/users-list.out" && grep -Eq '^alice +SCRAM-SHA-512' "$WORK/users-list.out"; then
-  pass "raftmq users list over gRPC TLS shows admin and alice"
+  pass "raftmq users list over gRPC SASL_SSL shows admin and alice"
 else
-  show users-list; fail "raftmq users list over gRPC TLS does not show admin and alice"
+  show users-list; fail "raftmq users list over gRPC SASL_SSL does not show admin and alice"
 fi
 if timeout 60 bin/raftmq users list --bootstrap-server "$GRPC_BOOTSTRAP" >"$WORK/users-plain.out" 2>&1; then
   show users-plain; fail "the raftmq CLI without TLS settings was answered by the TLS gRPC port"

@@ -6,9 +6,9 @@
 # publishes, so only one of the two runs at a time.
 #
 #   deploy/cluster.sh start          build the jar if missing, start all nodes, wait until ready
-#   deploy/cluster.sh start --secure the same, secured: Kafka listener SASL_SSL, gRPC TLS, ACLs on,
-#                                    a first SCRAM user `admin`; --secure=mtls: the Kafka listener
-#                                    SSL with client certificates required instead of SASL_SSL
+#   deploy/cluster.sh start --secure the same, secured: Kafka listener and gRPC port SASL_SSL, ACLs
+#                                    on, a first SCRAM user `admin`; --secure=mtls: the Kafka listener
+#                                    SSL with client certificates required and the gRPC port SSL
 #   deploy/cluster.sh stop           stop all nodes cleanly (SIGTERM: controlled shutdown)
 #   deploy/cluster.sh status         which nodes run, and which one is the active controller
 #   deploy/cluster.sh kill N         kill -9 node N (to watch failover)
@@ -26,12 +26,15 @@
 # $RAFTMQ_HOME/tls/client-admin.properties).
 #
 # start --secure (README: "Secure local cluster") also sets, on every node: the Kafka listener
-# SASL_SSL with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 and ssl.client.auth=requested (--secure=mtls:
-# SSL with ssl.client.auth=required), the gRPC port SSL, authorizer.enabled=true and
+# SASL_SSL with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 and ssl.client.auth=requested, the gRPC port
+# SASL_SSL with the same mechanisms (--secure=mtls: the Kafka listener SSL with
+# ssl.client.auth=required, the gRPC port SSL), authorizer.enabled=true and
 # super.users=User:admin;User:CN=admin. Once the cluster is up it makes the SCRAM user admin with a
-# generated password ($RAFTMQ_HOME/tls/admin-password) through the gRPC port as CN=admin, and writes
-# the client files tls/kafka-admin-sasl.properties (or kafka-admin-mtls.properties) and
-# tls/client-admin.properties. The mode is remembered in $RAFTMQ_HOME/security-mode: a later start
+# generated password ($RAFTMQ_HOME/tls/admin-password) through the gRPC port (--secure: with node 1's
+# certificate, which the SASL_SSL port serves without SASL, as it does every node's; --secure=mtls: as
+# CN=admin), and writes the client files tls/kafka-admin-sasl.properties (or
+# kafka-admin-mtls.properties) and tls/client-admin.properties (the raftmq CLI's and SDK's: SASL_SSL
+# as admin with SCRAM-SHA-512 in --secure, the admin certificate otherwise). The mode is remembered in $RAFTMQ_HOME/security-mode: a later start
 # or restart without --secure starts the cluster secured again (and says so); start with another
 # mode than the remembered one is refused while the home holds data (clean first, or use another
 # RAFTMQ_HOME).
@@ -149,13 +152,24 @@ ensure_certs() {
   fi
 }
 
-# The SDK and CLI settings of a client holding the admin certificate, for a gRPC port with TLS
-# (raftmq ... --command-config FILE); it holds the store password: readable by this user only.
+# The SDK and CLI settings of the admin for a gRPC port with TLS (raftmq ... --command-config FILE):
+# in mode sasl, once the admin's password exists, SASL_SSL as the SCRAM user admin; otherwise the
+# admin certificate. It holds passwords: readable by this user only.
 write_client_config() {
   local password
   [[ -f "$TLS_DIR/client-admin.p12" ]] || return 0
   password="$(cat "$TLS_DIR/store-password")"
   (umask 077; : > "$TLS_DIR/client-admin.properties")
+  if [[ "$MODE" == sasl && -s "$TLS_DIR/admin-password" ]]; then
+    cat > "$TLS_DIR/client-admin.properties" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(cat "$TLS_DIR/admin-password")";
+ssl.truststore.location=$TLS_DIR/truststore.p12
+ssl.truststore.password=$password
+EOF
+    return 0
+  fi
   cat > "$TLS_DIR/client-admin.properties" <<EOF
 security.protocol=SSL
 ssl.truststore.location=$TLS_DIR/truststore.p12
@@ -163,6 +177,22 @@ ssl.truststore.password=$password
 ssl.keystore.location=$TLS_DIR/client-admin.p12
 ssl.keystore.password=$password
 EOF
+}
+
+# The settings of a client holding the first node's certificate (a node: the SASL_SSL gRPC port
+# serves it without SASL), used once to make the first SCRAM user; readable by this user only.
+write_node_client_config() {
+  local password file="$TLS_DIR/node-client.properties"
+  password="$(cat "$TLS_DIR/store-password")"
+  (umask 077; : > "$file")
+  cat > "$file" <<EOF
+security.protocol=SSL
+ssl.truststore.location=$TLS_DIR/truststore.p12
+ssl.truststore.password=$password
+ssl.keystore.location=$TLS_DIR/node-${NODES[0]}.p12
+ssl.keystore.password=$password
+EOF
+  echo "$file"
 }
 
 write_config() {
@@ -192,13 +222,13 @@ ssl.truststore.password=$password
 ssl.truststore.type=PKCS12
 EOF
   if [[ "$MODE" != plaintext ]]; then
-    local protocol=SASL_SSL client_auth=requested
-    if [[ "$MODE" == mtls ]]; then protocol=SSL; client_auth=required; fi
+    local protocol=SASL_SSL client_auth=requested grpc_protocol=SASL_SSL
+    if [[ "$MODE" == mtls ]]; then protocol=SSL; client_auth=required; grpc_protocol=SSL; fi
     cat >> "$HOME_DIR/node-$n.properties" <<EOF
 kafka.listener.security.protocol=$protocol
 ssl.client.auth=$client_auth
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
-grpc.listener.security.protocol=SSL
+grpc.listener.security.protocol=$grpc_protocol
 authorizer.enabled=true
 super.users=$SUPER_USERS
 EOF
@@ -206,21 +236,26 @@ EOF
 }
 
 # Secure modes, once the cluster is up: the SCRAM user admin with a generated password (kept in
-# tls/admin-password, mode 600), made once over the gRPC port with the admin certificate (CN=admin, a
-# super user; tls/admin-password.created marks it done); then the Kafka clients' settings files.
+# tls/admin-password, mode 600), made once over the gRPC port (tls/admin-password.created marks it
+# done): in mode sasl, whose gRPC port wants SASL from clients, with the first node's certificate (a
+# node is a super user there; nobody has a SCRAM user yet); in mode mtls with the admin certificate
+# (CN=admin, a super user). Then the clients' settings files.
 secure_setup() {
   [[ "$MODE" != plaintext ]] || return 0
-  local password_file="$TLS_DIR/admin-password"
+  local password_file="$TLS_DIR/admin-password" as="$TLS_DIR/client-admin.properties" who="CN=admin"
   if [[ ! -s "$password_file" ]]; then
     (umask 077; head -c 24 /dev/urandom | base64 | tr '+/' '-_' > "$password_file")
   fi
   if [[ ! -f "$password_file.created" ]]; then
-    echo "making the SCRAM user admin (password in $password_file) with raftmq users add, over gRPC as CN=admin"
+    if [[ "$MODE" == sasl ]]; then as="$(write_node_client_config)"; who="node ${NODES[0]}'s certificate"; fi
+    echo "making the SCRAM user admin (password in $password_file) with raftmq users add, over gRPC as $who"
     "$ROOT/bin/raftmq" users add --user admin --bootstrap-server "$(grpc_bootstrap)" \
-      --command-config "$TLS_DIR/client-admin.properties" < "$password_file" \
-      || { echo "could not make the SCRAM user admin (see above)" >&2; return 1; }
+      --command-config "$as" < "$password_file" \
+      || { rm -f "$TLS_DIR/node-client.properties"; echo "could not make the SCRAM user admin (see above)" >&2; return 1; }
+    rm -f "$TLS_DIR/node-client.properties"
     : > "$password_file.created"
   fi
+  write_client_config
   write_kafka_client_config
   print_secure_usage
 }
@@ -260,7 +295,7 @@ EOF
 print_secure_usage() {
   local kb; kb="$(kafka_bootstrap)"
   echo
-  echo "secured ('$(mode_flag "$MODE")'): authorizer on, super users $SUPER_USERS; gRPC TLS"
+  echo "secured ('$(mode_flag "$MODE")'): authorizer on, super users $SUPER_USERS; gRPC $([[ "$MODE" == sasl ]] && echo SASL_SSL || echo SSL)"
   if [[ "$MODE" == sasl ]]; then
     cat <<EOF
 Kafka listener SASL_SSL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; client certificates requested).
@@ -281,10 +316,18 @@ Kafka listener SSL, client certificates required (the admin certificate is princ
       -X ssl.certificate.location=$TLS_DIR/client-admin.crt -X ssl.key.location=$TLS_DIR/client-admin.key -L
 EOF
   fi
-  cat <<EOF
+  if [[ "$MODE" == sasl ]]; then
+    cat <<EOF
+gRPC port SASL_SSL (the same mechanisms and users; nodes are known by their certificates).
+  raftmq CLI and SDK (--command-config FILE: SASL_SSL as admin, SCRAM-SHA-512):
+    bin/raftmq topics --list --bootstrap-server $(grpc_bootstrap) --command-config $TLS_DIR/client-admin.properties
+EOF
+  else
+    cat <<EOF
   raftmq CLI (gRPC TLS as CN=admin):
     bin/raftmq topics --list --bootstrap-server $(grpc_bootstrap) --command-config $TLS_DIR/client-admin.properties
 EOF
+  fi
 }
 
 start_node() {

@@ -1,6 +1,8 @@
 package io.raftmq.node;
 
 import io.raftmq.broker.BrokerConfig;
+import io.raftmq.broker.kafka.ListenerSecurity;
+import io.raftmq.broker.sasl.SaslServers;
 import io.raftmq.common.HostPort;
 import io.raftmq.common.config.Config;
 import io.raftmq.common.config.ConfigException;
@@ -86,20 +88,34 @@ public final class NodeConfig {
     /** {@link #GRPC_LISTENER_SECURITY_PROTOCOL}'s values (as parsed: lower case). */
     public static final String GRPC_PLAINTEXT = "plaintext";
     public static final String GRPC_SSL = "ssl";
+    public static final String GRPC_SASL_SSL = "sasl_ssl";
+    /** Accepted by the parser only to be refused with a message saying why (the port needs TLS). */
+    static final String GRPC_SASL_PLAINTEXT = "sasl_plaintext";
     public static final ConfigKey<String> GRPC_LISTENER_SECURITY_PROTOCOL = ConfigKey.ofChoice(
-            "grpc.listener.security.protocol", GRPC_PLAINTEXT, List.of(GRPC_PLAINTEXT, GRPC_SSL),
+            "grpc.listener.security.protocol", GRPC_PLAINTEXT,
+            List.of(GRPC_PLAINTEXT, GRPC_SSL, GRPC_SASL_SSL, GRPC_SASL_PLAINTEXT),
             "Security of the gRPC port and of the connections nodes open to each other's gRPC ports. PLAINTEXT"
                     + " (default): anyone who reaches the port may call anything, including the RPCs meant for"
                     + " brokers only. SSL: TLS with the ssl.keystore.* / ssl.truststore.* stores; a client may"
                     + " present a certificate (it becomes its principal, User:<subject>); the node-only RPCs"
                     + " (broker registration, heartbeats, AlterPartition, replica fetch, ...) require a node's"
-                    + " certificate (CN=node-<id>) naming the broker id the request claims. One value for the"
-                    + " whole cluster: an SSL node and a PLAINTEXT node cannot talk.");
+                    + " certificate (CN=node-<id>) naming the broker id the request claims. SASL_SSL: TLS as"
+                    + " SSL, and a caller without a node certificate must authenticate with SASL"
+                    + " (sasl.enabled.mechanisms, against the SCRAM credentials in the metadata) before any"
+                    + " client RPC; its principal is User:<SASL user>. SASL_PLAINTEXT is refused: the port"
+                    + " also carries node-to-node traffic, whose callers prove with certificates that they are"
+                    + " nodes. One value for the whole cluster: a TLS node and a PLAINTEXT node cannot talk.");
+    public static final ConfigKey<Long> GRPC_SASL_SESSION_LIFETIME_MS = ConfigKey.ofLong(
+            "grpc.sasl.session.lifetime.ms", 3_600_000L, 1_000, 7L * 24 * 3_600_000,
+            "With grpc.listener.security.protocol=SASL_SSL: how long the session token a client gets from a"
+                    + " SASL authentication stays valid on the node that issued it; the SDK authenticates again"
+                    + " before then. Calls already running (streams) are not cut at expiry.");
 
     static final List<ConfigKey<?>> NODE_KEYS = List.of(NODE_ID, PROCESS_ROLES, DATA_DIR, GRPC_LISTENER,
             GRPC_ADVERTISED_LISTENER, HTTP_LISTENER, HTTP_READ_TIMEOUT_MS, HTTP_MAX_CONNECTIONS, KAFKA_LISTENER,
             KAFKA_ADVERTISED_LISTENER, CONTROLLER_BOOTSTRAP, BROKER_RACK, CONTROLLED_SHUTDOWN_TIMEOUT_MS,
-            METADATA_RECOVERY_ALLOW_EMPTY, BROKER_LEASE_MARGIN_MS, GRPC_LISTENER_SECURITY_PROTOCOL);
+            METADATA_RECOVERY_ALLOW_EMPTY, BROKER_LEASE_MARGIN_MS, GRPC_LISTENER_SECURITY_PROTOCOL,
+            GRPC_SASL_SESSION_LIFETIME_MS);
 
     /** Every key a node reads. */
     public static List<ConfigKey<?>> allKeys() {
@@ -117,6 +133,9 @@ public final class NodeConfig {
     private final HostPort advertisedListener;
     /** The gRPC port's TLS identity and trust; null with PLAINTEXT. */
     private final NodeTls grpcTls;
+    /** The SASL mechanisms the gRPC port offers; empty unless SASL_SSL. */
+    private final List<String> grpcSaslMechanisms;
+    private final long grpcSaslSessionLifetimeMs;
     private final HostPort httpListener;
     private final long httpReadTimeoutMs;
     private final int httpMaxConnections;
@@ -141,7 +160,19 @@ public final class NodeConfig {
         String advertised = config.get(GRPC_ADVERTISED_LISTENER);
         this.advertisedListener = advertised.isBlank() ? defaultAdvertised(GRPC_ADVERTISED_LISTENER, listener)
                 : hostPort(GRPC_ADVERTISED_LISTENER, advertised);
-        this.grpcTls = config.get(GRPC_LISTENER_SECURITY_PROTOCOL).equals(GRPC_SSL) ? NodeTls.load(config) : null;
+        String grpcProtocol = config.get(GRPC_LISTENER_SECURITY_PROTOCOL);
+        if (grpcProtocol.equals(GRPC_SASL_PLAINTEXT)) {
+            throw new ConfigException(GRPC_LISTENER_SECURITY_PROTOCOL.name(), "SASL_PLAINTEXT", "is not served on the"
+                    + " gRPC port: the port also carries node-to-node traffic, whose callers prove with their"
+                    + " certificates that they are nodes, so it needs TLS; use SASL_SSL");
+        }
+        this.grpcTls = grpcProtocol.equals(GRPC_SSL) || grpcProtocol.equals(GRPC_SASL_SSL) ? NodeTls.load(config)
+                : null;
+        this.grpcSaslMechanisms = grpcProtocol.equals(GRPC_SASL_SSL)
+                ? SaslServers.enabled(ListenerSecurity.SASL_ENABLED_MECHANISMS.name(),
+                        config.get(ListenerSecurity.SASL_ENABLED_MECHANISMS), "grpc.listener.security.protocol=SASL_SSL")
+                : List.of();
+        this.grpcSaslSessionLifetimeMs = config.get(GRPC_SASL_SESSION_LIFETIME_MS);
         String http = config.get(HTTP_LISTENER);
         this.httpListener = http.equalsIgnoreCase(NO_HTTP_LISTENER) ? null : hostPort(HTTP_LISTENER, http);
         this.httpReadTimeoutMs = config.get(HTTP_READ_TIMEOUT_MS);
@@ -277,9 +308,18 @@ public final class NodeConfig {
         return advertisedListener;
     }
 
-    /** The gRPC port's TLS identity and trust (grpc.listener.security.protocol=SSL), or null for PLAINTEXT. */
+    /** The gRPC port's TLS identity and trust (grpc.listener.security.protocol=SSL or SASL_SSL), or null for PLAINTEXT. */
     public NodeTls grpcTls() {
         return grpcTls;
+    }
+
+    /** The SASL mechanisms clients authenticate with on the gRPC port: empty unless it is SASL_SSL. */
+    public List<String> grpcSaslMechanisms() {
+        return grpcSaslMechanisms;
+    }
+
+    public long grpcSaslSessionLifetimeMs() {
+        return grpcSaslSessionLifetimeMs;
     }
 
     /** Where the health and metrics HTTP server binds, or null when it is turned off. */

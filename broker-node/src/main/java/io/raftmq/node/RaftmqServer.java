@@ -5,6 +5,7 @@ import io.grpc.ClientInterceptor;
 import io.grpc.Server;
 import io.grpc.ServerTransportFilter;
 import io.raftmq.broker.BrokerServer;
+import io.raftmq.broker.sasl.ImageScramCredentials;
 import io.raftmq.common.FaultHandler;
 import io.raftmq.common.HostPort;
 import io.raftmq.common.Time;
@@ -15,6 +16,8 @@ import io.raftmq.metadata.loader.MetadataSubscriber;
 import io.raftmq.metadata.node.ControllerServer;
 import io.raftmq.metadata.node.GrpcServers;
 import io.raftmq.node.grpc.GrpcListenerSecurity;
+import io.raftmq.node.grpc.GrpcSessions;
+import io.raftmq.node.grpc.SaslAuthenticateService;
 import io.raftmq.protocol.broker.BrokerGrpc;
 import io.raftmq.protocol.common.Endpoint;
 import io.raftmq.protocol.metadata.MetadataRecord;
@@ -25,6 +28,8 @@ import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +64,8 @@ public final class RaftmqServer implements AutoCloseable {
     private ControllerServer controller;
     private BrokerServer broker;
     private Server grpc;
+    /** Ends SASL exchanges that run too long (SASL_SSL gRPC port on a broker); null otherwise. */
+    private ScheduledExecutorService saslTimer;
     private NodeHttpServer http;
     private boolean closed;
 
@@ -85,7 +92,9 @@ public final class RaftmqServer implements AutoCloseable {
     public void start() throws Exception {
         lock = DataDirLock.acquire(config.dataDir());
         DataDirIdentity identity = new DataDirIdentity(config.nodeId(), config.dataDir(), faultHandler);
-        GrpcListenerSecurity grpcSecurity = GrpcListenerSecurity.of(config.grpcTls());
+        GrpcSessions saslSessions = config.grpcSaslMechanisms().isEmpty() ? null
+                : new GrpcSessions(time, config.grpcSaslSessionLifetimeMs());
+        GrpcListenerSecurity grpcSecurity = GrpcListenerSecurity.of(config.grpcTls(), saslSessions);
         List<HostPort> otherVoters = config.controllerBootstrap().stream()
                 .filter(a -> !a.equals(config.advertisedListener()) && !a.equals(config.listener())).toList();
         try {
@@ -131,6 +140,16 @@ public final class RaftmqServer implements AutoCloseable {
                     logFiles, controllerLink, grpcSecurity.nodeChannels());
             broker.addMetadataListener(identity::onImage);
             services.addAll(broker.services());
+            if (saslSessions != null) {
+                saslTimer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                    Thread thread = new Thread(runnable, "grpc-sasl-timer-" + config.nodeId());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+                BrokerServer role = broker;
+                services.add(new SaslAuthenticateService(config.nodeId(), config.grpcSaslMechanisms(),
+                        new ImageScramCredentials(role::image), saslSessions, saslTimer));
+            }
         }
         try {
             // Produce (unary and stream) runs inline so that a producer's pipelined requests are
@@ -193,6 +212,9 @@ public final class RaftmqServer implements AutoCloseable {
         }
         if (grpc != null) {
             GrpcServers.stop(grpc);
+        }
+        if (saslTimer != null) {
+            saslTimer.shutdownNow();
         }
         if (lock != null) {
             try {

@@ -104,6 +104,24 @@ class NodeConfigTest {
         assertEquals(2, config.controllerBootstrap().size());
     }
 
+    @Test
+    void theGrpcPortTakesSaslOnlyOverTls() throws Exception {
+        assertRejected("use SASL_SSL", file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "grpc.listener.security.protocol=SASL_PLAINTEXT"), Map.of());
+        assertRejected("sasl.enabled.mechanisms", file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "grpc.listener.security.protocol=SASL_SSL", "sasl.enabled.mechanisms=GSSAPI"), Map.of());
+        NodeConfig sasl = RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "grpc.listener.security.protocol=SASL_SSL", "sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN",
+                "grpc.sasl.session.lifetime.ms=2000"), Map.of());
+        assertEquals(List.of("SCRAM-SHA-512", "PLAIN"), sasl.grpcSaslMechanisms());
+        assertEquals(2000, sasl.grpcSaslSessionLifetimeMs());
+        assertTrue(sasl.grpcTls() != null);
+        NodeConfig ssl = RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+                "grpc.listener.security.protocol=SSL"), Map.of());
+        assertEquals(List.of(), ssl.grpcSaslMechanisms());
+        assertEquals(3_600_000L, ssl.grpcSaslSessionLifetimeMs());
+    }
+
     private static void assertRejected(String fragment, Path file, Map<String, String> env) {
         Exception e = assertThrows(ConfigException.class, () -> RaftmqNode.load(file, env));
         assertTrue(e.getMessage().contains(fragment), "'" + e.getMessage() + "' lacks '" + fragment + "'");

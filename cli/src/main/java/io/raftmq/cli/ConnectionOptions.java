@@ -23,7 +23,9 @@ final class ConnectionOptions {
     @Option(names = "--command-config", paramLabel = "FILE",
             description = "Client settings in Kafka's names from a properties file, e.g. for a cluster whose gRPC"
                     + " port speaks TLS: security.protocol=SSL, ssl.truststore.location, ssl.truststore.password,"
-                    + " and for mutual TLS ssl.keystore.location, ssl.keystore.password.")
+                    + " and for mutual TLS ssl.keystore.location, ssl.keystore.password; for a SASL_SSL port"
+                    + " security.protocol=SASL_SSL, sasl.mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512),"
+                    + " sasl.jaas.config and ssl.truststore.*.")
     Path commandConfig;
 
     private Map<String, String> clientSettings;

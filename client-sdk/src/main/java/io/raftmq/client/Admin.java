@@ -149,7 +149,7 @@ public final class Admin implements AutoCloseable {
         String clientId = id.isEmpty() ? "admin-" + UUID.randomUUID().toString().substring(0, 8) : id;
         long requestTimeoutMs = config.values.intValue(AdminConfig.REQUEST_TIMEOUT_MS);
         long backoffMs = config.values.longValue(CommonConfigs.RETRY_BACKOFF_MS);
-        this.channels = new BrokerChannels(clientId, ClientTls.credentials(config.values));
+        this.channels = BrokerChannels.of(clientId, config.values);
         this.metadata = new ClusterMetadata(clientId, channels, config.bootstrap, requestTimeoutMs, backoffMs,
                 config.values.longValue(CommonConfigs.METADATA_MAX_AGE_MS), System::currentTimeMillis);
         this.rpc = new Rpc(metadata, requestTimeoutMs, backoffMs, System::currentTimeMillis);

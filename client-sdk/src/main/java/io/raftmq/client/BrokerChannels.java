@@ -12,6 +12,8 @@ import io.raftmq.protocol.broker.GroupCoordinatorGrpc;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,6 +28,11 @@ final class BrokerChannels implements AutoCloseable {
     private final Map<BrokerAddress, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final String clientId;
     private final ChannelCredentials credentials;
+    /** The SASL login (security.protocol=SASL_SSL), or null. */
+    private final ClientSasl.Login sasl;
+    private final long saslTimeoutMs;
+    /** Runs SASL exchanges' callbacks off the event loops; threads start on first use. Null without SASL. */
+    private final ExecutorService saslExecutor;
     private volatile boolean closed;
     /** Test seam: wraps every channel created after it is set (fault injection). */
     volatile io.grpc.ClientInterceptor interceptor;
@@ -43,8 +50,30 @@ final class BrokerChannels implements AutoCloseable {
 
     /** @param credentials plaintext or TLS, as {@link ClientTls#credentials} makes them */
     BrokerChannels(String clientId, ChannelCredentials credentials) {
+        this(clientId, credentials, null, 0);
+    }
+
+    /**
+     * @param credentials plaintext or TLS, as {@link ClientTls#credentials} makes them
+     * @param sasl the SASL login every channel authenticates with ({@link ClientSasl#login}), or null
+     * @param saslTimeoutMs how long one SASL exchange may take
+     */
+    BrokerChannels(String clientId, ChannelCredentials credentials, ClientSasl.Login sasl, long saslTimeoutMs) {
         this.clientId = clientId;
         this.credentials = credentials;
+        this.sasl = sasl;
+        this.saslTimeoutMs = saslTimeoutMs;
+        this.saslExecutor = sasl == null ? null : Executors.newCachedThreadPool(runnable -> {
+            Thread thread = new Thread(runnable, "raftmq-sasl-" + clientId);
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /** The channels {@code values} (a client's settings) ask for: TLS and SASL from security.protocol. */
+    static BrokerChannels of(String clientId, ConfigDef.Values values) {
+        return new BrokerChannels(clientId, ClientTls.credentials(values), ClientSasl.login(values),
+                values.intValue(CommonConfigs.REQUEST_TIMEOUT_MS));
     }
 
     ManagedChannel channel(BrokerAddress address) {
@@ -62,6 +91,11 @@ final class BrokerChannels implements AutoCloseable {
                     // on; none runs user code. Saves a thread hop per answer.
                     .directExecutor();
             io.grpc.ClientInterceptor extra = interceptor;
+            if (sasl != null) {
+                // Innermost: the test seam's interceptor, if any, sees the call with its session.
+                builder.intercept(new SaslSession(a, sasl, saslTimeoutMs, saslExecutor,
+                        () -> System.nanoTime() / 1_000_000).interceptor());
+            }
             if (extra != null) {
                 builder.intercept(extra);
             }
@@ -100,6 +134,9 @@ final class BrokerChannels implements AutoCloseable {
         closed = true;
         for (ManagedChannel c : channels.values()) {
             c.shutdownNow();
+        }
+        if (saslExecutor != null) {
+            saslExecutor.shutdownNow();
         }
         for (ManagedChannel c : channels.values()) {
             try {

@@ -15,7 +15,7 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The credentials of a client's channels to the brokers, from Kafka's {@code security.protocol} and
- * {@code ssl.*} settings: plaintext, or TLS trusting the truststore's authorities (the server's
+ * {@code ssl.*} settings: plaintext, or (SSL, SASL_SSL) TLS trusting the truststore's authorities (the server's
  * certificate must chain to one and name the host dialled) and, when a keystore is given, showing
  * its certificate to the broker (mutual TLS; the broker sees the principal {@code User:<subject>}).
  * Stateless; any thread.
@@ -23,6 +23,7 @@ import javax.net.ssl.TrustManagerFactory;
 final class ClientTls {
     static final String PLAINTEXT = "plaintext";
     static final String SSL = "ssl";
+    static final String SASL_SSL = "sasl_ssl";
 
     private ClientTls() {}
 
@@ -33,13 +34,15 @@ final class ClientTls {
      *     that cannot be read or opened (wrong password, wrong type), a keystore without a key
      */
     static ChannelCredentials credentials(ConfigDef.Values values) {
-        if (!values.string(CommonConfigs.SECURITY_PROTOCOL).equals(SSL)) {
+        String protocol = values.string(CommonConfigs.SECURITY_PROTOCOL);
+        if (!protocol.equals(SSL) && !protocol.equals(SASL_SSL)) {
             return InsecureChannelCredentials.create();
         }
         String truststore = values.string(CommonConfigs.SSL_TRUSTSTORE_LOCATION);
         if (truststore.isBlank()) {
             throw new ConfigException("config " + CommonConfigs.SSL_TRUSTSTORE_LOCATION + " is required with "
-                    + CommonConfigs.SECURITY_PROTOCOL + "=SSL: the truststore holding the cluster's CA certificate");
+                    + CommonConfigs.SECURITY_PROTOCOL + "=" + protocol.toUpperCase(java.util.Locale.ROOT)
+                    + ": the truststore holding the cluster's CA certificate");
         }
         TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder();
         try {

@@ -158,8 +158,8 @@ final class ClusterMetadata {
                 } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
                     updateRequested = true;
                     last = Errors.fromThrowable(e);
-                    if (last instanceof SslAuthenticationException tls) {
-                        throw tls; // another try or another broker will not trust it either
+                    if (last instanceof AuthenticationException refused) {
+                        throw refused; // another try or another broker will not accept it either
                     }
                     attempt++;
                 }

@@ -22,6 +22,10 @@ final class CommonConfigs {
     static final String SSL_KEYSTORE_PASSWORD = "ssl.keystore.password";
     static final String SSL_KEYSTORE_TYPE = "ssl.keystore.type";
     static final String SSL_KEY_PASSWORD = "ssl.key.password";
+    static final String SASL_MECHANISM = "sasl.mechanism";
+    static final String SASL_JAAS_CONFIG = "sasl.jaas.config";
+    static final String SASL_USERNAME = "sasl.username";
+    static final String SASL_PASSWORD = "sasl.password";
 
     private CommonConfigs() {
     }
@@ -35,9 +39,11 @@ final class CommonConfigs {
                 .define(RETRY_BACKOFF_MS, Type.LONG, 100L, 0, Long.MAX_VALUE, "wait before retrying a failed request")
                 .define(METADATA_MAX_AGE_MS, Type.LONG, 300_000L, 0, Long.MAX_VALUE,
                         "metadata older than this is refreshed even without an error")
-                .defineChoice(SECURITY_PROTOCOL, ClientTls.PLAINTEXT, Set.of(ClientTls.PLAINTEXT, ClientTls.SSL),
-                        "PLAINTEXT, or SSL for a cluster whose gRPC port speaks TLS"
-                                + " (grpc.listener.security.protocol=SSL)")
+                .defineChoice(SECURITY_PROTOCOL, ClientTls.PLAINTEXT,
+                        Set.of(ClientTls.PLAINTEXT, ClientTls.SSL, ClientTls.SASL_SSL),
+                        "PLAINTEXT, SSL for a cluster whose gRPC port speaks TLS (grpc.listener.security.protocol"
+                                + "=SSL), or SASL_SSL: TLS and SASL authentication (grpc.listener.security.protocol"
+                                + "=SASL_SSL)")
                 .define(SSL_TRUSTSTORE_LOCATION, Type.STRING, "",
                         "with SSL: truststore holding the CA the brokers' certificates chain to (required)")
                 .define(SSL_TRUSTSTORE_PASSWORD, Type.STRING, "", "password of ssl.truststore.location")
@@ -48,7 +54,15 @@ final class CommonConfigs {
                 .define(SSL_KEYSTORE_PASSWORD, Type.STRING, "", "password of ssl.keystore.location")
                 .define(SSL_KEYSTORE_TYPE, Type.STRING, "PKCS12", "PKCS12 or JKS")
                 .define(SSL_KEY_PASSWORD, Type.STRING, "", "password of the key in the keystore; default: the"
-                        + " keystore's");
+                        + " keystore's")
+                .define(SASL_MECHANISM, Type.STRING, ClientSasl.GSSAPI, "with SASL_SSL: PLAIN, SCRAM-SHA-256 or"
+                        + " SCRAM-SHA-512 (Kafka's default, GSSAPI, is not served: set one)")
+                .define(SASL_JAAS_CONFIG, Type.STRING, "", "with SASL_SSL: Kafka's form, e.g."
+                        + " org.apache.kafka.common.security.scram.ScramLoginModule required username=\"alice\""
+                        + " password=\"secret\"; (PlainLoginModule for PLAIN); only username and password are read")
+                .define(SASL_USERNAME, Type.STRING, "", "with SASL_SSL: the user, instead of sasl.jaas.config")
+                .define(SASL_PASSWORD, Type.STRING, "", "with SASL_SSL: the password, instead of"
+                        + " sasl.jaas.config");
     }
 
     /** bootstrap.servers as host/port pairs; fails naming the entry that is not host:port. */

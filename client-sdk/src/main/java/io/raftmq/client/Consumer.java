@@ -76,7 +76,7 @@ public final class Consumer<K, V> implements AutoCloseable {
         this.clockMs = clockMs;
         long requestTimeoutMs = config.values.intValue(ConsumerConfig.REQUEST_TIMEOUT_MS);
         long backoffMs = config.values.longValue(ConsumerConfig.RETRY_BACKOFF_MS);
-        this.channels = new BrokerChannels(clientId, ClientTls.credentials(config.values));
+        this.channels = BrokerChannels.of(clientId, config.values);
         this.metadata = new ClusterMetadata(clientId, channels, config.bootstrap, requestTimeoutMs, backoffMs,
                 config.values.longValue(CommonConfigs.METADATA_MAX_AGE_MS), clockMs);
         this.rpc = new Rpc(metadata, requestTimeoutMs, backoffMs, clockMs);

@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.rpc.SaslSessionHeaders;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
@@ -81,6 +82,8 @@ final class Errors {
         TABLE.put(ErrorCode.TOPIC_AUTHORIZATION_FAILED, TopicAuthorizationException::new);
         TABLE.put(ErrorCode.GROUP_AUTHORIZATION_FAILED, GroupAuthorizationException::new);
         TABLE.put(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, ClusterAuthorizationException::new);
+        TABLE.put(ErrorCode.SASL_AUTHENTICATION_FAILED, SaslAuthenticationException::new);
+        TABLE.put(ErrorCode.UNSUPPORTED_SASL_MECHANISM, SaslAuthenticationException::new);
     }
 
     private Errors() {
@@ -117,6 +120,12 @@ final class Errors {
                 case UNIMPLEMENTED -> ErrorCode.UNSUPPORTED_VERSION;
                 case RESOURCE_EXHAUSTED -> ErrorCode.RECORD_LIST_TOO_LARGE;
                 case INVALID_ARGUMENT -> ErrorCode.INVALID_REQUEST;
+                // A SASL_SSL port's refusal: a token it does not know (expired, or issued before the
+                // broker restarted) is retriable, the session is authenticated again first; a call
+                // without a token is a client without SASL settings.
+                case UNAUTHENTICATED -> s.getTrailers() != null && SaslSessionHeaders.UNKNOWN_SESSION.equals(
+                        s.getTrailers().get(SaslSessionHeaders.REFUSAL)) ? ErrorCode.NETWORK_EXCEPTION
+                                : ErrorCode.SASL_AUTHENTICATION_FAILED;
                 default -> ErrorCode.UNKNOWN_SERVER_ERROR;
             };
         }
@@ -128,6 +137,9 @@ final class Errors {
         Throwable cause = unwrap(t);
         if (cause instanceof RaftmqException r) {
             return r;
+        }
+        if (cause instanceof StatusRuntimeException && cause.getCause() instanceof RaftmqException r) {
+            return r; // failed in the client before it was sent (SaslSession's credentials)
         }
         SSLException handshake = sslFailure(cause);
         if (handshake != null) {

@@ -66,7 +66,7 @@ public final class Producer<K, V> implements AutoCloseable {
         this.clockMs = clockMs;
         this.maxBlockMs = config.values.longValue(ProducerConfig.MAX_BLOCK_MS);
         this.maxRequestSize = config.values.intValue(ProducerConfig.MAX_REQUEST_SIZE);
-        this.channels = new BrokerChannels(clientId, ClientTls.credentials(config.values));
+        this.channels = BrokerChannels.of(clientId, config.values);
         this.metadata = new ClusterMetadata(clientId, channels, config.bootstrap,
                 config.values.intValue(ProducerConfig.REQUEST_TIMEOUT_MS),
                 config.values.longValue(ProducerConfig.RETRY_BACKOFF_MS),

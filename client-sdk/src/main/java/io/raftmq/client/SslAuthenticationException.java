@@ -7,7 +7,7 @@ import io.raftmq.protocol.common.ErrorCode;
  * (another CA, expired, or not naming the host dialled), or the broker refused this client's
  * certificate. Retrying does not help; the message names the broker and the handshake's reason.
  */
-public class SslAuthenticationException extends RaftmqException {
+public class SslAuthenticationException extends AuthenticationException {
     private static final long serialVersionUID = 1L;
 
     public SslAuthenticationException(String message, Throwable cause) {

@@ -1,5 +1,6 @@
 package io.raftmq.broker.kafka;
 
+import io.raftmq.broker.sasl.ScramCredentials;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;

@@ -1,5 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import io.raftmq.broker.sasl.ImageScramCredentials;
+import io.raftmq.broker.sasl.ScramCredentials;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

@@ -5,12 +5,12 @@ import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import io.raftmq.broker.sasl.SaslServers;
 import io.raftmq.common.config.Config;
 import io.raftmq.common.config.ConfigException;
 import io.raftmq.common.config.ConfigKey;
 import io.raftmq.common.tls.NodeTls;
 import java.net.InetAddress;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javax.net.ssl.SSLException;
@@ -20,8 +20,6 @@ import org.apache.kafka.common.security.auth.KafkaPrincipalBuilder;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.apache.kafka.common.security.auth.SslAuthenticationContext;
 import org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder;
-import org.apache.kafka.common.security.plain.internals.PlainSaslServer;
-import org.apache.kafka.common.security.scram.internals.ScramMechanism;
 import org.apache.kafka.common.security.ssl.SslPrincipalMapper;
 
 /**
@@ -35,10 +33,8 @@ import org.apache.kafka.common.security.ssl.SslPrincipalMapper;
  * <p>Immutable; shared by every connection of a listener.
  */
 public final class ListenerSecurity {
-    static final String PLAIN = PlainSaslServer.PLAIN_MECHANISM;
-    /** The mechanisms this listener can serve, in the order a handshake answer lists them. */
-    static final List<String> SUPPORTED_MECHANISMS = List.of(PLAIN, ScramMechanism.SCRAM_SHA_256.mechanismName(),
-            ScramMechanism.SCRAM_SHA_512.mechanismName());
+    static final String PLAIN = SaslServers.PLAIN;
+    static final List<String> SUPPORTED_MECHANISMS = SaslServers.SUPPORTED_MECHANISMS;
 
     public static final ConfigKey<String> SECURITY_PROTOCOL = ConfigKey.ofChoice("kafka.listener.security.protocol",
             "plaintext", List.of("plaintext", "ssl", "sasl_plaintext", "sasl_ssl"), "Kafka's security protocol of"
@@ -109,22 +105,8 @@ public final class ListenerSecurity {
             String mappingRules) {
         boolean usesTls = protocol == SecurityProtocol.SSL || protocol == SecurityProtocol.SASL_SSL;
         boolean usesSasl = protocol == SecurityProtocol.SASL_PLAINTEXT || protocol == SecurityProtocol.SASL_SSL;
-        List<String> offered = new ArrayList<>();
-        if (usesSasl) {
-            for (String mechanism : mechanisms) {
-                if (!SUPPORTED_MECHANISMS.contains(mechanism)) {
-                    throw new ConfigException(SASL_ENABLED_MECHANISMS.name(), String.join(",", mechanisms),
-                            "mechanism '" + mechanism + "' is not served; the mechanisms are " + SUPPORTED_MECHANISMS);
-                }
-                if (!offered.contains(mechanism)) {
-                    offered.add(mechanism);
-                }
-            }
-            if (offered.isEmpty()) {
-                throw new ConfigException(SASL_ENABLED_MECHANISMS.name(), "", "a " + protocol
-                        + " listener needs at least one of " + SUPPORTED_MECHANISMS);
-            }
-        }
+        List<String> offered = usesSasl ? SaslServers.enabled(SASL_ENABLED_MECHANISMS.name(), mechanisms,
+                "a " + protocol + " listener") : List.of();
         SslPrincipalMapper mapper;
         try {
             mapper = SslPrincipalMapper.fromRules(mappingRules);

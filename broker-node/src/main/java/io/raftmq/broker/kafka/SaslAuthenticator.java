@@ -1,9 +1,9 @@
 package io.raftmq.broker.kafka;
 
+import io.raftmq.broker.sasl.SaslServers;
+import io.raftmq.broker.sasl.ScramCredentials;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
-import java.security.NoSuchAlgorithmException;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLSession;
@@ -24,17 +24,14 @@ import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.apache.kafka.common.security.auth.SaslAuthenticationContext;
-import org.apache.kafka.common.security.plain.internals.PlainSaslServer;
-import org.apache.kafka.common.security.scram.internals.ScramMechanism;
-import org.apache.kafka.common.security.scram.internals.ScramSaslServer;
 
 /**
  * The SASL exchange of one connection on a SASL_PLAINTEXT or SASL_SSL listener, in Kafka's order
  * and with Kafka's answers (its {@code SaslServerAuthenticator}): at most one ApiVersions, then a
  * SaslHandshake naming an enabled mechanism, then the mechanism's tokens, either in SaslAuthenticate
  * requests (handshake v1) or as bare size-prefixed tokens (handshake v0, old clients). The tokens
- * are evaluated by kafka-clients' own SASL servers ({@link ScramSaslServer}, {@link
- * PlainSaslServer}) over {@link SaslCallbacks}. Any other request before the exchange completes
+ * are evaluated by kafka-clients' own SASL servers ({@link SaslServers}, shared with the gRPC
+ * port's SASL_SSL). Any other request before the exchange completes
  * ends it: the connection closes (after an ILLEGAL_SASL_STATE answer once SaslAuthenticate framing
  * was agreed, silently before, as Kafka does); a failed authentication is answered
  * (UNSUPPORTED_SASL_MECHANISM, SASL_AUTHENTICATION_FAILED) and the connection closes.
@@ -184,23 +181,11 @@ final class SaslAuthenticator {
             return Outcome.answer(header, answer.setErrorCode(Errors.UNSUPPORTED_SASL_MECHANISM.code()))
                     .failing("Unsupported SASL mechanism " + requested);
         }
-        try {
-            server = newServer(requested);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK cannot serve " + requested + ": " + e, e);
-        }
+        server = SaslServers.create(requested, credentials);
         mechanism = requested;
         kafkaFraming = header.apiVersion() >= 1;
         state = State.AUTHENTICATE;
         return Outcome.answer(header, answer.setErrorCode(Errors.NONE.code()));
-    }
-
-    private SaslServer newServer(String name) throws NoSuchAlgorithmException {
-        if (name.equals(ListenerSecurity.PLAIN)) {
-            return new PlainSaslServer(new SaslCallbacks(credentials, null));
-        }
-        ScramMechanism scram = ScramMechanism.forMechanismName(name);
-        return new ScramSaslServer(scram, Map.of(), new SaslCallbacks(credentials, scram));
     }
 
     private Outcome authenticateRequest(byte[] frame) {

@@ -17,32 +17,50 @@ import java.util.List;
  *   <li>SSL: the server speaks TLS with the node's key and requests (does not require) a client
  *       certificate chaining to the truststore; {@link NodeOnlyInterceptor} guards the node-only
  *       methods; the node's own channels present its certificate and accept only node servers.
+ *   <li>SASL_SSL: TLS as SSL (nodes are still known by their certificates); any other caller
+ *       authenticates with SASL (the Authentication service, {@link SaslAuthenticateService}) and
+ *       sends its session token on every call, which {@link NodeOnlyInterceptor} checks in {@code
+ *       sessions}.
  * </ul>
  *
  * @param serverCredentials for the node's gRPC server
  * @param interceptors every call passes through these first
  * @param nodeChannels for the channels the node opens to other nodes
+ * @param sessions the SASL sessions of a SASL_SSL port; null otherwise
  */
 public record GrpcListenerSecurity(ServerCredentials serverCredentials, List<ServerInterceptor> interceptors,
-        NodeChannelCredentials nodeChannels) {
+        NodeChannelCredentials nodeChannels, GrpcSessions sessions) {
 
     public static GrpcListenerSecurity plaintext() {
         return new GrpcListenerSecurity(InsecureServerCredentials.create(), List.of(),
-                NodeChannelCredentials.plaintext());
+                NodeChannelCredentials.plaintext(), null);
     }
 
     public static GrpcListenerSecurity ssl(NodeTls tls) {
-        ServerCredentials server = TlsServerCredentials.newBuilder()
+        return new GrpcListenerSecurity(tlsServer(tls), List.of(NodeOnlyInterceptor.standard()),
+                NodeChannelCredentials.tls(tls), null);
+    }
+
+    public static GrpcListenerSecurity saslSsl(NodeTls tls, GrpcSessions sessions) {
+        return new GrpcListenerSecurity(tlsServer(tls), List.of(NodeOnlyInterceptor.sasl(sessions)),
+                NodeChannelCredentials.tls(tls), sessions);
+    }
+
+    /**
+     * PLAINTEXT for a null {@code tls}; SSL with {@code tls}; SASL_SSL when {@code sessions} is given too.
+     */
+    public static GrpcListenerSecurity of(NodeTls tls, GrpcSessions sessions) {
+        if (tls == null) {
+            return plaintext();
+        }
+        return sessions == null ? ssl(tls) : saslSsl(tls, sessions);
+    }
+
+    private static ServerCredentials tlsServer(NodeTls tls) {
+        return TlsServerCredentials.newBuilder()
                 .keyManager(tls.keyManagers().getKeyManagers())
                 .trustManager(tls.trustManagers().getTrustManagers())
                 .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL)
                 .build();
-        return new GrpcListenerSecurity(server, List.of(NodeOnlyInterceptor.standard()),
-                NodeChannelCredentials.tls(tls));
-    }
-
-    /** SSL when {@code tls} is given, PLAINTEXT for null. */
-    public static GrpcListenerSecurity of(NodeTls tls) {
-        return tls == null ? plaintext() : ssl(tls);
     }
 }

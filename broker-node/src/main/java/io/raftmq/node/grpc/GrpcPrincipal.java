@@ -11,7 +11,8 @@ import org.apache.kafka.common.security.ssl.SslPrincipalMapper;
  * Who made the gRPC call being served: the principal of the client certificate the caller showed
  * on a TLS gRPC port ({@code User:<subject DN>}, as Kafka's default {@code ssl.principal.mapping.rules}
  * map it, e.g. {@code User:CN=alice}), or {@link KafkaPrincipal#ANONYMOUS} without one (plaintext, or
- * TLS without a client certificate). Set in the call's {@link Context} by {@link NodeOnlyInterceptor};
+ * TLS without a client certificate); on a SASL_SSL port, {@code User:<SASL user>} of the call's
+ * session token (a node's certificate still names a node). Set in the call's {@link Context} by {@link NodeOnlyInterceptor};
  * read with {@link #current()} on any thread the call's handlers run on.
  */
 public final class GrpcPrincipal {

@@ -10,6 +10,8 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.raftmq.common.tls.NodeTls;
+import io.raftmq.protocol.broker.AuthenticationGrpc;
+import io.raftmq.protocol.rpc.SaslSessionHeaders;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.Optional;
@@ -28,19 +30,37 @@ import org.apache.kafka.common.security.auth.KafkaPrincipal;
  * <p>The TLS layer has already checked the certificate chains to the truststore's CA (the server
  * requests a client certificate, so a node always shows its own; a client may show one).
  *
+ * <p>On a SASL_SSL port (built with {@link GrpcSessions}) a caller without a node certificate is
+ * who its {@code raftmq-session} header's token says ({@code User:<SASL user>}; a client
+ * certificate counts for nothing, as on Kafka's SASL_SSL); without a token only SaslAuthenticate
+ * is served, and any other client call is closed UNAUTHENTICATED naming the method, with the
+ * trailer {@link SaslSessionHeaders#REFUSAL} = {@link SaslSessionHeaders#REQUIRED}; a token the
+ * node does not know (expired, or issued before a restart) gets {@link
+ * SaslSessionHeaders#UNKNOWN_SESSION} instead, so the client authenticates again and retries.
+ *
  * <p>Runs on the transport thread, before the call moves to the handler pool: it does no I/O.
  * Stateless per server; each call's refusal flag is confined to that call's (serialized) callbacks.
  */
 public final class NodeOnlyInterceptor implements ServerInterceptor {
-    private final NodeOnlyMethods methods;
+    private static final String SASL_AUTHENTICATE = AuthenticationGrpc.getSaslAuthenticateMethod().getFullMethodName();
 
-    NodeOnlyInterceptor(NodeOnlyMethods methods) {
+    private final NodeOnlyMethods methods;
+    /** The SASL sessions of a SASL_SSL port; null on an SSL port. */
+    private final GrpcSessions sessions;
+
+    NodeOnlyInterceptor(NodeOnlyMethods methods, GrpcSessions sessions) {
         this.methods = methods;
+        this.sessions = sessions;
     }
 
-    /** With the standard list of node-only methods. */
+    /** For an SSL port, with the standard list of node-only methods. */
     public static NodeOnlyInterceptor standard() {
-        return new NodeOnlyInterceptor(NodeOnlyMethods.standard());
+        return new NodeOnlyInterceptor(NodeOnlyMethods.standard(), null);
+    }
+
+    /** For a SASL_SSL port whose sessions are {@code sessions}. */
+    public static NodeOnlyInterceptor sasl(GrpcSessions sessions) {
+        return new NodeOnlyInterceptor(NodeOnlyMethods.standard(), sessions);
     }
 
     @Override
@@ -49,9 +69,30 @@ public final class NodeOnlyInterceptor implements ServerInterceptor {
         X509Certificate peer = peerCertificate(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
         KafkaPrincipal principal = GrpcPrincipal.of(peer);
         Optional<Integer> nodeId = peer == null ? Optional.empty() : NodeTls.nodeIdOf(peer);
+        String method = call.getMethodDescriptor().getFullMethodName();
+        if (sessions != null && nodeId.isEmpty() && methods.isClientMethod(method)
+                && !method.equals(SASL_AUTHENTICATE)) {
+            String token = headers.get(SaslSessionHeaders.SESSION);
+            Optional<KafkaPrincipal> authenticated = token == null ? Optional.empty() : sessions.principalOf(token);
+            if (authenticated.isEmpty()) {
+                Metadata trailers = new Metadata();
+                trailers.put(SaslSessionHeaders.REFUSAL, token == null ? SaslSessionHeaders.REQUIRED
+                        : SaslSessionHeaders.UNKNOWN_SESSION);
+                call.close(Status.UNAUTHENTICATED.withDescription(token == null
+                        ? method + " needs SASL authentication on this SASL_SSL port: authenticate with "
+                                + SASL_AUTHENTICATE + " and send its session token in the "
+                                + SaslSessionHeaders.SESSION.name() + " header"
+                        : method + ": the session token is unknown to this node or has expired; authenticate again"
+                                + " with " + SASL_AUTHENTICATE), trailers);
+                return new ServerCall.Listener<>() {};
+            }
+            principal = authenticated.get();
+        } else if (sessions != null && nodeId.isEmpty()) {
+            // SaslAuthenticate itself, or a node-only method (refused below): no certificate user.
+            principal = KafkaPrincipal.ANONYMOUS;
+        }
         Context context = nodeId.isPresent() ? GrpcPrincipal.withNode(Context.current(), principal)
                 : GrpcPrincipal.withPrincipal(Context.current(), principal);
-        String method = call.getMethodDescriptor().getFullMethodName();
         if (methods.isClientMethod(method)) {
             return Contexts.interceptCall(context, call, headers, next);
         }

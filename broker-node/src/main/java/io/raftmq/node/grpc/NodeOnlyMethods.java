@@ -1,6 +1,7 @@
 package io.raftmq.node.grpc;
 
 import io.grpc.MethodDescriptor;
+import io.raftmq.protocol.broker.AuthenticationGrpc;
 import io.raftmq.protocol.broker.BrokerGrpc;
 import io.raftmq.protocol.broker.GroupCoordinatorGrpc;
 import io.raftmq.protocol.controller.AllocateProducerIdsRequest;
@@ -21,7 +22,8 @@ import java.util.function.ToIntFunction;
  * The one list of which gRPC methods a node serves to clients and which only to other nodes, and,
  * for a node-only method whose request names a broker, how to read that id.
  *
- * <p>Client methods: the Broker and GroupCoordinator services (what the SDK and the CLI call).
+ * <p>Client methods: the Broker, GroupCoordinator and Authentication services (what the SDK and
+ * the CLI call).
  * Node-only: the whole Controller service (brokers register, heartbeat, report ISR changes, take
  * producer id blocks, watch the metadata, and forward their clients' admin requests to it; a node
  * probes the voters with DescribeCluster) and the whole Replica service (followers fetch from
@@ -44,6 +46,8 @@ final class NodeOnlyMethods {
         NodeOnlyMethods methods = new NodeOnlyMethods();
         BrokerGrpc.getServiceDescriptor().getMethods().forEach(methods::client);
         GroupCoordinatorGrpc.getServiceDescriptor().getMethods().forEach(methods::client);
+        // SaslAuthenticate: served (on a SASL_SSL port) before the caller has any principal.
+        AuthenticationGrpc.getServiceDescriptor().getMethods().forEach(methods::client);
 
         methods.node(ControllerGrpc.getRegisterBrokerMethod(), RegisterBrokerRequest::getBrokerId);
         methods.node(ControllerGrpc.getBrokerHeartbeatMethod(), BrokerHeartbeatRequest::getBrokerId);

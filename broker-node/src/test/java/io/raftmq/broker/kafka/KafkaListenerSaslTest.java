@@ -1,7 +1,7 @@
 package io.raftmq.broker.kafka;
 
+import io.raftmq.broker.sasl.ScramCredentials;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -248,20 +248,6 @@ class KafkaListenerSaslTest {
             assertEquals("stub-cluster", metadata.clusterId());
             assertEquals(List.of(ALICE), stub.principals());
         }
-    }
-
-    @Test
-    void plainChecksTheStrongestScramCredential() {
-        Map<ScramMechanism, ScramCredential> both = USERS.of("alice");
-        assertTrue(SaslCallbacks.passwordMatches(both, "alice-secret".toCharArray()));
-        assertFalse(SaslCallbacks.passwordMatches(both, "alice-secret ".toCharArray()));
-        // Only SCRAM-SHA-256 stored: it is the strongest.
-        Map<ScramMechanism, ScramCredential> one = Map.of(ScramMechanism.SCRAM_SHA_256,
-                both.get(ScramMechanism.SCRAM_SHA_256));
-        assertTrue(SaslCallbacks.passwordMatches(one, "alice-secret".toCharArray()));
-        assertFalse(SaslCallbacks.passwordMatches(Map.of(), "alice-secret".toCharArray()));
-        assertArrayEquals(both.get(ScramMechanism.SCRAM_SHA_512).salt(), USERS.of("alice")
-                .get(ScramMechanism.SCRAM_SHA_512).salt());
     }
 
     static ListenerSecurity sasl(SecurityProtocol protocol, List<String> mechanisms) {

@@ -1,5 +1,6 @@
 package io.raftmq.broker.kafka;
 
+import io.raftmq.broker.sasl.ScramCredentials;
 import static io.raftmq.broker.kafka.StubKafkaHandler.api;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;

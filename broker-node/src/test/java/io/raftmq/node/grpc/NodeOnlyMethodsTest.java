@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.MethodDescriptor;
 import io.grpc.ServiceDescriptor;
+import io.raftmq.protocol.broker.AuthenticationGrpc;
 import io.raftmq.protocol.broker.BrokerGrpc;
 import io.raftmq.protocol.broker.GroupCoordinatorGrpc;
 import io.raftmq.protocol.controller.AlterPartitionRequest;
@@ -24,7 +25,7 @@ class NodeOnlyMethodsTest {
     @Test
     void everyMethodOfTheClientServicesIsOpenToClients() {
         for (ServiceDescriptor service : List.of(BrokerGrpc.getServiceDescriptor(),
-                GroupCoordinatorGrpc.getServiceDescriptor())) {
+                GroupCoordinatorGrpc.getServiceDescriptor(), AuthenticationGrpc.getServiceDescriptor())) {
             for (MethodDescriptor<?, ?> method : service.getMethods()) {
                 assertTrue(methods.isClientMethod(method.getFullMethodName()), method.getFullMethodName());
             }

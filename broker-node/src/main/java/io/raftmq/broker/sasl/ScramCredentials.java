@@ -1,4 +1,4 @@
-package io.raftmq.broker.kafka;
+package io.raftmq.broker.sasl;
 
 import java.util.Map;
 import org.apache.kafka.common.security.scram.ScramCredential;

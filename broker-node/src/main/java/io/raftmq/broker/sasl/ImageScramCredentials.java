@@ -1,4 +1,4 @@
-package io.raftmq.broker.kafka;
+package io.raftmq.broker.sasl;
 
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.ScramCredentialData;
@@ -13,10 +13,10 @@ import org.apache.kafka.common.security.scram.internals.ScramMechanism;
  * a credential set through any broker or the controller counts everywhere once applied). Reads a
  * reference to an immutable image: any thread.
  */
-final class ImageScramCredentials implements ScramCredentials {
+public final class ImageScramCredentials implements ScramCredentials {
     private final Supplier<MetadataImage> image;
 
-    ImageScramCredentials(Supplier<MetadataImage> image) {
+    public ImageScramCredentials(Supplier<MetadataImage> image) {
         this.image = image;
     }
 

@@ -1,4 +1,4 @@
-package io.raftmq.broker.kafka;
+package io.raftmq.broker.sasl;
 
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
