@@ -6,8 +6,8 @@
 # read back, start the container again. Then the secured variant (docker-compose.secure.yml over a
 # fresh set of volumes): once `up -d` returns (every node healthy and the SCRAM user admin made),
 # kcat produces and consumes over SASL_SSL as admin, a plaintext client and a wrong password are
-# refused, and the raftmq CLI lists the users over gRPC TLS with the admin certificate. Tear
-# everything down.
+# refused, and the raftmq CLI lists the users over the gRPC port's SASL_SSL as admin (SCRAM-SHA-512).
+# Tear everything down.
 #
 # Runs on a machine that can reach no image registry: it installs Debian's docker.io and
 # docker-compose if missing, starts its own dockerd (and stops it afterwards) unless one already
@@ -307,7 +307,7 @@ docker-compose run -T --rm --no-deps --entrypoint tar certs -C /var/lib/raftmq-t
 admin_password="$(cat "$TLS_COPY/admin-password")"
 store_password="$(cat "$TLS_COPY/store-password")"
 
-phase "secured: kcat SASL_SSL, refusals, CLI over gRPC TLS"
+phase "secured: kcat SASL_SSL, refusals, CLI over gRPC SASL_SSL"
 kcat_sasl() { # kcat_sasl USER PASSWORD kcat-args...: kcat over SASL_SSL PLAIN (see .ci/security-check.sh on SCRAM)
   local user=$1 password=$2; shift 2
   timeout 30 kcat -b "$KAFKA_BOOTSTRAP" -X security.protocol=SASL_SSL -X sasl.mechanisms=PLAIN \
@@ -328,12 +328,13 @@ if timeout 20 kcat -b "$KAFKA_BOOTSTRAP" -X security.protocol=PLAINTEXT -L -m 5 
   die "a plaintext client was let in: $(cat "$STATE_LOG_DIR/plaintext.out")"
 fi
 log "refused: a wrong password, a plaintext client"
-printf '%s\n' security.protocol=SSL "ssl.truststore.location=$TLS_COPY/truststore.p12" \
-  "ssl.truststore.password=$store_password" "ssl.keystore.location=$TLS_COPY/client-admin.p12" \
-  "ssl.keystore.password=$store_password" >"$TLS_COPY/client-admin.properties"
+printf '%s\n' security.protocol=SASL_SSL sasl.mechanism=SCRAM-SHA-512 \
+  "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\" password=\"$admin_password\";" \
+  "ssl.truststore.location=$TLS_COPY/truststore.p12" "ssl.truststore.password=$store_password" \
+  >"$TLS_COPY/client-admin.properties"
 users="$(timeout 60 java -Xmx128m -jar cli/target/raftmq-cli.jar users list --bootstrap-server "$BOOTSTRAP" \
-  --command-config "$TLS_COPY/client-admin.properties" 2>&1)" || die "raftmq users list over gRPC TLS failed: $users"
+  --command-config "$TLS_COPY/client-admin.properties" 2>&1)" || die "raftmq users list over gRPC SASL_SSL failed: $users"
 grep -q admin <<< "$users" || die "raftmq users list does not show admin: $users"
-log "the raftmq CLI over gRPC TLS (CN=admin) lists the users: $(tr '\n' ' ' <<< "$users")"
+log "the raftmq CLI over gRPC SASL_SSL (SCRAM-SHA-512 as admin) lists the users: $(tr '\n' ' ' <<< "$users")"
 rm -rf "$TLS_COPY"
 FAILED=0
