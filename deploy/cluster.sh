@@ -318,10 +318,44 @@ start_node() {
       cds_opts="-XX:DumpLoadedClassList=$HOME_DIR/cds-classlist"
     fi
   fi
+  ensure_native_libraries
   # shellcheck disable=SC2086
-  nohup java -XX:+ExitOnOutOfMemoryError $JAVA_OPTS $cds_opts -jar "$JAR" "$HOME_DIR/node-$n.properties" >> "$(log_file "$n")" 2>&1 &
+  LD_LIBRARY_PATH="$NATIVE_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    nohup java -XX:+ExitOnOutOfMemoryError $JAVA_OPTS $cds_opts -jar "$JAR" "$HOME_DIR/node-$n.properties" >> "$(log_file "$n")" 2>&1 &
   echo $! > "$(pid_file "$n")"
   echo "node $n started (pid $!, Kafka 127.0.0.1:$(kafka_port "$n"), gRPC 127.0.0.1:$(grpc_port "$n"), Raft 127.0.0.1:$(raft_port "$n"), HTTP 127.0.0.1:$(http_port "$n"))"
+}
+
+# RocksDB's JNI library (JRaft's log store) the way RocksDB looks for it before it falls back to
+# copying it out of the jar into /tmp at every start (13 MB inflated and written per node, left
+# behind by a node that is killed): once per jar build into a directory beside the jar, which
+# LD_LIBRARY_PATH (hence java.library.path) of the nodes then names. The name is RocksDB's for this
+# machine (librocksdbjni-linux64.so on x86_64 glibc); without unzip, or on a machine the jar has no
+# library for, nothing is extracted and RocksDB copies its library as before.
+NATIVE_DIR="${JAR%.jar}-native"
+rocksdb_library() {
+  local arch libc=""
+  case "$(uname -m)" in
+    x86_64) arch=linux64 ;;
+    aarch64) arch=linux-aarch64 ;;
+    ppc64le) arch=linux-ppc64le ;;
+    s390x) arch=linux-s390x ;;
+    *) return 1 ;;
+  esac
+  if ldd --version 2>&1 | grep -qi musl; then libc=-musl; fi
+  echo "librocksdbjni-$arch$libc.so"
+}
+ensure_native_libraries() {
+  local library
+  library="$(rocksdb_library)" || return 0
+  [[ -f "$NATIVE_DIR/$library" && ! "$JAR" -nt "$NATIVE_DIR/$library" ]] && return 0
+  command -v unzip >/dev/null || return 0
+  mkdir -p "$NATIVE_DIR"
+  if unzip -o -q -j "$JAR" "$library" -d "$NATIVE_DIR.partial.$$" 2>/dev/null; then
+    mv -f "$NATIVE_DIR.partial.$$/$library" "$NATIVE_DIR/$library"
+    touch "$NATIVE_DIR/$library"
+  fi
+  rm -rf "$NATIVE_DIR.partial.$$"
 }
 
 cds_archive_current() { [[ -f "$CDS_ARCHIVE" && ! "$JAR" -nt "$CDS_ARCHIVE" ]]; }
