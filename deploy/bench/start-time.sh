@@ -30,9 +30,10 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 line_ms() { local ts; ts="$(cut -c1-23 <<< "$1")"; echo $(($(date -d "$ts" +%s%N) / 1000000)); }
 
 floor() {
-  local runs=$1 i t0 cls
-  cls="$(mktemp -d)"
-  trap 'rm -rf "$cls"' EXIT
+  local runs=$1 i t0
+  CLS="$(mktemp -d)"
+  trap 'rm -rf "$CLS"' EXIT
+  local cls="$CLS"
   printf 'public class Empty { public static void main(String[] a) { } }\n' > "$cls/Empty.java"
   javac -d "$cls" "$cls/Empty.java"
   local version=() empty=()
