@@ -58,7 +58,7 @@ JAVA_OPTS="${RAFTMQ_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1
 # finds no archive, or one older than the jar, has node 1 list the classes it loads
 # (-XX:DumpLoadedClassList) and, once the cluster is ready, dumps the archive from that list
 # (java -Xshare:dump, a few seconds). A JVM that cannot use the archive (another JDK, another jar)
-# says so on its log's first lines and starts without it. RAFTMQ_CDS=off: no archive.
+# starts without it, silently (RAFTMQ_JAVA_OPTS with -Xlog:cds says why). RAFTMQ_CDS=off: no archive.
 CDS_ARCHIVE="${JAR%.jar}.jsa"
 CDS_MODE="${RAFTMQ_CDS:-on}"
 [[ "$CDS_MODE" == on || "$CDS_MODE" == off ]] || { echo "RAFTMQ_CDS must be on or off, got '$CDS_MODE'" >&2; exit 2; }
