@@ -55,6 +55,17 @@ NODES=(1 2 3)
 # RAFTMQ_JAVA_OPTS says) rather than keep its leaderships with threads that died mid-request.
 JAVA_OPTS="${RAFTMQ_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.1}"
 
+# Class-data sharing (AppCDS): the classes a node loads until it is ready (JDK and jar alike), parsed
+# and verified once into an archive beside the jar that every node maps at start instead of loading
+# them from the jar again (docs/BENCHMARKS.md, "Start time"). Made once per jar build: a start that
+# finds no archive, or one older than the jar, has node 1 list the classes it loads
+# (-XX:DumpLoadedClassList) and, once the cluster is ready, dumps the archive from that list
+# (java -Xshare:dump, a few seconds). A JVM that cannot use the archive (another JDK, another jar)
+# starts without it, silently (RAFTMQ_JAVA_OPTS with -Xlog:cds says why). RAFTMQ_CDS=off: no archive.
+CDS_ARCHIVE="${JAR%.jar}.jsa"
+CDS_MODE="${RAFTMQ_CDS:-on}"
+[[ "$CDS_MODE" == on || "$CDS_MODE" == off ]] || { echo "RAFTMQ_CDS must be on or off, got '$CDS_MODE'" >&2; exit 2; }
+
 # RAFTMQ_PORT_OFFSET moves every port by that much (e.g. 20000: Kafka on 29092, 29192, 29292), to run
 # a second cluster beside one on the usual ports.
 PORT_OFFSET="${RAFTMQ_PORT_OFFSET:-0}"
@@ -341,10 +352,71 @@ start_node() {
   write_config "$n"
   # Readiness is judged on what this start writes, not on earlier runs' lines in the same log.
   stat -c %s "$(log_file "$n")" 2>/dev/null > "$HOME_DIR/node-$n.logstart" || echo 0 > "$HOME_DIR/node-$n.logstart"
+  local cds_opts=""
+  if [[ "$CDS_MODE" == on ]]; then
+    if cds_archive_current; then
+      cds_opts="-XX:SharedArchiveFile=$CDS_ARCHIVE"
+    elif [[ "$n" == "${NODES[0]}" ]]; then
+      rm -f "$HOME_DIR/cds-classlist"
+      cds_opts="-XX:DumpLoadedClassList=$HOME_DIR/cds-classlist"
+    fi
+  fi
+  ensure_native_libraries
   # shellcheck disable=SC2086
-  nohup java -XX:+ExitOnOutOfMemoryError $JAVA_OPTS -jar "$JAR" "$HOME_DIR/node-$n.properties" >> "$(log_file "$n")" 2>&1 &
+  LD_LIBRARY_PATH="$NATIVE_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    nohup java -XX:+ExitOnOutOfMemoryError $JAVA_OPTS $cds_opts -jar "$JAR" "$HOME_DIR/node-$n.properties" >> "$(log_file "$n")" 2>&1 &
   echo $! > "$(pid_file "$n")"
   echo "node $n started (pid $!, Kafka 127.0.0.1:$(kafka_port "$n"), gRPC 127.0.0.1:$(grpc_port "$n"), Raft 127.0.0.1:$(raft_port "$n"), HTTP 127.0.0.1:$(http_port "$n"))"
+}
+
+# RocksDB's JNI library (JRaft's log store) the way RocksDB looks for it before it falls back to
+# copying it out of the jar into /tmp at every start (13 MB inflated and written per node, left
+# behind by a node that is killed): once per jar build into a directory beside the jar, which
+# LD_LIBRARY_PATH (hence java.library.path) of the nodes then names. The name is RocksDB's for this
+# machine (librocksdbjni-linux64.so on x86_64 glibc); without unzip, or on a machine the jar has no
+# library for, nothing is extracted and RocksDB copies its library as before.
+NATIVE_DIR="${JAR%.jar}-native"
+rocksdb_library() {
+  local arch libc=""
+  case "$(uname -m)" in
+    x86_64) arch=linux64 ;;
+    aarch64) arch=linux-aarch64 ;;
+    ppc64le) arch=linux-ppc64le ;;
+    s390x) arch=linux-s390x ;;
+    *) return 1 ;;
+  esac
+  if ldd --version 2>&1 | grep -qi musl; then libc=-musl; fi
+  echo "librocksdbjni-$arch$libc.so"
+}
+ensure_native_libraries() {
+  local library
+  library="$(rocksdb_library)" || return 0
+  [[ -f "$NATIVE_DIR/$library" && ! "$JAR" -nt "$NATIVE_DIR/$library" ]] && return 0
+  command -v unzip >/dev/null || return 0
+  mkdir -p "$NATIVE_DIR"
+  if unzip -o -q -j "$JAR" "$library" -d "$NATIVE_DIR.partial.$$" 2>/dev/null; then
+    mv -f "$NATIVE_DIR.partial.$$/$library" "$NATIVE_DIR/$library"
+    touch "$NATIVE_DIR/$library"
+  fi
+  rm -rf "$NATIVE_DIR.partial.$$"
+}
+
+cds_archive_current() { [[ -f "$CDS_ARCHIVE" && ! "$JAR" -nt "$CDS_ARCHIVE" ]]; }
+
+# After a start that listed node 1's classes: the archive, from that list, written whole then renamed.
+make_cds_archive() {
+  local list="$HOME_DIR/cds-classlist" partial="$CDS_ARCHIVE.partial.$$"
+  [[ "$CDS_MODE" == on && -s "$list" ]] && ! cds_archive_current || return 0
+  echo "making the class-data archive $CDS_ARCHIVE (once per jar build)..."
+  # shellcheck disable=SC2086
+  if java -Xshare:dump -XX:SharedClassListFile="$list" -XX:SharedArchiveFile="$partial" $JAVA_OPTS \
+      -cp "$JAR" > "$HOME_DIR/cds-dump.log" 2>&1; then
+    mv -f "$partial" "$CDS_ARCHIVE"
+  else
+    rm -f "$partial"
+    echo "could not make the class-data archive (see $HOME_DIR/cds-dump.log); nodes start without it" >&2
+  fi
+  rm -f "$list"
 }
 
 # What node N has logged since its current start.
@@ -377,7 +449,7 @@ wait_ready() {
       echo "data and logs: $HOME_DIR; TLS certificates and stores: $TLS_DIR"
       return 0
     fi
-    sleep 0.2
+    sleep 0.1
   done
   echo "cluster not ready after ${RAFTMQ_START_TIMEOUT:-60} s; see the logs in $HOME_DIR" >&2
   return 1
@@ -416,6 +488,7 @@ case "$cmd" in
     build_if_missing
     for n in "${NODES[@]}"; do start_node "$n"; done
     wait_ready
+    make_cds_archive
     secure_setup
     ;;
   stop)
@@ -455,6 +528,7 @@ case "$cmd" in
     build_if_missing
     start_node "$n"
     wait_ready
+    make_cds_archive
     ;;
   logs)
     n="$(node_arg "${2:-}" logs)"
