@@ -74,6 +74,34 @@ class ReplicaManagerAcksAllTest {
     }
 
     @Test
+    void acksOneIsNotHeldToMinInsyncReplicas() {
+        // min.insync.replicas applies to acks=all only (as Kafka): acks=1 answers once the leader
+        // has the records, whatever the ISR.
+        try (var ctx = new ReplicaManagerTestContext.Builder(dir).withIsr(1).withMinInsyncReplicas(2).build()) {
+            CompletableFuture<ProduceResult> answer = ctx.produce(1);
+
+            assertAnswered(ErrorCode.NONE, answer);
+            assertEquals(0, answer.join().baseOffset());
+            assertEquals(3, ctx.logEnd(TP));
+        }
+    }
+
+    @Test
+    void acksOneWaitingForTheLeadersFsyncIsNotFailedByAnIsrShrink() {
+        try (var ctx = new ReplicaManagerTestContext.Builder(dir).withReplicas(1, 2).withMinInsyncReplicas(2)
+                .withLagTimeMaxMs(1_000).build()) {
+            ctx.advanceMs(1_500); // follower 2 never fetched: proposed out of the ISR
+            var answer = ctx.replicaManager.appendRecords(1, 30_000,
+                    Map.of(TP, ReplicaManagerTestContext.records(3)));
+            ctx.controller.accept(); // committed while the append waits for its fsync
+            assertEquals(List.of(1), ctx.partition(TP).isr());
+
+            ctx.poll();
+            assertEquals(ErrorCode.NONE, answer.join().get(TP).error().code(), answer.join().toString());
+        }
+    }
+
+    @Test
     void anIsrShrinkBelowMinInsyncReplicasThatMovesTheHighWatermarkPastTheRecordsIsNotASuccess() {
         try (var ctx = new ReplicaManagerTestContext.Builder(dir).withMinInsyncReplicas(3).withLagTimeMaxMs(1_000)
                 .build()) {
