@@ -4,8 +4,10 @@ import static io.raftmq.replication.ReplicaManagerTestContext.assertWaiting;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.storage.LogSlice;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,6 +66,35 @@ class ReplicaManagerConsumerFetchTest {
             ctx.advanceMs(1);
             assertTrue(poll.join().error().isSuccess());
             assertTrue(poll.join().records().isEmpty());
+        }
+    }
+
+    @Test
+    void aConsumerAtAStaleLeaderEpochIsFencedAndOneAtANewerIsToldItsMetadataIsAhead() {
+        try (var ctx = new ReplicaManagerTestContext.Builder(dir).withReplicas(1).withLeaderEpoch(3).build()) {
+            ctx.produce(1);
+            var stale = ctx.replicaManager.fetchMessages(0, 0, 1 << 20,
+                    Map.of(ReplicaManagerTestContext.TP, new FetchSpec(0, 1 << 20, 2))).join();
+            FetchResult r = stale.get(ReplicaManagerTestContext.TP);
+            assertEquals(ErrorCode.FENCED_LEADER_EPOCH, r.error().code());
+            assertTrue(r.records().isEmpty());
+            assertEquals(3, r.currentLeaderEpoch());
+            var newer = ctx.replicaManager.fetchMessages(0, 0, 1 << 20,
+                    Map.of(ReplicaManagerTestContext.TP, new FetchSpec(0, 1 << 20, 4))).join();
+            assertEquals(ErrorCode.UNKNOWN_LEADER_EPOCH, newer.get(ReplicaManagerTestContext.TP).error().code());
+        }
+    }
+
+    @Test
+    void aLongPollIsAnsweredNotLeaderOrFollowerWhenLeadershipMoves() {
+        try (var ctx = new ReplicaManagerTestContext.Builder(dir).withReplicas(1, 2).build()) {
+            var poll = ctx.consumerFetch(0, 5_000, 1);
+            assertWaiting(poll);
+
+            ctx.moveLeadershipTo(ReplicaManagerTestContext.TP, 2, 1);
+            assertTrue(poll.isDone(), "answered when the metadata is applied, not at max wait");
+            assertEquals(ErrorCode.NOT_LEADER_OR_FOLLOWER, poll.join().error().code());
+            assertEquals(2, poll.join().currentLeader());
         }
     }
 }

@@ -109,6 +109,20 @@ class ReplicaManagerFollowerFetchTest {
     }
 
     @Test
+    void aFetchBelowTheLeadersLogStartIsOutOfRangeAndTellsTheLogStart() throws Exception {
+        try (var ctx = new ReplicaManagerTestContext.Builder(dir).withReplicas(1, 2).withIsr(1).build()) {
+            ctx.produce(1);
+            ctx.produce(1);
+            assertEquals(ErrorCode.NONE, ctx.partition(TP).deleteRecordsBeforeAsLeader(0, 3).code());
+
+            var fetch = ctx.followerFetch(2, spec(1, 0, -1), 500);
+            assertRefused(ErrorCode.OFFSET_OUT_OF_RANGE, fetch);
+            assertEquals(3, fetch.join().logStartOffset());
+            assertFalse(ctx.controller.hasPending(), "an out-of-range fetch reports no position");
+        }
+    }
+
+    @Test
     void aFollowerWhoseLastEpochEndsEarlierInTheLeadersLogIsToldWhereItEnds() {
         try (var ctx = new ReplicaManagerTestContext.Builder(dir).withReplicas(1, 2).build()) {
             ctx.produce(1); // epoch 0: offsets 0-2

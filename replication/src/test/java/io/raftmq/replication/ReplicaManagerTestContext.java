@@ -45,6 +45,8 @@ final class ReplicaManagerTestContext implements AutoCloseable {
     static final UUID TOPIC_ID = new UUID(20, 20);
     static final TopicPartition TP = new TopicPartition("t", 0);
     static final TopicPartition TP1 = new TopicPartition("t", 1);
+    /** The wall-clock time a new {@link MockTime} starts at. */
+    private static final long RECORD_TIMESTAMP_MS = new MockTime().milliseconds();
     /** Records per {@link #produce} batch. */
     static final int BATCH_RECORDS = 3;
 
@@ -168,10 +170,14 @@ final class ReplicaManagerTestContext implements AutoCloseable {
 
     // ---- produce ----
 
+    /**
+     * A batch of {@code count} records stamped at the mock clock's start (records from 1970 would
+     * be past retention.ms at once, and a DeleteRecords would take the whole log with them).
+     */
     static ByteBuffer records(int count) {
         RecordBatchBuilder b = new RecordBatchBuilder(CompressionType.NONE, 64);
         for (int i = 0; i < count; i++) {
-            b.append(1000 + i, null, ("v" + i).getBytes());
+            b.append(RECORD_TIMESTAMP_MS + i, null, ("v" + i).getBytes());
         }
         return b.build();
     }
