@@ -8,21 +8,32 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * An acks=all produce waiting until, for every partition it appended to, the high watermark covers
- * the appended records (in the leader epoch they were appended in, with min.insync.replicas in the
- * ISR) and the leader's own copy is durable per the log's flush mode. Answers REQUEST_TIMED_OUT
- * for partitions not there in time, NOT_LEADER_OR_FOLLOWER where leadership moved first,
- * NOT_ENOUGH_REPLICAS_AFTER_APPEND where the ISR shrank below min.insync.replicas, STORAGE_ERROR
- * where the leader's log failed before the records were flushed.
+ * A produce waiting until, for every partition it appended to, the leader's own copy is durable
+ * per the log's flush mode and, with acks=all, the high watermark covers the appended records (in
+ * the leader epoch they were appended in, with min.insync.replicas in the ISR). Answers
+ * REQUEST_TIMED_OUT for partitions not there in time, NOT_LEADER_OR_FOLLOWER where leadership
+ * moved first, NOT_ENOUGH_REPLICAS_AFTER_APPEND (acks=all only) where the ISR shrank below
+ * min.insync.replicas, STORAGE_ERROR where the leader's log failed before the records were
+ * flushed.
  *
  * <p>Completed by whichever thread sees it ready, holding no lock: {@link #tryComplete} takes each
  * partition's lock in turn, never two at once.
  */
 final class DelayedProduce extends DelayedOperation {
 
-    /** One appended partition: where its records end and when its local write is durable. */
-    record Pending(Partition partition, int leaderEpoch, long requiredOffset, CompletableFuture<Void> durable,
-            ProduceResult success) {}
+    /**
+     * One appended partition: where its records end, whether they must be replicated (acks=all)
+     * or only durable here (acks=1), and when its local write is durable.
+     */
+    record Pending(Partition partition, int leaderEpoch, boolean acksAll, long requiredOffset,
+            CompletableFuture<Void> durable, ProduceResult success) {
+
+        /** null while the records wait for the ISR; else NONE or the error that ends the wait. */
+        ApiError status() {
+            return acksAll ? partition.replicationStatus(leaderEpoch, requiredOffset)
+                    : partition.leadershipStatus(leaderEpoch);
+        }
+    }
 
     private final Map<TopicPartition, ProduceResult> results;
     private final Map<TopicPartition, Pending> pending;
@@ -43,7 +54,7 @@ final class DelayedProduce extends DelayedOperation {
             if (p.durable().isCompletedExceptionally()) {
                 continue; // the log failed: this partition's answer is STORAGE_ERROR
             }
-            ApiError status = p.partition().replicationStatus(p.leaderEpoch(), p.requiredOffset());
+            ApiError status = p.status();
             if (status == null || (status.isSuccess() && !p.durable().isDone())) {
                 return false;
             }
@@ -56,7 +67,7 @@ final class DelayedProduce extends DelayedOperation {
         Map<TopicPartition, ProduceResult> out = new LinkedHashMap<>(results);
         for (Map.Entry<TopicPartition, Pending> entry : pending.entrySet()) {
             Pending p = entry.getValue();
-            ApiError status = p.partition().replicationStatus(p.leaderEpoch(), p.requiredOffset());
+            ApiError status = p.status();
             ProduceResult result;
             if (p.durable().isCompletedExceptionally()) {
                 result = ProduceResult.error(ApiError.of(ErrorCode.STORAGE_ERROR, "the log of %s failed before the"

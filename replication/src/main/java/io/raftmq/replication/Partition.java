@@ -274,9 +274,7 @@ public final class Partition {
         lock.lock();
         try {
             if (role != Role.LEADER || leaderEpoch != epoch) {
-                return ApiError.of(ErrorCode.NOT_LEADER_OR_FOLLOWER, "leadership of %s moved (leader %s, epoch %d)"
-                        + " before the records were replicated; they may or may not be kept", tp,
-                        leader < 0 ? "none" : leader, leaderEpoch);
+                return leadershipMoved();
             }
             if (highWatermark < requiredOffset) {
                 return null;
@@ -290,6 +288,27 @@ public final class Partition {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * For a waiting acks=1 produce (it waits for the leader's own fsync, not for followers): NONE
+     * while this broker still leads at {@code epoch}, else NOT_LEADER_OR_FOLLOWER. The ISR plays no
+     * part: min.insync.replicas applies to acks=all only, as in Kafka.
+     */
+    public ApiError leadershipStatus(int epoch) {
+        lock.lock();
+        try {
+            return role == Role.LEADER && leaderEpoch == epoch ? ApiError.NONE : leadershipMoved();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under lock. */
+    private ApiError leadershipMoved() {
+        return ApiError.of(ErrorCode.NOT_LEADER_OR_FOLLOWER, "leadership of %s moved (leader %s, epoch %d) before"
+                + " the records were replicated; they may or may not be kept", tp, leader < 0 ? "none" : leader,
+                leaderEpoch);
     }
 
     // ---- leader: followers ----

@@ -322,8 +322,8 @@ public final class ReplicaManager implements AutoCloseable {
             if (acks == 0) {
                 results.put(tp, ok);
             } else {
-                long required = acks == -1 ? appended.lastOffset() + 1 : 0;
-                pending.put(tp, new DelayedProduce.Pending(p, append.leaderEpoch(), required, appended.durable(), ok));
+                pending.put(tp, new DelayedProduce.Pending(p, append.leaderEpoch(), acks == -1,
+                        appended.lastOffset() + 1, appended.durable(), ok));
             }
             if (append.hwAdvanced()) {
                 advanced.add(tp);
