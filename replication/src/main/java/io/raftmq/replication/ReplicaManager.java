@@ -525,20 +525,23 @@ public final class ReplicaManager implements AutoCloseable {
         }
         CompletableFuture<List<ReplicaFetchResult>> answer = new CompletableFuture<>();
         List<Object> keys = new ArrayList<>();
+        // The partitions held here, each with its own spec and leader epoch (index for index).
         List<Partition> watched = new ArrayList<>();
+        List<ReplicaFetchSpec> watchedSpecs = new ArrayList<>();
         List<Integer> epochs = new ArrayList<>();
         for (ReplicaFetchSpec spec : specs) {
             Partition p = byTopicId.get(new TopicIdPartition(spec.topicId(), spec.partition()));
             if (p != null) {
                 keys.add(p.topicPartition());
                 watched.add(p);
+                watchedSpecs.add(spec);
                 epochs.add(p.leaderEpoch());
             }
         }
         DelayedReplicaFetch<List<ReplicaFetchResult>> op = new DelayedReplicaFetch<>(() -> {
             for (int i = 0; i < watched.size(); i++) {
                 Partition p = watched.get(i);
-                ReplicaFetchSpec spec = specs.get(i);
+                ReplicaFetchSpec spec = watchedSpecs.get(i);
                 if (!p.isLeaderAt(epochs.get(i)) || p.hasRecordsFor(spec.fetchOffset())) {
                     return true;
                 }
