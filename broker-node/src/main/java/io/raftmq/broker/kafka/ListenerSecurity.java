@@ -4,12 +4,12 @@ import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 import io.raftmq.broker.sasl.SaslServers;
 import io.raftmq.common.config.Config;
 import io.raftmq.common.config.ConfigException;
 import io.raftmq.common.config.ConfigKey;
 import io.raftmq.common.tls.NodeTls;
+import io.raftmq.common.tls.TlsEngines;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Locale;
@@ -128,12 +128,12 @@ public final class ListenerSecurity {
                     "expected none, requested or required");
         };
         try {
-            // Kafka's default ssl.enabled.protocols; the JDK engine (no native TLS library here).
+            // Kafka's default ssl.enabled.protocols; BoringSSL where it loads (TlsEngines).
             return SslContextBuilder.forServer(tls.keyManagers())
                     .trustManager(tls.trustManagers())
                     .clientAuth(auth)
                     .protocols("TLSv1.3", "TLSv1.2")
-                    .sslProvider(SslProvider.JDK)
+                    .sslProvider(TlsEngines.provider())
                     .build();
         } catch (SSLException e) {
             throw new ConfigException(NodeTls.KEYSTORE_LOCATION.name(), "(the node's keystore)",

@@ -4,13 +4,13 @@ import io.grpc.netty.GrpcSslContexts;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
+import io.raftmq.common.tls.TlsEngines;
 import javax.net.ssl.SSLException;
 
 /**
- * The TLS settings of the Raft transport: TLS 1.3 only, the JDK's cipher suites for it, each side
- * presenting the voter's certificate, client certificates required, and peers checked by {@link
- * VoterTrustManager}.
+ * The TLS settings of the Raft transport: TLS 1.3 only (its cipher suites), on the node's TLS
+ * engine ({@link TlsEngines}), each side presenting the voter's certificate, client certificates
+ * required, and peers checked by {@link VoterTrustManager}.
  */
 final class RaftTlsContexts {
     static final String[] PROTOCOLS = {"TLSv1.3"};
@@ -23,7 +23,7 @@ final class RaftTlsContexts {
                 .trustManager(VoterTrustManager.forServer(options.nodeId(), options.tls(), options.voters().keySet()))
                 .clientAuth(ClientAuth.REQUIRE)
                 .protocols(PROTOCOLS);
-        return GrpcSslContexts.configure(builder, SslProvider.JDK).build();
+        return GrpcSslContexts.configure(builder, TlsEngines.provider()).build();
     }
 
     /** Voter {@code options.nodeId()}'s side of its connection to voter {@code peer}. */
@@ -32,6 +32,6 @@ final class RaftTlsContexts {
                 .keyManager(options.tls().keyManagers())
                 .trustManager(VoterTrustManager.forPeer(options.nodeId(), options.tls(), peer))
                 .protocols(PROTOCOLS);
-        return GrpcSslContexts.configure(builder, SslProvider.JDK).build();
+        return GrpcSslContexts.configure(builder, TlsEngines.provider()).build();
     }
 }
