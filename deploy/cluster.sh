@@ -381,9 +381,7 @@ rocksdb_library() {
   case "$(uname -m)" in
     x86_64) arch=linux64 ;;
     aarch64) arch=linux-aarch64 ;;
-    ppc64le) arch=linux-ppc64le ;;
-    s390x) arch=linux-s390x ;;
-    *) return 1 ;;
+    *) return 1 ;;   # the node jar carries RocksDB for these two (and macOS) only
   esac
   if ldd --version 2>&1 | grep -qi musl; then libc=-musl; fi
   echo "librocksdbjni-$arch$libc.so"
