@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -95,6 +96,7 @@ public final class NodeProcessCluster implements AutoCloseable {
             List<String> command = new ArrayList<>(placement.commandPrefix(id));
             command.add(javaBinary());
             command.addAll(JVM_OPTIONS);
+            nativeLibraries.ifPresent(d -> command.add("-Djava.library.path=" + d));
             command.addAll(List.of("-jar", jar.toString(), config.toString()));
             process = new ProcessBuilder(command)
                     .redirectErrorStream(true)
@@ -137,6 +139,8 @@ public final class NodeProcessCluster implements AutoCloseable {
     private final Path dir;
     private final Placement placement;
     private final Path jar;
+    /** RocksDB's library extracted beside the jar, so that killed nodes leave no copy in /tmp. */
+    private final Optional<Path> nativeLibraries;
     private final List<Node> nodes = new ArrayList<>();
 
     public NodeProcessCluster(int count, Path dir) throws IOException {
@@ -160,6 +164,7 @@ public final class NodeProcessCluster implements AutoCloseable {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("the node jar " + jar + " is missing: run the package phase first");
         }
+        this.nativeLibraries = NativeLibraries.rocksDbDirectory(jar);
         for (int id = 1; id <= count; id++) {
             nodes.add(new Node(id));
         }
