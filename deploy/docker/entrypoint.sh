@@ -20,6 +20,10 @@ for var in RAFTMQ_SSL_KEYSTORE_PASSWORD RAFTMQ_SSL_KEY_PASSWORD RAFTMQ_SSL_TRUST
   export "$var=$(< "${!file_var}")"
   unset "$file_var"
 done
+# RocksDB (JRaft's log store) copies its 13 MB JNI library into /tmp at every start and removes the
+# copy only at a normal exit. The container runs one node, so a copy found at start is a killed
+# run's (docker kill, the failover demo): remove it rather than let each kill leave one more.
+rm -f /tmp/librocksdbjni*.so
 # ExitOnOutOfMemoryError whatever JAVA_OPTS says: a node that ran out of heap must stop (and be
 # restarted), not keep its leaderships with threads that died mid-request.
 # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
