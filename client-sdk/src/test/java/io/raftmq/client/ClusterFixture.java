@@ -13,7 +13,12 @@ final class ClusterFixture implements AutoCloseable {
     final String bootstrap;
 
     ClusterFixture(Path dir) throws Exception {
-        cluster = new InProcessCluster(3, dir, Map.of("replica.lag.time.max.ms", "2000"));
+        this(dir, Map.of("replica.lag.time.max.ms", "2000"));
+    }
+
+    /** @param settings every node's settings (e.g. the gRPC port's security protocol) */
+    ClusterFixture(Path dir, Map<String, String> settings) throws Exception {
+        cluster = new InProcessCluster(3, dir, settings);
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
         bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));

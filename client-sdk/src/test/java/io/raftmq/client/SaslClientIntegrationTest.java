@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.raftmq.common.HostPort;
 import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.node.InProcessCluster;
 import io.raftmq.node.ScramUsersFixture;
@@ -20,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,17 +38,17 @@ class SaslClientIntegrationTest {
 
     @TempDir
     static Path dir;
+    private static ClusterFixture fixture;
     private static InProcessCluster cluster;
     private static String bootstrap;
 
     @BeforeAll
     static void startCluster() throws Exception {
-        cluster = new InProcessCluster(3, dir, Map.of("grpc.listener.security.protocol", "SASL_SSL",
+        fixture = new ClusterFixture(dir, Map.of("grpc.listener.security.protocol", "SASL_SSL",
                 "grpc.sasl.session.lifetime.ms", Long.toString(LIFETIME_MS), "authorizer.enabled", "true",
                 "super.users", "User:admin", "replica.lag.time.max.ms", "5000"));
-        cluster.startAll();
-        cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+        cluster = fixture.cluster;
+        bootstrap = fixture.bootstrap;
         ScramUsersFixture.create(cluster, "admin", "admin-secret", ScramMechanism.SCRAM_SHA_512);
         ScramUsersFixture.create(cluster, "alice", "alice-secret", ScramMechanism.SCRAM_SHA_256);
         ScramUsersFixture.create(cluster, "carol", "carol-secret", ScramMechanism.SCRAM_SHA_512);
@@ -58,9 +56,8 @@ class SaslClientIntegrationTest {
 
     @AfterAll
     static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-            cluster.assertNoFaults();
+        if (fixture != null) {
+            fixture.close();
         }
     }
 

@@ -3,7 +3,6 @@ package io.raftmq.client;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.raftmq.common.HostPort;
 import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.node.InProcessCluster;
@@ -14,7 +13,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,24 +29,23 @@ class SaslClientRestartTest {
 
     @TempDir
     static Path dir;
+    private static ClusterFixture fixture;
     private static InProcessCluster cluster;
     private static String bootstrap;
 
     @BeforeAll
     static void startCluster() throws Exception {
-        cluster = new InProcessCluster(3, dir, Map.of("grpc.listener.security.protocol", "SASL_SSL",
+        fixture = new ClusterFixture(dir, Map.of("grpc.listener.security.protocol", "SASL_SSL",
                 "replica.lag.time.max.ms", "5000", "leader.imbalance.check.interval.seconds", "1"));
-        cluster.startAll();
-        cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+        cluster = fixture.cluster;
+        bootstrap = fixture.bootstrap;
         ScramUsersFixture.create(cluster, "admin", "admin-secret", ScramMechanism.SCRAM_SHA_512);
     }
 
     @AfterAll
     static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-            cluster.assertNoFaults();
+        if (fixture != null) {
+            fixture.close();
         }
     }
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.raftmq.common.HostPort;
 import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.node.InProcessCluster;
 import java.nio.file.Path;
@@ -14,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,23 +28,22 @@ class TlsClientIntegrationTest {
 
     @TempDir
     static Path dir;
+    private static ClusterFixture fixture;
     private static InProcessCluster cluster;
     private static String bootstrap;
 
     @BeforeAll
     static void startCluster() throws Exception {
-        cluster = new InProcessCluster(3, dir, Map.of("grpc.listener.security.protocol", "SSL",
+        fixture = new ClusterFixture(dir, Map.of("grpc.listener.security.protocol", "SSL",
                 "replica.lag.time.max.ms", "5000"));
-        cluster.startAll();
-        cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+        cluster = fixture.cluster;
+        bootstrap = fixture.bootstrap;
     }
 
     @AfterAll
     static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-            cluster.assertNoFaults();
+        if (fixture != null) {
+            fixture.close();
         }
     }
 
