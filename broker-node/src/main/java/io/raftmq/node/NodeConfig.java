@@ -2,6 +2,7 @@ package io.raftmq.node;
 
 import io.raftmq.broker.BrokerConfig;
 import io.raftmq.broker.kafka.ListenerSecurity;
+import io.raftmq.broker.sasl.NodeUsers;
 import io.raftmq.broker.sasl.SaslServers;
 import io.raftmq.common.HostPort;
 import io.raftmq.common.config.Config;
@@ -10,6 +11,7 @@ import io.raftmq.common.config.ConfigKey;
 import io.raftmq.common.tls.NodeTls;
 import io.raftmq.metadata.log.Voter;
 import io.raftmq.metadata.node.ControllerConfig;
+import io.raftmq.protocol.rpc.SaslLogin;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -89,8 +91,7 @@ public final class NodeConfig {
     public static final String GRPC_PLAINTEXT = "plaintext";
     public static final String GRPC_SSL = "ssl";
     public static final String GRPC_SASL_SSL = "sasl_ssl";
-    /** Accepted by the parser only to be refused with a message saying why (the port needs TLS). */
-    static final String GRPC_SASL_PLAINTEXT = "sasl_plaintext";
+    public static final String GRPC_SASL_PLAINTEXT = "sasl_plaintext";
     public static final ConfigKey<String> GRPC_LISTENER_SECURITY_PROTOCOL = ConfigKey.ofChoice(
             "grpc.listener.security.protocol", GRPC_PLAINTEXT,
             List.of(GRPC_PLAINTEXT, GRPC_SSL, GRPC_SASL_SSL, GRPC_SASL_PLAINTEXT),
@@ -102,9 +103,19 @@ public final class NodeConfig {
                     + " certificate (CN=node-<id>) naming the broker id the request claims. SASL_SSL: TLS as"
                     + " SSL, and a caller without a node certificate must authenticate with SASL"
                     + " (sasl.enabled.mechanisms, against the SCRAM credentials in the metadata) before any"
-                    + " client RPC; its principal is User:<SASL user>. SASL_PLAINTEXT is refused: the port"
-                    + " also carries node-to-node traffic, whose callers prove with certificates that they are"
-                    + " nodes. One value for the whole cluster: a TLS node and a PLAINTEXT node cannot talk.");
+                    + " client RPC; its principal is User:<SASL user>. SASL_PLAINTEXT: SASL as SASL_SSL, without"
+                    + " TLS; nodes prove who they are by authenticating as node-<id> with grpc.sasl.node.secret,"
+                    + " and every call, a node's too, needs a session. One value for the whole cluster: a TLS"
+                    + " node and a PLAINTEXT node cannot talk.");
+    public static final ConfigKey<String> GRPC_SASL_NODE_SECRET = ConfigKey.ofString("grpc.sasl.node.secret", "",
+            "With grpc.listener.security.protocol=SASL_PLAINTEXT (required there, at least "
+                    + "16 characters): the secret every node of the cluster shares and authenticates to the others'"
+                    + " gRPC ports with, as the SASL user node-<id> (SCRAM-SHA-512 when enabled in"
+                    + " sasl.enabled.mechanisms, else SCRAM-SHA-256, else PLAIN). Whoever knows it can act as"
+                    + " any node: keep it as a keystore password is kept. Users named node-<id> in the metadata"
+                    + " are not consulted on that port.");
+    /** A node secret shorter than this is refused: it would be guessable. */
+    static final int MIN_NODE_SECRET_CHARS = 16;
     public static final ConfigKey<Long> GRPC_SASL_SESSION_LIFETIME_MS = ConfigKey.ofLong(
             "grpc.sasl.session.lifetime.ms", 3_600_000L, 1_000, 7L * 24 * 3_600_000,
             "With grpc.listener.security.protocol=SASL_SSL: how long the session token a client gets from a"
@@ -115,7 +126,7 @@ public final class NodeConfig {
             GRPC_ADVERTISED_LISTENER, HTTP_LISTENER, HTTP_READ_TIMEOUT_MS, HTTP_MAX_CONNECTIONS, KAFKA_LISTENER,
             KAFKA_ADVERTISED_LISTENER, CONTROLLER_BOOTSTRAP, BROKER_RACK, CONTROLLED_SHUTDOWN_TIMEOUT_MS,
             METADATA_RECOVERY_ALLOW_EMPTY, BROKER_LEASE_MARGIN_MS, GRPC_LISTENER_SECURITY_PROTOCOL,
-            GRPC_SASL_SESSION_LIFETIME_MS);
+            GRPC_SASL_SESSION_LIFETIME_MS, GRPC_SASL_NODE_SECRET);
 
     /** Every key a node reads. */
     public static List<ConfigKey<?>> allKeys() {
@@ -133,8 +144,10 @@ public final class NodeConfig {
     private final HostPort advertisedListener;
     /** The gRPC port's TLS identity and trust; null with PLAINTEXT. */
     private final NodeTls grpcTls;
-    /** The SASL mechanisms the gRPC port offers; empty unless SASL_SSL. */
+    /** The SASL mechanisms the gRPC port offers; empty unless SASL_SSL or SASL_PLAINTEXT. */
     private final List<String> grpcSaslMechanisms;
+    /** SASL_PLAINTEXT: how this node authenticates to the others' gRPC ports; null otherwise. */
+    private final SaslLogin grpcNodeLogin;
     private final long grpcSaslSessionLifetimeMs;
     private final HostPort httpListener;
     private final long httpReadTimeoutMs;
@@ -161,17 +174,14 @@ public final class NodeConfig {
         this.advertisedListener = advertised.isBlank() ? defaultAdvertised(GRPC_ADVERTISED_LISTENER, listener)
                 : hostPort(GRPC_ADVERTISED_LISTENER, advertised);
         String grpcProtocol = config.get(GRPC_LISTENER_SECURITY_PROTOCOL);
-        if (grpcProtocol.equals(GRPC_SASL_PLAINTEXT)) {
-            throw new ConfigException(GRPC_LISTENER_SECURITY_PROTOCOL.name(), "SASL_PLAINTEXT", "is not served on the"
-                    + " gRPC port: the port also carries node-to-node traffic, whose callers prove with their"
-                    + " certificates that they are nodes, so it needs TLS; use SASL_SSL");
-        }
         this.grpcTls = grpcProtocol.equals(GRPC_SSL) || grpcProtocol.equals(GRPC_SASL_SSL) ? NodeTls.load(config)
                 : null;
-        this.grpcSaslMechanisms = grpcProtocol.equals(GRPC_SASL_SSL)
-                ? SaslServers.enabled(ListenerSecurity.SASL_ENABLED_MECHANISMS.name(),
-                        config.get(ListenerSecurity.SASL_ENABLED_MECHANISMS), "grpc.listener.security.protocol=SASL_SSL")
-                : List.of();
+        boolean sasl = grpcProtocol.equals(GRPC_SASL_SSL) || grpcProtocol.equals(GRPC_SASL_PLAINTEXT);
+        this.grpcSaslMechanisms = sasl ? SaslServers.enabled(ListenerSecurity.SASL_ENABLED_MECHANISMS.name(),
+                config.get(ListenerSecurity.SASL_ENABLED_MECHANISMS), "grpc.listener.security.protocol="
+                        + grpcProtocol.toUpperCase(Locale.ROOT)) : List.of();
+        this.grpcNodeLogin = grpcProtocol.equals(GRPC_SASL_PLAINTEXT)
+                ? nodeLogin(nodeId, config.get(GRPC_SASL_NODE_SECRET), grpcSaslMechanisms) : null;
         this.grpcSaslSessionLifetimeMs = config.get(GRPC_SASL_SESSION_LIFETIME_MS);
         String http = config.get(HTTP_LISTENER);
         this.httpListener = http.equalsIgnoreCase(NO_HTTP_LISTENER) ? null : hostPort(HTTP_LISTENER, http);
@@ -313,9 +323,31 @@ public final class NodeConfig {
         return grpcTls;
     }
 
-    /** The SASL mechanisms clients authenticate with on the gRPC port: empty unless it is SASL_SSL. */
+    /** The SASL mechanisms clients authenticate with on the gRPC port: empty unless it is SASL_SSL or SASL_PLAINTEXT. */
     public List<String> grpcSaslMechanisms() {
         return grpcSaslMechanisms;
+    }
+
+    /**
+     * With grpc.listener.security.protocol=SASL_PLAINTEXT, how this node authenticates to the other
+     * nodes' gRPC ports (user {@code node-<id>}, the node secret, the strongest enabled mechanism);
+     * null otherwise.
+     */
+    public SaslLogin grpcNodeLogin() {
+        return grpcNodeLogin;
+    }
+
+    /** The node's own SASL login on a SASL_PLAINTEXT gRPC port; fails naming the setting at fault. */
+    private static SaslLogin nodeLogin(int nodeId, String secret, List<String> mechanisms) {
+        if (secret.length() < MIN_NODE_SECRET_CHARS) {
+            throw new ConfigException(GRPC_SASL_NODE_SECRET.name(), secret.isEmpty() ? "" : "(hidden)",
+                    "grpc.listener.security.protocol=SASL_PLAINTEXT needs the cluster's node secret, at least "
+                            + MIN_NODE_SECRET_CHARS + " characters" + (secret.isEmpty() ? "" : " (it has "
+                            + secret.length() + ")") + ", the same on every node");
+        }
+        String mechanism = mechanisms.contains(SaslLogin.SCRAM_SHA_512) ? SaslLogin.SCRAM_SHA_512
+                : mechanisms.contains(SaslLogin.SCRAM_SHA_256) ? SaslLogin.SCRAM_SHA_256 : SaslLogin.PLAIN;
+        return new SaslLogin(mechanism, NodeUsers.PREFIX + nodeId, secret);
     }
 
     public long grpcSaslSessionLifetimeMs() {

@@ -6,6 +6,8 @@ import io.grpc.Server;
 import io.grpc.ServerTransportFilter;
 import io.raftmq.broker.BrokerServer;
 import io.raftmq.broker.sasl.ImageScramCredentials;
+import io.raftmq.broker.sasl.NodeUsers;
+import io.raftmq.broker.sasl.ScramCredentials;
 import io.raftmq.common.FaultHandler;
 import io.raftmq.common.HostPort;
 import io.raftmq.common.Time;
@@ -94,7 +96,8 @@ public final class RaftmqServer implements AutoCloseable {
         DataDirIdentity identity = new DataDirIdentity(config.nodeId(), config.dataDir(), faultHandler);
         GrpcSessions saslSessions = config.grpcSaslMechanisms().isEmpty() ? null
                 : new GrpcSessions(time, config.grpcSaslSessionLifetimeMs());
-        GrpcListenerSecurity grpcSecurity = GrpcListenerSecurity.of(config.grpcTls(), saslSessions);
+        GrpcListenerSecurity grpcSecurity = GrpcListenerSecurity.of(config.grpcTls(), saslSessions,
+                config.grpcNodeLogin());
         List<HostPort> otherVoters = config.controllerBootstrap().stream()
                 .filter(a -> !a.equals(config.advertisedListener()) && !a.equals(config.listener())).toList();
         try {
@@ -140,16 +143,21 @@ public final class RaftmqServer implements AutoCloseable {
                     logFiles, controllerLink, grpcSecurity.nodeChannels());
             broker.addMetadataListener(identity::onImage);
             services.addAll(broker.services());
-            if (saslSessions != null) {
-                saslTimer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-                    Thread thread = new Thread(runnable, "grpc-sasl-timer-" + config.nodeId());
-                    thread.setDaemon(true);
-                    return thread;
-                });
-                BrokerServer role = broker;
-                services.add(new SaslAuthenticateService(config.nodeId(), config.grpcSaslMechanisms(),
-                        new ImageScramCredentials(role::image), saslSessions, saslTimer));
-            }
+        }
+        if (saslSessions != null) {
+            saslTimer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "grpc-sasl-timer-" + config.nodeId());
+                thread.setDaemon(true);
+                return thread;
+            });
+            // The users of the node's own metadata: the broker's image, or a controller-only node's.
+            BrokerServer brokerRole = broker;
+            ControllerServer controllerRole = controller;
+            ScramCredentials users = new ImageScramCredentials(brokerRole != null ? brokerRole::image
+                    : () -> controllerRole.loader().image());
+            services.add(new SaslAuthenticateService(config.nodeId(), config.grpcSaslMechanisms(),
+                    config.grpcNodeLogin() == null ? users : new NodeUsers(config.grpcNodeLogin().password(), users),
+                    saslSessions, saslTimer));
         }
         try {
             // Produce (unary and stream) runs inline so that a producer's pipelined requests are

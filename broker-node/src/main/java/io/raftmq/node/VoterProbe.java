@@ -31,7 +31,7 @@ interface VoterProbe {
             List<ListenableFuture<DescribeClusterResponse>> calls = new ArrayList<>();
             for (HostPort address : addresses) {
                 ManagedChannel channel = NettyChannelBuilder.forAddress(address.host(), address.port(),
-                        credentials.toAnyNode()).build();
+                        credentials.toAnyNode()).intercept(credentials.authentication("voter " + address)).build();
                 channels.add(channel);
                 calls.add(ControllerGrpc.newFutureStub(channel).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
                         .describeCluster(DescribeClusterRequest.getDefaultInstance()));

@@ -1,29 +1,26 @@
 package io.raftmq.node;
 
+import static io.raftmq.node.SaslTestCalls.last;
+import static io.raftmq.node.SaslTestCalls.plain;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
-import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
 import io.grpc.CompositeChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
-import io.grpc.stub.StreamObserver;
 import io.raftmq.common.config.Config;
 import io.raftmq.common.tls.NodeTls;
 import io.raftmq.common.tls.TestCertificates;
-import io.raftmq.protocol.broker.AuthenticationGrpc;
+import io.raftmq.node.SaslTestCalls.PerNodeSession;
 import io.raftmq.protocol.broker.BrokerGrpc;
 import io.raftmq.protocol.broker.MetadataRequest;
-import io.raftmq.protocol.broker.SaslAuthenticateRequest;
 import io.raftmq.protocol.broker.SaslAuthenticateResponse;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.ControllerGrpc;
@@ -37,9 +34,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -98,7 +92,7 @@ class GrpcSaslIntegrationTest {
         // Each node issues its own tokens: one per node for a client of the whole cluster.
         List<String> tokens = List.of(token, token(2), token(3));
         try (TestBrokerClient client = new TestBrokerClient(cluster.addresses(), 10_000,
-                CompositeChannelCredentials.create(trustOnly(), new PerNodeSession(tokens)))) {
+                CompositeChannelCredentials.create(trustOnly(), new PerNodeSession(cluster.addresses(), tokens)))) {
             assertEquals(3, client.refreshMetadata().getBrokersCount());
             await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
                 if (cluster.node(1).broker().image().topic(TOPIC) == null) {
@@ -150,7 +144,7 @@ class GrpcSaslIntegrationTest {
     @Test
     void aForgedTokenIsUnauthenticatedAsUnknown() {
         ChannelCredentials forged = CompositeChannelCredentials.create(trustOnly(),
-                new PerNodeSession(List.of("forged", "forged", "forged")));
+                new PerNodeSession(cluster.addresses(), List.of("forged", "forged", "forged")));
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
                 () -> BrokerGrpc.newBlockingStub(channel(1, forged)).metadata(MetadataRequest.getDefaultInstance()));
         assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
@@ -162,7 +156,7 @@ class GrpcSaslIntegrationTest {
     @Test
     void aTokenOfAnotherNodeIsUnknownThere() throws Exception {
         ChannelCredentials node1Token = CompositeChannelCredentials.create(trustOnly(),
-                new PerNodeSession(List.of(token(1), token(1), token(1))));
+                new PerNodeSession(cluster.addresses(), List.of(token(1), token(1), token(1))));
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
                 () -> BrokerGrpc.newBlockingStub(channel(2, node1Token)).metadata(MetadataRequest.getDefaultInstance()));
         assertEquals(SaslSessionHeaders.UNKNOWN_SESSION, e.getTrailers().get(SaslSessionHeaders.REFUSAL));
@@ -180,7 +174,7 @@ class GrpcSaslIntegrationTest {
     @Test
     void aSaslUserIsRefusedTheNodeOnlyMethods() throws Exception {
         ChannelCredentials alice = CompositeChannelCredentials.create(trustOnly(),
-                new PerNodeSession(List.of(token(1), token(2), token(3))));
+                new PerNodeSession(cluster.addresses(), List.of(token(1), token(2), token(3))));
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> ControllerGrpc.newBlockingStub(
                 channel(1, alice)).describeCluster(DescribeClusterRequest.getDefaultInstance()));
         assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
@@ -206,50 +200,8 @@ class GrpcSaslIntegrationTest {
         return done.getSessionToken();
     }
 
-    /**
-     * One SaslAuthenticate stream: the first message names {@code mechanism} and carries the first
-     * token, each further token goes with the mechanism named again (out of order unless there is
-     * only one); every answer until the server ends the stream.
-     */
     private List<SaslAuthenticateResponse> exchange(int node, String mechanism, byte[]... tokens) throws Exception {
-        List<SaslAuthenticateResponse> answers = new ArrayList<>();
-        CompletableFuture<Void> ended = new CompletableFuture<>();
-        StreamObserver<SaslAuthenticateRequest> requests = AuthenticationGrpc.newStub(channel(node, trustOnly()))
-                .saslAuthenticate(new StreamObserver<>() {
-                    @Override
-                    public void onNext(SaslAuthenticateResponse value) {
-                        synchronized (answers) {
-                            answers.add(value);
-                        }
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        ended.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        ended.complete(null);
-                    }
-                });
-        for (byte[] token : tokens) {
-            requests.onNext(SaslAuthenticateRequest.newBuilder().setMechanism(mechanism)
-                    .setToken(ByteString.copyFrom(token)).build());
-        }
-        ended.get(30, TimeUnit.SECONDS);
-        synchronized (answers) {
-            return List.copyOf(answers);
-        }
-    }
-
-    private static SaslAuthenticateResponse last(List<SaslAuthenticateResponse> answers) {
-        assertFalse(answers.isEmpty());
-        return answers.get(answers.size() - 1);
-    }
-
-    private static byte[] plain(String user, String password) {
-        return ("\u0000" + user + "\u0000" + password).getBytes(StandardCharsets.UTF_8);
+        return SaslTestCalls.exchange(channel(node, trustOnly()), mechanism, tokens);
     }
 
     private ManagedChannel channel(int node, ChannelCredentials credentials) {
@@ -264,27 +216,5 @@ class GrpcSaslIntegrationTest {
         return TlsChannelCredentials.newBuilder().trustManager(NodeTls.load(new Config(
                 CERTS.storeConfig(CERTS.clientKeystore("alice")), NodeTls.KEYS)).trustManagers().getTrustManagers())
                 .build();
-    }
-
-    /** Sends node n's token (tokens.get(n - 1)) to node n, by the port the call goes to. */
-    private static final class PerNodeSession extends CallCredentials {
-        private final List<String> tokens;
-
-        PerNodeSession(List<String> tokens) {
-            this.tokens = tokens;
-        }
-
-        @Override
-        public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
-            String authority = info.getAuthority();
-            int port = Integer.parseInt(authority.substring(authority.lastIndexOf(':') + 1));
-            int node = 1;
-            while (cluster.addresses().get(node - 1).port() != port) {
-                node++;
-            }
-            Metadata headers = new Metadata();
-            headers.put(SaslSessionHeaders.SESSION, tokens.get(node - 1));
-            applier.apply(headers);
-        }
     }
 }

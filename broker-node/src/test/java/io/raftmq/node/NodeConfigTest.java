@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.raftmq.common.HostPort;
 import io.raftmq.common.config.ConfigException;
 import io.raftmq.common.tls.TestCertificates;
+import io.raftmq.protocol.rpc.SaslLogin;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -105,9 +106,21 @@ class NodeConfigTest {
     }
 
     @Test
-    void theGrpcPortTakesSaslOnlyOverTls() throws Exception {
-        assertRejected("use SASL_SSL", file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
+    void theGrpcPortsSaslSettings() throws Exception {
+        assertRejected("grpc.sasl.node.secret", file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
                 "grpc.listener.security.protocol=SASL_PLAINTEXT"), Map.of());
+        assertRejected("at least 16 characters (it has 5)", file("node.id=1", "data.dir=/d",
+                "controller.quorum.voters=1@h:9095", "grpc.listener.security.protocol=SASL_PLAINTEXT",
+                "grpc.sasl.node.secret=short"), Map.of());
+        NodeConfig plaintext = RaftmqNode.load(file("node.id=3", "data.dir=/d", "controller.quorum.voters=3@h:9095",
+                "grpc.listener.security.protocol=SASL_PLAINTEXT", "grpc.sasl.node.secret=0123456789abcdef"), Map.of());
+        assertNull(plaintext.grpcTls());
+        assertEquals(List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"), plaintext.grpcSaslMechanisms());
+        assertEquals(new SaslLogin("SCRAM-SHA-512", "node-3", "0123456789abcdef"), plaintext.grpcNodeLogin());
+        NodeConfig plainOnly = RaftmqNode.load(file("node.id=3", "data.dir=/d", "controller.quorum.voters=3@h:9095",
+                "grpc.listener.security.protocol=SASL_PLAINTEXT", "sasl.enabled.mechanisms=PLAIN"),
+                Map.of("RAFTMQ_GRPC_SASL_NODE_SECRET", "0123456789abcdef"));
+        assertEquals("PLAIN", plainOnly.grpcNodeLogin().mechanism());
         assertRejected("sasl.enabled.mechanisms", file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",
                 "grpc.listener.security.protocol=SASL_SSL", "sasl.enabled.mechanisms=GSSAPI"), Map.of());
         NodeConfig sasl = RaftmqNode.load(file("node.id=1", "data.dir=/d", "controller.quorum.voters=1@h:9095",

@@ -25,7 +25,8 @@ final class ConnectionOptions {
                     + " port speaks TLS: security.protocol=SSL, ssl.truststore.location, ssl.truststore.password,"
                     + " and for mutual TLS ssl.keystore.location, ssl.keystore.password; for a SASL_SSL port"
                     + " security.protocol=SASL_SSL, sasl.mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512),"
-                    + " sasl.jaas.config and ssl.truststore.*.")
+                    + " sasl.jaas.config (or sasl.username, sasl.password) and ssl.truststore.*; for a"
+                    + " SASL_PLAINTEXT port the same without ssl.*.")
     Path commandConfig;
 
     private Map<String, String> clientSettings;

@@ -7,6 +7,8 @@ import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
+import io.raftmq.protocol.rpc.SaslLogin;
+import io.raftmq.protocol.rpc.SaslSession;
 import io.raftmq.protocol.broker.BrokerGrpc;
 import io.raftmq.protocol.broker.GroupCoordinatorGrpc;
 import java.util.Map;
@@ -28,8 +30,8 @@ final class BrokerChannels implements AutoCloseable {
     private final Map<BrokerAddress, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final String clientId;
     private final ChannelCredentials credentials;
-    /** The SASL login (security.protocol=SASL_SSL), or null. */
-    private final ClientSasl.Login sasl;
+    /** The SASL login (security.protocol=SASL_SSL or SASL_PLAINTEXT), or null. */
+    private final SaslLogin sasl;
     private final long saslTimeoutMs;
     /** Runs SASL exchanges' callbacks off the event loops; threads start on first use. Null without SASL. */
     private final ExecutorService saslExecutor;
@@ -58,7 +60,7 @@ final class BrokerChannels implements AutoCloseable {
      * @param sasl the SASL login every channel authenticates with ({@link ClientSasl#login}), or null
      * @param saslTimeoutMs how long one SASL exchange may take
      */
-    BrokerChannels(String clientId, ChannelCredentials credentials, ClientSasl.Login sasl, long saslTimeoutMs) {
+    BrokerChannels(String clientId, ChannelCredentials credentials, SaslLogin sasl, long saslTimeoutMs) {
         this.clientId = clientId;
         this.credentials = credentials;
         this.sasl = sasl;
@@ -93,8 +95,8 @@ final class BrokerChannels implements AutoCloseable {
             io.grpc.ClientInterceptor extra = interceptor;
             if (sasl != null) {
                 // Innermost: the test seam's interceptor, if any, sees the call with its session.
-                builder.intercept(new SaslSession(a, sasl, saslTimeoutMs, saslExecutor,
-                        () -> System.nanoTime() / 1_000_000).interceptor());
+                builder.intercept(new SaslSession("broker " + a, sasl, saslTimeoutMs, saslExecutor,
+                        () -> System.nanoTime() / 1_000_000, ClientSasl.FAILURES).interceptor());
             }
             if (extra != null) {
                 builder.intercept(extra);

@@ -1,5 +1,8 @@
 package io.raftmq.client;
 
+import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.rpc.SaslLogin;
+import io.raftmq.protocol.rpc.SaslSession;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -17,10 +20,28 @@ import java.util.regex.Pattern;
 final class ClientSasl {
     /** Kafka's default sasl.mechanism, which raftmq does not serve. */
     static final String GSSAPI = "GSSAPI";
-    static final String PLAIN = "PLAIN";
-    static final String SCRAM_SHA_256 = "SCRAM-SHA-256";
-    static final String SCRAM_SHA_512 = "SCRAM-SHA-512";
-    static final List<String> MECHANISMS = List.of(PLAIN, SCRAM_SHA_256, SCRAM_SHA_512);
+    /**
+     * The SDK's exceptions for a SASL exchange's failures: a refusal is a {@link
+     * SaslAuthenticationException} (not retriable), anything else the typed transport failure.
+     */
+    static final SaslSession.Failures FAILURES = new SaslSession.Failures() {
+        @Override
+        public RuntimeException refused(ErrorCode code, String message, Throwable cause) {
+            return code == ErrorCode.SASL_AUTHENTICATION_FAILED || code == ErrorCode.UNSUPPORTED_SASL_MECHANISM
+                    || code == ErrorCode.ILLEGAL_SASL_STATE
+                    ? new SaslAuthenticationException(code, message, cause) : Errors.exception(code, message);
+        }
+
+        @Override
+        public RuntimeException failed(Throwable transportFailure) {
+            return Errors.fromThrowable(transportFailure);
+        }
+
+        @Override
+        public boolean isRefusal(Throwable failure) {
+            return failure instanceof AuthenticationException;
+        }
+    };
     private static final List<String> LOGIN_MODULES = List.of("org.apache.kafka.common.security.scram.ScramLoginModule",
             "org.apache.kafka.common.security.plain.PlainLoginModule");
 
@@ -29,30 +50,24 @@ final class ClientSasl {
             "\\s*(\\S+)\\s+(required|requisite|sufficient|optional)((?:\\s+[^\\s=;]+\\s*=\\s*(?:\"(?:[^\"\\\\]|\\\\.)*\"|[^\\s\";]+))*)\\s*;\\s*");
     private static final Pattern OPTION = Pattern.compile("([^\\s=;]+)\\s*=\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|([^\\s\";]+))");
 
-    /** Who authenticates, and how. */
-    record Login(String mechanism, String username, String password) {
-        @Override
-        public String toString() {
-            return "Login[" + mechanism + ", " + username + "]"; // never the password
-        }
-    }
-
     private ClientSasl() {}
 
     /**
-     * The login {@code values} set, or null unless security.protocol is SASL_SSL.
+     * The login {@code values} set, or null unless security.protocol is SASL_SSL or SASL_PLAINTEXT.
      *
      * @throws ConfigException naming the setting at fault
      */
-    static Login login(ConfigDef.Values values) {
-        if (!values.string(CommonConfigs.SECURITY_PROTOCOL).equals(ClientTls.SASL_SSL)) {
+    static SaslLogin login(ConfigDef.Values values) {
+        String protocol = values.string(CommonConfigs.SECURITY_PROTOCOL);
+        if (!protocol.equals(ClientTls.SASL_SSL) && !protocol.equals(ClientTls.SASL_PLAINTEXT)) {
             return null;
         }
+        String protocolName = protocol.toUpperCase(Locale.ROOT);
         String mechanism = values.string(CommonConfigs.SASL_MECHANISM).trim().toUpperCase(Locale.ROOT);
-        if (!MECHANISMS.contains(mechanism)) {
+        if (!SaslLogin.MECHANISMS.contains(mechanism)) {
             throw new ConfigException("config " + CommonConfigs.SASL_MECHANISM + "=" + mechanism + " is not served"
                     + (mechanism.equals(GSSAPI) ? " (GSSAPI is Kafka's default)" : "") + "; with "
-                    + CommonConfigs.SECURITY_PROTOCOL + "=SASL_SSL set it to one of " + MECHANISMS);
+                    + CommonConfigs.SECURITY_PROTOCOL + "=" + protocolName + " set it to one of " + SaslLogin.MECHANISMS);
         }
         String jaas = values.string(CommonConfigs.SASL_JAAS_CONFIG);
         String username = values.string(CommonConfigs.SASL_USERNAME);
@@ -71,11 +86,11 @@ final class ClientSasl {
                         + " password=\"...\")");
             }
         } else if (username.isEmpty()) {
-            throw new ConfigException("with " + CommonConfigs.SECURITY_PROTOCOL + "=SASL_SSL, config "
+            throw new ConfigException("with " + CommonConfigs.SECURITY_PROTOCOL + "=" + protocolName + ", config "
                     + CommonConfigs.SASL_JAAS_CONFIG + " (or " + CommonConfigs.SASL_USERNAME + " and "
                     + CommonConfigs.SASL_PASSWORD + ") is required");
         }
-        return new Login(mechanism, username, password);
+        return new SaslLogin(mechanism, username, password);
     }
 
     /** The options of a one-entry JAAS configuration whose module is Kafka's SCRAM or PLAIN one. */

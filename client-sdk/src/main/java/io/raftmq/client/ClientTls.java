@@ -15,7 +15,7 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The credentials of a client's channels to the brokers, from Kafka's {@code security.protocol} and
- * {@code ssl.*} settings: plaintext, or (SSL, SASL_SSL) TLS trusting the truststore's authorities (the server's
+ * {@code ssl.*} settings: plaintext (PLAINTEXT, SASL_PLAINTEXT), or (SSL, SASL_SSL) TLS trusting the truststore's authorities (the server's
  * certificate must chain to one and name the host dialled) and, when a keystore is given, showing
  * its certificate to the broker (mutual TLS; the broker sees the principal {@code User:<subject>}).
  * Stateless; any thread.
@@ -24,6 +24,7 @@ final class ClientTls {
     static final String PLAINTEXT = "plaintext";
     static final String SSL = "ssl";
     static final String SASL_SSL = "sasl_ssl";
+    static final String SASL_PLAINTEXT = "sasl_plaintext";
 
     private ClientTls() {}
 

@@ -40,10 +40,11 @@ final class CommonConfigs {
                 .define(METADATA_MAX_AGE_MS, Type.LONG, 300_000L, 0, Long.MAX_VALUE,
                         "metadata older than this is refreshed even without an error")
                 .defineChoice(SECURITY_PROTOCOL, ClientTls.PLAINTEXT,
-                        Set.of(ClientTls.PLAINTEXT, ClientTls.SSL, ClientTls.SASL_SSL),
+                        Set.of(ClientTls.PLAINTEXT, ClientTls.SSL, ClientTls.SASL_SSL, ClientTls.SASL_PLAINTEXT),
                         "PLAINTEXT, SSL for a cluster whose gRPC port speaks TLS (grpc.listener.security.protocol"
-                                + "=SSL), or SASL_SSL: TLS and SASL authentication (grpc.listener.security.protocol"
-                                + "=SASL_SSL)")
+                                + "=SSL), SASL_SSL: TLS and SASL authentication (grpc.listener.security.protocol"
+                                + "=SASL_SSL), or SASL_PLAINTEXT: SASL authentication without TLS"
+                                + " (grpc.listener.security.protocol=SASL_PLAINTEXT)")
                 .define(SSL_TRUSTSTORE_LOCATION, Type.STRING, "",
                         "with SSL: truststore holding the CA the brokers' certificates chain to (required)")
                 .define(SSL_TRUSTSTORE_PASSWORD, Type.STRING, "", "password of ssl.truststore.location")
@@ -55,13 +56,14 @@ final class CommonConfigs {
                 .define(SSL_KEYSTORE_TYPE, Type.STRING, "PKCS12", "PKCS12 or JKS")
                 .define(SSL_KEY_PASSWORD, Type.STRING, "", "password of the key in the keystore; default: the"
                         + " keystore's")
-                .define(SASL_MECHANISM, Type.STRING, ClientSasl.GSSAPI, "with SASL_SSL: PLAIN, SCRAM-SHA-256 or"
-                        + " SCRAM-SHA-512 (Kafka's default, GSSAPI, is not served: set one)")
-                .define(SASL_JAAS_CONFIG, Type.STRING, "", "with SASL_SSL: Kafka's form, e.g."
+                .define(SASL_MECHANISM, Type.STRING, ClientSasl.GSSAPI, "with SASL_SSL or SASL_PLAINTEXT: PLAIN,"
+                        + " SCRAM-SHA-256 or SCRAM-SHA-512 (Kafka's default, GSSAPI, is not served: set one)")
+                .define(SASL_JAAS_CONFIG, Type.STRING, "", "with SASL_SSL or SASL_PLAINTEXT: Kafka's form, e.g."
                         + " org.apache.kafka.common.security.scram.ScramLoginModule required username=\"alice\""
                         + " password=\"secret\"; (PlainLoginModule for PLAIN); only username and password are read")
-                .define(SASL_USERNAME, Type.STRING, "", "with SASL_SSL: the user, instead of sasl.jaas.config")
-                .define(SASL_PASSWORD, Type.STRING, "", "with SASL_SSL: the password, instead of"
+                .define(SASL_USERNAME, Type.STRING, "", "with SASL_SSL or SASL_PLAINTEXT: the user, instead of"
+                        + " sasl.jaas.config")
+                .define(SASL_PASSWORD, Type.STRING, "", "with SASL_SSL or SASL_PLAINTEXT: the password, instead of"
                         + " sasl.jaas.config");
     }
 

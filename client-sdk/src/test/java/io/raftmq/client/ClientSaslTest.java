@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftmq.protocol.rpc.SaslLogin;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -14,13 +15,13 @@ class ClientSaslTest {
 
     @Test
     void kafkasJaasLineGivesTheLogin() {
-        ClientSasl.Login login = login(Map.of("sasl.mechanism", "SCRAM-SHA-256", "sasl.jaas.config",
+        SaslLogin login = login(Map.of("sasl.mechanism", "SCRAM-SHA-256", "sasl.jaas.config",
                 SCRAM + " required username=\"alice\" password=\"p a\\\"ss\";"));
-        assertEquals(new ClientSasl.Login("SCRAM-SHA-256", "alice", "p a\"ss"), login);
-        assertEquals(new ClientSasl.Login("PLAIN", "bob", "secret"), login(Map.of("sasl.mechanism", "PLAIN",
+        assertEquals(new SaslLogin("SCRAM-SHA-256", "alice", "p a\"ss"), login);
+        assertEquals(new SaslLogin("PLAIN", "bob", "secret"), login(Map.of("sasl.mechanism", "PLAIN",
                 "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required\n"
                         + "  username=bob password=\"secret\" ;")));
-        assertEquals(new ClientSasl.Login("SCRAM-SHA-512", "carol", "c"), login(Map.of("sasl.mechanism",
+        assertEquals(new SaslLogin("SCRAM-SHA-512", "carol", "c"), login(Map.of("sasl.mechanism",
                 "SCRAM-SHA-512", "sasl.username", "carol", "sasl.password", "c")));
         assertTrue(!login.toString().contains("p a"), "the password is never printed: " + login);
     }
@@ -53,7 +54,7 @@ class ClientSaslTest {
         assertTrue(e.getMessage().contains(fragment), "'" + e.getMessage() + "' lacks '" + fragment + "'");
     }
 
-    private static ClientSasl.Login login(Map<String, Object> settings) {
+    private static SaslLogin login(Map<String, Object> settings) {
         Map<String, Object> all = new HashMap<>(settings);
         all.put(CommonConfigs.BOOTSTRAP_SERVERS, "h:1");
         all.put(CommonConfigs.SECURITY_PROTOCOL, "SASL_SSL");

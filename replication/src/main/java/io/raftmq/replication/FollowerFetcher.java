@@ -116,6 +116,7 @@ final class FollowerFetcher {
                 .keepAliveTime(1, TimeUnit.SECONDS)
                 .keepAliveTimeout(2, TimeUnit.SECONDS)
                 .directExecutor() // stream callbacks only queue an answer for the fetch thread
+                .intercept(credentials.authentication("leader " + leaderId + " at " + endpoint))
                 .build();
         this.thread = new Thread(this::run, "replica-fetcher-" + localBrokerId + "-from-" + leaderId);
         this.thread.setDaemon(true);

@@ -1,6 +1,7 @@
 package io.raftmq.broker.sasl;
 
 import java.util.Map;
+import java.util.OptionalInt;
 import org.apache.kafka.common.security.scram.ScramCredential;
 import org.apache.kafka.common.security.scram.internals.ScramMechanism;
 
@@ -16,4 +17,12 @@ public interface ScramCredentials {
 
     /** The user's credentials by mechanism; empty when the user has none. */
     Map<ScramMechanism, ScramCredential> of(String user);
+
+    /**
+     * The node an authenticated {@code user} is, when this store holds the nodes' own users ({@link
+     * NodeUsers}); empty for a client.
+     */
+    default OptionalInt nodeOf(String user) {
+        return OptionalInt.empty();
+    }
 }

@@ -6,6 +6,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.TlsServerCredentials;
 import io.raftmq.common.tls.NodeChannelCredentials;
 import io.raftmq.common.tls.NodeTls;
+import io.raftmq.protocol.rpc.SaslLogin;
 import java.util.List;
 
 /**
@@ -21,12 +22,16 @@ import java.util.List;
  *       authenticates with SASL (the Authentication service, {@link SaslAuthenticateService}) and
  *       sends its session token on every call, which {@link NodeOnlyInterceptor} checks in {@code
  *       sessions}.
+ *   <li>SASL_PLAINTEXT: no TLS; every caller, nodes too, authenticates with SASL and sends its
+ *       session token on every call. A node authenticates as {@code node-<id>} with the cluster's
+ *       node secret, on each channel it opens ({@link NodeChannelCredentials#saslPlaintext}), and
+ *       its session makes it a node.
  * </ul>
  *
  * @param serverCredentials for the node's gRPC server
  * @param interceptors every call passes through these first
  * @param nodeChannels for the channels the node opens to other nodes
- * @param sessions the SASL sessions of a SASL_SSL port; null otherwise
+ * @param sessions the SASL sessions of a SASL_SSL or SASL_PLAINTEXT port; null otherwise
  */
 public record GrpcListenerSecurity(ServerCredentials serverCredentials, List<ServerInterceptor> interceptors,
         NodeChannelCredentials nodeChannels, GrpcSessions sessions) {
@@ -46,12 +51,20 @@ public record GrpcListenerSecurity(ServerCredentials serverCredentials, List<Ser
                 NodeChannelCredentials.tls(tls), sessions);
     }
 
+    public static GrpcListenerSecurity saslPlaintext(GrpcSessions sessions, SaslLogin nodeLogin) {
+        return new GrpcListenerSecurity(InsecureServerCredentials.create(),
+                List.of(NodeOnlyInterceptor.saslPlaintext(sessions)), NodeChannelCredentials.saslPlaintext(nodeLogin),
+                sessions);
+    }
+
     /**
-     * PLAINTEXT for a null {@code tls}; SSL with {@code tls}; SASL_SSL when {@code sessions} is given too.
+     * PLAINTEXT for a null {@code tls} and {@code sessions}; SASL_PLAINTEXT with {@code sessions} and
+     * the node's own {@code nodeLogin} but no {@code tls}; SSL with {@code tls}; SASL_SSL when {@code
+     * sessions} is given too.
      */
-    public static GrpcListenerSecurity of(NodeTls tls, GrpcSessions sessions) {
+    public static GrpcListenerSecurity of(NodeTls tls, GrpcSessions sessions, SaslLogin nodeLogin) {
         if (tls == null) {
-            return plaintext();
+            return sessions == null ? plaintext() : saslPlaintext(sessions, nodeLogin);
         }
         return sessions == null ? ssl(tls) : saslSsl(tls, sessions);
     }

@@ -11,8 +11,8 @@ import org.apache.kafka.common.security.ssl.SslPrincipalMapper;
  * Who made the gRPC call being served: the principal of the client certificate the caller showed
  * on a TLS gRPC port ({@code User:<subject DN>}, as Kafka's default {@code ssl.principal.mapping.rules}
  * map it, e.g. {@code User:CN=alice}), or {@link KafkaPrincipal#ANONYMOUS} without one (plaintext, or
- * TLS without a client certificate); on a SASL_SSL port, {@code User:<SASL user>} of the call's
- * session token (a node's certificate still names a node). Set in the call's {@link Context} by {@link NodeOnlyInterceptor};
+ * TLS without a client certificate); on a SASL port, {@code User:<SASL user>} of the call's
+ * session token (on SASL_SSL a node's certificate still names a node). Set in the call's {@link Context} by {@link NodeOnlyInterceptor};
  * read with {@link #current()} on any thread the call's handlers run on.
  */
 public final class GrpcPrincipal {
@@ -29,7 +29,8 @@ public final class GrpcPrincipal {
     }
 
     /**
-     * Whether the call's verified certificate is a cluster node's ({@code CN=node-<id>}): nodes are
+     * Whether the caller proved it is a cluster node (a verified certificate {@code CN=node-<id>}, or on
+     * SASL_PLAINTEXT a session of the user {@code node-<id>} with the node secret): nodes are
      * implicitly super users on the gRPC port (what brokers forward to each other is not subject to
      * ACLs), as Kafka's broker principals are through {@code super.users}.
      */
@@ -42,7 +43,7 @@ public final class GrpcPrincipal {
         return context.withValue(KEY, principal);
     }
 
-    /** {@code context} with {@code principal}, a node's certificate's, as the call's principal. */
+    /** {@code context} with {@code principal}, a node's, as the call's principal. */
     static Context withNode(Context context, KafkaPrincipal principal) {
         return context.withValue(KEY, principal).withValue(NODE, true);
     }

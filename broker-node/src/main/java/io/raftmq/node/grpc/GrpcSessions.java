@@ -10,8 +10,8 @@ import java.util.Optional;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
- * The session tokens this node has issued after a successful SASL authentication on its SASL_SSL
- * gRPC port: token -> (principal, expiry). A token is 32 bytes from {@link SecureRandom},
+ * The session tokens this node has issued after a successful SASL authentication on its SASL gRPC
+ * port: token -> (caller, expiry). A token is 32 bytes from {@link SecureRandom},
  * base64url without padding; it is valid on this node only, until its expiry ({@code
  * grpc.sasl.session.lifetime.ms} after issue) or the node's restart (the map is in memory only).
  * Expired tokens are removed when looked up and, all of them, whenever a token is issued; at most
@@ -25,8 +25,22 @@ public final class GrpcSessions {
     static final int MAX_SESSIONS = 100_000;
     private static final int TOKEN_BYTES = 32;
 
+    /**
+     * Who a valid token stands for.
+     *
+     * @param nodeId the node the caller proved it is (SASL_PLAINTEXT: the user {@code node-<id>} with
+     *     the cluster's node secret), or {@link #NOT_A_NODE}
+     */
+    public record Caller(KafkaPrincipal principal, int nodeId) {
+        public static final int NOT_A_NODE = -1;
+
+        public boolean isNode() {
+            return nodeId != NOT_A_NODE;
+        }
+    }
+
     /** One issued session. */
-    private record Session(KafkaPrincipal principal, long expiresAtMs) {}
+    private record Session(Caller caller, long expiresAtMs) {}
 
     private final Time time;
     private final long lifetimeMs;
@@ -43,8 +57,8 @@ public final class GrpcSessions {
         return lifetimeMs;
     }
 
-    /** A new token for {@code principal}, valid for {@link #lifetimeMs()} from now. */
-    public synchronized String issue(KafkaPrincipal principal) {
+    /** A new token for {@code caller}, valid for {@link #lifetimeMs()} from now. */
+    public synchronized String issue(Caller caller) {
         long now = time.milliseconds();
         sessions.values().removeIf(s -> s.expiresAtMs() <= now);
         if (sessions.size() >= MAX_SESSIONS) {
@@ -54,12 +68,12 @@ public final class GrpcSessions {
         byte[] bytes = new byte[TOKEN_BYTES];
         random.nextBytes(bytes);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-        sessions.put(token, new Session(principal, now + lifetimeMs));
+        sessions.put(token, new Session(caller, now + lifetimeMs));
         return token;
     }
 
-    /** The principal of a token that is valid now; empty for an unknown or expired one (removed). */
-    public synchronized Optional<KafkaPrincipal> principalOf(String token) {
+    /** The caller of a token that is valid now; empty for an unknown or expired one (removed). */
+    public synchronized Optional<Caller> callerOf(String token) {
         Session session = sessions.get(token);
         if (session == null) {
             return Optional.empty();
@@ -68,7 +82,7 @@ public final class GrpcSessions {
             sessions.remove(token);
             return Optional.empty();
         }
-        return Optional.of(session.principal());
+        return Optional.of(session.caller());
     }
 
     /** How many sessions are held (expired ones not yet removed included). */

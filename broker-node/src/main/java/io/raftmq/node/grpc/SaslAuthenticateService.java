@@ -25,11 +25,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Authentication service of a SASL_SSL gRPC port: one SaslAuthenticate stream is one SASL
- * exchange, its tokens evaluated by kafka-clients' SASL servers ({@link SaslServers}, the Kafka
- * listener's) against the SCRAM credentials of the broker's metadata. On success the answer carries
- * a session token from {@link GrpcSessions}; a failure is answered with its error and ends the
- * stream, and nothing is stored.
+ * The Authentication service of a SASL gRPC port (SASL_SSL, SASL_PLAINTEXT): one SaslAuthenticate
+ * stream is one SASL exchange, its tokens evaluated by kafka-clients' SASL servers ({@link
+ * SaslServers}, the Kafka listener's) against the SCRAM credentials of the node's metadata (and, on
+ * SASL_PLAINTEXT, the nodes' own users, {@link io.raftmq.broker.sasl.NodeUsers}). On success the
+ * answer carries a session token from {@link GrpcSessions}, for a node's caller when the user was a
+ * node's; a failure is answered with its error and ends the stream, and nothing is stored.
  *
  * <pre>
  *   MECHANISM -first message (enabled mechanism, token)-> TOKENS -server complete-> DONE (token issued)
@@ -141,8 +142,11 @@ public final class SaslAuthenticateService extends AuthenticationGrpc.Authentica
                 responses.onNext(answer.build());
                 return;
             }
-            KafkaPrincipal principal = new KafkaPrincipal(KafkaPrincipal.USER_TYPE, server.getAuthorizationID());
-            responses.onNext(answer.setComplete(true).setSessionToken(sessions.issue(principal))
+            String authenticated = server.getAuthorizationID();
+            KafkaPrincipal principal = new KafkaPrincipal(KafkaPrincipal.USER_TYPE, authenticated);
+            GrpcSessions.Caller caller = new GrpcSessions.Caller(principal,
+                    credentials.nodeOf(authenticated).orElse(GrpcSessions.Caller.NOT_A_NODE));
+            responses.onNext(answer.setComplete(true).setSessionToken(sessions.issue(caller))
                     .setSessionLifetimeMs(sessions.lifetimeMs()).build());
             LOG.debug("[node {}] {} authenticated with {} on the gRPC port", nodeId, principal, mechanism);
             end();

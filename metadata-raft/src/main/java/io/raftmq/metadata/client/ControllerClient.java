@@ -43,6 +43,7 @@ import io.raftmq.protocol.controller.ElectLeadersRequest;
 import io.raftmq.protocol.controller.ElectLeadersResponse;
 import io.raftmq.protocol.controller.RegisterBrokerRequest;
 import io.raftmq.protocol.controller.RegisterBrokerResponse;
+import io.raftmq.protocol.rpc.SaslSessionHeaders;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -283,7 +284,9 @@ public final class ControllerClient implements AutoCloseable {
                 boolean retriable = status.getCode() == Status.Code.UNAVAILABLE
                         || status.getCode() == Status.Code.DEADLINE_EXCEEDED
                         || status.getCode() == Status.Code.CANCELLED
-                        || status.getCode() == Status.Code.RESOURCE_EXHAUSTED;
+                        || status.getCode() == Status.Code.RESOURCE_EXHAUSTED
+                        // SASL_PLAINTEXT: the voter restarted and forgot this node's session.
+                        || SaslSessionHeaders.isUnknownSession(t);
                 if (!retriable || !retryLater(call)) {
                     call.result().completeExceptionally(new StatusRuntimeException(status.augmentDescription(
                             "calling the controller voter at " + target)));
@@ -332,6 +335,7 @@ public final class ControllerClient implements AutoCloseable {
             ManagedChannel channel = NettyChannelBuilder.forAddress(a.host(), a.port(), credentials.toAnyNode())
                     .keepAliveTime(10, TimeUnit.SECONDS)
                     .keepAliveTimeout(2, TimeUnit.SECONDS)
+                    .intercept(credentials.authentication("controller voter " + a))
                     .intercept(interceptors)
                     .build();
             watchConnectivity(channel, ConnectivityState.IDLE);

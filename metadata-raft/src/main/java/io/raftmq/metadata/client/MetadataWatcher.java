@@ -386,6 +386,7 @@ public final class MetadataWatcher implements AutoCloseable {
                 .keepAliveTime(1, TimeUnit.SECONDS)
                 .keepAliveTimeout(2, TimeUnit.SECONDS)
                 .keepAliveWithoutCalls(false)
+                .intercept(credentials.authentication("metadata source " + a))
                 .intercept(interceptors)
                 .build());
     }

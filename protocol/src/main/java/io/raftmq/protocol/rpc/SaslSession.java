@@ -1,4 +1,4 @@
-package io.raftmq.client;
+package io.raftmq.protocol.rpc;
 
 import com.google.protobuf.ByteString;
 import io.grpc.CallCredentials;
@@ -17,57 +17,77 @@ import io.raftmq.protocol.broker.AuthenticationGrpc;
 import io.raftmq.protocol.broker.SaslAuthenticateRequest;
 import io.raftmq.protocol.broker.SaslAuthenticateResponse;
 import io.raftmq.protocol.common.ErrorCode;
-import io.raftmq.protocol.rpc.SaslSessionHeaders;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * A client's SASL session with one broker (security.protocol=SASL_SSL): authenticates on first use
- * with the SaslAuthenticate stream (raftmq/broker/v1/sasl.proto), keeps the session token the
- * broker issues, and puts it in the {@code raftmq-session} header of every other call on the
- * broker's channel ({@link #interceptor()}). It authenticates again once {@link #REFRESH_FRACTION}
- * of the token's lifetime has passed, and when the broker answers that it does not know the token
- * (it expired, or the broker restarted): that call fails retriably (NETWORK_EXCEPTION), and the
- * retry authenticates first. A refused authentication fails the calls waiting for it with {@link
- * SaslAuthenticationException}, at once.
+ * A caller's SASL session with one node's SASL gRPC port (an SDK client's with a broker, or a node's
+ * with another node on a SASL_PLAINTEXT port): authenticates on first use with the SaslAuthenticate
+ * stream (raftmq/broker/v1/sasl.proto), keeps the session token the node issues, and puts it in the
+ * {@link SaslSessionHeaders#SESSION} header of every other call on the node's channel ({@link
+ * #interceptor()}). It authenticates again once {@link #REFRESH_FRACTION} of the token's lifetime has
+ * passed, and when the node answers that it does not know the token (it expired, or the node
+ * restarted): that call fails retriably (UNAUTHENTICATED with {@link
+ * SaslSessionHeaders#UNKNOWN_SESSION}), and the retry authenticates first. A refused authentication
+ * fails the calls waiting for it at once, UNAUTHENTICATED, with the {@link Failures#refused} exception
+ * as the status's cause.
  *
  * <p>Thread-safe: the token, its refresh time and the exchange under way are guarded by this
  * object's monitor. Tokens are applied without blocking from any thread (gRPC's CallCredentials
  * may run on an event loop); the exchange's callbacks and its SCRAM computation run on {@code
  * executor}, never on an event loop.
  */
-final class SaslSession {
+public final class SaslSession {
     /** Authenticate again once this much of a token's lifetime has passed, before it expires. */
-    static final double REFRESH_FRACTION = 0.75;
+    public static final double REFRESH_FRACTION = 0.75;
     private static final String SASL_AUTHENTICATE = AuthenticationGrpc.getSaslAuthenticateMethod()
             .getFullMethodName();
 
-    private final BrokerAddress broker;
-    private final ClientSasl.Login login;
+    /** How the caller's failures are typed: the SDK's exceptions, or gRPC statuses on a node. */
+    public interface Failures {
+        /**
+         * The exception for a refused exchange: the node's error answer ({@code code} and its message),
+         * or this side's refusal of the node's tokens ({@code cause} set).
+         */
+        RuntimeException refused(ErrorCode code, String message, Throwable cause);
+
+        /** The exception for an exchange that failed in transport (the node not reached, a deadline). */
+        RuntimeException failed(Throwable transportFailure);
+
+        /** Whether {@code failure}, one of the two above, refuses the credentials (so calls fail UNAUTHENTICATED). */
+        boolean isRefusal(Throwable failure);
+    }
+
+    private final String node;
+    private final SaslLogin login;
     private final long timeoutMs;
     private final Executor executor;
     private final LongSupplier clockMs;
+    private final Failures failures;
     // Guarded by this.
     private String token;
     private long refreshAtMs;
     private CompletableFuture<String> pending;
 
     /**
-     * @param timeoutMs how long one exchange may take (request.timeout.ms)
+     * @param node the node's address, for messages
+     * @param timeoutMs how long one exchange may take
      * @param executor runs the exchange's callbacks
      */
-    SaslSession(BrokerAddress broker, ClientSasl.Login login, long timeoutMs, Executor executor, LongSupplier clockMs) {
-        this.broker = broker;
+    public SaslSession(String node, SaslLogin login, long timeoutMs, Executor executor, LongSupplier clockMs,
+            Failures failures) {
+        this.node = node;
         this.login = login;
         this.timeoutMs = timeoutMs;
         this.executor = executor;
         this.clockMs = clockMs;
+        this.failures = failures;
     }
 
     /** Adds the session token to every call but SaslAuthenticate on the channel it intercepts. */
-    ClientInterceptor interceptor() {
+    public ClientInterceptor interceptor() {
         return new TokenInterceptor();
     }
 
@@ -100,7 +120,7 @@ final class SaslSession {
         refreshAtMs = startedMs + (long) (lifetimeMs * REFRESH_FRACTION);
     }
 
-    /** Drops {@code stale} (the broker does not know it) so that the next call authenticates again. */
+    /** Drops {@code stale} (the node does not know it) so that the next call authenticates again. */
     synchronized void forget(String stale) {
         if (stale.equals(token)) {
             token = null;
@@ -133,7 +153,7 @@ final class SaslSession {
             try {
                 requests.onNext(request);
             } catch (RuntimeException e) {
-                fail(Errors.fromThrowable(e));
+                result.completeExceptionally(failures.failed(e));
                 requests.cancel("cannot send a SASL token", e);
             }
         }
@@ -146,10 +166,9 @@ final class SaslSession {
             ErrorCode code = response.getError().getCode();
             try {
                 if (code != ErrorCode.NONE) {
-                    String message = "SASL " + login.mechanism() + " authentication of " + login.username()
-                            + " with broker " + broker + " failed: " + response.getError().getMessage();
-                    fail(code == ErrorCode.SASL_AUTHENTICATION_FAILED || code == ErrorCode.UNSUPPORTED_SASL_MECHANISM
-                            ? new SaslAuthenticationException(code, message) : Errors.exception(code, message));
+                    result.completeExceptionally(failures.refused(code, "SASL " + login.mechanism()
+                            + " authentication of " + login.username() + " with " + node + " failed: "
+                            + response.getError().getMessage(), null));
                 } else if (response.getComplete()) {
                     mechanism.complete(response.getToken().toByteArray());
                     issued(response.getSessionToken(), startedMs, response.getSessionLifetimeMs());
@@ -160,29 +179,26 @@ final class SaslSession {
                             .setToken(ByteString.copyFrom(mechanism.respond(response.getToken().toByteArray())))
                             .build());
                 }
-            } catch (SaslAuthenticationException e) {
-                fail(e);
+            } catch (SaslMechanismClient.Refusal e) {
+                result.completeExceptionally(failures.refused(e.code, "SASL " + login.mechanism()
+                        + " authentication of " + login.username() + " with " + node + " failed: " + e.getMessage(), e));
                 requests.cancel(e.getMessage(), e);
             }
         }
 
         @Override
         public void onError(Throwable t) {
-            fail(Errors.fromThrowable(t));
+            result.completeExceptionally(failures.failed(t));
         }
 
         @Override
         public void onCompleted() {
-            fail(new NetworkException(ErrorCode.NETWORK_EXCEPTION, "broker " + broker + " ended the SASL exchange"
-                    + " without an answer"));
-        }
-
-        private void fail(RaftmqException e) {
-            result.completeExceptionally(e);
+            result.completeExceptionally(failures.failed(Status.UNAVAILABLE.withDescription(node
+                    + " ended the SASL exchange without an answer").asRuntimeException()));
         }
     }
 
-    /** Attaches {@link SessionCredentials} to each call, and forgets a token the broker does not know. */
+    /** Attaches {@link SessionCredentials} to each call, and forgets a token the node does not know. */
     private final class TokenInterceptor implements ClientInterceptor {
         @Override
         public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
@@ -231,11 +247,10 @@ final class SaslSession {
                     headers.put(SaslSessionHeaders.SESSION, sessionToken);
                     applier.apply(headers);
                 } else {
-                    RaftmqException e = Errors.fromThrowable(failure);
-                    // The cause travels to the caller (Errors.fromThrowable finds it): the typed
-                    // refusal, or a retriable failure to reach the broker.
-                    applier.fail((e instanceof AuthenticationException ? Status.UNAUTHENTICATED : Status.UNAVAILABLE)
-                            .withDescription(e.getMessage()).withCause(e));
+                    // The cause travels to the caller: the typed refusal, or a retriable failure to
+                    // reach the node.
+                    applier.fail((failures.isRefusal(failure) ? Status.UNAUTHENTICATED : Status.UNAVAILABLE)
+                            .withDescription(failure.getMessage()).withCause(failure));
                 }
             });
         }
