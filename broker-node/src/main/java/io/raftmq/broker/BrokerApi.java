@@ -12,6 +12,7 @@ import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
+import io.raftmq.protocol.Failures;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.CreatableTopic;
@@ -34,7 +35,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -642,12 +642,7 @@ public final class BrokerApi {
 
     /** UNKNOWN_SERVER_ERROR naming the cause; what a front end answers for an unexpected failure. */
     public static ApiError internal(Throwable t) {
-        return ApiError.of(ErrorCode.UNKNOWN_SERVER_ERROR, "broker failed to handle the request: %s", unwrap(t));
+        return ApiError.of(ErrorCode.UNKNOWN_SERVER_ERROR, "broker failed to handle the request: %s",
+                Failures.unwrap(t));
     }
-
-    /** The cause of a CompletionException, else {@code t}. */
-    public static Throwable unwrap(Throwable t) {
-        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-    }
-
 }

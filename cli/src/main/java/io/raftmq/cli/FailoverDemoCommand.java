@@ -8,6 +8,7 @@ import io.raftmq.client.ProducerConfig;
 import io.raftmq.client.ProducerRecord;
 import io.raftmq.client.Serdes;
 import io.raftmq.client.TopicPartition;
+import io.raftmq.protocol.Failures;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -203,7 +204,7 @@ final class FailoverDemoCommand implements Callable<Integer> {
             if (System.nanoTime() > deadline || firstFailure.get() != null) {
                 Exception e = firstFailure.get();
                 throw new CliException("no record was acknowledged within 60 s"
-                        + (e == null ? "" : ": " + RaftmqCli.unwrap(e).getMessage()));
+                        + (e == null ? "" : ": " + Failures.unwrap(e).getMessage()));
             }
             Thread.sleep(10);
         }
@@ -368,7 +369,7 @@ final class FailoverDemoCommand implements Callable<Integer> {
         out.printf("records acknowledged: %d, records lost: %d%s%n", all.size(), t.lost,
                 t.lost == 0 ? " (every acknowledged record read back at its offset)" : "");
         out.printf("duplicates: %d, sends failed: %d%s%n", duplicates, sendFailures.get(),
-                firstFailure.get() == null ? "" : " (first: " + RaftmqCli.unwrap(firstFailure.get()).getMessage() + ")");
+                firstFailure.get() == null ? "" : " (first: " + Failures.unwrap(firstFailure.get()).getMessage() + ")");
         out.flush();
 
         if (restartCommand != null) {

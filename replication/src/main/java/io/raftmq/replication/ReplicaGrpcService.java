@@ -6,6 +6,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.raftmq.common.ApiError;
 import io.raftmq.common.Uuids;
+import io.raftmq.protocol.Failures;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.replica.DivergingEpoch;
 import io.raftmq.protocol.replica.ReplicaFetchPartition;
@@ -17,7 +18,6 @@ import io.raftmq.protocol.rpc.InOrderAnswers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * The Replica gRPC service on a leader: answers followers' fetches through the {@link
@@ -79,7 +79,7 @@ public final class ReplicaGrpcService extends ReplicaGrpc.ReplicaImplBase {
     }
 
     private static ReplicaFetchResponse errorResponse(Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = Failures.unwrap(error);
         ApiError apiError = cause instanceof ReplicaManager.StaleBrokerEpochException
                 ? new ApiError(ErrorCode.STALE_BROKER_EPOCH, cause.getMessage())
                 : ApiError.of(ErrorCode.UNKNOWN_SERVER_ERROR, "follower fetch failed: %s", cause);
