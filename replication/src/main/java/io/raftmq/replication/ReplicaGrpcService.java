@@ -1,8 +1,6 @@
 package io.raftmq.replication;
 
 import com.google.protobuf.UnsafeByteOperations;
-import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.raftmq.common.ApiError;
 import io.raftmq.common.Uuids;
@@ -15,6 +13,7 @@ import io.raftmq.protocol.replica.ReplicaFetchRequest;
 import io.raftmq.protocol.replica.ReplicaFetchResponse;
 import io.raftmq.protocol.replica.ReplicaGrpc;
 import io.raftmq.protocol.rpc.InOrderAnswers;
+import io.raftmq.protocol.rpc.UnaryAnswers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -38,19 +37,8 @@ public final class ReplicaGrpcService extends ReplicaGrpc.ReplicaImplBase {
 
     @Override
     public void replicaFetch(ReplicaFetchRequest request, StreamObserver<ReplicaFetchResponse> observer) {
-        ServerCallStreamObserver<ReplicaFetchResponse> call = (ServerCallStreamObserver<ReplicaFetchResponse>) observer;
-        call.setOnCancelHandler(() -> { });
-        answer(request).exceptionally(ReplicaGrpcService::errorResponse).thenAccept(response -> {
-            if (call.isCancelled()) {
-                return;
-            }
-            try {
-                call.onNext(response);
-                call.onCompleted();
-            } catch (IllegalStateException | StatusRuntimeException cancelledMeanwhile) {
-                // The call ended (cancelled, deadline) between the check and the answer.
-            }
-        });
+        UnaryAnswers.answerWhenDone(observer, answer(request),
+                (response, error) -> error == null ? response : errorResponse(error));
     }
 
     /**
@@ -89,23 +77,28 @@ public final class ReplicaGrpcService extends ReplicaGrpc.ReplicaImplBase {
     private static ReplicaFetchResponse toResponse(List<ReplicaManager.ReplicaFetchResult> results) {
         ReplicaFetchResponse.Builder response = ReplicaFetchResponse.newBuilder().setError(ApiError.NONE.toProto());
         for (ReplicaManager.ReplicaFetchResult r : results) {
-            ReplicaFetchPartitionResponse.Builder p = ReplicaFetchPartitionResponse.newBuilder()
-                    .setTopicId(Uuids.toProto(r.topicId()))
-                    .setPartition(r.partition())
-                    .setError(r.error().toProto())
-                    .setHighWatermark(r.highWatermark())
-                    .setLogStartOffset(r.logStartOffset());
-            if (r.divergingEpoch() != null) {
-                p.setDivergingEpoch(DivergingEpoch.newBuilder()
-                        .setEpoch(r.divergingEpoch().epoch())
-                        .setEndOffset(r.divergingEpoch().endOffset()));
-            }
-            if (r.records().hasRemaining()) {
-                // Read from the log for this response only: no copy needed.
-                p.setRecords(UnsafeByteOperations.unsafeWrap(r.records().duplicate()));
-            }
-            response.addPartitions(p);
+            response.addPartitions(partitionResponse(r));
         }
         return response.build();
+    }
+
+    /** One partition's part of the answer. */
+    static ReplicaFetchPartitionResponse partitionResponse(ReplicaManager.ReplicaFetchResult r) {
+        ReplicaFetchPartitionResponse.Builder p = ReplicaFetchPartitionResponse.newBuilder()
+                .setTopicId(Uuids.toProto(r.topicId()))
+                .setPartition(r.partition())
+                .setError(r.error().toProto())
+                .setHighWatermark(r.highWatermark())
+                .setLogStartOffset(r.logStartOffset());
+        if (r.divergingEpoch() != null) {
+            p.setDivergingEpoch(DivergingEpoch.newBuilder()
+                    .setEpoch(r.divergingEpoch().epoch())
+                    .setEndOffset(r.divergingEpoch().endOffset()));
+        }
+        if (r.records().hasRemaining()) {
+            // Read from the log for this response only: no copy needed.
+            p.setRecords(UnsafeByteOperations.unsafeWrap(r.records().duplicate()));
+        }
+        return p.build();
     }
 }
