@@ -296,8 +296,8 @@ final class ConsumerCoordinator implements AutoCloseable {
                 // The known coordinator, or — when it moved (its node died, say) while the application
                 // is busy between polls — the new one, so that the membership outlives the move.
                 BrokerAddress target = ensureCoordinator(rpc.now() + requestTimeoutMs);
-                HeartbeatResponse r = channels.group(target, requestTimeoutMs).heartbeat(request)
-                        .get(requestTimeoutMs + 1000L, TimeUnit.MILLISECONDS);
+                HeartbeatResponse r = Rpc.awaitAnswer(channels.group(target, requestTimeoutMs).heartbeat(request),
+                        requestTimeoutMs);
                 ErrorCode code = r.getError().getCode();
                 synchronized (this) {
                     if (generationId != request.getGenerationId()) {
@@ -523,8 +523,8 @@ final class ConsumerCoordinator implements AutoCloseable {
             return;
         }
         try {
-            channels.group(target, requestTimeoutMs).leaveGroup(LeaveGroupRequest.newBuilder().setGroupId(groupId)
-                    .setMemberId(member).build()).get(requestTimeoutMs + 1000L, TimeUnit.MILLISECONDS);
+            Rpc.awaitAnswer(channels.group(target, requestTimeoutMs).leaveGroup(LeaveGroupRequest.newBuilder()
+                    .setGroupId(groupId).setMemberId(member).build()), requestTimeoutMs);
             log.info("[{}] left group '{}' (member {})", clientId, groupId, member);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

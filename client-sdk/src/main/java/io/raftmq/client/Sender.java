@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -224,10 +223,9 @@ final class Sender implements Runnable {
         long previous = ids.producerId;
         try {
             BrokerAddress broker = metadata.anyBroker();
-            InitProducerIdResponse r = channels.broker(broker, requestTimeoutMs)
+            InitProducerIdResponse r = Rpc.awaitAnswer(channels.broker(broker, requestTimeoutMs)
                     .initProducerId(InitProducerIdRequest.newBuilder().setProducerId(previous)
-                            .setProducerEpoch(ids.producerEpoch).build())
-                    .get(requestTimeoutMs + 1000L, TimeUnit.MILLISECONDS);
+                            .setProducerEpoch(ids.producerEpoch).build()), requestTimeoutMs);
             if (r.getError().getCode() != ErrorCode.NONE) {
                 throw Errors.exception(r.getError());
             }
