@@ -2,7 +2,6 @@ package io.raftmq.client;
 
 import io.raftmq.client.ConfigDef.Type;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -17,30 +16,7 @@ import java.util.Set;
  * conflicting setting is an error; if it was left at its default, a conflicting setting turns it off
  * (as Kafka does).
  */
-public final class ProducerConfig {
-    public static final String BOOTSTRAP_SERVERS = CommonConfigs.BOOTSTRAP_SERVERS;
-    public static final String CLIENT_ID = CommonConfigs.CLIENT_ID;
-    public static final String REQUEST_TIMEOUT_MS = CommonConfigs.REQUEST_TIMEOUT_MS;
-    /**
-     * PLAINTEXT (default), SSL (TLS to a cluster with grpc.listener.security.protocol=SSL) or SASL_SSL
-     * (TLS, and SASL authentication with sasl.mechanism and sasl.jaas.config).
-     */
-    public static final String SECURITY_PROTOCOL = CommonConfigs.SECURITY_PROTOCOL;
-    public static final String SSL_TRUSTSTORE_LOCATION = CommonConfigs.SSL_TRUSTSTORE_LOCATION;
-    public static final String SSL_TRUSTSTORE_PASSWORD = CommonConfigs.SSL_TRUSTSTORE_PASSWORD;
-    public static final String SSL_TRUSTSTORE_TYPE = CommonConfigs.SSL_TRUSTSTORE_TYPE;
-    /** Optional: this client's certificate for mutual TLS. */
-    public static final String SSL_KEYSTORE_LOCATION = CommonConfigs.SSL_KEYSTORE_LOCATION;
-    public static final String SSL_KEYSTORE_PASSWORD = CommonConfigs.SSL_KEYSTORE_PASSWORD;
-    public static final String SSL_KEYSTORE_TYPE = CommonConfigs.SSL_KEYSTORE_TYPE;
-    public static final String SSL_KEY_PASSWORD = CommonConfigs.SSL_KEY_PASSWORD;
-    /** With SASL_SSL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512. */
-    public static final String SASL_MECHANISM = CommonConfigs.SASL_MECHANISM;
-    /** With SASL_SSL: Kafka's JAAS line naming the username and password. */
-    public static final String SASL_JAAS_CONFIG = CommonConfigs.SASL_JAAS_CONFIG;
-    /** With SASL_SSL: the username and password, instead of sasl.jaas.config. */
-    public static final String SASL_USERNAME = CommonConfigs.SASL_USERNAME;
-    public static final String SASL_PASSWORD = CommonConfigs.SASL_PASSWORD;
+public final class ProducerConfig extends ClientConfig {
     public static final String RETRY_BACKOFF_MS = CommonConfigs.RETRY_BACKOFF_MS;
     public static final String ACKS = "acks";
     public static final String LINGER_MS = "linger.ms";
@@ -77,14 +53,11 @@ public final class ProducerConfig {
             .define(MAX_REQUEST_SIZE, Type.INT, 1_048_576, 1, Integer.MAX_VALUE,
                     "largest record (serialized) the producer accepts");
 
-    final ConfigDef.Values values;
-    final List<BrokerAddress> bootstrap;
     final boolean idempotent;
     final short acks;
 
     private ProducerConfig(Map<String, ?> input) {
-        this.values = DEF.parse(input);
-        this.bootstrap = CommonConfigs.bootstrap(values);
+        super(DEF, input);
         String acksText = values.string(ACKS);
         this.acks = (short) (acksText.equals("all") ? -1 : Integer.parseInt(acksText));
         boolean explicit = values.isSet(ENABLE_IDEMPOTENCE) && values.bool(ENABLE_IDEMPOTENCE);
