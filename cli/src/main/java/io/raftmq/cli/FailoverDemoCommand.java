@@ -9,6 +9,7 @@ import io.raftmq.client.ProducerRecord;
 import io.raftmq.client.Serdes;
 import io.raftmq.client.TopicPartition;
 import io.raftmq.protocol.Failures;
+import io.raftmq.protocol.record.DeliveryCheck;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -307,16 +308,12 @@ final class FailoverDemoCommand implements Callable<Integer> {
         long firstAckNs = firstAckAfter(t.killNs);
 
         // Read back every acknowledged offset.
-        Map<Long, String> expected = new HashMap<>();
+        DeliveryCheck check = new DeliveryCheck();
         long minOffset = Long.MAX_VALUE;
-        long maxOffset = -1;
         for (Ack a : all) {
-            expected.put(a.offset, runId + "-" + a.seq);
+            check.acknowledged(a.offset, runId + "-" + a.seq);
             minOffset = Math.min(minOffset, a.offset);
-            maxOffset = Math.max(maxOffset, a.offset);
         }
-        Map<String, Integer> copies = new HashMap<>();
-        long matched = 0;
         if (!all.isEmpty()) {
             Map<String, String> cc = new HashMap<>();
             cc.put(ConsumerConfig.BOOTSTRAP_SERVERS, connection.bootstrapServer);
@@ -331,19 +328,16 @@ final class FailoverDemoCommand implements Callable<Integer> {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (reader.position(tp) < end && System.nanoTime() < deadline) {
                     for (ConsumerRecord<String, String> r : reader.poll(Duration.ofMillis(500))) {
-                        String want = expected.get(r.offset());
-                        if (want != null && want.equals(r.value())) {
-                            matched++;
-                        }
                         if (r.value() != null && r.value().startsWith(runId + "-")) {
-                            copies.merge(r.value(), 1, Integer::sum);
+                            check.read(r.offset(), r.value()); // records of earlier runs are not this run's
                         }
                     }
                 }
             }
         }
-        t.lost = all.size() - matched;
-        long duplicates = copies.values().stream().mapToLong(c -> c - 1).sum();
+        DeliveryCheck.Verdict verdict = check.verdict();
+        t.lost = verdict.lost();
+        long duplicates = verdict.duplicates();
 
         out.println();
         out.println("timeline");
