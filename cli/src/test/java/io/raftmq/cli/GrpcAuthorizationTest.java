@@ -21,7 +21,6 @@ import io.raftmq.client.RaftmqException;
 import io.raftmq.client.Serdes;
 import io.raftmq.client.TopicAuthorizationException;
 import io.raftmq.client.TopicPartition;
-import io.raftmq.common.HostPort;
 import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.node.InProcessCluster;
 import java.io.ByteArrayInputStream;
@@ -35,7 +34,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,7 +64,7 @@ class GrpcAuthorizationTest {
                 "authorizer.enabled", "true", "super.users", "User:CN=admin"));
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+        bootstrap = cluster.bootstrapServers();
         adminConfig = dir.resolve("admin.properties");
         try (var out = Files.newBufferedWriter(adminConfig)) {
             clientProperties("admin").store(out, null);

@@ -3,7 +3,6 @@ package io.raftmq.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.raftmq.common.HostPort;
 import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.node.InProcessCluster;
 import io.raftmq.node.ScramUsersFixture;
@@ -15,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,7 +32,7 @@ class SaslCommandConfigTest {
             cluster.startAll();
             cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
             ScramUsersFixture.create(cluster, "admin", "admin-secret", ScramMechanism.SCRAM_SHA_512);
-            String bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+            String bootstrap = cluster.bootstrapServers();
             Path clientConfig = config(dir.resolve("client.properties"), "admin-secret");
 
             Result created = run("topics", "--create", "--topic", "over-sasl", "--partitions", "2",

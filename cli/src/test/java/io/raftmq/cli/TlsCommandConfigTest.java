@@ -3,7 +3,6 @@ package io.raftmq.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.raftmq.common.HostPort;
 import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.node.InProcessCluster;
 import java.io.ByteArrayInputStream;
@@ -13,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,7 +25,7 @@ class TlsCommandConfigTest {
                 Map.of("grpc.listener.security.protocol", "SSL"))) {
             cluster.startAll();
             cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-            String bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+            String bootstrap = cluster.bootstrapServers();
             Path clientConfig = dir.resolve("client.properties");
             Files.writeString(clientConfig, String.join("\n",
                     "security.protocol=SSL",

@@ -4,13 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.raftmq.common.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,7 +36,7 @@ class CliAclsTest {
         cluster = new InProcessCluster(1, dir, config);
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+        bootstrap = cluster.bootstrapServers();
     }
 
     @AfterAll

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.raftmq.common.HostPort;
 import io.raftmq.metadata.image.ScramCredentialData;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import org.apache.kafka.common.security.scram.internals.ScramFormatter;
 import org.apache.kafka.common.security.scram.internals.ScramMechanism;
 import org.junit.jupiter.api.AfterAll;
@@ -45,7 +43,7 @@ class CliCommandsTest {
         cluster = new InProcessCluster(3, dir, CliRun.STEADY_CLUSTER);
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+        bootstrap = cluster.bootstrapServers();
     }
 
     @AfterAll

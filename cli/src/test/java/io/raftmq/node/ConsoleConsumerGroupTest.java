@@ -7,7 +7,6 @@ import io.raftmq.client.Producer;
 import io.raftmq.client.ProducerConfig;
 import io.raftmq.client.ProducerRecord;
 import io.raftmq.client.Serdes;
-import io.raftmq.common.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,7 +39,7 @@ class ConsoleConsumerGroupTest {
         cluster = new InProcessCluster(3, dir, CliRun.STEADY_CLUSTER);
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+        bootstrap = cluster.bootstrapServers();
     }
 
     @AfterEach
