@@ -80,10 +80,6 @@ final class ClusterMetadata {
         }
     }
 
-    void retainTopics(Collection<String> names) {
-        topics.retainAll(names);
-    }
-
     void leaderHint(TopicPartition tp, int leader, int leaderEpoch) {
         if (leader < 0) {
             updateRequested = true;
