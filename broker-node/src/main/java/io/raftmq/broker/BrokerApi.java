@@ -12,6 +12,7 @@ import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
+import io.raftmq.protocol.Acks;
 import io.raftmq.protocol.Failures;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.common.ErrorCode;
@@ -374,7 +375,7 @@ public final class BrokerApi {
 
     private CompletableFuture<ProduceAnswer> produceNow(String transactionalId, int acks, long timeoutMs,
             List<PartitionRecords> partitions) {
-        if (acks != 0 && acks != 1 && acks != -1) {
+        if (acks != Acks.NONE && acks != Acks.LEADER && acks != Acks.ALL) {
             return CompletableFuture.completedFuture(new ProduceAnswer(ApiError.of(ErrorCode.INVALID_REQUIRED_ACKS,
                     "acks must be 0, 1 or -1 (all); got %d", acks), Map.of()));
         }

@@ -1,6 +1,7 @@
 package io.raftmq.client;
 
 import io.raftmq.client.ConfigDef.Type;
+import io.raftmq.protocol.Acks;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -29,6 +30,12 @@ public final class ProducerConfig extends ClientConfig {
     public static final String ENABLE_IDEMPOTENCE = "enable.idempotence";
     public static final String MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION = "max.in.flight.requests.per.connection";
     public static final String MAX_REQUEST_SIZE = "max.request.size";
+
+    /**
+     * The most unanswered batches per partition an idempotent producer may have (Kafka's bound): the
+     * broker checks a producer's sequence numbers against its last five batches.
+     */
+    static final int MAX_IN_FLIGHT_IDEMPOTENT = 5;
 
     static final ConfigDef DEF = CommonConfigs.define(new ConfigDef())
             .defineChoice(ACKS, "all", Set.of("all", "-1", "0", "1"),
@@ -59,16 +66,16 @@ public final class ProducerConfig extends ClientConfig {
     private ProducerConfig(Map<String, ?> input) {
         super(DEF, input);
         String acksText = values.string(ACKS);
-        this.acks = (short) (acksText.equals("all") ? -1 : Integer.parseInt(acksText));
+        this.acks = acksText.equals("all") ? Acks.ALL : Short.parseShort(acksText);
         boolean explicit = values.isSet(ENABLE_IDEMPOTENCE) && values.bool(ENABLE_IDEMPOTENCE);
         boolean wanted = values.bool(ENABLE_IDEMPOTENCE);
         String conflict = null;
-        if (acks != -1) {
+        if (acks != Acks.ALL) {
             conflict = "acks must be all (got " + acksText + ")";
         } else if (values.intValue(RETRIES) == 0) {
             conflict = "retries must be above 0";
-        } else if (values.intValue(MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION) > 5) {
-            conflict = MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION + " must be at most 5 (got "
+        } else if (values.intValue(MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION) > MAX_IN_FLIGHT_IDEMPOTENT) {
+            conflict = MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION + " must be at most " + MAX_IN_FLIGHT_IDEMPOTENT + " (got "
                     + values.intValue(MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION) + ")";
         }
         if (explicit && conflict != null) {
