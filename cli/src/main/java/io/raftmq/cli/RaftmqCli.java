@@ -55,7 +55,7 @@ public final class RaftmqCli implements Runnable {
     }
 
     /** Runs one command line with the given streams; returns the exit code. */
-    public static int execute(String[] args, InputStream in, PrintWriter out, PrintWriter err) {
+    static int execute(String[] args, InputStream in, PrintWriter out, PrintWriter err) {
         CommandLine cli = commandLine(in);
         cli.setOut(out);
         cli.setErr(err);

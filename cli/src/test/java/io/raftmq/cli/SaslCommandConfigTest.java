@@ -7,9 +7,6 @@ import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.node.InProcessCluster;
 import io.raftmq.node.ScramUsersFixture;
 import io.raftmq.protocol.metadata.ScramMechanism;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,19 +32,19 @@ class SaslCommandConfigTest {
             String bootstrap = cluster.bootstrapServers();
             Path clientConfig = config(dir.resolve("client.properties"), "admin-secret");
 
-            Result created = run("topics", "--create", "--topic", "over-sasl", "--partitions", "2",
+            CliRun created = CliRun.run("", "topics", "--create", "--topic", "over-sasl", "--partitions", "2",
                     "--replication-factor", "3", "--bootstrap-server", bootstrap,
                     "--command-config", clientConfig.toString());
-            assertEquals(0, created.code, created.toString());
-            Result listed = run("topics", "--list", "--bootstrap-server", bootstrap,
+            assertEquals(0, created.exitCode(), created.toString());
+            CliRun listed = CliRun.run("", "topics", "--list", "--bootstrap-server", bootstrap,
                     "--command-config", clientConfig.toString());
-            assertEquals(0, listed.code, listed.toString());
-            assertTrue(listed.out.contains("over-sasl"), listed.toString());
+            assertEquals(0, listed.exitCode(), listed.toString());
+            assertTrue(listed.out().contains("over-sasl"), listed.toString());
 
-            Result refused = run("topics", "--list", "--bootstrap-server", bootstrap,
+            CliRun refused = CliRun.run("", "topics", "--list", "--bootstrap-server", bootstrap,
                     "--command-config", config(dir.resolve("wrong.properties"), "wrong").toString());
-            assertEquals(1, refused.code, refused.toString());
-            assertTrue(refused.err.contains("authentication failed for user admin"), refused.toString());
+            assertEquals(1, refused.exitCode(), refused.toString());
+            assertTrue(refused.err().contains("authentication failed for user admin"), refused.toString());
         }
     }
 
@@ -60,15 +57,5 @@ class SaslCommandConfigTest {
                 "ssl.truststore.location=" + CERTS.truststore(),
                 "ssl.truststore.password=" + CERTS.password()) + "\n");
         return file;
-    }
-
-    private record Result(int code, String out, String err) {}
-
-    private static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = RaftmqCli.execute(args, new ByteArrayInputStream(new byte[0]), new PrintWriter(out, true),
-                new PrintWriter(err, true));
-        return new Result(code, out.toString(), err.toString());
     }
 }

@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.node.InProcessCluster;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,25 +31,15 @@ class TlsCommandConfigTest {
                     "ssl.keystore.location=" + CERTS.clientKeystore("admin"),
                     "ssl.keystore.password=" + CERTS.password()) + "\n");
 
-            Result created = run("topics", "--create", "--topic", "over-tls", "--partitions", "2",
+            CliRun created = CliRun.run("", "topics", "--create", "--topic", "over-tls", "--partitions", "2",
                     "--replication-factor", "3", "--bootstrap-server", bootstrap,
                     "--command-config", clientConfig.toString());
-            assertEquals(0, created.code, created.toString());
-            Result listed = run("topics", "--list", "--bootstrap-server", bootstrap,
+            assertEquals(0, created.exitCode(), created.toString());
+            CliRun listed = CliRun.run("", "topics", "--list", "--bootstrap-server", bootstrap,
                     "--command-config", clientConfig.toString());
-            assertEquals(0, listed.code, listed.toString());
-            assertTrue(listed.out.contains("over-tls"), listed.toString());
+            assertEquals(0, listed.exitCode(), listed.toString());
+            assertTrue(listed.out().contains("over-tls"), listed.toString());
 
         }
-    }
-
-    private record Result(int code, String out, String err) {}
-
-    private static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = RaftmqCli.execute(args, new ByteArrayInputStream(new byte[0]), new PrintWriter(out, true),
-                new PrintWriter(err, true));
-        return new Result(code, out.toString(), err.toString());
     }
 }
