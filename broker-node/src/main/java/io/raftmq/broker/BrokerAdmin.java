@@ -10,6 +10,7 @@ import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.metadata.service.ScramCredentialDescriptions;
 import io.raftmq.metadata.service.TopicDescriptions;
+import io.raftmq.protocol.Failures;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
@@ -212,7 +213,7 @@ public final class BrokerAdmin {
     }
 
     private static ApiError controllerFailure(Throwable t) {
-        Throwable cause = BrokerApi.unwrap(t);
+        Throwable cause = Failures.unwrap(t);
         if (cause instanceof StatusRuntimeException s) {
             Status.Code code = s.getStatus().getCode();
             if (code == Status.Code.DEADLINE_EXCEEDED) {

@@ -12,6 +12,8 @@ import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
+import io.raftmq.protocol.Acks;
+import io.raftmq.protocol.Failures;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.CreatableTopic;
@@ -34,7 +36,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -374,7 +375,7 @@ public final class BrokerApi {
 
     private CompletableFuture<ProduceAnswer> produceNow(String transactionalId, int acks, long timeoutMs,
             List<PartitionRecords> partitions) {
-        if (acks != 0 && acks != 1 && acks != -1) {
+        if (acks != Acks.NONE && acks != Acks.LEADER && acks != Acks.ALL) {
             return CompletableFuture.completedFuture(new ProduceAnswer(ApiError.of(ErrorCode.INVALID_REQUIRED_ACKS,
                     "acks must be 0, 1 or -1 (all); got %d", acks), Map.of()));
         }
@@ -642,12 +643,7 @@ public final class BrokerApi {
 
     /** UNKNOWN_SERVER_ERROR naming the cause; what a front end answers for an unexpected failure. */
     public static ApiError internal(Throwable t) {
-        return ApiError.of(ErrorCode.UNKNOWN_SERVER_ERROR, "broker failed to handle the request: %s", unwrap(t));
+        return ApiError.of(ErrorCode.UNKNOWN_SERVER_ERROR, "broker failed to handle the request: %s",
+                Failures.unwrap(t));
     }
-
-    /** The cause of a CompletionException, else {@code t}. */
-    public static Throwable unwrap(Throwable t) {
-        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-    }
-
 }

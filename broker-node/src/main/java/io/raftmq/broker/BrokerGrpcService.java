@@ -3,8 +3,6 @@ package io.raftmq.broker;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.BindableService;
 import io.grpc.ServerInterceptors;
-import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.raftmq.common.ApiError;
 import io.raftmq.common.Uuids;
@@ -70,6 +68,7 @@ import io.raftmq.protocol.controller.DescribeUserScramCredentialsResponse;
 import io.raftmq.protocol.controller.ElectLeadersRequest;
 import io.raftmq.protocol.controller.ElectLeadersResponse;
 import io.raftmq.protocol.rpc.InOrderAnswers;
+import io.raftmq.protocol.rpc.UnaryAnswers;
 import io.raftmq.replication.FetchResult;
 import io.raftmq.replication.FetchSpec;
 import io.raftmq.replication.ProduceResult;
@@ -583,23 +582,11 @@ final class BrokerGrpcService extends BrokerGrpc.BrokerImplBase {
     /** Sends the answer when {@code future} completes, unless the caller went away. */
     private static <T, R> void replyLater(StreamObserver<R> observer, CompletableFuture<T> future,
             ToResponse<T, R> toResponse, Function<Throwable, R> onFailure) {
-        ServerCallStreamObserver<R> call = (ServerCallStreamObserver<R>) observer;
-        call.setOnCancelHandler(() -> { });
-        future.whenComplete((value, error) -> {
-            if (call.isCancelled()) {
-                return;
-            }
-            R response;
+        UnaryAnswers.answerWhenDone(observer, future, (value, error) -> {
             try {
-                response = error == null ? toResponse.apply(value) : onFailure.apply(error);
+                return error == null ? toResponse.apply(value) : onFailure.apply(error);
             } catch (IOException | RuntimeException e) {
-                response = onFailure.apply(e);
-            }
-            try {
-                call.onNext(response);
-                call.onCompleted();
-            } catch (IllegalStateException | StatusRuntimeException cancelledMeanwhile) {
-                // The call ended (cancelled, deadline) between the check and the answer.
+                return onFailure.apply(e);
             }
         });
     }

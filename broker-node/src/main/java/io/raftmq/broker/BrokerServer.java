@@ -76,6 +76,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class BrokerServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerServer.class);
+    /**
+     * A call to the controller quorum (registration, heartbeats, AlterPartition, admin requests)
+     * keeps retrying for this many session timeouts, so it outlives a change of active controller.
+     */
+    private static final int CONTROLLER_CALL_TIMEOUT_SESSIONS = 10;
+    /** The shortest deadline of one attempt of such a call; it is one session timeout otherwise. */
+    private static final long MIN_CONTROLLER_ATTEMPT_TIMEOUT_MS = 500;
+    /** The wait before such a call tries again (the next voter, or the one named as controller). */
+    private static final long CONTROLLER_RETRY_BACKOFF_MS = 20;
 
     /**
      * @param advertised where clients and followers reach this broker's gRPC server
@@ -134,7 +143,9 @@ public final class BrokerServer implements AutoCloseable {
         this.ioScheduler = scheduler("log-io-" + id, 4);
         this.scheduler = scheduler("broker-scheduler-" + id, 1);
         this.controllerClient = new ControllerClient(new ControllerClient.Options(options.controllerBootstrap(),
-                options.sessionTimeoutMs() * 10, Math.max(500, options.sessionTimeoutMs()), 20), link, nodeChannels);
+                options.sessionTimeoutMs() * CONTROLLER_CALL_TIMEOUT_SESSIONS,
+                Math.max(MIN_CONTROLLER_ATTEMPT_TIMEOUT_MS, options.sessionTimeoutMs()), CONTROLLER_RETRY_BACKOFF_MS),
+                link, nodeChannels);
         this.logDirFailures = new LogDirFailureHandler(id, this::leaveAfterLogDirFailure);
         this.logs = new LogManager(options.dataDir().resolve("logs"), new LogEnvironment(time, ioScheduler,
                 logDirFailures, files));
@@ -278,6 +289,7 @@ public final class BrokerServer implements AutoCloseable {
         return replicas;
     }
 
+    /** The logs this broker has open; DataDirectoryIntegrationTest checks a deleted topic's is gone. */
     public LogManager logManager() {
         return logs;
     }

@@ -1,6 +1,7 @@
 package io.raftmq.broker;
 
 import io.raftmq.common.ApiError;
+import io.raftmq.protocol.Failures;
 import io.raftmq.protocol.common.ErrorCode;
 import java.util.concurrent.CompletableFuture;
 
@@ -39,7 +40,7 @@ final class InitProducerIdHandler {
     CompletableFuture<Result> handle(long producerId, int epoch) {
         return ids.nextProducerId().handle((id, error) -> {
             if (error != null) {
-                Throwable cause = BrokerApi.unwrap(error);
+                Throwable cause = Failures.unwrap(error);
                 ApiError apiError = cause instanceof ProducerIdManager.ApiException api ? api.error
                         : ApiError.of(ErrorCode.UNKNOWN_SERVER_ERROR, "no producer id: %s", cause.toString());
                 return new Result(apiError, -1, -1);

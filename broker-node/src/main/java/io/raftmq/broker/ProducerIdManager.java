@@ -1,6 +1,7 @@
 package io.raftmq.broker;
 
 import io.raftmq.common.ApiError;
+import io.raftmq.protocol.Failures;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.AllocateProducerIdsRequest;
 import io.raftmq.protocol.controller.AllocateProducerIdsResponse;
@@ -122,7 +123,7 @@ final class ProducerIdManager {
         fetch = null;
         if (error != null) {
             LOG.warn("[broker {}] could not get producer ids from the controller: {}", brokerId,
-                    unwrap(error).toString());
+                    Failures.unwrap(error).toString());
             return;
         }
         prefetched = block;
@@ -153,7 +154,7 @@ final class ProducerIdManager {
         try {
             f.getNow(null);
         } catch (CompletionException e) {
-            Throwable cause = unwrap(e);
+            Throwable cause = Failures.unwrap(e);
             if (cause instanceof ApiException api) {
                 return api.error;
             }
@@ -165,10 +166,6 @@ final class ProducerIdManager {
         }
         return ApiError.of(ErrorCode.REQUEST_TIMED_OUT, "no producer ids: the controller did not answer within %d"
                 + " ms", FETCH_TIMEOUT_MS);
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
     /** A typed failure: the error to answer with. */

@@ -5,6 +5,7 @@ import io.raftmq.protocol.broker.BrokerInfo;
 import io.raftmq.protocol.broker.MetadataResponse;
 import io.raftmq.protocol.broker.PartitionMetadata;
 import io.raftmq.protocol.broker.TopicMetadata;
+import io.raftmq.protocol.record.DeliveryCheck;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -75,7 +76,7 @@ final class ComposeCheck {
                             + " %.0f ms after the container started", r.victim(),
                     r.victimWasController() ? ", and the active controller" : "", r.gapMs(), r.resumedAfterKillMs(),
                     r.rejoinedIsrAfterRestartMs()));
-            ContinuousProducer.Verdict v = r.verdict();
+            DeliveryCheck.Verdict v = r.verdict();
             log(String.format("read back: %d records acknowledged, %d lost, %d duplicates", v.acked(), v.lost(),
                     v.duplicates()));
             if (v.lost() > 0 || v.acked() == 0) {

@@ -1,10 +1,10 @@
 package io.raftmq.node;
 
 import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.record.DeliveryCheck;
 import io.raftmq.protocol.record.Record;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,9 +22,6 @@ import java.util.concurrent.atomic.AtomicLong;
 final class ContinuousProducer implements AutoCloseable {
     /** An acknowledged record. */
     record Ack(long seq, long offset, long ackNanos) {}
-
-    /** What the final log says about the acknowledged records. */
-    record Verdict(int acked, int lost, int duplicates, List<String> problems) {}
 
     private final TestBrokerClient client;
     private final String topic;
@@ -152,31 +149,14 @@ final class ContinuousProducer implements AutoCloseable {
     }
 
     /** Compares the acknowledgements with the partition's log as read back from offset 0. */
-    Verdict verify(List<Record> log) {
-        Map<String, Integer> counts = new HashMap<>();
-        Map<Long, String> byOffset = new HashMap<>();
-        for (Record r : log) {
-            String v = new String(r.valueBytes(), StandardCharsets.UTF_8);
-            counts.merge(v, 1, Integer::sum);
-            byOffset.put(r.offset(), v);
-        }
-        int lost = 0;
-        List<String> problems = new ArrayList<>();
+    DeliveryCheck.Verdict verify(List<Record> log) {
+        DeliveryCheck check = new DeliveryCheck();
         for (Ack a : acks) {
-            String expected = value(a.seq());
-            String found = byOffset.get(a.offset());
-            if (!expected.equals(found)) {
-                lost++;
-                if (problems.size() < 20) {
-                    problems.add(expected + " was acknowledged at offset " + a.offset() + " but the log has "
-                            + (found == null ? "nothing" : found) + " there");
-                }
-            }
+            check.acknowledged(a.offset(), value(a.seq()));
         }
-        int duplicates = 0;
-        for (int c : counts.values()) {
-            duplicates += Math.max(0, c - 1);
+        for (Record r : log) {
+            check.read(r.offset(), new String(r.valueBytes(), StandardCharsets.UTF_8));
         }
-        return new Verdict(acks.size(), lost, duplicates, problems);
+        return check.verdict();
     }
 }

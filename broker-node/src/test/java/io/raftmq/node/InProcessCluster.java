@@ -53,7 +53,7 @@ public final class InProcessCluster implements AutoCloseable {
             kafkaAddresses.add(new HostPort("127.0.0.1", FreePorts.next()));
             voters.add(id + "@127.0.0.1:" + raft);
         }
-        String bootstrap = String.join(",", addresses.stream().map(HostPort::toString).toList());
+        String bootstrap = bootstrapServers();
         for (int id = 1; id <= size; id++) {
             Map<String, String> c = new HashMap<>();
             c.put("node.id", Integer.toString(id));
@@ -113,6 +113,11 @@ public final class InProcessCluster implements AutoCloseable {
 
     public List<HostPort> addresses() {
         return addresses;
+    }
+
+    /** The gRPC listeners as a raftmq client's bootstrap.servers. */
+    public String bootstrapServers() {
+        return String.join(",", addresses.stream().map(HostPort::toString).toList());
     }
 
     /** Every node's Kafka listener (unless the overrides turned it off). */

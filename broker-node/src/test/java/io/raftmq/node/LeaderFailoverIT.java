@@ -16,6 +16,7 @@ import io.raftmq.protocol.broker.ProduceRequest;
 import io.raftmq.protocol.broker.ProduceResponse;
 import io.raftmq.protocol.broker.TopicProduceData;
 import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.record.DeliveryCheck;
 import io.raftmq.protocol.record.Record;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -115,7 +116,7 @@ class LeaderFailoverIT {
                 int expandedAt = producer.ackCount();
                 await().atMost(Duration.ofSeconds(10)).until(() -> producer.ackCount() >= expandedAt + 50);
                 producer.stop();
-                ContinuousProducer.Verdict verdict = producer.verify(client.readAll(topic, 0, 0));
+                DeliveryCheck.Verdict verdict = producer.verify(client.readAll(topic, 0, 0));
                 assertEquals(0, verdict.lost(), () -> String.join("\n", verdict.problems()));
             }
         });
@@ -183,7 +184,7 @@ class LeaderFailoverIT {
                 await().atMost(Duration.ofSeconds(10)).until(() -> producer.ackCount() >= rejoinedAt + 20);
                 producer.stop();
                 List<Record> log = client.readAll(topic, p, 0);
-                ContinuousProducer.Verdict verdict = producer.verify(log);
+                DeliveryCheck.Verdict verdict = producer.verify(log);
                 assertEquals(0, verdict.lost(), () -> String.join("\n", verdict.problems()));
                 assertTrue(log.stream().noneMatch(r -> new String(r.valueBytes(), StandardCharsets.UTF_8)
                         .equals("stale-write")), "the stale leader's write is in the log");

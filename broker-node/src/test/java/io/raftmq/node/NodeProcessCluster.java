@@ -214,6 +214,11 @@ public final class NodeProcessCluster implements AutoCloseable {
         return nodes.stream().map(Node::address).toList();
     }
 
+    /** The gRPC listeners as a raftmq client's bootstrap.servers. */
+    public String bootstrapServers() {
+        return String.join(",", addresses().stream().map(HostPort::toString).toList());
+    }
+
     /** The Kafka listeners as a Kafka client's bootstrap.servers. */
     public String kafkaBootstrap() {
         return String.join(",", nodes.stream().map(n -> n.kafkaAddress().toString()).toList());

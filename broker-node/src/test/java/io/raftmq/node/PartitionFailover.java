@@ -3,6 +3,7 @@ package io.raftmq.node;
 import static org.awaitility.Awaitility.await;
 
 import io.raftmq.protocol.broker.PartitionMetadata;
+import io.raftmq.protocol.record.DeliveryCheck;
 import java.time.Duration;
 import java.util.Map;
 
@@ -17,7 +18,7 @@ import java.util.Map;
 final class PartitionFailover {
     /** What one trial measured. */
     record Result(int victim, boolean victimWasController, double gapMs, double resumedAfterKillMs,
-            double rejoinedIsrAfterRestartMs, ContinuousProducer.Verdict verdict) {}
+            double rejoinedIsrAfterRestartMs, DeliveryCheck.Verdict verdict) {}
 
     /**
      * How the trial kills a node (no clean shutdown) and starts it again on its data. Each returns
@@ -92,7 +93,7 @@ final class PartitionFailover {
             int rejoinedAt = producer.ackCount();
             await().atMost(Duration.ofSeconds(30)).until(() -> producer.ackCount() >= rejoinedAt + 50);
             producer.stop();
-            ContinuousProducer.Verdict verdict = producer.verify(client.readAll(topic, partition, 0));
+            DeliveryCheck.Verdict verdict = producer.verify(client.readAll(topic, partition, 0));
             return new Result(victim, victim == controller, gap, firstAck, rejoined, verdict);
         }
     }

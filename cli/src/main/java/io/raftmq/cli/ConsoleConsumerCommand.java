@@ -37,6 +37,10 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
     private static final long COMMIT_INTERVAL_MS = 1_000;
     /** How long a group member may wait for its first assignment before giving up. */
     private static final long JOIN_TIMEOUT_MS = 60_000;
+    /** The start position "the beginning of each partition" (not an offset). */
+    private static final long START_EARLIEST = -2;
+    /** The start position "the end of each partition" (not an offset). */
+    private static final long START_LATEST = -1;
 
     @Spec
     CommandSpec spec;
@@ -184,10 +188,10 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
 
     private long parseOffset() {
         if (offset.equals("earliest")) {
-            return -2;
+            return START_EARLIEST;
         }
         if (offset.equals("latest")) {
-            return fromBeginning ? -2 : -1;
+            return fromBeginning ? START_EARLIEST : START_LATEST;
         }
         try {
             long o = Long.parseLong(offset);
@@ -201,7 +205,10 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
         }
     }
 
-    /** -2: earliest; -1: latest; otherwise the offset in --partition. {@code all}: the topic's partitions. */
+    /**
+     * {@link #START_EARLIEST}, {@link #START_LATEST}, or the offset in --partition. {@code all}: the
+     * topic's partitions.
+     */
     private void position(Consumer<String, String> consumer, long startOffset, List<TopicPartition> all,
             GroupResumePoints resume) {
         if (group != null) {
@@ -219,9 +226,9 @@ final class ConsoleConsumerCommand implements Callable<Integer> {
             partitions = all;
         }
         consumer.assign(partitions);
-        if (startOffset == -2) {
+        if (startOffset == START_EARLIEST) {
             consumer.seekToBeginning(partitions);
-        } else if (startOffset == -1) {
+        } else if (startOffset == START_LATEST) {
             consumer.seekToEnd(partitions);
         } else {
             consumer.seek(partitions.get(0), startOffset);

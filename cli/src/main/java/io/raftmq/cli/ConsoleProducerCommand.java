@@ -4,6 +4,7 @@ import io.raftmq.client.Producer;
 import io.raftmq.client.ProducerConfig;
 import io.raftmq.client.ProducerRecord;
 import io.raftmq.client.Serdes;
+import io.raftmq.protocol.Failures;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -105,7 +106,8 @@ final class ConsoleProducerCommand implements Callable<Integer> {
                     if (exception != null) {
                         failed.incrementAndGet();
                         synchronized (err) {
-                            err.println("Error: line " + n + " was not sent: " + RaftmqCli.unwrap(exception).getMessage());
+                            err.println("Error: line " + n + " was not sent: "
+                                    + Failures.unwrap(exception).getMessage());
                             err.flush();
                         }
                     }

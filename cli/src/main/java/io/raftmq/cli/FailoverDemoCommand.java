@@ -8,6 +8,8 @@ import io.raftmq.client.ProducerConfig;
 import io.raftmq.client.ProducerRecord;
 import io.raftmq.client.Serdes;
 import io.raftmq.client.TopicPartition;
+import io.raftmq.protocol.Failures;
+import io.raftmq.protocol.record.DeliveryCheck;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -203,7 +205,7 @@ final class FailoverDemoCommand implements Callable<Integer> {
             if (System.nanoTime() > deadline || firstFailure.get() != null) {
                 Exception e = firstFailure.get();
                 throw new CliException("no record was acknowledged within 60 s"
-                        + (e == null ? "" : ": " + RaftmqCli.unwrap(e).getMessage()));
+                        + (e == null ? "" : ": " + Failures.unwrap(e).getMessage()));
             }
             Thread.sleep(10);
         }
@@ -306,16 +308,12 @@ final class FailoverDemoCommand implements Callable<Integer> {
         long firstAckNs = firstAckAfter(t.killNs);
 
         // Read back every acknowledged offset.
-        Map<Long, String> expected = new HashMap<>();
+        DeliveryCheck check = new DeliveryCheck();
         long minOffset = Long.MAX_VALUE;
-        long maxOffset = -1;
         for (Ack a : all) {
-            expected.put(a.offset, runId + "-" + a.seq);
+            check.acknowledged(a.offset, runId + "-" + a.seq);
             minOffset = Math.min(minOffset, a.offset);
-            maxOffset = Math.max(maxOffset, a.offset);
         }
-        Map<String, Integer> copies = new HashMap<>();
-        long matched = 0;
         if (!all.isEmpty()) {
             Map<String, String> cc = new HashMap<>();
             cc.put(ConsumerConfig.BOOTSTRAP_SERVERS, connection.bootstrapServer);
@@ -330,19 +328,16 @@ final class FailoverDemoCommand implements Callable<Integer> {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (reader.position(tp) < end && System.nanoTime() < deadline) {
                     for (ConsumerRecord<String, String> r : reader.poll(Duration.ofMillis(500))) {
-                        String want = expected.get(r.offset());
-                        if (want != null && want.equals(r.value())) {
-                            matched++;
-                        }
                         if (r.value() != null && r.value().startsWith(runId + "-")) {
-                            copies.merge(r.value(), 1, Integer::sum);
+                            check.read(r.offset(), r.value()); // records of earlier runs are not this run's
                         }
                     }
                 }
             }
         }
-        t.lost = all.size() - matched;
-        long duplicates = copies.values().stream().mapToLong(c -> c - 1).sum();
+        DeliveryCheck.Verdict verdict = check.verdict();
+        t.lost = verdict.lost();
+        long duplicates = verdict.duplicates();
 
         out.println();
         out.println("timeline");
@@ -368,7 +363,7 @@ final class FailoverDemoCommand implements Callable<Integer> {
         out.printf("records acknowledged: %d, records lost: %d%s%n", all.size(), t.lost,
                 t.lost == 0 ? " (every acknowledged record read back at its offset)" : "");
         out.printf("duplicates: %d, sends failed: %d%s%n", duplicates, sendFailures.get(),
-                firstFailure.get() == null ? "" : " (first: " + RaftmqCli.unwrap(firstFailure.get()).getMessage() + ")");
+                firstFailure.get() == null ? "" : " (first: " + Failures.unwrap(firstFailure.get()).getMessage() + ")");
         out.flush();
 
         if (restartCommand != null) {

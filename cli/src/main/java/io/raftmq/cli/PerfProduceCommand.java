@@ -4,6 +4,7 @@ import io.raftmq.client.Producer;
 import io.raftmq.client.ProducerConfig;
 import io.raftmq.client.ProducerRecord;
 import io.raftmq.client.Serdes;
+import io.raftmq.protocol.Failures;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
@@ -99,7 +100,7 @@ final class PerfProduceCommand implements Callable<Integer> {
         }
         if (failed.get() > 0) {
             throw new CliException(failed.get() + " of " + numRecords + " records failed; the first: "
-                    + RaftmqCli.unwrap(firstError.get()).getMessage());
+                    + Failures.unwrap(firstError.get()).getMessage());
         }
         return 0;
     }

@@ -1,11 +1,10 @@
 package io.raftmq.cli;
 
 import io.raftmq.client.RaftmqException;
+import io.raftmq.protocol.Failures;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
@@ -56,7 +55,7 @@ public final class RaftmqCli implements Runnable {
     }
 
     /** Runs one command line with the given streams; returns the exit code. */
-    public static int execute(String[] args, InputStream in, PrintWriter out, PrintWriter err) {
+    static int execute(String[] args, InputStream in, PrintWriter out, PrintWriter err) {
         CommandLine cli = commandLine(in);
         cli.setOut(out);
         cli.setErr(err);
@@ -71,7 +70,7 @@ public final class RaftmqCli implements Runnable {
 
     /** A failure the user can act on prints its message; anything else is a bug and shows its trace. */
     private static int handleError(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
-        Throwable cause = unwrap(e);
+        Throwable cause = Failures.unwrap(e);
         PrintWriter err = cli.getErr();
         if (cause instanceof RaftmqException || cause instanceof CliException) {
             err.println("Error: " + cause.getMessage());
@@ -83,14 +82,6 @@ public final class RaftmqCli implements Runnable {
         }
         err.flush();
         return EXIT_ERROR;
-    }
-
-    static Throwable unwrap(Throwable e) {
-        Throwable t = e;
-        while ((t instanceof ExecutionException || t instanceof CompletionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
     }
 
     /** The version from the jar's manifest (or "development" when run from classes). */

@@ -21,12 +21,8 @@ import io.raftmq.client.RaftmqException;
 import io.raftmq.client.Serdes;
 import io.raftmq.client.TopicAuthorizationException;
 import io.raftmq.client.TopicPartition;
-import io.raftmq.common.HostPort;
 import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.node.InProcessCluster;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,7 +61,7 @@ class GrpcAuthorizationTest {
                 "authorizer.enabled", "true", "super.users", "User:CN=admin"));
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+        bootstrap = cluster.bootstrapServers();
         adminConfig = dir.resolve("admin.properties");
         try (var out = Files.newBufferedWriter(adminConfig)) {
             clientProperties("admin").store(out, null);
@@ -185,23 +180,23 @@ class GrpcAuthorizationTest {
 
     @Test
     void theSuperUserManagesAclsWithTheCliOverMutualTls() {
-        Result added = run("acls", "add", "--topic", "cli-topic", "--principal", "User:CN=bob", "--operation",
-                "Read", "--bootstrap-server", bootstrap, "--command-config", adminConfig.toString());
-        assertEquals(0, added.code, added.toString());
+        CliRun added = CliRun.run("", "acls", "add", "--topic", "cli-topic", "--principal", "User:CN=bob",
+                "--operation", "Read", "--bootstrap-server", bootstrap, "--command-config", adminConfig.toString());
+        assertEquals(0, added.exitCode(), added.toString());
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            Result listed = run("acls", "list", "--bootstrap-server", bootstrap, "--command-config",
+            CliRun listed = CliRun.run("", "acls", "list", "--bootstrap-server", bootstrap, "--command-config",
                     adminConfig.toString());
-            assertEquals(0, listed.code, listed.toString());
-            assertTrue(listed.out.contains("User:CN=bob") && listed.out.contains("cli-topic"), listed.toString());
+            assertEquals(0, listed.exitCode(), listed.toString());
+            assertTrue(listed.out().contains("User:CN=bob") && listed.out().contains("cli-topic"), listed.toString());
         });
         ClusterAuthorizationException refused = assertThrows(ClusterAuthorizationException.class,
                 () -> alice.describeAcls(Acl.Filter.ALL));
         assertTrue(refused.getMessage().contains(ALICE), refused.getMessage());
         assertThrows(ClusterAuthorizationException.class, () -> alice.createAcls(List.of(
                 allow(Acl.ResourceType.CLUSTER, "kafka-cluster", Acl.PatternType.LITERAL, Acl.Operation.ALL))));
-        Result removed = run("acls", "remove", "--topic", "cli-topic", "--principal", "User:CN=bob",
+        CliRun removed = CliRun.run("", "acls", "remove", "--topic", "cli-topic", "--principal", "User:CN=bob",
                 "--bootstrap-server", bootstrap, "--command-config", adminConfig.toString());
-        assertEquals(0, removed.code, removed.toString());
+        assertEquals(0, removed.exitCode(), removed.toString());
     }
 
     private static Acl allow(Acl.ResourceType type, String name, Acl.PatternType pattern, Acl.Operation op) {
@@ -271,15 +266,5 @@ class GrpcAuthorizationTest {
         p.setProperty("ssl.keystore.location", CERTS.clientKeystore(who).toString());
         p.setProperty("ssl.keystore.password", CERTS.password());
         return p;
-    }
-
-    private record Result(int code, String out, String err) {}
-
-    private static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = RaftmqCli.execute(args, new ByteArrayInputStream(new byte[0]), new PrintWriter(out, true),
-                new PrintWriter(err, true));
-        return new Result(code, out.toString(), err.toString());
     }
 }

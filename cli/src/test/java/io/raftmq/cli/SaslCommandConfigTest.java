@@ -3,19 +3,14 @@ package io.raftmq.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.raftmq.common.HostPort;
 import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.node.InProcessCluster;
 import io.raftmq.node.ScramUsersFixture;
 import io.raftmq.protocol.metadata.ScramMechanism;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,22 +29,22 @@ class SaslCommandConfigTest {
             cluster.startAll();
             cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
             ScramUsersFixture.create(cluster, "admin", "admin-secret", ScramMechanism.SCRAM_SHA_512);
-            String bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+            String bootstrap = cluster.bootstrapServers();
             Path clientConfig = config(dir.resolve("client.properties"), "admin-secret");
 
-            Result created = run("topics", "--create", "--topic", "over-sasl", "--partitions", "2",
+            CliRun created = CliRun.run("", "topics", "--create", "--topic", "over-sasl", "--partitions", "2",
                     "--replication-factor", "3", "--bootstrap-server", bootstrap,
                     "--command-config", clientConfig.toString());
-            assertEquals(0, created.code, created.toString());
-            Result listed = run("topics", "--list", "--bootstrap-server", bootstrap,
+            assertEquals(0, created.exitCode(), created.toString());
+            CliRun listed = CliRun.run("", "topics", "--list", "--bootstrap-server", bootstrap,
                     "--command-config", clientConfig.toString());
-            assertEquals(0, listed.code, listed.toString());
-            assertTrue(listed.out.contains("over-sasl"), listed.toString());
+            assertEquals(0, listed.exitCode(), listed.toString());
+            assertTrue(listed.out().contains("over-sasl"), listed.toString());
 
-            Result refused = run("topics", "--list", "--bootstrap-server", bootstrap,
+            CliRun refused = CliRun.run("", "topics", "--list", "--bootstrap-server", bootstrap,
                     "--command-config", config(dir.resolve("wrong.properties"), "wrong").toString());
-            assertEquals(1, refused.code, refused.toString());
-            assertTrue(refused.err.contains("authentication failed for user admin"), refused.toString());
+            assertEquals(1, refused.exitCode(), refused.toString());
+            assertTrue(refused.err().contains("authentication failed for user admin"), refused.toString());
         }
     }
 
@@ -62,15 +57,5 @@ class SaslCommandConfigTest {
                 "ssl.truststore.location=" + CERTS.truststore(),
                 "ssl.truststore.password=" + CERTS.password()) + "\n");
         return file;
-    }
-
-    private record Result(int code, String out, String err) {}
-
-    private static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = RaftmqCli.execute(args, new ByteArrayInputStream(new byte[0]), new PrintWriter(out, true),
-                new PrintWriter(err, true));
-        return new Result(code, out.toString(), err.toString());
     }
 }

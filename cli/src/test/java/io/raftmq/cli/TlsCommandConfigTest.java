@@ -3,17 +3,12 @@ package io.raftmq.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.raftmq.common.HostPort;
 import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.node.InProcessCluster;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,7 +22,7 @@ class TlsCommandConfigTest {
                 Map.of("grpc.listener.security.protocol", "SSL"))) {
             cluster.startAll();
             cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-            String bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+            String bootstrap = cluster.bootstrapServers();
             Path clientConfig = dir.resolve("client.properties");
             Files.writeString(clientConfig, String.join("\n",
                     "security.protocol=SSL",
@@ -36,25 +31,15 @@ class TlsCommandConfigTest {
                     "ssl.keystore.location=" + CERTS.clientKeystore("admin"),
                     "ssl.keystore.password=" + CERTS.password()) + "\n");
 
-            Result created = run("topics", "--create", "--topic", "over-tls", "--partitions", "2",
+            CliRun created = CliRun.run("", "topics", "--create", "--topic", "over-tls", "--partitions", "2",
                     "--replication-factor", "3", "--bootstrap-server", bootstrap,
                     "--command-config", clientConfig.toString());
-            assertEquals(0, created.code, created.toString());
-            Result listed = run("topics", "--list", "--bootstrap-server", bootstrap,
+            assertEquals(0, created.exitCode(), created.toString());
+            CliRun listed = CliRun.run("", "topics", "--list", "--bootstrap-server", bootstrap,
                     "--command-config", clientConfig.toString());
-            assertEquals(0, listed.code, listed.toString());
-            assertTrue(listed.out.contains("over-tls"), listed.toString());
+            assertEquals(0, listed.exitCode(), listed.toString());
+            assertTrue(listed.out().contains("over-tls"), listed.toString());
 
         }
-    }
-
-    private record Result(int code, String out, String err) {}
-
-    private static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = RaftmqCli.execute(args, new ByteArrayInputStream(new byte[0]), new PrintWriter(out, true),
-                new PrintWriter(err, true));
-        return new Result(code, out.toString(), err.toString());
     }
 }

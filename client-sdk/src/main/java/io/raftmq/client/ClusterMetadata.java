@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,10 +80,6 @@ final class ClusterMetadata {
         }
     }
 
-    void retainTopics(Collection<String> names) {
-        topics.retainAll(names);
-    }
-
     void leaderHint(TopicPartition tp, int leader, int leaderEpoch) {
         if (leader < 0) {
             updateRequested = true;
@@ -127,9 +122,8 @@ final class ClusterMetadata {
                 long timeout = Math.max(1, Math.min(requestTimeoutMs, deadlineMs - now));
                 try {
                     updateRequested = false;
-                    MetadataResponse response = channels.broker(address, timeout)
-                            .metadata(MetadataRequest.newBuilder().addAllTopics(topics).build())
-                            .get(timeout + 1000, TimeUnit.MILLISECONDS);
+                    MetadataResponse response = Rpc.awaitAnswer(channels.broker(address, timeout)
+                            .metadata(MetadataRequest.newBuilder().addAllTopics(topics).build()), timeout);
                     if (response.getError().getCode() != ErrorCode.NONE) {
                         throw Errors.exception(response.getError());
                     }

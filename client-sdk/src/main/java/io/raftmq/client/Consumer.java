@@ -37,6 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class Consumer<K, V> implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Consumer.class);
     private static final Object WAKEUP = new Object();
+    /** A poll with a shorter timeout still gives a due metadata refresh this long, so short polls do not starve it. */
+    private static final long MIN_METADATA_REFRESH_WAIT_MS = 1000;
 
     private final String clientId;
     private final ConsumerConfig config;
@@ -203,7 +205,7 @@ public final class Consumer<K, V> implements AutoCloseable {
                 }
                 maybeAutoCommit();
                 updatePositions(deadline);
-                metadata.maybeRefresh(Math.max(deadline, clockMs.getAsLong() + 1000));
+                metadata.maybeRefresh(Math.max(deadline, clockMs.getAsLong() + MIN_METADATA_REFRESH_WAIT_MS));
                 handleAnswers(fetcher.completed.poll()); // prefetched answers behind the buffered records
                 Map<TopicPartition, List<ConsumerRecord<K, V>>> records = fetcher.drain(maxPollRecords);
                 if (!records.isEmpty()) {

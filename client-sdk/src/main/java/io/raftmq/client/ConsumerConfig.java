@@ -18,30 +18,7 @@ import java.util.Set;
  * RangeAssignor / RoundRobinAssignor class names are accepted too); the group's coordinator computes
  * the assignment with the first strategy every member supports.
  */
-public final class ConsumerConfig {
-    public static final String BOOTSTRAP_SERVERS = CommonConfigs.BOOTSTRAP_SERVERS;
-    public static final String CLIENT_ID = CommonConfigs.CLIENT_ID;
-    public static final String REQUEST_TIMEOUT_MS = CommonConfigs.REQUEST_TIMEOUT_MS;
-    /**
-     * PLAINTEXT (default), SSL (TLS to a cluster with grpc.listener.security.protocol=SSL) or SASL_SSL
-     * (TLS, and SASL authentication with sasl.mechanism and sasl.jaas.config).
-     */
-    public static final String SECURITY_PROTOCOL = CommonConfigs.SECURITY_PROTOCOL;
-    public static final String SSL_TRUSTSTORE_LOCATION = CommonConfigs.SSL_TRUSTSTORE_LOCATION;
-    public static final String SSL_TRUSTSTORE_PASSWORD = CommonConfigs.SSL_TRUSTSTORE_PASSWORD;
-    public static final String SSL_TRUSTSTORE_TYPE = CommonConfigs.SSL_TRUSTSTORE_TYPE;
-    /** Optional: this client's certificate for mutual TLS. */
-    public static final String SSL_KEYSTORE_LOCATION = CommonConfigs.SSL_KEYSTORE_LOCATION;
-    public static final String SSL_KEYSTORE_PASSWORD = CommonConfigs.SSL_KEYSTORE_PASSWORD;
-    public static final String SSL_KEYSTORE_TYPE = CommonConfigs.SSL_KEYSTORE_TYPE;
-    public static final String SSL_KEY_PASSWORD = CommonConfigs.SSL_KEY_PASSWORD;
-    /** With SASL_SSL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512. */
-    public static final String SASL_MECHANISM = CommonConfigs.SASL_MECHANISM;
-    /** With SASL_SSL: Kafka's JAAS line naming the username and password. */
-    public static final String SASL_JAAS_CONFIG = CommonConfigs.SASL_JAAS_CONFIG;
-    /** With SASL_SSL: the username and password, instead of sasl.jaas.config. */
-    public static final String SASL_USERNAME = CommonConfigs.SASL_USERNAME;
-    public static final String SASL_PASSWORD = CommonConfigs.SASL_PASSWORD;
+public final class ConsumerConfig extends ClientConfig {
     public static final String RETRY_BACKOFF_MS = CommonConfigs.RETRY_BACKOFF_MS;
     public static final String GROUP_ID = "group.id";
     public static final String ENABLE_AUTO_COMMIT = "enable.auto.commit";
@@ -80,15 +57,12 @@ public final class ConsumerConfig {
             .define(DEFAULT_API_TIMEOUT_MS, Type.LONG, 60_000L, 0, Long.MAX_VALUE,
                     "bound on blocking calls that take no timeout (commitSync, position, committed)");
 
-    final ConfigDef.Values values;
-    final List<BrokerAddress> bootstrap;
     final List<String> assignors;
     final boolean autoCommit;
     final String groupId;
 
     private ConsumerConfig(Map<String, ?> input) {
-        this.values = DEF.parse(input);
-        this.bootstrap = CommonConfigs.bootstrap(values);
+        super(DEF, input);
         String group = values.string(GROUP_ID);
         this.groupId = group.isEmpty() ? null : group;
         if (groupId == null && values.isSet(ENABLE_AUTO_COMMIT) && values.bool(ENABLE_AUTO_COMMIT)) {

@@ -45,6 +45,13 @@ import org.slf4j.LoggerFactory;
  */
 final class ConsumerCoordinator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ConsumerCoordinator.class);
+    /**
+     * A short poll must not starve the coordinator lookup (FindCoordinator may create
+     * __consumer_offsets first): it gets at least this long.
+     */
+    private static final long MIN_COORDINATOR_LOOKUP_MS = 3000;
+    /** How long {@link #close()} waits for the heartbeat thread to end. */
+    private static final long HEARTBEAT_THREAD_JOIN_MS = 5000;
 
     enum State { UNJOINED, JOINING, STABLE }
 
@@ -141,9 +148,7 @@ final class ConsumerCoordinator implements AutoCloseable {
             if (pendingJoin == null) {
                 BrokerAddress target;
                 try {
-                    // A short poll must not starve the lookup (FindCoordinator may create
-                    // __consumer_offsets first): allow it a few seconds.
-                    target = ensureCoordinator(Math.max(deadlineMs, now + 3000));
+                    target = ensureCoordinator(Math.max(deadlineMs, now + MIN_COORDINATOR_LOOKUP_MS));
                 } catch (TimeoutException e) {
                     return null;
                 }
@@ -296,8 +301,8 @@ final class ConsumerCoordinator implements AutoCloseable {
                 // The known coordinator, or — when it moved (its node died, say) while the application
                 // is busy between polls — the new one, so that the membership outlives the move.
                 BrokerAddress target = ensureCoordinator(rpc.now() + requestTimeoutMs);
-                HeartbeatResponse r = channels.group(target, requestTimeoutMs).heartbeat(request)
-                        .get(requestTimeoutMs + 1000L, TimeUnit.MILLISECONDS);
+                HeartbeatResponse r = Rpc.awaitAnswer(channels.group(target, requestTimeoutMs).heartbeat(request),
+                        requestTimeoutMs);
                 ErrorCode code = r.getError().getCode();
                 synchronized (this) {
                     if (generationId != request.getGenerationId()) {
@@ -523,8 +528,8 @@ final class ConsumerCoordinator implements AutoCloseable {
             return;
         }
         try {
-            channels.group(target, requestTimeoutMs).leaveGroup(LeaveGroupRequest.newBuilder().setGroupId(groupId)
-                    .setMemberId(member).build()).get(requestTimeoutMs + 1000L, TimeUnit.MILLISECONDS);
+            Rpc.awaitAnswer(channels.group(target, requestTimeoutMs).leaveGroup(LeaveGroupRequest.newBuilder()
+                    .setGroupId(groupId).setMemberId(member).build()), requestTimeoutMs);
             log.info("[{}] left group '{}' (member {})", clientId, groupId, member);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -543,7 +548,7 @@ final class ConsumerCoordinator implements AutoCloseable {
         if (t != null) {
             t.interrupt();
             try {
-                t.join(5000);
+                t.join(HEARTBEAT_THREAD_JOIN_MS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

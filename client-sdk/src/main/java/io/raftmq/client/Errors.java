@@ -2,14 +2,13 @@ package io.raftmq.client;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.raftmq.protocol.Failures;
 import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.rpc.SaslSessionHeaders;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.function.BiFunction;
 import javax.net.ssl.SSLException;
 
@@ -109,7 +108,7 @@ final class Errors {
 
     /** The code a transport failure counts as. */
     static ErrorCode codeOf(Throwable t) {
-        Throwable cause = unwrap(t);
+        Throwable cause = Failures.unwrap(t);
         if (cause instanceof RaftmqException r) {
             return r.code();
         }
@@ -134,7 +133,7 @@ final class Errors {
 
     /** A transport failure (or any throwable from a call) as a typed exception. */
     static RaftmqException fromThrowable(Throwable t) {
-        Throwable cause = unwrap(t);
+        Throwable cause = Failures.unwrap(t);
         if (cause instanceof RaftmqException r) {
             return r;
         }
@@ -168,13 +167,5 @@ final class Errors {
             }
         }
         return null;
-    }
-
-    static Throwable unwrap(Throwable t) {
-        Throwable c = t;
-        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
-            c = c.getCause();
-        }
-        return c;
     }
 }

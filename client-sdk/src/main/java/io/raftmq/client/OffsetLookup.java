@@ -11,7 +11,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 
 /**
  * ListOffsets for many partitions: one request per leader broker, retrying partitions whose leader
@@ -73,8 +72,8 @@ final class OffsetLookup {
                 topics.values().forEach(request::addTopics);
                 try {
                     long timeout = Math.max(1, Math.min(requestTimeoutMs, deadlineMs - rpc.now()));
-                    ListOffsetsResponse response = channels.broker(e.getKey(), timeout).listOffsets(request.build())
-                            .get(timeout + 1000, TimeUnit.MILLISECONDS);
+                    ListOffsetsResponse response = Rpc.awaitAnswer(
+                            channels.broker(e.getKey(), timeout).listOffsets(request.build()), timeout);
                     if (response.getError().getCode() != ErrorCode.NONE) {
                         throw Errors.exception(response.getError());
                     }

@@ -1,8 +1,8 @@
 package io.raftmq.client;
 
 import io.raftmq.client.ConfigDef.Type;
+import io.raftmq.protocol.Acks;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -17,30 +17,7 @@ import java.util.Set;
  * conflicting setting is an error; if it was left at its default, a conflicting setting turns it off
  * (as Kafka does).
  */
-public final class ProducerConfig {
-    public static final String BOOTSTRAP_SERVERS = CommonConfigs.BOOTSTRAP_SERVERS;
-    public static final String CLIENT_ID = CommonConfigs.CLIENT_ID;
-    public static final String REQUEST_TIMEOUT_MS = CommonConfigs.REQUEST_TIMEOUT_MS;
-    /**
-     * PLAINTEXT (default), SSL (TLS to a cluster with grpc.listener.security.protocol=SSL) or SASL_SSL
-     * (TLS, and SASL authentication with sasl.mechanism and sasl.jaas.config).
-     */
-    public static final String SECURITY_PROTOCOL = CommonConfigs.SECURITY_PROTOCOL;
-    public static final String SSL_TRUSTSTORE_LOCATION = CommonConfigs.SSL_TRUSTSTORE_LOCATION;
-    public static final String SSL_TRUSTSTORE_PASSWORD = CommonConfigs.SSL_TRUSTSTORE_PASSWORD;
-    public static final String SSL_TRUSTSTORE_TYPE = CommonConfigs.SSL_TRUSTSTORE_TYPE;
-    /** Optional: this client's certificate for mutual TLS. */
-    public static final String SSL_KEYSTORE_LOCATION = CommonConfigs.SSL_KEYSTORE_LOCATION;
-    public static final String SSL_KEYSTORE_PASSWORD = CommonConfigs.SSL_KEYSTORE_PASSWORD;
-    public static final String SSL_KEYSTORE_TYPE = CommonConfigs.SSL_KEYSTORE_TYPE;
-    public static final String SSL_KEY_PASSWORD = CommonConfigs.SSL_KEY_PASSWORD;
-    /** With SASL_SSL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512. */
-    public static final String SASL_MECHANISM = CommonConfigs.SASL_MECHANISM;
-    /** With SASL_SSL: Kafka's JAAS line naming the username and password. */
-    public static final String SASL_JAAS_CONFIG = CommonConfigs.SASL_JAAS_CONFIG;
-    /** With SASL_SSL: the username and password, instead of sasl.jaas.config. */
-    public static final String SASL_USERNAME = CommonConfigs.SASL_USERNAME;
-    public static final String SASL_PASSWORD = CommonConfigs.SASL_PASSWORD;
+public final class ProducerConfig extends ClientConfig {
     public static final String RETRY_BACKOFF_MS = CommonConfigs.RETRY_BACKOFF_MS;
     public static final String ACKS = "acks";
     public static final String LINGER_MS = "linger.ms";
@@ -53,6 +30,12 @@ public final class ProducerConfig {
     public static final String ENABLE_IDEMPOTENCE = "enable.idempotence";
     public static final String MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION = "max.in.flight.requests.per.connection";
     public static final String MAX_REQUEST_SIZE = "max.request.size";
+
+    /**
+     * The most unanswered batches per partition an idempotent producer may have (Kafka's bound): the
+     * broker checks a producer's sequence numbers against its last five batches.
+     */
+    static final int MAX_IN_FLIGHT_IDEMPOTENT = 5;
 
     static final ConfigDef DEF = CommonConfigs.define(new ConfigDef())
             .defineChoice(ACKS, "all", Set.of("all", "-1", "0", "1"),
@@ -77,25 +60,22 @@ public final class ProducerConfig {
             .define(MAX_REQUEST_SIZE, Type.INT, 1_048_576, 1, Integer.MAX_VALUE,
                     "largest record (serialized) the producer accepts");
 
-    final ConfigDef.Values values;
-    final List<BrokerAddress> bootstrap;
     final boolean idempotent;
     final short acks;
 
     private ProducerConfig(Map<String, ?> input) {
-        this.values = DEF.parse(input);
-        this.bootstrap = CommonConfigs.bootstrap(values);
+        super(DEF, input);
         String acksText = values.string(ACKS);
-        this.acks = (short) (acksText.equals("all") ? -1 : Integer.parseInt(acksText));
+        this.acks = acksText.equals("all") ? Acks.ALL : Short.parseShort(acksText);
         boolean explicit = values.isSet(ENABLE_IDEMPOTENCE) && values.bool(ENABLE_IDEMPOTENCE);
         boolean wanted = values.bool(ENABLE_IDEMPOTENCE);
         String conflict = null;
-        if (acks != -1) {
+        if (acks != Acks.ALL) {
             conflict = "acks must be all (got " + acksText + ")";
         } else if (values.intValue(RETRIES) == 0) {
             conflict = "retries must be above 0";
-        } else if (values.intValue(MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION) > 5) {
-            conflict = MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION + " must be at most 5 (got "
+        } else if (values.intValue(MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION) > MAX_IN_FLIGHT_IDEMPOTENT) {
+            conflict = MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION + " must be at most " + MAX_IN_FLIGHT_IDEMPOTENT + " (got "
                     + values.intValue(MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION) + ")";
         }
         if (explicit && conflict != null) {

@@ -74,18 +74,6 @@ final class RecordAccumulator {
         }
     }
 
-    /** Whether the open batch of {@code tp} has room for {@code size} more bytes. */
-    boolean hasRoom(TopicPartition tp, int size) {
-        Deque<ProducerBatch> deque = queues.get(tp);
-        if (deque == null) {
-            return false;
-        }
-        synchronized (deque) {
-            ProducerBatch last = deque.peekLast();
-            return last != null && !last.hasSequence() && last.hasRoomFor(size, batchSize);
-        }
-    }
-
     /**
      * The first batch of {@code tp} if it may be sent now, else null. A batch is sendable when it is
      * full or not the last in its queue, lingered {@code linger.ms}, or a flush or close waits, and

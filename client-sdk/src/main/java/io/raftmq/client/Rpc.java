@@ -14,6 +14,13 @@ import java.util.function.LongSupplier;
  * until the deadline. Stateless apart from its settings; any thread.
  */
 final class Rpc {
+    /**
+     * How much longer than a call's gRPC deadline its caller waits for the answer: long enough that
+     * the deadline fails the call first (DEADLINE_EXCEEDED, which the retry rules know), so the
+     * local wait only ends a call whose future never completes.
+     */
+    static final long DEADLINE_GRACE_MS = 1000;
+
     /** Sends one attempt to the given broker. */
     interface Attempt<T> {
         Future<T> send(BrokerAddress broker, long timeoutMs);
@@ -47,7 +54,7 @@ final class Rpc {
         while (true) {
             long timeout = Math.max(1, Math.min(requestTimeoutMs, deadlineMs - now()));
             try {
-                T response = attempt.send(target.get(), timeout).get(timeout + 1000, TimeUnit.MILLISECONDS);
+                T response = awaitAnswer(attempt.send(target.get(), timeout), timeout);
                 Error error = errorOf.apply(response);
                 if (error.getCode() == ErrorCode.NONE) {
                     return response;
@@ -75,6 +82,15 @@ final class Rpc {
             }
             sleep(retryBackoffMs);
         }
+    }
+
+    /**
+     * Waits for the answer to a call made with a gRPC deadline of {@code callTimeoutMs}, a little
+     * longer than the deadline ({@link #DEADLINE_GRACE_MS}).
+     */
+    static <T> T awaitAnswer(Future<T> call, long callTimeoutMs)
+            throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+        return call.get(callTimeoutMs + DEADLINE_GRACE_MS, TimeUnit.MILLISECONDS);
     }
 
     static void sleep(long ms) {

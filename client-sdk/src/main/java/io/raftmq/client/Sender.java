@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +48,11 @@ import org.slf4j.LoggerFactory;
 final class Sender implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Sender.class);
     private static final long MAX_IDLE_WAIT_MS = 250;
+    /**
+     * How much longer than request.timeout.ms (the time a broker may hold an acks=all produce before
+     * answering REQUEST_TIMED_OUT) the sender waits for a produce answer: the broker's answer comes first.
+     */
+    static final long PRODUCE_ANSWER_GRACE_MS = 2000;
 
     /** An answer (or a transport failure) to one Produce request. */
     private record Completion(BrokerAddress broker, List<ProducerBatch> batches, ProduceResponse response,
@@ -97,11 +101,13 @@ final class Sender implements Runnable {
         this.retryBackoffMs = config.values.longValue(ProducerConfig.RETRY_BACKOFF_MS);
         this.retries = config.values.intValue(ProducerConfig.RETRIES);
         this.maxInFlight = config.idempotent
-                ? Math.min(5, config.values.intValue(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION))
+                ? Math.min(ProducerConfig.MAX_IN_FLIGHT_IDEMPOTENT,
+                        config.values.intValue(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION))
                 : config.values.intValue(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION);
         this.maxRequestSize = config.values.intValue(ProducerConfig.MAX_REQUEST_SIZE);
         this.clockMs = clockMs;
-        this.produceStreams = new ProduceStreams(clientId, channels, clockMs, requestTimeoutMs + 2000L);
+        this.produceStreams = new ProduceStreams(clientId, channels, clockMs,
+                requestTimeoutMs + PRODUCE_ANSWER_GRACE_MS);
     }
 
     void wakeup() {
@@ -224,10 +230,9 @@ final class Sender implements Runnable {
         long previous = ids.producerId;
         try {
             BrokerAddress broker = metadata.anyBroker();
-            InitProducerIdResponse r = channels.broker(broker, requestTimeoutMs)
+            InitProducerIdResponse r = Rpc.awaitAnswer(channels.broker(broker, requestTimeoutMs)
                     .initProducerId(InitProducerIdRequest.newBuilder().setProducerId(previous)
-                            .setProducerEpoch(ids.producerEpoch).build())
-                    .get(requestTimeoutMs + 1000L, TimeUnit.MILLISECONDS);
+                            .setProducerEpoch(ids.producerEpoch).build()), requestTimeoutMs);
             if (r.getError().getCode() != ErrorCode.NONE) {
                 throw Errors.exception(r.getError());
             }

@@ -4,7 +4,6 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.raftmq.common.HostPort;
 import io.raftmq.node.NodeProcessCluster;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +19,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,7 +45,7 @@ class ClientFailoverIT {
                 try (var controllers = cluster.client()) {
                     cluster.awaitHealthy(controllers, Duration.ofSeconds(60));
                 }
-                String bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+                String bootstrap = cluster.bootstrapServers();
                 try (Admin admin = new Admin(AdminConfig.builder().bootstrapServers(bootstrap)
                         .defaultApiTimeoutMs(30_000).build())) {
                     scenario.run(cluster, bootstrap, admin);

@@ -1,11 +1,9 @@
 package io.raftmq.client;
 
-import io.raftmq.common.HostPort;
 import io.raftmq.node.InProcessCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /** A three-node in-process cluster for the SDK's integration tests, with its bootstrap string. */
 final class ClusterFixture implements AutoCloseable {
@@ -21,7 +19,7 @@ final class ClusterFixture implements AutoCloseable {
         cluster = new InProcessCluster(3, dir, settings);
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+        bootstrap = cluster.bootstrapServers();
     }
 
     Admin admin() {

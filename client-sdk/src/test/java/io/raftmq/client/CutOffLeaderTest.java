@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftmq.broker.BrokerApi;
-import io.raftmq.common.HostPort;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
@@ -24,7 +23,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,7 +55,7 @@ class CutOffLeaderTest {
                 "broker.session.timeout.ms", Long.toString(SESSION_TIMEOUT_MS)))) {
             cluster.startAll();
             cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-            String bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+            String bootstrap = cluster.bootstrapServers();
             try (Admin admin = new Admin(AdminConfig.builder().bootstrapServers(bootstrap).defaultApiTimeoutMs(30_000)
                     .build())) {
                 admin.createTopic(new NewTopic(TOPIC, 1, 3, Map.of("min.insync.replicas", "2")));

@@ -11,7 +11,6 @@ import io.raftmq.client.NewTopic;
 import io.raftmq.client.OffsetAndMetadata;
 import io.raftmq.client.Serdes;
 import io.raftmq.client.TopicPartition;
-import io.raftmq.common.HostPort;
 import io.raftmq.node.NodeProcessCluster;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -125,7 +124,7 @@ final class FaultRun {
 
     private Checker.Verdict runOn() throws Exception {
         cluster.startAll();
-        String bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+        String bootstrap = cluster.bootstrapServers();
         try (var controllers = cluster.client()) {
             cluster.awaitHealthy(controllers, Duration.ofSeconds(90));
         }

@@ -201,16 +201,8 @@ final class FollowerFetcher {
                 .setMaxBytes(config.fetchResponseMaxBytes());
         Map<TopicPartition, FetchState> sent = new HashMap<>();
         for (FetchState s : ready) {
-            Partition p = s.partition;
-            request.addPartitions(ReplicaFetchPartition.newBuilder()
-                    .setTopicId(Uuids.toProto(p.topicId()))
-                    .setPartition(p.topicPartition().partition())
-                    .setFetchOffset(p.log().logEndOffset())
-                    .setDurableOffset(p.log().durableOffset())
-                    .setCurrentLeaderEpoch(s.leaderEpoch)
-                    .setLastFetchedEpoch(p.log().latestEpoch())
-                    .setPartitionMaxBytes(config.fetchMaxBytes()));
-            sent.put(p.topicPartition(), s);
+            request.addPartitions(fetchPosition(s.partition, s.leaderEpoch, config.fetchMaxBytes()));
+            sent.put(s.partition.topicPartition(), s);
         }
         ReplicaFetchResponse response;
         try {
@@ -383,17 +375,58 @@ final class FollowerFetcher {
         }
     }
 
+    /**
+     * What a fetch asks of the leader for {@code p}: records from its log end, with its durable
+     * offset (its position for the high watermark) and its latest epoch (to detect divergence).
+     */
+    static ReplicaFetchPartition fetchPosition(Partition p, int leaderEpoch, int maxBytes) {
+        return ReplicaFetchPartition.newBuilder()
+                .setTopicId(Uuids.toProto(p.topicId()))
+                .setPartition(p.topicPartition().partition())
+                .setFetchOffset(p.log().logEndOffset())
+                .setDurableOffset(p.log().durableOffset())
+                .setCurrentLeaderEpoch(leaderEpoch)
+                .setLastFetchedEpoch(p.log().latestEpoch())
+                .setPartitionMaxBytes(maxBytes)
+                .build();
+    }
+
+    /**
+     * Applies the leader's answer for {@code p} when it carries no error: truncates where the leader
+     * says the logs diverge, or appends the records as they are and learns the high watermark and
+     * the log start. Returns the log's refusal of the records, or null.
+     *
+     * @throws IOException when the log failed (it is offline and said why)
+     */
+    static AppendResult.Rejected applyAnswer(Partition p, ReplicaFetchPartitionResponse pr) throws IOException {
+        if (pr.hasDivergingEpoch()) {
+            p.truncateToDivergence(new EpochEndOffset(pr.getDivergingEpoch().getEpoch(),
+                    pr.getDivergingEpoch().getEndOffset()));
+            return null;
+        }
+        ByteString records = pr.getRecords();
+        if (!records.isEmpty()) {
+            ByteBuffer bytes = ByteBuffer.allocate(records.size());
+            records.copyTo(bytes);
+            bytes.flip();
+            if (p.appendAsFollower(bytes) instanceof AppendResult.Rejected rejected) {
+                return rejected;
+            }
+        }
+        p.updateFollowerHighWatermark(pr.getHighWatermark());
+        p.maybeFollowLogStart(pr.getLogStartOffset());
+        return null;
+    }
+
     private void handle(FetchState s, ReplicaFetchPartitionResponse pr) {
         Partition p = s.partition;
         try {
             switch (pr.getError().getCode()) {
                 case NONE -> {
+                    long endBefore = p.log().logEndOffset();
+                    int epochBefore = p.log().latestEpoch();
+                    AppendResult.Rejected rejected = applyAnswer(p, pr);
                     if (pr.hasDivergingEpoch()) {
-                        long endBefore = p.log().logEndOffset();
-                        int epochBefore = p.log().latestEpoch();
-                        EpochEndOffset diverging = new EpochEndOffset(pr.getDivergingEpoch().getEpoch(),
-                                pr.getDivergingEpoch().getEndOffset());
-                        p.truncateToDivergence(diverging);
                         if (p.log().logEndOffset() == endBefore && p.log().latestEpoch() == epochBefore) {
                             // Truncating changed nothing, so the next fetch would diverge the same way:
                             // back off rather than spin on it.
@@ -402,32 +435,22 @@ final class FollowerFetcher {
                                 LOG.warn("[broker {}] {} diverges from broker {} at epoch {} ending at {}, but"
                                         + " truncating changes nothing (log end {}, latest epoch {}); retrying"
                                         + " every {} ms", localBrokerId, p.topicPartition(), leaderId,
-                                        diverging.epoch(), diverging.endOffset(), endBefore, epochBefore,
-                                        config.fetchBackoffMs());
+                                        pr.getDivergingEpoch().getEpoch(), pr.getDivergingEpoch().getEndOffset(),
+                                        endBefore, epochBefore, config.fetchBackoffMs());
                             }
                             s.retryAtMs = time.monotonicMs() + config.fetchBackoffMs();
                         }
                         return;
                     }
-                    ByteString records = pr.getRecords();
-                    if (!records.isEmpty()) {
-                        ByteBuffer bytes = ByteBuffer.allocate(records.size());
-                        records.copyTo(bytes);
-                        bytes.flip();
-                        AppendResult result = p.appendAsFollower(bytes);
-                        if (result instanceof AppendResult.Rejected rejected) {
-                            if (rejected.code() == ErrorCode.STORAGE_ERROR) {
-                                stopFetching(s, new IOException(rejected.message()));
-                                return;
-                            }
-                            LOG.warn("[broker {}] could not append {} fetched from broker {}: {} {}", localBrokerId,
-                                    p.topicPartition(), leaderId, rejected.code(), rejected.message());
-                            s.retryAtMs = time.monotonicMs() + config.fetchBackoffMs();
+                    if (rejected != null) {
+                        if (rejected.code() == ErrorCode.STORAGE_ERROR) {
+                            stopFetching(s, new IOException(rejected.message()));
                             return;
                         }
+                        LOG.warn("[broker {}] could not append {} fetched from broker {}: {} {}", localBrokerId,
+                                p.topicPartition(), leaderId, rejected.code(), rejected.message());
+                        s.retryAtMs = time.monotonicMs() + config.fetchBackoffMs();
                     }
-                    p.updateFollowerHighWatermark(pr.getHighWatermark());
-                    p.maybeFollowLogStart(pr.getLogStartOffset());
                 }
                 case OFFSET_OUT_OF_RANGE -> {
                     if (p.log().logEndOffset() < pr.getLogStartOffset()) {

@@ -1,6 +1,7 @@
 package io.raftmq.replication;
 
 import io.raftmq.common.ApiError;
+import io.raftmq.protocol.Acks;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.storage.AppendResult;
@@ -247,7 +248,7 @@ public final class Partition {
             if (role != Role.LEADER) {
                 return new LeaderAppend(notLeader(), null, leaderEpoch, false);
             }
-            if (acks == -1 && isr.size() < minInsyncReplicas) {
+            if (acks == Acks.ALL && isr.size() < minInsyncReplicas) {
                 return new LeaderAppend(ApiError.of(ErrorCode.NOT_ENOUGH_REPLICAS, "%s has %d in-sync replica(s) %s;"
                         + " min.insync.replicas is %d; nothing was written", tp, isr.size(), isr, minInsyncReplicas),
                         null, leaderEpoch, false);

@@ -1,11 +1,10 @@
 package io.raftmq.replication;
 
 import com.google.protobuf.UnsafeByteOperations;
-import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.raftmq.common.ApiError;
 import io.raftmq.common.Uuids;
+import io.raftmq.protocol.Failures;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.replica.DivergingEpoch;
 import io.raftmq.protocol.replica.ReplicaFetchPartition;
@@ -14,10 +13,10 @@ import io.raftmq.protocol.replica.ReplicaFetchRequest;
 import io.raftmq.protocol.replica.ReplicaFetchResponse;
 import io.raftmq.protocol.replica.ReplicaGrpc;
 import io.raftmq.protocol.rpc.InOrderAnswers;
+import io.raftmq.protocol.rpc.UnaryAnswers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * The Replica gRPC service on a leader: answers followers' fetches through the {@link
@@ -38,19 +37,8 @@ public final class ReplicaGrpcService extends ReplicaGrpc.ReplicaImplBase {
 
     @Override
     public void replicaFetch(ReplicaFetchRequest request, StreamObserver<ReplicaFetchResponse> observer) {
-        ServerCallStreamObserver<ReplicaFetchResponse> call = (ServerCallStreamObserver<ReplicaFetchResponse>) observer;
-        call.setOnCancelHandler(() -> { });
-        answer(request).exceptionally(ReplicaGrpcService::errorResponse).thenAccept(response -> {
-            if (call.isCancelled()) {
-                return;
-            }
-            try {
-                call.onNext(response);
-                call.onCompleted();
-            } catch (IllegalStateException | StatusRuntimeException cancelledMeanwhile) {
-                // The call ended (cancelled, deadline) between the check and the answer.
-            }
-        });
+        UnaryAnswers.answerWhenDone(observer, answer(request),
+                (response, error) -> error == null ? response : errorResponse(error));
     }
 
     /**
@@ -79,7 +67,7 @@ public final class ReplicaGrpcService extends ReplicaGrpc.ReplicaImplBase {
     }
 
     private static ReplicaFetchResponse errorResponse(Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = Failures.unwrap(error);
         ApiError apiError = cause instanceof ReplicaManager.StaleBrokerEpochException
                 ? new ApiError(ErrorCode.STALE_BROKER_EPOCH, cause.getMessage())
                 : ApiError.of(ErrorCode.UNKNOWN_SERVER_ERROR, "follower fetch failed: %s", cause);
@@ -89,23 +77,28 @@ public final class ReplicaGrpcService extends ReplicaGrpc.ReplicaImplBase {
     private static ReplicaFetchResponse toResponse(List<ReplicaManager.ReplicaFetchResult> results) {
         ReplicaFetchResponse.Builder response = ReplicaFetchResponse.newBuilder().setError(ApiError.NONE.toProto());
         for (ReplicaManager.ReplicaFetchResult r : results) {
-            ReplicaFetchPartitionResponse.Builder p = ReplicaFetchPartitionResponse.newBuilder()
-                    .setTopicId(Uuids.toProto(r.topicId()))
-                    .setPartition(r.partition())
-                    .setError(r.error().toProto())
-                    .setHighWatermark(r.highWatermark())
-                    .setLogStartOffset(r.logStartOffset());
-            if (r.divergingEpoch() != null) {
-                p.setDivergingEpoch(DivergingEpoch.newBuilder()
-                        .setEpoch(r.divergingEpoch().epoch())
-                        .setEndOffset(r.divergingEpoch().endOffset()));
-            }
-            if (r.records().hasRemaining()) {
-                // Read from the log for this response only: no copy needed.
-                p.setRecords(UnsafeByteOperations.unsafeWrap(r.records().duplicate()));
-            }
-            response.addPartitions(p);
+            response.addPartitions(partitionResponse(r));
         }
         return response.build();
+    }
+
+    /** One partition's part of the answer. */
+    static ReplicaFetchPartitionResponse partitionResponse(ReplicaManager.ReplicaFetchResult r) {
+        ReplicaFetchPartitionResponse.Builder p = ReplicaFetchPartitionResponse.newBuilder()
+                .setTopicId(Uuids.toProto(r.topicId()))
+                .setPartition(r.partition())
+                .setError(r.error().toProto())
+                .setHighWatermark(r.highWatermark())
+                .setLogStartOffset(r.logStartOffset());
+        if (r.divergingEpoch() != null) {
+            p.setDivergingEpoch(DivergingEpoch.newBuilder()
+                    .setEpoch(r.divergingEpoch().epoch())
+                    .setEndOffset(r.divergingEpoch().endOffset()));
+        }
+        if (r.records().hasRemaining()) {
+            // Read from the log for this response only: no copy needed.
+            p.setRecords(UnsafeByteOperations.unsafeWrap(r.records().duplicate()));
+        }
+        return p.build();
     }
 }

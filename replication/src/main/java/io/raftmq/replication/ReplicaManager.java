@@ -3,6 +3,7 @@ package io.raftmq.replication;
 import io.raftmq.common.ApiError;
 import io.raftmq.common.Time;
 import io.raftmq.common.tls.NodeChannelCredentials;
+import io.raftmq.protocol.Acks;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.storage.EpochEndOffset;
@@ -319,10 +320,10 @@ public final class ReplicaManager implements AutoCloseable {
             appended.durable().whenComplete((v, e) -> onLocalDurable(p));
             ProduceResult ok = new ProduceResult(ApiError.NONE, appended.firstOffset(), appended.logAppendTimeMs(),
                     p.log().logStartOffset(), brokerId, append.leaderEpoch());
-            if (acks == 0) {
+            if (acks == Acks.NONE) {
                 results.put(tp, ok);
             } else {
-                pending.put(tp, new DelayedProduce.Pending(p, append.leaderEpoch(), acks == -1,
+                pending.put(tp, new DelayedProduce.Pending(p, append.leaderEpoch(), acks == Acks.ALL,
                         appended.lastOffset() + 1, appended.durable(), ok));
             }
             if (append.hwAdvanced()) {

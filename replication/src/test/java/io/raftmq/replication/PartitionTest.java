@@ -12,6 +12,8 @@ import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.record.CompressionType;
 import io.raftmq.protocol.record.RecordBatchBuilder;
+import io.raftmq.protocol.replica.ReplicaFetchPartition;
+import io.raftmq.protocol.replica.ReplicaFetchPartitionResponse;
 import io.raftmq.storage.AppendResult;
 import io.raftmq.storage.EpochEndOffset;
 import io.raftmq.storage.LogConfig;
@@ -106,24 +108,28 @@ class PartitionTest {
         fetch(a, 2, b);
     }
 
-    /** One follower fetch round trip, the way FollowerFetcher does it; returns what the leader answered. */
+    /**
+     * One follower fetch round trip through the code the brokers run: the follower's request and
+     * its handling of the answer are FollowerFetcher's, the answer is encoded as ReplicaGrpcService
+     * does. Returns what the leader answered.
+     */
     private Partition.FollowerRead fetch(Partition leader, int followerId, Partition follower) throws Exception {
-        Partition.FollowerRead read = leader.readForFollower(followerId, follower.log().logEndOffset(),
-                follower.log().durableOffset(), leader.leaderEpoch(), follower.log().latestEpoch(), 1 << 20, true,
-                time.monotonicMs());
+        ReplicaFetchPartition ask = FollowerFetcher.fetchPosition(follower, leader.leaderEpoch(), 1 << 20);
+        Partition.FollowerRead read = leader.readForFollower(followerId, ask.getFetchOffset(),
+                ask.getDurableOffset(), ask.getCurrentLeaderEpoch(), ask.getLastFetchedEpoch(),
+                ask.getPartitionMaxBytes(), true, time.monotonicMs());
         if (read.error().isFailure()) {
             return read;
         }
-        if (read.divergingEpoch() != null) {
-            follower.truncateToDivergence(read.divergingEpoch());
-            return read;
-        }
-        if (read.records() instanceof ReadResult.Slice slice && !slice.records().isEmpty()) {
-            AppendResult r = follower.appendAsFollower(slice.records().read());
-            assertTrue(r instanceof AppendResult.Appended, r.toString());
-            ((AppendResult.Appended) r).durable().get();
-        }
-        follower.updateFollowerHighWatermark(read.highWatermark());
+        ByteBuffer records = read.records() instanceof ReadResult.Slice slice && !slice.records().isEmpty()
+                ? slice.records().read() : ByteBuffer.allocate(0);
+        ReplicaFetchPartitionResponse answer = ReplicaGrpcService.partitionResponse(
+                new ReplicaManager.ReplicaFetchResult(TOPIC_ID, TP.partition(), read.error(), read.highWatermark(),
+                        read.logStartOffset(), read.divergingEpoch(), records));
+        AppendResult.Rejected rejected = FollowerFetcher.applyAnswer(follower, answer);
+        assertNull(rejected, () -> "the follower refused the records: " + rejected);
+        // As the fetcher does before its next fetch: wait until what it appended is durable.
+        follower.log().flush().get(10, java.util.concurrent.TimeUnit.SECONDS);
         return read;
     }
 

@@ -115,10 +115,6 @@ final class LogSegment {
         return channel;
     }
 
-    int offsetIndexEntries() {
-        return offsetIndex.entryCount();
-    }
-
     // ---- loading and recovery ----
 
     /**

@@ -28,10 +28,6 @@ final class OffsetIndex {
         this.baseOffset = baseOffset;
     }
 
-    int entryCount() {
-        return entries.count();
-    }
-
     /** Adds an entry; offsets and positions must increase. */
     void append(long offset, int position) {
         Entries e = entries;

@@ -62,6 +62,11 @@ public final class PartitionLog implements AutoCloseable {
     static final String CHECKPOINT_FILE = "log-checkpoint";
     /** How often, at most, the recovery point checkpoint is rewritten after a flush. */
     private static final long CHECKPOINT_INTERVAL_MS = 10_000;
+    /**
+     * A read that finds its segment deleted under it (retention, truncation) looks again at most this
+     * many times; then the log is taken offline.
+     */
+    private static final int MAX_READ_RETRIES = 3;
 
     private final Path dir;
     private final String name;
@@ -686,7 +691,7 @@ public final class PartitionLog implements AutoCloseable {
                 }
                 return new ReadResult.Slice(LogSlice.empty(startOffset));
             } catch (ClosedChannelException e) {
-                if (attempt < 3) {
+                if (attempt < MAX_READ_RETRIES) {
                     continue; // a segment was deleted under us; look again
                 }
                 goOffline("reading offset " + startOffset, e);

@@ -98,10 +98,6 @@ final class ProducerStateManager {
         return mapEndOffset;
     }
 
-    int producerCount() {
-        return producers.size();
-    }
-
     /** The producer's entry, or null (tests). */
     ProducerEntry entry(long producerId) {
         return producers.get(producerId);

@@ -9,6 +9,7 @@ import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.image.PartitionRegistration;
 import io.raftmq.metadata.image.TopicImage;
+import io.raftmq.protocol.Failures;
 import io.raftmq.protocol.TopicPartition;
 import io.raftmq.protocol.broker.DeleteGroupsRequest;
 import io.raftmq.protocol.broker.DeleteGroupsResponse;
@@ -480,8 +481,7 @@ public final class GroupCoordinator implements LeadershipListener, AutoCloseable
                 .orTimeout(CREATE_TOPIC_WAIT_MS, TimeUnit.MILLISECONDS)
                 .handle((created, error) -> error == null ? coordinatorOf(created, groupId, listener)
                         : findError(ApiError.of(ErrorCode.COORDINATOR_NOT_AVAILABLE, "%s is being created: %s",
-                                OFFSETS_TOPIC, error instanceof java.util.concurrent.CompletionException
-                                        && error.getCause() != null ? error.getCause() : error)));
+                                OFFSETS_TOPIC, Failures.unwrap(error))));
     }
 
     private FindCoordinatorResponse coordinatorOf(MetadataImage image, String groupId, String listener) {

@@ -2,8 +2,6 @@ package io.raftmq.broker.group;
 
 import io.grpc.BindableService;
 import io.grpc.ServerInterceptors;
-import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.raftmq.broker.Authorization;
 import io.raftmq.broker.GrpcCallers;
@@ -36,6 +34,7 @@ import io.raftmq.protocol.broker.OffsetFetchResponse;
 import io.raftmq.protocol.broker.SyncGroupRequest;
 import io.raftmq.protocol.broker.SyncGroupResponse;
 import io.raftmq.protocol.common.ErrorCode;
+import io.raftmq.protocol.rpc.UnaryAnswers;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -249,20 +248,8 @@ final class GroupCoordinatorGrpcService extends GroupCoordinatorGrpc.GroupCoordi
     /** Sends the answer when it is ready, unless the caller went away. */
     private static <R> void reply(StreamObserver<R> observer, CompletableFuture<R> answer,
             Function<ApiError, R> onFailure) {
-        ServerCallStreamObserver<R> call = (ServerCallStreamObserver<R>) observer;
-        call.setOnCancelHandler(() -> { });
-        answer.whenComplete((response, error) -> {
-            if (call.isCancelled()) {
-                return;
-            }
-            R out = error == null ? response : onFailure.apply(ApiError.of(ErrorCode.UNKNOWN_SERVER_ERROR,
-                    "the coordinator failed to handle the request: %s", error));
-            try {
-                call.onNext(out);
-                call.onCompleted();
-            } catch (IllegalStateException | StatusRuntimeException cancelledMeanwhile) {
-                // The call ended (cancelled, deadline) between the check and the answer.
-            }
-        });
+        UnaryAnswers.answerWhenDone(observer, answer, (response, error) -> error == null ? response
+                : onFailure.apply(ApiError.of(ErrorCode.UNKNOWN_SERVER_ERROR,
+                        "the coordinator failed to handle the request: %s", error)));
     }
 }

@@ -12,6 +12,7 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.raftmq.broker.BrokerApi;
 import io.raftmq.common.Time;
+import io.raftmq.protocol.Failures;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -491,7 +492,7 @@ final class KafkaConnection extends ChannelDuplexHandler {
             try {
                 response = head.answer().join();
             } catch (CompletionException | CancellationException e) {
-                fail(head, "failed: " + BrokerApi.unwrap(e));
+                fail(head, "failed: " + Failures.unwrap(e));
                 return;
             }
             if (response instanceof KafkaResponse.Send send) {

@@ -84,10 +84,20 @@ public final class ControllerClient implements AutoCloseable {
             }
         }
 
+        /** Overall time of a call by default. */
+        public static final long DEFAULT_CALL_TIMEOUT_MS = 30_000;
+        /** Deadline of one attempt by default. */
+        public static final long DEFAULT_ATTEMPT_TIMEOUT_MS = 5_000;
+        /** Wait before trying again by default. */
+        public static final long DEFAULT_RETRY_BACKOFF_MS = 20;
+
         public static Options defaults(List<HostPort> voters) {
-            return new Options(voters, 30_000, 5_000, 20);
+            return new Options(voters, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_BACKOFF_MS);
         }
     }
+
+    /** How long {@link #close()} waits for each channel to end its calls. */
+    private static final long CLOSE_WAIT_MS = 5_000;
 
     private final Options options;
     private final List<ClientInterceptor> interceptors;
@@ -217,18 +227,13 @@ public final class ControllerClient implements AutoCloseable {
         connectionLossListeners.add(listener);
     }
 
-    /** The voter believed to be the active controller, or null when not known. */
-    public HostPort knownController() {
-        return controller;
-    }
-
     @Override
     public void close() {
         retries.shutdownNow();
         channels.values().forEach(ManagedChannel::shutdownNow);
         for (ManagedChannel channel : channels.values()) {
             try {
-                channel.awaitTermination(5, TimeUnit.SECONDS);
+                channel.awaitTermination(CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;

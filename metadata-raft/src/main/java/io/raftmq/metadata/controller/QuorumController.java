@@ -10,6 +10,7 @@ import io.raftmq.metadata.loader.MetadataSubscriber;
 import io.raftmq.metadata.log.LeaderAndEpoch;
 import io.raftmq.metadata.log.MetadataLog;
 import io.raftmq.metadata.log.NotLeaderException;
+import io.raftmq.protocol.Failures;
 import io.raftmq.protocol.common.Endpoint;
 import io.raftmq.protocol.controller.AlterConfigsRequest;
 import io.raftmq.protocol.controller.AlterConfigsResponse;
@@ -41,7 +42,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -412,7 +412,7 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
         if (!active || appendEpoch != epoch) {
             return;
         }
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = Failures.unwrap(error);
         if (cause instanceof NotLeaderException) {
             resign("the metadata log refused an append: " + cause.getMessage());
         } else {

@@ -16,6 +16,7 @@ import io.raftmq.metadata.image.TopicImage;
 import io.raftmq.metadata.loader.MetadataLoader;
 import io.raftmq.metadata.log.LeaderAndEpoch;
 import io.raftmq.metadata.log.Voter;
+import io.raftmq.protocol.Failures;
 import io.raftmq.protocol.common.ConfigEntry;
 import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
@@ -63,7 +64,6 @@ import io.raftmq.protocol.controller.WatchMetadataRequest;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
@@ -231,8 +231,7 @@ public final class ControllerGrpcService extends ControllerGrpc.ControllerImplBa
             if (thrown == null) {
                 response = success.apply(committed);
             } else {
-                Throwable cause = thrown instanceof CompletionException && thrown.getCause() != null
-                        ? thrown.getCause() : thrown;
+                Throwable cause = Failures.unwrap(thrown);
                 ControllerHint hint = ControllerHints.of(loader.leader(), loader.image());
                 if (cause instanceof NotControllerException nce) {
                     response = failure.apply(ApiError.of(ErrorCode.NOT_CONTROLLER, nce.getMessage()).toProto(),

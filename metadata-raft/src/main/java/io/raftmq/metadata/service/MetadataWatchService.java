@@ -80,15 +80,6 @@ public final class MetadataWatchService implements MetadataSubscriber, AutoClose
         }
     }
 
-    /** Number of open streams (for tests and metrics); a snapshot. */
-    public int watcherCount() {
-        try {
-            return sender.submit(watchers::size).get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            return -1;
-        }
-    }
-
     @Override
     public void onSnapshot(MetadataImage image) {
         run(() -> {

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.grpc.stub.ServerCallStreamObserver;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,62 +11,6 @@ import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 class InOrderAnswersTest {
-
-    /** A server call that records what is written to it. */
-    private static final class RecordingCall extends ServerCallStreamObserver<String> {
-        final List<String> written = new ArrayList<>();
-        boolean completed;
-        volatile boolean cancelled;
-
-        @Override
-        public boolean isCancelled() {
-            return cancelled;
-        }
-
-        @Override
-        public void setOnCancelHandler(Runnable handler) {
-        }
-
-        @Override
-        public void setCompression(String compression) {
-        }
-
-        @Override
-        public boolean isReady() {
-            return true;
-        }
-
-        @Override
-        public void setOnReadyHandler(Runnable handler) {
-        }
-
-        @Override
-        public void disableAutoInboundFlowControl() {
-        }
-
-        @Override
-        public void request(int count) {
-        }
-
-        @Override
-        public void setMessageCompression(boolean enable) {
-        }
-
-        @Override
-        public void onNext(String value) {
-            written.add(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-        }
-
-        @Override
-        public void onCompleted() {
-            completed = true;
-        }
-    }
-
     private final RecordingCall call = new RecordingCall();
     private final Map<String, CompletableFuture<String>> pending = new HashMap<>();
     private final InOrderAnswers<String, String> answers = new InOrderAnswers<>(call,

@@ -1,4 +1,4 @@
-package io.raftmq.node;
+package io.raftmq.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,7 +7,7 @@ import io.raftmq.client.Producer;
 import io.raftmq.client.ProducerConfig;
 import io.raftmq.client.ProducerRecord;
 import io.raftmq.client.Serdes;
-import io.raftmq.common.HostPort;
+import io.raftmq.node.InProcessCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,7 +40,7 @@ class ConsoleConsumerGroupTest {
         cluster = new InProcessCluster(3, dir, CliRun.STEADY_CLUSTER);
         cluster.startAll();
         cluster.awaitBrokersUnfenced(Duration.ofSeconds(60));
-        bootstrap = cluster.addresses().stream().map(HostPort::toString).collect(Collectors.joining(","));
+        bootstrap = cluster.bootstrapServers();
     }
 
     @AfterEach

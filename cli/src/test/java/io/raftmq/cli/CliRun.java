@@ -1,6 +1,5 @@
-package io.raftmq.node;
+package io.raftmq.cli;
 
-import io.raftmq.cli.RaftmqCli;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
