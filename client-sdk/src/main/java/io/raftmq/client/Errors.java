@@ -119,12 +119,11 @@ final class Errors {
                 case UNIMPLEMENTED -> ErrorCode.UNSUPPORTED_VERSION;
                 case RESOURCE_EXHAUSTED -> ErrorCode.RECORD_LIST_TOO_LARGE;
                 case INVALID_ARGUMENT -> ErrorCode.INVALID_REQUEST;
-                // A SASL_SSL port's refusal: a token it does not know (expired, or issued before the
+                // A SASL port's refusal: a token it does not know (expired, or issued before the
                 // broker restarted) is retriable, the session is authenticated again first; a call
                 // without a token is a client without SASL settings.
-                case UNAUTHENTICATED -> s.getTrailers() != null && SaslSessionHeaders.UNKNOWN_SESSION.equals(
-                        s.getTrailers().get(SaslSessionHeaders.REFUSAL)) ? ErrorCode.NETWORK_EXCEPTION
-                                : ErrorCode.SASL_AUTHENTICATION_FAILED;
+                case UNAUTHENTICATED -> SaslSessionHeaders.isUnknownSession(s) ? ErrorCode.NETWORK_EXCEPTION
+                        : ErrorCode.SASL_AUTHENTICATION_FAILED;
                 default -> ErrorCode.UNKNOWN_SERVER_ERROR;
             };
         }
