@@ -17,7 +17,8 @@ import java.util.Map;
  * from then, never lengthened (a process that dies closes its sockets at once; a live broker whose
  * connection broke heartbeats again over a new one within the grace, which restores the full
  * session). A broker cut off by the network or paused keeps its connection open, and only the
- * session timeout applies.
+ * session timeout applies. A controller taking over has no heartbeat connections yet; it applies
+ * the same cut to a broker whose node's Raft connection to it closed ({@link #processGone}).
  *
  * <p>Times are the controller's monotonic clock in ms. Owned by the controller's event-loop thread.
  */
@@ -83,6 +84,23 @@ final class BrokerSessions implements BrokerDecisions.SessionView {
         }
         shortened.sort(null);
         return shortened;
+    }
+
+    /**
+     * The process of broker {@code brokerId} closed its connections at {@code lostAtMs} (a controller
+     * taking over learnt it from the node's Raft connection): its session now expires at {@code
+     * lostAtMs + connectionLossGraceMs}, unless it expires sooner anyway, as if its heartbeat
+     * connection had closed then. Whether the session was shortened. For the sessions {@link
+     * #grantAll} just granted, before any heartbeat: a heartbeat proves the broker is back.
+     */
+    boolean processGone(int brokerId, long lostAtMs) {
+        Session s = sessions.get(brokerId);
+        long cutMs = lostAtMs + connectionLossGraceMs;
+        if (s == null || cutMs >= s.expiryMs()) {
+            return false;
+        }
+        sessions.put(brokerId, new Session(s.brokerEpoch(), s.lastContactMs(), cutMs, s.connection(), lostAtMs));
+        return true;
     }
 
     /**

@@ -4,6 +4,7 @@ import io.raftmq.common.EventLoop;
 import io.raftmq.common.FaultHandler;
 import io.raftmq.common.Time;
 import io.raftmq.metadata.image.BrokerRegistration;
+import io.raftmq.metadata.image.ControllerRegistration;
 import io.raftmq.metadata.image.MetadataDelta;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.loader.MetadataSubscriber;
@@ -518,11 +519,44 @@ public final class QuorumController implements MetadataSubscriber, AutoCloseable
                         + " every broker has {} ms to heartbeat",
                 options.nodeId(), newEpoch, committed.offset(), committed.brokers().size(),
                 committed.topicsById().size(), options.takeoverSessionMs());
+        cutSessionOfGonePredecessor(committed);
         ControllerResult<Void> takeover = decisions.takeover(committed, options.nodeId(), newEpoch,
                 options.endpoint());
         append(takeover.records(), null);
         rescheduleSessionCheck();
         scheduleLeaderBalance();
+    }
+
+    /**
+     * A controller taking over after its predecessor's process died (a kill, a crash) would leave the
+     * broker of that node its full takeover session: the new controller never had its heartbeat
+     * connection, so the connection loss that fences a dead broker within the grace is not seen. The
+     * Raft layer saw it: when the previous active controller's every Raft connection to this voter has
+     * closed, and that node's broker is the same process (the broker's gRPC endpoint is the one the
+     * controller registered), that broker's session is cut as a closed heartbeat connection cuts it.
+     * A predecessor that is paused or cut off keeps its connections open: nothing changes.
+     */
+    private void cutSessionOfGonePredecessor(MetadataImage image) {
+        ControllerRegistration predecessor = image.controller();
+        if (predecessor == null || predecessor.controllerId() == options.nodeId()) {
+            return;
+        }
+        int nodeId = predecessor.controllerId();
+        BrokerRegistration broker = image.brokers().get(nodeId);
+        long lostAtMs = log.voterConnectionLostAtMs(nodeId);
+        if (broker == null || broker.isFenced() || lostAtMs < 0 || !sameEndpoint(predecessor.endpoint(),
+                broker.endpoint(BrokerRegistration.GRPC_LISTENER).orElse(null))) {
+            return;
+        }
+        if (sessions.processGone(nodeId, lostAtMs)) {
+            LOG.info("[node {}] node {}, the previous active controller, closed its Raft connections {} ms ago;"
+                    + " fencing its broker {} ms after that unless it heartbeats", options.nodeId(), nodeId,
+                    time.monotonicMs() - lostAtMs, sessions.connectionLossGraceMs());
+        }
+    }
+
+    private static boolean sameEndpoint(Endpoint a, Endpoint b) {
+        return a != null && b != null && a.getHost().equals(b.getHost()) && a.getPort() == b.getPort();
     }
 
     private void scheduleLeaderBalance() {

@@ -62,7 +62,7 @@ public final class JRaftMetadataLog implements MetadataLog {
     private final ExecutorService snapshotWriter;
 
     // Set by start (a single caller), read by any thread.
-    private volatile RpcServer rpcServer;
+    private volatile TlsRaftRpcServer rpcServer;
     private volatile Node node;
     // Written on the FSM thread.
     private volatile LeaderAndEpoch leader = LeaderAndEpoch.UNKNOWN;
@@ -127,7 +127,7 @@ public final class JRaftMetadataLog implements MetadataLog {
         // inside init() (always, with a single voter): the controller appends from onLeaderStart,
         // so the node must be reachable through this.node before init() runs.
         PeerId self = peers.peerOf(options.nodeId());
-        RpcServer server = TlsRaftRpcServer.forQuorum(transport);
+        TlsRaftRpcServer server = TlsRaftRpcServer.forQuorum(transport);
         NodeManager.getInstance().addAddress(self.getEndpoint());
         rpcServer = server;
         Node created = RaftServiceFactory.createRaftNode(GROUP_ID, self);
@@ -193,6 +193,12 @@ public final class JRaftMetadataLog implements MetadataLog {
     @Override
     public LeaderAndEpoch leaderAndEpoch() {
         return leader;
+    }
+
+    @Override
+    public long voterConnectionLostAtMs(int voterId) {
+        TlsRaftRpcServer server = rpcServer;
+        return server == null ? -1 : server.voterConnections().lostAtMs(voterId);
     }
 
     /**

@@ -49,6 +49,16 @@ public interface MetadataLog extends AutoCloseable {
     /** The leader as this node last learned it. */
     LeaderAndEpoch leaderAndEpoch();
 
+    /**
+     * When the process of voter {@code voterId} was last seen to go away: the time (monotonic ms, as
+     * {@code Time.monotonicMs()} of the system clock) its last connection to this voter closed, if
+     * none is open now; -1 when a connection is open, none ever was, or the log cannot tell. A closed
+     * connection is what a killed process leaves; a paused or cut-off one keeps its connections open.
+     */
+    default long voterConnectionLostAtMs(int voterId) {
+        return -1;
+    }
+
     /** Leaves the quorum and stops delivering to the listener. */
     @Override
     void close();

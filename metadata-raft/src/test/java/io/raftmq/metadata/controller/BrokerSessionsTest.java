@@ -126,4 +126,18 @@ class BrokerSessionsTest {
         assertTrue(e.getMessage().contains("601") && e.getMessage().contains("600"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new BrokerSessions(SESSION_MS, 0));
     }
+
+    @Test
+    void aGoneProcessCutsItsTakeoverSessionToTheGraceFromWhenItsConnectionsClosed() {
+        sessions.grantAll(image, 1_000, 450);
+        assertTrue(sessions.processGone(1, 900), "lost 100 ms before the takeover");
+        assertTrue(sessions.hasLiveSession(1, 1, 1_099));
+        assertFalse(sessions.hasLiveSession(1, 1, 1_100), "expires at loss + grace");
+        assertEquals(200, sessions.sinceConnectionLostMs(1, 1_100));
+        assertTrue(sessions.hasLiveSession(2, 2, 1_449), "the others keep the takeover session");
+        // Never lengthened: a loss long ago leaves an already shorter deadline alone.
+        assertFalse(sessions.processGone(1, 950));
+        assertFalse(sessions.hasLiveSession(1, 1, 1_100));
+        assertFalse(sessions.processGone(9, 900), "no session, nothing to cut");
+    }
 }

@@ -430,4 +430,49 @@ class QuorumControllerTest {
         assertEquals(BrokerState.UNFENCED, second.image().broker(2).state());
         assertEquals(BrokerState.UNFENCED, second.image().broker(3).state());
     }
+
+    @Test
+    void aControllerTakingOverFencesWithinTheGraceTheBrokerOfAPredecessorWhoseRaftConnectionsClosed()
+            throws Exception {
+        start(3, 450, 200);
+        quorum.cluster.electLeader(1);
+        LocalQuorum.Voter first = quorum.voter(1);
+        await().atMost(Duration.ofSeconds(5)).until(first.controller::isActive);
+        // Broker 1 is node 1's process: its gRPC endpoint is the one controller 1 registered.
+        RegisterBrokerResponse one = get(first.controller.registerBroker(RegisterBrokerRequest.newBuilder()
+                .setBrokerId(1).setIncarnationId(Uuids.toProto(UUID.randomUUID()))
+                .addEndpoints(LocalQuorum.endpoint(1)).build()));
+        assertFalse(get(first.controller.brokerHeartbeat(heartbeat(1, one.getBrokerEpoch(), first))).getIsFenced());
+
+        // Node 1 is killed: its Raft connections to node 2 close; 100 ms later node 2 takes over.
+        LocalQuorum.Voter second = quorum.voter(2);
+        second.log.voterConnectionLost(1, time.monotonicMs());
+        time.advanceMs(100);
+        quorum.cluster.electLeader(2);
+        await().atMost(Duration.ofSeconds(5)).until(second.controller::isActive);
+        assertEquals(BrokerState.UNFENCED, second.image().broker(1).state(), "fenced before the grace ended");
+        time.advanceMs(100); // the grace (200 ms) has passed since the connections closed; the takeover session has not
+        await().atMost(Duration.ofSeconds(5)).until(() -> second.image().broker(1).state() == BrokerState.FENCED);
+    }
+
+    @Test
+    void aPredecessorWhoseRaftConnectionsAreOpenKeepsTheTakeoverSession() throws Exception {
+        start(3, 450, 200);
+        quorum.cluster.electLeader(1);
+        LocalQuorum.Voter first = quorum.voter(1);
+        await().atMost(Duration.ofSeconds(5)).until(first.controller::isActive);
+        RegisterBrokerResponse one = get(first.controller.registerBroker(RegisterBrokerRequest.newBuilder()
+                .setBrokerId(1).setIncarnationId(Uuids.toProto(UUID.randomUUID()))
+                .addEndpoints(LocalQuorum.endpoint(1)).build()));
+        assertFalse(get(first.controller.brokerHeartbeat(heartbeat(1, one.getBrokerEpoch(), first))).getIsFenced());
+
+        // Node 1 paused or cut off: no connection closed. Only the takeover session (450 ms) applies.
+        quorum.cluster.electLeader(2);
+        LocalQuorum.Voter second = quorum.voter(2);
+        await().atMost(Duration.ofSeconds(5)).until(second.controller::isActive);
+        time.advanceMs(300);
+        assertEquals(BrokerState.UNFENCED, second.image().broker(1).state(), "fenced before the takeover session");
+        time.advanceMs(200);
+        await().atMost(Duration.ofSeconds(5)).until(() -> second.image().broker(1).state() == BrokerState.FENCED);
+    }
 }

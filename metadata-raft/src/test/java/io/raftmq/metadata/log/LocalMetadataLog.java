@@ -93,6 +93,19 @@ public final class LocalMetadataLog implements MetadataLog {
         return leader;
     }
 
+    /** voter id -> when its Raft connections to this voter all closed, as a test set it. */
+    private final Map<Integer, Long> voterConnectionsLostAtMs = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** As if every Raft connection of {@code voterId} to this voter closed at {@code atMs}. */
+    public void voterConnectionLost(int voterId, long atMs) {
+        voterConnectionsLostAtMs.put(voterId, atMs);
+    }
+
+    @Override
+    public long voterConnectionLostAtMs(int voterId) {
+        return voterConnectionsLostAtMs.getOrDefault(voterId, -1L);
+    }
+
     /** Saves a snapshot of the listener's state at the current delivery position. */
     public CompletableFuture<Long> takeSnapshot() {
         CompletableFuture<Long> request = new CompletableFuture<>();

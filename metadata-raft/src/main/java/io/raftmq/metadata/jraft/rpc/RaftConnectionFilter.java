@@ -23,18 +23,32 @@ final class RaftConnectionFilter extends ServerTransportFilter {
 
     private final Set<Integer> voters;
     private final List<ConnectionClosedEventListener> closedListeners;
+    private final VoterConnections voterConnections;
 
-    /** @param closedListeners read when a connection closes (a thread-safe list) */
-    RaftConnectionFilter(Set<Integer> voters, List<ConnectionClosedEventListener> closedListeners) {
+    /**
+     * @param closedListeners read when a connection closes (a thread-safe list)
+     * @param voterConnections told of every voter's connection opening and closing
+     */
+    RaftConnectionFilter(Set<Integer> voters, List<ConnectionClosedEventListener> closedListeners,
+            VoterConnections voterConnections) {
         this.voters = Set.copyOf(voters);
         this.closedListeners = closedListeners;
+        this.voterConnections = voterConnections;
     }
 
     @Override
     public Attributes transportReady(Attributes attributes) {
         String remote = String.valueOf(attributes.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
-        RaftConnection connection = new RaftConnection(peerOf(attributes.get(Grpc.TRANSPORT_ATTR_SSL_SESSION)),
-                remote, closed -> closedListeners.forEach(listener -> listener.onClosed(remote, closed)));
+        int peer = peerOf(attributes.get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+        RaftConnection connection = new RaftConnection(peer, remote, closed -> {
+            if (peer >= 0) {
+                voterConnections.closed(peer);
+            }
+            closedListeners.forEach(listener -> listener.onClosed(remote, closed));
+        });
+        if (peer >= 0) {
+            voterConnections.opened(peer);
+        }
         return attributes.toBuilder().set(CONNECTION, connection).build();
     }
 

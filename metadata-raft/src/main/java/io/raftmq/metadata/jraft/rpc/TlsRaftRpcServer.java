@@ -68,6 +68,7 @@ public final class TlsRaftRpcServer implements RpcServer {
 
     private final RaftTransportOptions options;
     private final List<ConnectionClosedEventListener> closedListeners = new CopyOnWriteArrayList<>();
+    private final VoterConnections voterConnections = new VoterConnections(() -> System.nanoTime() / 1_000_000L);
     // Filled by registerProcessor before init, on the starting thread; read by init.
     private final ServerServiceDefinition.Builder service = ServerServiceDefinition.builder(RaftMessages.SERVICE);
     private final ThreadPoolExecutor handlers;
@@ -79,6 +80,11 @@ public final class TlsRaftRpcServer implements RpcServer {
         this.handlers = new ThreadPoolExecutor(0, MAX_HANDLER_THREADS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
                 new ThreadFactoryBuilder().setNameFormat("raft-rpc-" + options.nodeId() + "-%d").setDaemon(true)
                         .build());
+    }
+
+    /** The other voters' connections to this server: which are open, when each voter's last closed. */
+    public VoterConnections voterConnections() {
+        return voterConnections;
     }
 
     /** A server with the processors of every message the quorum needs, and no others. */
@@ -111,7 +117,8 @@ public final class TlsRaftRpcServer implements RpcServer {
             Server started = NettyServerBuilder.forAddress(new InetSocketAddress(self.getIp(), self.getPort()))
                     .sslContext(RaftTlsContexts.server(options))
                     .addService(ServerInterceptors.intercept(service.build(), new CallerInterceptor()))
-                    .addTransportFilter(new RaftConnectionFilter(options.voters().keySet(), closedListeners))
+                    .addTransportFilter(new RaftConnectionFilter(options.voters().keySet(), closedListeners,
+                            voterConnections))
                     .directExecutor()
                     .maxInboundMessageSize(MAX_MESSAGE_BYTES)
                     .build()
