@@ -58,10 +58,6 @@ NODES=(1 2 3)
 # (126 MiB) the workload touches in full, while a node keeps 15-25 MiB live; at 32 MiB the old
 # generation filled and full collections followed (docs/BENCHMARKS.md, "Memory per node").
 JAVA_OPTS="${RAFTMQ_JAVA_OPTS:--Xms96m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.1}"
-# Two glibc malloc arenas instead of 8 per core: RocksDB and BoringSSL malloc from many threads, and
-# each arena keeps its own free memory resident (about 5 MB per node less). A value in the
-# environment wins.
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 # RAFTMQ_JAVA_EXTRA_OPTS: options added after those (the defaults or RAFTMQ_JAVA_OPTS), e.g.
 # -XX:NativeMemoryTracking=summary for deploy/bench/memory.sh; not used to make the class-data archive.
 EXTRA_JAVA_OPTS="${RAFTMQ_JAVA_EXTRA_OPTS:-}"
