@@ -3,24 +3,25 @@
 # workload (docs/BENCHMARKS.md, "Client throughput and latency"): starts the cluster in a new
 # temporary RAFTMQ_HOME with Native Memory Tracking on (-XX:NativeMemoryTracking=summary through
 # RAFTMQ_JAVA_EXTRA_OPTS), then prints each node's RSS idle and after each workload phase
-# (produce acks=all, produce acks=1, consume, end-to-end), and at the end, per node, the JVM's own
-# split (NMT committed: heap, class metadata, code, thread stacks, GC, "Other" = direct buffers
-# such as Netty's, ...), its threads by name, and the resident memory NMT does not see (RSS minus
-# NMT's committed total: RocksDB, BoringSSL and other native libraries' malloc, glibc arenas' slack,
-# file pages of the jar and libraries). It stops the cluster (cluster.sh stop) and deletes its data
-# on exit.
+# (produce acks=all, produce acks=1, consume, end-to-end), and at the end, per node: the JVM's own
+# split (NMT committed by category: heap, class metadata, code, thread stacks, GC, "Other" = direct
+# buffers such as Netty's, ...), the resident memory by mapping (heap, class-data archive, code
+# cache, files, other anonymous memory: the last holds what NMT does not see, RocksDB's, BoringSSL's
+# and glibc's malloc), GC counts and times, and its threads by name. It stops the cluster
+# (cluster.sh stop) and deletes its data on exit.
 #
 #   deploy/bench/memory.sh
 #
-# RAFTMQ_PORT_OFFSET (default 30000) moves every port; RAFTMQ_JAVA_OPTS is passed on to cluster.sh
-# (the node JVM's options; unset: cluster.sh's defaults). NUM_RECORDS (default 1000000) and
-# E2E_RECORDS (default 10000) size the workload. Needs the node and CLI jars
-# (mvn -B -DskipTests package). NMT itself costs each node a few MB (its line in the split).
+# RAFTMQ_PORT_OFFSET (default 20000: its ports stay below Linux's ephemeral range) moves every port;
+# RAFTMQ_JAVA_OPTS is passed on to cluster.sh (the node JVM's options; unset: cluster.sh's defaults).
+# NUM_RECORDS (default 1000000) and E2E_RECORDS (default 10000) size the workload. Needs the node
+# and CLI jars (mvn -B -DskipTests package). NMT itself costs each node about 1 MB (its line in the
+# split).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 JAR="$ROOT/broker-node/target/raftmq-node.jar"
-export RAFTMQ_PORT_OFFSET="${RAFTMQ_PORT_OFFSET:-30000}"
+export RAFTMQ_PORT_OFFSET="${RAFTMQ_PORT_OFFSET:-20000}"
 NUM_RECORDS="${NUM_RECORDS:-1000000}"
 E2E_RECORDS="${E2E_RECORDS:-10000}"
 [[ -f "$JAR" ]] || { echo "no $JAR: build it first (mvn -B -DskipTests package)" >&2; exit 2; }
