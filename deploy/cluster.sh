@@ -53,7 +53,14 @@ NODES=(1 2 3)
 # leave the interpreter within a few hundred requests instead of thousands (BENCHMARKS.md, run 9).
 # A node that runs out of heap stops (-XX:+ExitOnOutOfMemoryError, added whatever
 # RAFTMQ_JAVA_OPTS says) rather than keep its leaderships with threads that died mid-request.
-JAVA_OPTS="${RAFTMQ_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.1}"
+# -Xms96m: the heap starts at 96 MiB and grows towards -Xmx only when live data needs it. Without it
+# the JVM starts the heap at 1/64 of the machine's memory (377 MiB on 24 GiB), whose young generation
+# (126 MiB) the workload touches in full, while a node keeps 15-25 MiB live; at 32 MiB the old
+# generation filled and full collections followed (docs/BENCHMARKS.md, "Memory per node").
+JAVA_OPTS="${RAFTMQ_JAVA_OPTS:--Xms96m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.1}"
+# RAFTMQ_JAVA_EXTRA_OPTS: options added after those (the defaults or RAFTMQ_JAVA_OPTS), e.g.
+# -XX:NativeMemoryTracking=summary for deploy/bench/memory.sh; not used to make the class-data archive.
+EXTRA_JAVA_OPTS="${RAFTMQ_JAVA_EXTRA_OPTS:-}"
 
 # Class-data sharing (AppCDS): the classes a node loads until it is ready (JDK and jar alike), parsed
 # and verified once into an archive beside the jar that every node maps at start instead of loading
@@ -364,7 +371,7 @@ start_node() {
   ensure_native_libraries
   # shellcheck disable=SC2086
   LD_LIBRARY_PATH="$NATIVE_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-    nohup java -XX:+ExitOnOutOfMemoryError $JAVA_OPTS $cds_opts -jar "$JAR" "$HOME_DIR/node-$n.properties" >> "$(log_file "$n")" 2>&1 &
+    nohup java -XX:+ExitOnOutOfMemoryError $JAVA_OPTS $EXTRA_JAVA_OPTS $cds_opts -jar "$JAR" "$HOME_DIR/node-$n.properties" >> "$(log_file "$n")" 2>&1 &
   echo $! > "$(pid_file "$n")"
   echo "node $n started (pid $!, Kafka 127.0.0.1:$(kafka_port "$n"), gRPC 127.0.0.1:$(grpc_port "$n"), Raft 127.0.0.1:$(raft_port "$n"), HTTP 127.0.0.1:$(http_port "$n"))"
 }

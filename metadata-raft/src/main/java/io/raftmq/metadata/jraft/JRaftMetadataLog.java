@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The metadata log on SOFAJRaft: one Raft group of the controller voters, on raftmq's Raft
  * transport (gRPC with mutual TLS between voters, {@link TlsRaftRpcServer}) on each voter's Raft
- * port, and JRaft's RocksDB log storage under {@code dataDir}.
+ * port, and JRaft's RocksDB log storage under {@code dataDir} ({@link RocksDBLogStorageOptions}).
  * One committed Raft entry is one {@link MetadataBatch}; its Raft index is the batch's offset and
  * its Raft term the leader's epoch.
  *
@@ -107,6 +107,8 @@ public final class JRaftMetadataLog implements MetadataLog {
         nodeOptions.setElectionTimeoutMs(options.electionTimeoutMs());
         nodeOptions.setRaftOptions(raftOptions);
         nodeOptions.setInitialConf(peers.configuration());
+        // JRaft's RocksDB defaults would hold 32 MiB of memtable bloom filters resident per node.
+        RocksDBLogStorageOptions.register();
         nodeOptions.setLogUri(dir.resolve("log").toString());
         nodeOptions.setRaftMetaUri(dir.resolve("raft_meta").toString());
         nodeOptions.setSnapshotUri(dir.resolve("snapshot").toString());
