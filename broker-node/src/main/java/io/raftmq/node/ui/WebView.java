@@ -255,7 +255,7 @@ public final class WebView implements AutoCloseable {
                     view.addProperty("error", "no HTTP endpoint known (a controller-only node registers none)");
                 }
                 all.add(view);
-                if (view.has("rates")) {
+                if (view.has("rates") && view.getAsJsonObject("rates").get("timeMs").getAsLong() > 0) {
                     ArrayDeque<JsonObject> samples = history.computeIfAbsent(id, k -> new ArrayDeque<>());
                     JsonObject sample = view.getAsJsonObject("rates");
                     if (samples.isEmpty() || !samples.getLast().get("timeMs").equals(sample.get("timeMs"))) {

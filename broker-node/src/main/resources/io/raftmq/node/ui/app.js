@@ -66,7 +66,7 @@ function renderCluster() {
   fillBody('brokers', c.brokers.map((b) => el('tr', { 'data-broker': b.id },
     el('td', {}, b.id),
     el('td', { class: `state ${b.state.replace(/ /g, '-')}` }, b.state),
-    el('td', {}, Object.entries(b.endpoints).map(([k, v]) => `${k}://${v}`).join(' ')),
+    el('td', { class: 'endpoints' }, Object.entries(b.endpoints).map(([k, v]) => `${k}://${v}`).join(' ')),
     el('td', {}, b.rack || '—'),
     el('td', { class: 'led' }, b.partitionsLed),
     el('td', {}, nodeStatus(b.id)))));
@@ -158,7 +158,7 @@ function renderCharts() {
       const box = el('div', { class: 'chart' }, el('h3', {}, spec.title));
       $('charts').append(box);
       const series = [{}].concat(ids.map((id, i) => ({ label: `node ${id}`, stroke: COLORS[i % COLORS.length], width: 1.5 })));
-      return { spec, plot: new window.uPlot({ width: 300, height: 140, series, scales: { x: { time: true } },
+      return { spec, plot: new window.uPlot({ width: 280, height: 130, series, scales: { x: { time: true } },
         legend: { show: true } }, [[]].concat(ids.map(() => [])), box) };
     });
   }
@@ -206,7 +206,9 @@ function connect(address) {
     state.unreachable.delete(address);
     $('timeline-node').textContent = hello.node;
     state.timeline = hello.timeline;
-    for (const [id, samples] of Object.entries(hello.history)) state.history.set(Number(id), samples);
+    for (const [id, samples] of Object.entries(hello.history)) {
+      state.history.set(Number(id), samples.filter((s) => s.timeMs > 0));
+    }
     renderTimeline();
     renderConnection();
   });
