@@ -32,7 +32,7 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * voters, brokers and a topic's partitions; {@code kill -9} of the partition's leader, the node the
  * page was loaded from, and without a reload the page connects to another node and says so, shows
  * the broker fenced, the new leader and the events in its timeline; the node restarted, it shows it
- * back in the ISR. The page's resources all come from the node (the browser cannot resolve any
+ * back in the ISR. A group's committed offset shows with its lag. The page's resources all come from the node (the browser cannot resolve any
  * other host). Saves a screenshot to {@code target/web-view.png}.
  */
 @Timeout(300)
@@ -76,6 +76,15 @@ class WebViewIT {
                                 text(js, "#connection"));
                     });
                     assertOwnResources(js, origin);
+                    // A group's committed offset, shown with its lag behind the leader's high watermark.
+                    await().atMost(Duration.ofSeconds(30)).until(() -> producer.ackCount() >= 200);
+                    try (TestGroupClient groups = new TestGroupClient(cluster.addresses())) {
+                        groups.commit("demo-readers", "", -1, "demo", Map.of(0, 100L));
+                    }
+                    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+                        String lag = text(js, "#groups tr[data-group='demo-readers'] .lag");
+                        assertTrue(Long.parseLong(lag) >= 100, lag);
+                    });
 
                     victim.kill9();
                     await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {

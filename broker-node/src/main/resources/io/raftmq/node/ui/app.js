@@ -159,7 +159,7 @@ function renderCharts() {
       $('charts').append(box);
       const series = [{}].concat(ids.map((id, i) => ({ label: `node ${id}`, stroke: COLORS[i % COLORS.length], width: 1.5 })));
       return { spec, plot: new window.uPlot({ width: 280, height: 130, series, scales: { x: { time: true } },
-        legend: { show: true } }, [[]].concat(ids.map(() => [])), box) };
+        legend: { show: true, live: false } }, [[]].concat(ids.map(() => [])), box) };
     });
   }
   // One time axis: the connected node's seconds; each node's newest sample at or before each.
