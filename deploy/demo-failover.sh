@@ -2,6 +2,7 @@
 # Fault-tolerance demo: kill the leader of a partition while a producer (acks=all) and a consumer
 # run, and print the timeline: when the leader was killed, when a new one was elected, when the
 # first record after the kill was acknowledged, and that every acknowledged record can be read back.
+# It first prints the address of the web view, which shows the same failover live in a browser.
 #
 #   deploy/demo-failover.sh              on the local process cluster (deploy/cluster.sh; started
 #                                        here if it is not running)
@@ -39,6 +40,14 @@ else
   KILL="${COMPOSE[*]} kill node{node}"
   RESTART="${COMPOSE[*]} start node{node}"
 fi
+
+if [[ "$MODE" == "local" ]]; then
+  HTTP_PORT=$(( ${RAFTMQ_PORT_OFFSET:-0} + 8080 ))
+else
+  HTTP_PORT="${RAFTMQ_COMPOSE_HTTP_PORT_1:-8080}"
+fi
+echo "watch it live: http://127.0.0.1:$HTTP_PORT/ (the web view; any node's HTTP port serves it, and the page"
+echo "moves to another node when the one it came from is killed)"
 
 exec "$ROOT/bin/raftmq" demo failover \
   --bootstrap-server 127.0.0.1:9093,127.0.0.1:9193,127.0.0.1:9293 \

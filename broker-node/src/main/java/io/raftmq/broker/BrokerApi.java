@@ -85,6 +85,7 @@ public final class BrokerApi {
     private final Authorization authorization;
     private final BrokerLease lease;
     private final Time time;
+    private final ClientTraffic traffic = new ClientTraffic();
 
     BrokerApi(int brokerId, MetadataWatcher metadata, ReplicaManager replicas, ControllerClient controller,
             BrokerConfig config, InitProducerIdHandler initProducerId, LogManager logs, BrokerLease lease,
@@ -98,6 +99,11 @@ public final class BrokerApi {
         this.time = time;
         this.admin = new BrokerAdmin(brokerId, metadata, replicas, controller, config, logs, this::clientView);
         this.authorization = new Authorization(config.authorizer(), this::acls);
+    }
+
+    /** The produce and fetch traffic both front ends brought here. */
+    public ClientTraffic traffic() {
+        return traffic;
     }
 
     public int brokerId() {
@@ -330,6 +336,7 @@ public final class BrokerApi {
      */
     public CompletableFuture<ProduceAnswer> produce(String transactionalId, int acks, long timeoutMs,
             List<PartitionRecords> partitions) {
+        traffic.produceRequest();
         long highestProducerId = -1;
         for (PartitionRecords data : partitions) {
             highestProducerId = Math.max(highestProducerId, ProducerIdCheck.highestProducerId(data.records()));
@@ -419,6 +426,7 @@ public final class BrokerApi {
                 }
             }
         }
+        toAppend.values().forEach(traffic::appended);
         long cappedTimeoutMs = Math.max(0, Math.min(timeoutMs, config.produceTimeoutCapMs()));
         CompletableFuture<Map<TopicPartition, ProduceResult>> appended = toAppend.isEmpty()
                 ? CompletableFuture.completedFuture(Map.of())
@@ -496,6 +504,7 @@ public final class BrokerApi {
      */
     public CompletableFuture<FetchAnswer> fetch(long maxWaitMs, int minBytes, int maxBytes,
             List<FetchPartition> partitions) {
+        traffic.fetchRequest();
         MetadataImage image = metadata.image();
         boolean leading = leading();
         int cappedMaxBytes = maxBytes <= 0 ? config.fetchMaxBytes() : Math.min(maxBytes, config.fetchMaxBytes());
@@ -536,6 +545,11 @@ public final class BrokerApi {
             Map<TopicPartition, FetchResult> out = new LinkedHashMap<>();
             for (TopicPartition tp : order) {
                 out.put(tp, results.containsKey(tp) ? results.get(tp) : refused.get(tp));
+            }
+            for (FetchResult r : results.values()) {
+                if (r.records() != null && !r.records().isEmpty()) {
+                    traffic.fetched(r.records().sizeInBytes(), r.records().nextOffset() - r.records().firstOffset());
+                }
             }
             return new FetchAnswer(ApiError.NONE, out);
         });

@@ -94,10 +94,21 @@ public final class BrokerServer implements AutoCloseable {
      * @param leaseMarginMs how much earlier than the controller's session timeout this broker stops
      *     leading when the controller does not answer (see {@code BrokerLease})
      * @param dataDir the node's data directory; partition logs go under {@code logs/}
+     * @param httpAdvertised where browsers and other nodes reach this node's HTTP server (registered as
+     *     the "http" endpoint); null: none
      */
     public record Options(int brokerId, HostPort advertised, HostPort kafkaListener, HostPort kafkaAdvertised,
             List<HostPort> controllerBootstrap, String rack, long heartbeatIntervalMs, long sessionTimeoutMs,
-            long leaseMarginMs, long controlledShutdownTimeoutMs, Path dataDir, BrokerConfig config) {}
+            long leaseMarginMs, long controlledShutdownTimeoutMs, Path dataDir, BrokerConfig config,
+            HostPort httpAdvertised) {
+        /** Without an HTTP endpoint. */
+        public Options(int brokerId, HostPort advertised, HostPort kafkaListener, HostPort kafkaAdvertised,
+                List<HostPort> controllerBootstrap, String rack, long heartbeatIntervalMs, long sessionTimeoutMs,
+                long leaseMarginMs, long controlledShutdownTimeoutMs, Path dataDir, BrokerConfig config) {
+            this(brokerId, advertised, kafkaListener, kafkaAdvertised, controllerBootstrap, rack, heartbeatIntervalMs,
+                    sessionTimeoutMs, leaseMarginMs, controlledShutdownTimeoutMs, dataDir, config, null);
+        }
+    }
 
     private final Options options;
     private final UUID incarnationId = UUID.randomUUID();
@@ -160,6 +171,13 @@ public final class BrokerServer implements AutoCloseable {
                     .setListener(BrokerRegistration.KAFKA_LISTENER)
                     .setHost(options.kafkaAdvertised().host())
                     .setPort(options.kafkaAdvertised().port())
+                    .build());
+        }
+        if (options.httpAdvertised() != null) {
+            endpoints.add(Endpoint.newBuilder()
+                    .setListener(BrokerRegistration.HTTP_LISTENER)
+                    .setHost(options.httpAdvertised().host())
+                    .setPort(options.httpAdvertised().port())
                     .build());
         }
         // Heartbeats report the metadata offset the replicas have applied: the controller unfences

@@ -55,6 +55,14 @@ public final class NodeConfig {
                     + " every answer closes its connection.");
     public static final ConfigKey<Integer> HTTP_MAX_CONNECTIONS = ConfigKey.ofInt("http.max.connections", 32, 1,
             10_000, "HTTP connections open at once; one more is closed as soon as it is accepted.");
+    public static final ConfigKey<String> HTTP_ADVERTISED_LISTENER = ConfigKey.ofString(
+            "http.advertised.listener", "",
+            "host:port browsers and the other nodes use to reach this node's HTTP server (the web view and its"
+                    + " peers' /api/local); a broker registers it. Default: the listener, with this machine's host"
+                    + " name when the listener binds every interface.");
+    public static final ConfigKey<Integer> HTTP_MAX_EVENT_STREAMS = ConfigKey.ofInt("http.max.event.streams", 20, 0,
+            1_000, "Web view event streams (GET /api/events) open at once, apart from http.max.connections so"
+                    + " that open pages never starve /health; one more is answered 503.");
     public static final ConfigKey<String> KAFKA_LISTENER = ConfigKey.ofString("kafka.listener", "0.0.0.0:9092",
             "host:port of the broker's Kafka wire-protocol listener, for Kafka's clients and tools; 0.0.0.0 for"
                     + " every interface; none: no Kafka listener. Only on nodes with the broker role.");
@@ -123,7 +131,8 @@ public final class NodeConfig {
                     + " before then. Calls already running (streams) are not cut at expiry.");
 
     static final List<ConfigKey<?>> NODE_KEYS = List.of(NODE_ID, PROCESS_ROLES, DATA_DIR, GRPC_LISTENER,
-            GRPC_ADVERTISED_LISTENER, HTTP_LISTENER, HTTP_READ_TIMEOUT_MS, HTTP_MAX_CONNECTIONS, KAFKA_LISTENER,
+            GRPC_ADVERTISED_LISTENER, HTTP_LISTENER, HTTP_ADVERTISED_LISTENER, HTTP_READ_TIMEOUT_MS, HTTP_MAX_CONNECTIONS,
+            HTTP_MAX_EVENT_STREAMS, KAFKA_LISTENER,
             KAFKA_ADVERTISED_LISTENER, CONTROLLER_BOOTSTRAP, BROKER_RACK, CONTROLLED_SHUTDOWN_TIMEOUT_MS,
             METADATA_RECOVERY_ALLOW_EMPTY, BROKER_LEASE_MARGIN_MS, GRPC_LISTENER_SECURITY_PROTOCOL,
             GRPC_SASL_SESSION_LIFETIME_MS, GRPC_SASL_NODE_SECRET);
@@ -152,6 +161,9 @@ public final class NodeConfig {
     private final HostPort httpListener;
     private final long httpReadTimeoutMs;
     private final int httpMaxConnections;
+    /** Null when the HTTP server is off. */
+    private final HostPort httpAdvertisedListener;
+    private final int httpMaxEventStreams;
     private final HostPort kafkaListener;
     private final HostPort kafkaAdvertisedListener;
     private final List<HostPort> controllerBootstrap;
@@ -187,6 +199,11 @@ public final class NodeConfig {
         this.httpListener = http.equalsIgnoreCase(NO_HTTP_LISTENER) ? null : hostPort(HTTP_LISTENER, http);
         this.httpReadTimeoutMs = config.get(HTTP_READ_TIMEOUT_MS);
         this.httpMaxConnections = config.get(HTTP_MAX_CONNECTIONS);
+        String httpAdvertised = config.get(HTTP_ADVERTISED_LISTENER);
+        this.httpAdvertisedListener = httpListener == null ? null : httpAdvertised.isBlank()
+                ? defaultAdvertised(HTTP_ADVERTISED_LISTENER, httpListener)
+                : hostPort(HTTP_ADVERTISED_LISTENER, httpAdvertised);
+        this.httpMaxEventStreams = config.get(HTTP_MAX_EVENT_STREAMS);
         String kafka = config.get(KAFKA_LISTENER);
         if (!roles.contains(ROLE_BROKER) || kafka.equalsIgnoreCase(NO_KAFKA_LISTENER)) {
             this.kafkaListener = null;
@@ -365,6 +382,15 @@ public final class NodeConfig {
 
     public int httpMaxConnections() {
         return httpMaxConnections;
+    }
+
+    /** Where browsers and other nodes reach the HTTP server, or null when it is turned off. */
+    public HostPort httpAdvertisedListener() {
+        return httpAdvertisedListener;
+    }
+
+    public int httpMaxEventStreams() {
+        return httpMaxEventStreams;
     }
 
     /** Where the Kafka listener binds, or null when it is off (or this node is not a broker). */

@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.raftmq.common.HostPort;
+import io.raftmq.node.ui.WebView;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -36,8 +37,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The node's HTTP server ({@code http.listener}): {@code GET /health} answers 200 when the node is
  * ready and 503 with the reason when it is not, both with a short JSON description; {@code GET
- * /metrics} answers Prometheus text. Anything else is 404 (unknown path) or 405 (not GET/HEAD); a
- * request that does not parse or is too large is 400.
+ * /metrics} answers Prometheus text; the web view's paths ({@code /}, {@code /ui/...}, {@code
+ * /api/...}, see {@link WebView}) are its. Anything else is 404 (unknown path) or 405 (not
+ * GET/HEAD); a request that does not parse or is too large is 400.
  *
  * <p>Bounded so that no client can stall the health checks: one non-blocking Netty thread
  * ({@code http-N}) accepts and serves every connection, so a client that sends nothing, or half a
@@ -45,7 +47,10 @@ import org.slf4j.LoggerFactory;
  * http.read.timeout.ms} of opening or it is closed; every answer closes its connection (no
  * keep-alive, so no connection idles between requests); at most {@code http.max.connections} are
  * open at once, and one more is closed as soon as it is accepted (counted, logged once per burst).
- * Requests are limited to a 4 KiB request line and 8 KiB of headers, with no body.
+ * Requests are limited to a 4 KiB request line and 8 KiB of headers, with no body. A connection
+ * that becomes an event stream ({@code GET /api/events}) stays open and leaves this count: the
+ * streams have their own bound ({@code http.max.event.streams}), so open pages never starve
+ * {@code /health}.
  *
  * <p>Life cycle: {@link #start()} once, {@link #close()} once, from the node's thread. All
  * connection state (the open count, each connection's deadline) is owned by the {@code http-N}
@@ -70,6 +75,8 @@ final class NodeHttpServer implements AutoCloseable {
     private final Status status;
     private final long readTimeoutMs;
     private final int maxConnections;
+    /** The web view's routes, or null. */
+    private final WebView web;
     private EventLoopGroup group;
     private Channel server;
     // Owned by the http-N thread.
@@ -77,7 +84,8 @@ final class NodeHttpServer implements AutoCloseable {
     private long refused;
     private boolean refusing;
 
-    NodeHttpServer(int nodeId, HostPort listener, NodeStatus status, long readTimeoutMs, int maxConnections) {
+    NodeHttpServer(int nodeId, HostPort listener, NodeStatus status, long readTimeoutMs, int maxConnections,
+            WebView web) {
         this(nodeId, listener, new Status() {
             @Override
             public NodeStatus.Health health() {
@@ -88,10 +96,16 @@ final class NodeHttpServer implements AutoCloseable {
             public String metrics() {
                 return status.metrics();
             }
-        }, readTimeoutMs, maxConnections);
+        }, readTimeoutMs, maxConnections, web);
     }
 
     NodeHttpServer(int nodeId, HostPort listener, Status status, long readTimeoutMs, int maxConnections) {
+        this(nodeId, listener, status, readTimeoutMs, maxConnections, null);
+    }
+
+    NodeHttpServer(int nodeId, HostPort listener, Status status, long readTimeoutMs, int maxConnections,
+            WebView web) {
+        this.web = web;
         this.nodeId = nodeId;
         this.listener = listener;
         this.status = status;
@@ -151,17 +165,22 @@ final class NodeHttpServer implements AutoCloseable {
                 ch.close();
             }
         }, readTimeoutMs, TimeUnit.MILLISECONDS);
+        Handler handler = new Handler(deadline);
         ch.closeFuture().addListener(f -> {
-            open--;
+            if (!handler.streaming) {
+                open--;
+            }
             deadline.cancel(false);
         });
         ch.pipeline().addLast(new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 8192),
-                new HttpObjectAggregator(0), new Handler(deadline));
+                new HttpObjectAggregator(0), handler);
     }
 
     /** Answers the one request of a connection, then closes it. */
     private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final ScheduledFuture<?> deadline;
+        /** The connection became an event stream: it no longer counts against http.max.connections. */
+        boolean streaming;
 
         Handler(ScheduledFuture<?> deadline) {
             this.deadline = deadline;
@@ -191,8 +210,16 @@ final class NodeHttpServer implements AutoCloseable {
                     }
                     case "/metrics" -> respond(ctx, HttpResponseStatus.OK, PROMETHEUS_CONTENT_TYPE, status.metrics(),
                             head, null);
-                    default -> respond(ctx, HttpResponseStatus.NOT_FOUND, TEXT, "no such path " + path
-                            + "; try /health or /metrics\n", head, null);
+                    default -> {
+                        WebView.Routed routed = web == null ? WebView.Routed.NOT_MINE : web.route(ctx, path, head);
+                        if (routed == WebView.Routed.STREAMING) {
+                            streaming = true;
+                            open--;
+                        } else if (routed == WebView.Routed.NOT_MINE) {
+                            respond(ctx, HttpResponseStatus.NOT_FOUND, TEXT, "no such path " + path
+                                    + "; try /health, /metrics" + (web == null ? "" : " or /") + "\n", head, null);
+                        }
+                    }
                 }
             } catch (RuntimeException e) {
                 LOG.warn("[node {}] HTTP {} failed: {}", nodeId, request.uri(), e.toString());

@@ -1,6 +1,7 @@
 package io.raftmq.node;
 
 import io.raftmq.broker.BrokerServer;
+import io.raftmq.broker.ClientTraffic;
 import io.raftmq.broker.kafka.KafkaListenerStats;
 import io.raftmq.metadata.client.BrokerLifecycleManager;
 import io.raftmq.metadata.image.ControllerRegistration;
@@ -161,6 +162,19 @@ final class NodeStatus {
             gauge(out, "raftmq_under_replicated_partitions",
                     "Partitions led by this broker whose ISR is smaller than their replica set, per applied metadata.",
                     underReplicatedLedBy(broker.image(), config.nodeId()));
+            ClientTraffic.Totals traffic = broker.api().traffic().totals();
+            counter(out, "raftmq_produce_requests_total", "Produce requests from clients (gRPC and Kafka).",
+                    traffic.produceRequests());
+            counter(out, "raftmq_produce_bytes_total", "Record batch bytes of client produce requests sent to the log.",
+                    traffic.produceBytes());
+            counter(out, "raftmq_produce_records_total", "Records of client produce requests sent to the log.",
+                    traffic.produceRecords());
+            counter(out, "raftmq_fetch_requests_total", "Fetch requests from consumers (gRPC and Kafka; not replicas).",
+                    traffic.fetchRequests());
+            counter(out, "raftmq_fetch_bytes_total", "Record batch bytes returned to consumers.",
+                    traffic.fetchBytes());
+            counter(out, "raftmq_fetch_records_total", "Records returned to consumers (by offset span).",
+                    traffic.fetchRecords());
             KafkaListenerStats kafka = broker.kafkaStats();
             if (kafka != null) {
                 gauge(out, "raftmq_kafka_connections", "Open connections of the Kafka listener.",

@@ -15,11 +15,13 @@ import io.raftmq.metadata.image.BrokerRegistration;
 import io.raftmq.metadata.image.MetadataDelta;
 import io.raftmq.metadata.image.MetadataImage;
 import io.raftmq.metadata.loader.MetadataSubscriber;
+import io.raftmq.metadata.log.LeaderAndEpoch;
 import io.raftmq.metadata.node.ControllerServer;
 import io.raftmq.metadata.node.GrpcServers;
 import io.raftmq.node.grpc.GrpcListenerSecurity;
 import io.raftmq.node.grpc.GrpcSessions;
 import io.raftmq.node.grpc.SaslAuthenticateService;
+import io.raftmq.node.ui.WebView;
 import io.raftmq.protocol.broker.BrokerGrpc;
 import io.raftmq.protocol.common.Endpoint;
 import io.raftmq.protocol.metadata.MetadataRecord;
@@ -41,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * <p>Start: lock the data directory; check it is this node's and has not lost a voter's Raft state
  * ({@link DataDirIdentity}: meta.properties); start the controller role (join the metadata quorum); start
  * the gRPC server; start the broker role (register, heartbeat, follow metadata); start the HTTP
- * server (health and metrics), if configured. Stop, the reverse,
+ * server (health, metrics and the web view), if configured. Stop, the reverse,
  * so that nothing is cut off while others still depend on it: the broker asks for a controlled
  * shutdown (its leaderships move away), the controller leaves the quorum (handing over leadership
  * if it has it), then the gRPC server stops.
@@ -69,6 +71,8 @@ public final class RaftmqServer implements AutoCloseable {
     /** Ends SASL exchanges that run too long (SASL_SSL gRPC port on a broker); null otherwise. */
     private ScheduledExecutorService saslTimer;
     private NodeHttpServer http;
+    /** The web view the HTTP server serves; null without an HTTP server. */
+    private WebView web;
     private boolean closed;
 
     public RaftmqServer(NodeConfig config, Time time, FaultHandler faultHandler) {
@@ -139,9 +143,15 @@ public final class RaftmqServer implements AutoCloseable {
             broker = new BrokerServer(new BrokerServer.Options(config.nodeId(), config.advertisedListener(),
                     config.kafkaListener(), config.kafkaAdvertisedListener(), config.controllerBootstrap(),
                     config.rack(), config.heartbeatIntervalMs(), config.sessionTimeoutMs(), config.leaseMarginMs(),
-                    config.controlledShutdownTimeoutMs(), config.dataDir(), config.brokerConfig()), time, faultHandler,
+                    config.controlledShutdownTimeoutMs(), config.dataDir(), config.brokerConfig(),
+                    config.httpAdvertisedListener()), time, faultHandler,
                     logFiles, controllerLink, grpcSecurity.nodeChannels());
             broker.addMetadataListener(identity::onImage);
+            if (config.httpListener() != null) {
+                web = new WebView(config.nodeId(), config.roles(), config.voters(), config.httpAdvertisedListener(),
+                        controller, broker, config.httpMaxEventStreams(), time);
+                broker.addMetadataListener(web::onMetadata);
+            }
             services.addAll(broker.services());
         }
         if (saslSessions != null) {
@@ -176,10 +186,33 @@ public final class RaftmqServer implements AutoCloseable {
             broker.start();
         }
         if (config.httpListener() != null) {
+            if (web == null) { // a controller-only node: the metadata its controller role applies
+                web = new WebView(config.nodeId(), config.roles(), config.voters(), config.httpAdvertisedListener(),
+                        controller, null, config.httpMaxEventStreams(), time);
+            }
+            if (controller != null) {
+                WebView view = web;
+                boolean brokerTells = broker != null;
+                controller.loader().subscribe(new MetadataSubscriber() {
+                    @Override
+                    public void onCommit(long offset, List<MetadataRecord> records, MetadataDelta delta,
+                            MetadataImage image) {
+                        if (!brokerTells) {
+                            view.onMetadata(image);
+                        }
+                    }
+
+                    @Override
+                    public void onLeaderChange(LeaderAndEpoch leader, MetadataImage image) {
+                        view.onQuorumLeaderChange();
+                    }
+                });
+            }
             http = new NodeHttpServer(config.nodeId(), config.httpListener(),
                     new NodeStatus(config, controller, broker), config.httpReadTimeoutMs(),
-                    config.httpMaxConnections());
+                    config.httpMaxConnections(), web);
             http.start();
+            web.start();
         }
         LOG.info("[node {}] started: roles {}, gRPC on {} (advertised as {}), data in {}{}", config.nodeId(),
                 config.roles(), config.listener(), config.advertisedListener(), config.dataDir().toAbsolutePath(),
@@ -210,6 +243,9 @@ public final class RaftmqServer implements AutoCloseable {
         LOG.info("[node {}] shutting down", config.nodeId());
         if (http != null) {
             http.close(); // first: a node that is stopping is no longer healthy
+        }
+        if (web != null) {
+            web.close();
         }
         if (broker != null) {
             broker.controlledShutdown();

@@ -59,6 +59,8 @@ public final class NodeProcessCluster implements AutoCloseable {
         public final int grpcPort;
         public final int raftPort;
         public final int kafkaPort;
+        /** The HTTP server (health, metrics, the web view). */
+        public final int httpPort;
         final Path config;
         final Path log;
         Process process;
@@ -71,12 +73,17 @@ public final class NodeProcessCluster implements AutoCloseable {
             this.grpcPort = FreePorts.next();
             this.raftPort = FreePorts.next();
             this.kafkaPort = FreePorts.next();
+            this.httpPort = FreePorts.next();
             this.config = dir.resolve("node-" + id + ".properties");
             this.log = dir.resolve("node-" + id + ".log");
         }
 
         public HostPort address() {
             return new HostPort(host, grpcPort);
+        }
+
+        public HostPort httpAddress() {
+            return new HostPort(host, httpPort);
         }
 
         public HostPort kafkaAddress() {
@@ -183,7 +190,7 @@ public final class NodeProcessCluster implements AutoCloseable {
                     "process.roles=broker,controller",
                     "data.dir=" + n.dataDir,
                     "grpc.listener=" + n.host + ":" + n.grpcPort,
-                    "http.listener=none",
+                    "http.listener=" + n.host + ":" + n.httpPort,
                     "kafka.listener=" + n.host + ":" + n.kafkaPort,
                     "controller.quorum.voters=" + String.join(",", voters),
                     "controller.quorum.bootstrap.servers=" + String.join(",", bootstrap)));

@@ -30,6 +30,8 @@ public record BrokerRegistration(
     public static final String GRPC_LISTENER = "grpc";
     /** Listener name of the endpoint of the broker's Kafka wire-protocol listener, for Kafka clients. */
     public static final String KAFKA_LISTENER = "kafka";
+    /** Listener name of the endpoint of the node's HTTP server (health, metrics, the web view). */
+    public static final String HTTP_LISTENER = "http";
 
     public BrokerRegistration {
         endpoints = List.copyOf(endpoints);
