@@ -2,7 +2,7 @@ package io.raftmq.cli;
 
 import io.raftmq.client.Admin;
 import io.raftmq.client.AdminConfig;
-import io.raftmq.client.RaftmqException;
+import io.raftmq.client.errors.RaftmqException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;

@@ -1,6 +1,6 @@
 package io.raftmq.cli;
 
-import io.raftmq.client.RaftmqException;
+import io.raftmq.client.errors.RaftmqException;
 import io.raftmq.protocol.Failures;
 import java.io.InputStream;
 import java.io.PrintWriter;

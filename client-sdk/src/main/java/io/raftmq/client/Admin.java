@@ -1,5 +1,13 @@
 package io.raftmq.client;
 
+import io.raftmq.client.errors.GroupIdNotFoundException;
+import io.raftmq.client.errors.GroupNotEmptyException;
+import io.raftmq.client.errors.InvalidConfigException;
+import io.raftmq.client.errors.InvalidPartitionsException;
+import io.raftmq.client.errors.InvalidReplicationFactorException;
+import io.raftmq.client.errors.InvalidTopicException;
+import io.raftmq.client.errors.RaftmqException;
+import io.raftmq.client.errors.UnknownTopicException;
 import io.raftmq.protocol.broker.DeleteGroupsRequest;
 import io.raftmq.protocol.broker.DeleteGroupsResponse;
 import io.raftmq.protocol.broker.DeletedGroup;

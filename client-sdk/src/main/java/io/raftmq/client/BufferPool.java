@@ -1,5 +1,8 @@
 package io.raftmq.client;
 
+import io.raftmq.client.errors.InterruptException;
+import io.raftmq.client.errors.RecordTooLargeException;
+import io.raftmq.client.errors.TimeoutException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;

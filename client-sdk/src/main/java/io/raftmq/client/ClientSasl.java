@@ -1,5 +1,8 @@
 package io.raftmq.client;
 
+import io.raftmq.client.errors.AuthenticationException;
+import io.raftmq.client.errors.ConfigException;
+import io.raftmq.client.errors.SaslAuthenticationException;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.rpc.SaslLogin;
 import io.raftmq.protocol.rpc.SaslSession;

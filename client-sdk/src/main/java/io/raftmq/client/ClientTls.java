@@ -3,6 +3,7 @@ package io.raftmq.client;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.TlsChannelCredentials;
+import io.raftmq.client.errors.ConfigException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -1,5 +1,11 @@
 package io.raftmq.client;
 
+import io.raftmq.client.errors.AuthenticationException;
+import io.raftmq.client.errors.InterruptException;
+import io.raftmq.client.errors.InvalidTopicException;
+import io.raftmq.client.errors.RaftmqException;
+import io.raftmq.client.errors.TimeoutException;
+import io.raftmq.client.errors.TopicAuthorizationException;
 import io.raftmq.protocol.broker.MetadataRequest;
 import io.raftmq.protocol.broker.MetadataResponse;
 import io.raftmq.protocol.common.ErrorCode;

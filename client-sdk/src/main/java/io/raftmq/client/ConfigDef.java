@@ -1,5 +1,6 @@
 package io.raftmq.client;
 
+import io.raftmq.client.errors.ConfigException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

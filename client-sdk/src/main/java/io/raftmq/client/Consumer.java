@@ -1,5 +1,11 @@
 package io.raftmq.client;
 
+import io.raftmq.client.errors.CommitFailedException;
+import io.raftmq.client.errors.InterruptException;
+import io.raftmq.client.errors.OffsetOutOfRangeException;
+import io.raftmq.client.errors.RaftmqException;
+import io.raftmq.client.errors.RebalanceInProgressException;
+import io.raftmq.client.errors.WakeupException;
 import io.raftmq.protocol.common.ErrorCode;
 import java.time.Duration;
 import java.util.Collection;

@@ -1,5 +1,10 @@
 package io.raftmq.client;
 
+import io.raftmq.client.errors.CommitFailedException;
+import io.raftmq.client.errors.InterruptException;
+import io.raftmq.client.errors.RaftmqException;
+import io.raftmq.client.errors.RebalanceInProgressException;
+import io.raftmq.client.errors.TimeoutException;
 import io.raftmq.protocol.broker.HeartbeatRequest;
 import io.raftmq.protocol.broker.HeartbeatResponse;
 import io.raftmq.protocol.broker.JoinGroupRequest;

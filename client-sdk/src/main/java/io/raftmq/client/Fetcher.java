@@ -1,5 +1,7 @@
 package io.raftmq.client;
 
+import io.raftmq.client.errors.OffsetOutOfRangeException;
+import io.raftmq.client.errors.RaftmqException;
 import io.raftmq.protocol.broker.FetchPartition;
 import io.raftmq.protocol.broker.FetchRequest;
 import io.raftmq.protocol.broker.FetchResponse;

@@ -1,5 +1,10 @@
 package io.raftmq.client;
 
+import io.raftmq.client.errors.InterruptException;
+import io.raftmq.client.errors.LeaderNotAvailableException;
+import io.raftmq.client.errors.RaftmqException;
+import io.raftmq.client.errors.TimeoutException;
+import io.raftmq.client.errors.UnknownTopicException;
 import io.raftmq.protocol.broker.ListOffsetsPartition;
 import io.raftmq.protocol.broker.ListOffsetsPartitionResponse;
 import io.raftmq.protocol.broker.ListOffsetsRequest;

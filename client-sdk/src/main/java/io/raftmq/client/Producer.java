@@ -1,5 +1,9 @@
 package io.raftmq.client;
 
+import io.raftmq.client.errors.InterruptException;
+import io.raftmq.client.errors.RaftmqException;
+import io.raftmq.client.errors.RecordTooLargeException;
+import io.raftmq.client.errors.TimeoutException;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.record.CompressionType;
 import java.time.Duration;

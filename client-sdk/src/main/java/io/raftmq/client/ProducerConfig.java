@@ -1,6 +1,7 @@
 package io.raftmq.client;
 
 import io.raftmq.client.ConfigDef.Type;
+import io.raftmq.client.errors.ConfigException;
 import io.raftmq.protocol.Acks;
 import java.util.LinkedHashMap;
 import java.util.Map;

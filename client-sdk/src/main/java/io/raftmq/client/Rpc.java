@@ -1,5 +1,8 @@
 package io.raftmq.client;
 
+import io.raftmq.client.errors.InterruptException;
+import io.raftmq.client.errors.RaftmqException;
+import io.raftmq.client.errors.TimeoutException;
 import io.raftmq.protocol.common.Error;
 import io.raftmq.protocol.common.ErrorCode;
 import java.util.concurrent.ExecutionException;

@@ -1,6 +1,7 @@
 package io.raftmq.client;
 
 import com.google.protobuf.ByteString;
+import io.raftmq.client.errors.RaftmqException;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.controller.ScramCredentialDeletion;
 import io.raftmq.protocol.controller.ScramCredentialUpsertion;

@@ -1,6 +1,10 @@
 package io.raftmq.client;
 
 import com.google.protobuf.ByteString;
+import io.raftmq.client.errors.OutOfOrderSequenceException;
+import io.raftmq.client.errors.ProducerFencedException;
+import io.raftmq.client.errors.RaftmqException;
+import io.raftmq.client.errors.TimeoutException;
 import io.raftmq.protocol.broker.InitProducerIdRequest;
 import io.raftmq.protocol.broker.InitProducerIdResponse;
 import io.raftmq.protocol.broker.PartitionProduceData;

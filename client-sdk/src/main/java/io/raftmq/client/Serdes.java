@@ -1,5 +1,6 @@
 package io.raftmq.client;
 
+import io.raftmq.client.errors.RaftmqException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 

@@ -6,6 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftmq.client.errors.InvalidPartitionsException;
+import io.raftmq.client.errors.InvalidReplicationFactorException;
+import io.raftmq.client.errors.InvalidTopicException;
+import io.raftmq.client.errors.OffsetOutOfRangeException;
+import io.raftmq.client.errors.RaftmqException;
+import io.raftmq.client.errors.TopicExistsException;
+import io.raftmq.client.errors.UnknownTopicException;
 import io.raftmq.protocol.common.ErrorCode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

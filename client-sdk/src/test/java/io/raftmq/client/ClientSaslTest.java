@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftmq.client.errors.ConfigException;
 import io.raftmq.protocol.rpc.SaslLogin;
 import java.util.HashMap;
 import java.util.Map;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftmq.client.errors.ConfigException;
 import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;

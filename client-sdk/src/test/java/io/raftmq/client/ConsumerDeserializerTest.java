@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.raftmq.client.errors.RaftmqException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import io.raftmq.client.errors.RaftmqException;
 import io.raftmq.protocol.broker.FetchResponse;
 import io.raftmq.protocol.broker.FetchableTopicResponse;
 import io.raftmq.protocol.broker.FetchablePartitionResponse;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftmq.client.errors.TimeoutException;
 import io.raftmq.protocol.record.CompressionType;
 import io.raftmq.protocol.record.Header;
 import io.raftmq.protocol.record.Record;

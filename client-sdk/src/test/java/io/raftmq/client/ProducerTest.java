@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftmq.client.errors.RaftmqException;
+import io.raftmq.client.errors.RecordTooLargeException;
+import io.raftmq.client.errors.TimeoutException;
 import io.raftmq.protocol.common.ErrorCode;
 import io.raftmq.protocol.record.Record;
 import java.nio.charset.StandardCharsets;

@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftmq.client.errors.ConfigException;
+import io.raftmq.client.errors.RaftmqException;
+import io.raftmq.client.errors.SaslAuthenticationException;
+import io.raftmq.client.errors.TopicAuthorizationException;
 import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.node.InProcessCluster;
 import io.raftmq.node.ScramUsersFixture;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftmq.client.errors.SaslAuthenticationException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftmq.client.errors.ConfigException;
+import io.raftmq.client.errors.RaftmqException;
+import io.raftmq.client.errors.SslAuthenticationException;
 import io.raftmq.common.tls.TestCertificates;
 import io.raftmq.node.InProcessCluster;
 import java.nio.file.Path;

@@ -136,7 +136,7 @@ final class FaultRun {
             }
             try {
                 admin.createTopic(new NewTopic(TOPIC, partitions, 3, configs));
-            } catch (io.raftmq.client.TopicExistsException e) {
+            } catch (io.raftmq.client.errors.TopicExistsException e) {
                 // A retry of a create that had succeeded (the admin timed out under load).
             }
             awaitFullIsr(Duration.ofSeconds(60));
