@@ -12,7 +12,7 @@
 #   deploy/bench/start-time.sh --floor [RUNS]  the floor: `java -version` and an empty main on the
 #                                              node jar's class path, 3 JVMs in parallel
 #
-# RAFTMQ_PORT_OFFSET (default 30000) moves every port, so it never uses the default ones;
+# RAFTMQ_PORT_OFFSET (default 12000) moves every port, so it never uses the default ones;
 # RAFTMQ_JAVA_OPTS is passed on to cluster.sh. Needs the jar (mvn -B -DskipTests package).
 #
 # Phases (each the slowest of the 3 nodes, from launch): main = the node's first log line;
@@ -23,7 +23,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 JAR="$ROOT/broker-node/target/raftmq-node.jar"
-export RAFTMQ_PORT_OFFSET="${RAFTMQ_PORT_OFFSET:-30000}"
+export RAFTMQ_PORT_OFFSET="${RAFTMQ_PORT_OFFSET:-12000}"
 [[ -f "$JAR" ]] || { echo "no $JAR: build it first (mvn -B -DskipTests package)" >&2; exit 2; }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) { print "-"; exit } if (NR % 2) print a[(NR + 1) / 2]; else printf "%d\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }

@@ -189,10 +189,16 @@ class WebViewIT {
             throw new IllegalStateException("the browser test needs Debian's chromium and chromium-driver"
                     + " (" + CHROMIUM + ", " + CHROMEDRIVER + "); install them: sudo sh -c '" + INSTALL + "'");
         }
-        Process install = new ProcessBuilder("sh", "-c", INSTALL).redirectErrorStream(true)
-                .redirectOutput(new File(System.getProperty("java.io.tmpdir"), "raftmq-chromium-install.log"))
-                .start();
-        if (!install.waitFor(10, TimeUnit.MINUTES) || install.exitValue() != 0
+        ProcessBuilder builder = new ProcessBuilder("sh", "-c", INSTALL).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(new File(System.getProperty("java.io.tmpdir"), "raftmq-chromium-install.log"));
+        builder.environment().put("DEBIAN_FRONTEND", "noninteractive"); // never a debconf prompt
+        Process install = builder.start();
+        boolean done = install.waitFor(10, TimeUnit.MINUTES);
+        if (!done) {
+            install.destroyForcibly();
+        }
+        if (!done || install.exitValue() != 0
                 || !Files.isExecutable(CHROMEDRIVER)) {
             throw new IllegalStateException("installing chromium failed (" + INSTALL + "); see "
                     + System.getProperty("java.io.tmpdir") + "/raftmq-chromium-install.log");
