@@ -434,15 +434,7 @@ class QuorumControllerTest {
     @Test
     void aControllerTakingOverFencesWithinTheGraceTheBrokerOfAPredecessorWhoseRaftConnectionsClosed()
             throws Exception {
-        start(3, 450, 200);
-        quorum.cluster.electLeader(1);
-        LocalQuorum.Voter first = quorum.voter(1);
-        await().atMost(Duration.ofSeconds(5)).until(first.controller::isActive);
-        // Broker 1 is node 1's process: its gRPC endpoint is the one controller 1 registered.
-        RegisterBrokerResponse one = get(first.controller.registerBroker(RegisterBrokerRequest.newBuilder()
-                .setBrokerId(1).setIncarnationId(Uuids.toProto(UUID.randomUUID()))
-                .addEndpoints(LocalQuorum.endpoint(1)).build()));
-        assertFalse(get(first.controller.brokerHeartbeat(heartbeat(1, one.getBrokerEpoch(), first))).getIsFenced());
+        startWithNodeOneActiveAndItsBrokerRunning();
 
         // Node 1 is killed: its Raft connections to node 2 close; 100 ms later node 2 takes over.
         LocalQuorum.Voter second = quorum.voter(2);
@@ -457,14 +449,7 @@ class QuorumControllerTest {
 
     @Test
     void aPredecessorWhoseRaftConnectionsAreOpenKeepsTheTakeoverSession() throws Exception {
-        start(3, 450, 200);
-        quorum.cluster.electLeader(1);
-        LocalQuorum.Voter first = quorum.voter(1);
-        await().atMost(Duration.ofSeconds(5)).until(first.controller::isActive);
-        RegisterBrokerResponse one = get(first.controller.registerBroker(RegisterBrokerRequest.newBuilder()
-                .setBrokerId(1).setIncarnationId(Uuids.toProto(UUID.randomUUID()))
-                .addEndpoints(LocalQuorum.endpoint(1)).build()));
-        assertFalse(get(first.controller.brokerHeartbeat(heartbeat(1, one.getBrokerEpoch(), first))).getIsFenced());
+        startWithNodeOneActiveAndItsBrokerRunning();
 
         // Node 1 paused or cut off: no connection closed. Only the takeover session (450 ms) applies.
         quorum.cluster.electLeader(2);
@@ -474,5 +459,20 @@ class QuorumControllerTest {
         assertEquals(BrokerState.UNFENCED, second.image().broker(1).state(), "fenced before the takeover session");
         time.advanceMs(200);
         await().atMost(Duration.ofSeconds(5)).until(() -> second.image().broker(1).state() == BrokerState.FENCED);
+    }
+
+    /**
+     * Three voters and takeover sessions of 450 ms (grace 200 ms), node 1 the active controller and
+     * broker 1 running in node 1's process (its gRPC endpoint is the one controller 1 registered).
+     */
+    private void startWithNodeOneActiveAndItsBrokerRunning() throws Exception {
+        start(3, 450, 200);
+        quorum.cluster.electLeader(1);
+        LocalQuorum.Voter first = quorum.voter(1);
+        await().atMost(Duration.ofSeconds(5)).until(first.controller::isActive);
+        RegisterBrokerResponse one = get(first.controller.registerBroker(RegisterBrokerRequest.newBuilder()
+                .setBrokerId(1).setIncarnationId(Uuids.toProto(UUID.randomUUID()))
+                .addEndpoints(LocalQuorum.endpoint(1)).build()));
+        assertFalse(get(first.controller.brokerHeartbeat(heartbeat(1, one.getBrokerEpoch(), first))).getIsFenced());
     }
 }
