@@ -19,9 +19,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
@@ -116,20 +116,21 @@ class DataDirectoryIntegrationTest {
         }
         assertTrue(led >= 0, "node 1 leads no partition of orders");
         int partition = led;
-        List<String> acknowledged = new ArrayList<>();
+        // offset -> value of every acknowledged record. A retry after a timed-out attempt may write a
+        // record twice (no idempotence here), so offsets are checked, not counted.
+        Map<Long, String> acknowledged = new TreeMap<>();
         for (int i = 0; i < 50; i++) {
             String value = "before-" + i;
-            assertEquals(acknowledged.size(), produce("orders", partition, value));
-            acknowledged.add(value);
+            acknowledged.put(produce("orders", partition, value), value);
         }
 
         files.failLog("orders-" + partition);
         // Records keep being acknowledged: the first attempts meet the failed log, later ones the new leader.
         for (int i = 0; i < 50; i++) {
             String value = "after-" + i;
-            assertEquals(acknowledged.size(), produce("orders", partition, value));
-            acknowledged.add(value);
+            acknowledged.put(produce("orders", partition, value), value);
         }
+        assertEquals(100, acknowledged.size(), "two acknowledgements named the same offset: " + acknowledged);
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             for (int node = 2; node <= 3; node++) {
@@ -147,7 +148,8 @@ class DataDirectoryIntegrationTest {
                 == BrokerState.FENCED);
         List<String> read = client.readAll("orders", partition, 0).stream()
                 .map(Record::valueBytes).map(v -> new String(v, StandardCharsets.UTF_8)).toList();
-        assertEquals(acknowledged, read);
+        acknowledged.forEach((offset, value) -> assertEquals(value, read.get(offset.intValue()),
+                "the record acknowledged at offset " + offset));
 
         HttpResponse<String> health = health(1);
         assertEquals(503, health.statusCode(), health.body());

@@ -200,7 +200,13 @@ class IdempotentProduceTest {
             pid = newProducer().getProducerId();
             // The link heals while the produce is at the leader, before its lease (500 ms) runs out.
             CompletableFuture.delayedExecutor(250, TimeUnit.MILLISECONDS).execute(link::heal);
-            first = client.produceOnce("behind", partition, -1, 10_000, batch(pid, 0, 0, 2));
+            // On a loaded machine the lease can run out first: the leader then answers NOT_LEADER
+            // and the same batch is retried. A leader refusing the id (UNKNOWN_PRODUCER_ID) fails.
+            ByteBuffer batch = batch(pid, 0, 0, 2);
+            int target = partition;
+            first = await().atMost(Duration.ofSeconds(30)).until(
+                    () -> client.produceOnce("behind", target, -1, 10_000, batch),
+                    outcome -> !TestBrokerClient.RETRIABLE.contains(outcome.error()));
         } finally {
             link.heal();
         }
