@@ -1,5 +1,6 @@
 package io.raftmq.broker.kafka;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -112,6 +113,8 @@ class KafkaAclsClientTest {
                     .build()).get(30, TimeUnit.SECONDS);
             r.getResultsList().forEach(e -> assertEquals(ErrorCode.NONE, e.getCode(), e.getMessage()));
         }
+        // Committed by the controller; the broker authorizes once its metadata has them.
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.node(1).broker().image().acls().size() >= 3);
         admin.createTopics(List.of(new NewTopic("orders", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
 
         // The producer may not write "orders" yet.
