@@ -82,16 +82,16 @@ public interface NodeChannelCredentials {
      * again before the token expires or when the other node no longer knows it (it restarted).
      */
     static NodeChannelCredentials saslPlaintext(SaslLogin login) {
-        ChannelCredentials insecure = InsecureChannelCredentials.create();
+        NodeChannelCredentials plaintext = plaintext();
         return new NodeChannelCredentials() {
             @Override
             public ChannelCredentials toNode(int nodeId) {
-                return insecure;
+                return plaintext.toNode(nodeId);
             }
 
             @Override
             public ChannelCredentials toAnyNode() {
-                return insecure;
+                return plaintext.toAnyNode();
             }
 
             @Override
